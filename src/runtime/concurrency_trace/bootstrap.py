@@ -1,0 +1,81 @@
+"""Start tracing this process: open its files, describe it, apply patches,
+and follow it through fork and exit."""
+import atexit
+import json
+import os
+import sys
+import threading
+import time
+
+from . import events, patches, sites, writer
+
+_main_thread_span = 0
+
+
+def start():
+    directory = os.environ["CONCURRENCY_TRACE_DIR"]
+    if not os.path.isdir(directory):
+        return
+    writer.open_process(directory, os.environ.get("CONCURRENCY_TRACE_TOKEN", ""))
+    _announce_process()
+    patches.install()
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+    atexit.register(_at_exit)
+
+
+def _meta():
+    argv = list(getattr(sys, "orig_argv", None) or [sys.executable] + list(getattr(sys, "argv", [])))
+    return json.dumps({
+        "argv": argv,
+        "executable": sys.executable,
+        "python": "%d.%d.%d" % sys.version_info[:3],
+        "implementation": sys.implementation.name,
+        "cwd": _safe_cwd(),
+        "wallNs": time.time_ns(),
+        "monoNs": time.monotonic_ns(),
+    })
+
+
+def _safe_cwd():
+    try:
+        return os.getcwd()
+    except OSError:
+        return ""
+
+
+def _announce_process():
+    global _main_thread_span
+    pid = os.getpid()
+    writer.point(events.PROCESS_START, pid, 0, os.getppid(), writer.blob(_meta()))
+    current = threading.current_thread()
+    name = current.name if current is threading.main_thread() else "MainThread"
+    _main_thread_span = writer.begin(events.THREAD_START, threading.get_native_id(), 0,
+                                     writer.intern(name), 0)
+
+
+def _after_fork_in_child():
+    try:
+        writer.reopen_after_fork()
+        sites.reset_after_fork()
+        _announce_process()
+        patches.after_fork_in_child()
+    except Exception:
+        writer.enabled = False
+
+
+def _at_exit():
+    try:
+        writer.finish_time(_main_thread_span)
+        writer.point(events.PROCESS_EXIT, writer.pid(), 0, 0, 0)
+    except Exception:
+        pass
+
+
+def record_exit(code):
+    """Called where the exit code is known (os._exit, a multiprocessing child's
+    _bootstrap): records process.exit with it."""
+    try:
+        writer.finish_time(_main_thread_span)
+        writer.point(events.PROCESS_EXIT, writer.pid(), 0, int(code), 1)
+    except Exception:
+        pass

@@ -1,0 +1,116 @@
+"""Call sites: the file and line in the user's code that an event belongs to.
+
+A site is written once per process as a SITE record and then named by id.
+The fast path caches by (code object, last instruction) of the immediate
+caller when that caller is user code; calls that arrive through the standard
+library walk out to the first user frame each time.
+"""
+import itertools
+import os
+import sys
+import sysconfig
+
+from . import events, writer
+
+_getframe = sys._getframe
+_by_instruction = {}   # (code, f_lasti) -> site id, for user-code callers
+_by_place = {}         # (filename, line) -> site id
+_is_user = {}          # code -> bool
+_next_site = itertools.count(1).__next__
+
+_RUNTIME_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _library_roots():
+    roots = set()
+    for key in ("stdlib", "platstdlib"):
+        try:
+            roots.add(os.path.realpath(sysconfig.get_paths()[key]))
+        except Exception:
+            pass
+    return tuple(r + os.sep for r in roots)
+
+
+_LIBRARY_ROOTS = _library_roots()
+
+
+def _user_code(code):
+    """User code: not the standard library (site-/dist-packages count as the
+    user's: pandas, joblib) and not this tracer."""
+    known = _is_user.get(code)
+    if known is not None:
+        return known
+    name = code.co_filename
+    if name.startswith("<"):
+        user = name in ("<stdin>", "<string>")
+    else:
+        path = os.path.realpath(os.path.abspath(name))
+        if path.startswith(_RUNTIME_DIR + os.sep):
+            user = False
+        elif "site-packages" in path or "dist-packages" in path:
+            user = True
+        else:
+            user = not path.startswith(_LIBRARY_ROOTS)
+    _is_user[code] = user
+    return user
+
+
+def is_user_frame(frame):
+    return _user_code(frame.f_code)
+
+
+def _define(frame):
+    code = frame.f_code
+    line = frame.f_lineno or code.co_firstlineno
+    key = (code.co_filename, line)
+    sid = _by_place.get(key)
+    if sid is None:
+        sid = _by_place[key] = _next_site()
+        # SITE is not a span: its end field carries the function name.
+        writer.point_at(events.SITE, writer.monotonic_ns(), writer.get_ident(), sid, 0,
+                        writer.intern(os.path.abspath(code.co_filename)), line,
+                        end=writer.intern(code.co_name))
+    return sid
+
+
+def site(depth=1):
+    """Site id of the user code that called the function calling site().
+
+    depth=1 means the caller of the function that calls site()."""
+    try:
+        f = _getframe(depth + 1)
+    except ValueError:
+        return 0
+    key = (f.f_code, f.f_lasti)
+    sid = _by_instruction.get(key)
+    if sid is not None:
+        return sid
+    if _user_code(f.f_code):
+        sid = _by_instruction[key] = _define(f)
+        return sid
+    while f is not None and not _user_code(f.f_code):
+        f = f.f_back
+    return _define(f) if f is not None else 0
+
+
+def user_stack(depth=1, limit=12):
+    """[(file, line, function)] of user frames, innermost first (for deadlock
+    reports); stdlib frames are skipped."""
+    out = []
+    try:
+        f = _getframe(depth + 1)
+    except ValueError:
+        return out
+    while f is not None and len(out) < limit:
+        if _user_code(f.f_code):
+            out.append((f.f_code.co_filename, f.f_lineno, f.f_code.co_name))
+        f = f.f_back
+    return out
+
+
+def reset_after_fork():
+    """Site ids are per file; the child writes a new file."""
+    global _next_site
+    _by_instruction.clear()
+    _by_place.clear()
+    _next_site = itertools.count(1).__next__

@@ -1,0 +1,44 @@
+"""Starts Concurrency Trace in every Python process of a traced run.
+
+This directory is first on PYTHONPATH only for traced runs, so this file
+shadows any sitecustomize the interpreter ships (Debian has one): that one is
+loaded afterwards.  It must stay tiny and never raise.
+"""
+
+
+def _start_tracer():
+    import os
+    import sys
+    if not os.environ.get("CONCURRENCY_TRACE_DIR"):
+        return
+    if sys.version_info < (3, 8) or sys.version_info >= (3, 15):
+        return  # unsupported: run untraced rather than risk changing the program
+    try:
+        from concurrency_trace import bootstrap
+        bootstrap.start()
+    except Exception:
+        if os.environ.get("CONCURRENCY_TRACE_DEBUG"):
+            raise
+
+
+def _load_shadowed_sitecustomize():
+    import os
+    import sys
+    try:
+        import importlib.machinery
+        import importlib.util
+        here = os.path.dirname(os.path.abspath(__file__))
+        rest = [p for p in sys.path if os.path.abspath(p or os.curdir) != here]
+        spec = importlib.machinery.PathFinder.find_spec("sitecustomize", rest)
+        if spec is None or spec.loader is None:
+            return
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["sitecustomize"] = module
+        spec.loader.exec_module(module)
+    except Exception:
+        pass
+
+
+_start_tracer()
+_load_shadowed_sitecustomize()
+del _start_tracer, _load_shadowed_sitecustomize

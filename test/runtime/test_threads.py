@@ -1,0 +1,51 @@
+import unittest
+
+from test.runtime import tracefile
+
+THREADS = """
+import sys, threading
+def work(n):
+    sys.stdout.write("worker %d\\n" % n)
+ts = [threading.Thread(target=work, args=(i,), name="W%d" % i) for i in range(3)]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+"""
+
+
+class ThreadLifecycle(unittest.TestCase):
+    def test_each_thread_has_a_named_life_span_and_a_join(self):
+        proc, trace = tracefile.run(THREADS)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        names = set(trace.thread_names())
+        self.assertEqual(names, {"MainThread", "W0", "W1", "W2"})
+        for rec in trace.of("THREAD_START"):
+            self.assertGreater(rec.end, rec.ts)
+        joins = trace.of("THREAD_JOIN")
+        self.assertEqual(len(joins), 3)
+        for j in joins:
+            self.assertEqual(j.a, 1)
+            self.assertEqual(trace.site(j)[1], 9)
+        spawns = trace.of("THREAD_SPAWN")
+        self.assertEqual(sorted(s.obj for s in spawns),
+                         sorted(r.ident for r in trace.of("THREAD_START") if r.obj != r.pid))
+
+    def test_output_is_unchanged(self):
+        proc, _ = tracefile.run(THREADS)
+        self.assertEqual(sorted(proc.stdout.decode().splitlines()), ["worker 0", "worker 1", "worker 2"])
+        self.assertEqual(proc.stderr, b"")
+
+    def test_exception_in_thread_is_recorded_and_reported_as_usual(self):
+        proc, trace = tracefile.run("import threading\n"
+                                    "t = threading.Thread(target=lambda: 1/0)\n"
+                                    "t.start(); t.join()\n")
+        self.assertEqual(proc.returncode, 0)
+        self.assertIn(b"ZeroDivisionError", proc.stderr)
+        exc = trace.of("THREAD_EXCEPTION")
+        self.assertEqual(len(exc), 1)
+        self.assertIn("ZeroDivisionError", trace.blob(exc[0]))
+
+
+if __name__ == "__main__":
+    unittest.main()
