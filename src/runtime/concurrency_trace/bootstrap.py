@@ -45,12 +45,12 @@ def _safe_cwd():
 
 def _announce_process():
     global _main_thread_span
-    pid = os.getpid()
-    writer.point(events.PROCESS_START, pid, 0, os.getppid(), writer.blob(_meta()))
+    # The thread first: the reader files every record under a known thread.
     current = threading.current_thread()
     name = current.name if current is threading.main_thread() else "MainThread"
     _main_thread_span = writer.begin(events.THREAD_START, threading.get_native_id(), 0,
                                      writer.intern(name), 0)
+    writer.point(events.PROCESS_START, os.getpid(), 0, os.getppid(), writer.blob(_meta()))
 
 
 def _after_fork_in_child():

@@ -1,0 +1,111 @@
+/**
+ * Hand-offs between threads and processes, as arrows: spawn (start() →
+ * the child's first moment), join (end of the child → join returns), queue
+ * put → get, pipe send → recv, task submit → run → result.
+ */
+import { K } from '../recordKinds';
+import type { TraceStore } from '../traceStore';
+
+export type FlowKind = 'spawn' | 'join' | 'queue' | 'pipe' | 'task';
+
+export interface Flow {
+  kind: FlowKind;
+  /** Source row and time; the row is -1 when the source is not an event (a thread's end). */
+  from: number;
+  fromTs: number;
+  fromThread: number;
+  to: number;
+  toTs: number;
+  toThread: number;
+}
+
+const endOr = (store: TraceStore, i: number): number => (Number.isNaN(store.end[i]) ? store.ts[i] : store.end[i]);
+
+export function computeFlows(store: TraceStore): Flow[] {
+  const flows: Flow[] = [];
+  const push = (kind: FlowKind, from: number, fromTs: number, fromThread: number, to: number, toTs: number, toThread: number): void => {
+    flows.push({ kind, from, fromTs, fromThread, to, toTs, toThread });
+  };
+  const processStart = new Map<number, number>(); // pid -> PROCESS_START row
+  const threadStarts = new Map<string, number[]>(); // pid:ident -> THREAD_START rows
+  const puts = new Map<number, number>(); // message id -> QUEUE_PUT row
+  const sends = new Map<string, number[]>(); // channel:key -> PIPE_SEND rows, oldest first
+  const submits = new Map<number, number>();
+  const runs = new Map<number, number>();
+  const recvs: number[] = [];
+  for (let i = 0; i < store.length; i++) {
+    const kind = store.kind[i];
+    const th = store.threads[store.thread[i]];
+    if (kind === K.PROCESS_START && th) processStart.set(th.pid, i);
+    else if (kind === K.THREAD_START && th) {
+      const key = `${th.pid}:${th.ident}`;
+      if (!threadStarts.has(key)) threadStarts.set(key, []);
+      threadStarts.get(key)!.push(i);
+    } else if (kind === K.QUEUE_PUT && store.a[i] !== 0) puts.set(store.a[i], i);
+    else if (kind === K.PIPE_SEND) {
+      const key = `${store.obj[i]}:${store.a[i]}`;
+      if (!sends.has(key)) sends.set(key, []);
+      sends.get(key)!.push(i);
+    } else if (kind === K.PIPE_RECV) recvs.push(i);
+    else if (kind === K.TASK_SUBMIT) submits.set(store.obj[i], i);
+    else if (kind === K.TASK_RUN) runs.set(store.obj[i], i);
+  }
+  for (const list of sends.values()) list.sort((x, y) => store.ts[x] - store.ts[y]);
+  for (let i = 0; i < store.length; i++) {
+    const kind = store.kind[i];
+    const t = store.thread[i];
+    const th = store.threads[t];
+    switch (kind) {
+      case K.PROCESS_SPAWN:
+      case K.CHILD_PROCESS: {
+        const s = processStart.get(store.obj[i]);
+        if (s !== undefined) push('spawn', i, store.ts[i], t, s, store.ts[s], store.thread[s]);
+        break;
+      }
+      case K.THREAD_SPAWN: {
+        const starts = th ? threadStarts.get(`${th.pid}:${store.obj[i]}`) : undefined;
+        // The started thread: the last one with this ident that began before start() returned.
+        const s = starts?.filter((r) => store.ts[r] <= endOr(store, i)).pop();
+        if (s !== undefined) push('spawn', i, store.ts[i], t, s, store.ts[s], store.thread[s]);
+        break;
+      }
+      case K.THREAD_JOIN: {
+        if (store.a[i] !== 1 || Number.isNaN(store.end[i]) || !th) break;
+        const starts = threadStarts.get(`${th.pid}:${store.obj[i]}`);
+        const s = starts?.filter((r) => store.ts[r] <= store.ts[i]).pop();
+        if (s !== undefined && !Number.isNaN(store.end[s])) push('join', s, store.end[s], store.thread[s], i, store.end[i], t);
+        break;
+      }
+      case K.PROCESS_JOIN: {
+        if (store.b[i] !== 1 || Number.isNaN(store.end[i])) break;
+        const child = store.processByPid(store.obj[i]);
+        if (child && child.mainThread >= 0) push('join', -1, Math.min(child.endTs, store.end[i]), child.mainThread, i, store.end[i], t);
+        break;
+      }
+      case K.QUEUE_GET: {
+        const p = store.a[i] !== 0 ? puts.get(store.a[i]) : undefined;
+        if (p !== undefined) push('queue', p, store.ts[p], store.thread[p], i, endOr(store, i), t);
+        break;
+      }
+      case K.TASK_RUN: {
+        const s = submits.get(store.obj[i]);
+        if (s !== undefined) push('task', s, store.ts[s], store.thread[s], i, store.ts[i], t);
+        break;
+      }
+      case K.TASK_RESULT: {
+        const r = runs.get(store.obj[i]);
+        if (r !== undefined) push('task', r, endOr(store, r), store.thread[r], i, store.ts[i], t);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  // Each receive takes the oldest unmatched send of the same bytes on its channel.
+  recvs.sort((x, y) => store.ts[x] - store.ts[y]);
+  for (const i of recvs) {
+    const s = sends.get(`${store.obj[i]}:${store.a[i]}`)?.shift();
+    if (s !== undefined) push('pipe', s, store.ts[s], store.thread[s], i, endOr(store, i), store.thread[i]);
+  }
+  return flows;
+}

@@ -1,0 +1,42 @@
+/**
+ * What only the end of a run can tell about its processes: who started whom
+ * (a forkserver child's real parent is the process that called start()),
+ * and each one's exit code, from the best witness available — the process
+ * itself (os._exit, multiprocessing's _bootstrap), its parent's join, or the
+ * launcher for the root.
+ */
+import { K } from '../recordKinds';
+import type { TraceStore } from '../traceStore';
+
+export function settleProcesses(store: TraceStore, rootPid: number, rootCode: number | null, rootSignal: number | null): void {
+  for (let i = 0; i < store.length; i++) {
+    const kind = store.kind[i];
+    if (kind !== K.PROCESS_SPAWN && kind !== K.PROCESS_JOIN && kind !== K.CHILD_PROCESS) continue;
+    const child = store.processByPid(store.obj[i]);
+    if (!child) continue;
+    const parent = store.threads[store.thread[i]];
+    if (kind === K.PROCESS_SPAWN || kind === K.CHILD_PROCESS) {
+      if (parent) child.parentPid = parent.pid;
+    } else if (store.b[i] === 1 && !Number.isNaN(store.end[i])) {
+      // The parent saw it exit: multiprocessing reports -N for a signal.
+      const code = store.a[i];
+      if (child.exitCode === null || code < 0) setExit(child, code);
+      child.exited = true;
+    }
+  }
+  const root = store.processByPid(rootPid);
+  if (root) {
+    root.exited = true;
+    if (rootSignal) {
+      root.exitCode = -rootSignal;
+      root.signal = rootSignal;
+    } else if (rootCode !== null) {
+      root.exitCode = rootCode;
+    }
+  }
+}
+
+function setExit(p: { exitCode: number | null; signal: number | null }, code: number): void {
+  p.exitCode = code;
+  p.signal = code < 0 ? -code : null;
+}

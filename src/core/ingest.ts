@@ -1,0 +1,191 @@
+/**
+ * Turns one process's raw records into store rows: resolves its strings,
+ * sites and thread idents into the store's tables, folds metadata records
+ * (sites, objects, names) into those tables, and follows open spans.
+ */
+import type { RawRecord } from './eventFile';
+import { K, kindInfo } from './recordKinds';
+import type { ProcessInfo, ThreadInfo } from './traceModel';
+import type { TraceStore } from './traceStore';
+
+interface ProcessMeta {
+  argv?: string[];
+  python?: string;
+  wallNs?: number;
+  monoNs?: number;
+}
+
+export class ProcessIngest {
+  private readonly blobs = new Map<number, string>();
+  private readonly siteMap = new Map<number, number>();
+  private readonly threadOf = new Map<number, ThreadInfo>();
+  /** Slot offset → store row, for spans whose end is not written yet. */
+  readonly openSpans = new Map<number, number>();
+  process: ProcessInfo | undefined;
+
+  constructor(private readonly store: TraceStore, readonly pid: number) {}
+
+  addBlobs(blobs: [number, string][]): void {
+    for (const [id, text] of blobs) this.blobs.set(id, text);
+  }
+
+  private str(id: number): number {
+    if (id === 0) return 0;
+    const text = this.blobs.get(id);
+    return text === undefined ? 0 : this.store.intern(text);
+  }
+
+  private text(id: number): string {
+    return this.blobs.get(id) ?? '';
+  }
+
+  private ensureProcess(ts: number): ProcessInfo {
+    if (this.process) return this.process;
+    // Records before PROCESS_START (should not happen) still get a home.
+    this.process = this.store.addProcess({
+      pid: this.pid, ppid: 0, parentPid: 0, name: `pid ${this.pid}`, argv: [], python: '', startTs: ts,
+      endTs: ts, exited: false, exitCode: null, signal: null, internal: false, wallNsAtStart: null, mainThread: -1,
+    });
+    return this.process;
+  }
+
+  private threadFor(ident: number, ts: number): ThreadInfo {
+    let t = this.threadOf.get(ident);
+    if (!t) {
+      const p = this.ensureProcess(ts);
+      t = this.store.addThread({
+        process: p.index, pid: this.pid, ident, nativeId: 0, name: `Thread ${ident}`, startTs: ts, endTs: NaN,
+        daemon: false, internal: false, main: p.mainThread < 0, exception: null,
+      });
+      if (p.mainThread < 0) p.mainThread = t.index;
+      this.threadOf.set(ident, t);
+    }
+    return t;
+  }
+
+  ingest(records: RawRecord[]): void {
+    const store = this.store;
+    for (const r of records) {
+      const info = kindInfo(r.kind);
+      if (!info) continue; // a newer runtime's kind: skip rather than guess
+      if (this.process && r.ts > this.process.endTs) this.process.endTs = r.ts;
+      switch (r.kind) {
+        case K.SITE:
+          this.siteMap.set(r.obj, store.addSite(this.text(r.a), r.b, this.text(r.end)));
+          continue;
+        case K.OBJECT:
+          store.objects.set(r.obj, { id: r.obj, type: this.text(r.a), label: this.text(r.b), pid: this.pid, site: this.site(r.site) });
+          store.version++;
+          continue;
+        case K.PROCESS_START:
+          this.startProcess(r);
+          break;
+        case K.PROCESS_NAME: {
+          const p = this.ensureProcess(r.ts);
+          p.name = this.text(r.a) || p.name;
+          p.internal = p.internal || (r.b & 2) !== 0;
+          store.version++;
+          continue;
+        }
+        case K.PROCESS_EXIT: {
+          const p = this.ensureProcess(r.ts);
+          p.exited = true;
+          p.endTs = r.ts;
+          if (r.b === 1) p.exitCode = r.a;
+          break;
+        }
+        case K.THREAD_START:
+          this.startThread(r);
+          break;
+        case K.THREAD_NAME: {
+          const t = this.threadOf.get(r.obj);
+          if (t) t.name = this.text(r.a) || t.name;
+          store.version++;
+          continue;
+        }
+        case K.THREAD_EXCEPTION: {
+          const t = this.threadOf.get(r.obj);
+          if (t) t.exception = this.text(r.a);
+          break;
+        }
+        default:
+          break;
+      }
+      const thread = this.threadFor(r.ident, r.ts).index;
+      const a = info.a === 'str' ? this.str(r.a) : r.a;
+      const b = info.b === 'str' ? this.str(r.b) : r.b;
+      const end = info.span ? (r.end === 0 ? NaN : r.end) : r.ts;
+      const row = store.push(r.kind, r.ts, end, thread, r.obj, this.site(r.site), a, b);
+      if (info.span && r.end === 0) this.openSpans.set(r.offset, row);
+      if (r.kind === K.THREAD_START && r.end !== 0) store.threads[thread].endTs = r.end;
+    }
+  }
+
+  private site(local: number): number {
+    return local === 0 ? -1 : this.siteMap.get(local) ?? -1;
+  }
+
+  private startProcess(r: RawRecord): void {
+    let meta: ProcessMeta = {};
+    try {
+      meta = JSON.parse(this.text(r.b)) as ProcessMeta;
+    } catch {
+      meta = {};
+    }
+    const argv = Array.isArray(meta.argv) ? meta.argv.map(String) : [];
+    const p = this.ensureProcess(r.ts);
+    p.ppid = r.a;
+    if (!p.parentPid) p.parentPid = r.a;
+    p.argv = argv;
+    p.name = processName(argv) || p.name;
+    p.python = meta.python ?? '';
+    p.startTs = r.ts;
+    if (typeof meta.wallNs === 'number' && typeof meta.monoNs === 'number') p.wallNsAtStart = meta.wallNs;
+    this.store.version++;
+  }
+
+  private startThread(r: RawRecord): void {
+    const p = this.ensureProcess(r.ts);
+    const t = this.store.addThread({
+      process: p.index, pid: this.pid, ident: r.ident, nativeId: r.obj, name: this.text(r.a) || `Thread ${r.ident}`,
+      startTs: r.ts, endTs: r.end === 0 ? NaN : r.end, daemon: (r.b & 1) !== 0, internal: (r.b & 2) !== 0,
+      main: p.mainThread < 0, exception: null,
+    });
+    if (p.mainThread < 0) p.mainThread = t.index;
+    this.threadOf.set(r.ident, t);
+  }
+
+  /** Applies re-read span ends; returns how many spans closed. */
+  applyRefresh(updates: { offset: number; end: number; a: number; b: number }[]): number {
+    let closed = 0;
+    for (const u of updates) {
+      if (u.end === 0) continue;
+      const row = this.openSpans.get(u.offset);
+      if (row === undefined) continue;
+      const kind = this.store.kind[row];
+      const info = kindInfo(kind);
+      this.store.end[row] = u.end;
+      if (info?.a === 'num') this.store.a[row] = u.a;
+      if (info?.b === 'num') this.store.b[row] = u.b;
+      if (kind === K.THREAD_START) this.store.threads[this.store.thread[row]].endTs = u.end;
+      if (this.process && u.end > this.process.endTs) this.process.endTs = u.end;
+      this.openSpans.delete(u.offset);
+      this.store.version++;
+      closed++;
+    }
+    return closed;
+  }
+}
+
+/** A short name for a process from its command line: the script, or the -c / -m payload. */
+export function processName(argv: string[]): string {
+  if (argv.length === 0) return '';
+  const args = argv.slice(1);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '-c') return 'python -c';
+    if (a === '-m' && args[i + 1]) return args[i + 1];
+    if (!a.startsWith('-')) return a.split(/[\\/]/).pop() ?? a;
+  }
+  return argv[0].split(/[\\/]/).pop() ?? argv[0];
+}

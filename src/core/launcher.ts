@@ -1,0 +1,115 @@
+/**
+ * Starts a Python script traced: a private run directory, a run token, the
+ * runtime first on PYTHONPATH. The script runs as `python script.py args…`
+ * would: its own __main__, argv, stdin/stdout/stderr and exit code.
+ */
+import { execFileSync, spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const MIN_PYTHON: readonly [number, number] = [3, 8];
+
+export class LaunchError extends Error {}
+
+/** The folder holding sitecustomize.py and the concurrency_trace package. */
+export function runtimeDir(): string {
+  // Sources (src/core → src/runtime), the CLI bundle (dist → src/runtime) and
+  // the packaged extension (dist → runtime).
+  const candidates = [
+    path.resolve(__dirname, '..', 'runtime'),
+    path.resolve(__dirname, '..', 'src', 'runtime'),
+    path.resolve(__dirname, 'runtime'),
+  ];
+  for (const c of candidates) if (fs.existsSync(path.join(c, 'concurrency_trace', 'writer.py'))) return c;
+  throw new LaunchError(`Concurrency Trace runtime not found next to ${__dirname}`);
+}
+
+export interface PythonInfo {
+  executable: string;
+  version: string;
+}
+
+/** Checks that `python` runs and is new enough; a clear error otherwise. */
+export function checkPython(python: string): PythonInfo {
+  let out: string;
+  try {
+    out = execFileSync(python, ['-c', 'import sys; print(sys.executable); print("%d.%d.%d" % sys.version_info[:3])'], {
+      encoding: 'utf8', timeout: 20000, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT') throw new LaunchError(`Python interpreter not found: ${python}`);
+    throw new LaunchError(`Python interpreter ${python} did not run: ${e.message.split('\n')[0]}`);
+  }
+  const [executable, version] = out.trim().split('\n');
+  const [major, minor] = version.split('.').map(Number);
+  if (major < MIN_PYTHON[0] || (major === MIN_PYTHON[0] && minor < MIN_PYTHON[1])) {
+    throw new LaunchError(`Python ${version} at ${python} is too old: Concurrency Trace needs ${MIN_PYTHON.join('.')} or newer`);
+  }
+  return { executable: executable || python, version };
+}
+
+/** Checks the script argument before anything is started. */
+export function checkScript(script: string): string {
+  const full = path.resolve(script);
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(full);
+  } catch {
+    throw new LaunchError(`Script not found: ${script}`);
+  }
+  if (!stat.isFile()) throw new LaunchError(`Not a file: ${script}`);
+  if (!/\.pyw?$/i.test(full)) {
+    const head = fs.readFileSync(full, { encoding: 'latin1' }).slice(0, 200);
+    if (!/^#!.*python/.test(head)) throw new LaunchError(`Not a Python file: ${script}`);
+  }
+  return full;
+}
+
+export interface LaunchOptions {
+  python: string;
+  script: string;
+  args: string[];
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  stdio?: StdioOptions;
+}
+
+export interface TracedRun {
+  child: ChildProcess;
+  dir: string;
+  token: string;
+  /** process.hrtime.bigint() just before the script started: the run clock's zero. */
+  epochNs: bigint;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function launch(options: LaunchOptions): TracedRun {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'concurrency-trace-run-'));
+  fs.chmodSync(dir, 0o700);
+  const token = randomBytes(8).toString('hex');
+  const runtime = runtimeDir();
+  const base = options.env ?? process.env;
+  const env: NodeJS.ProcessEnv = {
+    ...base,
+    PYTHONPATH: base.PYTHONPATH ? `${runtime}${path.delimiter}${base.PYTHONPATH}` : runtime,
+    CONCURRENCY_TRACE_DIR: dir,
+    CONCURRENCY_TRACE_TOKEN: token,
+  };
+  const epochNs = process.hrtime.bigint();
+  const child = spawn(options.python, [options.script, ...options.args], {
+    cwd: options.cwd, env, stdio: options.stdio ?? 'inherit',
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.once('error', (err) => reject(new LaunchError(`could not start ${options.python}: ${err.message}`)));
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+  return { child, dir, token, epochNs, exited };
+}
+
+/** Removes a run directory once its events are in a trace. */
+export function removeRunDir(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,151 @@
+/**
+ * The trace in memory: events in typed-array columns (about 52 bytes each)
+ * plus the process / thread / site / object / string tables they point into.
+ */
+import type { ObjectInfo, ProcessInfo, SiteInfo, ThreadInfo, TraceEvent } from './traceModel';
+
+const INITIAL = 4096;
+
+export class TraceStore {
+  kind: Uint16Array = new Uint16Array(INITIAL);
+  ts: Float64Array = new Float64Array(INITIAL);
+  end: Float64Array = new Float64Array(INITIAL);
+  thread: Int32Array = new Int32Array(INITIAL);
+  obj: Float64Array = new Float64Array(INITIAL);
+  site: Int32Array = new Int32Array(INITIAL);
+  a: Float64Array = new Float64Array(INITIAL);
+  b: Float64Array = new Float64Array(INITIAL);
+  length = 0;
+
+  readonly processes: ProcessInfo[] = [];
+  readonly threads: ThreadInfo[] = [];
+  readonly sites: SiteInfo[] = [];
+  readonly strings: string[] = [''];
+  readonly objects = new Map<number, ObjectInfo>();
+  /** Run metadata: exit code of the program, its command, when it ran. */
+  meta: { exitCode: number | null; signal: string | null; argv: string[]; startedAt: string; python: string } = {
+    exitCode: null, signal: null, argv: [], startedAt: '', python: '',
+  };
+  /** Bumped on every change, so live views can tell what is new. */
+  version = 0;
+
+  private readonly stringIndex = new Map<string, number>([['', 0]]);
+  private readonly siteIndex = new Map<string, number>();
+  private readonly pidIndex = new Map<number, number>();
+
+  intern(text: string): number {
+    let i = this.stringIndex.get(text);
+    if (i === undefined) {
+      i = this.strings.length;
+      this.strings.push(text);
+      this.stringIndex.set(text, i);
+    }
+    return i;
+  }
+
+  addSite(file: string, line: number, func: string): number {
+    const key = `${file}\0${line}\0${func}`;
+    let i = this.siteIndex.get(key);
+    if (i === undefined) {
+      i = this.sites.length;
+      this.sites.push({ file, line, func });
+      this.siteIndex.set(key, i);
+    }
+    return i;
+  }
+
+  processByPid(pid: number): ProcessInfo | undefined {
+    const i = this.pidIndex.get(pid);
+    return i === undefined ? undefined : this.processes[i];
+  }
+
+  addProcess(p: Omit<ProcessInfo, 'index'>): ProcessInfo {
+    const info: ProcessInfo = { ...p, index: this.processes.length };
+    this.processes.push(info);
+    this.pidIndex.set(info.pid, info.index);
+    this.version++;
+    return info;
+  }
+
+  addThread(t: Omit<ThreadInfo, 'index'>): ThreadInfo {
+    const info: ThreadInfo = { ...t, index: this.threads.length };
+    this.threads.push(info);
+    this.version++;
+    return info;
+  }
+
+  private grow(): void {
+    const cap = this.kind.length * 2;
+    const g = <T extends Float64Array | Int32Array | Uint16Array>(old: T, make: new (n: number) => T): T => {
+      const next = new make(cap);
+      next.set(old);
+      return next;
+    };
+    this.kind = g(this.kind, Uint16Array);
+    this.ts = g(this.ts, Float64Array);
+    this.end = g(this.end, Float64Array);
+    this.thread = g(this.thread, Int32Array);
+    this.obj = g(this.obj, Float64Array);
+    this.site = g(this.site, Int32Array);
+    this.a = g(this.a, Float64Array);
+    this.b = g(this.b, Float64Array);
+  }
+
+  /** Appends an event; `end` is NaN for an open span and `ts` for a point. */
+  push(kind: number, ts: number, end: number, thread: number, obj: number, site: number, a: number, b: number): number {
+    if (this.length === this.kind.length) this.grow();
+    const i = this.length++;
+    this.kind[i] = kind;
+    this.ts[i] = ts;
+    this.end[i] = end;
+    this.thread[i] = thread;
+    this.obj[i] = obj;
+    this.site[i] = site;
+    this.a[i] = a;
+    this.b[i] = b;
+    this.version++;
+    return i;
+  }
+
+  event(i: number): TraceEvent {
+    return {
+      row: i, kind: this.kind[i], ts: this.ts[i], end: this.end[i], thread: this.thread[i],
+      obj: this.obj[i], site: this.site[i], a: this.a[i], b: this.b[i],
+    };
+  }
+
+  /** Rows of the given kinds, in row order. */
+  rowsOf(...kinds: number[]): number[] {
+    const want = new Set(kinds);
+    const out: number[] = [];
+    for (let i = 0; i < this.length; i++) if (want.has(this.kind[i])) out.push(i);
+    return out;
+  }
+
+  /** Bytes held by the event columns (for the memory-per-event figure). */
+  columnBytes(): number {
+    return [this.kind, this.ts, this.end, this.thread, this.obj, this.site, this.a, this.b]
+      .reduce((n, c) => n + c.byteLength, 0);
+  }
+
+  /** Last timestamp seen anywhere in the trace. */
+  lastTs(): number {
+    let t = 0;
+    for (let i = 0; i < this.length; i++) {
+      const e = this.end[i];
+      t = Math.max(t, this.ts[i], Number.isNaN(e) ? 0 : e);
+    }
+    for (const p of this.processes) t = Math.max(t, p.endTs);
+    return t;
+  }
+
+  /** Returns the columns trimmed to length, for saving. */
+  columns(): { kind: Uint16Array; ts: Float64Array; end: Float64Array; thread: Int32Array; obj: Float64Array; site: Int32Array; a: Float64Array; b: Float64Array } {
+    const n = this.length;
+    return {
+      kind: this.kind.subarray(0, n), ts: this.ts.subarray(0, n), end: this.end.subarray(0, n),
+      thread: this.thread.subarray(0, n), obj: this.obj.subarray(0, n), site: this.site.subarray(0, n),
+      a: this.a.subarray(0, n), b: this.b.subarray(0, n),
+    };
+  }
+}
