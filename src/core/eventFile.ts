@@ -33,6 +33,8 @@ export interface RawRecord {
   obj: number;
   site: number;
   end: number;
+  /** The end field as written: what non-span records keep there (SITE: the function's blob). */
+  endRaw: number;
   a: number;
   b: number;
 }
@@ -95,6 +97,7 @@ export class EventFileReader {
       obj: readInt64(buf, at + 24),
       site: readInt64(buf, at + 32),
       end: this.time(buf, at + 40),
+      endRaw: readInt64(buf, at + 40),
       a: readInt64(buf, at + 48),
       b: readInt64(buf, at + 56),
     };

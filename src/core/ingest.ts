@@ -71,7 +71,7 @@ export class ProcessIngest {
       if (this.process && r.ts > this.process.endTs) this.process.endTs = r.ts;
       switch (r.kind) {
         case K.SITE:
-          this.siteMap.set(r.obj, store.addSite(this.text(r.a), r.b, this.text(r.end)));
+          this.siteMap.set(r.obj, store.addSite(this.text(r.a), r.b, this.text(r.endRaw)));
           continue;
         case K.OBJECT:
           store.objects.set(r.obj, { id: r.obj, type: this.text(r.a), label: this.text(r.b), pid: this.pid, site: this.site(r.site) });
