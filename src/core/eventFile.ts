@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 export const MAGIC = 'CTRACE01';
 export const SLOT = 64;
 const HEADER_BYTES = 64;
-const READ_CHUNK = 4 << 20;
+const READ_CHUNK = 64 << 10;
 /** A gap (claimed slot never written: thread died in between) is skipped after this many polls. */
 const GAP_PATIENCE = 3;
 /** On the last read, this many empty slots in a row mean the end of the records. */

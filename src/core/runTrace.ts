@@ -6,6 +6,7 @@ import type { StdioOptions } from 'node:child_process';
 import { Collector } from './collector';
 import { epochFromBigInt } from './eventFile';
 import { launch, removeRunDir, type TracedRun } from './launcher';
+import { Sampler } from './sampler';
 import { settleProcesses } from './analysis/processes';
 import { TraceStore } from './traceStore';
 
@@ -19,6 +20,8 @@ export interface TraceRunOptions {
   stdio?: StdioOptions;
   /** Collector poll interval (ms). */
   pollMs?: number;
+  /** CPU sampling interval (ms); 0 turns sampling off. Default 50. */
+  sampleMs?: number;
   /** Called once the run has started, with the live store (for live views). */
   onStart?: (run: TracedRun, store: TraceStore, collector: Collector) => void;
   onWarning?: (message: string) => void;
@@ -42,15 +45,22 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
     startedAt: new Date().toISOString(), python: options.pythonVersion ?? '',
   };
   collector.start();
+  const sampleMs = options.sampleMs ?? 50;
+  const sampler = sampleMs > 0
+    ? new Sampler({ store, epochNs: run.epochNs, intervalMs: sampleMs, pids: () => collector.livePids(), onWarning: options.onWarning })
+    : undefined;
+  sampler?.start();
   options.onStart?.(run, store, collector);
   try {
     const { code, signal } = await run.exited;
+    await sampler?.stop();
     collector.stop();
     store.meta.exitCode = code ?? (signal ? 128 + signalNumber(signal) : null);
     store.meta.signal = signal;
     settleProcesses(store, run.child.pid ?? 0, code, signal ? signalNumber(signal) : null);
     return { store, exitCode: code, signal };
   } finally {
+    await sampler?.stop();
     collector.stop();
     removeRunDir(run.dir);
   }

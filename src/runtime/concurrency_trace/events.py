@@ -39,10 +39,32 @@ EVENT_SET = 26        # obj=event (b=1 for clear())
 BARRIER_WAIT = 27     # span: obj=barrier, a=index returned (-1 broken)
 
 # --- queues and pipes -------------------------------------------------------
-QUEUE_PUT = 30        # span (put may block): obj=queue, a=message id, b=1 if it failed (Full)
-QUEUE_GET = 31        # span: obj=queue, a=message id (0 if unknown), b=1 if it failed (Empty)
-PIPE_SEND = 32        # span: obj=channel id, a=content key (crc32<<32 | len), b=message id carried or 0
-PIPE_RECV = 33        # span: obj=channel id, a=content key, b=1 if it failed (EOF)
+# message id: writer.new_object_id(), unique in the run, one per put.
+# channel id: one end of an OS pipe or socket, the same in every process:
+#   2**52 | (st_dev & 0x7FF) << 40 | (st_ino & 0xFFFFFFFFFF); both ends of a
+#   one-way pipe share one, the two ends of a duplex Pipe() (socketpair) differ.
+# content key: one message's bytes: (len & 0xFFFFF) << 32 | crc32, the crc over
+#   the whole message up to 8 KiB, else over its first 4 KiB then its last 4 KiB.
+# All ids and keys are below 2**53 (exact in a float64).  Object ids: a
+# queue.Queue/LifoQueue/PriorityQueue/SimpleQueue: a writer object id; a Pipe():
+# the channel id of its first end; a multiprocessing Queue/JoinableQueue/
+# SimpleQueue: the channel id of its pipe (same in every process); a Manager
+# queue proxy: 2**52 + 2**51 + a 51-bit hash of (manager address, referent id).
+# Pairing: in-process queues: QUEUE_GET.a == QUEUE_PUT.a.  multiprocessing
+# queues: QUEUE_PUT(a=msg) -> PIPE_SEND(b=msg, obj=the queue's channel, a=key,
+# written later by the feeder thread for Queue/JoinableQueue, inside the put for
+# SimpleQueue) -> PIPE_RECV(same channel, same key) -> QUEUE_GET(b&2, a=key).
+# On one channel the k-th send and the k-th receive of equal keys (time order)
+# are one message.  Pipe(): a PIPE_SEND on one end's channel is received on the
+# other end's channel (PIPE_OPEN names both).  Manager queues: QUEUE_PUT and
+# QUEUE_GET both carry content keys (b&2), k-th with k-th on one obj.
+QUEUE_PUT = 30        # span (put may block): obj=queue, a=message id (content key if b&2), b=flags: 1 failed (Full, closed, error), 2 a is a content key (Manager queue)
+QUEUE_GET = 31        # span: obj=queue, a=message id of the put (0 if unknown), or the content key received if b&2, b=flags: 1 failed (Empty, EOF, error), 2 a is a content key (multiprocessing / Manager queue)
+PIPE_SEND = 32        # span: obj=channel id of the end written, a=content key, b=message id of the QUEUE_PUT carried, or 0
+PIPE_RECV = 33        # span: obj=channel id of the end read, a=content key (0 if failed), b=1 if it failed (EOF, error, longer than maxlength)
+QUEUE_TASK_DONE = 34  # span around task_done(): obj=queue, a=1 if it raised (called too many times)
+QUEUE_JOIN = 35       # span: join() waiting until every task is done: obj=queue
+PIPE_OPEN = 36        # Pipe() created by user code: obj=pipe object id, a=channel id of its first end, b=of its second end (== a for a one-way pipe)
 
 # --- pools and executors ------------------------------------------------------
 TASK_SUBMIT = 40      # obj=task id, a=pool/executor object id, b=function blob
@@ -50,14 +72,30 @@ TASK_RUN = 41         # span on the worker: obj=task id, a=function blob, b=argu
 TASK_RESULT = 42      # obj=task id, a=1 ok, 0 raised (seen by the caller)
 
 # --- shared memory ----------------------------------------------------------
-SHARED_READ = 50      # obj=shared object, a=value summary blob
-SHARED_WRITE = 51     # obj=shared object, a=value summary blob
+# multiprocessing.Value / Array (synchronized wrappers) and Manager()
+# Namespace / list / dict / Value / Array proxies.  Their object id is derived
+# from where the data lives, so it is the same in every process without
+# anything added to pickles: (1 << 60) | a 56-bit hash of (shared-memory file
+# + offset) or (manager address + token id).  The creating process writes an
+# OBJECT record: a=type blob ("Value", "Array", "Manager.list", "Manager.dict",
+# "Manager.Namespace", "Manager.Value", "Manager.Array"), b=label blob (the
+# assigned name from the creating line, e.g. "counter", else that line's text).
+# site = the user's line of the access; `v.value += 1` is a READ then a WRITE.
+SHARED_READ = 50      # obj=shared object, a=value summary blob (repr, <= 80 chars; "!KeyError" if it raised), b=part
+SHARED_WRITE = 51     # obj=shared object, a=blob of the value written (or "method(args)"), b=part
+#   part: 0 = the whole object (value, slice, len, list/dict-wide method);
+#   odd = element index i stored as 2*i+1 (Array element, list index (may be
+#   negative for list proxies), int dict key); even non-zero = 2*blob id of a
+#   name (Namespace attribute, Structure field, repr of a non-int dict key).
 
 # --- asyncio ----------------------------------------------------------------
-ASYNC_CREATE = 60     # obj=task id, a=name blob, b=coroutine blob
-ASYNC_RUN = 61        # span: one step of a task on its loop thread: obj=task id
-ASYNC_END = 62        # obj=task id, a=1 ok, 0 raised, 2 cancelled
+# Task ids are object ids of the creating process.  site = the user's line of
+# create_task / gather / ensure_future / TaskGroup.create_task / asyncio.run
+# (0 for a task first seen at its first step: created by Task() directly).
+ASYNC_CREATE = 60     # obj=task id, a=name blob (task.get_name()), b=coroutine blob (qualname)
+ASYNC_RUN = 61        # span: one step of a task on its loop thread: obj=task id (an eager task's first step is inside create_task)
+ASYNC_END = 62        # obj=task id, a=1 ok, 0 raised, 2 cancelled; b=exception blob ("Type: message") when raised
 
 # --- time and output --------------------------------------------------------
-SLEEP = 70            # span: a=requested ns
-IO_WRITE = 71         # a=text blob, b=fd (1 stdout, 2 stderr)
+SLEEP = 70            # span: time.sleep called from user code (the stdlib's own polling sleeps are not recorded): a=requested ns (-1 if not an int/float), b=1 if it raised (ValueError, or an exception from a signal handler)
+IO_WRITE = 71         # write to the process's own sys.stdout / sys.stderr: a=text blob (first 4096 chars; bytes written to .buffer decoded as UTF-8 with replacement), b=stream (1 stdout, 2 stderr) | 256 bytes via .buffer | 512 text truncated; site=the user's call

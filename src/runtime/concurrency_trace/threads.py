@@ -5,7 +5,6 @@ inherit the tracing; every original method is called with the same
 arguments and its result returned unchanged.
 """
 import threading
-import traceback
 
 from . import events, sites, writer
 
@@ -113,6 +112,7 @@ def install():
             def invoke_excepthook(thread):
                 try:
                     if writer.enabled:
+                        import traceback  # only when a thread fails: keeps start-up light
                         text = "".join(traceback.format_exc(limit=20))
                         writer.point(events.THREAD_EXCEPTION, thread.ident or 0, 0, writer.blob(text))
                 except Exception:

@@ -1,0 +1,216 @@
+"""asyncio: task creation, each step of a task, and its end.
+
+asyncio is never imported here: a program that does not use it must not pay
+for it (sitecustomize runs in every process of the run).  shared.when_imported
+puts a finder first on sys.meta_path that answers only for "asyncio"; when the
+asyncio package has finished executing (all its submodules are loaded by its
+__init__, so this covers `import asyncio.events` too) the patches below are
+applied, once.  If asyncio is already imported at install, they apply at once.
+
+Where each record comes from, without touching tasks, factories or loops:
+- ASYNC_CREATE: BaseEventLoop.create_task, which create_task, gather,
+  ensure_future, TaskGroup, asyncio.run / Runner and run_until_complete all go
+  through (the user's task factory, if any, is still what create_task calls;
+  get_task_factory() is unchanged).  Tasks made by Task(...) directly are
+  announced at their first step instead (site 0).
+- ASYNC_RUN: every task step is a loop callback run by asyncio.events.Handle._run
+  (call_soon of the C TaskStepMethWrapper / task wakeup, or the pure-Python
+  Task's bound __step / __wakeup); the span is that callback.  Task.cancel and
+  other methods of a task scheduled as callbacks are not steps.  An eager
+  task's first step (3.12+ eager_task_factory) runs inside create_task and is
+  recorded there.
+- ASYNC_END: after a step, if the task is done: cancelled / raised / ok, read
+  from task.cancelled() and task._exception (never task.exception(), which
+  would mark the exception retrieved and silence "never retrieved" logs).
+
+Task ids live in a dict keyed by id(task) (C tasks have no __dict__, and a
+WeakKeyDictionary lookup per step costs more); the entry goes at the end.
+Not seen: loops that are not BaseEventLoop subclasses (uvloop).
+"""
+import sys
+import types
+
+from . import events, sites, writer
+from .shared import when_imported
+
+_ASYNC_RUN = events.ASYNC_RUN
+_ids = {}            # id(task) -> trace id (until the task's end is recorded)
+_cb_kinds = {}       # callback type -> 0 not a step, 1 step wrapper, 2 check name
+_STEP_NAMES = frozenset(("task_wakeup", "__step", "__wakeup"))
+_TASK_TYPES = ()
+_originals = {}
+
+
+def install():
+    when_imported("asyncio", _patch)
+
+
+def _classify(t):
+    name = getattr(t, "__name__", "")
+    if name in ("TaskStepMethWrapper", "TaskWakeupMethWrapper"):
+        kind = 1
+    elif t is types.MethodType or t is types.BuiltinMethodType:
+        kind = 2
+    else:
+        kind = 0
+    _cb_kinds[t] = kind
+    return kind
+
+
+def _coro_blob(task):
+    coro = task.get_coro()
+    if coro is None:
+        return 0
+    name = getattr(coro, "__qualname__", None) or type(coro).__qualname__
+    return writer.intern(name)
+
+
+def _announce(task, ts, site, name=None):
+    """Give the task an id and write ASYNC_CREATE, or mark it internal (-1):
+    a task running a coroutine of the standard library itself (asyncio.run's
+    shutdown_asyncgens / shutdown_default_executor, start_server's accept
+    tasks, happy eyeballs) is plumbing, not the user's."""
+    coro = task.get_coro()
+    frame = getattr(coro, "cr_frame", None)
+    if frame is not None and not sites.is_user_frame(frame):
+        _ids[id(task)] = -1
+        return -1
+    tid = writer.new_object_id()
+    _ids[id(task)] = tid
+    writer.point_at(events.ASYNC_CREATE, ts, writer.get_ident(), tid, site,
+                    writer.blob(name if name is not None else task.get_name()),
+                    _coro_blob(task))
+    return tid
+
+
+def _exc_text(exc):
+    try:
+        text = "%s: %s" % (type(exc).__qualname__, exc)
+    except Exception:
+        text = type(exc).__qualname__
+    return text[:300]
+
+
+def _ended(task, tid):
+    _ids.pop(id(task), None)
+    if task.cancelled():
+        a, b = 2, 0
+    else:
+        exc = getattr(task, "_exception", None)
+        if exc is None:
+            a, b = 1, 0
+        else:
+            a, b = 0, writer.blob(_exc_text(exc))
+    writer.point(events.ASYNC_END, tid, 0, a, b)
+
+
+def _created(task, site, t0, name):
+    if not isinstance(task, _TASK_TYPES):
+        return
+    tid = _announce(task, t0, site, name)
+    # An eager task (3.12+) has already run its first step, and may be done.
+    done = task.done()
+    if tid < 0:
+        if done:
+            _ids.pop(id(task), None)
+        return
+    if done or getattr(task.get_coro(), "cr_suspended", False):
+        writer.point_at(_ASYNC_RUN, t0, writer.get_ident(), tid, 0, end=writer.monotonic_ns())
+        if done:
+            _ended(task, tid)
+
+
+def _patch(_asyncio):
+    global _TASK_TYPES
+    from asyncio import base_events, events as aevents, tasks
+    if getattr(aevents.Handle, "_ct_patched", False):
+        return
+    _TASK_TYPES = tuple(t for t in {getattr(tasks, "Task", None), getattr(tasks, "_PyTask", None),
+                                    getattr(tasks, "_CTask", None)} if isinstance(t, type))
+
+    BaseEventLoop = base_events.BaseEventLoop
+    orig_create_task = BaseEventLoop.create_task
+    Handle = aevents.Handle
+    orig_run = Handle._run
+    _originals.update(create_task=orig_create_task, _run=orig_run)
+    monotonic_ns = writer.monotonic_ns
+    # Up to 3.12 asyncio.create_task(coro, name=...) and TaskGroup.create_task
+    # name the task only after loop.create_task returns: take the name from
+    # their frame.
+    named_later = {getattr(tasks.create_task, "__code__", None)}
+    taskgroups = sys.modules.get("asyncio.taskgroups")
+    if taskgroups is not None:
+        named_later.add(getattr(taskgroups.TaskGroup.create_task, "__code__", None))
+    named_later.discard(None)
+    getframe = sys._getframe
+
+    def create_task(self, *args, **kwargs):
+        if not writer.enabled:
+            return orig_create_task(self, *args, **kwargs)
+        t0 = monotonic_ns()
+        task = orig_create_task(self, *args, **kwargs)
+        try:
+            name = None
+            f = getframe(1)
+            if f.f_code in named_later:
+                name = f.f_locals.get("name")
+                if name is not None:
+                    name = str(name)
+            _created(task, sites.site(1), t0, name)
+        except Exception:
+            pass
+        return task
+
+    def _run(self):
+        cb = self._callback
+        kind = _cb_kinds.get(type(cb))
+        if kind is None:
+            kind = _classify(type(cb))
+        if not kind or not writer.enabled:
+            return orig_run(self)
+        try:
+            task = cb.__self__
+            if kind == 2 and not (cb.__name__ in _STEP_NAMES and isinstance(task, _TASK_TYPES)):
+                task = None
+            else:
+                tid = _ids.get(id(task)) or _announce(task, monotonic_ns(), 0)
+                if tid < 0:
+                    off = 0
+                else:
+                    off = writer.begin(_ASYNC_RUN, tid, 0)
+        except Exception:
+            task = None
+        if task is None:
+            return orig_run(self)
+        if not off:   # an internal task: only forget it at its end
+            try:
+                return orig_run(self)
+            finally:
+                if task.done():
+                    _ids.pop(id(task), None)
+        try:
+            return orig_run(self)
+        finally:
+            try:
+                writer.finish_time(off)
+                if task.done():
+                    _ended(task, tid)
+            except Exception:
+                pass
+
+    _copy_identity(create_task, orig_create_task)
+    _copy_identity(_run, orig_run)
+    BaseEventLoop.create_task = create_task
+    Handle._run = _run
+    Handle._ct_patched = True
+
+
+def _copy_identity(fn, orig):
+    fn.__name__ = orig.__name__
+    fn.__qualname__ = orig.__qualname__
+    fn.__doc__ = orig.__doc__
+    fn.__wrapped__ = orig
+
+
+def after_fork_in_child():
+    _ids.clear()

@@ -1,0 +1,376 @@
+"""multiprocessing Connection and Pipe(): every message sent and received.
+
+All Connection traffic ends in Connection._send_bytes / _recv_bytes, so those
+two are patched (on the class: Listener/Client connections inherit it).  The
+bytes on the wire are never touched: a reader that is not traced reads exactly
+what it would read untraced.  Instead both ends describe what they moved:
+
+* the channel: the pipe's or socket's inode, which is the same number in every
+  process that holds the descriptor (inherited by fork, passed to a spawned
+  child, dup'ed by resource_sharer), so no id has to travel with the data;
+* the content key: crc32 and length of the message, so a receive is paired
+  with its send even when several processes write to one pipe.
+
+A Pipe() created by user code also gets an OBJECT and a PIPE_OPEN record that
+names the channels of its two ends (a socketpair's ends have two inodes).
+
+Who is traced is decided per call: a send/recv called directly from user code,
+or one that a traced queue operation asked for (through `send_msg` /
+`recv_want`, keyed by thread).  The standard library's own traffic (Pool
+workers, managers, resource sharer, queue internals) stays untraced.
+
+Also here: a post-import hook, so multiprocessing is patched when the program
+imports it and costs nothing in processes that never do.
+"""
+import _thread
+import binascii
+import os
+import sys
+
+from . import events, sites, writer as _w
+
+PIPE_SEND = events.PIPE_SEND
+PIPE_RECV = events.PIPE_RECV
+PIPE_OPEN = events.PIPE_OPEN
+OBJECT = events.OBJECT
+
+CHANNEL_BASE = 1 << 52
+MANAGER_BASE = (1 << 52) | (1 << 51)
+
+# Hand-offs between a traced queue operation and the Connection call it makes,
+# keyed by thread ident (dict get/set/pop are atomic under the GIL):
+send_msg = {}    # ident -> message id the thread's next _send_bytes carries
+recv_want = {}   # ident -> None while a queue get waits, then the content key
+
+_getframe = sys._getframe
+_get_ident = _thread.get_ident
+_crc32 = binascii.crc32
+_is_user = sites.is_user_frame
+_site = sites.site
+
+_originals = {}
+
+
+# --- identities ---------------------------------------------------------------
+
+def channel_of_fd(fd):
+    """Channel id of a pipe/socket descriptor: its (device, inode), below 2**53."""
+    st = os.fstat(fd)
+    return CHANNEL_BASE | ((st.st_dev & 0x7ff) << 40) | (st.st_ino & 0xffffffffff)
+
+
+def channel_of(conn):
+    """Channel id of a Connection (cached on it), or -1 if it has none."""
+    chan = conn.__dict__.get("_ct_chan")
+    if chan:
+        return chan
+    handle = conn._handle
+    if handle is None:
+        return -1
+    try:
+        chan = channel_of_fd(handle)
+    except (OSError, TypeError, ValueError, OverflowError):
+        chan = -1
+    try:
+        conn._ct_chan = chan
+    except Exception:
+        pass
+    return chan
+
+
+def content_key(buf):
+    """(len & 0xFFFFF) << 32 | crc32 of a bytes-like object of itemsize 1.
+
+    Messages above 8 KiB are hashed over their first and last 4 KiB only: the
+    length and both ends tell messages apart well enough, and the cost stays
+    bounded for big payloads."""
+    n = len(buf)
+    if n <= 8192:
+        crc = _crc32(buf)
+    else:
+        crc = _crc32(buf[n - 4096:], _crc32(buf[:4096]))
+    return ((n & 0xfffff) << 32) | crc
+
+
+# --- call sites and labels ---------------------------------------------------
+
+_skip_codes = None
+
+
+def _context_codes():
+    """Code objects of multiprocessing.context's factory methods (ctx.Queue(),
+    ctx.Pipe()…): the creator is whoever called those."""
+    global _skip_codes
+    codes = set()
+    context = sys.modules.get("multiprocessing.context")
+    if context is not None:
+        for cls in (getattr(context, "BaseContext", None),):
+            for value in vars(cls).values() if cls is not None else ():
+                code = getattr(value, "__code__", None)
+                if code is not None:
+                    codes.add(code)
+        _skip_codes = frozenset(codes)
+    return codes
+
+
+def creator(depth, also_skip=()):
+    """(frame, depth) of the code that asked for an object: `depth` is counted
+    as in sites.site (1 = the caller of the function calling creator), and
+    multiprocessing.context's factory methods (plus the code objects in
+    `also_skip`) are stepped over."""
+    skip = _skip_codes if _skip_codes is not None else _context_codes()
+    f = _getframe(depth + 1)
+    while f is not None and (f.f_code in skip or f.f_code in also_skip):
+        f = f.f_back
+        depth += 1
+    return f, depth
+
+
+_labels = {}   # (filename, line) -> label text or ""
+
+
+def label_of(frame):
+    """The variable a creating line assigns to (`q = Queue()` -> "q",
+    `self.r, self.w = Pipe()` -> "self.r, self.w"), or ""; cached per line.
+    A subclass's __init__ calling super().__init__ is stepped over."""
+    hops = 0
+    while frame.f_code.co_name == "__init__" and frame.f_back is not None and hops < 4:
+        frame = frame.f_back
+        hops += 1
+    key = (frame.f_code.co_filename, frame.f_lineno)
+    text = _labels.get(key)
+    if text is None:
+        text = ""
+        try:
+            import linecache
+            import re
+            line = linecache.getline(key[0], key[1])
+            m = re.match(r"\s*([A-Za-z_][\w.]*(?:\[[^\]=]*\])?"
+                         r"(?:\s*,\s*[A-Za-z_][\w.]*(?:\[[^\]=]*\])?)*)\s*(?::[^=]*)?=(?!=)", line)
+            if m:
+                text = m.group(1)
+        except Exception:
+            text = ""
+        _labels[key] = text
+    return text
+
+
+def write_object(obj, type_name, frame, depth):
+    """OBJECT record for a queue / pipe created by `frame` (at `depth`, counted
+    from the caller of write_object's caller as in sites.site)."""
+    label = label_of(frame)
+    _w.point(OBJECT, obj, _site(depth + 1), _w.intern(type_name),
+             _w.intern(label) if label else 0)
+
+
+# --- Connection ---------------------------------------------------------------
+
+def _patch_connection(module):
+    cls = getattr(module, "Connection", None)
+    if cls is None or sys.platform == "win32":
+        return   # PipeConnection handles have no inode: Windows pipes stay untraced
+    if getattr(cls.__dict__.get("_send_bytes"), "_ct_wrapped", False):
+        return
+    orig_send = cls._send_bytes
+    orig_recv = cls._recv_bytes
+    orig_pipe = module.Pipe
+    _originals.update(connection=module, Connection=cls, _send_bytes=orig_send,
+                      _recv_bytes=orig_recv, Pipe=orig_pipe)
+
+    def _send_bytes(self, buf):
+        m = 0
+        if send_msg:
+            m = send_msg.pop(_get_ident(), 0)
+        site = 0
+        if not m:
+            try:
+                if not (_w.enabled and _is_user(_getframe(2))):
+                    return orig_send(self, buf)
+                site = _site(2)
+            except Exception:
+                return orig_send(self, buf)
+        off = 0
+        try:
+            if _w.enabled:
+                chan = self.__dict__.get("_ct_chan") or channel_of(self)
+                if chan > 0:
+                    off = _w.begin(PIPE_SEND, chan, site, content_key(buf), m)
+        except Exception:
+            off = 0
+        if not off:
+            return orig_send(self, buf)
+        try:
+            return orig_send(self, buf)
+        finally:
+            try:
+                _w.finish_time(off)
+            except Exception:
+                pass
+
+    def _recv_bytes(self, maxsize=None):
+        want = False
+        site = 0
+        if recv_want and recv_want.get(_get_ident(), 0) is None:
+            want = True
+        else:
+            try:
+                if not (_w.enabled and _is_user(_getframe(2))):
+                    return orig_recv(self, maxsize)
+                site = _site(2)
+            except Exception:
+                return orig_recv(self, maxsize)
+        off = 0
+        try:
+            if _w.enabled:
+                chan = self.__dict__.get("_ct_chan") or channel_of(self)
+                if chan > 0:
+                    off = _w.begin(PIPE_RECV, chan, site, 0, 0)
+        except Exception:
+            off = 0
+        if not off:
+            return orig_recv(self, maxsize)
+        try:
+            buf = orig_recv(self, maxsize)
+        except BaseException:
+            try:
+                _w.finish(off, 0, 1)
+            except Exception:
+                pass
+            raise
+        try:
+            if buf is None:        # longer than maxsize: the caller raises
+                _w.finish(off, 0, 1)
+            else:
+                with buf.getbuffer() as view:
+                    key = content_key(view)
+                _w.finish(off, key, 0)
+                if want:
+                    recv_want[_get_ident()] = key
+        except Exception:
+            pass
+        return buf
+
+    def Pipe(duplex=True):
+        c1, c2 = orig_pipe(duplex)
+        try:
+            if _w.enabled:
+                f, depth = creator(1)
+                if f is not None and _is_user(f):
+                    ch1, ch2 = channel_of(c1), channel_of(c2)
+                    if ch1 > 0 and ch2 > 0:
+                        write_object(ch1, "Pipe", f, depth)
+                        _w.point(PIPE_OPEN, ch1, _site(depth), ch1, ch2)
+        except Exception:
+            pass
+        return c1, c2
+
+    for fn, orig in ((_send_bytes, orig_send), (_recv_bytes, orig_recv), (Pipe, orig_pipe)):
+        copy_identity(fn, orig)
+    cls._ct_chan = 0
+    cls._send_bytes = _send_bytes
+    cls._recv_bytes = _recv_bytes
+    module.Pipe = Pipe
+
+
+def copy_identity(fn, orig):
+    fn.__name__ = orig.__name__
+    fn.__qualname__ = orig.__qualname__
+    fn.__doc__ = orig.__doc__
+    fn.__module__ = getattr(orig, "__module__", fn.__module__)
+    fn.__wrapped__ = orig
+    fn._ct_wrapped = True
+
+
+# --- patching on import ---------------------------------------------------------
+
+_watch = {}   # module name -> [callback(module)]
+
+
+class _AfterImport:
+    """sys.meta_path entry that runs callbacks right after a watched module has
+    executed (and before anyone can `from module import name`).  It finds the
+    spec with the other finders, in their order, and only wraps exec_module."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name not in _watch:
+            return None
+        spec = None
+        for finder in sys.meta_path:
+            if finder is self:
+                continue
+            find = getattr(finder, "find_spec", None)
+            if find is None:
+                continue
+            spec = find(name, path, target)
+            if spec is not None:
+                break
+        if spec is None:
+            return None
+        loader = spec.loader
+        exec_module = getattr(loader, "exec_module", None)
+        if exec_module is None:
+            return spec
+
+        def exec_then_patch(module):
+            try:
+                del loader.exec_module
+            except Exception:
+                pass
+            exec_module(module)
+            _run_callbacks(name, module)
+
+        try:
+            loader.exec_module = exec_then_patch
+        except Exception:
+            pass
+        return spec
+
+    def invalidate_caches(self):
+        pass
+
+
+_finder = None
+
+
+def after_import(name, callback):
+    """Run callback(module) now if `name` is imported, else right after its
+    import."""
+    global _finder
+    module = sys.modules.get(name)
+    if module is not None:
+        _safe(callback, module)
+        return
+    _watch.setdefault(name, []).append(callback)
+    if _finder is None:
+        _finder = _AfterImport()
+        sys.meta_path.insert(0, _finder)
+
+
+def _run_callbacks(name, module):
+    for callback in _watch.get(name, ()):
+        _safe(callback, module)
+
+
+def _safe(callback, module):
+    try:
+        callback(module)
+    except Exception:
+        if os.environ.get("CONCURRENCY_TRACE_DEBUG"):
+            raise
+
+
+def install():
+    after_import("multiprocessing.connection", _patch_connection)
+
+
+def after_fork_in_child():
+    send_msg.clear()
+    recv_want.clear()
+
+
+def uninstall():
+    cls = _originals.get("Connection")
+    if cls is not None:
+        cls._send_bytes = _originals["_send_bytes"]
+        cls._recv_bytes = _originals["_recv_bytes"]
+        _originals["connection"].Pipe = _originals["Pipe"]

@@ -1,0 +1,81 @@
+"""time.sleep as a SLEEP span.
+
+time.sleep is a C function: the `time` module attribute is replaced by a
+Python function that calls the original with the very same argument, so
+results, exceptions (negative / NaN -> ValueError, wrong type -> TypeError,
+keyword -> TypeError) and interruption (PEP 475 retry; an exception from a
+signal handler propagates) are the original's.  A traceback through a sleep
+shows one more frame (this wrapper), as for every patched function.
+
+Only sleeps called from user code are recorded: the standard library sleeps
+for its own polling (subprocess.Popen.wait with a timeout, multiprocessing
+helpers, ...), which is noise; one frame check decides, and stdlib callers go
+straight to the original.  Modules that did `from time import sleep` before
+the tracer started keep the original (no user module runs that early).
+Pickling time.sleep (by reference) still works: the wrapper carries the
+original's __module__ and __qualname__.
+"""
+import sys
+import time
+
+from . import events, sites, writer
+
+_SLEEP = events.SLEEP
+_getframe = sys._getframe
+_is_user = sites.is_user_frame
+_INT64 = 9.2e18
+_original = None
+
+
+def install():
+    global _original
+    orig = time.sleep
+    if getattr(orig, "_ct_wrapper", False):
+        return
+    _original = orig
+
+    def sleep(*args, **kwargs):
+        off = 0
+        if writer.enabled and len(args) == 1 and not kwargs:
+            try:
+                if _is_user(_getframe(1)):
+                    secs = args[0]
+                    t = type(secs)
+                    if t is float:
+                        ns = secs * 1e9
+                        a = int(ns) if -_INT64 < ns < _INT64 else -1   # False for NaN
+                    elif t is int:
+                        a = secs * 1000000000 if -9200000000 < secs < 9200000000 else -1
+                    else:
+                        a = -1
+                    off = writer.begin(_SLEEP, 0, sites.site(1), a)
+            except Exception:
+                off = 0
+        if not off:
+            return orig(*args, **kwargs)
+        try:
+            result = orig(*args)
+        except BaseException:
+            try:
+                writer.finish(off, a, 1)
+            except Exception:
+                pass
+            raise
+        try:
+            writer.finish_time(off)
+        except Exception:
+            pass
+        return result
+
+    sleep.__name__ = orig.__name__
+    sleep.__qualname__ = getattr(orig, "__qualname__", "sleep")
+    sleep.__module__ = getattr(orig, "__module__", "time")
+    sleep.__doc__ = orig.__doc__
+    sleep.__wrapped__ = orig
+    sleep._ct_wrapper = True
+    time.sleep = sleep
+
+
+def uninstall():
+    if _original is not None:
+        time.sleep = _original
