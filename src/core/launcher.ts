@@ -31,11 +31,66 @@ export interface PythonInfo {
   version: string;
 }
 
-/** Checks that `python` runs and is new enough; a clear error otherwise. */
+const CHECK_CACHE = path.join(os.tmpdir(), `concurrency-trace-pythons-${process.getuid?.() ?? 0}.json`);
+
+/** Where `python` resolves to on PATH (or itself when it names a file). */
+function whichPython(python: string): string | undefined {
+  if (python.includes(path.sep)) return fs.existsSync(python) ? path.resolve(python) : undefined;
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const full = path.join(dir || '.', python);
+    try {
+      fs.accessSync(full, fs.constants.X_OK);
+      return full;
+    } catch {
+      // next
+    }
+  }
+  return undefined;
+}
+
+/** The answer of an earlier check of this very file (same path, size and mtime). */
+function cachedCheck(python: string): { key: string; info?: PythonInfo } {
+  const file = whichPython(python);
+  if (!file) return { key: '' };
+  try {
+    const real = fs.realpathSync(file);
+    const st = fs.statSync(real);
+    const key = `${file}|${real}|${st.size}|${st.mtimeMs}`;
+    const cache = JSON.parse(fs.readFileSync(CHECK_CACHE, 'utf8')) as Record<string, PythonInfo>;
+    return { key, info: cache[key] };
+  } catch {
+    return { key: '' };
+  }
+}
+
+function rememberCheck(key: string, info: PythonInfo): void {
+  if (!key) return;
+  try {
+    let cache: Record<string, PythonInfo> = {};
+    try {
+      cache = JSON.parse(fs.readFileSync(CHECK_CACHE, 'utf8')) as Record<string, PythonInfo>;
+    } catch {
+      cache = {};
+    }
+    cache[key] = info;
+    fs.writeFileSync(CHECK_CACHE, JSON.stringify(cache));
+  } catch {
+    // A cache that cannot be written only costs the next run a check.
+  }
+}
+
+/**
+ * Checks that `python` runs and is new enough; a clear error otherwise.
+ * The answer is cached per interpreter file (path, size, mtime): asking
+ * Python costs 50–100 ms of every run.
+ */
 export function checkPython(python: string): PythonInfo {
+  const cached = cachedCheck(python);
+  if (cached.info) return cached.info;
   let out: string;
   try {
-    out = execFileSync(python, ['-c', 'import sys; print(sys.executable); print("%d.%d.%d" % sys.version_info[:3])'], {
+    // -S -E: no site (a slow .pth can cost 100 ms) and no PYTHON* variables, just the facts.
+    out = execFileSync(python, ['-S', '-E', '-c', 'import sys; print(sys.executable); print("%d.%d.%d" % sys.version_info[:3])'], {
       encoding: 'utf8', timeout: 20000, stdio: ['ignore', 'pipe', 'pipe'],
     });
   } catch (err) {
@@ -48,7 +103,9 @@ export function checkPython(python: string): PythonInfo {
   if (major < MIN_PYTHON[0] || (major === MIN_PYTHON[0] && minor < MIN_PYTHON[1])) {
     throw new LaunchError(`Python ${version} at ${python} is too old: Concurrency Trace needs ${MIN_PYTHON.join('.')} or newer`);
   }
-  return { executable: executable || python, version };
+  const info = { executable: executable || python, version };
+  rememberCheck(cached.key, info);
+  return info;
 }
 
 /** Checks the script argument before anything is started. */

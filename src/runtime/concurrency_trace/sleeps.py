@@ -7,10 +7,14 @@ keyword -> TypeError) and interruption (PEP 475 retry; an exception from a
 signal handler propagates) are the original's.  A traceback through a sleep
 shows one more frame (this wrapper), as for every patched function.
 
-Only sleeps called from user code are recorded: the standard library sleeps
-for its own polling (subprocess.Popen.wait with a timeout, multiprocessing
-helpers, ...), which is noise; one frame check decides, and stdlib callers go
-straight to the original.  Modules that did `from time import sleep` before
+Only the user's sleeps are recorded: the standard library sleeps for its own
+polling (subprocess.Popen.wait with a timeout, multiprocessing.pool's
+shutdown, pydoc, the REPL), which is noise.  The caller's code object decides
+(cached per code object): user code records; so do the stdlib frames that
+only call a user-supplied callable (Thread.run, executor work items, Pool
+workers, Process.run, loop callbacks), so `Thread(target=time.sleep)` and
+`pool.map(time.sleep, ...)` count; any other stdlib caller goes straight to
+the original.  Modules that did `from time import sleep` before
 the tracer started keep the original (no user module runs that early).
 Pickling time.sleep (by reference) still works: the wrapper carries the
 original's __module__ and __qualname__.
@@ -23,8 +27,29 @@ from . import events, sites, writer
 _SLEEP = events.SLEEP
 _getframe = sys._getframe
 _is_user = sites.is_user_frame
+_by_code = {}   # caller's code -> record?
+# (file name, function) of stdlib frames that call a callable they were given.
+_DISPATCHERS = {
+    ("threading.py", "run"),                 # Thread.run
+    ("thread.py", "run"),                    # concurrent.futures.thread._WorkItem.run
+    ("process.py", "run"),                   # multiprocessing BaseProcess.run
+    ("process.py", "_process_worker"),       # concurrent.futures.process
+    ("process.py", "_process_chunk"),
+    ("pool.py", "worker"),                   # multiprocessing.pool
+    ("pool.py", "mapstar"),
+    ("pool.py", "starmapstar"),
+    ("events.py", "_run"),                   # asyncio Handle._run (call_soon)
+}
 _INT64 = 9.2e18
 _original = None
+
+
+def _decide(frame):
+    import os
+    code = frame.f_code
+    record = _is_user(frame) or (os.path.basename(code.co_filename), code.co_name) in _DISPATCHERS
+    _by_code[code] = record
+    return record
 
 
 def install():
@@ -38,7 +63,11 @@ def install():
         off = 0
         if writer.enabled and len(args) == 1 and not kwargs:
             try:
-                if _is_user(_getframe(1)):
+                f = _getframe(1)
+                record = _by_code.get(f.f_code)
+                if record is None:
+                    record = _decide(f)
+                if record:
                     secs = args[0]
                     t = type(secs)
                     if t is float:
