@@ -153,7 +153,7 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`concurrency-trace: ${err.message}\n${USAGE}`);
+      process.stderr.write(`concurrency-trace: ${err.message} (see concurrency-trace --help)\n`);
       return 2;
     }
     if (err instanceof LaunchError || err instanceof TraceFileError) {

@@ -72,7 +72,7 @@ export function sampleStore(): TraceStore {
     [K.PROCESS_JOIN, t(14500), t(15100), 0, P2, 0, 1],
     [K.PROCESS_EXIT, t(15000), t(15000), 3, P2, 0, 1],
     [K.IO_WRITE, t(16000), t(16000), 0, 0, s.intern('hello "world"\n'), 1],
-    [K.LOCK_HOLD, t(17000), NaN, 4, L2, 0, 0], // never released
+    [K.LOCK_HOLD, t(14800), NaN, 4, L2, 0, 0], // never released
   ];
   rows.sort((x, y) => x[1] - y[1]);
   for (const [kind, ts, end, th, o, a, b] of rows) s.push(kind, ts, end, th, o, site, a, b);

@@ -145,11 +145,11 @@ def _patch(_asyncio):
     getframe = sys._getframe
 
     def create_task(self, *args, **kwargs):
-        if not writer.enabled:
-            return orig_create_task(self, *args, **kwargs)
         t0 = monotonic_ns()
         task = orig_create_task(self, *args, **kwargs)
         try:
+            if not writer.enabled:
+                return task
             name = None
             f = getframe(1)
             if f.f_code in named_later:
@@ -162,17 +162,20 @@ def _patch(_asyncio):
         return task
 
     def _run(self):
-        cb = self._callback
-        kind = _cb_kinds.get(type(cb))
-        if kind is None:
-            kind = _classify(type(cb))
-        if not kind or not writer.enabled:
-            return orig_run(self)
+        # Everything that touches module globals stays inside try: they are
+        # None during late interpreter shutdown.
         try:
-            task = cb.__self__
-            if kind == 2 and not (cb.__name__ in _STEP_NAMES and isinstance(task, _TASK_TYPES)):
-                task = None
+            task = None
+            cb = self._callback
+            kind = _cb_kinds.get(type(cb))
+            if kind is None:
+                kind = _classify(type(cb))
+            if not kind or not writer.enabled:
+                pass
+            elif kind == 2 and not (cb.__name__ in _STEP_NAMES and isinstance(cb.__self__, _TASK_TYPES)):
+                pass
             else:
+                task = cb.__self__
                 tid = _ids.get(id(task)) or _announce(task, monotonic_ns(), 0)
                 if tid < 0:
                     off = 0
@@ -186,8 +189,11 @@ def _patch(_asyncio):
             try:
                 return orig_run(self)
             finally:
-                if task.done():
-                    _ids.pop(id(task), None)
+                try:
+                    if task.done():
+                        _ids.pop(id(task), None)
+                except Exception:
+                    pass
         try:
             return orig_run(self)
         finally:

@@ -284,22 +284,22 @@ def _traced_property(prop, field=None):
 
     def get(self):
         value = fget(self)
-        if writer.enabled:
-            try:
+        try:
+            if writer.enabled:
                 writer.point(_SHARED_READ, self._ct_id or _sync_id(self), sites.site(1),
                              _summary(value), _part(field) if field else 0)
-            except Exception:
-                pass
+        except Exception:
+            pass
         return value
 
     def set(self, value):
         fset(self, value)
-        if writer.enabled:
-            try:
+        try:
+            if writer.enabled:
                 writer.point(_SHARED_WRITE, self._ct_id or _sync_id(self), sites.site(1),
                              _summary(value), _part(field) if field else 0)
-            except Exception:
-                pass
+        except Exception:
+            pass
 
     for fn, orig in ((get, fget), (set, fset)):
         _copy_identity(fn, orig)
@@ -350,22 +350,22 @@ def _patch_sharedctypes(sc):
 
     def __getitem__(self, i):
         value = orig_getitem(self, i)
-        if writer.enabled:
-            try:
+        try:
+            if writer.enabled:
                 writer.point(_SHARED_READ, self._ct_id or _sync_id(self), sites.site(1),
                              _summary(value), _element_part(self, i))
-            except Exception:
-                pass
+        except Exception:
+            pass
         return value
 
     def __setitem__(self, i, value):
         orig_setitem(self, i, value)
-        if writer.enabled:
-            try:
+        try:
+            if writer.enabled:
                 writer.point(_SHARED_WRITE, self._ct_id or _sync_id(self), sites.site(1),
                              _summary(value), _element_part(self, i))
-            except Exception:
-                pass
+        except Exception:
+            pass
 
     _copy_identity(__getitem__, orig_getitem)
     _copy_identity(__setitem__, orig_setitem)
@@ -381,11 +381,11 @@ def _patch_sharedctypes(sc):
 def _creator(orig, type_name, base):
     def create(*args, **kwds):
         result = orig(*args, **kwds)
-        if writer.enabled and isinstance(result, base):
-            try:
+        try:
+            if writer.enabled and isinstance(result, base):
                 _object(_sync_id(result), type_name, 1)
-            except Exception:
-                pass
+        except Exception:
+            pass
         return result
     _copy_identity(create, orig)
     return create
@@ -465,7 +465,11 @@ def _make_callmethod(BaseProxy, table):
     def _callmethod(self, methodname, args=(), kwds={}):
         # BaseProxy._callmethod looked up each time: other patches of it apply.
         call = BaseProxy._callmethod
-        if not writer.enabled:
+        try:
+            enabled = writer.enabled
+        except Exception:
+            enabled = False
+        if not enabled:
             return call(self, methodname, args, kwds)
         try:
             result = call(self, methodname, args, kwds)
@@ -506,11 +510,11 @@ def _proxy_record(self, table, methodname, args, result, exc):
 def _proxy_creator(orig, type_name):
     def create(self, *args, **kwds):
         proxy = orig(self, *args, **kwds)
-        if writer.enabled:
-            try:
+        try:
+            if writer.enabled:
                 _object(_proxy_id(proxy), type_name, 1)
-            except Exception:
-                pass
+        except Exception:
+            pass
         return proxy
     _copy_identity(create, orig)
     return create

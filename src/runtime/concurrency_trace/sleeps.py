@@ -61,10 +61,10 @@ def install():
 
     def sleep(*args, **kwargs):
         off = 0
-        if writer.enabled and len(args) == 1 and not kwargs:
-            try:
-                f = _getframe(1)
-                record = _by_code.get(f.f_code)
+        if len(args) == 1 and not kwargs:
+            try:            # module globals are None in late shutdown: inside try
+                f = _getframe(1) if writer.enabled else None
+                record = f is not None and _by_code.get(f.f_code)
                 if record is None:
                     record = _decide(f)
                 if record:
