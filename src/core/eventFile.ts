@@ -39,6 +39,41 @@ export interface RawRecord {
   b: number;
 }
 
+const FIELDS = 10; // offset, kind, ts, ident, obj, site, end, endRaw, a, b
+
+/** Records read in one poll, flat in a Float64Array (no object per record). */
+export class RecordBatch {
+  length = 0;
+  data = new Float64Array(1024 * FIELDS);
+
+  push(offset: number, kind: number, ts: number, ident: number, obj: number, site: number, end: number, endRaw: number, a: number, b: number): void {
+    if ((this.length + 1) * FIELDS > this.data.length) {
+      const next = new Float64Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    const d = this.data;
+    let o = this.length++ * FIELDS;
+    d[o++] = offset; d[o++] = kind; d[o++] = ts; d[o++] = ident; d[o++] = obj;
+    d[o++] = site; d[o++] = end; d[o++] = endRaw; d[o++] = a; d[o] = b;
+  }
+
+  /** Fills `into` with record i (reuse one object in loops). */
+  load(i: number, into: RawRecord): RawRecord {
+    const d = this.data;
+    let o = i * FIELDS;
+    into.offset = d[o++]; into.kind = d[o++]; into.ts = d[o++]; into.ident = d[o++]; into.obj = d[o++];
+    into.site = d[o++]; into.end = d[o++]; into.endRaw = d[o++]; into.a = d[o++]; into.b = d[o];
+    return into;
+  }
+
+  toArray(): RawRecord[] {
+    return Array.from({ length: this.length }, (_, i) => this.load(i, emptyRecord()));
+  }
+}
+
+export const emptyRecord = (): RawRecord => ({ offset: 0, kind: 0, ts: 0, ident: 0, obj: 0, site: 0, end: 0, endRaw: 0, a: 0, b: 0 });
+
 export interface FileHeader {
   pid: number;
   token: string;
@@ -60,6 +95,9 @@ export class EventFileReader {
   private blobPos = 0;
   private gapAt = -1;
   private gapPolls = 0;
+  /** One aligned chunk per reader, read through an Int32Array (little-endian hosts). */
+  private readonly chunk = Buffer.allocUnsafeSlow(READ_CHUNK);
+  private readonly words = new Int32Array(this.chunk.buffer, this.chunk.byteOffset, READ_CHUNK / 4);
 
   constructor(readonly eventPath: string, readonly blobPath: string, private readonly epoch: Epoch) {}
 
@@ -88,29 +126,17 @@ export class EventFileReader {
     return (hi - this.epoch.hi) * 4294967296 + (lo - this.epoch.lo);
   }
 
-  private decode(buf: Buffer, at: number, offset: number): RawRecord {
-    return {
-      offset,
-      kind: readInt64(buf, at),
-      ts: this.time(buf, at + 8),
-      ident: readInt64(buf, at + 16),
-      obj: readInt64(buf, at + 24),
-      site: readInt64(buf, at + 32),
-      end: this.time(buf, at + 40),
-      endRaw: readInt64(buf, at + 40),
-      a: readInt64(buf, at + 48),
-      b: readInt64(buf, at + 56),
-    };
-  }
-
   /**
    * New records since the last call. With `final` (the process is gone, or
    * the run ended) gaps are skipped at once and reading goes on to the end.
    */
-  readRecords(final = false): RawRecord[] {
-    if (!this.open() || this.fd === undefined) return [];
-    const out: RawRecord[] = [];
-    const buf = Buffer.allocUnsafe(READ_CHUNK);
+  readRecords(final = false): RecordBatch {
+    const out = new RecordBatch();
+    if (!this.open() || this.fd === undefined) return out;
+    const buf = this.chunk;
+    const v = this.words;
+    const eh = this.epoch.hi;
+    const el = this.epoch.lo;
     for (;;) {
       const n = fs.readSync(this.fd, buf, 0, READ_CHUNK, this.next);
       const whole = n - (n % SLOT);
@@ -118,9 +144,16 @@ export class EventFileReader {
       let at = 0;
       let stop = false;
       while (at < whole) {
-        const kind = readInt64(buf, at);
+        const w = at >> 2;
+        const kind = v[w + 1] * 4294967296 + (v[w] >>> 0);
         if (kind !== 0) {
-          out.push(this.decode(buf, at, this.next + at));
+          // Times: relative to the epoch from the two 32-bit halves (exact); 0 stays 0 (open span).
+          const ts = v[w + 2] === 0 && v[w + 3] === 0 ? 0 : (v[w + 3] - eh) * 4294967296 + ((v[w + 2] >>> 0) - el);
+          const endRaw = v[w + 11] * 4294967296 + (v[w + 10] >>> 0);
+          const end = endRaw === 0 ? 0 : (v[w + 11] - eh) * 4294967296 + ((v[w + 10] >>> 0) - el);
+          out.push(this.next + at, kind, ts, v[w + 5] * 4294967296 + (v[w + 4] >>> 0), v[w + 7] * 4294967296 + (v[w + 6] >>> 0),
+            v[w + 9] * 4294967296 + (v[w + 8] >>> 0), end, endRaw, v[w + 13] * 4294967296 + (v[w + 12] >>> 0),
+            v[w + 15] * 4294967296 + (v[w + 14] >>> 0));
           at += SLOT;
           continue;
         }
@@ -128,7 +161,7 @@ export class EventFileReader {
         // thread that claimed the slot and has not written it (yet).
         let later = at + SLOT;
         const limit = Math.min(whole, at + END_RUN * SLOT);
-        while (later < limit && readInt64(buf, later) === 0) later += SLOT;
+        while (later < limit && v[later >> 2] === 0 && v[(later >> 2) + 1] === 0) later += SLOT;
         const isGap = later < limit;
         if (isGap && (final || this.waitedOnGap(this.next + at))) {
           at = later;

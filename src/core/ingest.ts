@@ -3,8 +3,8 @@
  * sites and thread idents into the store's tables, folds metadata records
  * (sites, objects, names) into those tables, and follows open spans.
  */
-import type { RawRecord } from './eventFile';
-import { K, kindInfo } from './recordKinds';
+import { emptyRecord, type RawRecord, type RecordBatch } from './eventFile';
+import { K as KINDS, kindInfo as lookUpKind } from './recordKinds';
 import type { ProcessInfo, ThreadInfo } from './traceModel';
 import type { TraceStore } from './traceStore';
 
@@ -15,6 +15,10 @@ interface ProcessMeta {
   monoNs?: number;
 }
 
+// Module-level copies: an imported binding can be a getter on every access.
+const K = KINDS;
+const kindInfo = lookUpKind;
+
 export class ProcessIngest {
   private readonly blobs = new Map<number, string>();
   private readonly siteMap = new Map<number, number>();
@@ -22,6 +26,7 @@ export class ProcessIngest {
   /** Slot offset → store row, for spans whose end is not written yet. */
   readonly openSpans = new Map<number, number>();
   process: ProcessInfo | undefined;
+  private readonly scratch = emptyRecord();
 
   constructor(private readonly store: TraceStore, readonly pid: number) {}
 
@@ -63,9 +68,11 @@ export class ProcessIngest {
     return t;
   }
 
-  ingest(records: RawRecord[]): void {
+  ingest(records: RecordBatch): void {
     const store = this.store;
-    for (const r of records) {
+    const r = this.scratch;
+    for (let i = 0; i < records.length; i++) {
+      records.load(i, r);
       const info = kindInfo(r.kind);
       if (!info) continue; // a newer runtime's kind: skip rather than guess
       if (this.process && r.ts > this.process.endTs) this.process.endTs = r.ts;

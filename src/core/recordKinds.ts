@@ -39,6 +39,7 @@ export const RECORD_KINDS: readonly RecordKindInfo[] = [
   k(12, 'THREAD_EXCEPTION', 'thread.exception', false, 'str', 'num'),
   k(13, 'CHILD_PROCESS', 'process.child', false, 'str', 'num'),
   k(14, 'PROCESS_NAME', 'process.name', false, 'str', 'num', true),
+  k(15, 'PROCESS_PARENT', 'process.parent', false, 'num', 'num', true),
   k(20, 'LOCK_WAIT', 'lock.wait', true, 'num', 'num'),
   k(21, 'LOCK_HOLD', 'lock.acquire', true, 'num', 'num'),
   k(22, 'LOCK_TRY_FAIL', 'lock.timeout', false, 'num', 'num'),
@@ -47,10 +48,14 @@ export const RECORD_KINDS: readonly RecordKindInfo[] = [
   k(25, 'EVENT_WAIT', 'event.wait', true, 'num', 'num'),
   k(26, 'EVENT_SET', 'event.set', false, 'num', 'num'),
   k(27, 'BARRIER_WAIT', 'barrier.wait', true, 'num', 'num'),
+  k(28, 'LOCK_RELEASE', 'lock.release', false, 'num', 'num'),
   k(30, 'QUEUE_PUT', 'queue.put', true, 'num', 'num'),
   k(31, 'QUEUE_GET', 'queue.get', true, 'num', 'num'),
   k(32, 'PIPE_SEND', 'pipe.send', true, 'num', 'num'),
   k(33, 'PIPE_RECV', 'pipe.recv', true, 'num', 'num'),
+  k(34, 'QUEUE_TASK_DONE', 'queue.task_done', true, 'num', 'num'),
+  k(35, 'QUEUE_JOIN', 'queue.join', true, 'num', 'num'),
+  k(36, 'PIPE_OPEN', 'pipe.open', false, 'num', 'num', true),
   k(40, 'TASK_SUBMIT', 'task.submit', false, 'num', 'str'),
   k(41, 'TASK_RUN', 'task.start', true, 'str', 'str'),
   k(42, 'TASK_RESULT', 'task.result', false, 'num', 'num'),
@@ -71,13 +76,14 @@ export const SAMPLE_KINDS: readonly RecordKindInfo[] = [
   k(SAMPLE_CORE, 'SAMPLE_CORE', 'sample.core', false, 'num', 'num'),
 ];
 
-const byCode = new Map<number, RecordKindInfo>();
-for (const info of [...RECORD_KINDS, ...SAMPLE_KINDS]) byCode.set(info.code, info);
+// Indexed by code: the collector looks a kind up for every record.
+const byCode: (RecordKindInfo | undefined)[] = [];
+for (const info of [...RECORD_KINDS, ...SAMPLE_KINDS]) byCode[info.code] = info;
 const byRecord = new Map<string, RecordKindInfo>();
 for (const info of [...RECORD_KINDS, ...SAMPLE_KINDS]) byRecord.set(info.record, info);
 
 export function kindInfo(code: number): RecordKindInfo | undefined {
-  return byCode.get(code);
+  return byCode[code];
 }
 
 /** The code of a record kind by its events.py name; throws on a typo. */
@@ -90,13 +96,14 @@ export function code(record: string): number {
 export const K = {
   SITE: code('SITE'), OBJECT: code('OBJECT'),
   PROCESS_START: code('PROCESS_START'), PROCESS_EXIT: code('PROCESS_EXIT'), PROCESS_SPAWN: code('PROCESS_SPAWN'),
-  PROCESS_JOIN: code('PROCESS_JOIN'), PROCESS_TERMINATE: code('PROCESS_TERMINATE'), PROCESS_NAME: code('PROCESS_NAME'),
+  PROCESS_JOIN: code('PROCESS_JOIN'), PROCESS_TERMINATE: code('PROCESS_TERMINATE'), PROCESS_NAME: code('PROCESS_NAME'), PROCESS_PARENT: code('PROCESS_PARENT'),
   THREAD_START: code('THREAD_START'), THREAD_SPAWN: code('THREAD_SPAWN'), THREAD_JOIN: code('THREAD_JOIN'),
   THREAD_NAME: code('THREAD_NAME'), THREAD_EXCEPTION: code('THREAD_EXCEPTION'), CHILD_PROCESS: code('CHILD_PROCESS'),
-  LOCK_WAIT: code('LOCK_WAIT'), LOCK_HOLD: code('LOCK_HOLD'), LOCK_TRY_FAIL: code('LOCK_TRY_FAIL'),
+  LOCK_WAIT: code('LOCK_WAIT'), LOCK_HOLD: code('LOCK_HOLD'), LOCK_TRY_FAIL: code('LOCK_TRY_FAIL'), LOCK_RELEASE: code('LOCK_RELEASE'),
   COND_WAIT: code('COND_WAIT'), COND_NOTIFY: code('COND_NOTIFY'), EVENT_WAIT: code('EVENT_WAIT'),
   EVENT_SET: code('EVENT_SET'), BARRIER_WAIT: code('BARRIER_WAIT'),
   QUEUE_PUT: code('QUEUE_PUT'), QUEUE_GET: code('QUEUE_GET'), PIPE_SEND: code('PIPE_SEND'), PIPE_RECV: code('PIPE_RECV'),
+  QUEUE_TASK_DONE: code('QUEUE_TASK_DONE'), QUEUE_JOIN: code('QUEUE_JOIN'), PIPE_OPEN: code('PIPE_OPEN'),
   TASK_SUBMIT: code('TASK_SUBMIT'), TASK_RUN: code('TASK_RUN'), TASK_RESULT: code('TASK_RESULT'),
   SHARED_READ: code('SHARED_READ'), SHARED_WRITE: code('SHARED_WRITE'),
   ASYNC_CREATE: code('ASYNC_CREATE'), ASYNC_RUN: code('ASYNC_RUN'), ASYNC_END: code('ASYNC_END'),

@@ -17,21 +17,21 @@ test('reads records with times relative to the run epoch, and their strings', ()
   ], [blob(1, 'MainThread')]);
   const r = new EventFileReader(`${base}.ctev`, `${base}.ctbl`, epochFromBigInt(EPOCH));
   assert.deepEqual(r.open(), { pid: 42, token: 'tok', firstSlot: 1 });
-  const recs = r.readRecords();
+  const recs = r.readRecords().toArray();
   assert.equal(recs.length, 2);
   assert.equal(recs[0].ts, 5);
   assert.equal(recs[0].end, 0, 'an unwritten end stays 0 (open span)');
   assert.equal(recs[1].end, 30);
   assert.equal(recs[1].a, 99);
   assert.deepEqual(r.readBlobs(), [[1, 'MainThread']]);
-  assert.deepEqual(r.readRecords(), [], 'nothing new on the next poll');
+  assert.deepEqual(r.readRecords().toArray(), [], 'nothing new on the next poll');
 });
 
 test('picks up records appended later and span ends written in place', () => {
   const dir = tmp();
   const base = writeProcessFiles(dir, 1, 't', [record({ kind: 21, ts: EPOCH + 1n, obj: 5 })]);
   const r = new EventFileReader(`${base}.ctev`, `${base}.ctbl`, epochFromBigInt(EPOCH));
-  const [hold] = r.readRecords();
+  const [hold] = r.readRecords().toArray();
   const fd = fs.openSync(`${base}.ctev`, 'r+');
   const end = Buffer.alloc(8);
   end.writeBigInt64LE(EPOCH + 77n);
@@ -39,7 +39,7 @@ test('picks up records appended later and span ends written in place', () => {
   fs.writeSync(fd, record({ kind: 22, ts: EPOCH + 80n, obj: 5 }), 0, 64, hold.offset + 64);
   fs.closeSync(fd);
   assert.deepEqual(r.refresh([hold.offset]).map((u) => u.end), [77]);
-  assert.deepEqual(r.readRecords().map((x) => x.kind), [22]);
+  assert.deepEqual(r.readRecords().toArray().map((x) => x.kind), [22]);
 });
 
 test('waits on a gap a few polls, then skips it; the final read skips at once', () => {
@@ -47,12 +47,12 @@ test('waits on a gap a few polls, then skips it; the final read skips at once', 
   const gap = Buffer.alloc(64);
   const base = writeProcessFiles(dir, 1, 't', [record({ kind: 70, ts: EPOCH }), gap, record({ kind: 71, ts: EPOCH + 2n })]);
   const r = new EventFileReader(`${base}.ctev`, `${base}.ctbl`, epochFromBigInt(EPOCH));
-  assert.equal(r.readRecords().length, 1);
-  assert.equal(r.readRecords().length, 0);
-  assert.equal(r.readRecords().length, 0);
-  assert.equal(r.readRecords().length, 1, 'skipped after waiting');
+  assert.equal(r.readRecords().toArray().length, 1);
+  assert.equal(r.readRecords().toArray().length, 0);
+  assert.equal(r.readRecords().toArray().length, 0);
+  assert.equal(r.readRecords().toArray().length, 1, 'skipped after waiting');
   const r2 = new EventFileReader(`${base}.ctev`, `${base}.ctbl`, epochFromBigInt(EPOCH));
-  assert.equal(r2.readRecords(true).length, 2);
+  assert.equal(r2.readRecords(true).toArray().length, 2);
 });
 
 test('a partly written blob is left for the next poll', () => {

@@ -42,13 +42,12 @@ export interface ChromeTrace {
 
 /** One slice to be: start/end in whole ns since the origin; tid is set when tracks are assigned. */
 interface Slice {
-  row: number;
   thread: number;
   start: number;
   end: number;
   name: string;
   cat: string;
-  args: Record<string, unknown>;
+  args?: Record<string, unknown>;
   tid: number;
 }
 
@@ -84,6 +83,14 @@ export function exportChrome(store: TraceStore): ChromeTrace {
   let machinePid = 1;
   for (const p of store.processes) machinePid = Math.max(machinePid, p.pid + 1);
 
+  // Call sites are written relative to the folder all of them share (kept in the metadata).
+  let siteRoot = store.sites[0]?.file ?? '';
+  for (const { file } of store.sites) {
+    let n = 0;
+    while (n < siteRoot.length && siteRoot[n] === file[n]) n++;
+    siteRoot = siteRoot.slice(0, n);
+  }
+  siteRoot = siteRoot.replace(/[^/\\]*$/, '');
   const events: ChromeEvent[] = [];
   const counters: ChromeEvent[] = [];
   const slices: Slice[] = [];
@@ -101,7 +108,7 @@ export function exportChrome(store: TraceStore): ChromeTrace {
       const ts = us(ns(store.ts[i]));
       if (!Number.isFinite(v)) continue;
       if (kind === K.SAMPLE_CORE) counters.push({ name: `CPU ${store.obj[i]}`, ph: 'C', ts, pid: machinePid, args: { '%': v } });
-      else if (store.thread[i] < 0) {
+      else if (store.thread[i] < 0 && store.processByPid(store.obj[i])) {
         counters.push({ name: 'CPU', ph: 'C', ts, pid: store.obj[i], args: { '%': v } });
         if (Number.isFinite(store.b[i])) counters.push({ name: 'RSS', ph: 'C', ts, pid: store.obj[i], args: { MB: Math.round(store.b[i] / 1e5) / 10 } });
       }
@@ -109,20 +116,24 @@ export function exportChrome(store: TraceStore): ChromeTrace {
     }
     const t = store.thread[i];
     if (!store.threads[t]) continue;
+    // Only what the name and category do not say already: this is most of the file's size.
+    const name = sliceName(store, i);
     const site = store.sites[store.site[i]];
-    const args: Record<string, unknown> = { kind: info.event };
-    if (site) args.site = `${site.file}:${site.line}`;
-    if (store.obj[i]) args.object = objectLabel(store, store.obj[i]);
+    const args: Record<string, unknown> = {};
+    if (site) args.site = `${site.file.slice(siteRoot.length)}:${site.line}`;
+    const object = store.obj[i] ? objectLabel(store, store.obj[i]) : '';
+    if (object && !name.endsWith(object)) args.object = object;
     if (kind === K.IO_WRITE) args.text = store.strings[v];
     if (kind === K.TASK_RUN && store.b[i]) args.args = store.strings[store.b[i]];
     const e = store.end[i];
     const end = !info.span ? store.ts[i] : Number.isNaN(e) ? openEnd(t) : e;
     const start = ns(store.ts[i]);
     sliceOfRow[i] = slices.length;
-    slices.push({ row: i, thread: t, start, end: Math.max(start, ns(end)), name: sliceName(store, i), cat: info.event.split('.')[0], args, tid: 0 });
+    slices.push({ thread: t, start, end: Math.max(start, ns(end)), name, cat: info.event.split('.')[0], args, tid: 0 });
   }
 
-  // Flow ends. Perfetto reads events in time order, needs a flow's start before its end,
+  // Flow ends (a flow's source and target slices share a category, as DevTools binds by it).
+  // Perfetto reads events in time order, needs a flow's start before its end,
   // and draws each arrow from the end of the source slice to the start of the target.
   // A flow from a moment that is no event (a process's end) starts at a point slice, and
   // one whose target began before the source ended (a get that blocked until the put,
@@ -134,7 +145,7 @@ export function exportChrome(store: TraceStore): ChromeTrace {
     const key = `${thread}:${start}:${cat}`;
     if (!points.has(key)) {
       points.set(key, slices.length);
-      slices.push({ row: -1, thread, start, end: start, name, cat, args: {}, tid: 0 });
+      slices.push({ thread, start, end: start, name, cat, tid: 0 });
     }
     return points.get(key)!;
   };
@@ -210,9 +221,11 @@ export function exportChrome(store: TraceStore): ChromeTrace {
 
   for (const j of order) {
     const s = slices[j];
-    events.push({ name: s.name, cat: s.cat, ph: 'X', ts: us(s.start), dur: us(s.end - s.start), pid: store.threads[s.thread].pid, tid: s.tid, args: s.args });
+    const e: ChromeEvent = { name: s.name, cat: s.cat, ph: 'X', ts: us(s.start), dur: us(s.end - s.start), pid: store.threads[s.thread].pid, tid: s.tid };
+    if (s.args && Object.keys(s.args).length) e.args = s.args;
+    events.push(e);
   }
-  events.push(...counters);
+  for (const c of counters) events.push(c);
   let id = 1;
   flows.forEach((f, k) => {
     const [a, b] = ends[k].map((j) => slices[j]);
@@ -224,6 +237,6 @@ export function exportChrome(store: TraceStore): ChromeTrace {
   return {
     traceEvents: events,
     displayTimeUnit: 'ns',
-    metadata: { 'concurrency-trace': store.meta, clockOriginNs: origin },
+    metadata: { 'concurrency-trace': store.meta, clockOriginNs: origin, siteRoot },
   };
 }

@@ -57,20 +57,24 @@ def _classify(t):
     return kind
 
 
-def _coro_blob(task):
-    coro = task.get_coro()
+def _coro_blob(coro):
     if coro is None:
         return 0
     name = getattr(coro, "__qualname__", None) or type(coro).__qualname__
     return writer.intern(name)
 
 
-def _announce(task, ts, site, name=None):
+def _announce(task, ts, site, name=None, coro=None):
     """Give the task an id and write ASYNC_CREATE, or mark it internal (-1):
     a task running a coroutine of the standard library itself (asyncio.run's
     shutdown_asyncgens / shutdown_default_executor, start_server's accept
-    tasks, happy eyeballs) is plumbing, not the user's."""
-    coro = task.get_coro()
+    tasks, happy eyeballs) is plumbing, not the user's.
+
+    The coroutine comes from create_task's argument when there is one:
+    get_coro() of an eagerly finished task crashes 3.12.0-3.12.1 and is None
+    on 3.13."""
+    if coro is None and not task.done():
+        coro = task.get_coro()
     frame = getattr(coro, "cr_frame", None)
     if frame is not None and not sites.is_user_frame(frame):
         _ids[id(task)] = -1
@@ -79,7 +83,7 @@ def _announce(task, ts, site, name=None):
     _ids[id(task)] = tid
     writer.point_at(events.ASYNC_CREATE, ts, writer.get_ident(), tid, site,
                     writer.blob(name if name is not None else task.get_name()),
-                    _coro_blob(task))
+                    _coro_blob(coro))
     return tid
 
 
@@ -104,17 +108,17 @@ def _ended(task, tid):
     writer.point(events.ASYNC_END, tid, 0, a, b)
 
 
-def _created(task, site, t0, name):
+def _created(task, site, t0, name, coro):
     if not isinstance(task, _TASK_TYPES):
         return
-    tid = _announce(task, t0, site, name)
+    tid = _announce(task, t0, site, name, coro)
     # An eager task (3.12+) has already run its first step, and may be done.
     done = task.done()
     if tid < 0:
         if done:
             _ids.pop(id(task), None)
         return
-    if done or getattr(task.get_coro(), "cr_suspended", False):
+    if done or getattr(coro, "cr_suspended", False):
         writer.point_at(_ASYNC_RUN, t0, writer.get_ident(), tid, 0, end=writer.monotonic_ns())
         if done:
             _ended(task, tid)
@@ -156,7 +160,8 @@ def _patch(_asyncio):
                 name = f.f_locals.get("name")
                 if name is not None:
                     name = str(name)
-            _created(task, sites.site(1), t0, name)
+            coro = args[0] if args else kwargs.get("coro")
+            _created(task, sites.site(1), t0, name, coro)
         except Exception:
             pass
         return task

@@ -30,14 +30,24 @@ PROCESS_NAME = 14     # obj=pid, a=name blob, b=flags (1 daemon, 2 internal help
 PROCESS_PARENT = 15   # obj=pid, a=pid of the process that called Process.start() (multiprocessing child, as it starts); under forkserver PROCESS_START's ppid is the forkserver
 
 # --- locks and other synchronisation ----------------------------------------
+# obj of every record below is the lock / condition / event / barrier.  OBJECT a
+# (type) is "Lock", "RLock", "Semaphore", "BoundedSemaphore", "Condition",
+# "Event", "Barrier" for threading; the same after "multiprocessing." for
+# process-shared ones and after "Manager." for Manager proxies; those have one id
+# in every process.  A Condition made without a lock records its lock's
+# LOCK_* with the Condition's own id.  A Value / Array lock is an RLock labelled
+# "<name>.get_lock()"; its per-access use is not recorded.
 LOCK_WAIT = 20        # span: acquisition that found the lock held; a=1 acquired, 0 timed out / failed
-LOCK_HOLD = 21        # span acquire -> release (end=release time); a=release site
+LOCK_HOLD = 21        # span acquire -> release (end=release time, 0 while held); a=0. RLock: outermost only.
+                      #   Semaphores: holds per thread; one never released stays open
 LOCK_TRY_FAIL = 22    # acquire(blocking=False) that failed
 COND_WAIT = 23        # span: obj=condition, a=1 notified, 0 timed out
 COND_NOTIFY = 24      # obj=condition, a=n (-1 for notify_all)
 EVENT_WAIT = 25       # span: obj=event, a=result (1/0)
 EVENT_SET = 26        # obj=event (b=1 for clear())
 BARRIER_WAIT = 27     # span: obj=barrier, a=index returned (-1 broken)
+LOCK_RELEASE = 28     # release that ends no hold of this process / thread: a multiprocessing Lock acquired in
+                      #   another process (that hold span stays open), a semaphore released as a signal; a=n
 
 # --- queues and pipes -------------------------------------------------------
 # message id: writer.new_object_id(), unique in the run, one per put.
@@ -87,8 +97,8 @@ TASK_RESULT = 42      # obj=task id, a=1 ok, 0 raised (a raising chunk marks all
 # multiprocessing.Value / Array (synchronized wrappers) and Manager()
 # Namespace / list / dict / Value / Array proxies.  Their object id is derived
 # from where the data lives, so it is the same in every process without
-# anything added to pickles: (1 << 60) | a 56-bit hash of (shared-memory file
-# + offset) or (manager address + token id).  The creating process writes an
+# anything added to pickles: 2**51 + a 50-bit hash of (shared-memory file +
+# offset) or (manager address + token id).  The creating process writes an
 # OBJECT record: a=type blob ("Value", "Array", "Manager.list", "Manager.dict",
 # "Manager.Namespace", "Manager.Value", "Manager.Array"), b=label blob (the
 # assigned name from the creating line, e.g. "counter", else that line's text).
@@ -97,7 +107,7 @@ SHARED_READ = 50      # obj=shared object, a=value summary blob (repr, <= 80 cha
 SHARED_WRITE = 51     # obj=shared object, a=blob of the value written (or "method(args)"), b=part
 #   part: 0 = the whole object (value, slice, len, list/dict-wide method);
 #   odd = element index i stored as 2*i+1 (Array element, list index (may be
-#   negative for list proxies), int dict key); even non-zero = 2*blob id of a
+#   negative for list proxies), int dict key, |i| < 2**51); even non-zero = 2*blob id of a
 #   name (Namespace attribute, Structure field, repr of a non-int dict key).
 
 # --- asyncio ----------------------------------------------------------------

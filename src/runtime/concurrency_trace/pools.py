@@ -45,6 +45,7 @@ _list_owner = {}                     # id(Pool._pool list) -> pool object id
 _chunks = {}                         # (job, i) -> elements in that chunk (0: not a task)
 _futures = {}                        # Future -> _Task, until it completes
 _tls = threading.local()             # .pending: a submit() in progress in this thread
+_worker_tls = threading.local()      # .source: the task source of this worker thread
 
 _repr = reprlib.Repr()
 _repr.maxlevel = 2
@@ -119,6 +120,7 @@ def after_fork_in_child():
     _futures.clear()
     _list_owner.clear()
     _tls.__dict__.clear()
+    _worker_tls.__dict__.clear()
 
 
 def _declare(obj, kind, label, site):
@@ -290,10 +292,27 @@ def _patch_pool(mod):
                     parent = writer.pid()        # a ThreadPool worker thread
                 source = _PoolTasks(inqueue, parent, chunked_funcs, reraise)
                 inqueue, outqueue = source, _Results(outqueue, source)
+                _worker_tls.source = source
         except Exception:
             pass
         return orig_worker(inqueue, outqueue, *args, **kwargs)
     mod.worker = copy(worker, orig_worker)
+    _end_run_on_exception(getattr(mod, "ExceptionWithTraceback", None))
+
+
+def _end_run_on_exception(cls):
+    """A worker wraps a task's exception (formatting its traceback) before it
+    sends the result: the task ended when the exception was caught."""
+    if cls is None or getattr(cls.__init__, "__wrapped__", None) is not None:
+        return
+    orig = cls.__init__
+
+    def __init__(self, *args, **kwargs):
+        source = _worker_tls.__dict__.get("source")
+        if source is not None:
+            source.ended()
+        orig(self, *args, **kwargs)
+    cls.__init__ = processes.copy_identity(__init__, orig)
 
 
 def _parent_pid():
@@ -633,10 +652,12 @@ def _patch_process_executor(mod):
                 if owner:
                     source = _CallItems(call_queue, owner, chunk_fn)
                     call_queue, result_queue = source, _Results(result_queue, source)
+                    _worker_tls.source = source
         except Exception:
             pass
         return orig_worker(call_queue, result_queue, *args, **kwargs)
     mod._process_worker = copy(_process_worker, orig_worker)
+    _end_run_on_exception(getattr(mod, "_ExceptionWithTraceback", None))
 
 
 class _CallItems(_QueueProxy):

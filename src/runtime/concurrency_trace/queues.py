@@ -46,12 +46,21 @@ _new_id = _w.new_object_id
 _begin = _w.begin
 _finish = _w.finish
 _finish_time = _w.finish_time
+_point_at = _w.point_at
+_mono = _w.monotonic_ns
 _deque = collections.deque
 _send_msg = pipes.send_msg
 _recv_want = pipes.recv_want
 _copy_identity = pipes.copy_identity
 
 _originals = {}
+
+
+class _Never(Exception):
+    """Stands for queue.Full / queue.Empty until the queue module is patched."""
+
+
+_Full = _Empty = _Never
 
 
 def _wrapped(cls, name):
@@ -147,9 +156,17 @@ def _prune(q, table):
                     table.pop(k, None)
 
 
+def _may_try_first(block, timeout):
+    """A blocking call may start with a non-blocking attempt: same result, one
+    record instead of two when it does not block.  Not when the timeout is
+    invalid: the real call must raise as it would."""
+    return block and (timeout is None or (type(timeout) in (int, float) and timeout >= 0))
+
+
 def _traced_put(q, st, item, block, timeout, orig):
     """A put on a traced thread queue; called by the wrappers, so site(2) is
-    the user's call."""
+    the user's call.  One record after the fact when the put did not wait;
+    a span opened before waiting when it has to."""
     table = st[1]
     try:
         k = id(item)
@@ -157,29 +174,83 @@ def _traced_put(q, st, item, block, timeout, orig):
         e = (m, item)
         if table.setdefault(k, e) is not e:
             _add_again(table, k, e)
-        off = _begin(QUEUE_PUT, st[0], _site(2), m, 0)
+        site = _site(2)
+        t0 = _mono()
     except Exception:
         return orig(q, item, block, timeout)
     try:
-        orig(q, item, block, timeout)
+        if _may_try_first(block, timeout):
+            try:
+                orig(q, item, False, None)
+            except _Full:
+                return _put_waiting(q, st, item, block, timeout, orig, m, k, e, site, t0)
+        else:
+            orig(q, item, block, timeout)
     except BaseException:
         try:
             _forget(table, k, e)
-            _finish(off, m, 1)
+            _point_at(QUEUE_PUT, t0, _get_ident(), st[0], site, m, 1, _mono())
         except Exception:
             pass
         raise
     try:
-        _finish_time(off)
+        _point_at(QUEUE_PUT, t0, _get_ident(), st[0], site, m, 0, _mono())
         if not len(table) & 63:
             _prune(q, table)
     except Exception:
         pass
 
 
+def _put_waiting(q, st, item, block, timeout, orig, m, k, e, site, t0):
+    try:
+        off = _point_at(QUEUE_PUT, t0, _get_ident(), st[0], site, m, 0, 0)
+    except Exception:
+        return orig(q, item, block, timeout)
+    try:
+        orig(q, item, block, timeout)
+    except BaseException:
+        try:
+            _forget(st[1], k, e)
+            _finish(off, m, 1)
+        except Exception:
+            pass
+        raise
+    try:
+        _finish_time(off)
+    except Exception:
+        pass
+
+
 def _traced_get(q, st, block, timeout, orig):
     try:
-        off = _begin(QUEUE_GET, st[0], _site(2), 0, 0)
+        site = _site(2)
+        t0 = _mono()
+    except Exception:
+        return orig(q, block, timeout)
+    try:
+        if _may_try_first(block, timeout):
+            try:
+                item = orig(q, False, None)
+            except _Empty:
+                return _get_waiting(q, st, block, timeout, orig, site, t0)
+        else:
+            item = orig(q, block, timeout)
+    except BaseException:
+        try:
+            _point_at(QUEUE_GET, t0, _get_ident(), st[0], site, 0, 1, _mono())
+        except Exception:
+            pass
+        raise
+    try:
+        _point_at(QUEUE_GET, t0, _get_ident(), st[0], site, _message_of(st, item), 0, _mono())
+    except Exception:
+        pass
+    return item
+
+
+def _get_waiting(q, st, block, timeout, orig, site, t0):
+    try:
+        off = _point_at(QUEUE_GET, t0, _get_ident(), st[0], site, 0, 0, 0)
     except Exception:
         return orig(q, block, timeout)
     try:
@@ -191,18 +262,21 @@ def _traced_get(q, st, block, timeout, orig):
             pass
         raise
     try:
-        table = st[1]
-        v = table.pop(id(item), None)
-        if v is None:
-            m = 0
-        elif type(v) is tuple:
-            m = v[0]
-        else:
-            m = _take(table, id(item), v, st[2])
-        _finish(off, m, 0)
+        _finish(off, _message_of(st, item), 0)
     except Exception:
         pass
     return item
+
+
+def _message_of(st, item):
+    """The message id of the put that queued `item` (taken out of the table)."""
+    table = st[1]
+    v = table.pop(id(item), None)
+    if v is None:
+        return 0
+    if type(v) is tuple:
+        return v[0]
+    return _take(table, id(item), v, st[2])
 
 
 def _new_state(q, type_name, depth, lifo):
@@ -221,9 +295,11 @@ def _new_state(q, type_name, depth, lifo):
 
 
 def _patch_queue(module):
+    global _Full, _Empty
     Queue = module.Queue
     if _wrapped(Queue, "put"):
         return
+    _Full, _Empty = module.Full, module.Empty
     Lifo = module.LifoQueue
     orig_init = Queue.__init__
     orig_put = Queue.put

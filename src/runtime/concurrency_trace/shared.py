@@ -34,9 +34,10 @@ from . import events, sites, writer
 _getframe = sys._getframe
 _SHARED_READ = events.SHARED_READ
 _SHARED_WRITE = events.SHARED_WRITE
-_TAG = 1 << 60
-_MASK56 = (1 << 56) - 1
-_BIG = 1 << 61
+_TAG = 1 << 51              # ids stay below 2**53: exact in a float64 (the TS reader)
+_MASK50 = (1 << 50) - 1
+_BIG = 1 << 51              # larger ints are not an index part
+_HUGE = 1 << 256            # larger ints are not summarised by value
 
 # --------------------------------------------------------------------------
 # Post-import hook (shared with asyncio_tasks)
@@ -141,7 +142,7 @@ def _derived_id(text):
     import zlib
     data = text.encode("utf-8", "backslashreplace")
     h = (zlib.crc32(data) << 32) | zlib.crc32(data[::-1], 0x5bd1e995)
-    return _TAG | (h & _MASK56)
+    return _TAG | (h & _MASK50)
 
 
 _PLAIN = {int, float, complex, bool, type(None), bytes, bytearray, str}
@@ -203,7 +204,7 @@ def _make_repr():
 def _summary(v):
     t = type(v)
     if t is int:
-        text = repr(v) if -_BIG < v < _BIG else "<int %d bits>" % v.bit_length()
+        text = repr(v) if -_HUGE < v < _HUGE else "<int %d bits>" % v.bit_length()
     elif t is float or t is bool or v is None:
         text = repr(v)
     elif t is str or t is bytes:
