@@ -23,6 +23,13 @@ if __name__ == "__main__":
 """
 
 
+def value(trace, rec):
+    """The value summary of a SHARED_* record: ints are inline (a < 0)."""
+    if rec.a < 0:
+        return str(-rec.a - 2 ** 51)
+    return trace.blob(rec)
+
+
 def line_of(script_text, needle):
     for i, line in enumerate(script_text.splitlines(), 1):
         if needle in line:
@@ -68,7 +75,7 @@ class SynchronizedValueAndArray(unittest.TestCase):
         line = line_of(VALUE_ARRAY, "counter.value += 1")
         rmw = [r for r in trace.of("SHARED_READ", "SHARED_WRITE") if trace.site(r)[1] == line]
         self.assertEqual([r.name for r in rmw], ["SHARED_READ", "SHARED_WRITE"] * 3)
-        self.assertEqual([trace.blob(r) for r in rmw], ["0", "1", "1", "2", "2", "3"])
+        self.assertEqual([value(trace, r) for r in rmw], ["0", "1", "1", "2", "2", "3"])
         for r in rmw:
             self.assertEqual(trace.site(r)[2], "work")
             self.assertEqual(r.b, 0)
@@ -136,7 +143,7 @@ class ManagerProxies(unittest.TestCase):
 
         def at(needle):
             line = line_of(MANAGER, needle)
-            return [(r.name, r.obj, trace.blob(r)) for r in accesses if trace.site(r)[1] == line]
+            return [(r.name, r.obj, value(trace, r)) for r in accesses if trace.site(r)[1] == line]
 
         ns_id, list_id, dict_id, value_id = (ids["Manager.Namespace"], ids["Manager.list"],
                                              ids["Manager.dict"], ids["Manager.Value"])
@@ -150,7 +157,7 @@ class ManagerProxies(unittest.TestCase):
         ns_x = [r for r in accesses if r.obj == ns_id]
         self.assertEqual({trace.blobs[(r.pid, r.b >> 1)] for r in ns_x}, {"x"})
         self.assertEqual({r.b & 1 for r in ns_x}, {0})
-        list_set = [r for r in accesses if r.obj == list_id and trace.blob(r) == "10"][0]
+        list_set = [r for r in accesses if r.obj == list_id and value(trace, r) == "10"][0]
         self.assertEqual(list_set.b, 1)     # index 0
         # The child's accesses use the same ids.
         parent = objects["Manager.list"].pid

@@ -102,7 +102,7 @@ export function exportChrome(store: TraceStore): ChromeTrace {
   for (let i = 0; i < store.length; i++) {
     const kind = store.kind[i];
     const info = kindInfo(kind);
-    if (!info) continue;
+    if (!info || info.meta) continue;
     const v = store.a[i];
     if (kind === K.SAMPLE_CORE || kind === K.SAMPLE_CPU) {
       const ts = us(ns(store.ts[i]));

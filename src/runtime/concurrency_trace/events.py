@@ -103,8 +103,11 @@ TASK_RESULT = 42      # obj=task id, a=1 ok, 0 raised (a raising chunk marks all
 # "Manager.Namespace", "Manager.Value", "Manager.Array"), b=label blob (the
 # assigned name from the creating line, e.g. "counter", else that line's text).
 # site = the user's line of the access; `v.value += 1` is a READ then a WRITE.
-SHARED_READ = 50      # obj=shared object, a=value summary blob (repr, <= 80 chars; "!KeyError" if it raised), b=part
-SHARED_WRITE = 51     # obj=shared object, a=blob of the value written (or "method(args)"), b=part
+SHARED_READ = 50      # obj=shared object, a=value read, b=part
+SHARED_WRITE = 51     # obj=shared object, a=value written (or "method(args)" for list/dict methods), b=part
+#   value: > 0 a summary blob (repr, <= 80 chars; "!KeyError" if the access
+#   raised); < 0 an int v inline (no blob): a = -(2**51 + v), v = -a - 2**51,
+#   for |v| < 2**50; 0 none.
 #   part: 0 = the whole object (value, slice, len, list/dict-wide method);
 #   odd = element index i stored as 2*i+1 (Array element, list index (may be
 #   negative for list proxies), int dict key, |i| < 2**51); even non-zero = 2*blob id of a

@@ -38,6 +38,8 @@ _TAG = 1 << 51              # ids stay below 2**53: exact in a float64 (the TS r
 _MASK50 = (1 << 50) - 1
 _BIG = 1 << 51              # larger ints are not an index part
 _HUGE = 1 << 256            # larger ints are not summarised by value
+_INLINE = 1 << 50           # smaller ints are written into the record itself
+_INLINE_BASE = 1 << 51      # ... as a = -(2**51 + v)
 
 # --------------------------------------------------------------------------
 # Post-import hook (shared with asyncio_tasks)
@@ -204,6 +206,8 @@ def _make_repr():
 def _summary(v):
     t = type(v)
     if t is int:
+        if -_INLINE < v < _INLINE:
+            return -(_INLINE_BASE + v)   # inline, no blob: a counter's values never repeat
         text = repr(v) if -_HUGE < v < _HUGE else "<int %d bits>" % v.bit_length()
     elif t is float or t is bool or v is None:
         text = repr(v)

@@ -44,10 +44,17 @@ _getframe = sys._getframe
 _text_codes = set()
 
 
+_short = {}     # short text -> blob id (bounded): separators, repeated lines
+
+
 def _record_text(stream, s):
     n = len(s)
-    if n <= 2:
-        bid = writer.intern(s)           # separators and newlines repeat
+    if n <= 64 and type(s) is str:
+        bid = _short.get(s)
+        if bid is None:
+            if len(_short) >= 4096:
+                _short.clear()
+            bid = _short[s] = writer.blob(s)
     elif n <= _MAX:
         bid = writer.blob(s)
     else:
@@ -219,3 +226,7 @@ def install():
         except Exception:
             if os.environ.get("CONCURRENCY_TRACE_DEBUG"):
                 raise
+
+
+def after_fork_in_child():
+    _short.clear()      # blob ids belong to the parent's file
