@@ -1,6 +1,16 @@
-// Bundles the CLI (and, later, the extension and webview) into dist/.
+// Bundles the CLI, the extension host and the timeline webview into dist/.
 import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
 
-const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: true, logLevel: 'warning' };
+const node = { bundle: true, platform: 'node', target: 'node20', sourcemap: true, logLevel: 'warning' };
 
-await build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } });
+await build({ ...node, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } });
+if (existsSync('src/extension/extension.ts')) {
+  await build({ ...node, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'], format: 'cjs' });
+}
+if (existsSync('webview/main.ts')) {
+  await build({
+    bundle: true, platform: 'browser', target: 'es2022', format: 'iife', sourcemap: true, logLevel: 'warning',
+    entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', loader: { '.css': 'css' },
+  });
+}

@@ -169,15 +169,13 @@ export class ProcessIngest {
       if (u.end === 0) continue;
       const row = this.openSpans.get(u.offset);
       if (row === undefined) continue;
-      const kind = this.store.kind[row];
+      const store = this.store;
+      const kind = store.kind[row];
       const info = kindInfo(kind);
-      this.store.end[row] = u.end;
-      if (info?.a === 'num') this.store.a[row] = u.a;
-      if (info?.b === 'num') this.store.b[row] = u.b;
-      if (kind === K.THREAD_START) this.store.threads[this.store.thread[row]].endTs = u.end;
+      store.update(row, u.end, info?.a === 'num' ? u.a : store.a[row], info?.b === 'num' ? u.b : store.b[row]);
+      if (kind === K.THREAD_START) store.threads[store.thread[row]].endTs = u.end;
       if (this.process && u.end > this.process.endTs) this.process.endTs = u.end;
       this.openSpans.delete(u.offset);
-      this.store.version++;
       closed++;
     }
     return closed;

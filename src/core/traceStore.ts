@@ -28,6 +28,8 @@ export class TraceStore {
   };
   /** Bumped on every change, so live views can tell what is new. */
   version = 0;
+  /** Rows whose end (or a/b) changed after they were pushed, in order: what a live view must resend. */
+  readonly updatedRows: number[] = [];
 
   private readonly stringIndex = new Map<string, number>([['', 0]]);
   private readonly siteIndex = new Map<string, number>();
@@ -105,6 +107,15 @@ export class TraceStore {
     this.b[i] = b;
     this.version++;
     return i;
+  }
+
+  /** Closes (or amends) a span that was pushed open. */
+  update(row: number, end: number, a: number, b: number): void {
+    this.end[row] = end;
+    this.a[row] = a;
+    this.b[row] = b;
+    this.updatedRows.push(row);
+    this.version++;
   }
 
   event(i: number): TraceEvent {

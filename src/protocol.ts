@@ -1,0 +1,93 @@
+/**
+ * Every message between the extension host (or the HTML report) and the
+ * timeline webview. Imported by both sides; nothing else crosses.
+ *
+ * Events travel as columns of plain numbers (JSON-safe: an open span's end
+ * is -1, never NaN). Tables are resent whole where they change in place
+ * (processes, threads) and appended where they only grow (strings, sites,
+ * objects).
+ */
+import type { ObjectInfo, ProcessInfo, SiteInfo, ThreadInfo } from './core/traceModel';
+
+export const PROTOCOL_VERSION = 1;
+
+export interface EventColumns {
+  kind: number[];
+  ts: number[];
+  /** -1 while a span is open. */
+  end: number[];
+  thread: number[];
+  obj: number[];
+  site: number[];
+  a: number[];
+  b: number[];
+}
+
+/** A thread as sent: endTs is -1 while it runs. */
+export type WireThread = ThreadInfo;
+
+export interface RunMeta {
+  exitCode: number | null;
+  signal: string | null;
+  argv: string[];
+  startedAt: string;
+  python: string;
+}
+
+export type RunStatus = 'running' | 'exited' | 'stopped' | 'failed' | 'saved';
+
+export interface RunState {
+  status: RunStatus;
+  /** Script (or trace file) shown in the title. */
+  title: string;
+  exitCode?: number | null;
+  message?: string;
+  /** Run-clock time of "now" for a live run, so the view can extend open spans. */
+  nowTs?: number;
+}
+
+export interface TablesUpdate {
+  processes: ProcessInfo[];
+  threads: WireThread[];
+  /** Strings from index `stringsFrom` on (the table only grows). */
+  stringsFrom: number;
+  strings: string[];
+  sitesFrom: number;
+  sites: SiteInfo[];
+  /** Objects first seen since the last message. */
+  objects: ObjectInfo[];
+  meta: RunMeta;
+}
+
+export interface SnapshotMessage {
+  type: 'snapshot';
+  protocol: number;
+  tables: TablesUpdate;
+  columns: EventColumns;
+  state: RunState;
+}
+
+export interface AppendMessage {
+  type: 'append';
+  /** Row index of columns[0]; equals the receiver's current length. */
+  fromRow: number;
+  columns: EventColumns;
+  /** Spans closed (or changed) since the last message. */
+  updates: { row: number[]; end: number[]; a: number[]; b: number[] };
+  tables: TablesUpdate;
+  state: RunState;
+}
+
+export interface StateMessage {
+  type: 'state';
+  state: RunState;
+}
+
+export type HostToWebview = SnapshotMessage | AppendMessage | StateMessage;
+
+export type WebviewToHost =
+  | { type: 'ready' }
+  | { type: 'openSource'; file: string; line: number }
+  | { type: 'stop' }
+  | { type: 'exportPerfetto' }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
