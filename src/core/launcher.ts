@@ -132,6 +132,12 @@ export interface LaunchOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   stdio?: StdioOptions;
+  /**
+   * Start the script in a process group (and session) of its own, so that
+   * the whole tree can be signalled at once. The CLI leaves it off: there
+   * the terminal's Ctrl-C must reach the script directly.
+   */
+  detached?: boolean;
 }
 
 export interface TracedRun {
@@ -157,7 +163,7 @@ export function launch(options: LaunchOptions): TracedRun {
   };
   const epochNs = process.hrtime.bigint();
   const child = spawn(options.python, [options.script, ...options.args], {
-    cwd: options.cwd, env, stdio: options.stdio ?? 'inherit',
+    cwd: options.cwd, env, stdio: options.stdio ?? 'inherit', detached: options.detached ?? false,
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
     child.once('error', (err) => reject(new LaunchError(`could not start ${options.python}: ${err.message}`)));

@@ -18,6 +18,8 @@ export interface TraceRunOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   stdio?: StdioOptions;
+  /** Own process group for the script (see LaunchOptions.detached). */
+  detached?: boolean;
   /** Collector poll interval (ms). */
   pollMs?: number;
   /** CPU sampling interval (ms); 0 turns sampling off. Default 50. */

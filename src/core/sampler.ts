@@ -26,27 +26,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import pidusage from 'pidusage';
 import { SAMPLE_CORE, SAMPLE_CPU } from './recordKinds';
+import { encodeThreadSample } from './threadSample';
 import type { TraceStore } from './traceStore';
 
-// ---------------------------------------------------------------------------------------------
-// Thread sample encoding
-
-/**
- * A thread row's `b` packs the core the thread last ran on and its scheduler state:
- *
- *     b = core + 256 × stateCode
- *
- * where stateCode is the char code of the state letter from /proc (R running, S sleeping,
- * D disk wait, Z zombie, T stopped, t traced, I idle, X dead …). So 'R' on core 3 is
- * 3 + 256 × 82 = 20995. Valid for cores 0–255 (a larger core number would spill into the state).
- */
-export function encodeThreadSample(core: number, state: string): number {
-  return core + 256 * state.charCodeAt(0);
-}
-
-export function decodeThreadSample(b: number): { core: number; state: string } {
-  return { core: b % 256, state: String.fromCharCode(Math.floor(b / 256)) };
-}
+// Thread sample encoding (b = core + 256 × state letter) lives in threadSample.ts, pure for the webview.
+export { decodeThreadSample, encodeThreadSample } from './threadSample';
 
 // ---------------------------------------------------------------------------------------------
 // /proc/<pid>/task/<tid>/stat

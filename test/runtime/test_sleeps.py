@@ -36,6 +36,15 @@ class SleepSpans(unittest.TestCase):
         failed = trace.of("SLEEP")
         self.assertEqual([(r.a, r.b) for r in failed], [(-1000000000, 1), (-1, 1), (-1, 1)])
 
+    def test_uncaught_error_traceback_is_the_untraced_one(self):
+        code = "import time\ntime.sleep(-1)\n"
+        proc, trace = tracefile.run(code)
+        plain = tracefile.subprocess.run([tracefile.sys.executable, trace.script], capture_output=True)
+        self.assertEqual(proc.returncode, 1)
+        self.assertIn(b"ValueError", proc.stderr)
+        if tracefile.sys.version_info >= (3, 11):
+            self.assertEqual(proc.stderr, plain.stderr)
+
     def test_signal_handler_exception_interrupts_and_is_flagged(self):
         proc, trace = tracefile.run(
             "import signal, time\n"

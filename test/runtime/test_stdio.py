@@ -1,5 +1,6 @@
 import os
 import pty
+import re
 import subprocess
 import sys
 import tempfile
@@ -36,7 +37,8 @@ print(sys.stdout is sys.__stdout__, sys.stderr is sys.__stderr__,
       sys.stdout.encoding, sys.stdout.errors, sys.stderr.errors,
       sys.stdout.line_buffering, sys.stderr.line_buffering,
       sys.stdout.write_through, sys.stderr.write_through,
-      sys.stdout.name, sys.stdout.mode, vars(sys.stdout), sys.stdout.newlines)
+      sys.stdout.name, sys.stdout.mode, vars(sys.stdout), sys.stdout.newlines,
+      sys.stdout.buffer.__sizeof__(), sys.stderr.buffer.__sizeof__(), sys.stdout._CHUNK_SIZE)
 sys.stdout.reconfigure(line_buffering=True)
 print("after reconfigure")
 print("exit message", file=sys.stderr, end="")
@@ -48,6 +50,10 @@ print(sys.stdout.encoding, sys.stdout.errors)
 print("latin: é, not latin: ✓")
 sys.stderr.write("err ✓\n")
 """
+
+
+def same_paths(stderr):
+    return re.sub(rb'File "[^"]*script\.py"', b'File "script.py"', stderr)
 
 
 def run_untraced(code, env=None):
@@ -82,6 +88,19 @@ class OutputIsUnchanged(unittest.TestCase):
         proc, _ = self.compare(ENCODED, {"PYTHONIOENCODING": "latin-1:replace", "PYTHONUNBUFFERED": ""})
         self.assertIn(b"8859-1 replace\n", proc.stdout)
         self.assertIn(b"not latin: ?", proc.stdout)
+
+    def test_a_failing_write_raises_the_same_error_and_traceback(self):
+        code = "print('ascii first')\nprint('caf\\u00e9')\n"
+        env = {"PYTHONIOENCODING": "ascii:strict"}
+        plain = run_untraced(code, env)
+        proc, _ = tracefile.run(code, env=env)
+        self.assertEqual(proc.returncode, plain.returncode)
+        self.assertEqual(proc.stdout, plain.stdout)
+        self.assertIn(b"UnicodeEncodeError", proc.stderr)
+        if sys.version_info >= (3, 11):
+            self.assertEqual(same_paths(proc.stderr), same_paths(plain.stderr))
+        else:   # 3.8-3.10 re-raise keeps the wrapper's own frame
+            self.assertEqual(proc.stderr.count(b'File "'), plain.stderr.count(b'File "') + 1)
 
     def test_terminal_output_identical_and_still_a_tty(self):
         code = ("import sys\n"

@@ -20,8 +20,13 @@ Where each record comes from, without touching tasks, factories or loops:
   task's first step (3.12+ eager_task_factory) runs inside create_task and is
   recorded there.
 - ASYNC_END: after a step, if the task is done: cancelled / raised / ok, read
-  from task.cancelled() and task._exception (never task.exception(), which
+  from task._state and task._exception (never task.exception(), which
   would mark the exception retrieved and silence "never retrieved" logs).
+
+Tasks running the standard library's own coroutines (asyncio.run's
+shutdown_asyncgens / shutdown_default_executor, start_server's accept tasks,
+happy eyeballs) are plumbing: not recorded.  Exceptions from the wrapped
+calls keep their untraced traceback (shared.hide_own_frames).
 
 Task ids live in a dict keyed by id(task) (C tasks have no __dict__, and a
 WeakKeyDictionary lookup per step costs more); the entry goes at the end.
@@ -31,7 +36,7 @@ import sys
 import types
 
 from . import events, sites, writer
-from .shared import when_imported
+from .shared import hide_own_frames, when_imported
 
 _ASYNC_RUN = events.ASYNC_RUN
 _ids = {}            # id(task) -> trace id (until the task's end is recorded)
@@ -73,7 +78,7 @@ def _announce(task, ts, site, name=None, coro=None):
     The coroutine comes from create_task's argument when there is one:
     get_coro() of an eagerly finished task crashes 3.12.0-3.12.1 and is None
     on 3.13."""
-    if coro is None and not task.done():
+    if coro is None and not _done(task):
         coro = task.get_coro()
     frame = getattr(coro, "cr_frame", None)
     if frame is not None and not sites.is_user_frame(frame):
@@ -87,17 +92,25 @@ def _announce(task, ts, site, name=None, coro=None):
     return tid
 
 
+def _done(task):
+    """task.done() without calling a method a Task subclass may override."""
+    return getattr(task, "_state", "PENDING") != "PENDING"
+
+
 def _exc_text(exc):
-    try:
-        text = "%s: %s" % (type(exc).__qualname__, exc)
-    except Exception:
-        text = type(exc).__qualname__
+    # The message only when str() is BaseException's own (no user code runs).
+    text = type(exc).__qualname__
+    if type(exc).__str__ is BaseException.__str__:
+        try:
+            text = "%s: %s" % (text, exc)
+        except Exception:
+            pass
     return text[:300]
 
 
 def _ended(task, tid):
     _ids.pop(id(task), None)
-    if task.cancelled():
+    if getattr(task, "_state", None) == "CANCELLED":
         a, b = 2, 0
     else:
         exc = getattr(task, "_exception", None)
@@ -113,7 +126,7 @@ def _created(task, site, t0, name, coro):
         return
     tid = _announce(task, t0, site, name, coro)
     # An eager task (3.12+) has already run its first step, and may be done.
-    done = task.done()
+    done = _done(task)
     if tid < 0:
         if done:
             _ids.pop(id(task), None)
@@ -127,7 +140,7 @@ def _created(task, site, t0, name, coro):
 def _patch(_asyncio):
     global _TASK_TYPES
     from asyncio import base_events, events as aevents, tasks
-    if getattr(aevents.Handle, "_ct_patched", False):
+    if "_ct_asyncio_patched" in aevents.Handle.__dict__:
         return
     _TASK_TYPES = tuple(t for t in {getattr(tasks, "Task", None), getattr(tasks, "_PyTask", None),
                                     getattr(tasks, "_CTask", None)} if isinstance(t, type))
@@ -147,10 +160,15 @@ def _patch(_asyncio):
         named_later.add(getattr(taskgroups.TaskGroup.create_task, "__code__", None))
     named_later.discard(None)
     getframe = sys._getframe
+    hide = hide_own_frames
 
     def create_task(self, *args, **kwargs):
         t0 = monotonic_ns()
-        task = orig_create_task(self, *args, **kwargs)
+        try:
+            task = orig_create_task(self, *args, **kwargs)
+        except BaseException as exc:
+            hide(exc)
+            raise
         try:
             if not writer.enabled:
                 return task
@@ -188,23 +206,34 @@ def _patch(_asyncio):
                     off = writer.begin(_ASYNC_RUN, tid, 0)
         except Exception:
             task = None
+        # orig_run catches all but SystemExit / KeyboardInterrupt.
         if task is None:
-            return orig_run(self)
+            try:
+                return orig_run(self)
+            except BaseException as exc:
+                hide(exc)
+                raise
         if not off:   # an internal task: only forget it at its end
             try:
                 return orig_run(self)
+            except BaseException as exc:
+                hide(exc)
+                raise
             finally:
                 try:
-                    if task.done():
+                    if _done(task):
                         _ids.pop(id(task), None)
                 except Exception:
                     pass
         try:
             return orig_run(self)
+        except BaseException as exc:
+            hide(exc)
+            raise
         finally:
             try:
                 writer.finish_time(off)
-                if task.done():
+                if _done(task):
                     _ended(task, tid)
             except Exception:
                 pass
@@ -213,7 +242,7 @@ def _patch(_asyncio):
     _copy_identity(_run, orig_run)
     BaseEventLoop.create_task = create_task
     Handle._run = _run
-    Handle._ct_patched = True
+    Handle._ct_asyncio_patched = True
 
 
 def _copy_identity(fn, orig):

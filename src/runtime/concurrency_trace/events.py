@@ -117,9 +117,11 @@ SHARED_WRITE = 51     # obj=shared object, a=value written (or "method(args)" fo
 # Task ids are object ids of the creating process.  site = the user's line of
 # create_task / gather / ensure_future / TaskGroup.create_task / asyncio.run
 # (0 for a task first seen at its first step: created by Task() directly).
+# Tasks that run a coroutine of the standard library itself (asyncio.run's
+# shutdown steps, start_server's accept tasks) are not recorded.
 ASYNC_CREATE = 60     # obj=task id, a=name blob (task.get_name()), b=coroutine blob (qualname)
 ASYNC_RUN = 61        # span: one step of a task on its loop thread: obj=task id (an eager task's first step is inside create_task)
-ASYNC_END = 62        # obj=task id, a=1 ok, 0 raised, 2 cancelled; b=exception blob ("Type: message") when raised
+ASYNC_END = 62        # obj=task id, a=1 ok, 0 raised, 2 cancelled; b=exception blob when raised ("Type: message"; "Type" if the class has its own __str__)
 
 # --- time and output --------------------------------------------------------
 SLEEP = 70            # span: time.sleep called from user code (the stdlib's own polling sleeps are not recorded): a=requested ns (-1 if not an int/float), b=1 if it raised (ValueError, or an exception from a signal handler)

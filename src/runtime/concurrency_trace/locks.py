@@ -221,24 +221,34 @@ def _end(off):
 
 
 class _Holds(object):
-    """Open LOCK_HOLD spans of a semaphore-like object, per thread."""
-    __slots__ = ("by_thread", "nested")
+    """Open LOCK_HOLD spans of a semaphore-like object, per thread of this
+    process (a forked child starts with none: its thread may have the
+    ident of the parent's forking thread)."""
+    __slots__ = ("by_thread", "nested", "pid")
 
     def __init__(self, nested=False):
         self.by_thread = {}
         self.nested = nested    # recursive: only the outermost hold is a record
+        self.pid = _w._pid
+
+    def stack(self, create):
+        if self.pid != _w._pid:
+            self.by_thread = {}
+            self.pid = _w._pid
+        stack = self.by_thread.get(_ident())
+        if stack is None and create:
+            stack = self.by_thread[_ident()] = []
+        return stack
 
     def acquired(self, obj, f):
-        stack = self.by_thread.get(_ident())
-        if stack is None:
-            stack = self.by_thread[_ident()] = []
+        stack = self.stack(True)
         if self.nested and stack:
             stack.append(0)
         else:
             stack.append(_begin(LOCK_HOLD, obj, f))
 
     def released(self, obj, f, n=1):
-        stack = self.by_thread.get(_ident())
+        stack = self.stack(False)
         if not stack:
             _point(LOCK_RELEASE, obj, f, n)
             return
@@ -743,11 +753,12 @@ def _patch_semaphore(Semaphore, BoundedSemaphore):
     Semaphore.__enter__ = Semaphore.acquire
 
     def make_release(orig):
-        def release(self, n=1):
-            orig(self, n)
+        def release(self, *args, **kwargs):     # release(n=1) from 3.9, release() before
+            orig(self, *args, **kwargs)
             obj = self._ct_id
             if obj:
-                self._ct_holds.released(obj, _getframe(1), n)
+                n = args[0] if args else kwargs.get("n", 1)
+                self._ct_holds.released(obj, _getframe(1), n if type(n) is int else 1)
         return release
     _wrap(Semaphore, "release", make_release)
     if "release" in BoundedSemaphore.__dict__:
@@ -1344,12 +1355,31 @@ class _ProxyLock(object):
         if self.holds is None:
             off = self.off
             self.off = 0
-            if off:
+            if off >= _min_off:
                 _end(off)
             else:
                 _point(LOCK_RELEASE, self.obj, f, 1)
         else:
             self.holds.released(self.obj, f)
+
+    def suspend(self):
+        """Condition wait: end this thread's hold; returns its depth."""
+        if self.holds is None:
+            return 0
+        stack = self.holds.stack(False)
+        if not stack:
+            return 0
+        depth = len(stack)
+        for off in stack:
+            _end(off)
+        del stack[:]
+        return depth
+
+    def resume(self, depth, f):
+        if depth:
+            stack = self.holds.stack(True)
+            stack.append(_begin(LOCK_HOLD, self.obj, f))
+            stack.extend([0] * (depth - 1))
 
 
 def _proxy_state(proxy):
@@ -1369,24 +1399,30 @@ def _patch_managers(managers):
         return
     AP._ct_patched = True
     BaseProxy = managers.BaseProxy
+    mgr_globals = managers.__dict__
 
-    def __init__(self, *args, **kwargs):
-        BaseProxy.__init__(self, *args, **kwargs)
-        if not _w.enabled:
-            return
-        try:
-            # Created by manager.Lock() & co (the `temp` method that
-            # BaseManager.register makes) called from the user's code.
-            f = _getframe(1)
-            if f.f_code.co_name == "temp" and f.f_globals is managers.__dict__:
-                uf = f.f_back
-                if uf is not None and _is_user(uf):
-                    st = _proxy_state(self)
-                    _object(st.obj, "Manager." + self._token.typeid, uf)
-        except Exception:
-            _debug()
-    __init__.__qualname__ = "AcquirerProxy.__init__"
-    AP.__init__ = __init__
+    def make_proxy_init(cls):
+        def __init__(self, *args, **kwargs):
+            BaseProxy.__init__(self, *args, **kwargs)
+            if not _w.enabled:
+                return
+            try:
+                # Created by manager.Lock() & co (the `temp` method that
+                # BaseManager.register makes) called from the user's code.
+                f = _getframe(1)
+                if f.f_code.co_name == "temp" and f.f_globals is mgr_globals:
+                    uf = f.f_back
+                    if uf is not None and _is_user(uf):
+                        st = _proxy_state(self)
+                        _object(st.obj, "Manager." + self._token.typeid, uf)
+            except Exception:
+                _debug()
+        __init__.__qualname__ = cls.__name__ + ".__init__"
+        return __init__
+
+    for cls in (AP, getattr(managers, "EventProxy", None), getattr(managers, "BarrierProxy", None)):
+        if cls is not None and "__init__" not in cls.__dict__:
+            cls.__init__ = make_proxy_init(cls)
 
     def _acquire(self, orig, blocking, timeout, f):
         st = _proxy_state(self)
@@ -1449,6 +1485,76 @@ def _patch_managers(managers):
             return result
         return __exit__
     _wrap(AP, "__exit__", make_exit)
+
+    CP = getattr(managers, "ConditionProxy", None)
+    if CP is not None:
+        def make_cond_wait(orig):
+            def wait(self, timeout=None):
+                st = _proxy_state(self)
+                if st is None:
+                    return orig(self, timeout)
+                f = _getframe(1)
+                depth = st.suspend()       # the server's wait releases the lock
+                off = _begin(COND_WAIT, st.obj, f)
+                try:
+                    ok = orig(self, timeout)
+                except BaseException:
+                    _finish(off, 0)
+                    st.resume(depth, f)
+                    raise
+                _finish(off, 1 if ok else 0)
+                st.resume(depth, f)
+                return ok
+            return wait
+        _wrap(CP, "wait", make_cond_wait)
+
+        def make_cond_notify(orig, everyone):
+            def notify(self, *args, **kwargs):
+                result = orig(self, *args, **kwargs)
+                st = _proxy_state(self)
+                if st is not None:
+                    n = -1 if everyone else (args[0] if args else kwargs.get("n", 1))
+                    _point(COND_NOTIFY, st.obj, _getframe(1), n if type(n) is int else 1)
+                return result
+            return notify
+        _wrap(CP, "notify", lambda orig: make_cond_notify(orig, False))
+        _wrap(CP, "notify_all", lambda orig: make_cond_notify(orig, True))
+
+    EP = getattr(managers, "EventProxy", None)
+    if EP is not None:
+        def make_event_set(orig, clear):
+            def set(self):
+                result = orig(self)
+                st = _proxy_state(self)
+                if st is not None:
+                    _point(EVENT_SET, st.obj, _getframe(1), 0, clear)
+                return result
+            return set
+        _wrap(EP, "set", lambda orig: make_event_set(orig, 0))
+        _wrap(EP, "clear", lambda orig: make_event_set(orig, 1))
+        _wrap(EP, "wait", lambda orig: _make_proxy_wait(orig, EVENT_WAIT))
+
+    BP = getattr(managers, "BarrierProxy", None)
+    if BP is not None:
+        _wrap(BP, "wait", lambda orig: _make_proxy_wait(orig, BARRIER_WAIT))
+
+
+def _make_proxy_wait(orig, kind):
+    barrier = kind == BARRIER_WAIT
+
+    def wait(self, timeout=None):
+        st = _proxy_state(self)
+        if st is None:
+            return orig(self, timeout)
+        off = _begin(kind, st.obj, _getframe(1), -1 if barrier else 0)
+        try:
+            result = orig(self, timeout)
+        except BaseException:
+            _finish(off, -1 if barrier else 0)
+            raise
+        _finish(off, result if barrier and type(result) is int else (1 if result else 0))
+        return result
+    return wait
 
 
 # --------------------------------------------------------------------------

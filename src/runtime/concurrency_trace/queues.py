@@ -48,6 +48,7 @@ _finish = _w.finish
 _finish_time = _w.finish_time
 _point_at = _w.point_at
 _mono = _w.monotonic_ns
+_NUMBERS = (int, float)
 _deque = collections.deque
 _send_msg = pipes.send_msg
 _recv_want = pipes.recv_want
@@ -156,49 +157,51 @@ def _prune(q, table):
                     table.pop(k, None)
 
 
-def _may_try_first(block, timeout):
-    """A blocking call may start with a non-blocking attempt: same result, one
-    record instead of two when it does not block.  Not when the timeout is
-    invalid: the real call must raise as it would."""
-    return block and (timeout is None or (type(timeout) in (int, float) and timeout >= 0))
+def _make_put(orig):
+    """put(self, item, block=True, timeout=None) for a thread queue class whose
+    original put is `orig`.  A blocking put first tries without blocking (the
+    same result when there is room): then one record, at the put's start.  If
+    it has to wait, a span is opened before waiting.  An invalid timeout goes
+    straight to the real call, which raises as it would."""
 
-
-def _traced_put(q, st, item, block, timeout, orig):
-    """A put on a traced thread queue; called by the wrappers, so site(2) is
-    the user's call.  One record after the fact when the put did not wait;
-    a span opened before waiting when it has to."""
-    table = st[1]
-    try:
-        k = id(item)
-        m = _new_id()
-        e = (m, item)
-        if table.setdefault(k, e) is not e:
-            _add_again(table, k, e)
-        site = _site(2)
-        t0 = _mono()
-    except Exception:
-        return orig(q, item, block, timeout)
-    try:
-        if _may_try_first(block, timeout):
-            try:
-                orig(q, item, False, None)
-            except _Full:
-                return _put_waiting(q, st, item, block, timeout, orig, m, k, e, site, t0)
-        else:
-            orig(q, item, block, timeout)
-    except BaseException:
+    def put(self, item, block=True, timeout=None):
+        st = self._ctrace
+        if st is None or not _w.enabled:
+            return orig(self, item, block, timeout)
+        table = st[1]
         try:
-            _forget(table, k, e)
-            _point_at(QUEUE_PUT, t0, _get_ident(), st[0], site, m, 1, _mono())
+            k = id(item)
+            m = _new_id()
+            e = (m, item)
+            if table.setdefault(k, e) is not e:
+                _add_again(table, k, e)
+            site = _site(1)
+            t0 = _mono()
+        except Exception:
+            return orig(self, item, block, timeout)
+        try:
+            if block and (timeout is None or (type(timeout) in _NUMBERS and timeout >= 0)):
+                try:
+                    orig(self, item, False, None)
+                except _Full:
+                    return _put_waiting(self, st, item, block, timeout, orig, m, k, e, site, t0)
+            else:
+                orig(self, item, block, timeout)
+        except BaseException:
+            try:
+                _forget(table, k, e)
+                _point_at(QUEUE_PUT, t0, _get_ident(), st[0], site, m, 1, _mono())
+            except Exception:
+                pass
+            raise
+        try:
+            _point_at(QUEUE_PUT, t0, _get_ident(), st[0], site, m, 0, t0)
+            if not len(table) & 63:
+                _prune(self, table)
         except Exception:
             pass
-        raise
-    try:
-        _point_at(QUEUE_PUT, t0, _get_ident(), st[0], site, m, 0, _mono())
-        if not len(table) & 63:
-            _prune(q, table)
-    except Exception:
-        pass
+
+    return put
 
 
 def _put_waiting(q, st, item, block, timeout, orig, m, k, e, site, t0):
@@ -221,36 +224,54 @@ def _put_waiting(q, st, item, block, timeout, orig, m, k, e, site, t0):
         pass
 
 
-def _traced_get(q, st, block, timeout, orig):
-    try:
-        site = _site(2)
-        t0 = _mono()
-    except Exception:
-        return orig(q, block, timeout)
-    try:
-        if _may_try_first(block, timeout):
-            try:
-                item = orig(q, False, None)
-            except _Empty:
-                return _get_waiting(q, st, block, timeout, orig, site, t0)
-        else:
-            item = orig(q, block, timeout)
-    except BaseException:
+def _make_get(orig):
+    """get(self, block=True, timeout=None): as _make_put; a get that did not
+    wait is one record at its end (after the put's start, always)."""
+
+    def get(self, block=True, timeout=None):
+        st = self._ctrace
+        if st is None or not _w.enabled:
+            return orig(self, block, timeout)
         try:
-            _point_at(QUEUE_GET, t0, _get_ident(), st[0], site, 0, 1, _mono())
+            site = _site(1)
+        except Exception:
+            return orig(self, block, timeout)
+        try:
+            if block and (timeout is None or (type(timeout) in _NUMBERS and timeout >= 0)):
+                try:
+                    item = orig(self, False, None)
+                except _Empty:
+                    return _get_waiting(self, st, block, timeout, orig, site)
+            else:
+                item = orig(self, block, timeout)
+        except BaseException:
+            try:
+                t = _mono()
+                _point_at(QUEUE_GET, t, _get_ident(), st[0], site, 0, 1, t)
+            except Exception:
+                pass
+            raise
+        try:
+            table = st[1]
+            v = table.pop(id(item), None)
+            if v is None:
+                m = 0
+            elif type(v) is tuple:
+                m = v[0]
+            else:
+                m = _take(table, id(item), v, st[2])
+            t = _mono()
+            _point_at(QUEUE_GET, t, _get_ident(), st[0], site, m, 0, t)
         except Exception:
             pass
-        raise
-    try:
-        _point_at(QUEUE_GET, t0, _get_ident(), st[0], site, _message_of(st, item), 0, _mono())
-    except Exception:
-        pass
-    return item
+        return item
+
+    return get
 
 
-def _get_waiting(q, st, block, timeout, orig, site, t0):
+def _get_waiting(q, st, block, timeout, orig, site):
     try:
-        off = _point_at(QUEUE_GET, t0, _get_ident(), st[0], site, 0, 0, 0)
+        off = _begin(QUEUE_GET, st[0], site, 0, 0)
     except Exception:
         return orig(q, block, timeout)
     try:
@@ -315,17 +336,8 @@ def _patch_queue(module):
         if st is not None:
             self._ctrace = st
 
-    def put(self, item, block=True, timeout=None):
-        st = self._ctrace
-        if st is None or not _w.enabled:
-            return orig_put(self, item, block, timeout)
-        return _traced_put(self, st, item, block, timeout, orig_put)
-
-    def get(self, block=True, timeout=None):
-        st = self._ctrace
-        if st is None or not _w.enabled:
-            return orig_get(self, block, timeout)
-        return _traced_get(self, st, block, timeout, orig_get)
+    put = _make_put(orig_put)
+    get = _make_get(orig_get)
 
     def task_done(self):
         st = self._ctrace
@@ -397,35 +409,19 @@ def _patch_simple_queue(module):
             self._ctrace = st
             return self
 
-        def put(self, item, block=True, timeout=None):
-            st = self._ctrace
-            if st is None or not _w.enabled:
-                return base_put(self, item, block, timeout)
-            return _traced_put(self, st, item, block, timeout, base_put)
+        put = _make_put(base_put)
+        get = _make_get(base_get)
 
         def put_nowait(self, item):
-            st = self._ctrace
-            if st is None or not _w.enabled:
-                return base_put(self, item, False, None)
-            return _traced_put(self, st, item, False, None, base_put)
-
-        def get(self, block=True, timeout=None):
-            st = self._ctrace
-            if st is None or not _w.enabled:
-                return base_get(self, block, timeout)
-            return _traced_get(self, st, block, timeout, base_get)
+            return traced_put(self, item, False, None)
 
         def get_nowait(self):
-            st = self._ctrace
-            if st is None or not _w.enabled:
-                return base_get(self, False, None)
-            return _traced_get(self, st, False, None, base_get)
+            return traced_get(self, False, None)
 
+    traced_put = SimpleQueue.__dict__["put"]
+    traced_get = SimpleQueue.__dict__["get"]
     for name in ("put", "put_nowait", "get", "get_nowait"):
-        fn = SimpleQueue.__dict__[name]
-        orig = getattr(Base, name)
-        fn.__doc__ = orig.__doc__
-        fn.__wrapped__ = orig
+        _copy_identity(SimpleQueue.__dict__[name], getattr(Base, name))
     SimpleQueue.__module__ = Base.__module__
     SimpleQueue.__qualname__ = Base.__qualname__
     SimpleQueue.__doc__ = Base.__doc__

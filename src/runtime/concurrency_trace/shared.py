@@ -15,6 +15,12 @@ its offset there; a proxy's from the manager address and the token id.  Both
 are the same in the parent, in fork children (inherited objects) and in spawn
 children (unpickled objects).  A heap block or a manager-side id reused after
 the object is freed gets the same id again (rare, and only merges rows).
+Ids are 2**51 + a 50-bit hash: below 2**53 like every id (exact in a float64).
+
+Cost: one record per access (about a microsecond here); ints are written
+inline in the record and other summaries are cached blobs, so a counter loop
+writes no blob.  Exceptions from the wrapped calls keep their untraced
+traceback (hide_own_frames, also used by asyncio_tasks, sleeps and stdio).
 
 Nothing is imported here eagerly: multiprocessing.sharedctypes pulls in
 ctypes and managers pulls in half of multiprocessing.  Both are patched right
@@ -27,6 +33,7 @@ Not recorded: RawValue / RawArray and `Value(..., lock=False)` (plain ctypes
 objects, whose C attributes cannot be patched without changing their type and
 repr); accesses through get_obj(); proxies of a user's own BaseManager types.
 """
+import os
 import sys
 
 from . import events, sites, writer
@@ -42,7 +49,35 @@ _INLINE = 1 << 50           # smaller ints are written into the record itself
 _INLINE_BASE = 1 << 51      # ... as a = -(2**51 + v)
 
 # --------------------------------------------------------------------------
-# Post-import hook (shared with asyncio_tasks)
+# Tracebacks (shared with asyncio_tasks, sleeps, stdio)
+
+_PKG_DIR = os.path.dirname(__file__) + os.sep
+_BARE_RAISE_KEEPS_ATTR = sys.version_info >= (3, 11)
+
+
+def hide_own_frames(exc):
+    """In a wrapper's `except BaseException as exc:` just before a bare
+    `raise`: drop this package's frames from the head of the traceback, so
+    an exception from the wrapped call prints as it does untraced.  3.11+
+    re-raises exc.__traceback__ as set here; 3.8-3.10 re-raise the
+    traceback as caught, whose head (the wrapper's own frame) stays: only
+    the frames after it are dropped.  Never raises."""
+    try:
+        head = tb = exc.__traceback__
+        while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_PKG_DIR):
+            tb = tb.tb_next
+        if tb is head:
+            return
+        if _BARE_RAISE_KEEPS_ATTR:
+            exc.__traceback__ = tb
+        else:
+            head.tb_next = tb
+    except Exception:
+        pass
+
+
+# --------------------------------------------------------------------------
+# Post-import hook (shared with asyncio_tasks and locks)
 
 
 class _HookLoader(object):
@@ -286,9 +321,14 @@ def _traced_property(prop, field=None):
     """A data property (get/set under the wrapper's lock) that records;
     field names a Structure field (part), None for the whole value."""
     fget, fset = prop.fget, prop.fset
+    hide = hide_own_frames
 
     def get(self):
-        value = fget(self)
+        try:
+            value = fget(self)
+        except BaseException as exc:
+            hide(exc)
+            raise
         try:
             if writer.enabled:
                 writer.point(_SHARED_READ, self._ct_id or _sync_id(self), sites.site(1),
@@ -298,7 +338,11 @@ def _traced_property(prop, field=None):
         return value
 
     def set(self, value):
-        fset(self, value)
+        try:
+            fset(self, value)
+        except BaseException as exc:
+            hide(exc)
+            raise
         try:
             if writer.enabled:
                 writer.point(_SHARED_WRITE, self._ct_id or _sync_id(self), sites.site(1),
@@ -322,10 +366,10 @@ def _element_part(self, i):
 
 def _patch_sharedctypes(sc):
     base = sc.SynchronizedBase
-    if getattr(base, "_ct_patched", False):
+    if "_ct_shared_patched" in base.__dict__:
         return
     base._ct_id = 0
-    base._ct_patched = True
+    base._ct_shared_patched = True
 
     for cls, names in ((sc.Synchronized, ("value",)),
                        (sc.SynchronizedString, ("value", "raw"))):
@@ -352,9 +396,14 @@ def _patch_sharedctypes(sc):
     SA = sc.SynchronizedArray
     orig_getitem = SA.__getitem__
     orig_setitem = SA.__setitem__
+    hide = hide_own_frames
 
     def __getitem__(self, i):
-        value = orig_getitem(self, i)
+        try:
+            value = orig_getitem(self, i)
+        except BaseException as exc:
+            hide(exc)
+            raise
         try:
             if writer.enabled:
                 writer.point(_SHARED_READ, self._ct_id or _sync_id(self), sites.site(1),
@@ -364,7 +413,11 @@ def _patch_sharedctypes(sc):
         return value
 
     def __setitem__(self, i, value):
-        orig_setitem(self, i, value)
+        try:
+            orig_setitem(self, i, value)
+        except BaseException as exc:
+            hide(exc)
+            raise
         try:
             if writer.enabled:
                 writer.point(_SHARED_WRITE, self._ct_id or _sync_id(self), sites.site(1),
@@ -384,8 +437,14 @@ def _patch_sharedctypes(sc):
 
 
 def _creator(orig, type_name, base):
+    hide = hide_own_frames
+
     def create(*args, **kwds):
-        result = orig(*args, **kwds)
+        try:
+            result = orig(*args, **kwds)
+        except BaseException as exc:
+            hide(exc)
+            raise
         try:
             if writer.enabled and isinstance(result, base):
                 _object(_sync_id(result), type_name, 1)
@@ -440,9 +499,9 @@ def _proxy_id(proxy):
 
 def _patch_managers(mg):
     BaseProxy = mg.BaseProxy
-    if getattr(BaseProxy, "_ct_patched", False):
+    if "_ct_shared_patched" in BaseProxy.__dict__:
         return
-    BaseProxy._ct_patched = True
+    BaseProxy._ct_shared_patched = True
     dict_base = getattr(mg, "_BaseDictProxy", mg.DictProxy)
     tables = ((mg.NamespaceProxy, _NAMESPACE), (mg.BaseListProxy, _LIST),
               (dict_base, _DICT), (mg.ValueProxy, _VALUE), (mg.ArrayProxy, _ARRAY))
@@ -467,6 +526,8 @@ def _patch_managers(mg):
 
 
 def _make_callmethod(BaseProxy, table):
+    hide = hide_own_frames
+
     def _callmethod(self, methodname, args=(), kwds={}):
         # BaseProxy._callmethod looked up each time: other patches of it apply.
         call = BaseProxy._callmethod
@@ -474,16 +535,18 @@ def _make_callmethod(BaseProxy, table):
             enabled = writer.enabled
         except Exception:
             enabled = False
-        if not enabled:
-            return call(self, methodname, args, kwds)
         try:
             result = call(self, methodname, args, kwds)
         except BaseException as exc:
-            try:
-                _proxy_record(self, table, methodname, args, None, exc)
-            except Exception:
-                pass
+            if enabled:
+                try:
+                    _proxy_record(self, table, methodname, args, None, exc)
+                except Exception:
+                    pass
+            hide(exc)
             raise
+        if not enabled:
+            return result
         try:
             _proxy_record(self, table, methodname, args, result, None)
         except Exception:
@@ -513,8 +576,14 @@ def _proxy_record(self, table, methodname, args, result, exc):
 
 
 def _proxy_creator(orig, type_name):
+    hide = hide_own_frames
+
     def create(self, *args, **kwds):
-        proxy = orig(self, *args, **kwds)
+        try:
+            proxy = orig(self, *args, **kwds)
+        except BaseException as exc:
+            hide(exc)
+            raise
         try:
             if writer.enabled:
                 _object(_proxy_id(proxy), type_name, 1)

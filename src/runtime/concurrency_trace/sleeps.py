@@ -4,8 +4,8 @@ time.sleep is a C function: the `time` module attribute is replaced by a
 Python function that calls the original with the very same argument, so
 results, exceptions (negative / NaN -> ValueError, wrong type -> TypeError,
 keyword -> TypeError) and interruption (PEP 475 retry; an exception from a
-signal handler propagates) are the original's.  A traceback through a sleep
-shows one more frame (this wrapper), as for every patched function.
+signal handler propagates) are the original's, and so is the traceback on
+3.11+ (this wrapper's frame is cut from it; 3.8-3.10 show one more frame).
 
 Only the user's sleeps are recorded: the standard library sleeps for its own
 polling (subprocess.Popen.wait with a timeout, multiprocessing.pool's
@@ -23,6 +23,7 @@ import sys
 import time
 
 from . import events, sites, writer
+from .shared import hide_own_frames
 
 _SLEEP = events.SLEEP
 _getframe = sys._getframe
@@ -58,6 +59,7 @@ def install():
     if getattr(orig, "_ct_wrapper", False):
         return
     _original = orig
+    hide = hide_own_frames
 
     def sleep(*args, **kwargs):
         off = 0
@@ -81,14 +83,19 @@ def install():
             except Exception:
                 off = 0
         if not off:
-            return orig(*args, **kwargs)
+            try:
+                return orig(*args, **kwargs)
+            except BaseException as exc:
+                hide(exc)
+                raise
         try:
             result = orig(*args)
-        except BaseException:
+        except BaseException as exc:
             try:
                 writer.finish(off, a, 1)
             except Exception:
                 pass
+            hide(exc)
             raise
         try:
             writer.finish_time(off)

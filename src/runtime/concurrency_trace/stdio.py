@@ -5,6 +5,7 @@ any user code, the interpreter's own stdout / stderr are rebuilt around the
 same file descriptor objects, one layer each as a thin subclass:
 
     raw FileIO (kept as is) <- BufferedWriter subclass <- TextIOWrapper subclass
+    (under -u / PYTHONUNBUFFERED: a FileIO subclass on the same fd <- TextIOWrapper subclass)
 
 The old text (and buffered) wrappers are flushed and detach()ed (so they can
 never close the fd or write stale bytes), and the new ones get the same raw
@@ -16,7 +17,11 @@ isinstance(..., io.TextIOWrapper), fileno(), isatty(), .buffer, reconfigure()
 and repr() behave as before.  Every method is the C one except write / flush
 / tell, which call the C ones with the same arguments and return their
 results: bytes and their timing (buffering, line buffering, flush=True, -u)
-are unchanged.
+are unchanged.  A failing write (BrokenPipeError under `| head`,
+UnicodeEncodeError) prints the untraced traceback on 3.11+ (our frames are
+cut from it: shared.hide_own_frames); 3.8-3.10 show one extra frame.
+Known differences: type(sys.stdout) is a subclass (named TextIOWrapper,
+module _io), so `type(sys.stdout) is io.TextIOWrapper` is False.
 
 Recorded: each non-empty text write (print() makes one write per argument,
 separator and end) at the user's call site; bytes written by the program to
@@ -35,6 +40,7 @@ import os
 import sys
 
 from . import events, sites, writer
+from .shared import hide_own_frames
 
 _IO_WRITE = events.IO_WRITE
 _MAX = 4096
@@ -87,9 +93,14 @@ class _Text(io.TextIOWrapper):
     _ct_flush = io.TextIOWrapper.flush
     _ct_tell = io.TextIOWrapper.tell
     _ct_repr = io.TextIOWrapper.__repr__
+    _ct_hide = staticmethod(hide_own_frames)
 
     def write(self, s):
-        n = self._ct_write(s)
+        try:
+            n = self._ct_write(s)
+        except BaseException as exc:
+            self._ct_hide(exc)      # the traceback an untraced write shows
+            raise
         try:
             if writer.enabled and s:
                 _record_text(self._ct_stream, s)
@@ -98,10 +109,18 @@ class _Text(io.TextIOWrapper):
         return n
 
     def flush(self):
-        return self._ct_flush()
+        try:
+            return self._ct_flush()
+        except BaseException as exc:
+            self._ct_hide(exc)
+            raise
 
     def tell(self):
-        return self._ct_tell()
+        try:
+            return self._ct_tell()
+        except BaseException as exc:
+            self._ct_hide(exc)
+            raise
 
     def __repr__(self):
         text = type(self)._ct_repr(self)
@@ -115,9 +134,14 @@ class _Buffer(io.BufferedWriter):
     _ct_stream = 0
     _ct_write = io.BufferedWriter.write
     _ct_repr = io.BufferedWriter.__repr__
+    _ct_hide = staticmethod(hide_own_frames)
 
     def write(self, b):
-        n = self._ct_write(b)
+        try:
+            n = self._ct_write(b)
+        except BaseException as exc:
+            self._ct_hide(exc)
+            raise
         try:
             if writer.enabled and _getframe(1).f_code not in _text_codes:
                 _record_bytes(self._ct_stream, b)
@@ -137,6 +161,7 @@ class _Raw(io.FileIO):
     _ct_stream = 0
     _ct_write = io.FileIO.write
     _ct_repr = io.FileIO.__repr__
+    _ct_hide = staticmethod(hide_own_frames)
 
     write = _Buffer.write
     __repr__ = _Buffer.__repr__

@@ -1,0 +1,69 @@
+/**
+ * What a timeline can ask of the editor: open a source line, export the
+ * trace for Perfetto, write the HTML report. Also used by the commands of
+ * the same names.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { exportChrome } from '../core/export/chrome';
+import type { TraceStore } from '../core/traceStore';
+import { buildHtmlReport } from './htmlReportAdapter';
+
+export async function openSource(file: string, line: number, baseDir?: string): Promise<void> {
+  const full = path.isAbsolute(file) ? file : path.resolve(baseDir ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '.', file);
+  if (!fs.existsSync(full)) {
+    void vscode.window.showWarningMessage(`Concurrency Trace: ${full} is not on this machine.`);
+    return;
+  }
+  const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(full));
+  const at = new vscode.Position(Math.max(0, line - 1), 0);
+  await vscode.window.showTextDocument(doc, {
+    selection: new vscode.Range(at, at),
+    // Beside the timeline, not over it.
+    viewColumn: vscode.ViewColumn.One,
+    preserveFocus: false,
+  });
+}
+
+const stem = (title: string): string => title.replace(/\.(ctrace|pyw?)$/i, '').replace(/[^\w.-]+/g, '_') || 'trace';
+
+function defaultFolder(near?: string): vscode.Uri | undefined {
+  if (near) return vscode.Uri.file(path.dirname(near));
+  return vscode.workspace.workspaceFolders?.[0]?.uri;
+}
+
+/** Save dialog → Chrome Trace Event JSON (opens in ui.perfetto.dev). Returns the file written. */
+export async function exportPerfetto(store: TraceStore, title: string, near?: string): Promise<string | undefined> {
+  const folder = defaultFolder(near);
+  const target = await vscode.window.showSaveDialog({
+    title: 'Export Trace for Perfetto',
+    defaultUri: folder ? vscode.Uri.joinPath(folder, `${stem(title)}.perfetto.json`) : undefined,
+    filters: { 'Chrome Trace Event JSON': ['json'] },
+  });
+  if (!target) return undefined;
+  await vscode.workspace.fs.writeFile(target, Buffer.from(JSON.stringify(exportChrome(store))));
+  const open = 'Open Perfetto UI';
+  void vscode.window.showInformationMessage(`Exported ${path.basename(target.fsPath)}. Load it at ui.perfetto.dev.`, open).then((pick) => {
+    if (pick === open) void vscode.env.openExternal(vscode.Uri.parse('https://ui.perfetto.dev'));
+  });
+  return target.fsPath;
+}
+
+/** Save dialog → the self-contained HTML report, then offer to open it in a browser. */
+export async function saveHtmlReport(store: TraceStore, title: string, extensionPath: string, near?: string): Promise<string | undefined> {
+  const folder = defaultFolder(near);
+  const target = await vscode.window.showSaveDialog({
+    title: 'Save HTML Report',
+    defaultUri: folder ? vscode.Uri.joinPath(folder, `${stem(title)}.html`) : undefined,
+    filters: { HTML: ['html'] },
+  });
+  if (!target) return undefined;
+  const html = buildHtmlReport(store, extensionPath);
+  await vscode.workspace.fs.writeFile(target, Buffer.from(html, 'utf8'));
+  const open = 'Open in Browser';
+  void vscode.window.showInformationMessage(`Saved ${path.basename(target.fsPath)}.`, open).then((pick) => {
+    if (pick === open) void vscode.env.openExternal(target);
+  });
+  return target.fsPath;
+}

@@ -1,0 +1,297 @@
+/**
+ * The timeline app: holds the trace (rebuilt from protocol messages), the
+ * view state, and draws on demand (one requestAnimationFrame per change).
+ */
+import { computeFlows, type Flow, type FlowKind } from '../src/core/analysis/flows';
+import { applyAppend, storeFromSnapshot } from '../src/core/applyMessages';
+import { TraceStore } from '../src/core/traceStore';
+import type { HostToWebview, RunState, SnapshotMessage } from '../src/protocol';
+import { layoutLanes, type LaneRow, type Layout } from './data/laneLayout';
+import { compileQuery, NO_QUERY, type SearchQuery } from './data/search';
+import type { Category } from './data/spanKinds';
+import { TimelineData } from './data/timelineData';
+import type { Hit } from './hitTest';
+import type { Host } from './host';
+import { bindKeys } from './input/keys';
+import { bindPointer } from './input/pointer';
+import { ZoomController } from './input/zoom';
+import { drawArrows, sortFlows } from './render/arrowsRenderer';
+import { bottomLayout, drawBottom, threadColor, type BottomLayout } from './render/bottomRenderer';
+import { prepareCanvas, type DrawnItems, type Frame } from './render/frame';
+import { drawLanes } from './render/lanesRenderer';
+import { readPalette, watchTheme, type Palette } from './theme';
+import { TimeView } from './timeView';
+import { drawAxis, formatOffset } from './ui/axis';
+import { DetailsPane } from './ui/details';
+import { buildDom, LABEL_W, type Dom } from './ui/dom';
+import { hoverText } from './ui/hoverText';
+import { renderLaneLabels } from './ui/laneLabels';
+import { bindControls, renderBottomLabels, renderChrome } from './ui/chrome';
+import { Tooltip } from './ui/tooltip';
+
+const AXIS_H = 24;
+
+export class TimelineApp {
+  store = new TraceStore();
+  data = new TimelineData(this.store);
+  layout: Layout = { rows: [], height: 0, anchor: new Int32Array(0), processRow: new Int32Array(0) };
+  flows: Flow[] = [];
+  state: RunState = { status: 'saved', title: '' };
+  readonly view = new TimeView();
+  palette: Palette;
+  readonly hidden = new Set<Category>();
+  readonly flowKinds = new Set<FlowKind>(['spawn', 'join', 'queue', 'pipe', 'task']);
+  readonly collapsed = new Set<number>();
+  showHelpers = true;
+  query: SearchQuery = NO_QUERY;
+  selectedRow = -1;
+  loaded = false;
+  /** Milliseconds spent drawing each of the last frames (for the benchmark). */
+  readonly frameMs: number[] = [];
+  readonly dom: Dom;
+  readonly zoom: ZoomController;
+  private readonly details: DetailsPane;
+  private readonly tooltip: Tooltip;
+  private bottom: BottomLayout = bottomLayout(0);
+  private frameRequested = false;
+  private flowsDirty = false;
+  private flowTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastFlowMs = 0;
+  private lastFlowAt = 0;
+  private readonly readyWaiters: (() => void)[] = [];
+
+  constructor(root: HTMLElement, private readonly host: Host) {
+    this.dom = buildDom(root);
+    this.palette = readPalette();
+    this.tooltip = new Tooltip(document.body);
+    this.details = new DetailsPane(this.dom.details, {
+      openSource: host.connected ? (file, line) => host.post({ type: 'openSource', file, line }) : null,
+      select: (row) => this.selectRow(row),
+      close: () => this.selectRow(-1),
+    });
+    this.zoom = new ZoomController(this.dom.timeline, this.view, () => ({
+      left: LABEL_W, width: this.view.width, height: this.dom.timeline.clientHeight,
+    }), () => this.request());
+    const pointer = bindPointer(this.dom, {
+      frame: () => this.frame(),
+      bottom: () => this.bottom,
+      hover: (hit, e) => this.hover(hit, e),
+      cursor: (x) => this.cursor(x),
+      select: (hit) => this.select(hit),
+      zoomTo: (a, b) => this.zoom.zoomTo(a, b),
+    });
+    bindKeys(document.body, this.zoom, pointer.lastX, () => this.selectRow(-1));
+    bindControls(this, host);
+    renderChrome(this);
+    watchTheme(() => {
+      this.palette = readPalette();
+      renderChrome(this);
+      this.relayout();
+    });
+    this.dom.lanesScroll.addEventListener('scroll', () => this.request(), { passive: true });
+    new ResizeObserver(() => this.resize()).observe(this.dom.timeline);
+    this.resize();
+  }
+
+  /** Resolves once the first trace has been drawn. */
+  whenReady(): Promise<void> {
+    return this.loaded ? Promise.resolve() : new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  start(): void {
+    this.host.onMessage((m) => this.handle(m));
+    const embedded = this.host.embedded();
+    if (embedded) this.load(embedded);
+    else this.host.post({ type: 'ready' });
+  }
+
+  handle(m: HostToWebview): void {
+    if (m.type === 'snapshot') this.load(m);
+    else if (m.type === 'append') {
+      if (!this.loaded || !applyAppend(this.store, m)) {
+        this.host.post({ type: 'ready' }); // lost step: ask for a fresh snapshot
+        return;
+      }
+      this.state = m.state;
+      const structural = this.data.index();
+      if (structural || this.query.active) this.relayout();
+      this.flowsDirty = true;
+      this.scheduleFlows();
+      this.refreshDomain();
+      renderChrome(this);
+      this.request();
+    } else {
+      this.state = m.state;
+      this.refreshDomain();
+      renderChrome(this);
+      this.request();
+    }
+  }
+
+  load(m: SnapshotMessage): void {
+    const first = !this.loaded;
+    this.store = storeFromSnapshot(m);
+    this.data = new TimelineData(this.store);
+    this.data.index();
+    this.state = m.state;
+    this.selectedRow = -1;
+    this.details.hide();
+    if (this.query.active) this.query = compileQuery(this.store, this.query.text);
+    this.refreshDomain();
+    if (first) this.zoom.fit();
+    this.relayout();
+    this.recomputeFlows();
+    this.loaded = true;
+    renderChrome(this);
+    this.request();
+    for (const w of this.readyWaiters.splice(0)) w();
+  }
+
+  /** Where open spans end: the live clock while running, else the end of the trace. */
+  openEnd(): number {
+    return this.data.endTime(this.state.status === 'running' ? this.state.nowTs : undefined);
+  }
+
+  private refreshDomain(): void {
+    this.view.setDomain(this.data.startTime(), this.openEnd());
+    this.zoom.sync();
+  }
+
+  relayout(): void {
+    this.layout = layoutLanes(this.data, { collapsed: this.collapsed, showHelpers: this.showHelpers, query: this.query });
+    renderLaneLabels(this.dom.laneLabels, this.layout, {
+      toggle: (p) => this.toggleProcess(p),
+      inspect: (row) => this.inspectLane(row),
+      threadColor: (t) => this.palette.series[t % this.palette.series.length],
+    });
+    this.bottom = bottomLayout(this.data.coreSamples.length);
+    renderBottomLabels(this);
+    this.dom.empty.hidden = this.loaded || this.store.length > 0;
+    this.request();
+  }
+
+  toggleProcess(p: number): void {
+    if (this.collapsed.has(p)) this.collapsed.delete(p);
+    else this.collapsed.add(p);
+    this.relayout();
+  }
+
+  setQuery(text: string): void {
+    this.query = compileQuery(this.store, text);
+    this.relayout();
+  }
+
+  private scheduleFlows(): void {
+    if (this.flowTimer) return;
+    // computeFlows is a pass over the whole trace: run it at most ~10 % of the time.
+    const wait = Math.max(0, this.lastFlowAt + Math.max(200, this.lastFlowMs * 10) - performance.now());
+    this.flowTimer = setTimeout(() => {
+      this.flowTimer = undefined;
+      if (this.flowsDirty) this.recomputeFlows();
+    }, wait);
+  }
+
+  recomputeFlows(): void {
+    const t = performance.now();
+    this.flows = sortFlows(computeFlows(this.store));
+    this.flowsDirty = false;
+    this.lastFlowAt = performance.now();
+    this.lastFlowMs = this.lastFlowAt - t;
+    this.request();
+  }
+
+  private resize(): void {
+    const w = Math.max(50, this.dom.timeline.clientWidth - LABEL_W);
+    this.view.width = w;
+    this.zoom.sync();
+    this.request();
+  }
+
+  request(): void {
+    if (this.frameRequested) return;
+    this.frameRequested = true;
+    requestAnimationFrame(() => {
+      this.frameRequested = false;
+      this.render();
+    });
+  }
+
+  frame(collect?: DrawnItems): Frame {
+    return {
+      store: this.store, data: this.data, layout: this.layout, view: this.view, palette: this.palette,
+      openEnd: this.openEnd(), scrollTop: this.dom.lanesScroll.scrollTop, viewHeight: this.dom.lanesScroll.clientHeight,
+      hidden: this.hidden, flowKinds: this.flowKinds, flows: this.flows, query: this.query, selectedRow: this.selectedRow, collect,
+    };
+  }
+
+  /** Draws everything now; returns the frame (with what was drawn when collecting). */
+  render(collect?: DrawnItems): Frame {
+    const t = performance.now();
+    const f = this.frame(collect);
+    const w = this.view.width;
+    const lanes = prepareCanvas(this.dom.lanesCanvas, w, f.viewHeight);
+    drawLanes(lanes, f);
+    drawArrows(lanes, f);
+    const bottom = prepareCanvas(this.dom.bottomCanvas, w, this.bottom.height);
+    drawBottom(bottom, f, this.bottom);
+    drawAxis(this.dom.axis, this.view, w, AXIS_H, 0);
+    const ms = performance.now() - t;
+    if (!collect) {
+      this.frameMs.push(ms);
+      if (this.frameMs.length > 1000) this.frameMs.splice(0, 500);
+    }
+    return f;
+  }
+
+  private hover(hit: Hit | undefined, e: MouseEvent): void {
+    const text = hit ? hoverText(this.store, this.layout, hit, this.view.t0, this.openEnd()) : undefined;
+    if (!text || (hit?.type === 'lane')) this.tooltip.hide();
+    else this.tooltip.show(e.clientX, e.clientY, text.title, text.lines, text.body);
+  }
+
+  private cursor(x: number | undefined): void {
+    const c = this.dom.cursor;
+    if (x === undefined || !this.loaded) {
+      c.hidden = true;
+      this.dom.readout.textContent = '';
+      return;
+    }
+    c.hidden = false;
+    c.style.left = `${LABEL_W + x}px`;
+    this.dom.readout.textContent = `t = ${formatOffset(this.view.t(x) - this.view.t0, this.view.nsPerPx)}`;
+  }
+
+  private select(hit: Hit | undefined): void {
+    if (hit?.type === 'event' || hit?.type === 'stdout') this.selectRow(hit.row);
+    else if (hit?.type === 'lane') this.inspectLane(this.layout.rows[hit.lane]);
+    else this.selectRow(-1);
+  }
+
+  selectRow(row: number): void {
+    this.selectedRow = row;
+    if (row < 0) this.details.hide();
+    else this.details.show(this.store, row, this.view.t0, this.openEnd(), this.flows);
+    this.request();
+  }
+
+  private inspectLane(row: LaneRow | undefined): void {
+    if (!row) return;
+    this.selectedRow = -1;
+    const s = this.store;
+    if (row.kind === 'process') {
+      const p = s.processes[row.process];
+      this.details.showText(p.name, [['pid', String(p.pid)], ['parent pid', String(p.parentPid)], ['status', row.detail],
+        ['command', p.argv.join(' ')], ['helper', p.internal ? 'yes (standard library)' : 'no']]);
+    } else {
+      const t = s.threads[row.thread];
+      this.details.showText(row.label, [['thread', `${t.name} (${row.detail})`], ['process', `${s.processes[t.process]?.name} (pid ${t.pid})`],
+        ['daemon', t.daemon ? 'yes' : 'no'], ['helper', t.internal ? 'yes (standard library)' : 'no'], ...(t.exception ? [['exception', t.exception] as [string, string]] : []),
+        ...(row.task ? [['asyncio task', `${row.task.name} ${row.task.coroutine}`] as [string, string]] : [])]);
+    }
+    this.request();
+  }
+
+  threadColor(thread: number): string {
+    return threadColor(this.frame(), thread);
+  }
+}

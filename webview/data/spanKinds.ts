@@ -1,0 +1,146 @@
+/**
+ * How each record kind shows on the timeline: as a span or a point of which
+ * state category (colour, legend entry), and the text it is labelled with.
+ */
+import { K, kindInfo } from '../../src/core/recordKinds';
+import type { TraceStore } from '../../src/core/traceStore';
+
+export type Category =
+  | 'running' | 'lockWait' | 'lockHold' | 'queue' | 'join' | 'sync' | 'sleep' | 'task' | 'spawn' | 'async' | 'shared' | 'lifecycle';
+
+export interface CategoryInfo {
+  id: Category;
+  label: string;
+  /** What the legend says it covers. */
+  title: string;
+}
+
+export const CATEGORIES: readonly CategoryInfo[] = [
+  { id: 'running', label: 'running', title: 'Thread alive; shading = CPU % from the sampler' },
+  { id: 'lockWait', label: 'lock wait', title: 'Waiting to acquire a lock (lock.wait)' },
+  { id: 'lockHold', label: 'lock held', title: 'Holding a lock (lock.acquire → release)' },
+  { id: 'queue', label: 'queue / pipe', title: 'queue put/get, pipe send/recv, queue join' },
+  { id: 'join', label: 'join', title: 'Thread.join / Process.join' },
+  { id: 'sync', label: 'cond / event / barrier', title: 'Condition, Event and Barrier waits' },
+  { id: 'sleep', label: 'sleep', title: 'time.sleep' },
+  { id: 'task', label: 'pool task', title: 'A pool / executor task running on a worker' },
+  { id: 'spawn', label: 'start', title: 'Thread.start / Process.start' },
+  { id: 'async', label: 'asyncio step', title: 'One step of an asyncio task' },
+  { id: 'shared', label: 'shared access', title: 'Value / Array / Manager reads and writes' },
+  { id: 'lifecycle', label: 'lifecycle', title: 'Process start/exit, exceptions, terminate' },
+];
+
+const SPAN_CATEGORY = new Map<number, Category>([
+  [K.LOCK_WAIT, 'lockWait'], [K.LOCK_HOLD, 'lockHold'],
+  [K.QUEUE_PUT, 'queue'], [K.QUEUE_GET, 'queue'], [K.PIPE_SEND, 'queue'], [K.PIPE_RECV, 'queue'],
+  [K.QUEUE_TASK_DONE, 'queue'], [K.QUEUE_JOIN, 'queue'],
+  [K.THREAD_JOIN, 'join'], [K.PROCESS_JOIN, 'join'],
+  [K.COND_WAIT, 'sync'], [K.EVENT_WAIT, 'sync'], [K.BARRIER_WAIT, 'sync'],
+  [K.SLEEP, 'sleep'], [K.TASK_RUN, 'task'],
+  [K.THREAD_SPAWN, 'spawn'], [K.PROCESS_SPAWN, 'spawn'],
+  [K.ASYNC_RUN, 'async'],
+]);
+
+const POINT_CATEGORY = new Map<number, Category>([
+  [K.LOCK_TRY_FAIL, 'lockWait'], [K.LOCK_RELEASE, 'lockHold'],
+  [K.COND_NOTIFY, 'sync'], [K.EVENT_SET, 'sync'],
+  [K.TASK_SUBMIT, 'task'], [K.TASK_RESULT, 'task'],
+  [K.SHARED_READ, 'shared'], [K.SHARED_WRITE, 'shared'],
+  [K.PROCESS_START, 'lifecycle'], [K.PROCESS_EXIT, 'lifecycle'], [K.PROCESS_TERMINATE, 'lifecycle'],
+  [K.THREAD_EXCEPTION, 'lifecycle'], [K.CHILD_PROCESS, 'spawn'],
+  [K.ASYNC_CREATE, 'async'], [K.ASYNC_END, 'async'],
+]);
+
+/** Kinds drawn as spans on a thread (or asyncio task) lane. */
+export function spanCategory(kind: number): Category | undefined {
+  return SPAN_CATEGORY.get(kind);
+}
+
+/** Kinds drawn as point markers on a lane. */
+export function pointCategory(kind: number): Category | undefined {
+  return POINT_CATEGORY.get(kind);
+}
+
+export function categoryOf(kind: number): Category {
+  return SPAN_CATEGORY.get(kind) ?? POINT_CATEGORY.get(kind) ?? 'lifecycle';
+}
+
+export function eventName(kind: number): string {
+  return kindInfo(kind)?.event ?? `kind ${kind}`;
+}
+
+/** Every event name, for search by kind. */
+export function allEventKinds(): { kind: number; event: string }[] {
+  return [...SPAN_CATEGORY.keys(), ...POINT_CATEGORY.keys(), K.IO_WRITE].map((kind) => ({ kind, event: eventName(kind) }));
+}
+
+/** An object's name: its label, else type#id (the id shortened the way the Perfetto export does). */
+export function objectLabel(store: TraceStore, id: number): string {
+  const o = store.objects.get(id);
+  if (o) return o.label || `${o.type}#${id % 16777216}`;
+  return `#${id % 16777216}`;
+}
+
+export function formatDuration(ns: number): string {
+  if (!Number.isFinite(ns)) return '—';
+  const abs = Math.abs(ns);
+  if (abs < 1e3) return `${Math.round(ns)} ns`;
+  if (abs < 1e6) return `${+(ns / 1e3).toPrecision(3)} µs`;
+  if (abs < 1e9) return `${+(ns / 1e6).toPrecision(3)} ms`;
+  return `${+(ns / 1e9).toPrecision(4)} s`;
+}
+
+function threadByIdent(store: TraceStore, pid: number, ident: number): string {
+  for (const t of store.threads) if (t.pid === pid && t.ident === ident) return t.name;
+  return `thread ${ident}`;
+}
+
+function processLabel(store: TraceStore, pid: number): string {
+  const p = store.processByPid(pid);
+  return p ? `${p.name} (${pid})` : `pid ${pid}`;
+}
+
+/** The short text a span or point is labelled with on the canvas and in tooltips. */
+export function eventLabel(store: TraceStore, row: number): string {
+  const kind = store.kind[row];
+  const obj = store.obj[row];
+  const a = store.a[row];
+  const th = store.threads[store.thread[row]];
+  const str = (i: number): string => store.strings[i] ?? '';
+  switch (kind) {
+    case K.LOCK_WAIT: return `wait ${objectLabel(store, obj)}`;
+    case K.LOCK_HOLD: return objectLabel(store, obj);
+    case K.LOCK_TRY_FAIL: return `try failed ${objectLabel(store, obj)}`;
+    case K.LOCK_RELEASE: return `release ${objectLabel(store, obj)}`;
+    case K.COND_WAIT: case K.EVENT_WAIT: return `wait ${objectLabel(store, obj)}`;
+    case K.BARRIER_WAIT: return `barrier ${objectLabel(store, obj)}`;
+    case K.COND_NOTIFY: return `notify ${objectLabel(store, obj)}`;
+    case K.EVENT_SET: return `${store.b[row] === 1 ? 'clear' : 'set'} ${objectLabel(store, obj)}`;
+    case K.QUEUE_PUT: return `put ${objectLabel(store, obj)}`;
+    case K.QUEUE_GET: return `get ${objectLabel(store, obj)}`;
+    case K.PIPE_SEND: return `send ${objectLabel(store, obj)}`;
+    case K.PIPE_RECV: return `recv ${objectLabel(store, obj)}`;
+    case K.QUEUE_JOIN: return `join ${objectLabel(store, obj)}`;
+    case K.QUEUE_TASK_DONE: return `task_done ${objectLabel(store, obj)}`;
+    case K.THREAD_JOIN: return `join ${th ? threadByIdent(store, th.pid, obj) : obj}`;
+    case K.THREAD_SPAWN: return `start ${th ? threadByIdent(store, th.pid, obj) : obj}`;
+    case K.PROCESS_JOIN: return `join ${processLabel(store, obj)}`;
+    case K.PROCESS_SPAWN: return `start ${processLabel(store, obj)}`;
+    case K.CHILD_PROCESS: return `child ${processLabel(store, obj)}`;
+    case K.PROCESS_TERMINATE: return `signal ${a} → ${processLabel(store, obj)}`;
+    case K.PROCESS_START: return 'process start';
+    case K.PROCESS_EXIT: return `exit ${store.b[row] === 1 ? a : '?'}`;
+    case K.THREAD_EXCEPTION: return `exception: ${str(a)}`;
+    case K.SLEEP: return a >= 0 ? `sleep ${formatDuration(a)}` : 'sleep';
+    case K.TASK_RUN: return `${str(a) || 'task'}(${str(store.b[row])})`;
+    case K.TASK_SUBMIT: return `submit ${str(store.b[row]) || 'task'}`;
+    case K.TASK_RESULT: return a === 1 ? 'result' : a === 2 ? 'cancelled' : 'raised';
+    case K.SHARED_READ: return `read ${objectLabel(store, obj)}`;
+    case K.SHARED_WRITE: return `write ${objectLabel(store, obj)}`;
+    case K.ASYNC_CREATE: return `create ${str(a) || 'task'}`;
+    case K.ASYNC_END: return a === 1 ? 'done' : a === 2 ? 'cancelled' : 'raised';
+    case K.ASYNC_RUN: return 'step';
+    case K.IO_WRITE: return str(a);
+    default: return eventName(kind);
+  }
+}

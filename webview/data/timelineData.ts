@@ -1,0 +1,205 @@
+/**
+ * Everything the timeline draws, indexed from a TraceStore: lanes per thread
+ * and per asyncio task, point markers, CPU samples, stdout writes, the run's
+ * time range. index() only looks at rows added since the last call, so a live
+ * append costs what it adds, not the size of the trace.
+ */
+import { K } from '../../src/core/recordKinds';
+import { decodeThreadSample } from '../../src/core/threadSample';
+import type { TraceStore } from '../../src/core/traceStore';
+import { LaneSpans, RowList } from './laneIndex';
+import { pointCategory, spanCategory } from './spanKinds';
+
+export interface TaskLane {
+  key: string;
+  taskId: number;
+  /** The loop thread that runs (or created) it. */
+  thread: number;
+  spans: LaneSpans;
+  points: RowList;
+  name: string;
+  coroutine: string;
+}
+
+export interface ThreadLane {
+  thread: number;
+  spans: LaneSpans;
+  points: RowList;
+  /** SAMPLE_CPU rows of this thread. */
+  cpu: RowList;
+  /** Asyncio task lanes run on this thread, by first appearance. */
+  tasks: TaskLane[];
+  lastSampleTs: number;
+}
+
+/** Intervals in which a thread ran on a core (from consecutive per-thread samples). */
+export class CoreRuns {
+  start = new Float64Array(64);
+  end = new Float64Array(64);
+  thread = new Int32Array(64);
+  cpu = new Float32Array(64);
+  n = 0;
+  /** Longest interval, so a search by end time can look back far enough. */
+  maxLen = 0;
+
+  push(start: number, end: number, thread: number, cpu: number): void {
+    if (this.n === this.start.length) {
+      const grow = <T extends Float64Array | Int32Array | Float32Array>(a: T, make: new (n: number) => T): T => {
+        const b = new make(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.start = grow(this.start, Float64Array);
+      this.end = grow(this.end, Float64Array);
+      this.thread = grow(this.thread, Int32Array);
+      this.cpu = grow(this.cpu, Float32Array);
+    }
+    this.start[this.n] = start;
+    this.end[this.n] = end;
+    this.thread[this.n] = thread;
+    this.cpu[this.n++] = cpu;
+    this.maxLen = Math.max(this.maxLen, end - start);
+  }
+}
+
+/** A first sample has no previous one: assume the sampler's usual interval. */
+const FIRST_SAMPLE_NS = 50e6;
+
+export class TimelineData {
+  readonly threadLanes: ThreadLane[] = [];
+  readonly tasks = new Map<string, TaskLane>();
+  /** IO_WRITE rows. */
+  readonly stdout = new RowList();
+  /** SAMPLE_CORE rows per core. */
+  readonly coreSamples: RowList[] = [];
+  /** What ran on each core. */
+  readonly coreRuns: CoreRuns[] = [];
+  /** Per-process SAMPLE_CPU rows (thread −1), by pid. */
+  readonly processCpu = new Map<number, RowList>();
+  threadSampleCount = 0;
+  indexed = 0;
+  /** Bumped whenever lanes appear or change height: the layout must be redone. */
+  structure = 0;
+  t0 = Infinity;
+  tLast = -Infinity;
+
+  constructor(readonly store: TraceStore) {}
+
+  private lane(thread: number): ThreadLane {
+    let lane = this.threadLanes[thread];
+    if (!lane) {
+      for (let i = this.threadLanes.length; i <= thread; i++) {
+        if (!this.threadLanes[i]) this.threadLanes[i] = { thread: i, spans: new LaneSpans(), points: new RowList(), cpu: new RowList(), tasks: [], lastSampleTs: NaN };
+      }
+      lane = this.threadLanes[thread];
+      this.structure++;
+    }
+    return lane;
+  }
+
+  private task(thread: number, taskId: number): TaskLane {
+    const pid = this.store.threads[thread]?.pid ?? 0;
+    const key = `${pid}:${taskId}`;
+    let t = this.tasks.get(key);
+    if (!t) {
+      t = { key, taskId, thread, spans: new LaneSpans(), points: new RowList(), name: `task ${taskId % 100000}`, coroutine: '' };
+      this.tasks.set(key, t);
+      this.lane(thread).tasks.push(t);
+      this.structure++;
+    }
+    return t;
+  }
+
+  /** Indexes rows added since the last call; returns true when the layout must change. */
+  index(): boolean {
+    const s = this.store;
+    const before = this.structure;
+    for (let t = this.threadLanes.length; t < s.threads.length; t++) this.lane(t);
+    for (const p of s.processes) {
+      if (Number.isFinite(p.startTs) && p.startTs > 0) this.t0 = Math.min(this.t0, p.startTs);
+      if (Number.isFinite(p.endTs)) this.tLast = Math.max(this.tLast, p.endTs);
+    }
+    for (let row = this.indexed; row < s.length; row++) this.indexRow(row);
+    this.indexed = s.length;
+    return this.structure !== before;
+  }
+
+  private indexRow(row: number): void {
+    const s = this.store;
+    const kind = s.kind[row];
+    const ts = s.ts[row];
+    const thread = s.thread[row];
+    if (ts > 0) {
+      this.t0 = Math.min(this.t0, ts);
+      this.tLast = Math.max(this.tLast, ts);
+      const e = s.end[row];
+      if (e > ts) this.tLast = Math.max(this.tLast, e);
+    }
+    if (kind === K.SAMPLE_CORE) {
+      const core = s.obj[row];
+      while (this.coreSamples.length <= core) {
+        this.coreSamples.push(new RowList());
+        this.coreRuns.push(new CoreRuns());
+        this.structure++;
+      }
+      this.coreSamples[core].push(row, ts);
+      return;
+    }
+    if (kind === K.SAMPLE_CPU) {
+      if (thread < 0) {
+        let list = this.processCpu.get(s.obj[row]);
+        if (!list) this.processCpu.set(s.obj[row], (list = new RowList()));
+        list.push(row, ts);
+        return;
+      }
+      const lane = this.lane(thread);
+      lane.cpu.push(row, ts);
+      this.threadSampleCount++;
+      const from = Number.isNaN(lane.lastSampleTs) ? Math.max(s.threads[thread]?.startTs ?? -Infinity, ts - FIRST_SAMPLE_NS) : lane.lastSampleTs;
+      lane.lastSampleTs = ts;
+      const { core, state } = decodeThreadSample(s.b[row]);
+      if (s.a[row] > 0 || state === 'R') {
+        while (this.coreRuns.length <= core) {
+          this.coreSamples.push(new RowList());
+          this.coreRuns.push(new CoreRuns());
+          this.structure++;
+        }
+        this.coreRuns[core].push(from, ts, thread, s.a[row]);
+      }
+      return;
+    }
+    if (kind === K.IO_WRITE) {
+      this.stdout.push(row, ts);
+      return;
+    }
+    if (thread < 0 || !s.threads[thread]) return;
+    if (kind === K.ASYNC_RUN || kind === K.ASYNC_CREATE || kind === K.ASYNC_END) {
+      const task = this.task(thread, s.obj[row]);
+      if (kind === K.ASYNC_CREATE) {
+        task.name = s.strings[s.a[row]] || task.name;
+        task.coroutine = s.strings[s.b[row]] || '';
+        task.points.push(row, ts);
+      } else if (kind === K.ASYNC_END) task.points.push(row, ts);
+      else if (task.spans.add(s, row)) this.structure++;
+      return;
+    }
+    const lane = this.lane(thread);
+    if (spanCategory(kind)) {
+      if (lane.spans.add(s, row)) this.structure++;
+    } else if (pointCategory(kind)) {
+      lane.points.push(row, ts);
+      lane.spans.kinds.set(kind, (lane.spans.kinds.get(kind) ?? 0) + 1);
+      lane.spans.objs.add(s.obj[row]);
+    }
+  }
+
+  /** Time of "now": the live clock when given, else the last moment of the trace. */
+  endTime(nowTs?: number): number {
+    const last = Number.isFinite(this.tLast) ? this.tLast : 0;
+    return nowTs !== undefined && nowTs > last ? nowTs : last;
+  }
+
+  startTime(): number {
+    return Number.isFinite(this.t0) ? this.t0 : 0;
+  }
+}

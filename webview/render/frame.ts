@@ -1,0 +1,80 @@
+/** What one drawing pass needs to know; built by the app for every frame. */
+import type { Flow, FlowKind } from '../../src/core/analysis/flows';
+import type { TraceStore } from '../../src/core/traceStore';
+import type { Layout } from '../data/laneLayout';
+import type { SearchQuery } from '../data/search';
+import type { Category } from '../data/spanKinds';
+import type { TimelineData } from '../data/timelineData';
+import type { Palette } from '../theme';
+import type { TimeView } from '../timeView';
+
+export interface Frame {
+  store: TraceStore;
+  data: TimelineData;
+  layout: Layout;
+  view: TimeView;
+  palette: Palette;
+  /** Where open spans end: the live "now", else the end of the trace. */
+  openEnd: number;
+  /** Vertical scroll of the lanes, and the visible height. */
+  scrollTop: number;
+  viewHeight: number;
+  hidden: ReadonlySet<Category>;
+  flowKinds: ReadonlySet<FlowKind>;
+  flows: readonly Flow[];
+  query: SearchQuery;
+  selectedRow: number;
+  /** Collect what is drawn (test hook), off in normal frames. */
+  collect?: DrawnItems;
+}
+
+export interface DrawnSpan {
+  lane: string;
+  row: number;
+  kind: string;
+  label: string;
+  x0: number;
+  x1: number;
+  y: number;
+  h: number;
+}
+
+export interface DrawnArrow {
+  kind: FlowKind;
+  from: number;
+  to: number;
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+export interface DrawnItems {
+  spans: DrawnSpan[];
+  arrows: DrawnArrow[];
+  limit: number;
+}
+
+/** Sizes a canvas for the device pixel ratio and returns its context scaled to CSS pixels. */
+export function prepareCanvas(canvas: HTMLCanvasElement, width: number, height: number): CanvasRenderingContext2D {
+  const dpr = window.devicePixelRatio || 1;
+  const w = Math.max(1, Math.round(width * dpr));
+  const h = Math.max(1, Math.round(height * dpr));
+  if (canvas.width !== w || canvas.height !== h) {
+    canvas.width = w;
+    canvas.height = h;
+    canvas.style.width = `${width}px`;
+    canvas.style.height = `${height}px`;
+  }
+  const ctx = canvas.getContext('2d')!;
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  return ctx;
+}
+
+/** Cuts text to fit a width, with an ellipsis; `charW` is the font's average character width. */
+export function fitText(text: string, width: number, charW: number): string {
+  const n = Math.floor(width / charW);
+  if (n <= 1) return '';
+  if (text.length <= n) return text;
+  return `${text.slice(0, n - 1)}…`;
+}

@@ -1,0 +1,274 @@
+/**
+ * Draws the lanes canvas: process headers (life and CPU), thread and task
+ * lanes (life shaded by CPU %, spans by state, point markers), the selection.
+ * Only rows in the vertical viewport and spans in the time window are
+ * touched; spans narrower than a pixel are merged per pixel column.
+ */
+import { K } from '../../src/core/recordKinds';
+import { firstSpanEndingAfter, type LaneSpans, type RowList } from '../data/laneIndex';
+import { LANE_PAD, PROCESS_H, ROW_H, type LaneRow } from '../data/laneLayout';
+import { eventMatches } from '../data/search';
+import { eventLabel, eventName, pointCategory, spanCategory } from '../data/spanKinds';
+import { textOn } from '../theme';
+import { fitText, type Frame } from './frame';
+
+const FONT_PX = 11;
+
+export function drawLanes(ctx: CanvasRenderingContext2D, f: Frame): number {
+  const { view, palette, layout } = f;
+  ctx.fillStyle = palette.background;
+  ctx.fillRect(0, 0, view.width, f.viewHeight);
+  ctx.font = `${FONT_PX}px ${palette.font}`;
+  ctx.textBaseline = 'middle';
+  const charW = ctx.measureText('abcdefghijklmnopqrstuvwxyz0123456789').width / 36 || 6.5;
+  let drawn = 0;
+  const top = f.scrollTop;
+  const bottom = top + f.viewHeight;
+  for (const row of layout.rows) {
+    if (row.y + row.height < top) continue;
+    if (row.y > bottom) break;
+    const y = row.y - top;
+    ctx.globalAlpha = row.dim ? 0.55 : 1;
+    if (row.kind === 'process') drawProcess(ctx, f, row, y);
+    else drawn += drawLane(ctx, f, row, y, charW);
+    ctx.globalAlpha = 1;
+    ctx.fillStyle = palette.border;
+    ctx.fillRect(0, y + row.height - 1, view.width, 1);
+  }
+  if (f.selectedRow >= 0) drawSelection(ctx, f);
+  return drawn;
+}
+
+/** Outlines the selected event wherever it is drawn (at least a few pixels wide, even if tiny). */
+function drawSelection(ctx: CanvasRenderingContext2D, f: Frame): void {
+  const { store, view, palette, layout } = f;
+  const r = f.selectedRow;
+  if (r >= store.length) return;
+  const onTask = store.kind[r] === K.ASYNC_RUN || store.kind[r] === K.ASYNC_CREATE || store.kind[r] === K.ASYNC_END;
+  const row = layout.rows.find((l) => l.thread === store.thread[r] && (onTask
+    ? l.kind === 'task' && l.task!.key.endsWith(`:${store.obj[r]}`)
+    : l.kind === 'thread'));
+  if (!row) return;
+  const top = row.y - f.scrollTop + LANE_PAD;
+  const x0 = view.x(store.ts[r]);
+  const e = store.end[r];
+  const x1 = view.x(Number.isNaN(e) ? f.openEnd : e);
+  let y = top - 1;
+  let h = 8;
+  if (spanCategory(store.kind[r]) && row.spans) {
+    const d = row.spans.levels.findIndex((lv) => hasRow(lv, r, store.ts[r]));
+    if (d < 0) return;
+    y = top + d * ROW_H;
+    h = ROW_H;
+  }
+  const w = Math.max(6, x1 - x0 + 2);
+  ctx.strokeStyle = palette.focus;
+  ctx.lineWidth = 2;
+  ctx.strokeRect(x1 - x0 + 2 < 6 ? (x0 + x1) / 2 - 3 : x0 - 1, y, w, h);
+}
+
+function hasRow(list: RowList, r: number, t: number): boolean {
+  for (let i = list.lowerBound(t); i < list.n && list.ts[i] === t; i++) if (list.rows[i] === r) return true;
+  return false;
+}
+
+function drawProcess(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, y: number): void {
+  const { view, palette, store } = f;
+  const p = store.processes[row.process];
+  ctx.fillStyle = palette.headerBackground;
+  ctx.fillRect(0, y, view.width, PROCESS_H);
+  const end = p.exited ? p.endTs : f.openEnd;
+  const x0 = Math.max(view.x(p.startTs), -1);
+  const x1 = Math.min(view.x(end), view.width + 1);
+  if (x1 >= 0 && x0 <= view.width) {
+    // The process's own CPU % (all its threads, 100 per core) shades its life bar.
+    ctx.fillStyle = palette.muted;
+    ctx.globalAlpha *= 0.35;
+    ctx.fillRect(x0, y + PROCESS_H - 6, Math.max(1, x1 - x0), 4);
+    ctx.globalAlpha /= 0.35;
+    const cpu = f.data.processCpu.get(p.pid);
+    if (cpu) shadeSamples(ctx, f, cpu, y + 3, PROCESS_H - 10, palette.category.running, p.startTs, 100);
+    if (p.exited && x1 <= view.width) {
+      ctx.fillStyle = row.failed ? palette.error : palette.foreground;
+      ctx.fillRect(x1 - 1, y + 3, 2, PROCESS_H - 6);
+    }
+  }
+}
+
+function drawLane(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, y: number, charW: number): number {
+  const { view, palette, store, data } = f;
+  const th = store.threads[row.thread];
+  const laneTop = y + LANE_PAD;
+  const laneH = row.height - 2 * LANE_PAD;
+  const running = palette.category.running;
+  if (row.kind === 'thread' && th && !f.hidden.has('running')) {
+    const end = Number.isNaN(th.endTs) ? f.openEnd : th.endTs;
+    const x0 = Math.max(view.x(th.startTs), -1);
+    const x1 = Math.min(view.x(end), view.width + 1);
+    if (x1 >= 0 && x0 <= view.width) {
+      ctx.fillStyle = running;
+      const alpha = ctx.globalAlpha;
+      ctx.globalAlpha = alpha * 0.12;
+      ctx.fillRect(x0, laneTop, Math.max(1, x1 - x0), laneH);
+      ctx.globalAlpha = alpha;
+      const lane = data.threadLanes[row.thread];
+      if (lane) shadeSamples(ctx, f, lane.cpu, laneTop, laneH, running, th.startTs, 100);
+    }
+  }
+  let drawn = 0;
+  if (row.spans) drawn += drawSpans(ctx, f, row, row.spans, laneTop, charW);
+  const points = row.task ? row.task.points : data.threadLanes[row.thread]?.points;
+  if (points) drawPoints(ctx, f, row, points, laneTop);
+  return drawn;
+}
+
+/** Shades [previous sample, sample] by the sample's CPU % (a), merging sub-pixel samples (max). */
+function shadeSamples(ctx: CanvasRenderingContext2D, f: Frame, list: RowList, y: number, h: number, color: string, from: number, full: number): void {
+  const { view, store } = f;
+  if (list.n === 0) return;
+  const a = store.a;
+  let i = Math.max(0, list.lowerBound(view.v0) - 1);
+  const alpha = ctx.globalAlpha;
+  ctx.fillStyle = color;
+  let prevX = i > 0 ? view.x(list.ts[i - 1]) : Math.max(view.x(from), view.x(list.ts[0] - 50e6));
+  let runX = prevX;
+  let runMax = -1;
+  for (; i < list.n; i++) {
+    const x = view.x(list.ts[i]);
+    const v = Math.min(1, a[list.rows[i]] / full);
+    if (runMax < 0) runX = prevX;
+    runMax = Math.max(runMax, v);
+    if (x - runX >= 1 || i === list.n - 1) {
+      if (runMax > 0.01 && x >= 0) {
+        ctx.globalAlpha = alpha * (0.1 + 0.55 * runMax);
+        ctx.fillRect(Math.max(runX, -1), y, Math.min(x, view.width + 1) - Math.max(runX, -1), h);
+      }
+      runMax = -1;
+    }
+    prevX = x;
+    if (list.ts[i] > view.v1) break;
+  }
+  ctx.globalAlpha = alpha;
+}
+
+function drawSpans(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, spans: LaneSpans, laneTop: number, charW: number): number {
+  const { view, palette, store } = f;
+  const { v0, v1, width } = view;
+  const kinds = store.kind;
+  const ends = store.end;
+  const objs = store.obj;
+  const baseAlpha = ctx.globalAlpha;
+  let drawn = 0;
+  for (let d = 0; d < spans.levels.length; d++) {
+    const list = spans.levels[d];
+    const y = laneTop + d * ROW_H + 1;
+    const h = ROW_H - 2;
+    let i = firstSpanEndingAfter(store, list, v0, f.openEnd);
+    let runX0 = 0;
+    let runX1 = -Infinity;
+    let runColor = '';
+    const flush = (): void => {
+      if (runX1 > runX0) {
+        ctx.fillStyle = runColor;
+        ctx.fillRect(runX0, y, runX1 - runX0, h);
+      }
+      runX1 = -Infinity;
+    };
+    while (i < list.n) {
+      const s = list.ts[i];
+      if (s > v1) break;
+      const r = list.rows[i];
+      const kind = kinds[r];
+      const cat = spanCategory(kind);
+      if (!cat || f.hidden.has(cat)) {
+        i++;
+        continue;
+      }
+      const e = Number.isNaN(ends[r]) ? f.openEnd : ends[r];
+      const x0 = view.x(s);
+      const x1 = view.x(e);
+      const dim = row.filterEvents && !eventMatches(f.query, kind, objs[r]);
+      const alpha = dim ? baseAlpha * 0.25 : baseAlpha;
+      const color = palette.category[cat];
+      drawn++;
+      if (f.collect && f.collect.spans.length < f.collect.limit) {
+        f.collect.spans.push({ lane: row.key, row: r, kind: eventName(kind), label: eventLabel(store, r), x0, x1, y, h });
+      }
+      if (x1 - x0 < 1) {
+        // Sub-pixel: grow the current run, then jump past the rest of this pixel column.
+        const px = Math.floor(x0);
+        if (ctx.globalAlpha !== alpha || (runX1 >= px && runColor !== color && runX1 - runX0 >= 2)) flush();
+        ctx.globalAlpha = alpha;
+        if (runX1 >= px) runX1 = Math.max(runX1, px + 1);
+        else {
+          flush();
+          runX0 = px;
+          runX1 = px + 1;
+          runColor = color;
+        }
+        const j = list.lowerBound(view.t(px + 1)) - 1;
+        i = j > i ? j : i + 1;
+        continue;
+      }
+      flush();
+      ctx.globalAlpha = alpha;
+      const cx0 = Math.max(x0, -2);
+      const cx1 = Math.min(x1, width + 2);
+      ctx.fillStyle = color;
+      ctx.fillRect(cx0, y, cx1 - cx0, h);
+      if (palette.outline) {
+        ctx.strokeStyle = palette.outline;
+        ctx.lineWidth = 1;
+        ctx.strokeRect(cx0 + 0.5, y + 0.5, cx1 - cx0 - 1, h - 1);
+      }
+      if (cx1 - cx0 > 24) {
+        const text = fitText(eventLabel(store, r), cx1 - cx0 - 6, charW);
+        if (text) {
+          ctx.fillStyle = textOn(color);
+          ctx.fillText(text, cx0 + 3, y + h / 2 + 0.5);
+        }
+      }
+      i++;
+    }
+    flush();
+    ctx.globalAlpha = baseAlpha;
+  }
+  return drawn;
+}
+
+/** Point markers: small triangles at the top of the lane, one per pixel column at most. */
+function drawPoints(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, points: RowList, laneTop: number): void {
+  const { view, palette, store } = f;
+  const pad = 4 * view.nsPerPx;
+  let i = points.lowerBound(view.v0 - pad);
+  const baseAlpha = ctx.globalAlpha;
+  while (i < points.n) {
+    const t = points.ts[i];
+    if (t > view.v1 + pad) break;
+    const r = points.rows[i];
+    const cat = pointCategory(store.kind[r]);
+    if (!cat || f.hidden.has(cat)) {
+      i++;
+      continue;
+    }
+    const x = view.x(t);
+    const dim = row.filterEvents && !eventMatches(f.query, store.kind[r], store.obj[r]);
+    ctx.globalAlpha = dim ? baseAlpha * 0.25 : baseAlpha;
+    ctx.fillStyle = palette.category[cat];
+    ctx.beginPath();
+    ctx.moveTo(x - 3.5, laneTop);
+    ctx.lineTo(x + 3.5, laneTop);
+    ctx.lineTo(x, laneTop + 6);
+    ctx.closePath();
+    ctx.fill();
+    if (palette.outline) {
+      ctx.strokeStyle = palette.outline;
+      ctx.lineWidth = 1;
+      ctx.stroke();
+    }
+    const j = points.lowerBound(view.t(Math.floor(x) + 2));
+    i = j > i ? j : i + 1;
+  }
+  ctx.globalAlpha = baseAlpha;
+}
+

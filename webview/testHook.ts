@@ -1,0 +1,114 @@
+/**
+ * window.__concurrencyTrace: what the tests (and the end-to-end test in a
+ * real VS Code) assert on — lanes, spans, arrows, CPU, stdout — in page
+ * coordinates, without guessing from pixels.
+ */
+import type { TimelineApp } from './app';
+import { eventName } from './data/spanKinds';
+import type { DrawnArrow, DrawnSpan } from './render/frame';
+
+export interface LaneInfo {
+  key: string;
+  label: string;
+  detail: string;
+  pid: number;
+  tid?: number;
+  y: number;
+  height: number;
+  kind: string;
+  dim: boolean;
+}
+
+export interface LayoutInfo {
+  lanes: LaneInfo[];
+  spans: { total: number; counts: Record<string, Record<string, number>>; sample: DrawnSpan[] };
+  arrows: DrawnArrow[];
+  cpu: { cores: number; points: number; threadSamples: number; coreRuns: number };
+  stdout: number;
+  view: { t0: number; t1: number; v0: number; v1: number; width: number };
+}
+
+export interface TestHook {
+  ready: Promise<void>;
+  isReady: () => boolean;
+  readonly state: TimelineApp['state'];
+  layout(limit?: number): LayoutInfo;
+  zoomTo(t0: number, t1: number): void;
+  fit(): void;
+  select(row: number): void;
+  selectedRow(): number;
+  palette(): TimelineApp['palette'];
+  frameMs(): number[];
+  /** Draws a frame now and returns how long it took (ms). */
+  renderNow(): number;
+  eventCount(): number;
+}
+
+declare global {
+  interface Window {
+    __concurrencyTrace?: TestHook;
+  }
+}
+
+export function installTestHook(app: TimelineApp): void {
+  const hook: TestHook = {
+    ready: app.whenReady(),
+    isReady: () => app.loaded,
+    get state() {
+      return app.state;
+    },
+    layout(limit = 5000) {
+      const collect = { spans: [] as DrawnSpan[], arrows: [] as DrawnArrow[], limit };
+      const f = app.render(collect);
+      const c = app.dom.lanesCanvas.getBoundingClientRect();
+      const top = c.top - f.scrollTop;
+      const counts: Record<string, Record<string, number>> = {};
+      let total = 0;
+      const lanes: LaneInfo[] = app.layout.rows.map((r) => {
+        const th = app.store.threads[r.thread];
+        const p = app.store.processes[r.process];
+        if (r.spans) {
+          const byKind: Record<string, number> = {};
+          for (const [kind, n] of r.spans.kinds) byKind[eventName(kind)] = n;
+          if (r.task) for (let i = 0; i < r.task.points.n; i++) {
+            const name = eventName(app.store.kind[r.task.points.rows[i]]);
+            byKind[name] = (byKind[name] ?? 0) + 1;
+          }
+          counts[r.key] = byKind;
+          total += r.spans.count;
+        }
+        return {
+          key: r.key, label: r.label, detail: r.detail, pid: p?.pid ?? 0, tid: r.kind === 'process' ? undefined : th?.nativeId,
+          y: top + r.y, height: r.height, kind: r.kind, dim: r.dim,
+        };
+      });
+      const shift = <T extends { x0: number; x1: number }>(o: T, dy: (o: T) => T): T => dy({ ...o, x0: o.x0 + c.left, x1: o.x1 + c.left });
+      return {
+        lanes,
+        spans: { total, counts, sample: collect.spans.map((s) => shift(s, (o) => ({ ...o, y: o.y + c.top }))) },
+        arrows: collect.arrows.map((a) => shift(a, (o) => ({ ...o, y0: o.y0 + c.top, y1: o.y1 + c.top }))),
+        cpu: {
+          cores: app.data.coreSamples.length,
+          points: app.data.coreSamples.reduce((n, l) => n + l.n, 0),
+          threadSamples: app.data.threadSampleCount,
+          coreRuns: app.data.coreRuns.reduce((n, r) => n + r.n, 0),
+        },
+        stdout: app.data.stdout.n,
+        view: { t0: app.view.t0, t1: app.view.t1, v0: app.view.v0, v1: app.view.v1, width: app.view.width },
+      };
+    },
+    zoomTo: (t0, t1) => app.zoom.zoomTo(t0, t1),
+    fit: () => app.zoom.fit(),
+    select: (row) => app.selectRow(row),
+    selectedRow: () => app.selectedRow,
+    palette: () => app.palette,
+    frameMs: () => app.frameMs.slice(),
+    renderNow: () => {
+      const t = performance.now();
+      app.render();
+      return performance.now() - t;
+    },
+    eventCount: () => app.store.length,
+  };
+  window.__concurrencyTrace = hook;
+}

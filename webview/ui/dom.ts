@@ -1,0 +1,160 @@
+/**
+ * The page's elements, built once: toolbar, legend (category and arrow
+ * toggles), axis, lanes (labels + canvas), bottom panel, details pane.
+ * Text from the trace is only ever set with textContent.
+ */
+import { CATEGORIES, type Category } from '../data/spanKinds';
+import type { FlowKind } from '../../src/core/analysis/flows';
+
+export const LABEL_W = 240;
+
+export const FLOW_KINDS: { id: FlowKind; label: string }[] = [
+  { id: 'spawn', label: 'spawn' }, { id: 'join', label: 'join' }, { id: 'queue', label: 'queue' },
+  { id: 'pipe', label: 'pipe' }, { id: 'task', label: 'task' },
+];
+
+export interface Dom {
+  root: HTMLElement;
+  title: HTMLElement;
+  status: HTMLElement;
+  counts: HTMLElement;
+  search: HTMLElement & { value: string };
+  helpers: HTMLElement & { checked: boolean };
+  fit: HTMLElement;
+  stop: HTMLElement;
+  exportButton: HTMLElement;
+  categoryBoxes: Map<Category, HTMLElement & { checked: boolean }>;
+  swatches: Map<string, HTMLElement>;
+  flowBoxes: Map<FlowKind, HTMLElement & { checked: boolean }>;
+  timeline: HTMLElement;
+  readout: HTMLElement;
+  axis: SVGSVGElement;
+  lanesScroll: HTMLElement;
+  lanesCanvas: HTMLCanvasElement;
+  laneLabels: HTMLElement;
+  bottomLabels: HTMLElement;
+  bottomCanvas: HTMLCanvasElement;
+  cursor: HTMLElement;
+  brush: HTMLElement;
+  details: HTMLElement;
+  empty: HTMLElement;
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, parent?: HTMLElement): HTMLElementTagNameMap[K] {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  parent?.appendChild(e);
+  return e;
+}
+
+function any(tag: string, cls: string, parent: HTMLElement): HTMLElement {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  parent.appendChild(e);
+  return e;
+}
+
+function icon(name: string): HTMLElement {
+  const i = el('span', `codicon codicon-${name}`);
+  i.setAttribute('aria-hidden', 'true');
+  return i;
+}
+
+function button(parent: HTMLElement, id: string, iconName: string, text: string, secondary: boolean, title: string): HTMLElement {
+  const b = any('vscode-button', 'no-pan', parent);
+  b.id = id;
+  if (secondary) b.setAttribute('secondary', '');
+  b.title = title;
+  const i = icon(iconName);
+  i.setAttribute('slot', 'content-before');
+  b.append(i, document.createTextNode(text));
+  return b;
+}
+
+function toggle(parent: HTMLElement, label: string, title: string, swatch?: HTMLElement): HTMLElement & { checked: boolean } {
+  const c = any('vscode-checkbox', 'no-pan', parent) as HTMLElement & { checked: boolean };
+  c.setAttribute('checked', '');
+  c.title = title;
+  if (swatch) c.appendChild(swatch);
+  c.appendChild(document.createTextNode(label));
+  return c;
+}
+
+export function buildDom(root: HTMLElement): Dom {
+  root.replaceChildren();
+  const toolbar = el('header', 'toolbar', root);
+  toolbar.setAttribute('role', 'toolbar');
+  toolbar.setAttribute('aria-label', 'Timeline');
+  const titleBox = el('div', 'title-box', toolbar);
+  const title = el('span', 'title', titleBox);
+  const status = any('vscode-badge', 'status', titleBox);
+  const counts = el('span', 'counts', titleBox);
+  const search = any('vscode-textfield', 'search no-pan', toolbar) as HTMLElement & { value: string };
+  search.setAttribute('placeholder', 'Filter: process, thread, object or kind');
+  search.setAttribute('aria-label', 'Filter lanes by process, thread, object or event kind');
+  const searchIcon = icon('filter');
+  searchIcon.setAttribute('slot', 'content-before');
+  search.appendChild(searchIcon);
+  const helpers = toggle(toolbar, 'helper threads', 'Show standard-library helper threads (queue feeders, pool handlers), dimmed');
+  const spacer = el('span', 'spacer', toolbar);
+  spacer.setAttribute('aria-hidden', 'true');
+  const fit = button(toolbar, 'fit', 'screen-full', 'Fit', true, 'Show the whole trace (0)');
+  const exportButton = button(toolbar, 'export-perfetto', 'export', 'Export for Perfetto', true, 'Save as Chrome Trace JSON for ui.perfetto.dev');
+  const stop = button(toolbar, 'stop', 'debug-stop', 'Stop', false, 'Stop the traced program');
+  stop.hidden = true;
+
+  const legend = el('div', 'legend', root);
+  legend.setAttribute('aria-label', 'Legend: show or hide event categories and arrows');
+  const swatches = new Map<string, HTMLElement>();
+  const categoryBoxes = new Map<Category, HTMLElement & { checked: boolean }>();
+  for (const c of CATEGORIES) {
+    const sw = el('span', 'swatch');
+    swatches.set(`cat:${c.id}`, sw);
+    categoryBoxes.set(c.id, toggle(legend, c.label, c.title, sw));
+  }
+  const arrows = el('span', 'legend-heading', legend);
+  arrows.textContent = 'Arrows:';
+  const flowBoxes = new Map<FlowKind, HTMLElement & { checked: boolean }>();
+  for (const f of FLOW_KINDS) {
+    const sw = el('span', 'swatch line');
+    swatches.set(`flow:${f.id}`, sw);
+    flowBoxes.set(f.id, toggle(legend, f.label, `Show ${f.label} arrows`, sw));
+  }
+  const hint = el('span', 'hint', legend);
+  hint.textContent = 'Ctrl+wheel or W/S zoom · drag, Shift+wheel or A/D pan · Shift+drag zoom to range · click for details';
+
+  const main = el('div', 'main', root);
+  const timeline = el('div', 'timeline', main);
+  timeline.tabIndex = 0;
+  timeline.setAttribute('aria-label', 'Timeline of processes and threads');
+  const axisRow = el('div', 'axis-row', timeline);
+  const readout = el('div', 'label-col readout no-pan', axisRow);
+  readout.setAttribute('aria-live', 'off');
+  const axis = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  axis.setAttribute('class', 'axis');
+  axisRow.appendChild(axis);
+  const lanesScroll = el('div', 'lanes-scroll', timeline);
+  const sticky = el('div', 'lanes-sticky', lanesScroll);
+  const lanesCanvas = el('canvas', 'lanes-canvas', sticky);
+  lanesCanvas.setAttribute('aria-hidden', 'true');
+  const laneLabels = el('div', 'lane-labels label-col no-pan', lanesScroll);
+  laneLabels.setAttribute('role', 'list');
+  laneLabels.setAttribute('aria-label', 'Processes, threads and asyncio tasks');
+  const bottomRow = el('div', 'bottom-row', timeline);
+  const bottomLabels = el('div', 'bottom-labels label-col no-pan', bottomRow);
+  const bottomCanvas = el('canvas', 'bottom-canvas', bottomRow);
+  bottomCanvas.setAttribute('aria-hidden', 'true');
+  const cursor = el('div', 'cursor-line', timeline);
+  cursor.hidden = true;
+  const brush = el('div', 'brush', timeline);
+  brush.hidden = true;
+  const empty = el('div', 'empty', timeline);
+  empty.textContent = 'Waiting for the trace…';
+  const details = el('aside', 'details', main);
+  details.setAttribute('aria-label', 'Event details');
+  details.hidden = true;
+  return {
+    root, title, status, counts, search, helpers, fit, stop, exportButton, categoryBoxes, swatches, flowBoxes, timeline, readout, axis,
+    lanesScroll, lanesCanvas, laneLabels, bottomLabels, bottomCanvas, cursor, brush, details, empty,
+  };
+}
