@@ -48,6 +48,8 @@ export class TimelineApp {
   loaded = false;
   /** Milliseconds spent drawing each of the last frames (for the benchmark). */
   readonly frameMs: number[] = [];
+  /** Where the last frame's time went (ms). */
+  lastPhases = { lanes: 0, arrows: 0, bottom: 0, axis: 0 };
   readonly dom: Dom;
   readonly zoom: ZoomController;
   private readonly details: DetailsPane;
@@ -231,11 +233,15 @@ export class TimelineApp {
     const w = this.view.width;
     const lanes = prepareCanvas(this.dom.lanesCanvas, w, f.viewHeight);
     drawLanes(lanes, f);
+    const t1 = performance.now();
     drawArrows(lanes, f);
+    const t2 = performance.now();
     const bottom = prepareCanvas(this.dom.bottomCanvas, w, this.bottom.height);
     drawBottom(bottom, f, this.bottom);
+    const t3 = performance.now();
     drawAxis(this.dom.axis, this.view, w, AXIS_H, 0);
     const ms = performance.now() - t;
+    this.lastPhases = { lanes: t1 - t, arrows: t2 - t1, bottom: t3 - t2, axis: t + ms - t3 };
     if (!collect) {
       this.frameMs.push(ms);
       if (this.frameMs.length > 1000) this.frameMs.splice(0, 500);
@@ -244,7 +250,7 @@ export class TimelineApp {
   }
 
   private hover(hit: Hit | undefined, e: MouseEvent): void {
-    const text = hit ? hoverText(this.store, this.layout, hit, this.view.t0, this.openEnd()) : undefined;
+    const text = hit ? hoverText(this.data, this.layout, hit, this.view.t0, this.openEnd()) : undefined;
     if (!text || (hit?.type === 'lane')) this.tooltip.hide();
     else this.tooltip.show(e.clientX, e.clientY, text.title, text.lines, text.body);
   }
@@ -270,7 +276,7 @@ export class TimelineApp {
   selectRow(row: number): void {
     this.selectedRow = row;
     if (row < 0) this.details.hide();
-    else this.details.show(this.store, row, this.view.t0, this.openEnd(), this.flows);
+    else this.details.show(this.store, row, this.view.t0, this.openEnd(), this.flows, (r) => this.data.taskName(r));
     this.request();
   }
 
@@ -286,7 +292,7 @@ export class TimelineApp {
       const t = s.threads[row.thread];
       this.details.showText(row.label, [['thread', `${t.name} (${row.detail})`], ['process', `${s.processes[t.process]?.name} (pid ${t.pid})`],
         ['daemon', t.daemon ? 'yes' : 'no'], ['helper', t.internal ? 'yes (standard library)' : 'no'], ...(t.exception ? [['exception', t.exception] as [string, string]] : []),
-        ...(row.task ? [['asyncio task', `${row.task.name} ${row.task.coroutine}`] as [string, string]] : [])]);
+        ...(row.task ? [['asyncio tasks', row.task.tasks.map((x) => `${x.name} (${x.coroutine})`).join(', ')] as [string, string]] : [])]);
     }
     this.request();
   }

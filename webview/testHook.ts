@@ -39,6 +39,7 @@ export interface TestHook {
   selectedRow(): number;
   palette(): TimelineApp['palette'];
   frameMs(): number[];
+  phases(): TimelineApp['lastPhases'];
   /** Draws a frame now and returns how long it took (ms). */
   renderNow(): number;
   eventCount(): number;
@@ -103,6 +104,7 @@ export function installTestHook(app: TimelineApp): void {
     selectedRow: () => app.selectedRow,
     palette: () => app.palette,
     frameMs: () => app.frameMs.slice(),
+    phases: () => ({ ...app.lastPhases }),
     renderNow: () => {
       const t = performance.now();
       app.render();

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { exportChrome } from '../core/export/chrome';
+import { writeHtmlReport } from '../core/export/htmlReport';
 import { LaunchError, checkPython, checkScript } from '../core/launcher';
 import { findings } from '../core/analysis/findings';
 import { traceRun } from '../core/runTrace';
@@ -12,16 +13,20 @@ import { buildSummary, formatSummary } from '../core/summary';
 import { TraceFileError, readTrace, writeTrace } from '../core/traceFile';
 
 const USAGE = `usage:
-  concurrency-trace run [--python PATH] [--out TRACE] script.py [args...]
+  concurrency-trace run [--python PATH] [--out TRACE] [--html FILE] script.py [args...]
   concurrency-trace summary [--json] TRACE
   concurrency-trace export --format chrome TRACE -o OUT.json
+  concurrency-trace html TRACE -o REPORT.html
 
 run       runs the script traced; its stdin/stdout/stderr pass through untouched
           and the command exits with the script's exit code. The trace is saved
-          to --out (default: <script>.ctrace in the current folder).
+          to --out (default: <script>.ctrace in the current folder); --html also
+          writes the HTML report.
 summary   prints processes, threads, lock contention, queues and tasks (--json:
           machine-readable, schemaVersion 1).
 export    writes Chrome Trace Event JSON that Perfetto (ui.perfetto.dev) opens.
+html      writes one self-contained HTML page with the interactive timeline
+          (opens in a browser from disk, no network).
 `;
 
 class UsageError extends Error {}
@@ -65,7 +70,7 @@ function defaultPython(): string {
 }
 
 async function cmdRun(argv: string[]): Promise<number> {
-  const flags = parseFlags(argv, ['--python', '--out'], [], true);
+  const flags = parseFlags(argv, ['--python', '--out', '--html'], [], true);
   const [script, ...args] = flags.rest;
   if (!script) throw new UsageError('run needs a script');
   const full = checkScript(script);
@@ -96,6 +101,16 @@ async function cmdRun(argv: string[]): Promise<number> {
     });
     writeTrace(out, result.store);
     if (process.stderr.isTTY) process.stderr.write(`concurrency-trace: trace saved to ${out} (${result.store.length} events)\n`);
+    const html = flags.values.get('--html');
+    if (html) {
+      try {
+        writeHtmlReport(path.resolve(html), result.store);
+        if (process.stderr.isTTY) process.stderr.write(`concurrency-trace: report saved to ${path.resolve(html)}\n`);
+      } catch (err) {
+        // The trace is saved; the script's exit code still wins.
+        process.stderr.write(`concurrency-trace: could not write the HTML report: ${(err as Error).message}\n`);
+      }
+    }
     if (result.signal) {
       // Die the way the script died, so a caller sees the same status.
       process.removeListener('SIGTERM', onTerm);
@@ -132,6 +147,15 @@ function cmdExport(argv: string[]): number {
   return 0;
 }
 
+function cmdHtml(argv: string[]): number {
+  const flags = parseFlags(argv, ['-o', '--out'], [], false);
+  if (flags.rest.length !== 1) throw new UsageError('html needs exactly one trace file');
+  const out = flags.values.get('-o') ?? flags.values.get('--out');
+  if (!out) throw new UsageError('html needs -o REPORT.html');
+  writeHtmlReport(out, readTrace(flags.rest[0]));
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -142,6 +166,8 @@ export async function main(argv: string[]): Promise<number> {
         return cmdSummary(rest);
       case 'export':
         return cmdExport(rest);
+      case 'html':
+        return cmdHtml(rest);
       case undefined:
       case '-h':
       case '--help':

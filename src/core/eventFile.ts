@@ -108,6 +108,8 @@ export class EventFileReader {
     const buf = Buffer.alloc(HEADER_BYTES);
     const n = fs.readSync(this.fd, buf, 0, HEADER_BYTES, 0);
     if (n < HEADER_BYTES) return undefined;
+    // The writer sizes the file (zeros) before it writes the header: not yet, rather than not ours.
+    if (buf.readUInt32LE(0) === 0 && buf.readUInt32LE(4) === 0) return undefined;
     if (buf.toString('latin1', 0, 8) !== MAGIC) throw new EventFileError(`${this.eventPath}: not a Concurrency Trace event file`);
     const slot = buf.readUInt32LE(12);
     if (slot !== SLOT) throw new EventFileError(`${this.eventPath}: unsupported slot size ${slot}`);

@@ -179,6 +179,24 @@ class SemanticsKept(unittest.TestCase):
         self.assertIn(b"Task exception was never retrieved", proc.stderr)
         self.assertIn(0, [r.a for r in trace.of("ASYNC_END")])
 
+    def test_failed_task_that_nobody_holds_is_collected_at_once(self):
+        # A cycle through the tracer's frame would delay the collection and
+        # with it the loop's "exception was never retrieved" handler.
+        proc, trace = tracefile.run(
+            "import asyncio, weakref\n"
+            "called = []\n"
+            "async def fail():\n"
+            "    1/0\n"
+            "async def main():\n"
+            "    asyncio.get_running_loop().set_exception_handler(lambda *a: called.append(1))\n"
+            "    for make in (asyncio.Task, asyncio.ensure_future):\n"
+            "        ref = weakref.ref(make(fail()))\n"
+            "        await asyncio.sleep(0)\n"
+            "        print(len(called), ref() is None)\n"
+            "asyncio.run(main())\n")
+        self.assertEqual(proc.stdout, b"1 True\n2 True\n", proc.stderr)
+        self.assertEqual([r.a for r in trace.of("ASYNC_END")].count(0), 2)
+
     def test_task_made_directly_is_announced_at_its_first_step(self):
         proc, trace = tracefile.run(
             "import asyncio\n"

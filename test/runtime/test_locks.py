@@ -141,6 +141,34 @@ class ThreadingLock(unittest.TestCase):
         self.assertEqual([w.a for w in of(trace, obj, "LOCK_WAIT")], [0, 1])
         self.assertEqual(len(of(trace, obj, "LOCK_HOLD")), 2)
 
+    def test_holds_of_one_lock_never_overlap_under_contention(self):
+        proc, trace = run("""
+            import threading
+            lock = threading.Lock()
+            r = threading.RLock()
+            count = [0, 0]
+            def work():
+                for _ in range(300):
+                    with lock:
+                        count[0] += 1
+                    with r:
+                        with r:
+                            count[1] += 1
+            ts = [threading.Thread(target=work) for _ in range(3)]
+            for t in ts: t.start()
+            for t in ts: t.join()
+            print(count)
+            """)
+        self.assertEqual(proc.stdout.strip(), b"[900, 900]")
+        for label, kind in (("lock", "Lock"), ("r", "RLock")):
+            holds = sorted(of(trace, objects(trace, kind)[label].obj, "LOCK_HOLD"), key=lambda h: h.ts)
+            self.assertEqual(len(holds), 900)
+            for a, b in zip(holds, holds[1:]):
+                self.assertLessEqual(a.ts, a.end)
+                self.assertLessEqual(a.end, b.ts)
+            waits = of(trace, objects(trace, kind)[label].obj, "LOCK_WAIT")
+            self.assertTrue(all(w.a == 1 and w.end >= w.ts for w in waits))
+
     def test_semantics_are_those_of_the_real_locks(self):
         code = """
             import copy, pickle, threading, weakref, _thread
@@ -454,6 +482,31 @@ class Multiprocessing(unittest.TestCase):
         holds = [(h.pid == parent, line(trace, h), bool(h.end)) for h in of(trace, lock.obj, "LOCK_HOLD")]
         # the hold at line 20 was ended by the child's release: it stays open here
         self.assertEqual(holds, [(False, 4, True), (True, 17, True), (True, 20, False), (True, 22, True)])
+
+    def test_mp_lock_holds_never_overlap_across_processes(self):
+        proc, trace = run("""
+            import multiprocessing as mp
+            def work(lock, v):
+                for _ in range(200):
+                    with lock:
+                        v.value += 1
+            if __name__ == "__main__":
+                ctx = mp.get_context("fork")
+                lock = ctx.Lock()
+                v = ctx.Value("i", 0, lock=False)
+                ps = [ctx.Process(target=work, args=(lock, v)) for _ in range(2)]
+                for p in ps: p.start()
+                work(lock, v)
+                for p in ps: p.join()
+                print(v.value)
+            """)
+        self.assertEqual(proc.stdout.strip(), b"600")
+        lock = objects(trace, "multiprocessing.Lock")["lock"].obj
+        holds = sorted(of(trace, lock, "LOCK_HOLD"), key=lambda h: h.ts)
+        self.assertEqual(len(holds), 600)
+        self.assertEqual(len({h.pid for h in holds}), 3)
+        for a, b in zip(holds, holds[1:]):
+            self.assertLessEqual(a.end, b.ts)
 
     def test_value_get_lock_is_traced_but_not_each_access(self):
         proc, trace = run("""

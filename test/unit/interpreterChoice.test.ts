@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { checkPython } from '../../src/core/launcher';
 import { chooseInterpreter, interpreterCandidates, resolveCommand, type ProbeResult } from '../../src/core/interpreterChoice';
 
 const posix = process.platform !== 'win32';
@@ -96,7 +97,6 @@ test('chooseInterpreter: the same file is probed once; nothing usable gives no p
 });
 
 test('chooseInterpreter with the real launcher check picks a working python3', { skip: !posix }, async () => {
-  const { checkPython } = await import('../../src/core/launcher');
   const choice = await chooseInterpreter(interpreterCandidates({}), {
     ctx: {}, probe: (c) => {
       const info = checkPython(c);

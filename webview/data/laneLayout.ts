@@ -144,8 +144,10 @@ export function layoutLanes(data: TimelineData, opts: LayoutOptions): Layout {
       });
       for (const task of lane?.tasks ?? []) {
         if (!nameMatch && !laneHasMatch(q, task.spans)) continue;
+        const one = task.tasks.length === 1 ? task.tasks[0] : undefined;
         add({
-          key: `a:${task.key}`, kind: 'task', label: task.name, detail: task.coroutine, height: laneHeight(task.spans.depth),
+          key: `a:${p.pid}:${task.key}`, kind: 'task', label: one ? one.name : `asyncio tasks (${task.tasks.length})`,
+          detail: one ? one.coroutine : `${task.tasks[0]?.name ?? ''} …`, height: laneHeight(task.spans.depth),
           indent: indent + 2, process: p.index, thread: t.index, spans: task.spans, task, dim: helper,
           filterEvents: !nameMatch, collapsed: false, failed: false,
         });

@@ -51,14 +51,20 @@ const POINT_CATEGORY = new Map<number, Category>([
   [K.ASYNC_CREATE, 'async'], [K.ASYNC_END, 'async'],
 ]);
 
+// Arrays by kind code: looked up for every span drawn.
+const spanByKind: (Category | undefined)[] = [];
+for (const [kind, cat] of SPAN_CATEGORY) spanByKind[kind] = cat;
+const pointByKind: (Category | undefined)[] = [];
+for (const [kind, cat] of POINT_CATEGORY) pointByKind[kind] = cat;
+
 /** Kinds drawn as spans on a thread (or asyncio task) lane. */
 export function spanCategory(kind: number): Category | undefined {
-  return SPAN_CATEGORY.get(kind);
+  return spanByKind[kind];
 }
 
 /** Kinds drawn as point markers on a lane. */
 export function pointCategory(kind: number): Category | undefined {
-  return POINT_CATEGORY.get(kind);
+  return pointByKind[kind];
 }
 
 export function categoryOf(kind: number): Category {
@@ -100,8 +106,11 @@ function processLabel(store: TraceStore, pid: number): string {
   return p ? `${p.name} (${pid})` : `pid ${pid}`;
 }
 
-/** The short text a span or point is labelled with on the canvas and in tooltips. */
-export function eventLabel(store: TraceStore, row: number): string {
+/**
+ * The short text a span or point is labelled with on the canvas and in tooltips.
+ * `taskName` names the asyncio task of an ASYNC_* row (TimelineData.taskName).
+ */
+export function eventLabel(store: TraceStore, row: number, taskName?: (row: number) => string | undefined): string {
   const kind = store.kind[row];
   const obj = store.obj[row];
   const a = store.a[row];
@@ -138,8 +147,8 @@ export function eventLabel(store: TraceStore, row: number): string {
     case K.SHARED_READ: return `read ${objectLabel(store, obj)}`;
     case K.SHARED_WRITE: return `write ${objectLabel(store, obj)}`;
     case K.ASYNC_CREATE: return `create ${str(a) || 'task'}`;
-    case K.ASYNC_END: return a === 1 ? 'done' : a === 2 ? 'cancelled' : 'raised';
-    case K.ASYNC_RUN: return 'step';
+    case K.ASYNC_END: return `${taskName?.(row) ?? 'task'} ${a === 1 ? 'done' : a === 2 ? 'cancelled' : 'raised'}`;
+    case K.ASYNC_RUN: return taskName?.(row) ?? 'step';
     case K.IO_WRITE: return str(a);
     default: return eventName(kind);
   }

@@ -10,15 +10,27 @@ import type { TraceStore } from '../../src/core/traceStore';
 import { LaneSpans, RowList } from './laneIndex';
 import { pointCategory, spanCategory } from './spanKinds';
 
+/** An asyncio task as seen on its loop thread. */
+export interface AsyncTask {
+  id: number;
+  name: string;
+  coroutine: string;
+  lane: TaskLane;
+}
+
+/**
+ * One lane of asyncio tasks on a loop thread. Tasks whose lives do not overlap share a lane
+ * (a program that makes thousands of short tasks gets a few lanes, not thousands).
+ */
 export interface TaskLane {
   key: string;
-  taskId: number;
-  /** The loop thread that runs (or created) it. */
+  /** The loop thread that runs (or created) its tasks. */
   thread: number;
   spans: LaneSpans;
   points: RowList;
-  name: string;
-  coroutine: string;
+  tasks: AsyncTask[];
+  /** End of its latest task; Infinity while that task has not ended. */
+  busyUntil: number;
 }
 
 export interface ThreadLane {
@@ -67,7 +79,8 @@ const FIRST_SAMPLE_NS = 50e6;
 
 export class TimelineData {
   readonly threadLanes: ThreadLane[] = [];
-  readonly tasks = new Map<string, TaskLane>();
+  /** Asyncio tasks by pid:task id. */
+  readonly tasks = new Map<string, AsyncTask>();
   /** IO_WRITE rows. */
   readonly stdout = new RowList();
   /** SAMPLE_CORE rows per core. */
@@ -81,6 +94,7 @@ export class TimelineData {
   /** Bumped whenever lanes appear or change height: the layout must be redone. */
   structure = 0;
   t0 = Infinity;
+  private tSamples0 = Infinity;
   tLast = -Infinity;
 
   constructor(readonly store: TraceStore) {}
@@ -97,17 +111,30 @@ export class TimelineData {
     return lane;
   }
 
-  private task(thread: number, taskId: number): TaskLane {
+  private task(thread: number, taskId: number, ts: number): AsyncTask {
     const pid = this.store.threads[thread]?.pid ?? 0;
     const key = `${pid}:${taskId}`;
-    let t = this.tasks.get(key);
-    if (!t) {
-      t = { key, taskId, thread, spans: new LaneSpans(), points: new RowList(), name: `task ${taskId % 100000}`, coroutine: '' };
-      this.tasks.set(key, t);
-      this.lane(thread).tasks.push(t);
-      this.structure++;
+    let task = this.tasks.get(key);
+    if (!task) {
+      const owner = this.lane(thread);
+      let lane = owner.tasks.find((l) => l.busyUntil < ts);
+      if (!lane) {
+        lane = { key: `${thread}:${owner.tasks.length}`, thread, spans: new LaneSpans(), points: new RowList(), tasks: [], busyUntil: Infinity };
+        owner.tasks.push(lane);
+        this.structure++;
+      }
+      lane.busyUntil = Infinity;
+      task = { id: taskId, name: `task ${taskId % 100000}`, coroutine: '', lane };
+      lane.tasks.push(task);
+      this.tasks.set(key, task);
     }
-    return t;
+    return task;
+  }
+
+  /** The name of an asyncio task (of the process that ran a row). */
+  taskName(row: number): string | undefined {
+    const th = this.store.threads[this.store.thread[row]];
+    return th ? this.tasks.get(`${th.pid}:${this.store.obj[row]}`)?.name : undefined;
   }
 
   /** Indexes rows added since the last call; returns true when the layout must change. */
@@ -130,7 +157,9 @@ export class TimelineData {
     const ts = s.ts[row];
     const thread = s.thread[row];
     if (ts > 0) {
-      this.t0 = Math.min(this.t0, ts);
+      // The trace starts with its first process, not with the sampler's first tick before Python ran.
+      if (kind !== K.SAMPLE_CORE && kind !== K.SAMPLE_CPU) this.t0 = Math.min(this.t0, ts);
+      else this.tSamples0 = Math.min(this.tSamples0, ts);
       this.tLast = Math.max(this.tLast, ts);
       const e = s.end[row];
       if (e > ts) this.tLast = Math.max(this.tLast, e);
@@ -174,13 +203,18 @@ export class TimelineData {
     }
     if (thread < 0 || !s.threads[thread]) return;
     if (kind === K.ASYNC_RUN || kind === K.ASYNC_CREATE || kind === K.ASYNC_END) {
-      const task = this.task(thread, s.obj[row]);
+      const task = this.task(thread, s.obj[row], ts);
+      const lane = task.lane;
       if (kind === K.ASYNC_CREATE) {
         task.name = s.strings[s.a[row]] || task.name;
         task.coroutine = s.strings[s.b[row]] || '';
-        task.points.push(row, ts);
-      } else if (kind === K.ASYNC_END) task.points.push(row, ts);
-      else if (task.spans.add(s, row)) this.structure++;
+        lane.points.push(row, ts);
+        this.structure++; // the lane's label may change
+      } else if (kind === K.ASYNC_END) {
+        lane.points.push(row, ts);
+        if (lane.tasks[lane.tasks.length - 1] === task) lane.busyUntil = ts;
+      } else if (lane.spans.add(s, row)) this.structure++;
+      lane.spans.objs.add(s.obj[row]);
       return;
     }
     const lane = this.lane(thread);
@@ -200,6 +234,7 @@ export class TimelineData {
   }
 
   startTime(): number {
-    return Number.isFinite(this.t0) ? this.t0 : 0;
+    if (Number.isFinite(this.t0)) return this.t0;
+    return Number.isFinite(this.tSamples0) ? this.tSamples0 : 0;
   }
 }

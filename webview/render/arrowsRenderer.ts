@@ -1,14 +1,16 @@
 /**
  * Flow arrows (spawn, join, queue, pipe, task) from one lane to another.
  * Flows come sorted by source time; only those whose span of time meets the
- * window are drawn, and when there are many, one per pixel pair.
+ * window are drawn. Each kind is one path (one stroke); when there are many,
+ * arrows become faint straight lines, one per pixel pair, without heads.
  */
-import type { Flow } from '../../src/core/analysis/flows';
+import type { Flow, FlowKind } from '../../src/core/analysis/flows';
 import { LANE_PAD, PROCESS_H, ROW_H, type Layout } from '../data/laneLayout';
 import type { Frame } from './frame';
 
-/** Beyond this many visible arrows, drop the heads and draw one arrow per pixel pair. */
+/** Beyond this many visible arrows, drop the heads and curves and draw one arrow per pixel pair. */
 const DENSE = 400;
+const KIND_ORDER: FlowKind[] = ['spawn', 'join', 'queue', 'pipe', 'task'];
 
 export function anchorY(layout: Layout, thread: number): number {
   const ri = thread >= 0 && thread < layout.anchor.length ? layout.anchor[thread] : -1;
@@ -26,61 +28,75 @@ export function drawArrows(ctx: CanvasRenderingContext2D, f: Frame): number {
   const { view, palette, layout, flows } = f;
   if (f.flowKinds.size === 0 || flows.length === 0) return 0;
   const { v0, v1 } = view;
-  const visible: Flow[] = [];
-  for (const fl of flows) {
+  let count = 0;
+  let end = 0;
+  for (; end < flows.length; end++) {
+    const fl = flows[end];
     if (fl.fromTs > v1) break;
-    if (!f.flowKinds.has(fl.kind)) continue;
-    if (Math.max(fl.fromTs, fl.toTs) < v0) continue;
-    visible.push(fl);
+    if (f.flowKinds.has(fl.kind) && fl.toTs >= v0) count++;
   }
-  const dense = visible.length > DENSE;
-  const seen = dense ? new Set<string>() : undefined;
+  if (count === 0) return 0;
+  const dense = count > DENSE;
+  const seen = dense ? new Set<number>() : undefined;
+  const baseAlpha = ctx.globalAlpha;
+  if (dense) ctx.globalAlpha = Math.max(0.12, Math.min(0.6, DENSE / count));
+  ctx.lineWidth = dense ? 0.75 : 1.25;
   let drawn = 0;
-  ctx.lineWidth = 1.25;
-  for (const fl of visible) {
-    const ya = anchorY(layout, fl.fromThread);
-    const yb = anchorY(layout, fl.toThread);
-    if (Number.isNaN(ya) || Number.isNaN(yb)) continue;
-    const x0 = view.x(fl.fromTs);
-    const x1 = view.x(fl.toTs);
-    const y0 = ya - f.scrollTop;
-    const y1 = yb - f.scrollTop;
-    if (Math.max(y0, y1) < -20 || Math.min(y0, y1) > f.viewHeight + 20) continue;
-    if (seen) {
-      const key = `${fl.kind}${x0 | 0},${y0 | 0},${x1 | 0},${y1 | 0}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-    }
-    drawn++;
-    if (f.collect && f.collect.arrows.length < f.collect.limit) {
-      f.collect.arrows.push({ kind: fl.kind, from: fl.from, to: fl.to, x0, y0, x1, y1 });
-    }
-    const color = palette.flow[fl.kind];
-    ctx.strokeStyle = color;
-    ctx.fillStyle = color;
+  const heads: number[] = [];
+  for (let k = 0; k < KIND_ORDER.length; k++) {
+    const kind = KIND_ORDER[k];
+    if (!f.flowKinds.has(kind)) continue;
     ctx.beginPath();
-    ctx.moveTo(x0, y0);
-    if (Math.abs(y1 - y0) < 2) {
-      // Same lane: bow upwards so the arrow does not hide in the lane.
-      const mid = (x0 + x1) / 2;
-      ctx.quadraticCurveTo(mid, y0 - 10, x1, y1);
-    } else {
-      const dx = Math.max(Math.abs(x1 - x0) / 2, 6);
-      ctx.bezierCurveTo(x0 + dx, y0, x1 - dx, y1, x1, y1);
+    heads.length = 0;
+    for (let i = 0; i < end; i++) {
+      const fl = flows[i];
+      if (fl.kind !== kind || fl.toTs < v0) continue;
+      const ra = fl.fromThread >= 0 && fl.fromThread < layout.anchor.length ? layout.anchor[fl.fromThread] : -1;
+      const rb = fl.toThread >= 0 && fl.toThread < layout.anchor.length ? layout.anchor[fl.toThread] : -1;
+      if (ra < 0 || rb < 0) continue;
+      const x0 = view.x(fl.fromTs);
+      const x1 = view.x(fl.toTs);
+      if (seen) {
+        // One arrow per (kind, pixel column pair, row pair): the rest would draw over it.
+        const key = ((Math.round(x0) + 4096) * 16384 + Math.round(x1) + 4096) * 1048576 + ra * 1024 + rb;
+        if (seen.has(key)) continue;
+        seen.add(key);
+      }
+      const y0 = anchorY(layout, fl.fromThread) - f.scrollTop;
+      const y1 = anchorY(layout, fl.toThread) - f.scrollTop;
+      if (Math.max(y0, y1) < -20 || Math.min(y0, y1) > f.viewHeight + 20) continue;
+      drawn++;
+      if (f.collect && f.collect.arrows.length < f.collect.limit) {
+        f.collect.arrows.push({ kind, from: fl.from, to: fl.to, x0, y0, x1, y1 });
+      }
+      ctx.moveTo(x0, y0);
+      if (dense) ctx.lineTo(x1, y1);
+      else if (Math.abs(y1 - y0) < 2) ctx.quadraticCurveTo((x0 + x1) / 2, y0 - 10, x1, y1); // same lane: bow upwards
+      else {
+        const dx = Math.max(Math.abs(x1 - x0) / 2, 6);
+        ctx.bezierCurveTo(x0 + dx, y0, x1 - dx, y1, x1, y1);
+      }
+      if (!dense) heads.push(x0, y0, x1, y1);
     }
+    const color = palette.flow[kind];
+    ctx.strokeStyle = color;
     ctx.stroke();
-    if (!dense) {
+    if (heads.length > 0) {
+      ctx.fillStyle = color;
       ctx.beginPath();
-      ctx.arc(x0, y0, 2, 0, Math.PI * 2);
-      ctx.fill();
-      const dir = 1; // both curves arrive from the left
-      ctx.beginPath();
-      ctx.moveTo(x1, y1);
-      ctx.lineTo(x1 - 6 * dir, y1 - 3.5);
-      ctx.lineTo(x1 - 6 * dir, y1 + 3.5);
-      ctx.closePath();
+      for (let h = 0; h < heads.length; h += 4) {
+        const [x0, y0, x1, y1] = [heads[h], heads[h + 1], heads[h + 2], heads[h + 3]];
+        ctx.moveTo(x0 + 2, y0);
+        ctx.arc(x0, y0, 2, 0, Math.PI * 2);
+        // Both curves arrive from the left: the head points right.
+        ctx.moveTo(x1, y1);
+        ctx.lineTo(x1 - 6, y1 - 3.5);
+        ctx.lineTo(x1 - 6, y1 + 3.5);
+        ctx.closePath();
+      }
       ctx.fill();
     }
   }
+  ctx.globalAlpha = baseAlpha;
   return drawn;
 }

@@ -66,7 +66,7 @@ export function prepareCanvas(canvas: HTMLCanvasElement, width: number, height: 
     canvas.style.width = `${width}px`;
     canvas.style.height = `${height}px`;
   }
-  const ctx = canvas.getContext('2d')!;
+  const ctx = canvas.getContext('2d', { alpha: false })!;
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   return ctx;
 }

@@ -10,7 +10,10 @@ import { LANE_PAD, PROCESS_H, ROW_H, type LaneRow } from '../data/laneLayout';
 import { eventMatches } from '../data/search';
 import { eventLabel, eventName, pointCategory, spanCategory } from '../data/spanKinds';
 import { textOn } from '../theme';
+import { DrawBatch } from './drawBatch';
 import { fitText, type Frame } from './frame';
+
+const batch = new DrawBatch();
 
 const FONT_PX = 11;
 
@@ -46,7 +49,7 @@ function drawSelection(ctx: CanvasRenderingContext2D, f: Frame): void {
   if (r >= store.length) return;
   const onTask = store.kind[r] === K.ASYNC_RUN || store.kind[r] === K.ASYNC_CREATE || store.kind[r] === K.ASYNC_END;
   const row = layout.rows.find((l) => l.thread === store.thread[r] && (onTask
-    ? l.kind === 'task' && l.task!.key.endsWith(`:${store.obj[r]}`)
+    ? l.kind === 'task' && l.task === f.data.tasks.get(`${store.threads[store.thread[r]]?.pid}:${store.obj[r]}`)?.lane
     : l.kind === 'thread'));
   if (!row) return;
   const top = row.y - f.scrollTop + LANE_PAD;
@@ -122,33 +125,55 @@ function drawLane(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, y: numb
   return drawn;
 }
 
-/** Shades [previous sample, sample] by the sample's CPU % (a), merging sub-pixel samples (max). */
+/**
+ * Shades [previous sample, sample] by the sample's CPU % (a). Sub-pixel samples merge (max);
+ * neighbours of the same shade (8 levels) are one rectangle.
+ */
 function shadeSamples(ctx: CanvasRenderingContext2D, f: Frame, list: RowList, y: number, h: number, color: string, from: number, full: number): void {
   const { view, store } = f;
   if (list.n === 0) return;
   const a = store.a;
   let i = Math.max(0, list.lowerBound(view.v0) - 1);
-  const alpha = ctx.globalAlpha;
-  ctx.fillStyle = color;
   let prevX = i > 0 ? view.x(list.ts[i - 1]) : Math.max(view.x(from), view.x(list.ts[0] - 50e6));
-  let runX = prevX;
-  let runMax = -1;
+  let colX = prevX;
+  let colMax = -1;
+  let spanX = 0;
+  let spanEnd = -Infinity;
+  let spanLevel = 0;
+  const emit = (): void => {
+    if (spanLevel > 0 && spanEnd > spanX) {
+      const x0 = Math.max(spanX, -1);
+      batch.rect(color, 0.06 + (0.3 * spanLevel) / 8, x0, y, Math.min(spanEnd, view.width + 1) - x0, h);
+    }
+  };
   for (; i < list.n; i++) {
     const x = view.x(list.ts[i]);
-    const v = Math.min(1, a[list.rows[i]] / full);
-    if (runMax < 0) runX = prevX;
-    runMax = Math.max(runMax, v);
-    if (x - runX >= 1 || i === list.n - 1) {
-      if (runMax > 0.01 && x >= 0) {
-        ctx.globalAlpha = alpha * (0.1 + 0.55 * runMax);
-        ctx.fillRect(Math.max(runX, -1), y, Math.min(x, view.width + 1) - Math.max(runX, -1), h);
-      }
-      runMax = -1;
-    }
+    if (colMax < 0) colX = prevX;
+    colMax = Math.max(colMax, Math.min(1, a[list.rows[i]] / full));
     prevX = x;
+    if (x - colX >= 2 || i === list.n - 1) {
+      const level = Math.round(colMax * 8);
+      if (level === spanLevel && colX <= spanEnd + 0.5) spanEnd = x;
+      else {
+        emit();
+        spanX = colX;
+        spanEnd = x;
+        spanLevel = level;
+      }
+      colMax = -1;
+    }
     if (list.ts[i] > view.v1) break;
   }
-  ctx.globalAlpha = alpha;
+  emit();
+  batch.paint(ctx, null);
+}
+
+interface Label {
+  text: string;
+  x: number;
+  y: number;
+  color: string;
+  alpha: number;
 }
 
 function drawSpans(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, spans: LaneSpans, laneTop: number, charW: number): number {
@@ -157,7 +182,8 @@ function drawSpans(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, spans:
   const kinds = store.kind;
   const ends = store.end;
   const objs = store.obj;
-  const baseAlpha = ctx.globalAlpha;
+  const taskName = (r: number): string | undefined => f.data.taskName(r);
+  const labels: Label[] = [];
   let drawn = 0;
   for (let d = 0; d < spans.levels.length; d++) {
     const list = spans.levels[d];
@@ -167,11 +193,9 @@ function drawSpans(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, spans:
     let runX0 = 0;
     let runX1 = -Infinity;
     let runColor = '';
+    let runAlpha = 1;
     const flush = (): void => {
-      if (runX1 > runX0) {
-        ctx.fillStyle = runColor;
-        ctx.fillRect(runX0, y, runX1 - runX0, h);
-      }
+      if (runX1 > runX0) batch.rect(runColor, runAlpha, runX0, y, runX1 - runX0, h);
       runX1 = -Infinity;
     };
     while (i < list.n) {
@@ -187,52 +211,48 @@ function drawSpans(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, spans:
       const e = Number.isNaN(ends[r]) ? f.openEnd : ends[r];
       const x0 = view.x(s);
       const x1 = view.x(e);
-      const dim = row.filterEvents && !eventMatches(f.query, kind, objs[r]);
-      const alpha = dim ? baseAlpha * 0.25 : baseAlpha;
+      const alpha = row.filterEvents && !eventMatches(f.query, kind, objs[r]) ? 0.25 : 1;
       const color = palette.category[cat];
       drawn++;
       if (f.collect && f.collect.spans.length < f.collect.limit) {
-        f.collect.spans.push({ lane: row.key, row: r, kind: eventName(kind), label: eventLabel(store, r), x0, x1, y, h });
+        f.collect.spans.push({ lane: row.key, row: r, kind: eventName(kind), label: eventLabel(store, r, taskName), x0, x1, y, h });
       }
       if (x1 - x0 < 1) {
-        // Sub-pixel: grow the current run, then jump past the rest of this pixel column.
+        // Sub-pixel: grow the current run (drawn in its first span's colour), then jump past
+        // the rest of this pixel column.
         const px = Math.floor(x0);
-        if (ctx.globalAlpha !== alpha || (runX1 >= px && runColor !== color && runX1 - runX0 >= 2)) flush();
-        ctx.globalAlpha = alpha;
-        if (runX1 >= px) runX1 = Math.max(runX1, px + 1);
+        if (runX1 >= px && runAlpha === alpha) runX1 = Math.max(runX1, px + 1);
         else {
           flush();
           runX0 = px;
           runX1 = px + 1;
           runColor = color;
+          runAlpha = alpha;
         }
         const j = list.lowerBound(view.t(px + 1)) - 1;
         i = j > i ? j : i + 1;
         continue;
       }
       flush();
-      ctx.globalAlpha = alpha;
       const cx0 = Math.max(x0, -2);
       const cx1 = Math.min(x1, width + 2);
-      ctx.fillStyle = color;
-      ctx.fillRect(cx0, y, cx1 - cx0, h);
-      if (palette.outline) {
-        ctx.strokeStyle = palette.outline;
-        ctx.lineWidth = 1;
-        ctx.strokeRect(cx0 + 0.5, y + 0.5, cx1 - cx0 - 1, h - 1);
-      }
+      batch.rect(color, alpha, cx0, y, cx1 - cx0, h);
       if (cx1 - cx0 > 24) {
-        const text = fitText(eventLabel(store, r), cx1 - cx0 - 6, charW);
-        if (text) {
-          ctx.fillStyle = textOn(color);
-          ctx.fillText(text, cx0 + 3, y + h / 2 + 0.5);
-        }
+        const text = fitText(eventLabel(store, r, taskName), cx1 - cx0 - 6, charW);
+        if (text) labels.push({ text, x: cx0 + 3, y: y + h / 2 + 0.5, color: textOn(color), alpha });
       }
       i++;
     }
     flush();
-    ctx.globalAlpha = baseAlpha;
   }
+  batch.paint(ctx, palette.outline);
+  const base = ctx.globalAlpha;
+  for (const l of labels) {
+    ctx.globalAlpha = base * l.alpha;
+    ctx.fillStyle = l.color;
+    ctx.fillText(l.text, l.x, l.y);
+  }
+  ctx.globalAlpha = base;
   return drawn;
 }
 
@@ -241,7 +261,6 @@ function drawPoints(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, point
   const { view, palette, store } = f;
   const pad = 4 * view.nsPerPx;
   let i = points.lowerBound(view.v0 - pad);
-  const baseAlpha = ctx.globalAlpha;
   while (i < points.n) {
     const t = points.ts[i];
     if (t > view.v1 + pad) break;
@@ -252,23 +271,10 @@ function drawPoints(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, point
       continue;
     }
     const x = view.x(t);
-    const dim = row.filterEvents && !eventMatches(f.query, store.kind[r], store.obj[r]);
-    ctx.globalAlpha = dim ? baseAlpha * 0.25 : baseAlpha;
-    ctx.fillStyle = palette.category[cat];
-    ctx.beginPath();
-    ctx.moveTo(x - 3.5, laneTop);
-    ctx.lineTo(x + 3.5, laneTop);
-    ctx.lineTo(x, laneTop + 6);
-    ctx.closePath();
-    ctx.fill();
-    if (palette.outline) {
-      ctx.strokeStyle = palette.outline;
-      ctx.lineWidth = 1;
-      ctx.stroke();
-    }
-    const j = points.lowerBound(view.t(Math.floor(x) + 2));
+    const alpha = row.filterEvents && !eventMatches(f.query, store.kind[r], store.obj[r]) ? 0.25 : 1;
+    batch.marker(palette.category[cat], alpha, x, laneTop);
+    const j = points.lowerBound(view.t(Math.floor(x) + 3));
     i = j > i ? j : i + 1;
   }
-  ctx.globalAlpha = baseAlpha;
+  batch.paint(ctx, palette.outline);
 }
-

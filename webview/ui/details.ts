@@ -49,14 +49,14 @@ export class DetailsPane {
     this.el.replaceChildren();
   }
 
-  show(store: TraceStore, r: number, t0: number, openEnd: number, flows: readonly Flow[]): void {
+  show(store: TraceStore, r: number, t0: number, openEnd: number, flows: readonly Flow[], taskName?: (row: number) => string | undefined): void {
     const el = this.el;
     el.replaceChildren();
     el.hidden = false;
     const head = document.createElement('div');
     head.className = 'details-head';
     const h = document.createElement('h2');
-    h.textContent = eventLabel(store, r) || eventName(store.kind[r]);
+    h.textContent = eventLabel(store, r, taskName) || eventName(store.kind[r]);
     h.title = h.textContent;
     const close = document.createElement('vscode-button');
     close.setAttribute('secondary', '');

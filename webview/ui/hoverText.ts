@@ -1,6 +1,6 @@
 /** Tooltip text for whatever the pointer is over. */
 import { K } from '../../src/core/recordKinds';
-import type { TraceStore } from '../../src/core/traceStore';
+import type { TimelineData } from '../data/timelineData';
 import { exitText, type Layout } from '../data/laneLayout';
 import { eventLabel, eventName, formatDuration, objectLabel } from '../data/spanKinds';
 import type { Hit } from '../hitTest';
@@ -11,7 +11,8 @@ export interface HoverText {
   body?: string;
 }
 
-export function hoverText(store: TraceStore, layout: Layout, hit: Hit, t0: number, openEnd: number): HoverText | undefined {
+export function hoverText(data: TimelineData, layout: Layout, hit: Hit, t0: number, openEnd: number): HoverText | undefined {
+  const store = data.store;
   if (hit.type === 'event') {
     const r = hit.row;
     const th = store.threads[store.thread[r]];
@@ -24,7 +25,7 @@ export function hoverText(store: TraceStore, layout: Layout, hit: Hit, t0: numbe
     if (o && store.kind[r] !== K.LOCK_HOLD) lines.push(['object', `${objectLabel(store, o.id)} (${o.type})`]);
     const site = store.sites[store.site[r]];
     if (site && store.site[r] >= 0) lines.push(['at line', `${site.file.split(/[\\/]/).pop()}:${site.line}`]);
-    return { title: eventLabel(store, r), lines };
+    return { title: eventLabel(store, r, (x) => data.taskName(x)), lines };
   }
   if (hit.type === 'stdout') {
     const r = hit.row;

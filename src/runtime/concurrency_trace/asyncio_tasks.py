@@ -186,57 +186,46 @@ def _patch(_asyncio):
 
     def _run(self):
         # Everything that touches module globals stays inside try: they are
-        # None during late interpreter shutdown.
+        # None during late interpreter shutdown.  Like the original, no local
+        # may still hold the handle, callback or task when this returns: a
+        # task that raised keeps its coroutine's frame in the traceback, and
+        # that frame's f_back chain reaches this frame (a cycle would delay
+        # the task's collection and its "exception was never retrieved").
+        task = None
+        off = tid = 0
         try:
-            task = None
             cb = self._callback
             kind = _cb_kinds.get(type(cb))
             if kind is None:
                 kind = _classify(type(cb))
-            if not kind or not writer.enabled:
-                pass
-            elif kind == 2 and not (cb.__name__ in _STEP_NAMES and isinstance(cb.__self__, _TASK_TYPES)):
-                pass
-            else:
+            if kind and writer.enabled and (kind == 1 or (
+                    cb.__name__ in _STEP_NAMES and isinstance(cb.__self__, _TASK_TYPES))):
                 task = cb.__self__
                 tid = _ids.get(id(task)) or _announce(task, monotonic_ns(), 0)
-                if tid < 0:
-                    off = 0
-                else:
+                if tid > 0:
                     off = writer.begin(_ASYNC_RUN, tid, 0)
         except Exception:
             task = None
-        # orig_run catches all but SystemExit / KeyboardInterrupt.
-        if task is None:
-            try:
-                return orig_run(self)
-            except BaseException as exc:
-                hide(exc)
-                raise
-        if not off:   # an internal task: only forget it at its end
-            try:
-                return orig_run(self)
-            except BaseException as exc:
-                hide(exc)
-                raise
-            finally:
-                try:
-                    if _done(task):
-                        _ids.pop(id(task), None)
-                except Exception:
-                    pass
+        cb = None
         try:
-            return orig_run(self)
+            orig_run(self)      # catches all but SystemExit / KeyboardInterrupt
         except BaseException as exc:
             hide(exc)
             raise
         finally:
-            try:
-                writer.finish_time(off)
-                if _done(task):
-                    _ended(task, tid)
-            except Exception:
-                pass
+            self = None
+            if task is not None:
+                try:
+                    if off:
+                        writer.finish_time(off)
+                    if _done(task):
+                        if tid > 0:
+                            _ended(task, tid)
+                        else:   # an internal task: only forget it
+                            _ids.pop(id(task), None)
+                except Exception:
+                    pass
+                task = None
 
     _copy_identity(create_task, orig_create_task)
     _copy_identity(_run, orig_run)

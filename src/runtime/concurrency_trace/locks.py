@@ -94,6 +94,10 @@ def _is_user(f):
     cid = id(f.f_code)
     user = _user_codes.get(cid)
     if user is None:
+        if len(_keep) > 100000:     # code made at run time (exec) in a loop: start over
+            _user_codes.clear()
+            _site_cache.clear()
+            del _keep[:]
         user = _user_codes[cid] = bool(sites.is_user_frame(f))
         _keep.append(f.f_code)
     return user
@@ -211,11 +215,13 @@ def _finish(off, a=0, b=0):
             _debug()
 
 
-def _end(off):
-    """End of a LOCK_HOLD span (a and b stay 0)."""
+def _end(off, t=0):
+    """End of a LOCK_HOLD span (a and b stay 0) at t (now if 0).  Holds end at
+    the time read just before the real release, so the holds of one lock
+    never overlap."""
     if off >= _min_off and _w.enabled:
         try:
-            _pack_end1(_w._mm, off + 40, _mono())
+            _pack_end1(_w._mm, off + 40, t or _mono())
         except Exception:
             _debug()
 
@@ -247,13 +253,13 @@ class _Holds(object):
         else:
             stack.append(_begin(LOCK_HOLD, obj, f))
 
-    def released(self, obj, f, n=1):
+    def released(self, obj, f, n=1, t=0):
         stack = self.stack(False)
         if not stack:
             _point(LOCK_RELEASE, obj, f, n)
             return
         while n > 0 and stack:
-            _end(stack.pop())
+            _end(stack.pop(), t)
             n -= 1
 
 
@@ -288,6 +294,8 @@ class TracedLock(object):
                     self._off = off
                 except Exception:
                     self._off = 0
+            else:
+                self._off = 0
             return True
         return _acquire_slow(self, blocking, timeout, _getframe(1), _allocate_lock)
 
@@ -305,26 +313,30 @@ class TracedLock(object):
                     self._off = off
                 except Exception:
                     self._off = 0
+            else:
+                self._off = 0
             return True
         return _acquire_slow(self, True, -1, _getframe(1), _allocate_lock)
 
     def release(self):
         off = self._off
         self._off = 0
+        t = _mono()
         self._lock.release()
         if off and _w.enabled:
             try:
-                _pack_end1(_w._mm, off + 40, _mono())
+                _pack_end1(_w._mm, off + 40, t)
             except Exception:
                 pass
 
-    def __exit__(self, t=None, v=None, tb=None):
+    def __exit__(self, et=None, ev=None, tb=None):
         off = self._off
         self._off = 0
+        t = _mono()
         self._lock.release()
         if off and _w.enabled:
             try:
-                _pack_end1(_w._mm, off + 40, _mono())
+                _pack_end1(_w._mm, off + 40, t)
             except Exception:
                 pass
 
@@ -403,6 +415,8 @@ class TracedRLock(object):
                     self._off = off
                 except Exception:
                     self._off = 0
+            else:
+                self._off = 0
             return True
         return _acquire_slow(self, blocking, timeout, _getframe(1), lock.__class__)
 
@@ -423,26 +437,30 @@ class TracedRLock(object):
                     self._off = off
                 except Exception:
                     self._off = 0
+            else:
+                self._off = 0
             return True
         return _acquire_slow(self, True, -1, _getframe(1), lock.__class__)
 
     def release(self):
         lock = self._lock
         off = self._off
+        t = _mono()
         lock.release()
         if off and not lock._is_owned() and _w.enabled:
             try:
-                _pack_end1(_w._mm, off + 40, _mono())
+                _pack_end1(_w._mm, off + 40, t)
             except Exception:
                 pass
 
-    def __exit__(self, t=None, v=None, tb=None):
+    def __exit__(self, et=None, ev=None, tb=None):
         lock = self._lock
         off = self._off
+        t = _mono()
         lock.release()
         if off and not lock._is_owned() and _w.enabled:
             try:
-                _pack_end1(_w._mm, off + 40, _mono())
+                _pack_end1(_w._mm, off + 40, t)
             except Exception:
                 pass
 
@@ -451,8 +469,9 @@ class TracedRLock(object):
 
     def _release_save(self):
         off = self._off
+        t = _mono()
         state = self._lock._release_save()
-        _end(off)
+        _end(off, t)
         return state
 
     def _acquire_restore(self, state):
@@ -754,11 +773,12 @@ def _patch_semaphore(Semaphore, BoundedSemaphore):
 
     def make_release(orig):
         def release(self, *args, **kwargs):     # release(n=1) from 3.9, release() before
+            t = _mono()
             orig(self, *args, **kwargs)
             obj = self._ct_id
             if obj:
                 n = args[0] if args else kwargs.get("n", 1)
-                self._ct_holds.released(obj, _getframe(1), n if type(n) is int else 1)
+                self._ct_holds.released(obj, _getframe(1), n if type(n) is int else 1, t)
         return release
     _wrap(Semaphore, "release", make_release)
     if "release" in BoundedSemaphore.__dict__:
@@ -872,18 +892,20 @@ class _MpLock(object):
     def release(self):
         off = self.off
         self.off = 0
+        t = _mono()
         self.sl.release()
         if off >= _min_off:
-            _end(off)
+            _end(off, t)
         else:
             _point(LOCK_RELEASE, self.obj, _getframe(1), 1)
 
     def exit(self, f):
         off = self.off
         self.off = 0
+        t = _mono()
         self.sl.release()
         if off >= _min_off:
-            _end(off)
+            _end(off, t)
         else:
             _point(LOCK_RELEASE, self.obj, f, 1)
 
@@ -912,9 +934,10 @@ class _MpRLock(_MpLock):
     def release(self):
         sl = self.sl
         off = self.off
+        t = _mono()
         sl.release()
         if not sl._is_mine():
-            _end(off)
+            _end(off, t)
 
     def exit(self, f):
         self.release()
@@ -955,12 +978,14 @@ class _MpSemaphore(_MpLock):
         return ok
 
     def release(self):
+        t = _mono()
         self.sl.release()
-        self.holds.released(self.obj, _getframe(1))
+        self.holds.released(self.obj, _getframe(1), 1, t)
 
     def exit(self, f):
+        t = _mono()
         self.sl.release()
-        self.holds.released(self.obj, f)
+        self.holds.released(self.obj, f, 1, t)
 
 
 def _plain_args(block, timeout):
@@ -1351,16 +1376,16 @@ class _ProxyLock(object):
         else:
             self.holds.acquired(self.obj, f)
 
-    def released(self, f):
+    def released(self, f, t):
         if self.holds is None:
             off = self.off
             self.off = 0
             if off >= _min_off:
-                _end(off)
+                _end(off, t)
             else:
                 _point(LOCK_RELEASE, self.obj, f, 1)
         else:
-            self.holds.released(self.obj, f)
+            self.holds.released(self.obj, f, 1, t)
 
     def suspend(self):
         """Condition wait: end this thread's hold; returns its depth."""
@@ -1468,20 +1493,22 @@ def _patch_managers(managers):
 
     def make_release(orig):
         def release(self):
+            t = _mono()
             result = orig(self)
             st = _proxy_state(self)
             if st is not None:
-                st.released(_getframe(1))
+                st.released(_getframe(1), t)
             return result
         return release
     _wrap(AP, "release", make_release)
 
     def make_exit(orig):
         def __exit__(self, exc_type, exc_val, exc_tb):
+            t = _mono()
             result = orig(self, exc_type, exc_val, exc_tb)
             st = _proxy_state(self)
             if st is not None:
-                st.released(_getframe(1))
+                st.released(_getframe(1), t)
             return result
         return __exit__
     _wrap(AP, "__exit__", make_exit)

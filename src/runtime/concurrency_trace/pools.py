@@ -191,18 +191,25 @@ def _patch_pool(mod):
     # Caller side: TASK_SUBMIT as the task handler thread takes each task
     # from the user's call (for imap: as it pulls each element), written
     # with the caller's thread and call site.
-    orig_generation = Pool._guarded_task_generation
+    # (_guarded_task_generation_lazy: imap(buffersize=...) in newer versions)
+    def _patch_generation(name):
+        orig_generation = Pool.__dict__.get(name)
+        if orig_generation is None:
+            return
 
-    def _guarded_task_generation(self, result_job, func, iterable):
-        gen = orig_generation(self, result_job, func, iterable)
-        try:
-            if writer.enabled:
-                return _submitting(gen, writer.get_ident(), sites.site(1), _ids.get(self, 0),
-                                   writer.pid(), func in chunked_funcs)
-        except Exception:
-            pass
-        return gen
-    Pool._guarded_task_generation = copy(_guarded_task_generation, orig_generation)
+        def generation(self, result_job, func, iterable, *args, **kwargs):
+            gen = orig_generation(self, result_job, func, iterable, *args, **kwargs)
+            try:
+                if writer.enabled:
+                    return _submitting(gen, writer.get_ident(), sites.site(1), _ids.get(self, 0),
+                                       writer.pid(), func is mapstar or func is starmapstar)
+            except Exception:
+                pass
+            return gen
+        setattr(Pool, name, copy(generation, orig_generation))
+
+    _patch_generation("_guarded_task_generation")
+    _patch_generation("_guarded_task_generation_lazy")
 
     def _submitting(gen, ident, site, pool_oid, pid, chunked):
         for task in gen:
@@ -403,7 +410,7 @@ class _PoolTasks(_QueueProxy):
     def _started(self, task):
         job, i, func, args, kwds = task
         parent = self._parent
-        if func in self._chunked:
+        if func is self._chunked[0] or func is self._chunked[1]:
             fn, chunk = args[0]
             elements = _Elements(chunk, lambda k: task_id(_POOL, parent, job, i, k), fn,
                                  func is self._chunked[1])

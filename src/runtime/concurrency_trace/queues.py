@@ -57,11 +57,6 @@ _copy_identity = pipes.copy_identity
 _originals = {}
 
 
-class _Never(Exception):
-    """Stands for queue.Full / queue.Empty until the queue module is patched."""
-
-
-_Full = _Empty = _Never
 
 
 def _wrapped(cls, name):
@@ -157,12 +152,13 @@ def _prune(q, table):
                     table.pop(k, None)
 
 
-def _make_put(orig):
+def _make_put(orig, full):
     """put(self, item, block=True, timeout=None) for a thread queue class whose
     original put is `orig`.  A blocking put first tries without blocking (the
     same result when there is room): then one record, at the put's start.  If
     it has to wait, a span is opened before waiting.  An invalid timeout goes
-    straight to the real call, which raises as it would."""
+    straight to the real call, which raises as it would.  `full` is the Full
+    of orig's own module (test suites import fresh copies of queue)."""
 
     def put(self, item, block=True, timeout=None):
         st = self._ctrace
@@ -179,12 +175,13 @@ def _make_put(orig):
             t0 = _mono()
         except Exception:
             return orig(self, item, block, timeout)
+        must_wait = False
         try:
             if block and (timeout is None or (type(timeout) in _NUMBERS and timeout >= 0)):
                 try:
                     orig(self, item, False, None)
-                except _Full:
-                    return _put_waiting(self, st, item, block, timeout, orig, m, k, e, site, t0)
+                except full:
+                    must_wait = True
             else:
                 orig(self, item, block, timeout)
         except BaseException:
@@ -194,6 +191,8 @@ def _make_put(orig):
             except Exception:
                 pass
             raise
+        if must_wait:
+            return _put_waiting(self, st, item, block, timeout, orig, m, k, e, site, t0)
         try:
             _point_at(QUEUE_PUT, t0, _get_ident(), st[0], site, m, 0, t0)
             if not len(table) & 63:
@@ -224,7 +223,7 @@ def _put_waiting(q, st, item, block, timeout, orig, m, k, e, site, t0):
         pass
 
 
-def _make_get(orig):
+def _make_get(orig, empty):
     """get(self, block=True, timeout=None): as _make_put; a get that did not
     wait is one record at its end (after the put's start, always)."""
 
@@ -236,12 +235,13 @@ def _make_get(orig):
             site = _site(1)
         except Exception:
             return orig(self, block, timeout)
+        must_wait = False
         try:
             if block and (timeout is None or (type(timeout) in _NUMBERS and timeout >= 0)):
                 try:
                     item = orig(self, False, None)
-                except _Empty:
-                    return _get_waiting(self, st, block, timeout, orig, site)
+                except empty:
+                    must_wait = True
             else:
                 item = orig(self, block, timeout)
         except BaseException:
@@ -251,6 +251,8 @@ def _make_get(orig):
             except Exception:
                 pass
             raise
+        if must_wait:
+            return _get_waiting(self, st, block, timeout, orig, site)
         try:
             table = st[1]
             v = table.pop(id(item), None)
@@ -316,11 +318,9 @@ def _new_state(q, type_name, depth, lifo):
 
 
 def _patch_queue(module):
-    global _Full, _Empty
     Queue = module.Queue
     if _wrapped(Queue, "put"):
         return
-    _Full, _Empty = module.Full, module.Empty
     Lifo = module.LifoQueue
     orig_init = Queue.__init__
     orig_put = Queue.put
@@ -336,8 +336,8 @@ def _patch_queue(module):
         if st is not None:
             self._ctrace = st
 
-    put = _make_put(orig_put)
-    get = _make_get(orig_get)
+    put = _make_put(orig_put, module.Full)
+    get = _make_get(orig_get, module.Empty)
 
     def task_done(self):
         st = self._ctrace
@@ -409,8 +409,8 @@ def _patch_simple_queue(module):
             self._ctrace = st
             return self
 
-        put = _make_put(base_put)
-        get = _make_get(base_get)
+        put = _make_put(base_put, module.Full)
+        get = _make_get(base_get, module.Empty)
 
         def put_nowait(self, item):
             return traced_put(self, item, False, None)

@@ -1,0 +1,275 @@
+/**
+ * The timeline app in Chromium as a VS Code webview (acquireVsCodeApi stubbed),
+ * fed a synthetic trace with every kind it draws: lanes, spans, arrows, CPU,
+ * stdout, details and "Go to source", Stop, Export, theme, search, collapse,
+ * zoom, and that trace text never becomes HTML.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { K } from '../../src/core/recordKinds';
+import type { TraceStore } from '../../src/core/traceStore';
+import { cspViolations, ensureBuilt, launchBrowser, layout, openWebview, posted, screenshot, send, snapshotOf, waitReady, type PageWatch } from './harness';
+import { SCRIPT_FILE, syntheticStore } from './syntheticTrace';
+
+const HOSTILE = '<img src=x onerror=alert(1)>';
+
+describe('timeline webview', () => {
+  let browser: Browser;
+  let page: Page;
+  let watch: PageWatch;
+  let store: TraceStore;
+  const dialogs: string[] = [];
+
+  before(async () => {
+    ensureBuilt();
+    browser = await launchBrowser();
+    ({ page, watch } = await openWebview(browser));
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    store = syntheticStore({ events: 3000, threadName: HOSTILE, firstPrint: `${HOSTILE} printed\n` });
+    await page.waitForFunction(() => !!window.__concurrencyTrace);
+    await send(page, snapshotOf(store));
+    await waitReady(page);
+  });
+
+  after(async () => {
+    await browser?.close();
+  });
+
+  /** Zooms the view onto a row's time, with some room either side. */
+  async function zoomOnto(row: number, before = 1e6, afterNs = 2e6): Promise<void> {
+    const t = store.ts[row];
+    await page.evaluate(([a, b]) => window.__concurrencyTrace!.zoomTo(a, b), [t - before, t + afterNs]);
+  }
+
+  it('asks the host for data at start', async () => {
+    assert.deepEqual((await posted(page))[0], { type: 'ready' });
+  });
+
+  it('shows one group per process, nested under its parent, and a lane per thread and asyncio task', async () => {
+    const l = await layout(page);
+    const procs = l.lanes.filter((x) => x.kind === 'process');
+    assert.deepEqual(procs.map((p) => p.pid), [1000, 1001, 1002, 1004]);
+    assert.match(procs[0].detail, /pid 1000 · exit 0/);
+    const threads = l.lanes.filter((x) => x.kind === 'thread');
+    assert.ok(threads.some((t) => t.label === 'MainThread' && t.tid === 1000));
+    assert.ok(threads.some((t) => t.label === 'worker-1' && t.tid === 2001));
+    assert.equal(threads.find((t) => t.label === 'QueueFeederThread')?.dim, true, 'helper thread dimmed');
+    assert.equal(procs.find((p) => p.label === 'forkserver')?.dim, true, 'helper process dimmed');
+    assert.ok(l.lanes.some((x) => x.kind === 'task'), 'asyncio task lane');
+    // The pool worker (started by Process-1) comes right after Process-1's threads, indented deeper.
+    const order = l.lanes.map((x) => x.label);
+    assert.ok(order.indexOf('SpawnPoolWorker-1') > order.indexOf('Process-1'));
+    const indent = await page.evaluate(() => [...document.querySelectorAll('.lane-label.process')].map((e) => (e as HTMLElement).style.paddingLeft));
+    assert.equal(indent[3], '28px', 'grandchild indented two levels');
+    // Lanes are labelled for screen readers.
+    const aria = await page.getAttribute('.lane-label.thread', 'aria-label');
+    assert.match(aria ?? '', /^Thread MainThread, tid 1000$/);
+  });
+
+  it('draws spans of every state, with readable labels', async () => {
+    const l = await layout(page);
+    const all: Record<string, number> = {};
+    for (const byKind of Object.values(l.spans.counts)) for (const [k, n] of Object.entries(byKind)) all[k] = (all[k] ?? 0) + n;
+    for (const kind of ['lock.wait', 'lock.acquire', 'queue.put', 'queue.get', 'pipe.send', 'pipe.recv', 'condition.wait', 'event.wait',
+      'barrier.wait', 'sleep', 'task.start', 'thread.join', 'process.join', 'process.spawn', 'thread.spawn', 'asyncio.task.step']) {
+      assert.ok(all[kind] > 0, `${kind} drawn`);
+    }
+    const task = store.rowsOf(K.TASK_RUN)[2];
+    await zoomOnto(task);
+    const zoomed = await layout(page);
+    const labels = new Map(zoomed.spans.sample.map((s) => [s.row, s.label]));
+    assert.equal(labels.get(task), `square(${store.strings[store.b[task]]})`);
+    const hold = store.rowsOf(K.LOCK_HOLD).find((r) => Math.abs(store.ts[r] - store.ts[task]) < 3e6)!;
+    assert.equal(labels.get(hold), 'balance_lock');
+    const unnamed = store.rowsOf(K.LOCK_WAIT).find((r) => store.obj[r] === 109)!;
+    await zoomOnto(unnamed);
+    assert.ok((await layout(page)).spans.sample.some((s) => s.row === unnamed && s.label === 'wait Lock#109'));
+  });
+
+  it('extends open spans to now while the run is live', async () => {
+    const open = syntheticStore({ events: 500 });
+    const hold = open.rowsOf(K.LOCK_HOLD).pop()!;
+    open.update(hold, NaN, 0, 0);
+    const nowTs = open.lastTs() + 50e6;
+    await send(page, snapshotOf(open, { status: 'running', title: 'live', nowTs }));
+    await page.waitForFunction(() => window.__concurrencyTrace!.state.status === 'running');
+    const l = await layout(page);
+    const span = l.spans.sample.find((s) => s.row === hold)!;
+    assert.ok(span, 'open span drawn');
+    const right = await page.evaluate(() => document.querySelector('.lanes-canvas')!.getBoundingClientRect().right);
+    assert.ok(Math.abs(span.x1 - right) < 2, `open span reaches now (${span.x1} vs ${right})`);
+    // Back to the full synthetic trace for the other tests.
+    await send(page, snapshotOf(store));
+    await page.waitForFunction(() => window.__concurrencyTrace!.state.status === 'saved');
+  });
+
+  it('draws flow arrows of every kind, each with a toggle', async () => {
+    await page.evaluate(() => window.__concurrencyTrace!.fit());
+    const start = await layout(page);
+    const kinds = new Set(start.arrows.map((a) => a.kind));
+    for (const k of ['spawn', 'join', 'queue', 'pipe', 'task']) assert.ok(kinds.has(k as never), `${k} arrows`);
+    await page.locator('.legend vscode-checkbox', { hasText: 'queue' }).last().click();
+    const without = await layout(page);
+    assert.ok(!without.arrows.some((a) => a.kind === 'queue'), 'queue arrows hidden');
+    assert.ok(without.arrows.some((a) => a.kind === 'pipe'), 'other arrows stay');
+    await page.locator('.legend vscode-checkbox', { hasText: 'queue' }).last().click();
+    assert.ok((await layout(page)).arrows.some((a) => a.kind === 'queue'));
+  });
+
+  it('charts CPU per core, cores by thread and stdout', async () => {
+    const l = await layout(page);
+    assert.equal(l.cpu.cores, 4);
+    assert.ok(l.cpu.points > 0 && l.cpu.threadSamples > 0 && l.cpu.coreRuns > 0);
+    assert.equal(l.stdout, store.rowsOf(K.IO_WRITE).length);
+  });
+
+  it('shows details of a clicked span and opens its source', async () => {
+    const hold = store.rowsOf(K.LOCK_HOLD)[3];
+    await zoomOnto(hold);
+    const span = (await layout(page)).spans.sample.find((s) => s.row === hold)!;
+    await page.mouse.click((span.x0 + span.x1) / 2, span.y + span.h / 2);
+    await page.waitForSelector('.details:not([hidden])');
+    const text = await page.textContent('.details');
+    assert.match(text ?? '', /lock\.acquire/);
+    assert.match(text ?? '', /balance_lock — Lock/);
+    assert.match(text ?? '', /Duration/);
+    assert.match(text ?? '', /synthetic_app\.py:20 in deposit/);
+    await page.click('#go-to-source');
+    const last = (await posted(page)).pop();
+    assert.deepEqual(last, { type: 'openSource', file: SCRIPT_FILE, line: 20 });
+  });
+
+  it('lists the partner of a hand-off and selects it', async () => {
+    const put = store.rowsOf(K.QUEUE_PUT)[4];
+    await page.evaluate((r) => window.__concurrencyTrace!.select(r), put);
+    await page.click('.partners a');
+    const get = await page.evaluate(() => window.__concurrencyTrace!.selectedRow());
+    assert.equal(store.kind[get], K.QUEUE_GET);
+    assert.equal(store.a[get], store.a[put], 'the get of the same message');
+  });
+
+  it('posts stop only while running, and export for Perfetto', async () => {
+    assert.equal(await page.isVisible('#stop'), false);
+    await send(page, { type: 'state', state: { status: 'running', title: 'live', nowTs: store.lastTs() } });
+    await page.waitForSelector('#stop:not([hidden])');
+    await page.click('#stop');
+    assert.deepEqual((await posted(page)).pop(), { type: 'stop' });
+    await send(page, { type: 'state', state: { status: 'exited', title: 'done', exitCode: 0 } });
+    await page.waitForSelector('#stop', { state: 'hidden' });
+    await page.click('#export-perfetto');
+    assert.deepEqual((await posted(page)).pop(), { type: 'exportPerfetto' });
+  });
+
+  it('filters by process, thread, object or kind', async () => {
+    const search = page.locator('vscode-textfield.search input');
+    await search.fill('worker-1');
+    await page.waitForFunction(() => window.__concurrencyTrace!.layout(1).lanes.filter((l) => l.kind === 'thread').length === 1);
+    assert.deepEqual((await layout(page)).lanes.map((l) => l.label), ['synthetic_app.py', 'worker-1']);
+    await search.fill('results_pipe');
+    await page.waitForFunction(() => window.__concurrencyTrace!.layout(1).lanes.some((l) => l.label === 'QueueFeederThread'));
+    const labels = (await layout(page)).lanes.filter((l) => l.kind === 'thread').map((l) => l.label).sort();
+    assert.deepEqual(labels, ['MainThread', 'QueueFeederThread'], 'the pipe’s two ends');
+    await search.fill('barrier.wait');
+    await page.waitForFunction(() => window.__concurrencyTrace!.layout(1).lanes.filter((l) => l.kind === 'thread').length === 4);
+    await search.fill('');
+    await page.waitForFunction(() => window.__concurrencyTrace!.layout(1).lanes.length > 10);
+  });
+
+  it('collapses a process and its children into its header', async () => {
+    const before = (await layout(page)).lanes.length;
+    await page.click('.lane-label[data-key="p:1002"] .twisty');
+    const l = await layout(page);
+    assert.ok(!l.lanes.some((x) => x.label === 'QueueFeederThread' || x.label === 'SpawnPoolWorker-1'));
+    assert.equal(l.lanes.length, before - 4);
+    const header = l.lanes.find((x) => x.key === 'p:1002')!;
+    assert.ok(l.arrows.some((a) => Math.abs(a.y1 - (header.y + header.height / 2)) < 1 || Math.abs(a.y0 - (header.y + header.height / 2)) < 1), 'arrows attach to the header');
+    await page.click('.lane-label[data-key="p:1002"] .twisty');
+    assert.equal((await layout(page)).lanes.length, before);
+  });
+
+  it('zooms and pans with the keyboard, Ctrl+wheel and Shift+drag', async () => {
+    await page.evaluate(() => window.__concurrencyTrace!.fit());
+    const v0 = (await layout(page, 1)).view;
+    await page.mouse.move(700, 300);
+    await page.keyboard.down('w');
+    await page.waitForTimeout(300);
+    await page.keyboard.up('w');
+    const v1 = (await layout(page, 1)).view;
+    assert.ok(v1.v1 - v1.v0 < (v0.v1 - v0.v0) * 0.8, 'W zoomed in');
+    await page.keyboard.down('d');
+    await page.waitForTimeout(200);
+    await page.keyboard.up('d');
+    const v2 = (await layout(page, 1)).view;
+    assert.ok(v2.v0 > v1.v0, 'D panned right');
+    await page.keyboard.down('Control');
+    await page.mouse.wheel(0, 300);
+    await page.keyboard.up('Control');
+    await page.waitForTimeout(100);
+    const v3 = (await layout(page, 1)).view;
+    assert.ok(v3.v1 - v3.v0 > v2.v1 - v2.v0, 'Ctrl+wheel down zoomed out');
+    const box = (await page.locator('.lanes-canvas').boundingBox())!;
+    await page.keyboard.down('Shift');
+    await page.mouse.move(box.x + 300, box.y + 100);
+    await page.mouse.down();
+    await page.mouse.move(box.x + 500, box.y + 120, { steps: 4 });
+    await page.mouse.up();
+    await page.keyboard.up('Shift');
+    const v4 = (await layout(page, 1)).view;
+    const expected = ((v3.v1 - v3.v0) * 200) / v3.width;
+    assert.ok(Math.abs(v4.v1 - v4.v0 - expected) / expected < 0.05, 'Shift+drag zoomed to the dragged range');
+  });
+
+  it('never turns trace text into HTML', async () => {
+    const label = await page.locator('.lane-label.thread .name', { hasText: 'onerror' }).textContent();
+    assert.equal(label, HOSTILE);
+    assert.equal(await page.locator('.lane-labels img, .details img, .tooltip img').count(), 0);
+    const print = store.rowsOf(K.IO_WRITE)[0];
+    await page.evaluate((r) => window.__concurrencyTrace!.select(r), print);
+    assert.equal(await page.textContent('.details-text'), `${HOSTILE} printed\n`);
+    assert.equal(await page.locator('img').count(), 0);
+    assert.deepEqual(dialogs, []);
+  });
+
+  it('follows the theme: canvas colours change with the body class and variables', async () => {
+    await page.evaluate(() => window.__concurrencyTrace!.select(-1));
+    const pixel = (): Promise<number[]> => page.evaluate(() => {
+      const c = document.querySelector('.lanes-canvas') as HTMLCanvasElement;
+      return [...c.getContext('2d')!.getImageData(5, c.height - 5, 1, 1).data.slice(0, 3)];
+    });
+    assert.deepEqual(await pixel(), [255, 255, 255], 'light background');
+    await screenshot(page, 'timeline-light');
+    await page.evaluate(() => {
+      const s = document.documentElement.style;
+      for (const [k, v] of Object.entries({
+        '--vscode-editor-background': '#1e1e1e', '--vscode-editor-foreground': '#d4d4d4', '--vscode-foreground': '#cccccc',
+        '--vscode-sideBar-background': '#252526', '--vscode-panel-border': '#80808059', '--vscode-charts-red': '#f14c4c',
+        '--vscode-charts-blue': '#3794ff', '--vscode-charts-green': '#89d185', '--vscode-charts-orange': '#d18616',
+        '--vscode-charts-yellow': '#cca700', '--vscode-charts-purple': '#b180d7', '--vscode-descriptionForeground': '#ccccccb3',
+        '--vscode-sideBarSectionHeader-background': '#00000000', '--vscode-button-secondaryBackground': '#3a3d41',
+        '--vscode-button-secondaryForeground': '#cccccc', '--vscode-settings-textInputBackground': '#3c3c3c',
+        '--vscode-settings-textInputForeground': '#cccccc', '--vscode-settings-checkboxBackground': '#3c3c3c',
+        '--vscode-badge-background': '#4d4d4d', '--vscode-badge-foreground': '#ffffff',
+      })) s.setProperty(k, v);
+      document.body.classList.replace('vscode-light', 'vscode-dark');
+    });
+    await page.waitForFunction(() => window.__concurrencyTrace!.palette().kind === 'dark');
+    await page.waitForTimeout(100);
+    assert.deepEqual(await pixel(), [30, 30, 30], 'dark background');
+    assert.equal((await page.evaluate(() => window.__concurrencyTrace!.palette())).category.lockWait, '#f14c4c');
+    await screenshot(page, 'timeline-dark');
+    await page.evaluate(() => document.body.classList.replace('vscode-dark', 'vscode-high-contrast'));
+    await page.waitForFunction(() => window.__concurrencyTrace!.palette().kind === 'high-contrast');
+    assert.ok((await page.evaluate(() => window.__concurrencyTrace!.palette())).outline, 'high contrast outlines spans');
+  });
+
+  it('runs under its CSP without violations or errors', async () => {
+    assert.deepEqual(await cspViolations(page), []);
+    assert.deepEqual(watch.errors, []);
+    assert.deepEqual(watch.console.filter((m) => m.startsWith('error')), []);
+    assert.deepEqual(watch.network, []);
+  });
+});
