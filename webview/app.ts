@@ -31,6 +31,14 @@ import { Tooltip } from './ui/tooltip';
 
 const AXIS_H = 24;
 
+/** What of the process and thread tables shows in the lane labels (they are resent whole on every append). */
+function tablesSignature(store: TraceStore): string {
+  let s = '';
+  for (const p of store.processes) s += `${p.pid},${p.parentPid},${p.name},${p.exitCode},${p.signal},${p.exited},${p.internal};`;
+  for (const t of store.threads) s += `${t.name},${t.internal},${t.exception !== null};`;
+  return s;
+}
+
 export class TimelineApp {
   store = new TraceStore();
   data = new TimelineData(this.store);
@@ -48,6 +56,8 @@ export class TimelineApp {
   loaded = false;
   /** Milliseconds spent drawing each of the last frames (for the benchmark). */
   readonly frameMs: number[] = [];
+  /** Milliseconds spent handling each of the last host messages. */
+  readonly messageMs: number[] = [];
   /** Where the last frame's time went (ms). */
   lastPhases = { lanes: 0, arrows: 0, bottom: 0, axis: 0 };
   readonly dom: Dom;
@@ -61,6 +71,9 @@ export class TimelineApp {
   private lastFlowMs = 0;
   private lastFlowAt = 0;
   private readonly readyWaiters: (() => void)[] = [];
+  private tablesSeen = '';
+  /** When the app last asked for a snapshot after a lost append. */
+  private askedAt = -Infinity;
 
   constructor(root: HTMLElement, private readonly host: Host) {
     this.dom = buildDom(root);
@@ -108,22 +121,39 @@ export class TimelineApp {
   }
 
   handle(m: HostToWebview): void {
+    const t = performance.now();
+    this.apply(m);
+    this.messageMs.push(performance.now() - t);
+    if (this.messageMs.length > 1000) this.messageMs.splice(0, 500);
+  }
+
+  private apply(m: HostToWebview): void {
     if (m.type === 'snapshot') this.load(m);
     else if (m.type === 'append') {
       if (!this.loaded || !applyAppend(this.store, m)) {
-        this.host.post({ type: 'ready' }); // lost step: ask for a fresh snapshot
+        // A lost step: ask for a fresh snapshot, once (again only if none came for a while).
+        const now = performance.now();
+        if (now - this.askedAt > 2000) {
+          this.askedAt = now;
+          this.host.post({ type: 'ready' });
+        }
         return;
       }
       this.state = m.state;
       const structural = this.data.index();
-      if (structural || this.query.active) this.relayout();
+      const tables = tablesSignature(this.store);
+      if (structural || this.query.active || tables !== this.tablesSeen) this.relayout();
+      this.tablesSeen = tables;
       this.flowsDirty = true;
-      this.scheduleFlows();
+      // While running, flows are recomputed at a bounded rate; the last message settles them.
+      if (m.state.status === 'running') this.scheduleFlows();
+      else this.recomputeFlows();
       this.refreshDomain();
       renderChrome(this);
       this.request();
     } else {
       this.state = m.state;
+      if (m.state.status !== 'running' && this.flowsDirty) this.recomputeFlows();
       this.refreshDomain();
       renderChrome(this);
       this.request();
@@ -132,10 +162,12 @@ export class TimelineApp {
 
   load(m: SnapshotMessage): void {
     const first = !this.loaded;
+    this.askedAt = -Infinity;
     this.store = storeFromSnapshot(m);
     this.data = new TimelineData(this.store);
     this.data.index();
     this.state = m.state;
+    this.tablesSeen = tablesSignature(this.store);
     this.selectedRow = -1;
     this.details.hide();
     if (this.query.active) this.query = compileQuery(this.store, this.query.text);

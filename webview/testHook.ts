@@ -40,6 +40,7 @@ export interface TestHook {
   palette(): TimelineApp['palette'];
   frameMs(): number[];
   phases(): TimelineApp['lastPhases'];
+  messageMs(): number[];
   /** Draws a frame now and returns how long it took (ms). */
   renderNow(): number;
   eventCount(): number;
@@ -105,6 +106,7 @@ export function installTestHook(app: TimelineApp): void {
     palette: () => app.palette,
     frameMs: () => app.frameMs.slice(),
     phases: () => ({ ...app.lastPhases }),
+    messageMs: () => app.messageMs.slice(),
     renderNow: () => {
       const t = performance.now();
       app.render();

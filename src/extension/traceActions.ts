@@ -7,8 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { exportChrome } from '../core/export/chrome';
+import { buildHtmlReport } from '../core/export/htmlReport';
 import type { TraceStore } from '../core/traceStore';
-import { buildHtmlReport } from './htmlReportAdapter';
 
 export async function openSource(file: string, line: number, baseDir?: string): Promise<void> {
   const full = path.isAbsolute(file) ? file : path.resolve(baseDir ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '.', file);
@@ -59,7 +59,7 @@ export async function saveHtmlReport(store: TraceStore, title: string, extension
     filters: { HTML: ['html'] },
   });
   if (!target) return undefined;
-  const html = buildHtmlReport(store, extensionPath);
+  const html = buildHtmlReport(store, { assetsDir: path.join(extensionPath, 'dist') });
   await vscode.workspace.fs.writeFile(target, Buffer.from(html, 'utf8'));
   const open = 'Open in Browser';
   void vscode.window.showInformationMessage(`Saved ${path.basename(target.fsPath)}.`, open).then((pick) => {

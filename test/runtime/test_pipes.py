@@ -67,6 +67,21 @@ q.put(("from", "a queue"))
 sys.exit(child.wait())
 """
 
+LISTENER = """
+import threading
+from multiprocessing.connection import Listener, Client
+with Listener() as listener:
+    def serve():
+        with listener.accept() as conn:
+            conn.send(conn.recv() * 2)
+    t = threading.Thread(target=serve)
+    t.start()
+    with Client(listener.address) as client:
+        client.send(21)
+        print(client.recv())
+    t.join()
+"""
+
 INTERNAL = """
 import multiprocessing as mp
 if __name__ == "__main__":
@@ -82,10 +97,12 @@ class Pipes(unittest.TestCase):
         self.assertEqual(proc.stdout, b"42\n3 b'\\x00\\x00bcd\\x00\\x00\\x00\\x00\\x00'\n100000\n")
         [obj] = [o for o in trace.of("OBJECT") if trace.blob(o) == "Pipe"]
         self.assertEqual(trace.blob(obj, "b"), "parent, kid")
-        [opened] = trace.of("PIPE_OPEN")
+        [opened] = [o for o in trace.of("PIPE_OPEN") if o.pid == obj.pid]
         self.assertEqual(opened.obj, obj.obj)
         ends = {opened.a, opened.b}
         self.assertEqual(len(ends), 2)          # a socketpair: one inode per end
+        for seen in trace.of("PIPE_OPEN"):      # the child names the same two ends
+            self.assertEqual({seen.a, seen.b}, ends)
         sends = trace.of("PIPE_SEND")
         recvs = trace.of("PIPE_RECV")
         self.assertEqual(len(sends), 4)
@@ -132,6 +149,21 @@ class Pipes(unittest.TestCase):
         self.assertEqual(len(trace.pids()), 1)          # the reader wrote no trace
         self.assertEqual(len(trace.of("PIPE_SEND")), 3)  # both sends and the queue's feeder
         self.assertEqual(trace.of("PIPE_RECV"), [])
+
+    @unittest.skipUnless(sys.platform.startswith("linux"), "peer lookup is Linux-only")
+    def test_listener_and_client_ends_are_linked_at_first_use(self):
+        proc, trace = tracefile.run(LISTENER)
+        ok(self, proc)
+        self.assertEqual(proc.stdout, b"42\n")
+        links = trace.of("PIPE_OPEN")
+        self.assertEqual(len(links), 2)
+        self.assertEqual({links[0].a, links[0].b}, {links[1].a, links[1].b})
+        peer = {l.a: l.b for l in links}
+        sends, recvs = trace.of("PIPE_SEND"), trace.of("PIPE_RECV")
+        self.assertEqual((len(sends), len(recvs)), (2, 2))
+        for send in sends:
+            [recv] = [r for r in recvs if r.a == send.a]
+            self.assertEqual(peer[send.obj], recv.obj)
 
     def test_the_standard_library_own_pipe_traffic_is_silent(self):
         proc, trace = tracefile.run(INTERNAL)

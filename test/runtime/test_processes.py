@@ -185,6 +185,21 @@ def quick():
         self.assertEqual((seen[0].a, seen[0].b, seen[0].end), (7, 1, seen[0].ts))
         self.assertEqual(last_exit(trace, child), 7)
 
+    def test_context_process_is_traced_like_the_default_one(self):
+        proc, trace = tracefile.run(HEADER + """
+if __name__ == "__main__":
+    ctx = mp.get_context(sys.argv[1])
+    p = ctx.Process(target=time.sleep, args=(0,), name="from-context")
+    p.start()
+    p.join()
+    print(p.pid)
+""", self.METHOD)
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        child = int(proc.stdout)
+        self.assertEqual([s.obj for s in trace.of("PROCESS_SPAWN")], [child])
+        self.assertEqual(name_of(trace, child), "from-context")
+        self.assertEqual([(j.a, j.b) for j in joins_of(trace, child)], [(0, 1)])
+
     def test_manager_server_is_named_and_marked(self):
         proc, trace = self.run_script(MAIN + """
     with mp.Manager() as m:

@@ -358,6 +358,13 @@ if __name__ == "__main__":
     print(q.get_nowait())
 """
 
+MP_BLOCKED_FOREVER = """
+import multiprocessing as mp, os, threading
+q = mp.Queue()
+threading.Timer(0.3, os._exit, (0,)).start()
+q.get()
+"""
+
 MANAGER = """
 import multiprocessing as mp, sys
 
@@ -454,6 +461,15 @@ class MultiprocessingQueues(unittest.TestCase):
         self.assertEqual(trace.site(gets[1])[1], 11)
         [send] = [s for s in trace.of("PIPE_SEND") if s.obj == put.obj]
         self.assertEqual((send.b, send.a), (put.a, gets[1].a))
+
+    def test_a_get_blocked_forever_shows_open_get_and_receive_spans(self):
+        proc, trace = tracefile.run(MP_BLOCKED_FOREVER)
+        ok(self, proc)
+        [get] = trace.of("QUEUE_GET")
+        [recv] = trace.of("PIPE_RECV")
+        self.assertEqual((get.end, recv.end), (0, 0))
+        self.assertEqual(recv.obj, get.obj)
+        self.assertEqual(trace.site(get)[1], 5)
 
     def test_manager_queue_proxies_pair_by_content(self):
         proc, trace = tracefile.run(MANAGER)

@@ -247,3 +247,14 @@ test('Open Trace… lists the runs saved in workspace storage', async () => {
   assert.match((openWith.args[0] as Uri).fsPath, /\.ctrace$/);
   assert.equal(openWith.args[1], 'concurrencyTrace.traceViewer');
 });
+
+test('Open HTML Report writes the self-contained page for a saved trace', { skip: !fs.existsSync(path.join(ROOT, 'dist', 'webview.js')) }, async () => {
+  const trace = fs.readdirSync(path.join(storage, 'traces')).find((n) => n.startsWith('interactive-'))!;
+  const out = path.join(tmp, 'report.html');
+  fake.answers.saveDialog.push(out);
+  await fake.commands.get('concurrencyTrace.openHtmlReport')!(Uri.file(path.join(storage, 'traces', trace)));
+  const html = fs.readFileSync(out, 'utf8');
+  assert.match(html, /<script type="application\/json" id="ct-snapshot">/);
+  assert.match(html, /Content-Security-Policy/);
+  assert.ok(fake.messages.some((m) => m.text.startsWith('Saved report.html')));
+});

@@ -95,16 +95,20 @@ describe('timeline webview', () => {
     const hold = open.rowsOf(K.LOCK_HOLD).pop()!;
     open.update(hold, NaN, 0, 0);
     const nowTs = open.lastTs() + 50e6;
-    await send(page, snapshotOf(open, { status: 'running', title: 'live', nowTs }));
-    await page.waitForFunction(() => window.__concurrencyTrace!.state.status === 'running');
-    const l = await layout(page);
-    const span = l.spans.sample.find((s) => s.row === hold)!;
-    assert.ok(span, 'open span drawn');
-    const right = await page.evaluate(() => document.querySelector('.lanes-canvas')!.getBoundingClientRect().right);
-    assert.ok(Math.abs(span.x1 - right) < 2, `open span reaches now (${span.x1} vs ${right})`);
-    // Back to the full synthetic trace for the other tests.
-    await send(page, snapshotOf(store));
-    await page.waitForFunction(() => window.__concurrencyTrace!.state.status === 'saved');
+    try {
+      await send(page, snapshotOf(open, { status: 'running', title: 'live', nowTs }));
+      await page.waitForFunction(() => window.__concurrencyTrace!.state.status === 'running');
+      await page.evaluate(() => window.__concurrencyTrace!.fit());
+      const l = await layout(page);
+      const span = l.spans.sample.find((s) => s.row === hold)!;
+      assert.ok(span, 'open span drawn');
+      const right = await page.evaluate(() => document.querySelector('.lanes-canvas')!.getBoundingClientRect().right);
+      assert.ok(Math.abs(span.x1 - right) < 2, `open span reaches now (${span.x1} vs ${right})`);
+    } finally {
+      // Back to the full synthetic trace for the other tests.
+      await send(page, snapshotOf(store));
+      await page.waitForFunction(() => window.__concurrencyTrace!.state.status === 'saved');
+    }
   });
 
   it('draws flow arrows of every kind, each with a toggle', async () => {
@@ -166,9 +170,9 @@ describe('timeline webview', () => {
 
   it('filters by process, thread, object or kind', async () => {
     const search = page.locator('vscode-textfield.search input');
-    await search.fill('worker-1');
+    await search.fill('worker-2');
     await page.waitForFunction(() => window.__concurrencyTrace!.layout(1).lanes.filter((l) => l.kind === 'thread').length === 1);
-    assert.deepEqual((await layout(page)).lanes.map((l) => l.label), ['synthetic_app.py', 'worker-1']);
+    assert.deepEqual((await layout(page)).lanes.map((l) => l.label), ['synthetic_app.py', 'worker-2']);
     await search.fill('results_pipe');
     await page.waitForFunction(() => window.__concurrencyTrace!.layout(1).lanes.some((l) => l.label === 'QueueFeederThread'));
     const labels = (await layout(page)).lanes.filter((l) => l.kind === 'thread').map((l) => l.label).sort();
@@ -180,6 +184,7 @@ describe('timeline webview', () => {
   });
 
   it('collapses a process and its children into its header', async () => {
+    await page.evaluate(() => window.__concurrencyTrace!.fit());
     const before = (await layout(page)).lanes.length;
     await page.click('.lane-label[data-key="p:1002"] .twisty');
     const l = await layout(page);

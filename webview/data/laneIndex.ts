@@ -101,9 +101,9 @@ export class LaneSpans {
       // Out of order (rare: a span written after spans it encloses): re-stack the lane.
       const rows = this.rowsInOrder();
       rows.push(row);
-      const before = this.levels.length;
+      const before = this.depth;
       this.restack(store, rows);
-      return this.levels.length !== before;
+      return this.depth !== before;
     }
     return this.place(store, row);
   }
@@ -117,7 +117,7 @@ export class LaneSpans {
     let grew = false;
     while (this.levels.length <= d) {
       this.levels.push(new RowList());
-      grew = true;
+      grew = this.levels.length > 1; // a lane is one level high even when empty
     }
     this.levels[d].push(row, t);
     this.all = undefined;

@@ -57,6 +57,7 @@ export function laneHeight(depth: number): number {
 }
 
 export function exitText(p: ProcessInfo): string {
+  if (p.signal === 15) return 'terminated (SIGTERM)';
   if (p.signal) return `killed by signal ${p.signal}`;
   if (p.exitCode !== null && p.exitCode !== undefined) return `exit ${p.exitCode}`;
   return p.exited ? 'exited' : 'running';
@@ -124,7 +125,8 @@ export function layoutLanes(data: TimelineData, opts: LayoutOptions): Layout {
     const header = add({
       key: `p:${p.pid}`, kind: 'process', label: p.name, detail: `pid ${p.pid} · ${exitText(p)}`, height: PROCESS_H,
       indent, process: p.index, thread: -1, dim: helper, filterEvents: false, collapsed,
-      failed: (p.exitCode !== null && p.exitCode !== 0) || !!p.signal,
+      // SIGTERM is how a Pool ends its workers: not a failure by itself.
+      failed: (p.exitCode !== null && p.exitCode !== 0 && !p.signal) || (!!p.signal && p.signal !== 15),
     });
     processRow[p.index] = header;
     const procMatches = !q.active || q.processes.has(p.index);
@@ -155,13 +157,13 @@ export function layoutLanes(data: TimelineData, opts: LayoutOptions): Layout {
     }
     if (collapsed) {
       // Everything below a collapsed process attaches to its header.
-      const mark = (c: ProcessInfo, s: Set<number>): void => {
-        if (s.has(c.pid)) return;
-        s.add(c.pid);
+      const mark = (c: ProcessInfo): void => {
+        if (seen.has(c.pid)) return;
+        seen.add(c.pid);
         for (const t of threadsOf[c.index]) anchor[t.index] = header;
-        for (const g of children.get(c.pid) ?? []) mark(g, s);
+        for (const g of children.get(c.pid) ?? []) mark(g);
       };
-      for (const c of children.get(p.pid) ?? []) mark(c, new Set([p.pid]));
+      for (const c of children.get(p.pid) ?? []) mark(c);
       return;
     }
     for (const c of children.get(p.pid) ?? []) visit(c, indent + 1, seen);

@@ -56,13 +56,27 @@ function drawStdout(ctx: CanvasRenderingContext2D, f: Frame, y: number, h: numbe
   ctx.font = `11px ${palette.monoFont}`;
   ctx.textBaseline = 'middle';
   const charW = ctx.measureText('0123456789').width / 10 || 6.6;
+  // Marks closer than 4 px merge into one bar (in the first one's colour); text only where there is room.
+  let runX0 = NaN;
+  let runX1 = NaN;
+  let runColor = '';
+  const flush = (): void => {
+    if (Number.isNaN(runX0)) return;
+    ctx.fillStyle = runColor;
+    ctx.fillRect(runX0 - 1, y, runX1 - runX0 + 2, h);
+    runX0 = NaN;
+  };
   while (i < list.n && list.ts[i] <= view.v1 + pad) {
     const r = list.rows[i];
     const x = view.x(list.ts[i]);
     const th = store.threads[store.thread[r]];
     const stderr = (store.b[r] & 3) === 2;
-    ctx.fillStyle = stderr ? palette.error : palette.series[(th?.process ?? 0) % palette.series.length];
-    ctx.fillRect(x - 1, y, 2, h);
+    if (!Number.isNaN(runX0) && x - runX1 < 4) runX1 = x;
+    else {
+      flush();
+      runX0 = runX1 = x;
+      runColor = stderr ? palette.error : palette.series[(th?.process ?? 0) % palette.series.length];
+    }
     const next = i + 1 < list.n ? view.x(list.ts[i + 1]) : view.width;
     const room = Math.min(next, view.width) - x - 6;
     if (room > 30) {
@@ -70,9 +84,10 @@ function drawStdout(ctx: CanvasRenderingContext2D, f: Frame, y: number, h: numbe
       ctx.fillStyle = stderr ? palette.error : palette.foreground;
       ctx.fillText(text, x + 4, y + h / 2);
     }
-    const j = list.lowerBound(view.t(Math.floor(x) + 2));
+    const j = list.lowerBound(view.t(Math.floor(x) + 1));
     i = j > i ? j : i + 1;
   }
+  flush();
 }
 
 function drawCpu(ctx: CanvasRenderingContext2D, f: Frame, y: number, h: number): void {

@@ -151,7 +151,7 @@ function shadeSamples(ctx: CanvasRenderingContext2D, f: Frame, list: RowList, y:
     if (colMax < 0) colX = prevX;
     colMax = Math.max(colMax, Math.min(1, a[list.rows[i]] / full));
     prevX = x;
-    if (x - colX >= 2 || i === list.n - 1) {
+    if (x - colX >= 3 || i === list.n - 1) {
       const level = Math.round(colMax * 8);
       if (level === spanLevel && colX <= spanEnd + 0.5) spanEnd = x;
       else {
@@ -167,6 +167,9 @@ function shadeSamples(ctx: CanvasRenderingContext2D, f: Frame, list: RowList, y:
   emit();
   batch.paint(ctx, null);
 }
+
+/** Spans narrower than this merge with their neighbours into runs (per-call cost, not pixels, bounds a frame). */
+const MERGE_PX = 2;
 
 interface Label {
   text: string;
@@ -217,15 +220,16 @@ function drawSpans(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, spans:
       if (f.collect && f.collect.spans.length < f.collect.limit) {
         f.collect.spans.push({ lane: row.key, row: r, kind: eventName(kind), label: eventLabel(store, r, taskName), x0, x1, y, h });
       }
-      if (x1 - x0 < 1) {
-        // Sub-pixel: grow the current run (drawn in its first span's colour), then jump past
-        // the rest of this pixel column.
+      if (x1 - x0 < MERGE_PX) {
+        // (Nearly) sub-pixel: grow the current run (drawn in its first span's colour), then
+        // jump past the rest of this pixel column.
         const px = Math.floor(x0);
-        if (runX1 >= px && runAlpha === alpha) runX1 = Math.max(runX1, px + 1);
+        const w = Math.max(1, Math.ceil(x1) - px);
+        if (runX1 >= px && runAlpha === alpha) runX1 = Math.max(runX1, px + w);
         else {
           flush();
           runX0 = px;
-          runX1 = px + 1;
+          runX1 = px + w;
           runColor = color;
           runAlpha = alpha;
         }
@@ -256,11 +260,27 @@ function drawSpans(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, spans:
   return drawn;
 }
 
-/** Point markers: small triangles at the top of the lane, one per pixel column at most. */
+/** Markers closer than this merge into one bar (they are 7 px wide: closer ones are a blob anyway). */
+const MARKER_GAP = 6;
+
+/**
+ * Point markers: small triangles at the top of the lane; where they crowd (closer than
+ * MARKER_GAP), one bar in the first one's colour.
+ */
 function drawPoints(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, points: RowList, laneTop: number): void {
   const { view, palette, store } = f;
   const pad = 4 * view.nsPerPx;
   let i = points.lowerBound(view.v0 - pad);
+  let runX0 = NaN;
+  let runX1 = NaN;
+  let runColor = '';
+  let runAlpha = 1;
+  const flush = (): void => {
+    if (Number.isNaN(runX0)) return;
+    if (runX1 - runX0 < 1) batch.marker(runColor, runAlpha, runX0, laneTop);
+    else batch.rect(runColor, runAlpha, runX0 - 3, laneTop, runX1 - runX0 + 6, 3);
+    runX0 = NaN;
+  };
   while (i < points.n) {
     const t = points.ts[i];
     if (t > view.v1 + pad) break;
@@ -272,9 +292,17 @@ function drawPoints(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, point
     }
     const x = view.x(t);
     const alpha = row.filterEvents && !eventMatches(f.query, store.kind[r], store.obj[r]) ? 0.25 : 1;
-    batch.marker(palette.category[cat], alpha, x, laneTop);
-    const j = points.lowerBound(view.t(Math.floor(x) + 3));
+    if (!Number.isNaN(runX0) && x - runX1 < MARKER_GAP && alpha === runAlpha) runX1 = x;
+    else {
+      flush();
+      runX0 = runX1 = x;
+      runColor = palette.category[cat];
+      runAlpha = alpha;
+    }
+    // Everything within the next pixel column joins this run: skip it.
+    const j = points.lowerBound(view.t(Math.floor(x) + 1));
     i = j > i ? j : i + 1;
   }
+  flush();
   batch.paint(ctx, palette.outline);
 }

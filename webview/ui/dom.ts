@@ -6,7 +6,8 @@
 import { CATEGORIES, type Category } from '../data/spanKinds';
 import type { FlowKind } from '../../src/core/analysis/flows';
 
-export const LABEL_W = 240;
+/** Width of the label column; the same as .label-col in timeline.css. */
+export const LABEL_W = 260;
 
 export const FLOW_KINDS: { id: FlowKind; label: string }[] = [
   { id: 'spawn', label: 'spawn' }, { id: 'join', label: 'join' }, { id: 'queue', label: 'queue' },

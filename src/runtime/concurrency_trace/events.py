@@ -69,13 +69,17 @@ LOCK_RELEASE = 28     # release that ends no hold of this process / thread: a mu
 # are one message.  Pipe(): a PIPE_SEND on one end's channel is received on the
 # other end's channel (PIPE_OPEN names both).  Manager queues: QUEUE_PUT and
 # QUEUE_GET both carry content keys (b&2), k-th with k-th on one obj.
+# A thread-queue put/get that did not wait is a zero-length span (end == ts):
+# a put at its start, a get at its end; one that waited spans the wait.
 QUEUE_PUT = 30        # span (put may block): obj=queue, a=message id (content key if b&2), b=flags: 1 failed (Full, closed, error), 2 a is a content key (Manager queue)
 QUEUE_GET = 31        # span: obj=queue, a=message id of the put (0 if unknown), or the content key received if b&2, b=flags: 1 failed (Empty, EOF, error), 2 a is a content key (multiprocessing / Manager queue)
 PIPE_SEND = 32        # span: obj=channel id of the end written, a=content key, b=message id of the QUEUE_PUT carried, or 0
 PIPE_RECV = 33        # span: obj=channel id of the end read, a=content key (0 if failed), b=1 if it failed (EOF, error, longer than maxlength)
 QUEUE_TASK_DONE = 34  # span around task_done(): obj=queue, a=1 if it raised (called too many times)
 QUEUE_JOIN = 35       # span: join() waiting until every task is done: obj=queue
-PIPE_OPEN = 36        # Pipe() created by user code: obj=pipe object id, a=channel id of its first end, b=of its second end (== a for a one-way pipe)
+PIPE_OPEN = 36        # the two ends of one pipe: obj=pipe object id, a=channel id of its first end, b=of its second end (== a for a one-way pipe).
+                      #   Written by Pipe() in user code, and (Linux) at the first traced send/recv on a Unix socket connection in
+                      #   each process (Listener/Client, a Pipe() end passed on): then obj=a=this end, b=its peer
 
 # --- pools and executors ------------------------------------------------------
 # One task = one call of the user's function on a worker: every element of a

@@ -379,11 +379,6 @@ class TracedLock(object):
     def __reduce_ex__(self, protocol):
         return self._lock.__reduce_ex__(protocol)   # raises, as the real lock does
 
-    def __getattr__(self, name):
-        if name == "_lock":
-            raise AttributeError(name)
-        return getattr(self._lock, name)
-
 
 class TracedRLock(object):
     """A user's threading.RLock: only the outermost acquire / release record."""
@@ -503,10 +498,25 @@ class TracedRLock(object):
     def __reduce_ex__(self, protocol):
         return self._lock.__reduce_ex__(protocol)
 
-    def __getattr__(self, name):
-        if name == "_lock":
-            raise AttributeError(name)
-        return getattr(self._lock, name)
+
+def _delegate_the_rest(cls, real):
+    """Methods of the real lock type that the wrapper does not define
+    (_recursion_count, RLock.locked in 3.14…) call the real lock.  Not a
+    __getattr__: that would slow every attribute access on the hot path."""
+    for name in dir(real):
+        if name.startswith("__") or hasattr(cls, name):
+            continue
+
+        def make(name):
+            def method(self, *args, **kwargs):
+                return getattr(self._lock, name)(*args, **kwargs)
+            method.__name__ = method.__qualname__ = name
+            return method
+        setattr(cls, name, make(name))
+
+
+_delegate_the_rest(TracedLock, _LockType)
+_delegate_the_rest(TracedRLock, _thread.RLock)
 
 
 def _hold(self, f):

@@ -25,6 +25,7 @@ imports it and costs nothing in processes that never do.
 import _thread
 import binascii
 import os
+import stat
 import sys
 
 from . import events, sites, writer as _w
@@ -47,6 +48,7 @@ _get_ident = _thread.get_ident
 _crc32 = binascii.crc32
 _is_user = sites.is_user_frame
 _site = sites.site
+_S_ISSOCK = stat.S_ISSOCK
 
 _originals = {}
 
@@ -59,8 +61,12 @@ def channel_of_fd(fd):
     return CHANNEL_BASE | ((st.st_dev & 0x7ff) << 40) | (st.st_ino & 0xffffffffff)
 
 
-def channel_of(conn):
-    """Channel id of a Connection (cached on it), or -1 if it has none."""
+def channel_of(conn, link=False):
+    """Channel id of a Connection (cached on it), or -1 if it has none.
+
+    With link=True, the first time: if the connection is a Unix socket (a
+    Listener/Client connection, or a Pipe() made where we did not see it),
+    also write a PIPE_OPEN naming its peer's channel, so its traffic pairs."""
     chan = conn.__dict__.get("_ct_chan")
     if chan:
         return chan
@@ -68,14 +74,55 @@ def channel_of(conn):
     if handle is None:
         return -1
     try:
-        chan = channel_of_fd(handle)
+        st = os.fstat(handle)
+        chan = CHANNEL_BASE | ((st.st_dev & 0x7ff) << 40) | (st.st_ino & 0xffffffffff)
     except (OSError, TypeError, ValueError, OverflowError):
+        st = None
         chan = -1
     try:
         conn._ct_chan = chan
     except Exception:
         pass
+    if link and st is not None and _S_ISSOCK(st.st_mode) and _w.enabled:
+        try:
+            peer = unix_peer_inode(st.st_ino)
+            if peer:
+                peer_chan = CHANNEL_BASE | ((st.st_dev & 0x7ff) << 40) | (peer & 0xffffffffff)
+                _w.point(PIPE_OPEN, chan, 0, chan, peer_chan)
+        except Exception:
+            pass
     return chan
+
+
+def unix_peer_inode(ino):
+    """Inode of the other end of the Unix socket with inode `ino` (Linux
+    sock_diag netlink, about 10 us), or 0 where that is not available."""
+    if not sys.platform.startswith("linux"):
+        return 0
+    import socket
+    import struct
+    s = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 4)   # NETLINK_SOCK_DIAG
+    try:
+        s.settimeout(1.0)
+        # unix_diag_req: family, protocol, pad, states (all), ino, show (UDIAG_SHOW_PEER), cookie (none)
+        req = struct.pack("=BBHIIIII", socket.AF_UNIX, 0, 0, 0xffffffff, ino, 4, 0xffffffff, 0xffffffff)
+        # nlmsghdr: len, type (SOCK_DIAG_BY_FAMILY), flags (NLM_F_REQUEST), seq, pid
+        s.sendto(struct.pack("=IHHII", 16 + len(req), 20, 1, 1, 0) + req, (0, 0))
+        data = s.recv(8192)
+    finally:
+        s.close()
+    length, kind = struct.unpack_from("=IH", data, 0)
+    if kind != 20:
+        return 0
+    off, end = 16 + 16, min(length, len(data))     # after nlmsghdr and unix_diag_msg
+    while off + 4 <= end:
+        rta_len, rta_type = struct.unpack_from("=HH", data, off)
+        if rta_len < 4:
+            break
+        if rta_type == 2:                             # UNIX_DIAG_PEER
+            return struct.unpack_from("=I", data, off + 4)[0]
+        off += (rta_len + 3) & ~3
+    return 0
 
 
 def content_key(buf):
@@ -192,7 +239,7 @@ def _patch_connection(module):
         off = 0
         try:
             if _w.enabled:
-                chan = self.__dict__.get("_ct_chan") or channel_of(self)
+                chan = self.__dict__.get("_ct_chan") or channel_of(self, True)
                 if chan > 0:
                     off = _w.begin(PIPE_SEND, chan, site, content_key(buf), m)
         except Exception:
@@ -222,7 +269,7 @@ def _patch_connection(module):
         off = 0
         try:
             if _w.enabled:
-                chan = self.__dict__.get("_ct_chan") or channel_of(self)
+                chan = self.__dict__.get("_ct_chan") or channel_of(self, True)
                 if chan > 0:
                     off = _w.begin(PIPE_RECV, chan, site, 0, 0)
         except Exception:
@@ -291,29 +338,40 @@ class _AfterImport:
     executed (and before anyone can `from module import name`).  It finds the
     spec with the other finders, in their order, and only wraps exec_module."""
 
+    busy = set()   # names being looked up: other hooks like this one call us back
+
     def find_spec(self, name, path=None, target=None):
-        if name not in _watch:
+        if name not in _watch or name in self.busy:
             return None
+        self.busy.add(name)
         spec = None
-        for finder in sys.meta_path:
-            if finder is self:
-                continue
-            find = getattr(finder, "find_spec", None)
-            if find is None:
-                continue
-            spec = find(name, path, target)
-            if spec is not None:
-                break
+        try:
+            for finder in list(sys.meta_path):
+                if finder is self:
+                    continue
+                find = getattr(finder, "find_spec", None)
+                if find is None:
+                    continue
+                spec = find(name, path, target)
+                if spec is not None:
+                    break
+        except Exception:
+            return None    # the import system asks the finders again, unhooked
+        finally:
+            self.busy.discard(name)
         if spec is None:
             return None
         loader = spec.loader
         exec_module = getattr(loader, "exec_module", None)
-        if exec_module is None:
-            return spec
+        if exec_module is None or isinstance(loader, type):
+            return spec    # no per-module loader object to hook (builtin, frozen)
 
         def exec_then_patch(module):
+            if getattr(module, "__name__", None) != name:
+                return exec_module(module)   # a loader shared by several modules (zipimport)
             try:
-                del loader.exec_module
+                if loader.__dict__.get("exec_module") is exec_then_patch:
+                    del loader.exec_module
             except Exception:
                 pass
             exec_module(module)

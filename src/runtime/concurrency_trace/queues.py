@@ -418,6 +418,16 @@ def _patch_simple_queue(module):
         def get_nowait(self):
             return traced_get(self, False, None)
 
+    if not python_base:
+        base_reduce_ex = Base.__reduce_ex__
+        message = "cannot pickle '%s.%s' object" % (Base.__module__, Base.__qualname__)
+
+        def __reduce_ex__(self, protocol):
+            if type(self) is SimpleQueue:
+                raise TypeError(message)     # what the C type's instances say
+            return base_reduce_ex(self, protocol)
+
+        SimpleQueue.__reduce_ex__ = __reduce_ex__
     traced_put = SimpleQueue.__dict__["put"]
     traced_get = SimpleQueue.__dict__["get"]
     for name in ("put", "put_nowait", "get", "get_nowait"):

@@ -1,0 +1,145 @@
+/** The timeline's data side (pure, no DOM): lane indexes, layout, search, time window. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { K } from '../../src/core/recordKinds';
+import { TraceStore } from '../../src/core/traceStore';
+import { firstSpanEndingAfter, LaneSpans, RowList } from '../../webview/data/laneIndex';
+import { layoutLanes, rowAt } from '../../webview/data/laneLayout';
+import { compileQuery, NO_QUERY } from '../../webview/data/search';
+import { eventLabel } from '../../webview/data/spanKinds';
+import { TimelineData } from '../../webview/data/timelineData';
+import { TimeView } from '../../webview/timeView';
+
+function storeWith(processes: [pid: number, parent: number, internal?: boolean][]): TraceStore {
+  const s = new TraceStore();
+  for (const [pid, parent, internal] of processes) {
+    const p = s.addProcess({ pid, ppid: parent, parentPid: parent, name: `p${pid}`, argv: [], python: '', startTs: pid, endTs: 1000, exited: true, exitCode: 0, signal: null, internal: !!internal, wallNsAtStart: null, mainThread: -1 });
+    const t = s.addThread({ process: p.index, pid, ident: 1, nativeId: pid, name: 'MainThread', startTs: pid, endTs: 1000, daemon: false, internal: false, main: true, exception: null });
+    p.mainThread = t.index;
+  }
+  return s;
+}
+
+test('spans stack by nesting; each level is disjoint and searchable', () => {
+  const s = storeWith([[1, 0]]);
+  const spans = new LaneSpans();
+  const add = (ts: number, end: number): number => {
+    const r = s.push(K.LOCK_HOLD, ts, end, 0, 1, -1, 0, 0);
+    spans.add(s, r);
+    return r;
+  };
+  add(0, 100); // outer hold
+  add(10, 20); // nested
+  add(30, 90); // nested
+  add(40, 50); // nested twice
+  add(100, 110); // after the outer ends: back to level 0
+  assert.deepEqual(spans.levels.map((l) => Array.from(l.rows.subarray(0, l.n))), [[0, 4], [1, 2], [3]]);
+  assert.equal(firstSpanEndingAfter(s, spans.levels[1], 25, 1e9), 1, 'skips the span that ended before 25');
+  assert.equal(firstSpanEndingAfter(s, spans.levels[1], 15, 1e9), 0, 'the span around 15');
+  // An open span (NaN end) encloses everything after it.
+  const open = s.push(K.LOCK_HOLD, 200, NaN, 0, 1, -1, 0, 0);
+  spans.add(s, open);
+  add(210, 220);
+  assert.equal(spans.levels[1].rows[spans.levels[1].n - 1], s.length - 1);
+});
+
+test('a span that arrives out of order re-stacks its lane', () => {
+  const s = storeWith([[1, 0]]);
+  const spans = new LaneSpans();
+  for (const [ts, end] of [[10, 20], [30, 40], [0, 50]]) spans.add(s, s.push(K.SLEEP, ts, end, 0, 0, -1, 0, 0));
+  assert.deepEqual(spans.levels.map((l) => Array.from(l.rows.subarray(0, l.n))), [[2], [0, 1]]);
+  assert.deepEqual(spans.rows(s), [2, 0, 1]);
+});
+
+test('row lists stay sorted when rows of another process arrive late', () => {
+  const l = new RowList();
+  for (const [row, t] of [[0, 10], [1, 30], [2, 20], [3, 5], [4, 40]]) l.push(row, t);
+  assert.deepEqual(Array.from(l.ts.subarray(0, l.n)), [5, 10, 20, 30, 40]);
+  assert.deepEqual(Array.from(l.rows.subarray(0, l.n)), [3, 0, 2, 1, 4]);
+  assert.equal(l.lowerBound(20), 2);
+  assert.equal(l.upperBound(20), 3);
+});
+
+test('asyncio tasks that do not overlap share a lane; overlapping ones get their own', () => {
+  const s = storeWith([[1, 0]]);
+  const name = (n: string): number => s.intern(n);
+  const task = (id: number, from: number, to: number): void => {
+    s.push(K.ASYNC_CREATE, from, from, 0, id, -1, name(`t${id}`), name('coro'));
+    s.push(K.ASYNC_RUN, from + 1, from + 2, 0, id, -1, 0, 0);
+    s.push(K.ASYNC_END, to, to, 0, id, -1, 1, 0);
+  };
+  task(10, 0, 10);
+  task(11, 5, 20); // overlaps 10
+  task(12, 12, 30); // after 10 ended: reuses its lane
+  const data = new TimelineData(s);
+  data.index();
+  const lanes = data.threadLanes[0].tasks;
+  assert.deepEqual(lanes.map((l) => l.tasks.map((t) => t.name)), [['t10', 't12'], ['t11']]);
+  const run = s.rowsOf(K.ASYNC_RUN)[2];
+  assert.equal(eventLabel(s, run, (r) => data.taskName(r)), 't12');
+  const layout = layoutLanes(data, { collapsed: new Set(), showHelpers: true, query: NO_QUERY });
+  assert.deepEqual(layout.rows.map((r) => r.label), ['p1', 'MainThread', 'asyncio tasks (2)', 't11']);
+});
+
+test('indexing is incremental and reports when lanes change', () => {
+  const s = storeWith([[1, 0]]);
+  const data = new TimelineData(s);
+  data.index();
+  s.push(K.SLEEP, 10, 20, 0, 0, -1, 0, 0);
+  assert.equal(data.index(), false, 'a span on an existing level: same layout');
+  s.push(K.LOCK_HOLD, 12, 15, 0, 1, -1, 0, 0);
+  assert.equal(data.index(), true, 'a nested span adds a level');
+  s.push(K.SAMPLE_CORE, 30, 30, -1, 1, -1, 50, 0);
+  assert.equal(data.index(), true, 'a new core');
+  assert.equal(data.coreSamples.length, 2);
+  assert.equal(data.indexed, s.length);
+});
+
+test('processes nest under the process that started them; collapsing moves arrows to the header', () => {
+  const s = storeWith([[1, 0], [2, 1], [3, 2], [4, 1, true]]);
+  const data = new TimelineData(s);
+  data.index();
+  const open = layoutLanes(data, { collapsed: new Set(), showHelpers: true, query: NO_QUERY });
+  assert.deepEqual(open.rows.map((r) => `${r.kind}:${r.label}:${r.indent}`),
+    ['process:p1:0', 'thread:MainThread:1', 'process:p2:1', 'thread:MainThread:2', 'process:p3:2', 'thread:MainThread:3', 'process:p4:1', 'thread:MainThread:2']);
+  assert.equal(open.rows[6].dim, true, 'helper process dimmed');
+  assert.equal(rowAt(open, open.rows[3].y + 1), 3);
+  const collapsed = layoutLanes(data, { collapsed: new Set([1]), showHelpers: true, query: NO_QUERY });
+  assert.deepEqual(collapsed.rows.map((r) => r.label), ['p1', 'MainThread', 'p2', 'p4', 'MainThread']);
+  assert.equal(collapsed.anchor[2], 2, 'the grandchild’s thread attaches to p2’s header');
+  // A parent-pid cycle does not hang and still shows everyone.
+  s.processes[0].parentPid = 3;
+  assert.equal(layoutLanes(data, { collapsed: new Set(), showHelpers: true, query: NO_QUERY }).rows.filter((r) => r.kind === 'process').length, 4);
+});
+
+test('search keeps lanes by name, or by the objects and kinds of their events', () => {
+  const s = storeWith([[1, 0], [2, 1]]);
+  s.objects.set(77, { id: 77, type: 'Lock', label: 'db_lock', pid: 1, site: -1 });
+  s.push(K.LOCK_HOLD, 10, 20, 1, 77, -1, 0, 0);
+  const data = new TimelineData(s);
+  data.index();
+  const labels = (text: string): string[] => layoutLanes(data, { collapsed: new Set(), showHelpers: true, query: compileQuery(s, text) }).rows.map((r) => `${r.label}${r.filterEvents ? '*' : ''}`);
+  assert.deepEqual(labels('p2'), ['p1', 'p2', 'MainThread']);
+  assert.deepEqual(labels('db_lock'), ['p1', 'p2', 'MainThread*']);
+  assert.deepEqual(labels('lock.acquire'), ['p1', 'p2', 'MainThread*']);
+  assert.deepEqual(labels('nothing'), []);
+});
+
+test('the time window stays inside the trace and follows a live end', () => {
+  const v = new TimeView();
+  v.width = 1000;
+  v.setDomain(0, 1e6);
+  v.show(-5, 2e6);
+  assert.deepEqual([v.v0, v.v1], [0, 1e6]);
+  v.setDomain(0, 2e6);
+  assert.deepEqual([v.v0, v.v1], [0, 2e6], 'a full view stays full');
+  v.show(1.5e6, 2e6);
+  v.setDomain(0, 3e6);
+  assert.deepEqual([v.v0, v.v1], [2.5e6, 3e6], 'a view at the end follows it');
+  v.show(1e6, 1.5e6);
+  v.setDomain(0, 4e6);
+  assert.deepEqual([v.v0, v.v1], [1e6, 1.5e6], 'a view elsewhere stays');
+  v.show(1e6, 1e6 + 10);
+  assert.equal(v.v1 - v.v0, 1000, 'no narrower than 1 µs');
+  assert.equal(v.x(v.v0 + 500), 500);
+});
