@@ -123,7 +123,9 @@ export class LiveRun {
     try {
       result = await traceRun({
         python: o.python, pythonVersion: o.pythonVersion, script: o.script, args: o.args, cwd: o.cwd, env,
-        stdio: ['pipe', 'pipe', 'pipe'], detached: true, onWarning: o.onWarning,
+        stdio: ['pipe', 'pipe', 'pipe'], onWarning: o.onWarning,
+        // A group of its own to signal as one (POSIX); on Windows detached would open a console window.
+        detached: process.platform !== 'win32',
         onStart: (run, store) => {
           this.run = run;
           this.store = store;

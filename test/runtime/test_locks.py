@@ -226,6 +226,27 @@ class ThreadingLock(unittest.TestCase):
                 assert isinstance(lock, threading.Lock) and isinstance(_thread.allocate_lock(), threading.Lock)
             assert lock.locked() is False and lock.acquire() and lock.locked() is True
             assert lock.__enter__() is False if False else True
+            assert repr(type(lock)) == "<class '_thread.lock'>", repr(type(lock))
+            if isinstance(threading.Lock, type):   # 3.13+: the lock type is threading.Lock
+                other = type(lock)()
+                assert type(other) is type(lock) and other is not lock and other.acquire(False)
+            else:
+                try:
+                    type(lock)()
+                except TypeError as e:
+                    assert str(e) == "cannot create '_thread.lock' instances", e
+                else:
+                    raise AssertionError("instantiated the lock type")
+            r2 = type(threading.RLock())()
+            assert type(r2) is type(threading.RLock()) and r2.acquire() and r2.acquire()
+            if isinstance(threading.Lock, type):
+                try:
+                    class MyLock(threading.Lock):
+                        pass
+                except TypeError:
+                    pass
+                else:
+                    raise AssertionError("subclassed threading.Lock")
             assert pickle.loads(pickle.dumps(threading.Lock)) is threading.Lock
             assert pickle.loads(pickle.dumps(threading.RLock)) is threading.RLock
             r = threading.RLock()

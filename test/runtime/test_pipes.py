@@ -155,10 +155,12 @@ class Pipes(unittest.TestCase):
         proc, trace = tracefile.run(LISTENER)
         ok(self, proc)
         self.assertEqual(proc.stdout, b"42\n")
+        # Each end asks for its peer; a client asking before accept() finds
+        # none yet, so one link (from either side) may be all there is.
         links = trace.of("PIPE_OPEN")
-        self.assertEqual(len(links), 2)
-        self.assertEqual({links[0].a, links[0].b}, {links[1].a, links[1].b})
-        peer = {l.a: l.b for l in links}
+        self.assertIn(len(links), (1, 2))
+        self.assertTrue(all({l.a, l.b} == {links[0].a, links[0].b} for l in links))
+        peer = {links[0].a: links[0].b, links[0].b: links[0].a}
         sends, recvs = trace.of("PIPE_SEND"), trace.of("PIPE_RECV")
         self.assertEqual((len(sends), len(recvs)), (2, 2))
         for send in sends:

@@ -83,7 +83,7 @@ test('a run: terminal I/O, interpreter logged, live timeline from the first seco
   assert.equal(panel.viewType, 'concurrencyTrace.timeline');
   assert.equal(panel.options.retainContextWhenHidden, false);
   assert.match(panel.webview.html, /Content-Security-Policy/);
-  assert.match(panel.webview.html, /script-src 'nonce-/);
+  assert.match(panel.webview.html, /script-src (&#39;|')nonce-/);
   await until(() => terminal.output.includes('ready\r\n'), 'ready in the terminal');
   const firstEvents = await until(() => panel.webview.posted.find((p) => rowsIn(p.message) > 0), 'events in the panel');
   assert.ok(firstEvents.at - t0 < 1000, `first events on screen after ${firstEvents.at - t0} ms`);

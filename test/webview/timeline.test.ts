@@ -63,7 +63,7 @@ describe('timeline webview', () => {
     // The pool worker (started by Process-1) comes right after Process-1's threads, indented deeper.
     const order = l.lanes.map((x) => x.label);
     assert.ok(order.indexOf('SpawnPoolWorker-1') > order.indexOf('Process-1'));
-    const indent = await page.evaluate(() => [...document.querySelectorAll('.lane-label.process')].map((e) => (e as HTMLElement).style.paddingLeft));
+    const indent = await page.evaluate(() => Array.from(document.querySelectorAll('.lane-label.process')).map((e) => (e as HTMLElement).style.paddingLeft));
     assert.equal(indent[3], '28px', 'grandchild indented two levels');
     // Lanes are labelled for screen readers.
     const aria = await page.getAttribute('.lane-label.thread', 'aria-label');

@@ -53,6 +53,31 @@ export class RowList {
     return lo;
   }
 
+  /**
+   * Index of the first entry at or after `from` with ts >= t, galloping forward: a frame
+   * steps through a list column by column, so the answer is usually a few entries away.
+   */
+  seek(from: number, t: number): number {
+    const ts = this.ts;
+    const n = this.n;
+    if (from >= n || ts[from] >= t) return from;
+    let step = 1;
+    let lo = from;
+    let hi = from + 1;
+    while (hi < n && ts[hi] < t) {
+      lo = hi;
+      step *= 2;
+      hi = Math.min(n, hi + step);
+    }
+    // ts[lo] < t, and ts[hi] >= t or hi === n
+    while (lo + 1 < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (ts[mid] < t) lo = mid;
+      else hi = mid;
+    }
+    return hi;
+  }
+
   /** Index of the first entry with ts >= t. */
   lowerBound(t: number): number {
     let lo = 0;

@@ -28,39 +28,47 @@ export function drawArrows(ctx: CanvasRenderingContext2D, f: Frame): number {
   const { view, palette, layout, flows } = f;
   if (f.flowKinds.size === 0 || flows.length === 0) return 0;
   const { v0, v1 } = view;
+  const anchors = layout.anchor;
+  // One pass: the visible arrows' ends, by kind.
+  const ends = new Map<FlowKind, number[]>();
+  for (const k of KIND_ORDER) if (f.flowKinds.has(k)) ends.set(k, []);
   let count = 0;
-  let end = 0;
-  for (; end < flows.length; end++) {
-    const fl = flows[end];
+  for (let i = 0; i < flows.length; i++) {
+    const fl = flows[i];
     if (fl.fromTs > v1) break;
-    if (f.flowKinds.has(fl.kind) && fl.toTs >= v0) count++;
+    if (fl.toTs < v0) continue;
+    const list = ends.get(fl.kind);
+    if (!list) continue;
+    const ra = fl.fromThread >= 0 && fl.fromThread < anchors.length ? anchors[fl.fromThread] : -1;
+    const rb = fl.toThread >= 0 && fl.toThread < anchors.length ? anchors[fl.toThread] : -1;
+    if (ra < 0 || rb < 0) continue;
+    list.push(i, ra, rb);
+    count++;
   }
   if (count === 0) return 0;
   const dense = count > DENSE;
-  const seen = dense ? new Set<number>() : undefined;
   const baseAlpha = ctx.globalAlpha;
   if (dense) ctx.globalAlpha = Math.max(0.12, Math.min(0.6, DENSE / count));
   ctx.lineWidth = dense ? 0.75 : 1.25;
+  // Dense: one arrow per (kind, lane pair, 4-pixel source column); sources come in time order.
+  const lastX = dense ? new Map<number, number>() : undefined;
   let drawn = 0;
   const heads: number[] = [];
-  for (let k = 0; k < KIND_ORDER.length; k++) {
-    const kind = KIND_ORDER[k];
-    if (!f.flowKinds.has(kind)) continue;
+  for (const [kind, list] of ends) {
+    if (list.length === 0) continue;
     ctx.beginPath();
     heads.length = 0;
-    for (let i = 0; i < end; i++) {
-      const fl = flows[i];
-      if (fl.kind !== kind || fl.toTs < v0) continue;
-      const ra = fl.fromThread >= 0 && fl.fromThread < layout.anchor.length ? layout.anchor[fl.fromThread] : -1;
-      const rb = fl.toThread >= 0 && fl.toThread < layout.anchor.length ? layout.anchor[fl.toThread] : -1;
-      if (ra < 0 || rb < 0) continue;
+    for (let k = 0; k < list.length; k += 3) {
+      const fl = flows[list[k]];
+      const ra = list[k + 1];
+      const rb = list[k + 2];
       const x0 = view.x(fl.fromTs);
       const x1 = view.x(fl.toTs);
-      if (seen) {
-        // One arrow per (kind, pixel column pair, row pair): the rest would draw over it.
-        const key = ((Math.round(x0) + 4096) * 16384 + Math.round(x1) + 4096) * 1048576 + ra * 1024 + rb;
-        if (seen.has(key)) continue;
-        seen.add(key);
+      if (lastX) {
+        const key = ra * 65536 + rb;
+        const px = Math.round(x0 / 4);
+        if (lastX.get(key) === px) continue;
+        lastX.set(key, px);
       }
       const y0 = anchorY(layout, fl.fromThread) - f.scrollTop;
       const y1 = anchorY(layout, fl.toThread) - f.scrollTop;

@@ -26,6 +26,8 @@ export interface Frame {
   selectedRow: number;
   /** Collect what is drawn (test hook), off in normal frames. */
   collect?: DrawnItems;
+  /** Per-frame lookup tables of the lanes renderer. */
+  spanStyles?: { catOf: Int8Array; colors: string[] };
 }
 
 export interface DrawnSpan {

@@ -8,7 +8,7 @@ import { K } from '../../src/core/recordKinds';
 import { firstSpanEndingAfter, type LaneSpans, type RowList } from '../data/laneIndex';
 import { LANE_PAD, PROCESS_H, ROW_H, type LaneRow } from '../data/laneLayout';
 import { eventMatches } from '../data/search';
-import { eventLabel, eventName, pointCategory, spanCategory } from '../data/spanKinds';
+import { CATEGORIES, eventLabel, eventName, pointCategory, spanCategory, type Category } from '../data/spanKinds';
 import { textOn } from '../theme';
 import { DrawBatch } from './drawBatch';
 import { fitText, type Frame } from './frame';
@@ -24,6 +24,7 @@ export function drawLanes(ctx: CanvasRenderingContext2D, f: Frame): number {
   ctx.font = `${FONT_PX}px ${palette.font}`;
   ctx.textBaseline = 'middle';
   const charW = ctx.measureText('abcdefghijklmnopqrstuvwxyz0123456789').width / 36 || 6.5;
+  f.spanStyles = spanStyles(f);
   let drawn = 0;
   const top = f.scrollTop;
   const bottom = top + f.viewHeight;
@@ -170,6 +171,12 @@ function shadeSamples(ctx: CanvasRenderingContext2D, f: Frame, list: RowList, y:
 
 /** Spans narrower than this merge with their neighbours into runs (per-call cost, not pixels, bounds a frame). */
 const MERGE_PX = 2;
+/** Up to this many spans per pixel of width, a level is walked span by span. */
+const SPANS_PER_PX = 200;
+const CATEGORY_IDS: Category[] = CATEGORIES.map((c) => c.id);
+const CATEGORY_INDEX = Object.fromEntries(CATEGORY_IDS.map((c, i) => [c, i])) as Record<Category, number>;
+/** Time per category inside the run being merged. */
+const runTime = new Float64Array(CATEGORY_IDS.length);
 
 interface Label {
   text: string;
@@ -179,77 +186,102 @@ interface Label {
   alpha: number;
 }
 
+/** Per frame: the category index of each span kind (−1: not a span, or hidden) and its colour. */
+function spanStyles(f: Frame): { catOf: Int8Array; colors: string[] } {
+  const catOf = new Int8Array(256).fill(-1);
+  for (let kind = 0; kind < 256; kind++) {
+    const cat = spanCategory(kind);
+    if (cat && !f.hidden.has(cat)) catOf[kind] = CATEGORY_INDEX[cat];
+  }
+  return { catOf, colors: CATEGORY_IDS.map((c) => f.palette.category[c]) };
+}
+
 function drawSpans(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, spans: LaneSpans, laneTop: number, charW: number): number {
-  const { view, palette, store } = f;
+  const { view, store } = f;
   const { v0, v1, width } = view;
   const kinds = store.kind;
   const ends = store.end;
   const objs = store.obj;
+  const openEnd = f.openEnd;
+  // view.x, inlined: this loop runs for every visible span.
+  const scale = width / (v1 - v0);
+  const { catOf, colors } = f.spanStyles ?? spanStyles(f);
+  const filter = row.filterEvents;
   const taskName = (r: number): string | undefined => f.data.taskName(r);
   const labels: Label[] = [];
   let drawn = 0;
   for (let d = 0; d < spans.levels.length; d++) {
     const list = spans.levels[d];
+    const starts = list.ts;
+    const rows = list.rows;
+    const n = list.n;
     const y = laneTop + d * ROW_H + 1;
     const h = ROW_H - 2;
-    let i = firstSpanEndingAfter(store, list, v0, f.openEnd);
+    let i = firstSpanEndingAfter(store, list, v0, openEnd);
+    // Visit every visible span (so a merged run's colour is exact) unless there are far more
+    // than pixels; then sample a couple per pixel column.
+    const exhaustive = !!f.collect || list.upperBound(v1) - i < SPANS_PER_PX * width;
     let runX0 = 0;
     let runX1 = -Infinity;
-    let runColor = '';
     let runAlpha = 1;
     const flush = (): void => {
-      if (runX1 > runX0) batch.rect(runColor, runAlpha, runX0, y, runX1 - runX0, h);
+      if (runX1 > runX0) {
+        // A merged run shows the state that took most of its time.
+        let best = 0;
+        for (let c = 1; c < runTime.length; c++) if (runTime[c] > runTime[best]) best = c;
+        batch.rect(colors[best], runAlpha, runX0, y, runX1 - runX0, h);
+        runTime.fill(0);
+      }
       runX1 = -Infinity;
     };
-    while (i < list.n) {
-      const s = list.ts[i];
+    for (; i < n; i++) {
+      const s = starts[i];
       if (s > v1) break;
-      const r = list.rows[i];
+      const r = rows[i];
       const kind = kinds[r];
-      const cat = spanCategory(kind);
-      if (!cat || f.hidden.has(cat)) {
-        i++;
-        continue;
-      }
-      const e = Number.isNaN(ends[r]) ? f.openEnd : ends[r];
-      const x0 = view.x(s);
-      const x1 = view.x(e);
-      const alpha = row.filterEvents && !eventMatches(f.query, kind, objs[r]) ? 0.25 : 1;
-      const color = palette.category[cat];
+      const c = catOf[kind];
+      if (c < 0) continue;
+      const end = ends[r];
+      const e = end !== end ? openEnd : end; // NaN: open
+      const x0 = (s - v0) * scale;
+      const x1 = (e - v0) * scale;
+      const alpha = filter && !eventMatches(f.query, kind, objs[r]) ? 0.25 : 1;
       drawn++;
       if (f.collect && f.collect.spans.length < f.collect.limit) {
         f.collect.spans.push({ lane: row.key, row: r, kind: eventName(kind), label: eventLabel(store, r, taskName), x0, x1, y, h });
       }
       if (x1 - x0 < MERGE_PX) {
-        // (Nearly) sub-pixel: grow the current run (drawn in its first span's colour), then
-        // jump past the rest of this pixel column.
+        // (Nearly) sub-pixel: grow the current run, then (if sampling) jump past this pixel column.
         const px = Math.floor(x0);
         const w = Math.max(1, Math.ceil(x1) - px);
-        if (runX1 >= px && runAlpha === alpha) runX1 = Math.max(runX1, px + w);
-        else {
+        if (runX1 >= px && runAlpha === alpha) {
+          if (px + w > runX1) runX1 = px + w;
+        } else {
           flush();
           runX0 = px;
           runX1 = px + w;
-          runColor = color;
           runAlpha = alpha;
         }
-        const j = list.lowerBound(view.t(px + 1)) - 1;
-        i = j > i ? j : i + 1;
+        runTime[c] += e - s;
+        if (!exhaustive) {
+          const j = list.seek(i + 1, v0 + (px + 1) / scale) - 2;
+          if (j > i) i = j;
+        }
         continue;
       }
       flush();
       const cx0 = Math.max(x0, -2);
       const cx1 = Math.min(x1, width + 2);
+      const color = colors[c];
       batch.rect(color, alpha, cx0, y, cx1 - cx0, h);
       if (cx1 - cx0 > 24) {
         const text = fitText(eventLabel(store, r, taskName), cx1 - cx0 - 6, charW);
         if (text) labels.push({ text, x: cx0 + 3, y: y + h / 2 + 0.5, color: textOn(color), alpha });
       }
-      i++;
     }
     flush();
   }
-  batch.paint(ctx, palette.outline);
+  batch.paint(ctx, f.palette.outline);
   const base = ctx.globalAlpha;
   for (const l of labels) {
     ctx.globalAlpha = base * l.alpha;
@@ -261,7 +293,7 @@ function drawSpans(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, spans:
 }
 
 /** Markers closer than this merge into one bar (they are 7 px wide: closer ones are a blob anyway). */
-const MARKER_GAP = 6;
+const MARKER_GAP = 8;
 
 /**
  * Point markers: small triangles at the top of the lane; where they crowd (closer than
@@ -300,8 +332,7 @@ function drawPoints(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, point
       runAlpha = alpha;
     }
     // Everything within the next pixel column joins this run: skip it.
-    const j = points.lowerBound(view.t(Math.floor(x) + 1));
-    i = j > i ? j : i + 1;
+    i = points.seek(i + 1, view.t(Math.floor(x) + 1));
   }
   flush();
   batch.paint(ctx, palette.outline);

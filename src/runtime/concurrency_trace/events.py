@@ -39,7 +39,8 @@ PROCESS_PARENT = 15   # obj=pid, a=pid of the process that called Process.start(
 # "<name>.get_lock()"; its per-access use is not recorded.
 LOCK_WAIT = 20        # span: acquisition that found the lock held; a=1 acquired, 0 timed out / failed
 LOCK_HOLD = 21        # span acquire -> release (end=release time, 0 while held); a=0. RLock: outermost only.
-                      #   Semaphores: holds per thread; one never released stays open
+                      #   Times are read after the real acquire / before the real release: holds of one lock
+                      #   never overlap.  Semaphores: holds per thread; one never released stays open
 LOCK_TRY_FAIL = 22    # acquire(blocking=False) that failed
 COND_WAIT = 23        # span: obj=condition, a=1 notified, 0 timed out
 COND_NOTIFY = 24      # obj=condition, a=n (-1 for notify_all)

@@ -77,6 +77,14 @@ _min_off = 64                   # offsets below this were written by a parent pr
 
 
 def _debug():
+    """Called in the tracer's except blocks.  The tracer's own failures are
+    builtin exceptions (or struct.error) and are dropped; an exception of any
+    other type was raised into this thread asynchronously
+    (PyThreadState_SetAsyncExc) while tracer code ran: it belongs to the
+    program and goes on."""
+    e = sys.exc_info()[1]
+    if e is not None and type(e).__module__ != "builtins" and not isinstance(e, struct.error):
+        raise
     import os
     if os.environ.get("CONCURRENCY_TRACE_DEBUG"):
         raise
@@ -166,6 +174,7 @@ def _label(f):
                     if owner:
                         label = owner + label[4:]
         except Exception:
+            _debug()
             label = ""
         _labels[key] = label
     return label
@@ -268,13 +277,12 @@ class _Holds(object):
 
 
 class TracedLock(object):
-    """A user's threading.Lock: the real lock, plus LOCK_* records."""
+    """A user's threading.Lock: the real lock, plus LOCK_* records.  Named
+    like the real type (_thread.lock), and like it, not instantiable."""
     __slots__ = ("_lock", "_off", "_obj", "__weakref__")
 
-    def __init__(self, lock, obj):
-        self._lock = lock
-        self._off = 0
-        self._obj = obj
+    def __new__(cls, *args, **kwargs):
+        raise TypeError("cannot create '%s.%s' instances" % (cls.__module__, cls.__qualname__))
 
     @property
     def __class__(self):
@@ -294,6 +302,7 @@ class TracedLock(object):
                     self._off = off
                 except Exception:
                     self._off = 0
+                    _debug()
             else:
                 self._off = 0
             return True
@@ -313,6 +322,7 @@ class TracedLock(object):
                     self._off = off
                 except Exception:
                     self._off = 0
+                    _debug()
             else:
                 self._off = 0
             return True
@@ -327,7 +337,7 @@ class TracedLock(object):
             try:
                 _pack_end1(_w._mm, off + 40, t)
             except Exception:
-                pass
+                _debug()
 
     def __exit__(self, et=None, ev=None, tb=None):
         off = self._off
@@ -338,7 +348,7 @@ class TracedLock(object):
             try:
                 _pack_end1(_w._mm, off + 40, t)
             except Exception:
-                pass
+                _debug()
 
     def locked(self):
         return self._lock.locked()
@@ -384,10 +394,8 @@ class TracedRLock(object):
     """A user's threading.RLock: only the outermost acquire / release record."""
     __slots__ = ("_lock", "_off", "_obj", "__weakref__")
 
-    def __init__(self, lock, obj):
-        self._lock = lock
-        self._off = 0
-        self._obj = obj
+    def __new__(cls, *args, **kwargs):
+        raise TypeError("cannot create '%s.%s' instances" % (cls.__module__, cls.__qualname__))
 
     @property
     def __class__(self):
@@ -410,6 +418,7 @@ class TracedRLock(object):
                     self._off = off
                 except Exception:
                     self._off = 0
+                    _debug()
             else:
                 self._off = 0
             return True
@@ -432,6 +441,7 @@ class TracedRLock(object):
                     self._off = off
                 except Exception:
                     self._off = 0
+                    _debug()
             else:
                 self._off = 0
             return True
@@ -446,7 +456,7 @@ class TracedRLock(object):
             try:
                 _pack_end1(_w._mm, off + 40, t)
             except Exception:
-                pass
+                _debug()
 
     def __exit__(self, et=None, ev=None, tb=None):
         lock = self._lock
@@ -457,7 +467,7 @@ class TracedRLock(object):
             try:
                 _pack_end1(_w._mm, off + 40, t)
             except Exception:
-                pass
+                _debug()
 
     def _is_owned(self):
         return self._lock._is_owned()
@@ -519,6 +529,48 @@ _delegate_the_rest(TracedLock, _LockType)
 _delegate_the_rest(TracedRLock, _thread.RLock)
 
 
+def _wrapper(cls, raw, obj):
+    self = object.__new__(cls)
+    self._lock = raw
+    self._off = 0
+    self._obj = obj
+    return self
+
+
+def _look_real(cls, real):
+    """type(lock) prints as the real type: <class '_thread.lock'>."""
+    cls.__name__ = real.__name__
+    cls.__qualname__ = real.__qualname__
+    cls.__module__ = real.__module__
+
+
+_look_real(TracedLock, _LockType)
+_look_real(TracedRLock, _thread.RLock)
+
+
+def _lock_new(cls, *args, **kwargs):
+    """3.13+: _thread.lock is threading.Lock and instantiable, so is
+    type(lock)(): it makes a lock as threading.Lock() does."""
+    if args or kwargs:
+        return _LockType(*args, **kwargs)
+    f = _caller_is_user(1)
+    if f is None:
+        return _allocate_lock()
+    return _new_lock(TracedLock, _allocate_lock(), "Lock", f)
+
+
+def _rlock_new(cls, *args, **kwargs):
+    """type(rlock)() makes an RLock, as threading.RLock() does."""
+    raw = _thread.RLock(*args, **kwargs)
+    f = _caller_is_user(1)
+    return raw if f is None else _new_lock(TracedRLock, raw, "RLock", f)
+
+
+if isinstance(threading.Lock, type):
+    TracedLock.__new__ = _lock_new
+TracedRLock.__new__ = _rlock_new       # _thread.RLock is instantiable in every version
+
+
 def _hold(self, f):
     """Begin a LOCK_HOLD span on a threading wrapper."""
     self._off = _begin(LOCK_HOLD, self._obj, f)
@@ -554,7 +606,7 @@ def _new_lock(cls, raw, type_name, f, obj=0, label=None):
         if not obj:
             obj = _w.new_object_id()
             _object(obj, type_name, f, label)
-        return cls(raw, obj)
+        return _wrapper(cls, raw, obj)
     except Exception:
         _debug()
         return raw
@@ -568,6 +620,7 @@ def _caller_is_user(depth):
         f = _getframe(depth + 1)
         return f if _is_user(f) else None
     except Exception:
+        _debug()
         return None
 
 
@@ -593,6 +646,11 @@ def _install_threading():
     if isinstance(threading.Lock, type):
         # 3.13+: threading.Lock is the class _thread.lock.
         class _LockMeta(type):
+            def __new__(mcls, name, bases, ns):
+                if any(isinstance(base, mcls) for base in bases):
+                    raise TypeError("type '_thread.lock' is not an acceptable base type")
+                return type.__new__(mcls, name, bases, ns)
+
             def __call__(cls, *args, **kwargs):
                 if args or kwargs:
                     return _LockType(*args, **kwargs)
@@ -660,6 +718,7 @@ def _decide(skip):
         f = _creator_frame(_getframe(2), skip)
         return f if f is not None and _is_user(f) else None
     except Exception:
+        _debug()
         return None
 
 
@@ -677,7 +736,7 @@ def _patch_condition(Condition, orig_rlock):
                 cid = _w.new_object_id()
                 _object(cid, "Condition", f)
                 if lock is None:
-                    lock = TracedRLock(orig_rlock(), cid)
+                    lock = _wrapper(TracedRLock, orig_rlock(), cid)
             except Exception:
                 _debug()
             orig(self, lock)
@@ -1181,6 +1240,7 @@ def _mp_decide(plumbing):
         f = _creator_frame(_getframe(2), plumbing)
         return f if f is not None and _is_user(f) else None
     except Exception:
+        _debug()
         return None
 
 

@@ -64,9 +64,11 @@ def channel_of_fd(fd):
 def channel_of(conn, link=False):
     """Channel id of a Connection (cached on it), or -1 if it has none.
 
-    With link=True, the first time: if the connection is a Unix socket (a
-    Listener/Client connection, or a Pipe() made where we did not see it),
-    also write a PIPE_OPEN naming its peer's channel, so its traffic pairs."""
+    With link=True: if the connection is a Unix socket (a Listener/Client
+    connection, or a Pipe() end made where we did not see it), also write a
+    PIPE_OPEN naming its peer's channel, so that its traffic pairs.  A client's
+    peer has no inode until the listener accepts it: until the peer is found
+    (a few tries) the channel is not cached, so the next send/recv asks again."""
     chan = conn.__dict__.get("_ct_chan")
     if chan:
         return chan
@@ -79,16 +81,22 @@ def channel_of(conn, link=False):
     except (OSError, TypeError, ValueError, OverflowError):
         st = None
         chan = -1
-    try:
-        conn._ct_chan = chan
-    except Exception:
-        pass
+    settled = True
     if link and st is not None and _S_ISSOCK(st.st_mode) and _w.enabled:
         try:
             peer = unix_peer_inode(st.st_ino)
             if peer:
                 peer_chan = CHANNEL_BASE | ((st.st_dev & 0x7ff) << 40) | (peer & 0xffffffffff)
                 _w.point(PIPE_OPEN, chan, 0, chan, peer_chan)
+            else:
+                tries = conn.__dict__.get("_ct_tries", 0) + 1
+                conn._ct_tries = tries
+                settled = tries >= 8
+        except Exception:
+            pass
+    if settled:
+        try:
+            conn._ct_chan = chan
         except Exception:
             pass
     return chan

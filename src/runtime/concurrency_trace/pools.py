@@ -28,9 +28,10 @@ A chunk's elements are handed to mapstar / _process_chunk through an
 iterator that times each element.  The user's function is never wrapped, so
 its exceptions and tracebacks are exactly as without the tracer.
 """
+import collections
 import functools
+import itertools
 import os
-import reprlib
 import threading
 import weakref
 
@@ -47,13 +48,6 @@ _futures = {}                        # Future -> _Task, until it completes
 _tls = threading.local()             # .pending: a submit() in progress in this thread
 _worker_tls = threading.local()      # .source: the task source of this worker thread
 
-_repr = reprlib.Repr()
-_repr.maxlevel = 2
-_repr.maxstring = 40
-_repr.maxother = 40
-_repr.maxlong = 40
-for _attr in ("maxtuple", "maxlist", "maxarray", "maxdict", "maxset", "maxfrozenset", "maxdeque"):
-    setattr(_repr, _attr, 4)
 SUMMARY_CHARS = 60
 
 
@@ -85,11 +79,17 @@ def func_name(fn):
 
 
 def summary(args, kwargs=None):
-    """Short text of a call's arguments: "3", "'a', 2, key=5"; never raises."""
+    """Short text of a call's arguments: "3", "'a', 2, key=5"; never raises.
+
+    Its cost does not grow with the arguments' size: strings and bytes are cut
+    before repr, containers show their first items (no sorting), ints beyond
+    64 bits their size, array-like objects of numpy / pandas / torch / ...
+    their type and shape.  Other objects are repr()'d (a failing repr gives
+    "<Type>"), except that an object without its own __repr__ is "<Type>"."""
     try:
-        parts = [_one(a) for a in args]
+        parts = [_one(a, 0) for a in args]
         if kwargs:
-            parts.extend("%s=%s" % (k, _one(v)) for k, v in kwargs.items())
+            parts.extend("%s=%s" % (k, _one(v, 0)) for k, v in kwargs.items())
         text = ", ".join(parts)
     except Exception:
         text = "?"
@@ -98,9 +98,56 @@ def summary(args, kwargs=None):
     return text
 
 
-def _one(value):
+_PLAIN = (float, complex, bool, type(None), type(Ellipsis))
+_ARRAY_MODULES = frozenset(("numpy", "pandas", "torch", "polars", "scipy", "xarray", "jax",
+                            "jaxlib", "cupy", "dask", "pyarrow", "tensorflow"))
+_BRACKETS = {tuple: "()", list: "[]", set: "{}", frozenset: "{}", collections.deque: "[]"}
+_DICTS = frozenset((dict, collections.OrderedDict, collections.defaultdict, collections.Counter))
+
+
+def _one(value, depth):
     try:
-        return _repr.repr(value)
+        t = type(value)
+        if t is int:
+            if -(1 << 63) <= value < (1 << 63):
+                return int.__repr__(value)
+            return "<int %d bits>" % value.bit_length()
+        if t in _PLAIN:
+            return repr(value)
+        if t is str:
+            return repr(value) if len(value) <= 40 else repr(value[:40]) + "..."
+        if t is bytes or t is bytearray:
+            return repr(value) if len(value) <= 24 else repr(value[:24]) + "..."
+        brackets = _BRACKETS.get(t)
+        if brackets is not None or t in _DICTS:
+            if depth >= 2:
+                return "{...}" if brackets is None else brackets[0] + "..." + brackets[1]
+            if brackets is None:
+                items = ["%s: %s" % (_one(k, depth + 1), _one(v, depth + 1))
+                         for k, v in itertools.islice(value.items(), 3)]
+                more = len(value) > 3
+                brackets = "{}"
+            else:
+                items = [_one(v, depth + 1) for v in itertools.islice(value, 4)]
+                more = len(value) > 4
+            if more:
+                items.append("...")
+            text = ", ".join(items)
+            if t is tuple and len(value) == 1:
+                text += ","
+            return brackets[0] + text + brackets[1]
+        name = t.__qualname__
+        if t.__module__.partition(".")[0] in _ARRAY_MODULES:
+            shape = getattr(value, "shape", None)
+            if isinstance(shape, tuple):
+                return "<%s shape=%s>" % (name, "x".join(map(str, shape)) or "()")
+            return "<%s>" % name
+        if t.__repr__ is object.__repr__:
+            return "<%s>" % name
+        text = repr(value)
+        if not isinstance(text, str):
+            return "<%s>" % name
+        return text if len(text) <= SUMMARY_CHARS else text[:SUMMARY_CHARS] + "..."
     except Exception:
         try:
             return "<%s>" % type(value).__qualname__
@@ -532,7 +579,12 @@ def _patch_future(mod):
 
     def _completer(orig, ok):
         def complete(self, value):
-            task = _futures.pop(self, None) if _futures else None
+            task = None
+            if _futures:
+                try:
+                    task = _futures.pop(self, None)
+                except Exception:
+                    task = None
             if task is None:
                 return orig(self, value)
             ts = 0
@@ -550,7 +602,10 @@ def _patch_future(mod):
     def cancel(self):
         result = orig_cancel(self)
         if result and _futures:
-            task = _futures.pop(self, None)
+            try:
+                task = _futures.pop(self, None)
+            except Exception:
+                task = None
             if task is not None:
                 _results(task, 0, 2)
         return result

@@ -375,9 +375,9 @@ def _patch_popen_poll(mod):
         return
 
     def poll(self, *args, **kwargs):
-        before = self.returncode
+        before = getattr(self, "returncode", 0)
         result = orig(self, *args, **kwargs)
-        if before is None and self.returncode is not None:
+        if before is None and getattr(self, "returncode", None) is not None:
             _reaped(self)
         return result
     Popen.poll = copy_identity(poll, orig)
@@ -390,9 +390,9 @@ def _patch_popen_wait(mod):
         return
 
     def wait(self, *args, **kwargs):
-        before = self.returncode
+        before = getattr(self, "returncode", 0)
         result = orig(self, *args, **kwargs)
-        if before is None and self.returncode is not None:
+        if before is None and getattr(self, "returncode", None) is not None:
             _reaped(self)
         return result
     Popen.wait = copy_identity(wait, orig)
