@@ -16,10 +16,10 @@ import { bindKeys } from './input/keys';
 import { bindPointer } from './input/pointer';
 import { ZoomController } from './input/zoom';
 import { drawArrows, sortFlows } from './render/arrowsRenderer';
-import { bottomLayout, drawBottom, threadColor, type BottomLayout } from './render/bottomRenderer';
+import { bottomLayout, drawBottom, type BottomLayout } from './render/bottomRenderer';
 import { prepareCanvas, type DrawnItems, type Frame } from './render/frame';
 import { drawLanes } from './render/lanesRenderer';
-import { readPalette, watchTheme, type Palette } from './theme';
+import { readPalette, threadColor, watchTheme, type Palette } from './theme';
 import { TimeView } from './timeView';
 import { drawAxis, formatOffset } from './ui/axis';
 import { DetailsPane } from './ui/details';
@@ -30,6 +30,11 @@ import { bindControls, renderBottomLabels, renderChrome } from './ui/chrome';
 import { Tooltip } from './ui/tooltip';
 
 const AXIS_H = 24;
+
+function taskList(tasks: { name: string; coroutine: string }[]): string {
+  const shown = tasks.slice(0, 40).map((x) => `${x.name} (${x.coroutine})`).join(', ');
+  return tasks.length > 40 ? `${shown} … and ${tasks.length - 40} more` : shown;
+}
 
 /** What of the process and thread tables shows in the lane labels (they are resent whole on every append). */
 function tablesSignature(store: TraceStore): string {
@@ -196,7 +201,7 @@ export class TimelineApp {
     renderLaneLabels(this.dom.laneLabels, this.layout, {
       toggle: (p) => this.toggleProcess(p),
       inspect: (row) => this.inspectLane(row),
-      threadColor: (t) => this.palette.series[t % this.palette.series.length],
+      threadColor: (t) => threadColor(this.palette, t),
     });
     this.bottom = bottomLayout(this.data.coreSamples.length);
     renderBottomLabels(this);
@@ -324,12 +329,8 @@ export class TimelineApp {
       const t = s.threads[row.thread];
       this.details.showText(row.label, [['thread', `${t.name} (${row.detail})`], ['process', `${s.processes[t.process]?.name} (pid ${t.pid})`],
         ['daemon', t.daemon ? 'yes' : 'no'], ['helper', t.internal ? 'yes (standard library)' : 'no'], ...(t.exception ? [['exception', t.exception] as [string, string]] : []),
-        ...(row.task ? [['asyncio tasks', row.task.tasks.map((x) => `${x.name} (${x.coroutine})`).join(', ')] as [string, string]] : [])]);
+        ...(row.task ? [['asyncio tasks', taskList(row.task.tasks)] as [string, string]] : [])]);
     }
     this.request();
-  }
-
-  threadColor(thread: number): string {
-    return threadColor(this.frame(), thread);
   }
 }

@@ -103,6 +103,11 @@ export function readPalette(): Palette {
   };
 }
 
+/** A thread's colour in the cores view and on its label's chip. */
+export function threadColor(p: Palette, thread: number): string {
+  return p.series[thread % p.series.length];
+}
+
 /** Black or white, whichever reads better on a fill colour. */
 export function textOn(fill: string): string {
   const rgb = parseColor(fill);
@@ -131,6 +136,15 @@ export function parseColor(c: string): [number, number, number] | null {
   }
   parsed.set(c, out);
   return out;
+}
+
+/** `top` at `alpha` over `bottom`, as an opaque colour: opaque fills rasterize faster than blended ones. */
+export function blend(bottom: string, top: string, alpha: number): string {
+  const b = parseColor(bottom);
+  const t = parseColor(top);
+  if (!b || !t) return top;
+  const c = (i: number): string => Math.round(b[i] * (1 - alpha) + t[i] * alpha).toString(16).padStart(2, '0');
+  return `#${c(0)}${c(1)}${c(2)}`;
 }
 
 /** The colour with an alpha, as rgba(). */

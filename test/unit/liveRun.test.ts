@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { test } from 'node:test';
-import { LiveRun } from '../../src/core/liveRun';
+import { afterEach, test } from 'node:test';
+import { LiveRun, type LiveRunOptions } from '../../src/core/liveRun';
 import { parseStat } from '../../src/core/processTree';
 import { readTrace } from '../../src/core/traceFile';
 
@@ -20,6 +20,17 @@ async function until(check: () => boolean, timeoutMs: number, what: string): Pro
   return Date.now() - t0;
 }
 
+const started: LiveRun[] = [];
+/** A LiveRun that a failing test cannot leave behind. */
+function start(options: LiveRunOptions): LiveRun {
+  const run = start(options);
+  started.push(run);
+  return run;
+}
+afterEach(async () => {
+  await Promise.all(started.splice(0).map((r) => r.stop()));
+});
+
 function collect() {
   const out = { stdout: '', stderr: '' };
   return { out, onOutput: (text: string, stream: 'stdout' | 'stderr') => (out[stream] += text) };
@@ -29,7 +40,7 @@ test('stdin, stdout and stderr pass through; the trace fills live and is saved a
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-liverun-'));
   const { out, onOutput } = collect();
   const t0 = Date.now();
-  const run = new LiveRun({ python: PYTHON, script: path.join(FIXTURES, 'interactive.py'), args: ['4'], traceFolder: folder, keepTraces: 5, onOutput });
+  const run = start({ python: PYTHON, script: path.join(FIXTURES, 'interactive.py'), args: ['4'], traceFolder: folder, keepTraces: 5, onOutput });
   await run.whenStarted();
   assert.ok(run.pid);
   await until(() => out.stdout.includes('ready'), 10000, 'ready');
@@ -58,7 +69,7 @@ test('PYTHONUNBUFFERED: output shows while the script still runs (and only at th
     const { out, onOutput } = collect();
     const env = { ...process.env };
     delete env.PYTHONUNBUFFERED;
-    const run = new LiveRun({ python: PYTHON, script: path.join(FIXTURES, 'slow_print.py'), args: ['1.5'], unbuffered, env, onOutput });
+    const run = start({ python: PYTHON, script: path.join(FIXTURES, 'slow_print.py'), args: ['1.5'], unbuffered, env, onOutput });
     let seenBeforeEnd = false;
     const timer = setInterval(() => (seenBeforeEnd ||= out.stdout.includes('first') && !out.stdout.includes('second')), 10);
     await run.done;
@@ -70,7 +81,7 @@ test('PYTHONUNBUFFERED: output shows while the script still runs (and only at th
 
 test('interrupt sends SIGINT to the script (KeyboardInterrupt)', { timeout: 60000 }, async () => {
   const { out, onOutput } = collect();
-  const run = new LiveRun({ python: PYTHON, script: path.join(FIXTURES, 'interactive.py'), args: [], onOutput });
+  const run = start({ python: PYTHON, script: path.join(FIXTURES, 'interactive.py'), args: [], onOutput });
   await until(() => out.stdout.includes('ready'), 10000, 'ready');
   run.interrupt();
   const result = await run.done;
@@ -81,7 +92,7 @@ test('interrupt sends SIGINT to the script (KeyboardInterrupt)', { timeout: 6000
 test('stop ends the whole tree; the trace of the stopped run is still saved', { skip: !linux, timeout: 60000 }, async () => {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-liverun-'));
   const pids = path.join(folder, 'pids');
-  const run = new LiveRun({ python: PYTHON, script: path.join(FIXTURES, 'process_tree.py'), args: [pids], traceFolder: folder, stopGraceMs: 800 });
+  const run = start({ python: PYTHON, script: path.join(FIXTURES, 'process_tree.py'), args: [pids], traceFolder: folder, stopGraceMs: 800 });
   await until(() => fs.existsSync(pids) && fs.readFileSync(pids, 'utf8').includes('ready'), 20000, 'tree');
   const all = fs.readFileSync(pids, 'utf8').split('\n').filter((l) => /^\d+$/.test(l)).map(Number);
   assert.deepEqual(await run.stop(), []);
@@ -106,7 +117,7 @@ test('stop ends the whole tree; the trace of the stopped run is still saved', { 
 });
 
 test('a missing interpreter fails the run with a clear error', async () => {
-  const run = new LiveRun({ python: '/nonexistent/python3', script: path.join(FIXTURES, 'slow_print.py'), args: ['0'] });
+  const run = start({ python: '/nonexistent/python3', script: path.join(FIXTURES, 'slow_print.py'), args: ['0'] });
   await assert.rejects(run.done, /could not start \/nonexistent\/python3/);
   assert.equal(run.status, 'failed');
 });

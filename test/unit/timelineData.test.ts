@@ -143,3 +143,15 @@ test('the time window stays inside the trace and follows a live end', () => {
   assert.equal(v.v1 - v.v0, 1000, 'no narrower than 1 µs');
   assert.equal(v.x(v.v0 + 500), 500);
 });
+
+test('a span that closes after later spans arrived no longer holds them up a level', () => {
+  const s = storeWith([[1, 0]]);
+  const data = new TimelineData(s);
+  const hold = s.push(K.LOCK_HOLD, 10, NaN, 0, 1, -1, 0, 0); // arrives open
+  s.push(K.SLEEP, 30, 40, 0, 0, -1, 0, 0); // started after the hold ended, arrives before its end
+  data.index();
+  assert.equal(data.threadLanes[0].spans.depth, 2, 'stacked on the open hold for now');
+  s.update(hold, 20, 0, 0);
+  assert.equal(data.index(), true, 'the lane got lower');
+  assert.equal(data.threadLanes[0].spans.depth, 1);
+});

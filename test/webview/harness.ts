@@ -27,6 +27,9 @@ export function ensureBuilt(): void {
 }
 
 export async function launchBrowser(): Promise<Browser> {
+  if (!fs.existsSync(CHROMIUM)) {
+    throw new Error(`no Chromium at ${CHROMIUM}: install Debian's chromium (.ci/run does) or set CONCURRENCY_TRACE_CHROMIUM; nothing downloads a browser`);
+  }
   return chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
@@ -112,6 +115,16 @@ export async function posted(page: Page): Promise<WebviewToHost[]> {
 
 export async function cspViolations(page: Page): Promise<string[]> {
   return page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations.slice());
+}
+
+/** The dark defaults of timeline.css, to set inline on <html> the way VS Code sets a theme's colours. */
+export function darkThemeVars(overrides: Record<string, string> = {}): Record<string, string> {
+  const css = fs.readFileSync(path.join(ROOT, 'webview', 'timeline.css'), 'utf8');
+  const from = css.indexOf('@media (prefers-color-scheme: dark)');
+  const block = css.slice(from, css.indexOf('\n}\n', from));
+  const vars: Record<string, string> = {};
+  for (const m of block.matchAll(/(--vscode-[\w-]+):\s*([^;]+);/g)) vars[m[1]] = m[2].trim();
+  return { ...vars, ...overrides };
 }
 
 export async function screenshot(page: Page, name: string): Promise<string> {

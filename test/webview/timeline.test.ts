@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { K } from '../../src/core/recordKinds';
 import type { TraceStore } from '../../src/core/traceStore';
-import { cspViolations, ensureBuilt, launchBrowser, layout, openWebview, posted, screenshot, send, snapshotOf, waitReady, type PageWatch } from './harness';
+import { cspViolations, darkThemeVars, ensureBuilt, launchBrowser, layout, openWebview, posted, screenshot, send, snapshotOf, waitReady, type PageWatch } from './harness';
 import { SCRIPT_FILE, syntheticStore } from './syntheticTrace';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
@@ -247,20 +247,11 @@ describe('timeline webview', () => {
     });
     assert.deepEqual(await pixel(), [255, 255, 255], 'light background');
     await screenshot(page, 'timeline-light');
-    await page.evaluate(() => {
-      const s = document.documentElement.style;
-      for (const [k, v] of Object.entries({
-        '--vscode-editor-background': '#1e1e1e', '--vscode-editor-foreground': '#d4d4d4', '--vscode-foreground': '#cccccc',
-        '--vscode-sideBar-background': '#252526', '--vscode-panel-border': '#80808059', '--vscode-charts-red': '#f14c4c',
-        '--vscode-charts-blue': '#3794ff', '--vscode-charts-green': '#89d185', '--vscode-charts-orange': '#d18616',
-        '--vscode-charts-yellow': '#cca700', '--vscode-charts-purple': '#b180d7', '--vscode-descriptionForeground': '#ccccccb3',
-        '--vscode-sideBarSectionHeader-background': '#00000000', '--vscode-button-secondaryBackground': '#3a3d41',
-        '--vscode-button-secondaryForeground': '#cccccc', '--vscode-settings-textInputBackground': '#3c3c3c',
-        '--vscode-settings-textInputForeground': '#cccccc', '--vscode-settings-checkboxBackground': '#3c3c3c',
-        '--vscode-badge-background': '#4d4d4d', '--vscode-badge-foreground': '#ffffff',
-      })) s.setProperty(k, v);
+    const vars = darkThemeVars({ '--vscode-editor-background': '#1e1e1e', '--vscode-charts-red': '#f14c4c' });
+    await page.evaluate((v) => {
+      for (const [k, value] of Object.entries(v)) document.documentElement.style.setProperty(k, value);
       document.body.classList.replace('vscode-light', 'vscode-dark');
-    });
+    }, vars);
     await page.waitForFunction(() => window.__concurrencyTrace!.palette().kind === 'dark');
     await page.waitForTimeout(100);
     assert.deepEqual(await pixel(), [30, 30, 30], 'dark background');

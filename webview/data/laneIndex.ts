@@ -105,7 +105,8 @@ export class LaneSpans {
   readonly levels: RowList[] = [];
   /** Rows of spans still enclosing the latest start, outermost first. */
   private stack: number[] = [];
-  private lastStart = -Infinity;
+  /** Start of the latest span placed. */
+  lastStart = -Infinity;
   private all: number[] | undefined;
   /** Kinds and objects seen on this lane, for search. */
   readonly kinds = new Map<number, number>();
@@ -147,6 +148,18 @@ export class LaneSpans {
     this.levels[d].push(row, t);
     this.all = undefined;
     return grew;
+  }
+
+  /**
+   * A span that was open when later spans were placed has closed at `end`: those that start
+   * after it were stacked on it by mistake. Re-stacks the lane if there are any.
+   */
+  closed(store: TraceStore, end: number): boolean {
+    if (!(this.lastStart >= end)) return false;
+    const before = this.depth;
+    this.restack(store, this.rowsInOrder());
+    this.all = undefined;
+    return this.depth !== before;
   }
 
   private rowsInOrder(): number[] {

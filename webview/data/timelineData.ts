@@ -91,6 +91,8 @@ export class TimelineData {
   readonly processCpu = new Map<number, RowList>();
   threadSampleCount = 0;
   indexed = 0;
+  /** How many of store.updatedRows (spans closed after they arrived) have been looked at. */
+  private updatesSeen = 0;
   /** Bumped whenever lanes appear or change height: the layout must be redone. */
   structure = 0;
   t0 = Infinity;
@@ -146,9 +148,28 @@ export class TimelineData {
       if (Number.isFinite(p.startTs) && p.startTs > 0) this.t0 = Math.min(this.t0, p.startTs);
       if (Number.isFinite(p.endTs)) this.tLast = Math.max(this.tLast, p.endTs);
     }
+    // Spans closed since the last call, if later spans were stacked on them while open.
+    for (; this.updatesSeen < s.updatedRows.length; this.updatesSeen++) {
+      const row = s.updatedRows[this.updatesSeen];
+      if (row >= this.indexed) continue;
+      const spans = this.spansOf(row);
+      if (spans?.closed(s, s.end[row])) this.structure++;
+    }
     for (let row = this.indexed; row < s.length; row++) this.indexRow(row);
     this.indexed = s.length;
     return this.structure !== before;
+  }
+
+  /** The lane spans a span row was placed in, if any. */
+  private spansOf(row: number): LaneSpans | undefined {
+    const s = this.store;
+    const kind = s.kind[row];
+    const thread = s.thread[row];
+    if (kind === K.ASYNC_RUN) {
+      const pid = s.threads[thread]?.pid ?? 0;
+      return this.tasks.get(`${pid}:${s.obj[row]}`)?.lane.spans;
+    }
+    return spanCategory(kind) ? this.threadLanes[thread]?.spans : undefined;
   }
 
   private indexRow(row: number): void {

@@ -4,7 +4,7 @@
  * which core (from the per-thread samples).
  */
 import type { RowList } from '../data/laneIndex';
-import { withAlpha } from '../theme';
+import { threadColor, withAlpha } from '../theme';
 import { fitText, type Frame } from './frame';
 
 export const STDOUT_H = 26;
@@ -24,10 +24,6 @@ export function bottomLayout(cores: number): BottomLayout {
   const cpuY = STDOUT_H;
   const coresY = cpuY + (cores > 0 ? CPU_H : 0);
   return { stdoutY, cpuY, coresY, coreRowH, height: coresY + cores * coreRowH + (cores > 0 ? 4 : 0) };
-}
-
-export function threadColor(f: Frame, thread: number): string {
-  return f.palette.series[thread % f.palette.series.length];
 }
 
 export function drawBottom(ctx: CanvasRenderingContext2D, f: Frame, b: BottomLayout): void {
@@ -150,7 +146,7 @@ function drawCores(ctx: CanvasRenderingContext2D, f: Frame, y: number, rowH: num
       const x0 = view.x(runs.start[i]);
       const x1 = view.x(runs.end[i]);
       if (x1 < lastPx) continue;
-      ctx.fillStyle = threadColor(f, runs.thread[i]);
+      ctx.fillStyle = threadColor(f.palette, runs.thread[i]);
       ctx.globalAlpha = 0.35 + 0.65 * Math.min(1, runs.cpu[i] / 100);
       ctx.fillRect(x0, top, Math.max(1, x1 - x0), rowH - 1);
       lastPx = Math.floor(x1) + (x1 - x0 < 1 ? 1 : 0);

@@ -9,7 +9,7 @@ import { firstSpanEndingAfter, type LaneSpans, type RowList } from '../data/lane
 import { LANE_PAD, PROCESS_H, ROW_H, type LaneRow } from '../data/laneLayout';
 import { eventMatches } from '../data/search';
 import { CATEGORIES, eventLabel, eventName, pointCategory, spanCategory, type Category } from '../data/spanKinds';
-import { textOn } from '../theme';
+import { blend, textOn } from '../theme';
 import { DrawBatch } from './drawBatch';
 import { fitText, type Frame } from './frame';
 
@@ -86,12 +86,10 @@ function drawProcess(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, y: n
   const x1 = Math.min(view.x(end), view.width + 1);
   if (x1 >= 0 && x0 <= view.width) {
     // The process's own CPU % (all its threads, 100 per core) shades its life bar.
-    ctx.fillStyle = palette.muted;
-    ctx.globalAlpha *= 0.35;
+    ctx.fillStyle = blend(palette.headerBackground, palette.muted, 0.35);
     ctx.fillRect(x0, y + PROCESS_H - 6, Math.max(1, x1 - x0), 4);
-    ctx.globalAlpha /= 0.35;
     const cpu = f.data.processCpu.get(p.pid);
-    if (cpu) shadeSamples(ctx, f, cpu, y + 3, PROCESS_H - 10, palette.category.running, p.startTs, 100);
+    if (cpu) shadeSamples(ctx, f, cpu, y + 3, PROCESS_H - 10, shades(palette.headerBackground, palette.category.running), p.startTs, 100);
     if (p.exited && x1 <= view.width) {
       ctx.fillStyle = row.failed ? palette.error : palette.foreground;
       ctx.fillRect(x1 - 1, y + 3, 2, PROCESS_H - 6);
@@ -110,13 +108,11 @@ function drawLane(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, y: numb
     const x0 = Math.max(view.x(th.startTs), -1);
     const x1 = Math.min(view.x(end), view.width + 1);
     if (x1 >= 0 && x0 <= view.width) {
-      ctx.fillStyle = running;
-      const alpha = ctx.globalAlpha;
-      ctx.globalAlpha = alpha * 0.12;
+      const life = blend(palette.background, running, 0.12);
+      ctx.fillStyle = life;
       ctx.fillRect(x0, laneTop, Math.max(1, x1 - x0), laneH);
-      ctx.globalAlpha = alpha;
       const lane = data.threadLanes[row.thread];
-      if (lane) shadeSamples(ctx, f, lane.cpu, laneTop, laneH, running, th.startTs, 100);
+      if (lane) shadeSamples(ctx, f, lane.cpu, laneTop, laneH, shades(life, running), th.startTs, 100);
     }
   }
   let drawn = 0;
@@ -130,7 +126,7 @@ function drawLane(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, y: numb
  * Shades [previous sample, sample] by the sample's CPU % (a). Sub-pixel samples merge (max);
  * neighbours of the same shade (8 levels) are one rectangle.
  */
-function shadeSamples(ctx: CanvasRenderingContext2D, f: Frame, list: RowList, y: number, h: number, color: string, from: number, full: number): void {
+function shadeSamples(ctx: CanvasRenderingContext2D, f: Frame, list: RowList, y: number, h: number, colors: string[], from: number, full: number): void {
   const { view, store } = f;
   if (list.n === 0) return;
   const a = store.a;
@@ -144,7 +140,7 @@ function shadeSamples(ctx: CanvasRenderingContext2D, f: Frame, list: RowList, y:
   const emit = (): void => {
     if (spanLevel > 0 && spanEnd > spanX) {
       const x0 = Math.max(spanX, -1);
-      batch.rect(color, 0.06 + (0.3 * spanLevel) / 8, x0, y, Math.min(spanEnd, view.width + 1) - x0, h);
+      batch.rect(colors[spanLevel], 1, x0, y, Math.min(spanEnd, view.width + 1) - x0, h);
     }
   };
   for (; i < list.n; i++) {
@@ -167,6 +163,20 @@ function shadeSamples(ctx: CanvasRenderingContext2D, f: Frame, list: RowList, y:
   }
   emit();
   batch.paint(ctx, null);
+}
+
+const shadeCache = new Map<string, string[]>();
+
+/** The 9 CPU shades (0–8 eighths) of `color` over `under`, opaque. */
+function shades(under: string, color: string): string[] {
+  const key = `${under}|${color}`;
+  let s = shadeCache.get(key);
+  if (!s) {
+    s = [];
+    for (let level = 0; level <= 8; level++) s.push(blend(under, color, 0.06 + (0.3 * level) / 8));
+    shadeCache.set(key, s);
+  }
+  return s;
 }
 
 /** Spans narrower than this merge with their neighbours into runs (per-call cost, not pixels, bounds a frame). */

@@ -50,25 +50,7 @@ export class DetailsPane {
   }
 
   show(store: TraceStore, r: number, t0: number, openEnd: number, flows: readonly Flow[], taskName?: (row: number) => string | undefined): void {
-    const el = this.el;
-    el.replaceChildren();
-    el.hidden = false;
-    const head = document.createElement('div');
-    head.className = 'details-head';
-    const h = document.createElement('h2');
-    h.textContent = eventLabel(store, r, taskName) || eventName(store.kind[r]);
-    h.title = h.textContent;
-    const close = document.createElement('vscode-button');
-    close.setAttribute('secondary', '');
-    close.setAttribute('aria-label', 'Close details');
-    close.title = 'Close (Esc)';
-    close.className = 'close';
-    const x = document.createElement('span');
-    x.className = 'codicon codicon-close';
-    close.appendChild(x);
-    close.addEventListener('click', () => this.actions.close());
-    head.append(h, close);
-    el.appendChild(head);
+    const el = this.open(eventLabel(store, r, taskName) || eventName(store.kind[r]));
 
     const dl = document.createElement('dl');
     const item = (k: string, v: string): void => {
@@ -159,14 +141,33 @@ export class DetailsPane {
     }
   }
 
-  /** Details of a lane (thread or process) when its label is clicked. */
-  showText(title: string, rows: [string, string][]): void {
+  /** Empties the pane and gives it a title and a close button. */
+  private open(title: string): HTMLElement {
     const el = this.el;
     el.replaceChildren();
     el.hidden = false;
+    const head = document.createElement('div');
+    head.className = 'details-head';
     const h = document.createElement('h2');
     h.textContent = title;
-    el.appendChild(h);
+    h.title = title;
+    const close = document.createElement('vscode-button');
+    close.setAttribute('secondary', '');
+    close.setAttribute('aria-label', 'Close details');
+    close.title = 'Close (Esc)';
+    close.className = 'close';
+    const x = document.createElement('span');
+    x.className = 'codicon codicon-close';
+    close.appendChild(x);
+    close.addEventListener('click', () => this.actions.close());
+    head.append(h, close);
+    el.appendChild(head);
+    return el;
+  }
+
+  /** Details of a lane (thread or process) when its label is clicked. */
+  showText(title: string, rows: [string, string][]): void {
+    const el = this.open(title);
     const dl = document.createElement('dl');
     for (const [k, v] of rows) {
       const dt = document.createElement('dt');

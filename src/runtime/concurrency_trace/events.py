@@ -129,5 +129,5 @@ ASYNC_RUN = 61        # span: one step of a task on its loop thread: obj=task id
 ASYNC_END = 62        # obj=task id, a=1 ok, 0 raised, 2 cancelled; b=exception blob when raised ("Type: message"; "Type" if the class has its own __str__)
 
 # --- time and output --------------------------------------------------------
-SLEEP = 70            # span: time.sleep called from user code (the stdlib's own polling sleeps are not recorded): a=requested ns (-1 if not an int/float), b=1 if it raised (ValueError, or an exception from a signal handler)
+SLEEP = 70            # span: time.sleep called from user code or given as the callable to Thread / executor / Pool / call_soon (the stdlib's own polling sleeps are not recorded); site=the user's line (0 if none): a=requested ns (-1 if not an int/float), b=1 if it raised (ValueError, or an exception from a signal handler)
 IO_WRITE = 71         # write to the process's own sys.stdout / sys.stderr: a=text blob (first 4096 chars; bytes written to .buffer decoded as UTF-8 with replacement), b=stream (1 stdout, 2 stderr) | 256 bytes via .buffer | 512 text truncated; site=the user's call

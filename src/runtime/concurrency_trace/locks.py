@@ -33,11 +33,20 @@ SemLock does, so the pickled state and what an untraced child builds are
 unchanged.  A Manager proxy's id is derived from the manager's address and
 the referent's token id, the same in every process.
 
+Wrappers look like the real locks: same methods and signatures, results and
+errors (the real lock decides), repr and type name (<class '_thread.lock'>),
+__class__ / isinstance, weakrefs, pickling errors; Condition's _is_owned /
+_release_save / _acquire_restore protocol so a Condition over a traced lock
+records no false holds.  A tracer failure drops the record, never the call;
+an exception of a non-builtin type that arrives inside tracer code (raised
+into the thread by PyThreadState_SetAsyncExc) is passed on (see _debug).
+
 Hot path (TracedLock.__enter__ / acquire / release): the real lock's
 acquire(False), the call site from an id-keyed cache (hashing a code object
 costs 0.2-1 us), one 64-byte record packed straight into the writer's map
-(writer internals: _next_slot, _mm, _cap, _grow, _pack), the end time packed
-in place at release.
+(writer internals: _next_slot, _mm, _cap, _grow, _pack, _pid), the end time
+packed in place at release.  No __getattr__ on the wrappers: it would slow
+every attribute access.
 """
 import _thread
 import struct
