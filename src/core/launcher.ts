@@ -29,6 +29,25 @@ export function runtimeDir(): string {
 export interface PythonInfo {
   executable: string;
   version: string;
+  /** sys.implementation.cache_tag ("cpython-311"): names the runtime's compiled files. */
+  cacheTag?: string;
+}
+
+/**
+ * Compiles the runtime for this interpreter once. Every traced process
+ * imports it, and with PYTHONDONTWRITEBYTECODE set (common in containers)
+ * it would be compiled from source each time: ~150 ms per process.
+ */
+export function precompileRuntime(python: string, info: PythonInfo): void {
+  if (!info.cacheTag) return;
+  const pkg = path.join(runtimeDir(), 'concurrency_trace');
+  if (fs.existsSync(path.join(pkg, '__pycache__', `writer.${info.cacheTag}.pyc`))) return;
+  try {
+    // -E: ignore PYTHONDONTWRITEBYTECODE and friends; compileall writes explicitly.
+    execFileSync(python, ['-S', '-E', '-m', 'compileall', '-q', runtimeDir()], { stdio: 'ignore', timeout: 60000 });
+  } catch {
+    // A read-only install only costs start-up time.
+  }
 }
 
 const CHECK_CACHE = path.join(os.tmpdir(), `concurrency-trace-pythons-${process.getuid?.() ?? 0}.json`);
@@ -86,11 +105,14 @@ function rememberCheck(key: string, info: PythonInfo): void {
  */
 export function checkPython(python: string): PythonInfo {
   const cached = cachedCheck(python);
-  if (cached.info) return cached.info;
+  if (cached.info) {
+    precompileRuntime(python, cached.info);
+    return cached.info;
+  }
   let out: string;
   try {
     // -S -E: no site (a slow .pth can cost 100 ms) and no PYTHON* variables, just the facts.
-    out = execFileSync(python, ['-S', '-E', '-c', 'import sys; print(sys.executable); print("%d.%d.%d" % sys.version_info[:3])'], {
+    out = execFileSync(python, ['-S', '-E', '-c', 'import sys; print(sys.executable); print("%d.%d.%d" % sys.version_info[:3]); print(sys.implementation.cache_tag or "")'], {
       encoding: 'utf8', timeout: 20000, stdio: ['ignore', 'pipe', 'pipe'],
     });
   } catch (err) {
@@ -98,13 +120,14 @@ export function checkPython(python: string): PythonInfo {
     if (e.code === 'ENOENT') throw new LaunchError(`Python interpreter not found: ${python}`);
     throw new LaunchError(`Python interpreter ${python} did not run: ${e.message.split('\n')[0]}`);
   }
-  const [executable, version] = out.trim().split('\n');
+  const [executable, version, cacheTag] = out.trim().split('\n');
   const [major, minor] = version.split('.').map(Number);
   if (major < MIN_PYTHON[0] || (major === MIN_PYTHON[0] && minor < MIN_PYTHON[1])) {
     throw new LaunchError(`Python ${version} at ${python} is too old: Concurrency Trace needs ${MIN_PYTHON.join('.')} or newer`);
   }
-  const info = { executable: executable || python, version };
+  const info: PythonInfo = { executable: executable || python, version, cacheTag: cacheTag || undefined };
   rememberCheck(cached.key, info);
+  precompileRuntime(python, info);
   return info;
 }
 

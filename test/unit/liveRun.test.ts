@@ -23,7 +23,7 @@ async function until(check: () => boolean, timeoutMs: number, what: string): Pro
 const started: LiveRun[] = [];
 /** A LiveRun that a failing test cannot leave behind. */
 function start(options: LiveRunOptions): LiveRun {
-  const run = start(options);
+  const run = new LiveRun(options);
   started.push(run);
   return run;
 }

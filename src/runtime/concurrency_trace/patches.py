@@ -17,7 +17,10 @@ def install():
     for name in AREAS:
         try:
             module = importlib.import_module(__package__ + "." + name)
-        except ImportError:
+        except Exception:
+            # Any failure (not only ImportError) leaves just this area untraced.
+            if os.environ.get("CONCURRENCY_TRACE_DEBUG"):
+                raise
             continue
         try:
             module.install()
