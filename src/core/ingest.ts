@@ -94,6 +94,12 @@ export class ProcessIngest {
           store.version++;
           continue;
         }
+        case K.PROCESS_PARENT: {
+          const p = this.ensureProcess(r.ts);
+          p.parentPid = r.a;
+          store.version++;
+          continue;
+        }
         case K.PROCESS_EXIT: {
           const p = this.ensureProcess(r.ts);
           p.exited = true;

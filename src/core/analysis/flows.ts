@@ -28,7 +28,10 @@ export function computeFlows(store: TraceStore): Flow[] {
   };
   const processStart = new Map<number, number>(); // pid -> PROCESS_START row
   const threadStarts = new Map<string, number[]>(); // pid:ident -> THREAD_START rows
-  const puts = new Map<number, number>(); // message id -> QUEUE_PUT row
+  const puts = new Map<number, number>(); // message id -> QUEUE_PUT row (in-process and multiprocessing queues)
+  const keyedPuts = new Map<string, number[]>(); // queue:content key -> QUEUE_PUT rows (Manager queues)
+  const keyedGets: number[] = []; // QUEUE_GET rows that carry a content key
+  const partner = new Map<number, number>(); // channel -> the other end's channel (duplex Pipe())
   const sends = new Map<string, number[]>(); // channel:key -> PIPE_SEND rows, oldest first
   const submits = new Map<number, number>();
   const runs = new Map<number, number>();
@@ -41,7 +44,14 @@ export function computeFlows(store: TraceStore): Flow[] {
       const key = `${th.pid}:${th.ident}`;
       if (!threadStarts.has(key)) threadStarts.set(key, []);
       threadStarts.get(key)!.push(i);
-    } else if (kind === K.QUEUE_PUT && store.a[i] !== 0) puts.set(store.a[i], i);
+    } else if (kind === K.QUEUE_PUT && store.a[i] !== 0) {
+      if (store.b[i] & 2) push2(keyedPuts, `${store.obj[i]}:${store.a[i]}`, i);
+      else puts.set(store.a[i], i);
+    } else if (kind === K.QUEUE_GET && store.b[i] & 2) keyedGets.push(i);
+    else if (kind === K.PIPE_OPEN && store.a[i] !== store.b[i]) {
+      partner.set(store.a[i], store.b[i]);
+      partner.set(store.b[i], store.a[i]);
+    }
     else if (kind === K.PIPE_SEND) {
       const key = `${store.obj[i]}:${store.a[i]}`;
       if (!sends.has(key)) sends.set(key, []);
@@ -83,6 +93,7 @@ export function computeFlows(store: TraceStore): Flow[] {
         break;
       }
       case K.QUEUE_GET: {
+        if (store.b[i] & 2) break; // paired by content key below
         const p = store.a[i] !== 0 ? puts.get(store.a[i]) : undefined;
         if (p !== undefined) push('queue', p, store.ts[p], store.thread[p], i, endOr(store, i), t);
         break;
@@ -101,11 +112,36 @@ export function computeFlows(store: TraceStore): Flow[] {
         break;
     }
   }
-  // Each receive takes the oldest unmatched send of the same bytes on its channel.
-  recvs.sort((x, y) => store.ts[x] - store.ts[y]);
+  // Each receive takes the oldest unmatched send of the same bytes on the
+  // channel it reads from: the same channel for a one-way pipe, the other
+  // end's for a duplex Pipe() (PIPE_OPEN names both ends).
+  const byTime = (x: number, y: number): number => store.ts[x] - store.ts[y];
+  const forQueues = new Map([...sends].map(([k, v]) => [k, [...v]]));
+  recvs.sort(byTime);
   for (const i of recvs) {
-    const s = sends.get(`${store.obj[i]}:${store.a[i]}`)?.shift();
+    const from = partner.get(store.obj[i]) ?? store.obj[i];
+    const s = sends.get(`${from}:${store.a[i]}`)?.shift();
     if (s !== undefined) push('pipe', s, store.ts[s], store.thread[s], i, endOr(store, i), store.thread[i]);
   }
+  // A multiprocessing queue's get carries the key of the bytes it received:
+  // its send (by the feeder thread) carries the message id of the put.
+  // A Manager queue's put and get both carry keys: k-th with k-th.
+  keyedGets.sort(byTime);
+  for (const list of keyedPuts.values()) list.sort(byTime);
+  for (const i of keyedGets) {
+    const key = `${store.obj[i]}:${store.a[i]}`;
+    let p = keyedPuts.get(key)?.shift();
+    if (p === undefined) {
+      const s = forQueues.get(key)?.shift();
+      p = s !== undefined && store.b[s] !== 0 ? puts.get(store.b[s]) : undefined;
+    }
+    if (p !== undefined) push('queue', p, store.ts[p], store.thread[p], i, endOr(store, i), store.thread[i]);
+  }
   return flows;
+}
+
+function push2<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
