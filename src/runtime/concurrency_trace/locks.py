@@ -62,7 +62,6 @@ _mono = time.monotonic_ns
 _ident = _thread.get_ident
 _pack = writer._pack
 _pack_end1 = writer._pack_end1
-_pack_end3 = writer._pack_end3
 _allocate_lock = _thread.allocate_lock
 _LockType = _thread.LockType
 
