@@ -16,8 +16,9 @@ def bump(value, n):
             value.value += 1
 
 
-def wait_cond(cond, flag):
+def wait_cond(cond, flag, waiting):
     with cond:
+        waiting.set()  # the parent can only take cond once this wait() released it
         while not flag.value:
             cond.wait(5)
 
@@ -45,9 +46,10 @@ if __name__ == "__main__":
     print("value", value.value, flush=True)
     cond = mp.Condition()
     flag = mp.Value("b", 0)
-    c = mp.Process(target=wait_cond, args=(cond, flag), name="cond-waiter")
+    waiting = mp.Event()
+    c = mp.Process(target=wait_cond, args=(cond, flag, waiting), name="cond-waiter")
     c.start()
-    time.sleep(0.2)
+    waiting.wait(30)
     with cond:
         flag.value = 1
         cond.notify_all()
