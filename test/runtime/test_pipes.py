@@ -85,8 +85,10 @@ with Listener() as listener:
 INTERNAL = """
 import multiprocessing as mp
 if __name__ == "__main__":
-    with mp.Pool(2) as pool:
-        print(sum(pool.map(abs, range(-5, 5))))
+    pool = mp.Pool(2)
+    print(sum(pool.map(abs, range(-5, 5))))
+    pool.close()     # not terminate(): a worker killed while it opens its
+    pool.join()      # trace file leaves a file without a header
 """
 
 

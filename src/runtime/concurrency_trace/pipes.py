@@ -55,14 +55,9 @@ _originals = {}
 
 # --- identities ---------------------------------------------------------------
 
-def channel_of_fd(fd):
-    """Channel id of a pipe/socket descriptor: its (device, inode), below 2**53."""
-    st = os.fstat(fd)
-    return CHANNEL_BASE | ((st.st_dev & 0x7ff) << 40) | (st.st_ino & 0xffffffffff)
-
-
 def channel_of(conn, link=False):
-    """Channel id of a Connection (cached on it), or -1 if it has none.
+    """Channel id of a Connection (cached on it): its descriptor's (device,
+    inode), below 2**53; -1 if it has none.
 
     With link=True: if the connection is a Unix socket (a Listener/Client
     connection, or a Pipe() end made where we did not see it), also write a

@@ -12,6 +12,8 @@ queue.Queue / LifoQueue / PriorityQueue / SimpleQueue (threads)
     queue.SimpleQueue is usually the C _queue.SimpleQueue: queue.SimpleQueue
     becomes a subclass of it with the same repr and behaviour; the stdlib's own
     SimpleQueues are plain C instances as before (no cost at all).
+    A blocking put/get first tries without blocking (same result): when that
+    works it is one record; when it would wait, a span opens before waiting.
 
 multiprocessing Queue / JoinableQueue / SimpleQueue
     The queue's id is its pipe's channel id (see pipes.py), so it is the same
@@ -25,7 +27,8 @@ multiprocessing Queue / JoinableQueue / SimpleQueue
 
 Manager queues (client side)
     A proxy whose referent has put and get (Manager().Queue(), a registered
-    queue): spans on the client with content keys of the items.
+    queue): spans on the client with content keys of the items (plain data
+    only: pickling anything else a second time could run user code).
 """
 import _thread
 import collections

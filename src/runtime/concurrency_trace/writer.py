@@ -43,9 +43,7 @@ _token = b""
 _pid = 0
 _mm = None
 _cap = 0
-_fd = -1
 _blob_fd = -1
-_old_maps = []
 _next_slot = None
 _next_object = itertools.count(1).__next__
 _next_blob = itertools.count(1).__next__
@@ -65,7 +63,7 @@ def open_process(directory, token):
 
 
 def _open_files(first_slot):
-    global _mm, _cap, _fd, _blob_fd, _next_slot, _next_blob, _blob_cache, _next_object
+    global _mm, _cap, _blob_fd, _next_slot, _next_blob, _blob_cache, _next_object
     nonce = os.urandom(4).hex()
     base = os.path.join(_dir, "p%d-%s" % (_pid, nonce))
     flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
@@ -77,7 +75,10 @@ def _open_files(first_slot):
     os.ftruncate(fd, cap)
     mm = mmap.mmap(fd, cap)
     HEADER.pack_into(mm, 0, MAGIC, VERSION, SLOT, _pid, _token, first_slot, 0)
-    _fd, _blob_fd, _mm, _cap = fd, blob_fd, mm, cap
+    # The map keeps its own descriptor (and resizes the file through it):
+    # close ours, so a traced process holds one descriptor fewer.
+    os.close(fd)
+    _blob_fd, _mm, _cap = blob_fd, mm, cap
     _next_slot = itertools.count(first_slot).__next__
     _next_blob = itertools.count(1).__next__
     _blob_cache = {}
@@ -92,27 +93,24 @@ def reopen_after_fork():
     span begun in the parent still holds lands in the child's unused (kind 0)
     region instead of on one of the child's records.
     """
-    global _pid, _blob_lock, _grow_lock, _old_maps
+    global _pid, _blob_lock, _grow_lock
     _blob_lock = _thread.allocate_lock()
     _grow_lock = _thread.allocate_lock()
-    _old_maps = []
     first = _next_slot()
     _pid = os.getpid()
     _open_files(first_slot=first)
 
 
 def _grow(off):
-    """Map a bigger window of the file.  Old maps stay open (never closed) so a
-    thread still writing through one lands in the same file pages."""
-    global _mm, _cap
+    """Grow the file and its map in place.  Safe under the GIL: no pack_into
+    is ever half-way through (they hold the GIL and no buffer export)."""
+    global _cap
     with _grow_lock:
         if off >= _cap:
             cap = _cap
             while cap <= off:
                 cap *= 2
-            os.ftruncate(_fd, cap)
-            _old_maps.append(_mm)
-            _mm = mmap.mmap(_fd, cap)
+            _mm.resize(cap)
             _cap = cap
     return _mm
 
