@@ -54,7 +54,7 @@ import sys
 import threading
 import time
 
-from . import events, sites, writer
+from . import events, guard, sites, writer
 
 _w = writer
 _getframe = sys._getframe
@@ -84,18 +84,8 @@ _originals = {}
 _min_off = 64                   # offsets below this were written by a parent process
 
 
-def _debug():
-    """Called in the tracer's except blocks.  The tracer's own failures are
-    builtin exceptions (or struct.error) and are dropped; an exception of any
-    other type was raised into this thread asynchronously
-    (PyThreadState_SetAsyncExc) while tracer code ran: it belongs to the
-    program and goes on."""
-    e = sys.exc_info()[1]
-    if e is not None and type(e).__module__ != "builtins" and not isinstance(e, struct.error):
-        raise
-    import os
-    if os.environ.get("CONCURRENCY_TRACE_DEBUG"):
-        raise
+# Shared with the other areas: drop tracer failures, pass asynchronous exceptions on.
+_debug = guard.tracer_failed
 
 
 # --------------------------------------------------------------------------

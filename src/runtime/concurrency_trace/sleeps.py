@@ -22,7 +22,7 @@ original's __module__ and __qualname__.
 import sys
 import time
 
-from . import events, sites, writer
+from . import events, guard, sites, writer
 from .shared import hide_own_frames
 
 _SLEEP = events.SLEEP
@@ -82,6 +82,7 @@ def install():
                     off = writer.begin(_SLEEP, 0, sites.site(1), a)
             except Exception:
                 off = 0
+                guard.tracer_failed()
         if not off:
             try:
                 return orig(*args, **kwargs)
@@ -94,13 +95,13 @@ def install():
             try:
                 writer.finish(off, a, 1)
             except Exception:
-                pass
+                guard.tracer_failed()
             hide(exc)
             raise
         try:
             writer.finish_time(off)
         except Exception:
-            pass
+            guard.tracer_failed()
         return result
 
     sleep.__name__ = orig.__name__
