@@ -260,6 +260,9 @@ print(pid, os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitc
         self.assertEqual(trace.site(forks[0])[1], 2)
         self.assertEqual(last_exit(trace, child), 3)
         self.assertEqual({r.pid: r.a for r in trace.of("PROCESS_START")}[child], forks[0].pid)
+        reaped = joins_of(trace, child)     # the user's os.waitpid
+        self.assertEqual([(j.a, j.b, j.pid) for j in reaped], [(3, 1, forks[0].pid)])
+        self.assertEqual(trace.site(reaped[0])[1], 5)
 
     def test_os_exit_in_the_main_process_records_its_code(self):
         proc, trace = tracefile.run("import os\nos._exit(4)\n")
@@ -268,8 +271,8 @@ print(pid, os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitc
 
     def test_subprocess_running_python_is_a_traced_child(self):
         proc, trace = tracefile.run("""import subprocess, sys
-r = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                   capture_output=True, check=True)
+r = subprocess.run([sys.executable, "-c", "import os, sys; print(os.getpid()); sys.exit(6)"],
+                   capture_output=True)
 print(r.stdout.decode().strip())
 """)
         self.assertEqual(proc.returncode, 0, proc.stderr)
@@ -279,6 +282,22 @@ print(r.stdout.decode().strip())
         self.assertIn('"-c"', trace.blob(children[0]))
         self.assertEqual(trace.site(children[0])[1], 2)
         self.assertEqual({r.pid: r.a for r in trace.of("PROCESS_START")}[child], children[0].pid)
+        self.assertEqual([(j.a, j.b, trace.site(j)[1]) for j in joins_of(trace, child)], [(6, 1, 2)])
+
+    def test_subprocess_killed_child_exit_code_seen_by_poll(self):
+        proc, trace = tracefile.run("""import subprocess, sys, time
+p = subprocess.Popen(["sleep", "30"])
+p.kill()
+while p.poll() is None:
+    time.sleep(0.01)
+print(p.pid, p.returncode)
+""")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        child, code = map(int, proc.stdout.split())
+        self.assertEqual(code, -9)
+        self.assertEqual([c.obj for c in trace.of("CHILD_PROCESS")], [child])
+        seen = joins_of(trace, child)
+        self.assertEqual([(j.a, j.b, j.end - j.ts) for j in seen], [(-9, 1, 0)])
 
     @unittest.skipUnless(hasattr(os, "fork"), "needs os.fork")
     def test_fork_warning_is_attributed_as_without_the_tracer(self):

@@ -5,6 +5,7 @@ what the runtime writes, in the file format's own terms.
 """
 import glob
 import os
+import shutil
 import struct
 import subprocess
 import sys
@@ -39,9 +40,12 @@ def run(code, *args, python=None, timeout=120, env=None, cwd=None, stdin=None):
     full_env["PYTHONPATH"] = RUNTIME + os.pathsep + full_env.get("PYTHONPATH", "")
     full_env["CONCURRENCY_TRACE_DIR"] = trace_dir
     full_env["CONCURRENCY_TRACE_TOKEN"] = "testtoken"
-    proc = subprocess.run([python or sys.executable, script] + list(args), cwd=cwd or tmp,
-                          env=full_env, capture_output=True, timeout=timeout, input=stdin)
-    return proc, Trace(trace_dir, script)
+    try:
+        proc = subprocess.run([python or sys.executable, script] + list(args), cwd=cwd or tmp,
+                              env=full_env, capture_output=True, timeout=timeout, input=stdin)
+        return proc, Trace(trace_dir, script)
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)  # the script stays: some tests run it again untraced
 
 
 class Trace:

@@ -18,7 +18,7 @@ OBJECT = 2            # obj=object id, a=type blob ("Lock", "Queue"…), b=label
 PROCESS_START = 3     # obj=pid, a=ppid, b=meta blob (JSON)
 PROCESS_EXIT = 4      # obj=pid, a=exit code, b=1 if the code is known (0: interpreter shutdown); a multiprocessing child writes it when _bootstrap returns, os._exit(n) when called; if a process has several, the last one with b=1 holds
 PROCESS_SPAWN = 5     # span in the parent around Process.start(): obj=child pid, a=owner object id (pool/executor) or 0; site=the user's call (for pool workers: the Pool()/submit line, 0 when a pool's handler thread replaces a worker)
-PROCESS_JOIN = 6      # span: obj=child pid, a=exit code seen (-N: killed by signal N), b=1 if the child had exited; also written with ts == end when the parent first learns the code outside join() (is_alive(), exitcode, a Pool reaping or terminating its workers)
+PROCESS_JOIN = 6      # span: obj=child pid, a=exit code seen (-N: killed by signal N), b=1 if the child had exited; Process.join(), Popen.wait() that had to wait (also inside subprocess.run / communicate), os.waitpid / os.wait called by user code; also written with ts == end when the parent first learns the code outside those (is_alive(), exitcode, Popen.poll(), a Pool reaping or terminating its workers)
 PROCESS_TERMINATE = 7 # obj=child pid, a=signal sent (terminate() 15, kill() 9, interrupt() 2); only while the child is not known to have exited
 THREAD_START = 8      # span = the thread's life: ident=the thread, obj=native id, a=name blob, b=flags (1 daemon, 2 internal)
 THREAD_SPAWN = 9      # span around Thread.start(): obj=ident of the new thread
@@ -89,11 +89,11 @@ PIPE_OPEN = 36        # the two ends of one pipe: obj=pipe object id, a=channel 
 # "ThreadPoolExecutor" or "ProcessPoolExecutor", b="Pool(4)"-style label);
 # its worker processes' PROCESS_SPAWN has a=its object id.
 # Task ids are unique in the run, non-zero and below 2**52; both sides compute
-# the same one from what they already have (pools.task_id: a hash of 5 ints):
-#   Pool / ThreadPool: (1, pid of the pool's process, job, task index, k);
-#   ProcessPoolExecutor: (2, executor object id, work id, 0, k)
-#   (k: position in the chunk, 0 for unchunked calls); ThreadPoolExecutor: an
-#   object id.
+# the same one from what they already have: base + k, k = position in the
+# chunk (0 for an unchunked call), base = pools.task_base (a hash of 4 ints):
+#   Pool / ThreadPool: (1, pid of the pool's process, job, task index);
+#   ProcessPoolExecutor: (2, executor object id, work id, 0).
+#   ThreadPoolExecutor: an object id.
 TASK_SUBMIT = 40      # obj=task id, a=pool/executor object id, b=function blob (qualname); ident/site=the caller's thread and line. Executors: inside submit(). Pool: as its task-handler thread takes the task from the call (for imap: as it pulls the element from the iterable)
 TASK_RUN = 41         # span on the worker (pid/ident = the worker process/thread): obj=task id, a=function blob, b=argument summary blob ("3", "'a', 2, key=5"; at most 60 chars); site=0
 TASK_RESULT = 42      # obj=task id, a=1 ok, 0 raised (a raising chunk marks all its elements 0), 2 cancelled before it ran; written when the result reaches the caller's process: Pool: in its result-handler thread (ApplyResult/MapResult/IMapIterator._set), before callbacks and before get() returns; executors: when the future is completed (set_result / set_exception / cancel)

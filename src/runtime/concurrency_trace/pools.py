@@ -8,15 +8,17 @@ TASK_SUBMIT in the caller's process, TASK_RUN on the worker around the call,
 TASK_RESULT when the result reaches the caller's process; events.py
 describes the fields and how task ids are formed.
 
-The worker learns a task's id without anything added to what it receives:
-  Pool: id = task_id(1, pool process pid, job, i, k); job is the Pool's
+The worker learns a task's id without any change to the task messages (a
+worker that is not traced receives exactly what it would without the tracer):
+  Pool: id = task_base(1, pool process pid, job, i) + k; job is the Pool's
     process-wide job number and i the task index, both already in every task
     tuple; k is the position inside a chunk.  A process worker gets the pool
     process's pid from multiprocessing.parent_process(), a ThreadPool worker
     is in that process.
-  ProcessPoolExecutor: id = task_id(2, executor object id, work_id, 0, k);
+  ProcessPoolExecutor: id = task_base(2, executor object id, work_id, 0) + k;
     work_id is in every _CallItem, the executor id is in the worker's
-    Process._config (processes.OWNER_CONFIG_KEY).
+    Process._config (processes.OWNER_CONFIG_KEY: one extra key in a dict the
+    worker's Process object already carries; nothing reads it but us).
   ThreadPoolExecutor: an object id kept with the future (same process).
 
 Worker side: multiprocessing.pool.worker and concurrent.futures.process.
@@ -51,13 +53,13 @@ _worker_tls = threading.local()      # .source: the task source of this worker t
 SUMMARY_CHARS = 60
 
 
-def task_id(domain, a, b, c, d):
-    """A non-zero id below 2**52 from five integers (splitmix64 finaliser
-    chain): the same in every process and Python version."""
-    h = (domain * 0x9E3779B97F4A7C15) & _M64
-    for v in (a, b, c, d):
-        h = _mix(h ^ (v & _M64))
-    return (h >> 12) or 1
+def task_base(domain, a, b, c):
+    """The id of element 0 of a task, from four integers; element k of a
+    chunk is base + k.  Below 2**51, non-zero, the same in every process and
+    Python version (splitmix64 finaliser over the inputs)."""
+    h = _mix((domain * 0x9E3779B97F4A7C15 + a) & _M64)
+    h = _mix((h ^ (b * 0xC2B2AE3D27D4EB4F + c)) & _M64)
+    return (h >> 13) or 1
 
 
 def _mix(x):
@@ -278,10 +280,11 @@ def _patch_pool(mod):
             n = len(chunk)
             _chunks[(job, i)] = n
             fblob = writer.intern(func_name(fn))
+            base = task_base(_POOL, pid, job, i)
             for k in range(n):
-                point_at(events.TASK_SUBMIT, ts, ident, task_id(_POOL, pid, job, i, k), site, pool_oid, fblob)
+                point_at(events.TASK_SUBMIT, ts, ident, base + k, site, pool_oid, fblob)
         else:
-            point_at(events.TASK_SUBMIT, ts, ident, task_id(_POOL, pid, job, i, 0), site, pool_oid,
+            point_at(events.TASK_SUBMIT, ts, ident, task_base(_POOL, pid, job, i), site, pool_oid,
                      writer.intern(func_name(func)))
 
     orig_apply_async = Pool.apply_async
@@ -292,7 +295,7 @@ def _patch_pool(mod):
         try:
             if writer.enabled:
                 writer.point_at(events.TASK_SUBMIT, t0, writer.get_ident(),
-                                task_id(_POOL, writer.pid(), result._job, 0, 0), sites.site(1),
+                                task_base(_POOL, writer.pid(), result._job, 0), sites.site(1),
                                 _ids.get(self, 0), writer.intern(func_name(func)))
         except Exception:
             pass
@@ -308,12 +311,13 @@ def _patch_pool(mod):
         ok = 1 if obj[0] else 0
         pid = writer.pid()
         if n is None:
-            writer.point(events.TASK_RESULT, task_id(_POOL, pid, job, i, 0), 0, ok)
+            writer.point(events.TASK_RESULT, task_base(_POOL, pid, job, i), 0, ok)
         else:
             ts = writer.monotonic_ns()
             ident = writer.get_ident()
+            base = task_base(_POOL, pid, job, i)
             for k in range(n):
-                writer.point_at(events.TASK_RESULT, ts, ident, task_id(_POOL, pid, job, i, k), 0, ok)
+                writer.point_at(events.TASK_RESULT, ts, ident, base + k, 0, ok)
 
     def _patch_set(cls):
         orig = cls.__dict__.get("_set")
@@ -396,11 +400,11 @@ class _Elements:
     """The elements of one chunk, handed to mapstar / _process_chunk in place
     of the chunk; each next() ends the previous element's TASK_RUN and begins
     the next one's."""
-    __slots__ = ("_it", "_ids", "_fblob", "_star", "_k", "span")
+    __slots__ = ("_it", "_base", "_fblob", "_star", "_k", "span")
 
-    def __init__(self, chunk, ids, fn, star):
+    def __init__(self, chunk, base, fn, star):
         self._it = iter(chunk)
-        self._ids = ids              # k -> task id
+        self._base = base            # task id of element 0
         self._fblob = writer.intern(func_name(fn))
         self._star = star            # elements are argument tuples
         self._k = 0
@@ -416,7 +420,7 @@ class _Elements:
         try:
             if writer.enabled:
                 args = x if self._star else (x,)
-                self.span = writer.begin(events.TASK_RUN, self._ids(self._k), 0, self._fblob,
+                self.span = writer.begin(events.TASK_RUN, self._base + self._k, 0, self._fblob,
                                          writer.blob(summary(args)))
         except Exception:
             self.span = 0
@@ -459,12 +463,12 @@ class _PoolTasks(_QueueProxy):
         parent = self._parent
         if func is self._chunked[0] or func is self._chunked[1]:
             fn, chunk = args[0]
-            elements = _Elements(chunk, lambda k: task_id(_POOL, parent, job, i, k), fn,
+            elements = _Elements(chunk, task_base(_POOL, parent, job, i), fn,
                                  func is self._chunked[1])
             self.elements = elements
             return (job, i, func, ((fn, elements),), kwds)
         if func is not self._reraise:
-            self.span = writer.begin(events.TASK_RUN, task_id(_POOL, parent, job, i, 0), 0,
+            self.span = writer.begin(events.TASK_RUN, task_base(_POOL, parent, job, i), 0,
                                      writer.intern(func_name(func)), writer.blob(summary(args, kwds)))
         return task
 
@@ -531,7 +535,8 @@ def _future_created(future, pending):
         else:
             n = 1
             fblob = writer.intern(func_name(fn))
-        ids = tuple(task_id(_PROCESS_EXECUTOR, oid, work_id, 0, k) for k in range(n))
+        base = task_base(_PROCESS_EXECUTOR, oid, work_id, 0)
+        ids = tuple(range(base, base + n))
         task = _Task(ids, kind, fblob)
     _futures[future] = task
     ts = writer.monotonic_ns()
@@ -752,12 +757,12 @@ class _CallItems(_QueueProxy):
         call_args = item.args
         if (self._chunk_fn is not None and isinstance(fn, functools.partial)
                 and fn.func is self._chunk_fn and fn.args and len(call_args) == 1):
-            elements = _Elements(call_args[0], lambda k: task_id(_PROCESS_EXECUTOR, owner, work_id, 0, k),
+            elements = _Elements(call_args[0], task_base(_PROCESS_EXECUTOR, owner, work_id, 0),
                                  fn.args[0], True)
             self.elements = elements
             item.args = (elements,)
             return
-        self.span = writer.begin(events.TASK_RUN, task_id(_PROCESS_EXECUTOR, owner, work_id, 0, 0), 0,
+        self.span = writer.begin(events.TASK_RUN, task_base(_PROCESS_EXECUTOR, owner, work_id, 0), 0,
                                  writer.intern(func_name(fn)), writer.blob(summary(call_args, item.kwargs)))
 
     ended = _PoolTasks.ended

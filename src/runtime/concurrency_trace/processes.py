@@ -1,6 +1,6 @@
 """Processes: multiprocessing Process start / join / terminate / kill and the
-child's own view (name, logical parent, exit code), os.fork / os._exit, and
-subprocess.Popen.
+child's own view (name, logical parent, exit code), os.fork / os._exit /
+os.waitpid, and subprocess.Popen (start, wait, poll).
 
 multiprocessing is patched when it is first imported (a post-import hook: a
 program that never uses it never pays for importing it), on the classes
@@ -178,6 +178,15 @@ def _patch_os():
 
     os._exit = copy_identity(_exit, orig_exit)
 
+    # os.waitpid / os.wait called by the user's own code (multiprocessing,
+    # subprocess and asyncio reap their children themselves and are covered
+    # above or not at all): a PROCESS_JOIN span once a child is reaped.
+    for name in ("waitpid", "wait"):
+        orig = getattr(os, name, None)
+        if orig is not None:
+            _originals[name] = orig
+            setattr(os, name, copy_identity(_waiter(orig), orig))
+
     orig_fork = getattr(os, "fork", None)
     if orig_fork is None:
         return
@@ -211,6 +220,34 @@ def _patch_os():
         return pid
 
     os.fork = copy_identity(fork, orig_fork)
+
+
+def _exit_code(status):
+    """The exit code of a wait status (-N for signal N), None if the child
+    only stopped."""
+    if os.WIFSIGNALED(status):
+        return -os.WTERMSIG(status)
+    if os.WIFEXITED(status):
+        return os.WEXITSTATUS(status)
+    return None
+
+
+def _waiter(orig):
+    def waiter(*args, **kwargs):
+        t0 = writer.monotonic_ns()
+        result = orig(*args, **kwargs)
+        try:
+            if writer.enabled and result[0] > 0:
+                caller = sys._getframe(1)
+                if sites.is_user_frame(caller):
+                    code = _exit_code(result[1])
+                    if code is not None:
+                        writer.point_at(events.PROCESS_JOIN, t0, writer.get_ident(), result[0],
+                                        sites.site(1), code, 1, end=writer.monotonic_ns())
+        except Exception:
+            pass
+        return result
+    return waiter
 
 
 def record_exit(code):
@@ -451,3 +488,39 @@ def _patch_subprocess(mod):
             pass
 
     Popen.__init__ = copy_identity(__init__, orig_init)
+
+    # wait() (also behind run(), communicate(), `with Popen`) that had to
+    # wait for the child: a PROCESS_JOIN span; poll() that finds the child
+    # gone: PROCESS_JOIN with ts == end.
+    orig_wait = Popen.wait
+
+    def wait(self, *args, **kwargs):
+        if getattr(self, "returncode", 0) is not None:
+            return orig_wait(self, *args, **kwargs)
+        t0 = writer.monotonic_ns()
+        depth = _tls.__dict__.get("joining", 0)
+        _tls.joining = depth + 1
+        try:
+            return orig_wait(self, *args, **kwargs)
+        finally:
+            _tls.joining = depth
+            try:
+                if writer.enabled and getattr(self, "pid", None):
+                    code = self.returncode
+                    writer.point_at(events.PROCESS_JOIN, t0, writer.get_ident(), self.pid,
+                                    sites.site(1), code if code is not None else 0,
+                                    1 if code is not None else 0, end=writer.monotonic_ns())
+            except Exception:
+                pass
+
+    orig_poll = Popen.poll
+
+    def poll(self, *args, **kwargs):
+        before = getattr(self, "returncode", 0)
+        result = orig_poll(self, *args, **kwargs)
+        if before is None and getattr(self, "returncode", None) is not None:
+            _reaped(self)
+        return result
+
+    Popen.wait = copy_identity(wait, orig_wait)
+    Popen.poll = copy_identity(poll, orig_poll)

@@ -13,6 +13,7 @@ File layout (<dir>/p<pid>-<nonce>.ctev): slot 0 is the header, records are
 appended with os.write under a lock before any record names them.
 """
 import _thread
+import errno
 import itertools
 import mmap
 import os
@@ -28,7 +29,7 @@ RECORD = struct.Struct("<8q")
 END3 = struct.Struct("<3q")  # end, a, b
 END1 = struct.Struct("<q")   # end
 BLOB_HEAD = struct.Struct("<II")
-INITIAL_CAPACITY = 16 << 20   # bytes of sparse file mapped at start; doubled on demand
+INITIAL_CAPACITY = 1 << 20    # bytes mapped (and reserved on disk) at start; doubled on demand
 
 monotonic_ns = time.monotonic_ns
 get_ident = _thread.get_ident
@@ -44,6 +45,7 @@ _pid = 0
 _mm = None
 _cap = 0
 _blob_fd = -1
+_event_path = ""
 _next_slot = None
 _next_object = itertools.count(1).__next__
 _next_blob = itertools.count(1).__next__
@@ -63,7 +65,7 @@ def open_process(directory, token):
 
 
 def _open_files(first_slot):
-    global _mm, _cap, _blob_fd, _next_slot, _next_blob, _blob_cache, _next_object
+    global _mm, _cap, _blob_fd, _next_slot, _next_blob, _blob_cache, _next_object, _event_path
     nonce = os.urandom(4).hex()
     base = os.path.join(_dir, "p%d-%s" % (_pid, nonce))
     flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
@@ -73,12 +75,16 @@ def _open_files(first_slot):
     while cap <= first_slot * SLOT:
         cap *= 2
     os.ftruncate(fd, cap)
+    # Reserve the blocks now: a write into a mapped page the disk cannot back
+    # would be SIGBUS in the program; a failed reservation only leaves the
+    # process untraced (the caller turns tracing off).
+    _reserve(fd, first_slot * SLOT, cap)
     mm = mmap.mmap(fd, cap)
     HEADER.pack_into(mm, 0, MAGIC, VERSION, SLOT, _pid, _token, first_slot, 0)
     # The map keeps its own descriptor (and resizes the file through it):
     # close ours, so a traced process holds one descriptor fewer.
     os.close(fd)
-    _blob_fd, _mm, _cap = blob_fd, mm, cap
+    _blob_fd, _mm, _cap, _event_path = blob_fd, mm, cap, base + ".ctev"
     _next_slot = itertools.count(first_slot).__next__
     _next_blob = itertools.count(1).__next__
     _blob_cache = {}
@@ -101,18 +107,43 @@ def reopen_after_fork():
     _open_files(first_slot=first)
 
 
+def _reserve(fd, start, end):
+    if end > start and hasattr(os, "posix_fallocate"):
+        try:
+            os.posix_fallocate(fd, start, end - start)
+        except OSError as e:
+            if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+                raise
+            # Filesystems without fallocate stay sparse.
+
+
 def _grow(off):
     """Grow the file and its map in place.  Safe under the GIL: no pack_into
-    is ever half-way through (they hold the GIL and no buffer export)."""
-    global _cap
+    is ever half-way through (they hold the GIL and no buffer export).  When
+    the disk is full, tracing stops and the record is dropped (writing into a
+    1-byte buffer fails with struct.error, which callers catch)."""
+    global _cap, enabled
     with _grow_lock:
         if off >= _cap:
             cap = _cap
             while cap <= off:
                 cap *= 2
-            _mm.resize(cap)
+            try:
+                fd = os.open(_event_path, os.O_RDWR | getattr(os, "O_CLOEXEC", 0))
+                try:
+                    _reserve(fd, _cap, cap)
+                    os.ftruncate(fd, cap)
+                finally:
+                    os.close(fd)
+                _mm.resize(cap)
+            except (OSError, ValueError, SystemError):
+                enabled = False
+                return _NOWHERE
             _cap = cap
     return _mm
+
+
+_NOWHERE = bytearray(1)
 
 
 def point(kind, obj, site, a=0, b=0):
