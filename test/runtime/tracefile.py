@@ -61,6 +61,8 @@ class Trace:
     def _read(self, path):
         with open(path, "rb") as f:
             data = f.read()
+        if len(data) < HEADER.size or data[:8] == bytes(8):
+            return  # killed while creating its files: nothing written yet
         magic, _version, slot, pid, _token, first, _cap = HEADER.unpack_from(data, 0)
         assert magic == b"CTRACE01", path
         blobs = {}

@@ -393,6 +393,8 @@ class _QueueProxy:
         self._queue = queue
 
     def __getattr__(self, name):
+        if name == "_queue":
+            raise AttributeError(name)
         return getattr(self._queue, name)
 
 

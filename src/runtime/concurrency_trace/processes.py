@@ -45,7 +45,7 @@ _FORK_WARNS = sys.version_info >= (3, 12)   # os.fork() warns when threads exist
 _exit_code_recorded = None
 _is_helper = False
 _originals = {}
-_tls = threading.local()                  # .joining: inside Process.join
+_tls = threading.local()                  # .joining: inside Process.join / Popen.wait
 
 
 # --- post-import hooks -------------------------------------------------------
@@ -63,18 +63,18 @@ class _PostImportFinder:
         if fullname not in _hooks:
             return None
         spec = None
-        for finder in sys.meta_path:
-            if isinstance(finder, _PostImportFinder):
-                continue
-            find = getattr(finder, "find_spec", None)
-            if find is None:
-                continue
-            try:
+        try:
+            for finder in sys.meta_path:
+                if isinstance(finder, _PostImportFinder):
+                    continue
+                find = getattr(finder, "find_spec", None)
+                if find is None:
+                    continue
                 spec = find(fullname, path, target)
-            except Exception:
-                spec = None
-            if spec is not None:
-                break
+                if spec is not None:
+                    break
+        except Exception:
+            return None     # the import system asks them again and raises as usual
         if spec is None:
             return None
         loader = spec.loader
