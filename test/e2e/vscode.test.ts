@@ -16,7 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Frame, Page } from 'playwright-core';
 import type { LayoutInfo } from '../../webview/testHook';
 import {
-  ARTIFACTS, CodeServer, ROOT, aliveProcesses, ensureInstalled, launchBrowser, packageVsix, sleep, terminalText, timelineFrames, waitFor,
+  ARTIFACTS, CodeServer, ROOT, aliveProcesses, ensureInstalled, launchBrowser, packageVsix, terminalText, timelineFrames, waitFor, WORKSPACE_SETTINGS,
 } from './codeServer';
 
 const FOREVER = `"""Runs until stopped: a thread that takes a lock, a spawned child that starts a grandchild."""
@@ -75,6 +75,10 @@ describe('end to end in code-server', { timeout: 9 * 60_000 }, () => {
   let page: Page;
   let step = 0;
   const pageErrors: string[] = [];
+  /** Requests that left loopback (the workbench, its webviews and the extension must need no network). */
+  const external: string[] = [];
+  /** The run panel's lanes (label · detail), to compare the saved trace's editor with. */
+  let runLanes: string[] = [];
 
   async function shot(name: string): Promise<void> {
     step++;
@@ -129,6 +133,8 @@ describe('end to end in code-server', { timeout: 9 * 60_000 }, () => {
     ws = path.join(tmp, 'workspace');
     fs.cpSync(path.join(ROOT, 'examples'), ws, { recursive: true });
     fs.writeFileSync(path.join(ws, 'forever.py'), FOREVER);
+    fs.mkdirSync(path.join(ws, '.vscode'));
+    fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), JSON.stringify(WORKSPACE_SETTINGS, null, 2));
     server = new CodeServer(installed, path.join(tmp, 'user-data'), path.join(tmp, 'extensions'));
     const out = server.installExtension(vsix);
     assert.match(out, /concurrency-trace.*(successfully installed|was successfully)/i, out);
@@ -137,6 +143,12 @@ describe('end to end in code-server', { timeout: 9 * 60_000 }, () => {
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
     page.on('pageerror', (e) => pageErrors.push(e.message));
+    page.on('request', (r) => {
+      const u = r.url();
+      // A webview's resources (https://*.vscode-resource.vscode-cdn.net/…) are answered by its service worker from the workbench, on loopback.
+      if (/^(data:|blob:|vscode-webview:)/.test(u) || /^https:\/\/[^/]+\.vscode-resource\.vscode-cdn\.net\//.test(u) || u.startsWith(server.url)) return;
+      external.push(u);
+    });
     await page.goto(`${server.url}/?folder=${encodeURIComponent(ws)}`);
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
     // The explorer lists the workspace once the workbench has restored.
@@ -199,6 +211,7 @@ describe('end to end in code-server', { timeout: 9 * 60_000 }, () => {
     const aria = (await frame.evaluate(`Array.from(document.querySelectorAll('.lane-label')).map((e) => e.getAttribute('aria-label'))`)) as string[];
     assert.ok(aria.some((a) => /^Process producer_consumer\.py/.test(a)), aria.join(' | '));
     assert.ok(aria.filter((a) => /^Thread MainThread/.test(a)).length >= 4, aria.join(' | '));
+    runLanes = l.lanes.map((x) => `${x.kind} ${x.label} · ${x.detail}`);
     await shot('producer-consumer-timeline');
   });
 
@@ -232,6 +245,8 @@ describe('end to end in code-server', { timeout: 9 * 60_000 }, () => {
     assert.equal(left, 'none', `left alive after Stop: ${left}`);
     await waitFor('“Stopped” in the terminal', async () => /Stopped/.test(await terminalText(page)), 15_000);
     await shot('forever-stopped');
+    // A stopped run's trace is saved too.
+    await waitFor('the stopped run’s trace in traces/', () => fs.existsSync(path.join(ws, 'traces')) && fs.readdirSync(path.join(ws, 'traces')).some((n) => n.startsWith('forever') && n.endsWith('.ctrace')), 15_000);
   });
 
   it('opens the saved trace from the explorer in the custom editor with the same lanes', async () => {
@@ -240,7 +255,6 @@ describe('end to end in code-server', { timeout: 9 * 60_000 }, () => {
       const f = fs.existsSync(traces) ? fs.readdirSync(traces).filter((n) => n.endsWith('.ctrace') && n.includes('producer_consumer')) : [];
       return f[0];
     }, 15_000);
-    // What the run's panel showed, to compare with.
     const explorer = page.locator('.explorer-folders-view');
     const folderRow = explorer.locator('.monaco-list-row[aria-level="1"]', { hasText: /^traces$/ });
     await waitFor('the traces folder in the explorer', async () => (await folderRow.count()) > 0, 20_000);
@@ -260,13 +274,16 @@ describe('end to end in code-server', { timeout: 9 * 60_000 }, () => {
     assert.equal(kinds['lock.acquire'], 8, JSON.stringify(kinds));
     assert.equal(kinds['queue.get'], 10, JSON.stringify(kinds));
     assert.ok(l.arrows.length > 0 && l.cpu.cores > 0 && l.cpu.points > 0);
+    // The same view as the run's panel: the same lanes, in the same order.
+    assert.deepEqual(l.lanes.map((x) => `${x.kind} ${x.label} · ${x.detail}`), runLanes);
     const aria = (await frame.evaluate(`Array.from(document.querySelectorAll('.lane-label')).map((e) => e.getAttribute('aria-label'))`)) as string[];
     assert.ok(aria.some((a) => /^Process producer_consumer\.py/.test(a)), aria.join(' | '));
     await shot('ctrace-editor');
   });
 
-  it('left no page errors from the extension’s webviews', () => {
+  it('left no page errors from the extension’s webviews, and nothing left loopback', () => {
     const ours = pageErrors.filter((e) => /concurrency|timeline|webview\.js/i.test(e));
     assert.deepEqual(ours, []);
+    assert.deepEqual(external, []);
   });
 });

@@ -1,0 +1,212 @@
+"""Call sites and records shared by the lock modules (locks, sync_primitives,
+mp_locks, manager_locks).  The helpers for the slow paths never raise: a
+tracer failure drops the record (see guard.tracer_failed)."""
+import _thread
+import struct
+import sys
+import time
+
+from . import events, guard, sites, writer
+
+_w = writer
+_getframe = sys._getframe
+_mono = time.monotonic_ns
+_ident = _thread.get_ident
+_pack_end1 = writer._pack_end1
+
+LOCK_WAIT = events.LOCK_WAIT
+LOCK_HOLD = events.LOCK_HOLD
+LOCK_TRY_FAIL = events.LOCK_TRY_FAIL
+LOCK_RELEASE = events.LOCK_RELEASE
+
+# Shared with the other areas: drop tracer failures, pass asynchronous exceptions on.
+debug = guard.tracer_failed
+
+originals = {}      # (class, name) or factory name -> the original, for the record
+
+_min_off = 64       # offsets below this were written by a parent process
+
+
+def read_min_off():
+    """At install and after fork: spans below this offset are a parent's."""
+    global _min_off
+    try:
+        _min_off = struct.unpack_from("<q", _w._mm, 40)[0] << 6
+    except Exception:
+        _min_off = 64
+
+
+# --------------------------------------------------------------------------
+# Call sites
+
+site_cache = {}     # (id(code), f_lasti) -> site id, for user frames only
+_user_codes = {}    # id(code) -> is user code
+_keep = []          # the codes named by id above, kept alive so ids are not reused
+
+
+def is_user(f):
+    cid = id(f.f_code)
+    user = _user_codes.get(cid)
+    if user is None:
+        if len(_keep) > 100000:     # code made at run time (exec) in a loop: start over
+            _user_codes.clear()
+            site_cache.clear()
+            del _keep[:]
+        user = _user_codes[cid] = bool(sites.is_user_frame(f))
+        _keep.append(f.f_code)
+    return user
+
+
+def site_for(f):
+    """Site id of frame f, or of the first user frame outside it; cached."""
+    while f is not None:
+        key = (id(f.f_code), f.f_lasti)
+        sid = site_cache.get(key)
+        if sid is not None:
+            return sid
+        if is_user(f):
+            g = _getframe(0)
+            depth = 0
+            while g is not None and g is not f:
+                g = g.f_back
+                depth += 1
+            if g is None:
+                return 0
+            sid = site_cache[key] = sites.site(depth)
+            return sid
+        f = f.f_back
+    return 0
+
+
+def site_of(f):
+    sid = site_cache.get((id(f.f_code), f.f_lasti))
+    return sid if sid is not None else site_for(f)
+
+
+def user_frame(f):
+    while f is not None and not is_user(f):
+        f = f.f_back
+    return f
+
+
+# --------------------------------------------------------------------------
+# Records for the slow paths (never raise)
+
+def point(kind, obj, f, a=0, b=0):
+    if _w.enabled:
+        try:
+            _w.point(kind, obj, site_of(f), a, b)
+        except Exception:
+            debug()
+
+
+def begin(kind, obj, f, a=0):
+    if _w.enabled:
+        try:
+            return _w.begin(kind, obj, site_of(f), a)
+        except Exception:
+            debug()
+    return 0
+
+
+def finish(off, a=0, b=0):
+    if off and _w.enabled:
+        try:
+            _w.finish(off, a, b)
+        except Exception:
+            debug()
+
+
+def end_hold(off, t=0):
+    """End of a LOCK_HOLD span (a and b stay 0) at t (now if 0).  Holds end at
+    the time read just before the real release, so the holds of one lock
+    never overlap."""
+    if off >= _min_off and _w.enabled:
+        try:
+            _pack_end1(_w._mm, off + 40, t or _mono())
+        except Exception:
+            debug()
+
+
+def close_hold(off, obj, f, t):
+    """A release: the end of the hold at off, or a LOCK_RELEASE point if this
+    process did not record the acquire (a parent did, or another process)."""
+    if off >= _min_off:
+        end_hold(off, t)
+    else:
+        point(LOCK_RELEASE, obj, f, 1)
+
+
+def span(kind, obj, f, call, *args):
+    """A span of kind around call(*args): end a = 1 if it returned true, 0 if
+    it returned false or raised.  Returns what call returned."""
+    off = begin(kind, obj, f)
+    try:
+        ok = call(*args)
+    except BaseException:
+        finish(off, 0)
+        raise
+    finish(off, 1 if ok else 0)
+    return ok
+
+
+def contended(obj, f, blocking, call, *args):
+    """An acquire whose try-acquire failed: LOCK_TRY_FAIL and False if not
+    blocking, else call(*args) (the blocking acquire) inside a LOCK_WAIT span."""
+    if not blocking:
+        point(LOCK_TRY_FAIL, obj, f)
+        return False
+    return span(LOCK_WAIT, obj, f, call, *args)
+
+
+class Holds(object):
+    """Open LOCK_HOLD spans of a semaphore-like object, per thread of this
+    process (a forked child starts with none: its thread may have the
+    ident of the parent's forking thread)."""
+    __slots__ = ("by_thread", "nested", "pid")
+
+    def __init__(self, nested=False):
+        self.by_thread = {}
+        self.nested = nested    # recursive: only the outermost hold is a record
+        self.pid = _w._pid
+
+    def stack(self, create):
+        if self.pid != _w._pid:
+            self.by_thread = {}
+            self.pid = _w._pid
+        stack = self.by_thread.get(_ident())
+        if stack is None and create:
+            stack = self.by_thread[_ident()] = []
+        return stack
+
+    def acquired(self, obj, f):
+        stack = self.stack(True)
+        if self.nested and stack:
+            stack.append(0)
+        else:
+            stack.append(begin(LOCK_HOLD, obj, f))
+
+    def released(self, obj, f, n=1, t=0):
+        stack = self.stack(False)
+        if not stack:
+            point(LOCK_RELEASE, obj, f, n)
+            return
+        while n > 0 and stack:
+            end_hold(stack.pop(), t)
+            n -= 1
+
+
+# --------------------------------------------------------------------------
+# Patching
+
+def wrap(cls, name, make):
+    """cls.name = make(original), looking like the original; returns it."""
+    orig = cls.__dict__[name]
+    fn = make(orig)
+    fn.__name__ = orig.__name__
+    fn.__qualname__ = orig.__qualname__
+    fn.__doc__ = orig.__doc__
+    fn.__wrapped__ = orig
+    setattr(cls, name, fn)
+    originals[(cls, name)] = orig
+    return orig

@@ -1,0 +1,394 @@
+"""multiprocessing.synchronize and the locks of synchronized Value / Array.
+
+The same records as threading's (sync_primitives) for Lock, RLock,
+Semaphore, BoundedSemaphore, Condition, Event, Barrier, and for the lock of
+a synchronized Value / Array (get_lock()); the lock that Value / Array take
+around each single access is not recorded.
+
+Identity: a SemLock keeps its id in the child: inherited with the object
+under fork, and under spawn carried as an extra argument of the pickle's
+NEWOBJ opcode (copyreg.__newobj__(cls, marker)).  An untraced reader ignores
+it: object's __new__ accepts extra arguments when a class overrides __init__
+only, which SemLock does, so the pickled state and what an untraced child
+builds are unchanged.  A Condition, Event or Barrier is identified by one of
+its SemLocks (_ct_ref), itself untraced.
+"""
+import _thread
+import sys
+import time
+
+from . import writer
+from .lock_objects import creator_frame, decide, init_codes, label, record_object
+from .lock_records import (LOCK_HOLD, Holds, close_hold, contended, debug, end_hold, is_user,
+                           site_of, user_frame, wrap)
+from .locks import TracedLock, TracedRLock
+from .sync_primitives import patch_condition_signals, patch_event_signals
+
+_w = writer
+_getframe = sys._getframe
+_mono = time.monotonic_ns
+_ident = _thread.get_ident
+_pack = writer._pack
+
+_MARK = "concurrency-trace"     # first item of the NEWOBJ marker of a pickled SemLock
+
+
+class _MpLock(object):
+    """Tracing state of one traced mp Lock (held by the SemLock; holds no
+    reference back to it, so no cycle delays the SemLock's finalizer)."""
+    __slots__ = ("sl", "obj", "off")
+
+    def __init__(self, sl, obj):
+        self.sl = sl
+        self.obj = obj
+        self.off = 0
+
+    def acquire(self, block=True, timeout=None):
+        if block is True and timeout is None and self.sl.acquire(False):
+            self.held(_getframe(1))
+            return True
+        return _acquire_slow(self, block, timeout, _getframe(1))
+
+    def enter(self, f):
+        if self.sl.acquire(False):
+            self.held(f)
+            return True
+        return _acquire_slow(self, True, None, f)
+
+    def held(self, f):
+        """Begin the LOCK_HOLD span of an acquire."""
+        if _w.enabled:
+            try:
+                off = _w._next_slot() << 6
+                _pack(_w._mm if off < _w._cap else _w._grow(off), off,
+                      LOCK_HOLD, _mono(), _ident(), self.obj, site_of(f), 0, 0, 0)
+                self.off = off
+                return
+            except Exception:
+                debug()
+        self.off = 0
+
+    def release(self):
+        self.exit(_getframe(1))
+
+    def exit(self, f):
+        off = self.off
+        self.off = 0
+        t = _mono()
+        self.sl.release()
+        close_hold(off, self.obj, f, t)
+
+
+class _MpRLock(_MpLock):
+    __slots__ = ()
+
+    def acquire(self, block=True, timeout=None):
+        sl = self.sl
+        if sl._is_mine():
+            return sl.acquire(block, timeout)
+        if block is True and timeout is None and sl.acquire(False):
+            self.held(_getframe(1))
+            return True
+        return _acquire_slow(self, block, timeout, _getframe(1))
+
+    def enter(self, f):
+        sl = self.sl
+        if sl._is_mine():
+            return sl.acquire()
+        return _MpLock.enter(self, f)
+
+    def exit(self, f):
+        sl = self.sl
+        off = self.off
+        t = _mono()
+        sl.release()
+        if not sl._is_mine():
+            end_hold(off, t)
+
+
+class _MpSemaphore(_MpLock):
+    __slots__ = ("holds",)
+
+    def __init__(self, sl, obj):
+        _MpLock.__init__(self, sl, obj)
+        self.holds = Holds()
+
+    def acquire(self, block=True, timeout=None):
+        return _acquire_slow(self, block, timeout, _getframe(1))
+
+    def enter(self, f):
+        return _acquire_slow(self, True, None, f)
+
+    def held(self, f):
+        self.holds.acquired(self.obj, f)
+
+    def exit(self, f):
+        t = _mono()
+        self.sl.release()
+        self.holds.released(self.obj, f, 1, t)
+
+
+def _plain_args(block, timeout):
+    """Arguments for which a try-acquire first is exactly what the C call
+    would do (it parses block as an int and timeout as a float)."""
+    tb = type(block)
+    tt = type(timeout)
+    return (tb is bool or tb is int) and (timeout is None or tt is float or tt is int)
+
+
+def _acquire_slow(ct, block, timeout, f):
+    sl = ct.sl
+    if not _plain_args(block, timeout):
+        ok = sl.acquire(block, timeout)      # raises as untraced; no wait record
+        if ok:
+            ct.held(f)
+        return ok
+    if sl.acquire(False):
+        ct.held(f)
+        return True
+    ok = contended(ct.obj, f, block, sl.acquire, True, timeout)
+    if ok:
+        ct.held(f)
+    return ok
+
+
+def _mp_type(sync, self):
+    for name in ("BoundedSemaphore", "Semaphore", "RLock", "Lock"):
+        if isinstance(self, getattr(sync, name)):
+            return name
+    return "SemLock"
+
+
+def _attach(sync, self, obj, ref):
+    """Give a SemLock its trace id (obj: traced; ref: id of the Condition /
+    Event / Barrier it identifies, itself untraced)."""
+    if ref:
+        self._ct_ref = ref
+    if obj:
+        kind = _mp_type(sync, self)
+        if kind == "RLock" or (kind == "SemLock" and self._semlock.kind == sync.RECURSIVE_MUTEX):
+            ct = _MpRLock(self._semlock, obj)
+        elif kind == "Lock":
+            ct = _MpLock(self._semlock, obj)
+        else:
+            ct = _MpSemaphore(self._semlock, obj)
+        self._ct = ct
+        self.acquire = ct.acquire
+        self.release = ct.release
+
+
+def patch_synchronize(sync):
+    SemLock = sync.SemLock
+    if getattr(SemLock, "_ct_patched", False):
+        return
+    from multiprocessing import context
+    SemLock._ct_patched = True
+    SemLock._ct = None
+    SemLock._ct_ref = 0
+
+    plumbing = set()
+    ctx_cls = context.BaseContext
+    for name in ("Lock", "RLock", "Condition", "Semaphore", "BoundedSemaphore",
+                 "Event", "Barrier"):
+        fn = ctx_cls.__dict__.get(name)
+        if fn is not None:
+            plumbing |= init_codes(fn)
+    for name in ("SemLock", "Semaphore", "BoundedSemaphore", "Lock", "RLock"):
+        plumbing |= init_codes(getattr(sync, name).__init__)
+
+    def creator():
+        """(user frame, label) for a constructor called from here, or None."""
+        f = creator_frame(_getframe(2), plumbing)
+        if f is None:
+            return None
+        if f.f_globals.get("__name__") == "multiprocessing.sharedctypes":
+            # The lock of a synchronized Value / Array: the user's, via get_lock().
+            uf = user_frame(f)
+            name = label(uf)
+            return uf, (name + ".get_lock()" if name else "")
+        if is_user(f):
+            return f, None
+        return None
+
+    def make_init(orig):
+        def __init__(self, *args, **kwargs):
+            orig(self, *args, **kwargs)
+            if not _w.enabled:
+                return
+            try:
+                found = creator()
+                if found is not None:
+                    obj = _w.new_object_id()
+                    _attach(sync, self, obj, 0)
+                    record_object(obj, "multiprocessing." + _mp_type(sync, self),
+                                  found[0], found[1])
+            except Exception:
+                debug()
+        return __init__
+    plumbing |= init_codes(wrap(SemLock, "__init__", make_init), SemLock.__init__)
+
+    def make_enter(orig):
+        def __enter__(self):
+            ct = self._ct
+            if ct is None:
+                return self._semlock.__enter__()
+            return ct.enter(_getframe(1))
+        return __enter__
+    wrap(SemLock, "__enter__", make_enter)
+
+    def make_exit(orig):
+        def __exit__(self, *args):
+            ct = self._ct
+            if ct is None:
+                return self._semlock.__exit__(*args)
+            ct.exit(_getframe(1))
+        return __exit__
+    wrap(SemLock, "__exit__", make_exit)
+
+    _patch_pickling(sync, SemLock)
+    _patch_mp_condition(sync, plumbing)
+    _patch_mp_event(sync, plumbing)
+    _patch_mp_barrier(sync, plumbing)
+
+
+def _patch_pickling(sync, SemLock):
+    """Identity through pickling (spawn / forkserver): see the module doc."""
+    import copyreg
+    newobj = copyreg.__newobj__
+
+    def __reduce_ex__(self, protocol):
+        ct = self._ct
+        ref = self._ct_ref
+        if (ct is None and not ref) or protocol < 2 or type(self).__reduce__ is not object.__reduce__:
+            return object.__reduce_ex__(self, protocol)
+        state = self.__getstate__()
+        return (newobj, (type(self), (_MARK, ct.obj if ct is not None else 0, ref)), state)
+    SemLock.__reduce_ex__ = __reduce_ex__
+
+    def __new__(cls, *args, **kwargs):
+        self = object.__new__(cls)
+        if (len(args) == 1 and not kwargs and type(args[0]) is tuple and len(args[0]) == 3
+                and args[0][0] == _MARK):
+            self.__dict__["_ct_pending"] = args[0]
+        return self
+    SemLock.__new__ = staticmethod(__new__)
+
+    def make_setstate(orig):
+        def __setstate__(self, state):
+            orig(self, state)
+            pending = self.__dict__.pop("_ct_pending", None)
+            if pending is not None:
+                try:
+                    _attach(sync, self, pending[1], pending[2])
+                except Exception:
+                    debug()
+        return __setstate__
+    wrap(SemLock, "__setstate__", make_setstate)
+
+
+def _record_creation(cls, type_name, plumbing, identify):
+    """cls.__init__ (keyword-only ctx) records the OBJECT of an instance the
+    user's code creates; identify(self, oid, *args, **kwargs) stores the id."""
+    def make_init(orig):
+        def __init__(self, *args, **kwargs):
+            f = decide(plumbing)
+            orig(self, *args, **kwargs)
+            if f is None:
+                return
+            try:
+                oid = _w.new_object_id()
+                record_object(oid, type_name, f)
+                identify(self, oid, *args, **kwargs)
+            except Exception:
+                debug()
+        return __init__
+    wrap(cls, "__init__", make_init)
+
+
+def _patch_mp_condition(sync, plumbing):
+    Condition = sync.Condition
+
+    def identify(self, cid, lock=None, **kwargs):
+        self._wait_semaphore._ct_ref = cid
+        if lock is None:
+            # The Condition's own RLock: records carry the Condition's id.
+            _attach(sync, self._lock, cid, 0)
+            self._make_methods()
+    _record_creation(Condition, "multiprocessing.Condition", plumbing, identify)
+    Condition._ct_id = property(lambda self: self._wait_semaphore._ct_ref)
+    patch_condition_signals(Condition)
+
+
+def _patch_mp_event(sync, plumbing):
+    Event = sync.Event
+
+    def identify(self, eid, **kwargs):
+        self._flag._ct_ref = eid
+    _record_creation(Event, "multiprocessing.Event", plumbing, identify)
+    Event._ct_id = property(lambda self: self._flag._ct_ref)
+    patch_event_signals(Event)
+
+
+def _patch_mp_barrier(sync, plumbing):
+    Barrier = sync.Barrier
+
+    def identify(self, bid, *args, **kwargs):
+        self._cond._woken_count._ct_ref = bid
+    _record_creation(Barrier, "multiprocessing.Barrier", plumbing, identify)
+    # threading.Barrier.wait (patched by sync_primitives) reads _ct_id.
+    Barrier._ct_id = property(lambda self: self._cond._woken_count._ct_ref)
+
+
+# --------------------------------------------------------------------------
+# multiprocessing.sharedctypes: the per-access lock stays untraced
+
+def _raw_of(lock):
+    """The untraced lock behind a traced one (None if lock is not traced)."""
+    if type(lock) is TracedLock or type(lock) is TracedRLock:
+        return lock._lock
+    ct = getattr(lock, "_ct", None)
+    if type(ct) in (_MpLock, _MpRLock, _MpSemaphore):
+        return lock._semlock
+    return None
+
+
+def patch_sharedctypes(sc):
+    Base = sc.SynchronizedBase
+    if "_ct_locks_patched" in Base.__dict__:
+        return
+    Base._ct_locks_patched = True
+    sc_globals = sc.__dict__
+
+    def make_init(orig):
+        def __init__(self, *args, **kwargs):
+            orig(self, *args, **kwargs)
+            try:
+                raw = _raw_of(self._lock)
+                if raw is not None:
+                    # What Value.value / Array[i] call around each access.
+                    self.acquire = raw.acquire
+                    self.release = raw.release
+            except Exception:
+                debug()
+        return __init__
+    wrap(Base, "__init__", make_init)
+
+    def make_enter(orig):
+        def __enter__(self):
+            if _getframe(1).f_globals is sc_globals:
+                raw = _raw_of(self._lock)
+                if raw is not None:
+                    return raw.__enter__()
+            return orig(self)
+        return __enter__
+    wrap(Base, "__enter__", make_enter)
+
+    def make_exit(orig):
+        def __exit__(self, *args):
+            if _getframe(1).f_globals is sc_globals:
+                raw = _raw_of(self._lock)
+                if raw is not None:
+                    return raw.__exit__(*args)
+            return orig(self, *args)
+        return __exit__
+    wrap(Base, "__exit__", make_exit)
