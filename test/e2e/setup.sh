@@ -49,6 +49,9 @@ if [ ! -f "$CS_DIR/.complete" ]; then
   echo '{"name":"ct-e2e-code-server","private":true}' > "$CS_DIR/package.json"
   (
     cd "$CS_DIR"
+    # Under `npm run`, the outer npm's settings are in the environment (npm_config_user_agent names
+    # Node 20, which code-server's postinstall refuses): this npm runs on Node 24 with its own.
+    while read -r v; do unset "$v"; done < <(compgen -e | grep -i '^npm_' | grep -iv '^npm_config_\(cache\|registry\)$')
     export PATH="$NODE_DIR/bin:$PATH"
     export npm_config_nodedir="$NODE_DIR"
     npm install --no-audit --no-fund --no-save --loglevel=error "code-server@$CODE_SERVER_VERSION" >&2

@@ -79,6 +79,8 @@ describe('end to end in code-server', { timeout: 9 * 60_000 }, () => {
   const external: string[] = [];
   /** The run panel's lanes (label · detail), to compare the saved trace's editor with. */
   let runLanes: string[] = [];
+  /** The stopped run's process lanes (label · detail). */
+  let stoppedProcesses: string[] = [];
 
   async function shot(name: string): Promise<void> {
     step++;
@@ -245,8 +247,14 @@ describe('end to end in code-server', { timeout: 9 * 60_000 }, () => {
     assert.equal(left, 'none', `left alive after Stop: ${left}`);
     await waitFor('“Stopped” in the terminal', async () => /Stopped/.test(await terminalText(page)), 15_000);
     await shot('forever-stopped');
+    stoppedProcesses = (await layoutOf(frame)).lanes.filter((x) => x.kind === 'process').map((x) => `${x.label} · ${x.detail}`);
     // A stopped run's trace is saved too.
     await waitFor('the stopped run’s trace in traces/', () => fs.existsSync(path.join(ws, 'traces')) && fs.readdirSync(path.join(ws, 'traces')).some((n) => n.startsWith('forever') && n.endsWith('.ctrace')), 15_000);
+  });
+
+  it('labels no process of a stopped run as still running', { todo: 'children killed by Stop get no process.exit: their lanes still say “running”' }, () => {
+    assert.ok(stoppedProcesses.length >= 3, stoppedProcesses.join(' | '));
+    assert.deepEqual(stoppedProcesses.filter((p) => /running/.test(p)), []);
   });
 
   it('opens the saved trace from the explorer in the custom editor with the same lanes', async () => {

@@ -137,6 +137,18 @@ class _PerMethod(_Checks):
         # close() + join(): workers leave on the sentinel, exit code 0
         self.assertEqual({j.obj: j.a for j in trace.of("PROCESS_JOIN") if j.b}, dict.fromkeys(workers, 0))
 
+    def test_replacement_workers_belong_to_their_pool(self):
+        proc, trace = self.run_script("""
+    pool = mp.Pool(2, maxtasksperchild=1)
+    print(len(set(pool.map(os.getpid, [()] * 0) + pool.starmap(os.getpid, [()] * 4, chunksize=1))))
+    pool.close(); pool.join()
+""", self.METHOD)
+        self.assertEqual(proc.stdout.strip(), b"4")
+        tasks = self.assertCompleteTasks(trace, 4)
+        _, workers = self.owned_workers(trace, "Pool")
+        self.assertGreaterEqual(len(workers), 4)
+        self.assertTrue({t["TASK_RUN"][0].pid for t in tasks.values()} <= workers)
+
     def test_a_raising_element_is_reported_and_the_traceback_is_unchanged(self):
         body = """
     with started_pool(2) as pool:

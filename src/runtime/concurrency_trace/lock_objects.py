@@ -5,12 +5,12 @@ at creation, from the creating frame.  The OBJECT record names the type and
 the variable the creating line assigns to (its label)."""
 import sys
 
-from . import events, writer
+from . import writer
+from .events import OBJECT
 from .lock_records import debug, is_user, site_for, user_frame
 
 _w = writer
 _getframe = sys._getframe
-OBJECT = events.OBJECT
 
 _TAG = 1 << 59                  # derived (cross-process) ids: bit 59 + 56 hash bits
 _MASK56 = (1 << 56) - 1

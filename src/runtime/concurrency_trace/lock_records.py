@@ -6,18 +6,14 @@ import struct
 import sys
 import time
 
-from . import events, guard, sites, writer
+from . import guard, sites, writer
+from .events import LOCK_HOLD, LOCK_RELEASE, LOCK_TRY_FAIL, LOCK_WAIT
 
 _w = writer
 _getframe = sys._getframe
 _mono = time.monotonic_ns
 _ident = _thread.get_ident
 _pack_end1 = writer._pack_end1
-
-LOCK_WAIT = events.LOCK_WAIT
-LOCK_HOLD = events.LOCK_HOLD
-LOCK_TRY_FAIL = events.LOCK_TRY_FAIL
-LOCK_RELEASE = events.LOCK_RELEASE
 
 # Shared with the other areas: drop tracer failures, pass asynchronous exceptions on.
 debug = guard.tracer_failed
@@ -132,7 +128,11 @@ def close_hold(off, obj, f, t):
     """A release: the end of the hold at off, or a LOCK_RELEASE point if this
     process did not record the acquire (a parent did, or another process)."""
     if off >= _min_off:
-        end_hold(off, t)
+        if _w.enabled:
+            try:
+                _pack_end1(_w._mm, off + 40, t)
+            except Exception:
+                debug()
     else:
         point(LOCK_RELEASE, obj, f, 1)
 

@@ -43,10 +43,10 @@ import sys
 import threading
 import time
 
-from . import events, writer
+from . import writer
 from .lock_objects import caller_is_user, record_object
-from .lock_records import (begin, contended, debug, end_hold, finish, originals, read_min_off,
-                           site_cache, site_for)
+from .lock_records import (LOCK_HOLD, LOCK_WAIT, begin, contended, debug, end_hold, finish,
+                           originals, read_min_off, site_cache, site_for)
 
 _w = writer
 _getframe = sys._getframe
@@ -56,9 +56,6 @@ _pack = writer._pack
 _pack_end1 = writer._pack_end1
 _allocate_lock = _thread.allocate_lock
 _LockType = _thread.LockType
-
-LOCK_WAIT = events.LOCK_WAIT
-LOCK_HOLD = events.LOCK_HOLD
 
 
 # --------------------------------------------------------------------------

@@ -9,7 +9,8 @@ object); the OBJECT record is written where the user's code creates it.
 import sys
 import time
 
-from . import events, writer
+from . import writer
+from .events import COND_WAIT
 from .lock_objects import record_object, stable_id
 from .lock_records import (LOCK_HOLD, LOCK_TRY_FAIL, LOCK_WAIT, Holds, begin, close_hold, debug,
                            end_hold, is_user, point, span, wrap)
@@ -18,7 +19,6 @@ from .sync_primitives import patch_barrier_wait, patch_condition_notify, patch_e
 _w = writer
 _getframe = sys._getframe
 _mono = time.monotonic_ns
-COND_WAIT = events.COND_WAIT
 
 
 class _ProxyLock(object):

@@ -34,6 +34,7 @@ import collections
 import functools
 import itertools
 import os
+import sys
 import threading
 import weakref
 
@@ -653,6 +654,8 @@ def _patch_submit(cls, kind):
         except Exception:
             pass
         try:
+            if "fn" in kwargs:     # 3.8: deprecated keyword, warns about the caller
+                return processes.call_as(sys._getframe(1), orig_submit, args, kwargs)
             return orig_submit(*args, **kwargs)
         finally:
             _tls.pending = None

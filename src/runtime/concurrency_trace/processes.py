@@ -125,6 +125,23 @@ def _call_hook(callback, module):
             raise
 
 
+_TRAMPOLINE = (lambda f, a, k: f(*a, **k)).__code__
+
+
+def call_as(frame, fn, args=(), kwargs=None):
+    """fn(*args, **kwargs) called from a one-line function that has `frame`'s
+    file, line and globals: a warning that fn issues about its caller
+    (stacklevel=2, or os.fork()'s stacklevel=1 warning) is attributed and
+    filtered exactly as if the tracer's wrapper were not between them."""
+    try:
+        code = _TRAMPOLINE.replace(co_filename=frame.f_code.co_filename,
+                                   co_firstlineno=frame.f_lineno or 1)
+        call = types.FunctionType(code, frame.f_globals)
+    except Exception:
+        return fn(*args, **(kwargs or {}))
+    return call(fn, args, kwargs or {})
+
+
 def copy_identity(fn, orig):
     """Make a replacement look like the original (name, pickling by
     reference, inspect.signature via __wrapped__)."""
@@ -191,23 +208,13 @@ def _patch_os():
     if orig_fork is None:
         return
     _originals["fork"] = orig_fork
-    trampoline = (lambda f: f()).__code__
 
     def fork():
         caller = sys._getframe(1)
         t0 = writer.monotonic_ns()
         if _FORK_WARNS:
-            # os.fork() warns (3.12+) about threads with stacklevel 1: run it
-            # from a one-line function that has the caller's file, line and
-            # globals, so the warning is attributed (and filtered) exactly as
-            # without the tracer.
-            try:
-                code = trampoline.replace(co_filename=caller.f_code.co_filename,
-                                          co_firstlineno=caller.f_lineno or 1)
-                call = types.FunctionType(code, caller.f_globals)
-            except Exception:
-                call = None
-            pid = call(orig_fork) if call is not None else orig_fork()
+            # os.fork() warns (3.12+) when threads exist, with stacklevel 1
+            pid = call_as(caller, orig_fork)
         else:
             pid = orig_fork()
         if pid:
@@ -473,21 +480,23 @@ def _argv_text(args):
 
 def _patch_subprocess(mod):
     Popen = mod.Popen
-    orig_init = Popen.__init__
-    if getattr(orig_init, "__wrapped__", None) is not None:
+    # _execute_child (not __init__, which warns about its caller's frame)
+    orig_execute = Popen.__dict__.get("_execute_child")
+    if orig_execute is None or getattr(orig_execute, "__wrapped__", None) is not None:
         return
 
-    def __init__(self, *args, **kwargs):
+    def _execute_child(self, *args, **kwargs):
         t0 = writer.monotonic_ns()
-        orig_init(self, *args, **kwargs)
+        result = orig_execute(self, *args, **kwargs)
         try:
             if writer.enabled and getattr(self, "pid", None):
                 writer.point_at(events.CHILD_PROCESS, t0, writer.get_ident(), self.pid,
                                 sites.site(1), writer.blob(_argv_text(self.args)), 0)
         except Exception:
             pass
+        return result
 
-    Popen.__init__ = copy_identity(__init__, orig_init)
+    Popen._execute_child = copy_identity(_execute_child, orig_execute)
 
     # wait() (also behind run(), communicate(), `with Popen`) that had to
     # wait for the child: a PROCESS_JOIN span; poll() that finds the child

@@ -13,19 +13,14 @@ that holds none is a LOCK_RELEASE point); EVENT_WAIT span / EVENT_SET point
 import sys
 import time
 
-from . import events, writer
+from . import writer
+from .events import BARRIER_WAIT, COND_NOTIFY, COND_WAIT, EVENT_SET, EVENT_WAIT
 from .lock_objects import decide, init_codes, record_object
 from .lock_records import Holds, begin, contended, debug, finish, point, span, wrap
 
 _w = writer
 _getframe = sys._getframe
 _mono = time.monotonic_ns
-
-COND_WAIT = events.COND_WAIT
-COND_NOTIFY = events.COND_NOTIFY
-EVENT_WAIT = events.EVENT_WAIT
-EVENT_SET = events.EVENT_SET
-BARRIER_WAIT = events.BARRIER_WAIT
 
 
 def install(make_rlock):
@@ -94,14 +89,7 @@ def patch_condition(Condition, make_rlock):
 
 def patch_condition_signals(Condition):
     """wait: COND_WAIT span; notify / notify_all: COND_NOTIFY (a = n, -1 all)."""
-    def make_wait(orig):
-        def wait(self, timeout=None):
-            cid = self._ct_id
-            if not cid:
-                return orig(self, timeout)
-            return span(COND_WAIT, cid, _getframe(1), orig, self, timeout)
-        return wait
-    wrap(Condition, "wait", make_wait)
+    wrap(Condition, "wait", _wait_span(COND_WAIT))
     patch_condition_notify(Condition)
 
 
@@ -191,14 +179,20 @@ def patch_event_signals(Event):
     wrap(Event, "set", lambda orig: make_set(orig, 0))
     wrap(Event, "clear", lambda orig: make_set(orig, 1))
 
+    wrap(Event, "wait", _wait_span(EVENT_WAIT))
+
+
+def _wait_span(kind):
+    """A maker of wait(timeout=None) that is a span of kind (end a = 1 if
+    it returned true) when self._ct_id is set."""
     def make_wait(orig):
         def wait(self, timeout=None):
             obj = self._ct_id
             if not obj:
                 return orig(self, timeout)
-            return span(EVENT_WAIT, obj, _getframe(1), orig, self, timeout)
+            return span(kind, obj, _getframe(1), orig, self, timeout)
         return wait
-    wrap(Event, "wait", make_wait)
+    return make_wait
 
 
 def patch_barrier_wait(Barrier):
