@@ -13,6 +13,8 @@ export class LiveBatches {
   private stringsSent = 0;
   private sitesSent = 0;
   private readonly objectsSent = new Set<number>();
+  /** store.version when the last message was made: tables change in place too (names, exits). */
+  private versionSent = -1;
 
   constructor(private readonly store: TraceStore) {}
 
@@ -26,6 +28,7 @@ export class LiveBatches {
     const columns = this.columns(0, store.length);
     this.rowsSent = store.length;
     this.updatesSent = store.updatedRows.length;
+    this.versionSent = store.version;
     return { type: 'snapshot', protocol: PROTOCOL_VERSION, tables: this.tables(), columns, state };
   }
 
@@ -36,7 +39,8 @@ export class LiveBatches {
     const pendingUpdates = store.updatedRows.length - this.updatesSent;
     const grew = store.length > fromRow || store.strings.length > this.stringsSent || store.sites.length > this.sitesSent
       || store.objects.size > this.objectsSent.size;
-    if (!grew && pendingUpdates === 0 && state.status !== 'running') return undefined;
+    if (!grew && pendingUpdates === 0 && store.version === this.versionSent && state.status !== 'running') return undefined;
+    this.versionSent = store.version;
     const columns = this.columns(fromRow, store.length);
     this.rowsSent = store.length;
     const updates: AppendMessage['updates'] = { row: [], end: [], a: [], b: [] };

@@ -4,6 +4,7 @@
  * input and signals passed in, Stop ending the whole tree, and the trace
  * saved when it is over.
  */
+import { markVanished } from './analysis/processes';
 import { StringDecoder } from 'node:string_decoder';
 import type { RunState, RunStatus } from '../protocol';
 import type { TracedRun } from './launcher';
@@ -155,7 +156,10 @@ export class LiveRun {
     // Children that outlived the script (and were not stopped) keep running, as in a shell;
     // only their output is no longer shown once the run is over.
     this.watch?.stop();
-    if (this.stopping) await this.stopping;
+    if (this.stopping) {
+      await this.stopping;
+      markVanished(result.store); // what the stop killed ended, though nobody joined it
+    }
     const stopped = this.status === 'stopped';
     if (!stopped) this.status = 'exited';
     const out: LiveRunResult = { exitCode: result.exitCode, signal: result.signal, stopped, pruned: [], store: result.store };

@@ -252,7 +252,7 @@ describe('end to end in code-server', { timeout: 9 * 60_000 }, () => {
     await waitFor('the stopped run’s trace in traces/', () => fs.existsSync(path.join(ws, 'traces')) && fs.readdirSync(path.join(ws, 'traces')).some((n) => n.startsWith('forever') && n.endsWith('.ctrace')), 15_000);
   });
 
-  it('labels no process of a stopped run as still running', { todo: 'children killed by Stop get no process.exit: their lanes still say “running”' }, () => {
+  it('labels no process of a stopped run as still running', () => {
     assert.ok(stoppedProcesses.length >= 3, stoppedProcesses.join(' | '));
     assert.deepEqual(stoppedProcesses.filter((p) => /running/.test(p)), []);
   });

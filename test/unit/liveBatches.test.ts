@@ -48,3 +48,17 @@ test('nothing changed and not running: no message', () => {
   batches.snapshot(running);
   assert.equal(batches.append({ status: 'exited', title: 't' }), undefined);
 });
+
+test('a table changed in place (a process that ended) is sent even with no new rows', () => {
+  const host = new TraceStore();
+  host.addProcess({ pid: 1, ppid: 0, parentPid: 0, name: 'a', argv: [], python: '', startTs: 0, endTs: 0, exited: false,
+    exitCode: null, signal: null, internal: false, wallNsAtStart: null, mainThread: -1 });
+  const batches = new LiveBatches(host);
+  const view = storeFromSnapshot(JSON.parse(JSON.stringify(batches.snapshot(running))));
+  host.processes[0].exited = true;
+  host.version++;
+  const msg = batches.append({ status: 'stopped', title: 't' });
+  assert.ok(msg, 'an append, not just a state');
+  assert.ok(applyAppend(view, JSON.parse(JSON.stringify(msg))));
+  assert.equal(view.processes[0].exited, true);
+});

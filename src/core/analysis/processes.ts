@@ -8,7 +8,10 @@
 import { K } from '../recordKinds';
 import type { TraceStore } from '../traceStore';
 
-export function settleProcesses(store: TraceStore, rootPid: number, rootCode: number | null, rootSignal: number | null): void {
+export function settleProcesses(
+  store: TraceStore, rootPid: number, rootCode: number | null, rootSignal: number | null,
+  isAlive: (pid: number) => boolean = pidAlive,
+): void {
   for (let i = 0; i < store.length; i++) {
     const kind = store.kind[i];
     if (kind !== K.PROCESS_SPAWN && kind !== K.PROCESS_JOIN && kind !== K.CHILD_PROCESS) continue;
@@ -24,6 +27,7 @@ export function settleProcesses(store: TraceStore, rootPid: number, rootCode: nu
       child.exited = true;
     }
   }
+  markVanished(store, isAlive);
   const root = store.processByPid(rootPid);
   if (root) {
     root.exited = true;
@@ -39,4 +43,27 @@ export function settleProcesses(store: TraceStore, rootPid: number, rootCode: nu
 function setExit(p: { exitCode: number | null; signal: number | null }, code: number): void {
   p.exitCode = code;
   p.signal = code < 0 ? -code : null;
+}
+
+/**
+ * Processes killed from outside (Stop ends the whole tree) with nobody left
+ * to join them: gone, with no exit code anyone saw. Orphans still running
+ * stay running.
+ */
+export function markVanished(store: TraceStore, isAlive: (pid: number) => boolean = pidAlive): void {
+  for (const p of store.processes) {
+    if (!p.exited && !isAlive(p.pid)) {
+      p.exited = true;
+      store.version++;
+    }
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
