@@ -247,7 +247,13 @@ describe('end to end in code-server', { timeout: 9 * 60_000 }, () => {
     assert.equal(left, 'none', `left alive after Stop: ${left}`);
     await waitFor('“Stopped” in the terminal', async () => /Stopped/.test(await terminalText(page)), 15_000);
     await shot('forever-stopped');
-    stoppedProcesses = (await layoutOf(frame)).lanes.filter((x) => x.kind === 'process').map((x) => `${x.label} · ${x.detail}`);
+    // The run's last message (processes the stop ended) follows the "Stopped" line.
+    const processLanes = async (): Promise<string[]> =>
+      (await layoutOf(frame)).lanes.filter((x) => x.kind === 'process').map((x) => `${x.label} · ${x.detail}`);
+    stoppedProcesses = await waitFor('no process lane of the stopped run says running', async () => {
+      const lanes = await processLanes();
+      return lanes.some((l) => /running/.test(l)) ? null : lanes;
+    }, 10_000).catch(processLanes);
     // A stopped run's trace is saved too.
     await waitFor('the stopped run’s trace in traces/', () => fs.existsSync(path.join(ws, 'traces')) && fs.readdirSync(path.join(ws, 'traces')).some((n) => n.startsWith('forever') && n.endsWith('.ctrace')), 15_000);
   });

@@ -5,6 +5,7 @@
  * itself (os._exit, multiprocessing's _bootstrap), its parent's join, or the
  * launcher for the root.
  */
+import * as fs from 'node:fs';
 import { K } from '../recordKinds';
 import type { TraceStore } from '../traceStore';
 
@@ -62,8 +63,15 @@ export function markVanished(store: TraceStore, isAlive: (pid: number) => boolea
 function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // A zombie (killed, not yet reaped: orphans in a container whose init does
+  // not reap) still answers kill(pid, 0).
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc (macOS, Windows): kill(pid, 0) is the answer
   }
 }
