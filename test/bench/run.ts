@@ -21,9 +21,9 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-function wall(cmd: string, args: string[]): number {
+function wall(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): number {
   const t = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'], env });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}`);
   return Number(process.hrtime.bigint() - t) / 1e6;
 }
@@ -33,17 +33,25 @@ function ratio(script: string): void {
   const out = path.join(os.tmpdir(), `bench-${process.pid}.ctrace`);
   const plain: number[] = [];
   const traced: number[] = [];
+  const runtimeOnly: number[] = [];
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-runtime-'));
+  const env = { ...process.env, PYTHONPATH: path.join(__dirname, '../../src/runtime'), CONCURRENCY_TRACE_DIR: dir, CONCURRENCY_TRACE_TOKEN: 'bench' };
   wall(PYTHON, [file]); // warm the file cache
   for (let i = 0; i < RUNS; i++) {
     plain.push(wall(PYTHON, [file]));
     traced.push(wall(process.execPath, [CLI, 'run', '--python', PYTHON, '--out', out, file]));
+    // The instrumented runtime alone (no collector, sampler or Node): what tracing costs the program.
+    runtimeOnly.push(wall(PYTHON, [file], env));
+    for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f));
   }
+  fs.rmSync(dir, { recursive: true, force: true });
   // The traced figure includes the CLI's own start (Node) and saving the trace:
   // what a user waits for. The script-only ratio subtracts Node's start-up.
   const node = median(Array.from({ length: RUNS }, () => wall(process.execPath, ['-e', '0'])));
   const p = median(plain);
   const t = median(traced);
-  console.log(`${script.padEnd(16)} untraced ${p.toFixed(0)} ms · traced ${t.toFixed(0)} ms · ratio ${(t / p).toFixed(3)} (without node start-up ${((t - node) / p).toFixed(3)})`);
+  const r = median(runtimeOnly);
+  console.log(`${script.padEnd(16)} untraced ${p.toFixed(0)} ms · CLI traced ${t.toFixed(0)} ms · ratio ${(t / p).toFixed(3)} (without node start-up ${((t - node) / p).toFixed(3)}) · runtime only ${r.toFixed(0)} ms, ratio ${(r / p).toFixed(3)}`);
   fs.rmSync(out, { force: true });
 }
 
