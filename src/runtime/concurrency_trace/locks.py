@@ -43,6 +43,7 @@ import sys
 import threading
 import time
 
+from .import_hooks import after_import
 from . import writer
 from .lock_objects import caller_is_user, record_object
 from .lock_records import (LOCK_HOLD, LOCK_WAIT, begin, contended, debug, end_hold, finish,
@@ -445,22 +446,6 @@ def _install_threading():
 
 # --------------------------------------------------------------------------
 
-def _when_imported(name, callback):
-    hook = None
-    try:
-        from .shared import when_imported as hook
-    except Exception:
-        try:
-            from .pipes import after_import as hook
-        except Exception:
-            hook = None
-    if hook is not None:
-        hook(name, callback)
-    else:
-        import importlib
-        callback(importlib.import_module(name))
-
-
 def install():
     if getattr(threading, "_ct_locks_installed", False):
         return
@@ -472,7 +457,7 @@ def install():
                            ("multiprocessing.sharedctypes", mp_locks.patch_sharedctypes),
                            ("multiprocessing.managers", manager_locks.patch_managers)):
         try:
-            _when_imported(name, callback)
+            after_import(name, callback)
         except Exception:
             debug()
 

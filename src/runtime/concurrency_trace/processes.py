@@ -23,6 +23,7 @@ import sys
 import threading
 import types
 
+from .import_hooks import after_import
 from . import bootstrap, events, sites, writer
 
 # Key added to a multiprocessing child's Process._config (a dict every child
@@ -48,81 +49,8 @@ _originals = {}
 _tls = threading.local()                  # .joining: inside Process.join / Popen.wait
 
 
-# --- post-import hooks -------------------------------------------------------
-
-_hooks = {}          # module name -> [callback(module)]
-
-
-class _PostImportFinder:
-    """Runs callbacks right after a watched module's code has executed, before
-    the importer gets the module.  It only looks at names it watches; the
-    spec comes from the finders after it, unchanged except that its loader's
-    exec_module (a per-module loader instance) also runs the callbacks."""
-
-    def find_spec(self, fullname, path=None, target=None):
-        if fullname not in _hooks:
-            return None
-        spec = None
-        try:
-            for finder in sys.meta_path:
-                if isinstance(finder, _PostImportFinder):
-                    continue
-                find = getattr(finder, "find_spec", None)
-                if find is None:
-                    continue
-                spec = find(fullname, path, target)
-                if spec is not None:
-                    break
-        except Exception:
-            return None     # the import system asks them again and raises as usual
-        if spec is None:
-            return None
-        loader = spec.loader
-        if loader is None or isinstance(loader, type) or not hasattr(loader, "exec_module"):
-            return spec
-        try:
-            original_exec = loader.exec_module
-
-            def exec_module(module):
-                original_exec(module)
-                _run_hooks(fullname, module)
-            loader.exec_module = exec_module
-        except Exception:
-            pass
-        return spec
-
-    def invalidate_caches(self):
-        pass
-
-
-_finder = None
-
-
-def when_imported(name, callback):
-    """Call callback(module) now if `name` is imported, else right after its
-    first import."""
-    global _finder
-    module = sys.modules.get(name)
-    if module is not None:
-        _call_hook(callback, module)
-        return
-    _hooks.setdefault(name, []).append(callback)
-    if _finder is None:
-        _finder = _PostImportFinder()
-        sys.meta_path.insert(0, _finder)
-
-
-def _run_hooks(name, module):
-    for callback in _hooks.pop(name, ()):
-        _call_hook(callback, module)
-
-
-def _call_hook(callback, module):
-    try:
-        callback(module)
-    except Exception:
-        if os.environ.get("CONCURRENCY_TRACE_DEBUG"):
-            raise
+# Post-import hooks: import_hooks.after_import (pools uses it as when_imported).
+when_imported = after_import
 
 
 _TRAMPOLINE = (lambda f, a, k: f(*a, **k)).__code__

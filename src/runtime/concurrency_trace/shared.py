@@ -36,6 +36,7 @@ repr); accesses through get_obj(); proxies of a user's own BaseManager types.
 import os
 import sys
 
+from .import_hooks import after_import
 from . import events, sites, writer
 
 _getframe = sys._getframe
@@ -76,93 +77,8 @@ def hide_own_frames(exc):
         pass
 
 
-# --------------------------------------------------------------------------
-# Post-import hook (shared with asyncio_tasks and locks)
-
-
-class _HookLoader(object):
-    """Stands in for a watched module's loader during one import only."""
-
-    def __init__(self, loader, name):
-        self.loader = loader
-        self.name = name
-
-    def create_module(self, spec):
-        return self.loader.create_module(spec)
-
-    def exec_module(self, module):
-        loader = self.loader
-        # Leave no trace of the hook on the module.
-        try:
-            module.__loader__ = loader
-            spec = getattr(module, "__spec__", None)
-            if spec is not None and spec.loader is self:
-                spec.loader = loader
-        except Exception:
-            pass
-        loader.exec_module(module)
-        _run_callbacks(self.name, module)
-
-    def __getattr__(self, attr):
-        return getattr(self.loader, attr)
-
-
-class _PostImportFinder(object):
-    def __init__(self):
-        self.watch = {}      # module name -> [callback]
-        self.busy = set()
-
-    def find_spec(self, fullname, path=None, target=None):
-        if fullname not in self.watch or fullname in self.busy:
-            return None
-        self.busy.add(fullname)
-        try:
-            spec = None
-            for finder in list(sys.meta_path):
-                if finder is self:
-                    continue
-                find = getattr(finder, "find_spec", None)
-                if find is None:
-                    continue
-                spec = find(fullname, path, target)
-                if spec is not None:
-                    break
-        except Exception:
-            return None   # let the import system do it again, unhooked
-        finally:
-            self.busy.discard(fullname)
-        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
-            return spec
-        spec.loader = _HookLoader(spec.loader, fullname)
-        return spec
-
-    def invalidate_caches(self):
-        pass
-
-
-_finder = None
-
-
-def _run_callbacks(name, module):
-    callbacks = _finder.watch.pop(name, ()) if _finder is not None else ()
-    for callback in callbacks:
-        try:
-            callback(module)
-        except Exception:
-            _debug()
-
-
-def when_imported(name, callback):
-    """Call callback(module) once `name` is imported (now if it already is)."""
-    global _finder
-    module = sys.modules.get(name)
-    if module is not None:
-        callback(module)
-        return
-    if _finder is None:
-        _finder = _PostImportFinder()
-        sys.meta_path.insert(0, _finder)
-    _finder.watch.setdefault(name, []).append(callback)
+# Post-import hook (asyncio_tasks and locks import it from here too).
+when_imported = after_import
 
 
 def _debug():
