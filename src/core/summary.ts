@@ -94,7 +94,10 @@ export function buildSummary(store: TraceStore, findings: Finding[] = []): Summa
       case K.TASK_RUN: {
         const t = store.threads[store.thread[i]];
         let row = tasks.get(store.thread[i]);
-        if (!row) tasks.set(store.thread[i], (row = { pid: t?.pid ?? 0, thread: t?.name ?? '', tasks: 0, busyMs: 0 }));
+        const proc = t ? store.processes[t.process] : undefined;
+        // A pool worker is known by its process (ForkPoolWorker-1) or its thread (ThreadPoolExecutor-0_0).
+        const worker = t && proc && t.main && proc.name ? `${proc.name}` : t?.name ?? '';
+        if (!row) tasks.set(store.thread[i], (row = { pid: t?.pid ?? 0, thread: worker, tasks: 0, busyMs: 0 }));
         row.tasks++;
         row.busyMs += spanNs(i) / 1e6;
         break;
