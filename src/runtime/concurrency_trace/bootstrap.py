@@ -10,6 +10,7 @@ import time
 from . import events, patches, sites, writer
 
 _main_thread_span = 0
+_exit_recorded = False   # an exit with its code was written: shutdown adds none
 
 
 def start():
@@ -54,6 +55,8 @@ def _announce_process():
 
 
 def _after_fork_in_child():
+    global _exit_recorded
+    _exit_recorded = False
     try:
         writer.reopen_after_fork()
         sites.reset_after_fork()
@@ -66,7 +69,8 @@ def _after_fork_in_child():
 def _at_exit():
     try:
         writer.finish_time(_main_thread_span)
-        writer.point(events.PROCESS_EXIT, writer.pid(), 0, 0, 0)
+        if not _exit_recorded:
+            writer.point(events.PROCESS_EXIT, writer.pid(), 0, 0, 0)
     except Exception:
         pass
 
@@ -74,8 +78,10 @@ def _at_exit():
 def record_exit(code):
     """Called where the exit code is known (os._exit, a multiprocessing child's
     _bootstrap): records process.exit with it."""
+    global _exit_recorded
     try:
         writer.finish_time(_main_thread_span)
         writer.point(events.PROCESS_EXIT, writer.pid(), 0, int(code), 1)
+        _exit_recorded = True
     except Exception:
         pass

@@ -25,7 +25,8 @@ def killed_while_computing(ready):
         x += 1
 
 
-def sleeper():
+def sleeper(ready):
+    ready.set()
     time.sleep(60)
 
 
@@ -42,8 +43,9 @@ if __name__ == "__main__":
     ready.wait(30)
     os.kill(p.pid, signal.SIGKILL); p.join()
     print("sigkill", p.exitcode, flush=True)
-    p = mp.Process(target=sleeper, name="terminated-child"); p.start()
-    time.sleep(0.2)
+    ready = mp.Event()
+    p = mp.Process(target=sleeper, args=(ready,), name="terminated-child"); p.start()
+    ready.wait(30)  # under spawn, start-up takes a while: terminate a child that is running
     p.terminate(); p.join()
     print("terminate", p.exitcode, flush=True)
     sys.exit(5)
