@@ -96,21 +96,6 @@ def site(depth=1):
     return _define(f) if f is not None else 0
 
 
-def user_stack(depth=1, limit=12):
-    """[(file, line, function)] of user frames, innermost first (for deadlock
-    reports); stdlib frames are skipped."""
-    out = []
-    try:
-        f = _getframe(depth + 1)
-    except ValueError:
-        return out
-    while f is not None and len(out) < limit:
-        if _user_code(f.f_code):
-            out.append((f.f_code.co_filename, f.f_lineno, f.f_code.co_name))
-        f = f.f_back
-    return out
-
-
 def reset_after_fork():
     """Site ids are per file; the child writes a new file."""
     global _next_site
