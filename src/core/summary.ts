@@ -6,11 +6,9 @@
 import { K, kindInfo } from './recordKinds';
 import type { TraceStore } from './traceStore';
 
-export interface Finding {
-  kind: string;
-  message: string;
-  sites: { file: string; line: number }[];
-}
+import type { Finding } from './analysis/finding';
+
+export type { Finding } from './analysis/finding';
 
 export interface Summary {
   schemaVersion: 1;

@@ -4,7 +4,7 @@
  * locks taken in opposite orders, even if the run never hung).
  */
 import { K } from '../recordKinds';
-import type { Finding } from '../summary';
+import type { Finding, FindingSite } from './finding';
 import type { TraceStore } from '../traceStore';
 
 export function findings(store: TraceStore): Finding[] {
@@ -21,9 +21,21 @@ function threadName(store: TraceStore, t: number): string {
   return th ? `${th.name} (pid ${th.pid})` : `thread ${t}`;
 }
 
-function siteOf(store: TraceStore, row: number): { file: string; line: number }[] {
+function siteOf(store: TraceStore, row: number, role = ''): FindingSite[] {
   const s = store.sites[store.site[row]];
-  return s ? [{ file: s.file, line: s.line }] : [];
+  return s ? [{ file: s.file, line: s.line, role, row }] : [];
+}
+
+/** The common fields, until each kind fills them properly. */
+function basic(store: TraceStore, kind: Finding['kind'], message: string, sites: FindingSite[], rows: number[]): Finding {
+  const ts = rows.map((r) => store.ts[r]);
+  return {
+    id: `${kind}:${sites.map((s) => `${s.file}:${s.line}`).join(',')}`,
+    kind, severity: kind === 'deadlock' ? 'error' : 'warning', message, explanation: message,
+    parties: [], objects: [], sites,
+    window: { startTs: Math.min(...ts), endTs: Math.max(...ts) },
+    events: rows, edges: [],
+  };
 }
 
 /** Threads blocked on a lock at the end of the trace, in a wait-for cycle. */
@@ -55,11 +67,10 @@ export function deadlocks(store: TraceStore): Finding[] {
       const w = waiting.get(x)!;
       return `${threadName(store, x)} waits for ${lockName(store, store.obj[w])}`;
     });
-    out.push({
-      kind: 'deadlock',
-      message: `Deadlock: ${parts.join('; ')} — each lock is held by the next thread in this cycle.`,
-      sites: cycle.flatMap((x) => [...siteOf(store, waiting.get(x)!), ...siteOf(store, holder.get(store.obj[waiting.get(x)!])!)]),
-    });
+    const rows = cycle.flatMap((x) => [waiting.get(x)!, holder.get(store.obj[waiting.get(x)!])!]);
+    out.push(basic(store, 'deadlock',
+      `Deadlock: ${parts.join('; ')} — each lock is held by the next thread in this cycle.`,
+      rows.flatMap((r) => siteOf(store, r)), rows));
   }
   return out;
 }
@@ -102,11 +113,10 @@ export function lockOrderInversions(store: TraceStore): Finding[] {
     done.add(pair);
     const A = lockName(store, Number(a));
     const B = lockName(store, Number(b));
-    out.push({
-      kind: 'lock-order-inversion',
-      message: `Lock-order inversion: ${threadName(store, store.thread[o])} takes ${A} then ${B}; ${threadName(store, store.thread[back[0]])} takes ${B} then ${A}. Two threads doing this at once deadlock.`,
-      sites: [...siteOf(store, o), ...siteOf(store, r), ...siteOf(store, back[0]), ...siteOf(store, back[1])],
-    });
+    const rows = [o, r, back[0], back[1]];
+    out.push(basic(store, 'lock-order-inversion',
+      `Lock-order inversion: ${threadName(store, store.thread[o])} takes ${A} then ${B}; ${threadName(store, store.thread[back[0]])} takes ${B} then ${A}. Two threads doing this at once deadlock.`,
+      rows.flatMap((x) => siteOf(store, x)), rows));
   }
   return out;
 }

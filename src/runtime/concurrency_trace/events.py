@@ -10,6 +10,12 @@ is listed per kind; "blob" means the id of a string in the process's blob file.
 
 The numbers are a file format: never reuse or renumber one.  The TypeScript
 table must list the same numbers (test/unit/recordKinds.test.ts checks).
+
+Ranges held for work in progress (take a number from your range only):
+16-19 tracer status (why a process is untraced or stopped writing);
+43-49 waits on futures and pool results; 52-59 Python-state accesses;
+63-69 asyncio waits and synchronisation; 80-89 manager proxy calls and
+connections between traces; 90-99 native accelerator.
 """
 
 # --- process and thread lifecycle -------------------------------------------
