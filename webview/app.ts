@@ -2,10 +2,12 @@
  * The timeline app: holds the trace (rebuilt from protocol messages), the
  * view state, and draws on demand (one requestAnimationFrame per change).
  */
+import type { Finding } from '../src/core/analysis/finding';
 import { computeFlows, type Flow, type FlowKind } from '../src/core/analysis/flows';
 import { applyAppend, storeFromSnapshot } from '../src/core/applyMessages';
 import { TraceStore } from '../src/core/traceStore';
 import type { HostToWebview, RunState, SnapshotMessage } from '../src/protocol';
+import { findingRows, findingThreads, findingZoom } from './data/findingView';
 import { layoutLanes, type LaneRow, type Layout } from './data/laneLayout';
 import { compileQuery, NO_QUERY, type SearchQuery } from './data/search';
 import type { Category } from './data/spanKinds';
@@ -17,12 +19,15 @@ import { bindPointer } from './input/pointer';
 import { ZoomController } from './input/zoom';
 import { drawArrows, sortFlows } from './render/arrowsRenderer';
 import { bottomLayout, drawBottom, type BottomLayout } from './render/bottomRenderer';
-import { prepareCanvas, type DrawnItems, type Frame } from './render/frame';
+import { drawFinding } from './render/findingRenderer';
+import { prepareCanvas, type DrawnItems, type Frame, type FrameFinding } from './render/frame';
 import { drawLanes } from './render/lanesRenderer';
 import { readPalette, threadColor, watchTheme, type Palette } from './theme';
 import { TimeView } from './timeView';
 import { drawAxis, formatOffset } from './ui/axis';
 import { DetailsPane } from './ui/details';
+import { showFindingDetails } from './ui/findingDetails';
+import { FindingsPane } from './ui/findingsPane';
 import { buildDom, LABEL_W, type Dom } from './ui/dom';
 import { hoverText } from './ui/hoverText';
 import { renderLaneLabels } from './ui/laneLabels';
@@ -58,6 +63,11 @@ export class TimelineApp {
   showHelpers = true;
   query: SearchQuery = NO_QUERY;
   selectedRow = -1;
+  /** What the analysis found (host messages; the report's embedded snapshot). */
+  findings: Finding[] = [];
+  /** The finding selected in the pane, with the rows and threads it rests on. */
+  selectedFinding: FrameFinding | undefined;
+  private findingRowsAt = -1;
   loaded = false;
   /** Milliseconds spent drawing each of the last frames (for the benchmark). */
   readonly frameMs: number[] = [];
@@ -68,6 +78,7 @@ export class TimelineApp {
   readonly dom: Dom;
   readonly zoom: ZoomController;
   private readonly details: DetailsPane;
+  readonly findingsPane: FindingsPane;
   private readonly tooltip: Tooltip;
   private bottom: BottomLayout = bottomLayout(0);
   private frameRequested = false;
@@ -87,7 +98,11 @@ export class TimelineApp {
     this.details = new DetailsPane(this.dom.details, {
       openSource: host.connected ? (file, line) => host.post({ type: 'openSource', file, line }) : null,
       select: (row) => this.selectRow(row),
-      close: () => this.selectRow(-1),
+      close: () => this.clearSelection(),
+    });
+    this.findingsPane = new FindingsPane(root, this.dom.main, {
+      select: (id) => this.selectFinding(id),
+      stop: host.connected ? () => host.post({ type: 'stop' }) : null,
     });
     this.zoom = new ZoomController(this.dom.timeline, this.view, () => ({
       left: LABEL_W, width: this.view.width, height: this.dom.timeline.clientHeight,
@@ -100,7 +115,7 @@ export class TimelineApp {
       select: (hit) => this.select(hit),
       zoomTo: (a, b) => this.zoom.zoomTo(a, b),
     });
-    bindKeys(document.body, this.zoom, pointer.lastX, () => this.selectRow(-1));
+    bindKeys(document.body, this.zoom, pointer.lastX, () => this.clearSelection());
     bindControls(this, host);
     renderChrome(this);
     watchTheme(() => {
@@ -133,6 +148,15 @@ export class TimelineApp {
   }
 
   private apply(m: HostToWebview): void {
+    if (m.type === 'findings') {
+      this.setFindings(m.findings);
+      return;
+    }
+    if (m.type === 'selectFinding') {
+      this.findingsPane.setExpanded(true);
+      this.selectFinding(m.id);
+      return;
+    }
     if (m.type === 'snapshot') this.load(m);
     else if (m.type === 'append') {
       if (!this.loaded || !applyAppend(this.store, m)) {
@@ -155,13 +179,98 @@ export class TimelineApp {
       else this.recomputeFlows();
       this.refreshDomain();
       renderChrome(this);
+      this.findingsPane.update(this.findings, this.state.status === 'running');
       this.request();
     } else {
       this.state = m.state;
       if (m.state.status !== 'running' && this.flowsDirty) this.recomputeFlows();
       this.refreshDomain();
       renderChrome(this);
+      this.findingsPane.update(this.findings, this.state.status === 'running');
       this.request();
+    }
+  }
+
+  /** A new list of findings: the pane shows it; a selected finding follows its new version (or goes). */
+  setFindings(list: Finding[]): void {
+    this.findings = Array.isArray(list) ? list : [];
+    this.findingsPane.update(this.findings, this.state.status === 'running');
+    const id = this.selectedFinding?.finding.id;
+    if (id !== undefined) {
+      const f = this.findings.find((x) => x.id === id);
+      if (f) this.selectedFinding = { finding: f, rows: findingRows(this.store, f), threads: findingThreads(this.store, f) };
+      else this.clearFinding();
+      this.markFindingLanes();
+    }
+    this.request();
+  }
+
+  /** Shows a finding: its window, its lanes (unfolded and scrolled to), its events and arrows, its details. */
+  selectFinding(id: string): void {
+    const f = this.findings.find((x) => x.id === id);
+    if (!f) return;
+    const rows = findingRows(this.store, f);
+    const threads = findingThreads(this.store, f);
+    this.selectedFinding = { finding: f, rows, threads };
+    this.findingRowsAt = this.store.length;
+    this.selectedRow = -1;
+    this.findingsPane.setSelected(id);
+    let unfolded = false;
+    for (const t of threads) {
+      const p = this.store.threads[t]?.process;
+      if (p !== undefined && this.collapsed.delete(p)) unfolded = true;
+    }
+    if (unfolded) this.relayout();
+    this.showFindingDetails();
+    const [a, b] = findingZoom(f);
+    this.zoom.zoomTo(a, b);
+    // Bring its first lane into view.
+    const lanes = threads.map((t) => this.layout.anchor[t]).filter((i) => i >= 0).map((i) => this.layout.rows[i]);
+    if (lanes.length) {
+      const top = Math.min(...lanes.map((r) => r.y));
+      const bottom = Math.max(...lanes.map((r) => r.y + r.height));
+      const s = this.dom.lanesScroll;
+      if (top < s.scrollTop || bottom > s.scrollTop + s.clientHeight) s.scrollTop = Math.max(0, top - 8);
+    }
+    this.markFindingLanes();
+    this.request();
+  }
+
+  private showFindingDetails(): void {
+    const sel = this.selectedFinding;
+    if (!sel) return;
+    showFindingDetails(this.details, sel.finding, {
+      store: this.store, t0: this.view.t0, rows: sel.rows,
+      openSource: this.host.connected ? (file, line) => this.host.post({ type: 'openSource', file, line }) : null,
+      selectRow: (row) => this.selectRow(row),
+    });
+  }
+
+  private clearFinding(): void {
+    this.selectedFinding = undefined;
+    this.findingsPane.setSelected(undefined);
+    this.markFindingLanes();
+  }
+
+  /** Escape, or the details' close button: nothing selected. */
+  clearSelection(): void {
+    this.clearFinding();
+    this.selectRow(-1);
+  }
+
+  /** The lane labels of the selected finding get a mark. */
+  private markFindingLanes(): void {
+    const keys = new Set<string>();
+    const sel = this.selectedFinding;
+    if (sel) for (const t of sel.threads) {
+      const i = this.layout.anchor[t];
+      if (i >= 0) keys.add(this.layout.rows[i].key);
+    }
+    const severity = sel?.finding.severity ?? 'error';
+    for (const e of Array.from(this.dom.laneLabels.querySelectorAll<HTMLElement>('.lane-label'))) {
+      const on = keys.has(e.dataset.key ?? '');
+      e.classList.toggle('in-finding', on);
+      for (const s of ['error', 'warning', 'info']) e.classList.toggle(`in-finding-${s}`, on && s === severity);
     }
   }
 
@@ -175,6 +284,9 @@ export class TimelineApp {
     this.tablesSeen = tablesSignature(this.store);
     this.selectedRow = -1;
     this.details.hide();
+    this.selectedFinding = undefined;
+    this.findingsPane.setSelected(undefined);
+    this.findings = Array.isArray(m.findings) ? m.findings : [];
     if (this.query.active) this.query = compileQuery(this.store, this.query.text);
     this.refreshDomain();
     if (first) this.zoom.fit();
@@ -182,6 +294,7 @@ export class TimelineApp {
     this.recomputeFlows();
     this.loaded = true;
     renderChrome(this);
+    this.findingsPane.update(this.findings, this.state.status === 'running');
     this.request();
     for (const w of this.readyWaiters.splice(0)) w();
   }
@@ -203,6 +316,7 @@ export class TimelineApp {
       inspect: (row) => this.inspectLane(row),
       threadColor: (t) => threadColor(this.palette, t),
     });
+    this.markFindingLanes();
     this.bottom = bottomLayout(this.data.coreSamples.length);
     renderBottomLabels(this);
     this.dom.empty.hidden = this.loaded || this.store.length > 0;
@@ -256,10 +370,17 @@ export class TimelineApp {
   }
 
   frame(collect?: DrawnItems): Frame {
+    const sel = this.selectedFinding;
+    if (sel && this.findingRowsAt !== this.store.length) {
+      // Live: rows the finding names may have arrived since it was selected.
+      sel.rows = findingRows(this.store, sel.finding);
+      sel.threads = findingThreads(this.store, sel.finding);
+      this.findingRowsAt = this.store.length;
+    }
     return {
       store: this.store, data: this.data, layout: this.layout, view: this.view, palette: this.palette,
       openEnd: this.openEnd(), scrollTop: this.dom.lanesScroll.scrollTop, viewHeight: this.dom.lanesScroll.clientHeight,
-      hidden: this.hidden, flowKinds: this.flowKinds, flows: this.flows, query: this.query, selectedRow: this.selectedRow, collect,
+      hidden: this.hidden, flowKinds: this.flowKinds, flows: this.flows, query: this.query, selectedRow: this.selectedRow, finding: sel, collect,
     };
   }
 
@@ -272,6 +393,7 @@ export class TimelineApp {
     drawLanes(lanes, f);
     const t1 = performance.now();
     drawArrows(lanes, f);
+    drawFinding(lanes, f);
     const t2 = performance.now();
     const bottom = prepareCanvas(this.dom.bottomCanvas, w, this.bottom.height);
     drawBottom(bottom, f, this.bottom);
