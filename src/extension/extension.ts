@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { resolvePathSetting } from '../core/settingVariables';
+import { FindingDiagnostics } from './findingDiagnostics';
 import { RunController } from './runController';
 import { readSettings } from './settings';
 import { exportPerfetto, openSource } from './traceActions';
@@ -17,6 +18,7 @@ import type { TimelineActions } from './timelineView';
 export interface ConcurrencyTraceApi {
   runs: RunController;
   editors: TraceEditorProvider;
+  diagnostics: FindingDiagnostics;
 }
 
 export function activate(context: vscode.ExtensionContext): ConcurrencyTraceApi {
@@ -26,8 +28,9 @@ export function activate(context: vscode.ExtensionContext): ConcurrencyTraceApi 
     exportPerfetto: (store, title) => void exportPerfetto(store, title).catch((e: Error) => log.error(`export: ${e.message}`)),
     log: (level, message) => (level === 'error' ? log.error(message) : level === 'warn' ? log.warn(message) : log.info(message)),
   };
-  const runs = new RunController(context, log, actions);
-  const editors = new TraceEditorProvider(() => ({ extensionUri: context.extensionUri, actions, intervalMs: readSettings().liveIntervalMs }));
+  const diagnostics = new FindingDiagnostics();
+  const runs = new RunController(context, log, actions, diagnostics);
+  const editors = new TraceEditorProvider(() => ({ extensionUri: context.extensionUri, actions, intervalMs: readSettings().liveIntervalMs, diagnostics }));
   const storageFolder = path.join((context.storageUri ?? context.globalStorageUri).fsPath, 'traces');
   const traceFolders = (): string[] => {
     const folders = [storageFolder];
@@ -39,6 +42,7 @@ export function activate(context: vscode.ExtensionContext): ConcurrencyTraceApi 
 
   context.subscriptions.push(
     log,
+    diagnostics,
     runs,
     vscode.window.registerCustomEditorProvider(TRACE_VIEW_TYPE, editors, { supportsMultipleEditorsPerDocument: true }),
     vscode.commands.registerCommand('concurrencyTrace.run', (uri?: vscode.Uri) => runs.run(asUri(uri), false)),
@@ -48,7 +52,7 @@ export function activate(context: vscode.ExtensionContext): ConcurrencyTraceApi 
     ...registerTraceCommands({ runs, editors, traceFolders, extensionPath: context.extensionPath, log }),
   );
   log.info(`activated (VS Code ${vscode.version}; traces in ${storageFolder})`);
-  return { runs, editors };
+  return { runs, editors, diagnostics };
 }
 
 export function deactivate(): void {

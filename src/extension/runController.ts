@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { Finding } from '../core/analysis/finding';
 import type { RunState } from '../protocol';
 import { LaunchError, checkScript } from '../core/launcher';
 import { LiveRun, type LiveRunResult } from '../core/liveRun';
@@ -12,6 +13,7 @@ import { RememberedRuns, formatArgs, resolveRunArguments } from '../core/runArgu
 import { resolvePathSetting, type VariableContext } from '../core/settingVariables';
 import { promptRunArguments } from './argumentsPrompt';
 import { pickInterpreter } from './interpreter';
+import type { FindingDiagnostics } from './findingDiagnostics';
 import { RunTerminal } from './runTerminal';
 import { readSettings } from './settings';
 import { TimelineView, type TimelineActions } from './timelineView';
@@ -23,7 +25,13 @@ interface ActiveRun {
   run: LiveRun;
   view: TimelineView;
   terminal: RunTerminal;
+  stop: () => void;
+  /** Deadlocks the user has been told about. */
+  announced: Set<string>;
 }
+
+export const STOP_AND_KEEP = 'Stop and Keep Trace';
+export const SHOW_FINDING = 'Show';
 
 export class RunController implements vscode.Disposable {
   private readonly views = new Map<string, TimelineView>();
@@ -35,6 +43,7 @@ export class RunController implements vscode.Disposable {
     private readonly context: vscode.ExtensionContext,
     private readonly log: vscode.LogOutputChannel,
     private readonly actions: TimelineActions,
+    private readonly diagnostics?: FindingDiagnostics,
   ) {
     this.remembered = new RememberedRuns(context.workspaceState);
   }
@@ -84,7 +93,6 @@ export class RunController implements vscode.Disposable {
     });
     let final: Partial<RunState> | undefined;
     const view = this.viewFor(file, name, settings.liveIntervalMs);
-    const entry: ActiveRun = { file, run, view, terminal };
     const stop = (): void => {
       if (run.status !== 'running') return;
       this.log.info(`stop: ending the process tree of ${name} (pid ${run.pid ?? '?'})`);
@@ -93,6 +101,7 @@ export class RunController implements vscode.Disposable {
       });
       view.pushState();
     };
+    const entry: ActiveRun = { file, run, view, terminal, stop, announced: new Set() };
     terminal.attach({ write: (t) => run.write(t), interrupt: () => run.interrupt(), endInput: () => run.endInput(), closed: stop });
     view.show({
       title: `Trace: ${name}`, live: true, baseDir: runArgs.cwd, stop,
@@ -128,6 +137,12 @@ export class RunController implements vscode.Disposable {
     const runs = [...this.active];
     const front = runs.filter((r) => r.view.panel.active);
     for (const r of front.length ? front : runs) r.view.current?.stop?.();
+  }
+
+  /** The run panel of a script (the latest run's), if open. */
+  viewOf(file: string): TimelineView | undefined {
+    const v = this.views.get(file);
+    return v && !v.isDisposed ? v : undefined;
   }
 
   /** The run panel in front, with its store (for export commands). */
@@ -185,12 +200,35 @@ export class RunController implements vscode.Disposable {
       retainContextWhenHidden: false,
     });
     panel.iconPath = vscode.Uri.joinPath(this.context.extensionUri, 'media', 'icon.png');
-    const view = new TimelineView(panel, { extensionUri: this.context.extensionUri, actions: this.actions, intervalMs });
+    const view = new TimelineView(panel, {
+      extensionUri: this.context.extensionUri, actions: this.actions, intervalMs, diagnostics: this.diagnostics,
+      onFindings: (v, findings) => this.onFindings(v, findings),
+    });
     this.views.set(file, view);
     panel.onDidDispose(() => {
       if (this.views.get(file) === view) this.views.delete(file);
     });
     return view;
+  }
+
+  /**
+   * A deadlock while the program runs: it will not end by itself (or only when a timeout
+   * gives up). Offer to stop it; the trace is saved and the finding stays in it.
+   */
+  private onFindings(view: TimelineView, findings: readonly Finding[]): void {
+    const entry = [...this.active].find((r) => r.view === view);
+    if (!entry || entry.run.status !== 'running') return;
+    const fresh = findings.filter((f) => f.kind === 'deadlock' && !entry.announced.has(f.id));
+    if (fresh.length === 0) return;
+    for (const f of fresh) entry.announced.add(f.id);
+    const name = path.basename(entry.file).replace(/[[\]()]/g, '');
+    this.log.warn(`findings: deadlock in ${name} while it runs: ${fresh[0].message}`);
+    void vscode.window.showWarningMessage(
+      `Concurrency Trace: ${name} is deadlocked — threads wait for each other. Stop it and keep the trace?`, STOP_AND_KEEP, SHOW_FINDING,
+    ).then((pick) => {
+      if (pick === STOP_AND_KEEP) entry.stop();
+      else if (pick === SHOW_FINDING) view.reveal(fresh[0].id);
+    });
   }
 
   private isRunning(view: TimelineView): boolean {
