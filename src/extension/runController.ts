@@ -15,7 +15,7 @@ import { promptRunArguments } from './argumentsPrompt';
 import { pickInterpreter } from './interpreter';
 import type { FindingDiagnostics } from './findingDiagnostics';
 import { RunTerminal } from './runTerminal';
-import { readSettings } from './settings';
+import { readSettings, type RunSettings } from './settings';
 import { TimelineView, type TimelineActions } from './timelineView';
 
 export const TIMELINE_VIEW_TYPE = 'concurrencyTrace.timeline';
@@ -31,6 +31,23 @@ interface ActiveRun {
 }
 
 export const STOP_AND_KEEP = 'Stop and Keep Trace';
+
+/** A script ready to run traced: see RunController.prepare. */
+export interface PreparedRun {
+  file: string;
+  name: string;
+  settings: RunSettings;
+  args: string[];
+  cwd: string;
+  /** Where the arguments came from (setting, remembered answer). */
+  argsFrom: string;
+  python: string;
+  version: string;
+  /** For the log and the terminal's first line. */
+  commandLine: string;
+  /** Where traces of runs are saved. */
+  traceFolder: string;
+}
 export const SHOW_FINDING = 'Show';
 
 export class RunController implements vscode.Disposable {
@@ -48,8 +65,12 @@ export class RunController implements vscode.Disposable {
     this.remembered = new RememberedRuns(context.workspaceState);
   }
 
-  /** Runs `uri` (else the active Python editor) traced. Resolves when the run is over. */
-  async run(uri: vscode.Uri | undefined, askArguments: boolean): Promise<LiveRunResult | undefined> {
+  /**
+   * What a traced run of `uri` (else the active Python editor) needs: the saved file, its
+   * settings and arguments (asked for if `askArguments`), the interpreter. Undefined when
+   * the user cancelled or something is wrong (said in a message).
+   */
+  async prepare(uri: vscode.Uri | undefined, askArguments: boolean): Promise<PreparedRun | undefined> {
     const target = await this.targetFile(uri);
     if (!target) return undefined;
     const file = target.fsPath;
@@ -65,19 +86,27 @@ export class RunController implements vscode.Disposable {
       remembered = answer;
     }
     const runArgs = resolveRunArguments(file, settings, remembered, ctx);
-    let python: string;
-    let version: string;
     try {
       checkScript(file);
       const choice = await pickInterpreter(target, settings, ctx, (l) => this.log.info(l));
-      python = choice.python;
-      version = choice.version;
+      const name = path.basename(file);
+      const commandLine = [choice.python, file, ...runArgs.args].map((a) => formatArgs([a])).join(' ');
+      return {
+        file, name, settings, args: runArgs.args, cwd: runArgs.cwd, argsFrom: runArgs.from, python: choice.python, version: choice.version,
+        commandLine, traceFolder: this.traceFolder(settings.traceFolder, ctx),
+      };
     } catch (err) {
       this.fail(err);
       return undefined;
     }
-    const name = path.basename(file);
-    const commandLine = [python, file, ...runArgs.args].map((a) => formatArgs([a])).join(' ');
+  }
+
+  /** Runs `uri` (else the active Python editor) traced. Resolves when the run is over. */
+  async run(uri: vscode.Uri | undefined, askArguments: boolean): Promise<LiveRunResult | undefined> {
+    const prepared = await this.prepare(uri, askArguments);
+    if (!prepared) return undefined;
+    const { file, name, settings, python, version, commandLine } = prepared;
+    const runArgs = { args: prepared.args, cwd: prepared.cwd, from: prepared.argsFrom };
     this.log.info(`run: ${commandLine} (cwd ${runArgs.cwd}; arguments from ${runArgs.from})`);
 
     const terminal = this.freshTerminal(file, name, `▶ ${commandLine}  (cwd: ${runArgs.cwd})`);
@@ -85,7 +114,7 @@ export class RunController implements vscode.Disposable {
       python, pythonVersion: version, script: file, args: runArgs.args, cwd: runArgs.cwd,
       env: { ...process.env, ...settings.env },
       unbuffered: settings.unbufferedOutput,
-      traceFolder: this.traceFolder(settings.traceFolder, ctx),
+      traceFolder: prepared.traceFolder,
       keepTraces: settings.keepTraces,
       stopGraceMs: settings.stopGraceMs,
       onOutput: (text, stream) => terminal.output(text, stream),

@@ -353,3 +353,47 @@ test('a program hung in a deadlock: "Stop and Keep Trace" stops it, saves the tr
   editor.dispose();
   assert.equal(fake.diagnostics.get(DEADLOCK), undefined, 'cleared when it closes');
 });
+
+test('Repeat Until Failure… asks how many runs and what fails, reruns until the first failing run, saves and opens its trace, and sums up all runs', { timeout: 60000 }, async () => {
+  const counter = path.join(tmp, 'repeat-count');
+  fake.settings.set('concurrencyTrace.args', [counter]);
+  fake.answers.inputBox.push('5');
+  fake.answers.quickPick.push([0, 1]); // non-zero exit, deadlock
+  const outcome = (await fake.commands.get('concurrencyTrace.repeatUntilFailure')!(Uri.file(path.join(FIXTURES, 'fails_third.py')))) as Awaited<ReturnType<typeof api.repeats.run>>;
+  assert.ok(outcome);
+  assert.deepEqual(outcome.result.runs.map((r) => r.failed), [false, false, true], 'stopped at the first failing run');
+  assert.equal(fs.readFileSync(counter, 'utf8'), '3');
+  const term = fake.terminals[0];
+  assert.match(term.name, /repeat fails_third\.py/);
+  for (const n of [1, 2, 3]) assert.match(term.output, new RegExp(`run ${n} of 5`));
+  assert.match(term.output, /run 3: exit 1, .* FAILED: exit code 1/);
+  assert.match(term.output, /3 runs of up to 5: 1 failed \(run 3: exit code 1\), 2 passed before it\./);
+  assert.ok(outcome.traceFile && fs.existsSync(outcome.traceFile), 'the failing run’s trace is saved');
+  assert.equal(readTrace(outcome.traceFile).meta.exitCode, 1, 'the saved trace is the failing run’s');
+  const opened = fake.executed.find((e) => e.command === 'vscode.openWith');
+  assert.equal((opened?.args[0] as Uri).fsPath, outcome.traceFile, 'and opened');
+  assert.equal(opened?.args[1], 'concurrencyTrace.traceViewer');
+  assert.ok(fake.messages.some((m) => m.level === 'warning' && /1 failed/.test(m.text)), fake.messages.map((m) => m.text).join('\n'));
+  assert.deepEqual(fake.progress[0].messages, ['run 1 of 5', 'run 2 of 5', 'run 3 of 5']);
+  // The answers are remembered as the next defaults.
+  assert.deepEqual(context.workspaceState.get('concurrencyTrace.repeat'), { times: 5, until: { exit: true, kinds: ['deadlock'] } });
+});
+
+test('Repeat Until Failure…: Cancel stops the run in progress; nothing failed, nothing is saved', { timeout: 60000 }, async () => {
+  fake.settings.set('concurrencyTrace.args', ['60']);
+  fake.answers.inputBox.push('3');
+  fake.answers.quickPick.push([0]);
+  const before = fs.readdirSync(path.join(storage, 'traces')).length;
+  const pending = fake.commands.get('concurrencyTrace.repeatUntilFailure')!(Uri.file(path.join(FIXTURES, 'slow_print.py'))) as Promise<Awaited<ReturnType<typeof api.repeats.run>>>;
+  await until(() => fake.terminals[0]?.output.includes('first'), 'the first run’s output');
+  const t0 = Date.now();
+  fake.progress[0].cancel();
+  const outcome = await pending;
+  assert.ok(Date.now() - t0 < 5000);
+  assert.equal(outcome?.result.runs.length, 1);
+  assert.equal(outcome?.result.cancelled, true);
+  assert.equal(outcome?.result.failures, 0);
+  assert.equal(outcome?.traceFile, undefined);
+  assert.equal(fs.readdirSync(path.join(storage, 'traces')).length, before);
+  assert.match(fake.terminals[0].output, /1 run of up to 3, stopped before any failed\./);
+});

@@ -98,6 +98,7 @@ export class CodeAction {
   constructor(readonly title: string, readonly kind: unknown) {}
 }
 export const ViewColumn = { Active: -1, Beside: -2, One: 1, Two: 2 };
+export const ProgressLocation = { SourceControl: 1, Window: 10, Notification: 15 };
 export const version = '1.95.0-fake';
 
 /** Everything the tests steer or look at. */
@@ -115,7 +116,9 @@ export const fake = {
   customEditors: new Map<string, unknown>(),
   extensions: new Map<string, unknown>(),
   /** Answers for showInputBox / showSaveDialog / showOpenDialog / showQuickPick, in order. */
-  answers: { inputBox: [] as (string | undefined)[], saveDialog: [] as (string | undefined)[], openDialog: [] as (string | undefined)[], quickPick: [] as number[] },
+  answers: { inputBox: [] as (string | undefined)[], saveDialog: [] as (string | undefined)[], openDialog: [] as (string | undefined)[], quickPick: [] as (number | number[])[] },
+  /** Progress notifications shown (withProgress), newest last; cancel() is the notification's Cancel button. */
+  progress: [] as { title: string; messages: string[]; cancel(): void; done: boolean }[],
   workspaceFolder: undefined as string | undefined,
   opened: [] as { file: string; line: number }[],
   /** The Problems panel: diagnostics by file path (what the collection holds now). */
@@ -134,6 +137,7 @@ export const fake = {
     this.extensions.clear();
     this.opened = [];
     this.notificationAnswers = [];
+    this.progress = [];
   },
 };
 
@@ -263,7 +267,26 @@ export const window = {
   showInputBox: () => Promise.resolve(fake.answers.inputBox.shift()),
   showSaveDialog: () => Promise.resolve(((p) => (p ? Uri.file(p) : undefined))(fake.answers.saveDialog.shift())),
   showOpenDialog: () => Promise.resolve(((p) => (p ? [Uri.file(p)] : undefined))(fake.answers.openDialog.shift())),
-  showQuickPick: <T>(items: T[]) => Promise.resolve(((i) => (i === undefined ? undefined : items[i]))(fake.answers.quickPick.shift())),
+  showQuickPick: <T>(items: T[], options?: { canPickMany?: boolean }) => {
+    const answer = fake.answers.quickPick.shift();
+    if (answer === undefined) return Promise.resolve(undefined);
+    if (options?.canPickMany) return Promise.resolve((Array.isArray(answer) ? answer : [answer]).map((i) => items[i]));
+    return Promise.resolve(items[answer as number]);
+  },
+  withProgress: async <R>(options: { title: string }, task: (progress: { report(v: { message?: string }): void }, token: { isCancellationRequested: boolean; onCancellationRequested(l: () => void): { dispose(): void } }) => Promise<R>): Promise<R> => {
+    const cancelled = new EventEmitter<void>();
+    const token = { isCancellationRequested: false, onCancellationRequested: (l: () => void) => cancelled.event(l) };
+    const entry = { title: options.title, messages: [] as string[], done: false, cancel: () => {
+      token.isCancellationRequested = true;
+      cancelled.fire();
+    } };
+    fake.progress.push(entry);
+    try {
+      return await task({ report: (v) => v.message && entry.messages.push(v.message) }, token);
+    } finally {
+      entry.done = true;
+    }
+  },
   showTextDocument: (doc: { uri: Uri }, options: { selection: Range }) => {
     fake.opened.push({ file: doc.uri.fsPath, line: options.selection.start.line + 1 });
     return Promise.resolve(undefined);
