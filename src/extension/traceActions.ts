@@ -23,10 +23,11 @@ export async function openSource(file: string, line: number, baseDir?: string): 
   }
   const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(full));
   const at = new vscode.Position(Math.max(0, line - 1), 0);
+  // Where the file is already shown, else in the first group: beside the timeline, not over it.
+  const shown = (vscode.window.visibleTextEditors ?? []).find((e) => e.document.uri.fsPath === full);
   await vscode.window.showTextDocument(doc, {
     selection: new vscode.Range(at, at),
-    // Beside the timeline, not over it.
-    viewColumn: vscode.ViewColumn.One,
+    viewColumn: shown?.viewColumn ?? vscode.ViewColumn.One,
     preserveFocus: false,
   });
 }
