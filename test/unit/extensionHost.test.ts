@@ -13,6 +13,7 @@ import { after, before, beforeEach, test } from 'node:test';
 import type * as vscodeTypes from 'vscode';
 import type { ConcurrencyTraceApi } from '../../src/extension/extension';
 import { activate } from '../../src/extension/extension';
+import type { Finding } from '../../src/core/analysis/finding';
 import { findings } from '../../src/core/analysis/findings';
 import { checkPython } from '../../src/core/launcher';
 import { readTrace } from '../../src/core/traceFile';
@@ -396,4 +397,35 @@ test('Repeat Until Failure…: Cancel stops the run in progress; nothing failed,
   assert.equal(outcome?.traceFile, undefined);
   assert.equal(fs.readdirSync(path.join(storage, 'traces')).length, before);
   assert.match(fake.terminals[0].output, /1 run of up to 3, stopped before any failed\./);
+});
+
+test('Problems: one diagnostic per statement, the others as related information with their roles, once however many open traces have it; hover text from the trace cannot become markup or a command', () => {
+  const file = path.join(FIXTURES, 'deadlock_hang.py');
+  const f: Finding = {
+    id: 'data-race:counter', kind: 'data-race', severity: 'warning', message: 'Data race on counter',
+    explanation: 'Read [click me](command:workbench.action.quit) then write', steps: ['T1 read `1` at line 15'],
+    parties: [], objects: [], window: { startTs: 0, endTs: 1 }, events: [], edges: [],
+    sites: [{ file, line: 15, role: 'reads counter' }, { file, line: 17, role: 'writes counter' }, { file, line: 15, role: 'again' }, { file: '/nonexistent/x.py', line: 3, role: 'elsewhere' }],
+  };
+  const revealed: string[] = [];
+  const owner = (key: string) => ({ key, reveal: (id: string) => revealed.push(`${key}:${id}`) });
+  api.diagnostics.set(owner('a'), [f]);
+  api.diagnostics.set(owner('b'), [f]);
+  const diags = fake.diagnostics.get(file) as Diag[];
+  assert.deepEqual(diags.map((d) => d.range.start.line + 1), [15, 17], 'one per statement in a file that exists, once for both traces');
+  assert.equal(diags[0].severity, 1, 'a warning');
+  assert.deepEqual(diags[0].relatedInformation!.map((r) => [r.location.range.start.line + 1, r.message]), [[17, 'writes counter']]);
+  assert.deepEqual(diags[1].relatedInformation!.map((r) => [r.location.range.start.line + 1, r.message]), [[15, 'reads counter']]);
+  const hover = fake.hoverProviders[0].provideHover({ uri: Uri.file(file) }, new Position(14, 10)) as { contents: { value: string } };
+  assert.ok(!hover.contents.value.includes('[click me](command:workbench'), hover.contents.value);
+  assert.ok(hover.contents.value.includes('\\[click me\\]\\(command:workbench'), 'shown as text');
+  assert.match(hover.contents.value, /T1 read \\`1\\` at line 15/);
+  assert.equal(fake.hoverProviders[0].provideHover({ uri: Uri.file(file) }, new Position(15, 4)), undefined, 'nothing on other lines');
+  // "Show in the timeline" for a trace that has closed goes to another open trace with the finding.
+  void fake.commands.get('concurrencyTrace.revealFinding')!('gone', f.id);
+  assert.deepEqual(revealed, ['a:data-race:counter']);
+  api.diagnostics.clear('a');
+  assert.equal((fake.diagnostics.get(file) as Diag[]).length, 2, 'the other trace still has it');
+  api.diagnostics.clear('b');
+  assert.equal(fake.diagnostics.get(file), undefined);
 });

@@ -60,7 +60,14 @@ export function drawFinding(ctx: CanvasRenderingContext2D, f: Frame): void {
 
   // Its events.
   const places = new Map<number, RowPlace>();
+  // Edge ends are placed even off screen (an arrow may cross the view); other events only if in view.
+  const ends = new Set<number>();
+  for (const e of fd.edges) ends.add(e.fromRow).add(e.toRow);
   for (const r of sel.rows) {
+    if (!ends.has(r)) {
+      const e = store.end[r];
+      if (store.ts[r] > view.v1 || (Number.isNaN(e) ? f.openEnd : e) < view.v0) continue;
+    }
     const p = placeRow(store, data, layout, r, f.openEnd);
     if (!p) continue;
     places.set(r, p);
