@@ -153,6 +153,8 @@ export class TimelineApp {
       return;
     }
     if (m.type === 'selectFinding') {
+      const f = this.findings.find((x) => x.id === m.id);
+      if (f) this.findingsPane.hiddenKinds.delete(f.kind);
       this.findingsPane.setExpanded(true);
       this.selectFinding(m.id);
       return;
@@ -195,11 +197,17 @@ export class TimelineApp {
   setFindings(list: Finding[]): void {
     this.findings = Array.isArray(list) ? list : [];
     this.findingsPane.update(this.findings, this.state.status === 'running');
-    const id = this.selectedFinding?.finding.id;
-    if (id !== undefined) {
-      const f = this.findings.find((x) => x.id === id);
-      if (f) this.selectedFinding = { finding: f, rows: findingRows(this.store, f), threads: findingThreads(this.store, f) };
-      else this.clearFinding();
+    const before = this.selectedFinding?.finding;
+    if (before) {
+      const f = this.findings.find((x) => x.id === before.id);
+      if (f) {
+        this.selectedFinding = { finding: f, rows: findingRows(this.store, f), threads: findingThreads(this.store, f) };
+        // The details follow a finding that grew (live), unless they show one of its events.
+        if (this.selectedRow < 0 && JSON.stringify(f) !== JSON.stringify(before)) this.showFindingDetails();
+      } else {
+        this.clearFinding();
+        if (this.selectedRow < 0) this.details.hide();
+      }
       this.markFindingLanes();
     }
     this.request();

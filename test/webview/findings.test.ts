@@ -201,15 +201,22 @@ describe('Findings pane', () => {
     await send(page, { type: 'findings', findings: fewer, rows: t.store.length });
     await page.waitForFunction(() => document.querySelector('.findings-count')?.textContent === '2');
     assert.equal(await page.evaluate(() => window.__concurrencyTrace!.selectedFinding()), 'deadlock:lock_a,lock_b');
+    // The selected finding grew (a later pass): its details follow.
+    const grown = fewer.map((f) => (f.kind === 'deadlock' ? { ...f, explanation: 'It has now lasted 2 s.' } : f));
+    await send(page, { type: 'findings', findings: grown, rows: t.store.length });
+    await page.waitForFunction(() => document.querySelector('.finding-explanation')?.textContent === 'It has now lasted 2 s.');
     await send(page, { type: 'findings', findings: fewer.filter((f) => f.kind !== 'deadlock'), rows: t.store.length });
     await page.waitForFunction(() => document.querySelector('.findings-count')?.textContent === '1');
     assert.equal(await page.evaluate(() => window.__concurrencyTrace!.selectedFinding()), null, 'a finding that went away is unselected');
+    assert.equal(await page.isVisible('.details'), false, 'and its details close');
     await send(page, { type: 'findings', findings: t.findings, rows: t.store.length });
+    await page.click('.kind-chip[data-kind="data-race"]'); // hide races
     await page.click('.findings-toggle'); // fold it
     assert.equal(await page.isVisible('.findings-list'), false);
     await send(page, { type: 'selectFinding', id: 'data-race:balance' });
     await page.waitForFunction(() => window.__concurrencyTrace!.selectedFinding() === 'data-race:balance');
     assert.equal(await page.isVisible('.findings-list'), true, 'shown by the host: the list unfolds');
+    assert.equal(await page.getAttribute('.kind-chip[data-kind="data-race"]', 'aria-pressed'), 'true', 'and its kind is shown again');
     assert.equal(await page.getAttribute('.findings-list li.finding[data-id="data-race:balance"]', 'aria-selected'), 'true');
   });
 
