@@ -103,7 +103,7 @@ export function drawFinding(ctx: CanvasRenderingContext2D, f: Frame): void {
     const b = anchor(f, pb, at, top);
     if (Math.abs(a.x - b.x) < 1 && Math.abs(a.y - b.y) < 1) continue;
     drawn.edges.push({ fromRow: e.fromRow, toRow: e.toRow, label: e.label, x0: a.x, y0: a.y, x1: b.x, y1: b.y });
-    arrow(ctx, a, b, color, palette.background, e.label, palette.foreground);
+    arrow(ctx, a, b, color, palette.background, e.label, palette.foreground, view.width);
   }
   if (f.collect) f.collect.finding = drawn;
 }
@@ -129,7 +129,7 @@ function ring(ctx: CanvasRenderingContext2D, x: number, y: number, under: string
  * A curved arrow a → b with its head at b. Ends at about the same x bow sideways — downwards
  * ones to the right, upwards ones to the left — so a two-party cycle reads as a loop.
  */
-function arrow(ctx: CanvasRenderingContext2D, a: Point, b: Point, color: string, under: string, label: string, textColor: string): void {
+function arrow(ctx: CanvasRenderingContext2D, a: Point, b: Point, color: string, under: string, label: string, textColor: string, width: number): void {
   const dx = b.x - a.x;
   const dy = b.y - a.y;
   let c1: Point;
@@ -182,7 +182,8 @@ function arrow(ctx: CanvasRenderingContext2D, a: Point, b: Point, color: string,
   const text = label.length > 48 ? `${label.slice(0, 47)}…` : label;
   const w = ctx.measureText(text).width + 8;
   const h = LABEL_FONT_PX + 5;
-  const x = labelLeft ? m.x - 4 - w : m.x + 4;
+  // Kept inside the canvas.
+  const x = Math.max(2, Math.min(width - w - 2, labelLeft ? m.x - 4 - w : m.x + 4));
   const y = m.y - h / 2;
   ctx.fillStyle = withAlpha(under, 0.92);
   ctx.fillRect(x, y, w, h);
