@@ -10,9 +10,15 @@ import type { Finding } from './analysis/finding';
 import { findings as analyseTrace } from './analysis/findings';
 import type { TraceStore } from './traceStore';
 
+/** What a pass is told: the trace is complete (`final`), or how late it is on the run's clock (`now`, ns). */
+export interface PassOptions {
+  final?: boolean;
+  now?: number;
+}
+
 /** One analysis of one store; update() returns the findings of everything seen so far. */
 export interface FindingsAnalysis {
-  update(): Finding[];
+  update(options?: PassOptions): Finding[];
 }
 
 export interface LiveFindingsOptions {
@@ -45,6 +51,9 @@ export class LiveFindings {
   private analysis: FindingsAnalysis | undefined;
   private analysedStore: TraceStore | undefined;
   private storeVersion = -1;
+  /** Run-clock time of the last pass (a hang adds no events, but time still tells). */
+  private lastNow: number | undefined;
+  private finalDone = false;
   private lastAt = -Infinity;
   private signature = '[]';
   private readonly minIntervalMs: number;
@@ -58,35 +67,47 @@ export class LiveFindings {
   }
 
   /**
-   * Runs the analysis if the trace changed since the last pass and the time has come
-   * (`force`: as soon as it changed). Returns true when the findings changed.
+   * Runs the analysis if the trace changed since the last pass (or, given the run's clock
+   * `now`, time went on: a hang adds no events) and the time has come. `force`: as soon as
+   * anything changed; `final`: the trace is complete (one last pass). Returns true when the
+   * findings changed.
    */
-  poll(force = false): boolean {
+  poll(force = false, pass: PassOptions = {}): boolean {
     const store = this.store();
     if (store !== this.analysedStore) {
       this.analysedStore = store;
       this.analysis = (this.options.analysis ?? wholeTraceAnalysis)(store);
       this.storeVersion = -1;
+      this.lastNow = undefined;
+      this.finalDone = false;
     }
-    if (store.version === this.storeVersion) return false;
     const now = this.now();
-    if (!force && now < this.lastAt + Math.max(this.minIntervalMs, this.lastMs / this.maxShare)) return false;
+    const interval = Math.max(this.minIntervalMs, this.lastMs / this.maxShare);
+    const grew = store.version !== this.storeVersion;
+    const timePassed = pass.now !== undefined && (this.lastNow === undefined || (pass.now - this.lastNow) / 1e6 >= interval);
+    const settle = !!pass.final && !this.finalDone;
+    if (!grew && !timePassed && !settle) return false;
+    if (!force && !settle && now < this.lastAt + interval) return false;
     const version = store.version;
     const rows = store.length;
     const t = performance.now();
     let list: Finding[];
     try {
-      list = this.analysis!.update();
+      list = this.analysis!.update(pass);
     } catch (err) {
       // A trace caught mid-write must not take the view down: keep the last answer.
       this.options.onError?.(err);
       this.lastAt = now;
       this.storeVersion = version;
+      if (pass.now !== undefined) this.lastNow = pass.now;
+      if (pass.final) this.finalDone = true;
       return false;
     }
     this.lastMs = performance.now() - t;
     this.lastAt = now;
     this.storeVersion = version;
+    if (pass.now !== undefined) this.lastNow = pass.now;
+    if (pass.final) this.finalDone = true;
     this.rows = rows;
     this.passes++;
     const signature = JSON.stringify(list);

@@ -10,7 +10,7 @@ import type { Finding } from '../core/analysis/finding';
 import type { RunState, WebviewToHost } from '../protocol';
 import { LiveBatches } from '../core/liveBatches';
 import { LiveFeed } from '../core/liveFeed';
-import { LiveFindings } from '../core/liveFindings';
+import { LiveFindings, type PassOptions } from '../core/liveFindings';
 import type { TraceStore } from '../core/traceStore';
 import type { FindingDiagnostics, FindingOwner } from './findingDiagnostics';
 import { timelinePageHtml, webviewOptions } from './panelHtml';
@@ -91,10 +91,10 @@ export class TimelineView implements vscode.Disposable, FindingOwner {
     this.options.diagnostics?.set(this, []);
     if (source.live) {
       // Off the feed's cadence: the Problems panel follows a hidden panel's run too.
-      this.findingsTimer = setInterval(() => this.pollFindings(false), FINDINGS_POLL_MS);
+      this.findingsTimer = setInterval(() => this.pollFindings(false, { now: source.state().nowTs }), FINDINGS_POLL_MS);
       this.findingsTimer.unref?.();
     } else {
-      this.pollFindings(true);
+      this.pollFindings(true, { final: true });
       feed.finish();
     }
     this.panel.title = source.title;
@@ -111,7 +111,7 @@ export class TimelineView implements vscode.Disposable, FindingOwner {
   finish(): void {
     if (this.source) this.source.live = false;
     this.stopFindings();
-    this.pollFindings(true);
+    this.pollFindings(true, { final: true });
     this.feed?.finish();
   }
 
@@ -133,9 +133,9 @@ export class TimelineView implements vscode.Disposable, FindingOwner {
     else this.pendingSelect = findingId;
   }
 
-  private pollFindings(force: boolean): void {
+  private pollFindings(force: boolean, pass: PassOptions): void {
     const f = this.findings;
-    if (!f || !f.poll(force)) return;
+    if (!f || !f.poll(force, pass)) return;
     this.options.diagnostics?.set(this, f.list);
     this.options.onFindings?.(this, f.list);
   }

@@ -181,3 +181,27 @@ test('the feed sends the findings with the snapshot, then after the rows they na
   assert.equal((posted.at(-1) as { findings?: Finding[] }).findings?.[0].kind, 'deadlock');
   feed.dispose();
 });
+
+test('a hang adds no events: the run clock moving on still brings a pass (told `now`); the end brings one `final` pass', () => {
+  const store = new TraceStore();
+  store.push(K.SLEEP, 0, 1, 0, 0, -1, 0, 0);
+  let wall = 0;
+  const told: { final?: boolean; now?: number }[] = [];
+  const live = new LiveFindings(() => store, {
+    now: () => wall, minIntervalMs: 500,
+    analysis: () => ({ update: (o = {}) => (told.push(o), []) }),
+  });
+  live.poll(false, { now: 1000 * MS });
+  assert.equal(told.length, 1);
+  wall += 600;
+  live.poll(false, { now: 1100 * MS });
+  assert.equal(told.length, 1, 'the clock moved less than the interval');
+  live.poll(false, { now: 1600 * MS });
+  assert.equal(told.length, 2, 'no new event, but 600 ms later on the run clock');
+  assert.deepEqual(told[1], { now: 1600 * MS });
+  live.poll(false, { final: true });
+  live.poll(true, { final: true });
+  assert.deepEqual(told.slice(2), [{ final: true }], 'one final pass, even right after the last one');
+  live.poll(true);
+  assert.equal(told.length, 3, 'nothing changed since');
+});
