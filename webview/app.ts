@@ -2,12 +2,10 @@
  * The timeline app: holds the trace (rebuilt from protocol messages), the
  * view state, and draws on demand (one requestAnimationFrame per change).
  */
-import type { Finding } from '../src/core/analysis/finding';
 import { computeFlows, type Flow, type FlowKind } from '../src/core/analysis/flows';
 import { applyAppend, storeFromSnapshot } from '../src/core/applyMessages';
 import { TraceStore } from '../src/core/traceStore';
 import type { HostToWebview, RunState, SnapshotMessage } from '../src/protocol';
-import { findingRows, findingThreads, findingZoom } from './data/findingView';
 import { layoutLanes, type LaneRow, type Layout } from './data/laneLayout';
 import { compileQuery, NO_QUERY, type SearchQuery } from './data/search';
 import type { Category } from './data/spanKinds';
@@ -20,14 +18,13 @@ import { ZoomController } from './input/zoom';
 import { drawArrows, sortFlows } from './render/arrowsRenderer';
 import { bottomLayout, drawBottom, type BottomLayout } from './render/bottomRenderer';
 import { drawFinding } from './render/findingRenderer';
-import { prepareCanvas, type DrawnItems, type Frame, type FrameFinding } from './render/frame';
+import { prepareCanvas, type DrawnItems, type Frame } from './render/frame';
 import { drawLanes } from './render/lanesRenderer';
 import { readPalette, threadColor, watchTheme, type Palette } from './theme';
 import { TimeView } from './timeView';
 import { drawAxis, formatOffset } from './ui/axis';
 import { DetailsPane } from './ui/details';
-import { showFindingDetails } from './ui/findingDetails';
-import { FindingsPane } from './ui/findingsPane';
+import { FindingSelection } from './findingSelection';
 import { buildDom, LABEL_W, type Dom } from './ui/dom';
 import { hoverText } from './ui/hoverText';
 import { renderLaneLabels } from './ui/laneLabels';
@@ -63,11 +60,6 @@ export class TimelineApp {
   showHelpers = true;
   query: SearchQuery = NO_QUERY;
   selectedRow = -1;
-  /** What the analysis found (host messages; the report's embedded snapshot). */
-  findings: Finding[] = [];
-  /** The finding selected in the pane, with the rows and threads it rests on. */
-  selectedFinding: FrameFinding | undefined;
-  private findingRowsAt = -1;
   loaded = false;
   /** Milliseconds spent drawing each of the last frames (for the benchmark). */
   readonly frameMs: number[] = [];
@@ -77,8 +69,9 @@ export class TimelineApp {
   lastPhases = { lanes: 0, arrows: 0, bottom: 0, axis: 0 };
   readonly dom: Dom;
   readonly zoom: ZoomController;
-  private readonly details: DetailsPane;
-  readonly findingsPane: FindingsPane;
+  readonly details: DetailsPane;
+  /** The findings (host messages; the report's embedded snapshot), the pane, the selected one. */
+  readonly findingSel: FindingSelection;
   private readonly tooltip: Tooltip;
   private bottom: BottomLayout = bottomLayout(0);
   private frameRequested = false;
@@ -91,7 +84,7 @@ export class TimelineApp {
   /** When the app last asked for a snapshot after a lost append. */
   private askedAt = -Infinity;
 
-  constructor(root: HTMLElement, private readonly host: Host) {
+  constructor(root: HTMLElement, readonly host: Host) {
     this.dom = buildDom(root);
     this.palette = readPalette();
     this.tooltip = new Tooltip(document.body);
@@ -100,10 +93,7 @@ export class TimelineApp {
       select: (row) => this.selectRow(row),
       close: () => this.clearSelection(),
     });
-    this.findingsPane = new FindingsPane(root, this.dom.main, {
-      select: (id) => this.selectFinding(id),
-      stop: host.connected ? () => host.post({ type: 'stop' }) : null,
-    });
+    this.findingSel = new FindingSelection(this, root, host);
     this.zoom = new ZoomController(this.dom.timeline, this.view, () => ({
       left: LABEL_W, width: this.view.width, height: this.dom.timeline.clientHeight,
     }), () => this.request());
@@ -149,14 +139,11 @@ export class TimelineApp {
 
   private apply(m: HostToWebview): void {
     if (m.type === 'findings') {
-      this.setFindings(m.findings);
+      this.findingSel.set(m.findings);
       return;
     }
     if (m.type === 'selectFinding') {
-      const f = this.findings.find((x) => x.id === m.id);
-      if (f) this.findingsPane.hiddenKinds.delete(f.kind);
-      this.findingsPane.setExpanded(true);
-      this.selectFinding(m.id);
+      this.findingSel.reveal(m.id);
       return;
     }
     if (m.type === 'snapshot') this.load(m);
@@ -181,105 +168,22 @@ export class TimelineApp {
       else this.recomputeFlows();
       this.refreshDomain();
       renderChrome(this);
-      this.findingsPane.update(this.findings, this.state.status === 'running');
+      this.findingSel.refreshPane();
       this.request();
     } else {
       this.state = m.state;
       if (m.state.status !== 'running' && this.flowsDirty) this.recomputeFlows();
       this.refreshDomain();
       renderChrome(this);
-      this.findingsPane.update(this.findings, this.state.status === 'running');
+      this.findingSel.refreshPane();
       this.request();
     }
   }
 
-  /** A new list of findings: the pane shows it; a selected finding follows its new version (or goes). */
-  setFindings(list: Finding[]): void {
-    this.findings = Array.isArray(list) ? list : [];
-    this.findingsPane.update(this.findings, this.state.status === 'running');
-    const before = this.selectedFinding?.finding;
-    if (before) {
-      const f = this.findings.find((x) => x.id === before.id);
-      if (f) {
-        this.selectedFinding = { finding: f, rows: findingRows(this.store, f), threads: findingThreads(this.store, f) };
-        // The details follow a finding that grew (live), unless they show one of its events.
-        if (this.selectedRow < 0 && JSON.stringify(f) !== JSON.stringify(before)) this.showFindingDetails();
-      } else {
-        this.clearFinding();
-        if (this.selectedRow < 0) this.details.hide();
-      }
-      this.markFindingLanes();
-    }
-    this.request();
-  }
-
-  /** Shows a finding: its window, its lanes (unfolded and scrolled to), its events and arrows, its details. */
-  selectFinding(id: string): void {
-    const f = this.findings.find((x) => x.id === id);
-    if (!f) return;
-    const rows = findingRows(this.store, f);
-    const threads = findingThreads(this.store, f);
-    this.selectedFinding = { finding: f, rows, threads };
-    this.findingRowsAt = this.store.length;
-    this.selectedRow = -1;
-    this.findingsPane.setSelected(id);
-    let unfolded = false;
-    for (const t of threads) {
-      const p = this.store.threads[t]?.process;
-      if (p !== undefined && this.collapsed.delete(p)) unfolded = true;
-    }
-    if (unfolded) this.relayout();
-    this.showFindingDetails();
-    const [a, b] = findingZoom(f);
-    this.zoom.zoomTo(a, b);
-    // Bring its first lane into view.
-    const lanes = threads.map((t) => this.layout.anchor[t]).filter((i) => i >= 0).map((i) => this.layout.rows[i]);
-    if (lanes.length) {
-      const top = Math.min(...lanes.map((r) => r.y));
-      const bottom = Math.max(...lanes.map((r) => r.y + r.height));
-      const s = this.dom.lanesScroll;
-      if (top < s.scrollTop || bottom > s.scrollTop + s.clientHeight) s.scrollTop = Math.max(0, top - 8);
-    }
-    this.markFindingLanes();
-    this.request();
-  }
-
-  private showFindingDetails(): void {
-    const sel = this.selectedFinding;
-    if (!sel) return;
-    showFindingDetails(this.details, sel.finding, {
-      store: this.store, t0: this.view.t0, rows: sel.rows,
-      openSource: this.host.connected ? (file, line) => this.host.post({ type: 'openSource', file, line }) : null,
-      selectRow: (row) => this.selectRow(row),
-    });
-  }
-
-  private clearFinding(): void {
-    this.selectedFinding = undefined;
-    this.findingsPane.setSelected(undefined);
-    this.markFindingLanes();
-  }
-
   /** Escape, or the details' close button: nothing selected. */
   clearSelection(): void {
-    this.clearFinding();
+    this.findingSel.clear();
     this.selectRow(-1);
-  }
-
-  /** The lane labels of the selected finding get a mark. */
-  private markFindingLanes(): void {
-    const keys = new Set<string>();
-    const sel = this.selectedFinding;
-    if (sel) for (const t of sel.threads) {
-      const i = this.layout.anchor[t];
-      if (i >= 0) keys.add(this.layout.rows[i].key);
-    }
-    const severity = sel?.finding.severity ?? 'error';
-    for (const e of Array.from(this.dom.laneLabels.querySelectorAll<HTMLElement>('.lane-label'))) {
-      const on = keys.has(e.dataset.key ?? '');
-      e.classList.toggle('in-finding', on);
-      for (const s of ['error', 'warning', 'info']) e.classList.toggle(`in-finding-${s}`, on && s === severity);
-    }
   }
 
   load(m: SnapshotMessage): void {
@@ -292,9 +196,7 @@ export class TimelineApp {
     this.tablesSeen = tablesSignature(this.store);
     this.selectedRow = -1;
     this.details.hide();
-    this.selectedFinding = undefined;
-    this.findingsPane.setSelected(undefined);
-    this.findings = Array.isArray(m.findings) ? m.findings : [];
+    this.findingSel.reset(m.findings);
     if (this.query.active) this.query = compileQuery(this.store, this.query.text);
     this.refreshDomain();
     if (first) this.zoom.fit();
@@ -302,7 +204,7 @@ export class TimelineApp {
     this.recomputeFlows();
     this.loaded = true;
     renderChrome(this);
-    this.findingsPane.update(this.findings, this.state.status === 'running');
+    this.findingSel.refreshPane();
     this.request();
     for (const w of this.readyWaiters.splice(0)) w();
   }
@@ -324,7 +226,7 @@ export class TimelineApp {
       inspect: (row) => this.inspectLane(row),
       threadColor: (t) => threadColor(this.palette, t),
     });
-    this.markFindingLanes();
+    this.findingSel.markLanes();
     this.bottom = bottomLayout(this.data.coreSamples.length);
     renderBottomLabels(this);
     this.dom.empty.hidden = this.loaded || this.store.length > 0;
@@ -378,13 +280,7 @@ export class TimelineApp {
   }
 
   frame(collect?: DrawnItems): Frame {
-    const sel = this.selectedFinding;
-    if (sel && this.findingRowsAt !== this.store.length) {
-      // Live: rows the finding names may have arrived since it was selected.
-      sel.rows = findingRows(this.store, sel.finding);
-      sel.threads = findingThreads(this.store, sel.finding);
-      this.findingRowsAt = this.store.length;
-    }
+    const sel = this.findingSel.forFrame();
     return {
       store: this.store, data: this.data, layout: this.layout, view: this.view, palette: this.palette,
       openEnd: this.openEnd(), scrollTop: this.dom.lanesScroll.scrollTop, viewHeight: this.dom.lanesScroll.clientHeight,

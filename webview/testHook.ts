@@ -125,9 +125,9 @@ export function installTestHook(app: TimelineApp): void {
       return performance.now() - t;
     },
     eventCount: () => app.store.length,
-    findingIds: () => app.findings.map((f) => f.id),
-    selectFinding: (id) => app.selectFinding(id),
-    selectedFinding: () => app.selectedFinding?.finding.id ?? null,
+    findingIds: () => app.findingSel.list.map((f) => f.id),
+    selectFinding: (id) => app.findingSel.select(id),
+    selectedFinding: () => app.findingSel.selected?.finding.id ?? null,
   };
   window.__concurrencyTrace = hook;
 }
