@@ -97,8 +97,13 @@ export function drawFinding(ctx: CanvasRenderingContext2D, f: Frame): void {
     const pa = places.get(e.fromRow);
     const pb = places.get(e.toRow);
     if (!pa || !pb) continue;
-    // The moment both ends exist (and the finding has begun), kept inside each end's span.
-    const at = Math.max(pa.t0, pb.t0, Math.min(fd.window.startTs, fd.window.endTs));
+    // Where both ends exist together inside the window (a wait-for edge holds all along it),
+    // its middle on screen; ends that never overlap (two accesses) each at their own time.
+    const w0 = Math.min(fd.window.startTs, fd.window.endTs);
+    const w1 = Math.max(fd.window.startTs, fd.window.endTs);
+    const lo = Math.max(pa.t0, pb.t0, w0, view.v0);
+    const hi = Math.min(pa.t1, pb.t1, w1, view.v1);
+    const at = hi >= lo ? (lo + hi) / 2 : Math.max(pa.t0, pb.t0, w0);
     const a = anchor(f, pa, at, top);
     const b = anchor(f, pb, at, top);
     if (Math.abs(a.x - b.x) < 1 && Math.abs(a.y - b.y) < 1) continue;
@@ -182,8 +187,11 @@ function arrow(ctx: CanvasRenderingContext2D, a: Point, b: Point, color: string,
   const text = label.length > 48 ? `${label.slice(0, 47)}…` : label;
   const w = ctx.measureText(text).width + 8;
   const h = LABEL_FONT_PX + 5;
-  // Kept inside the canvas.
-  const x = Math.max(2, Math.min(width - w - 2, labelLeft ? m.x - 4 - w : m.x + 4));
+  // On the other side when it would leave the canvas; kept inside it in any case.
+  const right = m.x + 4;
+  const left = m.x - 4 - w;
+  const x0 = labelLeft ? (left < 2 ? right : left) : right + w > width - 2 ? left : right;
+  const x = Math.max(2, Math.min(width - w - 2, x0));
   const y = m.y - h / 2;
   ctx.fillStyle = withAlpha(under, 0.92);
   ctx.fillRect(x, y, w, h);
