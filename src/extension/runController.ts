@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Finding } from '../core/analysis/finding';
+import { isOngoingDeadlock } from '../core/findingState';
 import type { RunState } from '../protocol';
 import { LaunchError, checkScript } from '../core/launcher';
 import { LiveRun, type LiveRunResult } from '../core/liveRun';
@@ -247,7 +248,7 @@ export class RunController implements vscode.Disposable {
   private onFindings(view: TimelineView, findings: readonly Finding[]): void {
     const entry = [...this.active].find((r) => r.view === view);
     if (!entry || entry.run.status !== 'running') return;
-    const fresh = findings.filter((f) => f.kind === 'deadlock' && !entry.announced.has(f.id));
+    const fresh = findings.filter((f) => isOngoingDeadlock(f) && !entry.announced.has(f.id));
     if (fresh.length === 0) return;
     for (const f of fresh) entry.announced.add(f.id);
     const name = path.basename(entry.file).replace(/[[\]()]/g, '');

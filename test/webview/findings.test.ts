@@ -227,9 +227,10 @@ describe('Findings pane', () => {
     await p.page.close();
   });
 
-  it('while the program runs, a deadlock offers "Stop and keep trace", which asks the host to stop', async () => {
-    const p = await openWith(browser, t, { running: true, findings: [t.findings[2]] });
-    assert.equal(await p.page.isVisible('#stop-keep'), false, 'no deadlock: no button');
+  it('while the program runs, a deadlock that still holds offers "Stop and keep trace", which asks the host to stop', async () => {
+    const dissolved = { ...t.findings[1], details: { ongoing: false, endedBy: 'a timeout' } };
+    const p = await openWith(browser, t, { running: true, findings: [t.findings[2], dissolved] });
+    assert.equal(await p.page.isVisible('#stop-keep'), false, 'a deadlock that already ended by a timeout: no button');
     assert.equal(await p.page.textContent('.findings-preview') !== null, true);
     await send(p.page, { type: 'findings', findings: t.findings, rows: t.store.length });
     await p.page.waitForSelector('#stop-keep', { state: 'visible' });

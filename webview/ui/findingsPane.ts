@@ -6,6 +6,7 @@
  * their height in a half-width editor. Trace text is only set as text.
  */
 import type { Finding, FindingKind } from '../../src/core/analysis/finding';
+import { isOngoingDeadlock } from '../../src/core/findingState';
 import { countByKind, kindLabel, SEVERITY_ICON, sortFindings } from '../data/findingView';
 
 export interface FindingsPaneActions {
@@ -155,7 +156,7 @@ export class FindingsPane {
     this.none.hidden = all.length > 0;
     this.none.textContent = this.running ? 'none so far' : 'none';
     this.none.title = this.running ? 'Nothing found yet: the analysis runs again as events arrive' : 'The analysis found nothing to report in this trace';
-    this.stopButton.hidden = !(this.running && this.actions.stop && all.some((f) => f.kind === 'deadlock'));
+    this.stopButton.hidden = !(this.running && this.actions.stop && all.some(isOngoingDeadlock));
 
     this.list.hidden = !this.expanded || all.length === 0;
     this.list.replaceChildren();
