@@ -8,6 +8,7 @@
  */
 import type { Finding, FindingKind } from './analysis/finding';
 import { findings as analyseTrace } from './analysis/findings';
+import { kindWords } from './findingState';
 import type { TraceStore } from './traceStore';
 
 /** When a run counts as failed. */
@@ -67,12 +68,6 @@ export interface RepeatResult {
 export const DEFAULT_REPEAT_TIMES = 20;
 export const MAX_REPEAT_TIMES = 10000;
 
-const KIND_WORDS: Record<FindingKind, string> = {
-  'deadlock': 'deadlock', 'lock-order-inversion': 'lock-order inversion', 'data-race': 'data race', 'gil-contention': 'GIL contention',
-  'lock-contention': 'lock contention', 'unjoined': 'not joined', 'idle-workers': 'idle workers', 'oversubscription': 'oversubscription',
-  'uncaught-exception': 'uncaught exception',
-};
-
 /** Whether a run failed under the condition, and why. */
 export function judgeAttempt(outcome: AttemptOutcome, found: readonly Finding[], until: RepeatCondition): { failed: boolean; reasons: string[] } {
   const reasons: string[] = [];
@@ -86,7 +81,7 @@ export function judgeAttempt(outcome: AttemptOutcome, found: readonly Finding[],
   for (const f of found) {
     if (kinds.has(f.kind) && !seen.has(f.kind)) {
       seen.add(f.kind);
-      reasons.push(KIND_WORDS[f.kind] ?? f.kind);
+      reasons.push(kindWords(f.kind));
     }
   }
   return { failed: reasons.length > 0, reasons };
@@ -129,7 +124,7 @@ export async function repeatRun(o: RepeatOptions): Promise<RepeatResult> {
 /** One line per run: "run 3: exit 0, 2 300 events, 0.4 s — ok" / "— FAILED: data race". */
 export function describeAttempt(s: AttemptSummary): string {
   const how = s.cancelled ? 'stopped' : s.signal ? `killed by ${s.signal}` : `exit ${s.exitCode ?? '?'}`;
-  const found = Object.entries(s.findingCounts).map(([k, n]) => `${n} ${KIND_WORDS[k as FindingKind] ?? k}`).join(', ');
+  const found = Object.entries(s.findingCounts).map(([k, n]) => `${n} ${kindWords(k)}`).join(', ');
   const verdict = s.cancelled ? 'stopped' : s.failed ? `FAILED: ${s.reasons.join(', ')}` : 'ok';
   return `run ${s.attempt}: ${how}, ${s.events} events, ${(s.durationMs / 1000).toFixed(1)} s${found ? `, findings: ${found}` : ''} — ${verdict}`;
 }
@@ -148,7 +143,7 @@ export function describeRepeat(r: RepeatResult, times: number): string {
 
 /** The condition in words: "a non-zero exit or a deadlock or data race". */
 export function describeCondition(until: RepeatCondition): string {
-  const parts = [...(until.exit ? ['a non-zero exit'] : []), ...until.kinds.map((k) => KIND_WORDS[k] ?? k)];
+  const parts = [...(until.exit ? ['a non-zero exit'] : []), ...until.kinds.map(kindWords)];
   if (parts.length === 0) return 'nothing (every run passes)';
   return parts.length === 1 ? parts[0] : `${parts.slice(0, -1).join(', ')} or ${parts[parts.length - 1]}`;
 }

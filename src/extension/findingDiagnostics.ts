@@ -10,6 +10,7 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { Finding, FindingSeverity, FindingSite } from '../core/analysis/finding';
+import { kindTitle, kindWords } from '../core/findingState';
 import { resolveSourcePath } from './traceActions';
 
 export const REVEAL_FINDING_COMMAND = 'concurrencyTrace.revealFinding';
@@ -38,12 +39,6 @@ const SEVERITY: Record<FindingSeverity, vscode.DiagnosticSeverity> = {
   error: vscode.DiagnosticSeverity.Error,
   warning: vscode.DiagnosticSeverity.Warning,
   info: vscode.DiagnosticSeverity.Information,
-};
-
-const KIND_WORDS: Record<string, string> = {
-  'deadlock': 'Deadlock', 'lock-order-inversion': 'Lock-order inversion', 'data-race': 'Data race', 'gil-contention': 'GIL contention',
-  'lock-contention': 'Lock contention', 'unjoined': 'Not joined', 'idle-workers': 'Idle workers', 'oversubscription': 'Oversubscription',
-  'uncaught-exception': 'Uncaught exception',
 };
 
 /** The statement on a line: from its first non-blank character to the end (the whole line if unreadable). */
@@ -167,7 +162,7 @@ export class FindingDiagnostics implements vscode.Disposable {
       seen.add(m.finding.id);
       const f = m.finding;
       if (seen.size > 1) md.appendMarkdown('\n\n---\n\n');
-      md.appendMarkdown(`**${KIND_WORDS[f.kind] ?? 'Finding'}** (Concurrency Trace)\n\n`);
+      md.appendMarkdown(`**${kindTitle(f.kind)}** (Concurrency Trace)\n\n`);
       // Trace text (names, values) is appended as text: it cannot become markup or a link.
       md.appendText(f.explanation || f.message);
       if (f.steps?.length) {
@@ -190,7 +185,7 @@ export class FindingDiagnostics implements vscode.Disposable {
       if (d.source !== DIAGNOSTIC_SOURCE) continue;
       const m = this.at(uri, d.range.start.line).find((x) => x.finding.message === d.message);
       if (!m) continue;
-      const action = new vscode.CodeAction(`Show ${KIND_WORDS[m.finding.kind]?.toLowerCase() ?? 'finding'} in the timeline`, vscode.CodeActionKind.QuickFix);
+      const action = new vscode.CodeAction(`Show ${kindWords(m.finding.kind)} in the timeline`, vscode.CodeActionKind.QuickFix);
       action.diagnostics = [d];
       action.command = { command: REVEAL_FINDING_COMMAND, title: 'Show in the timeline', arguments: [m.owner, m.finding.id] };
       out.push(action);

@@ -8,6 +8,7 @@
  */
 import * as vscode from 'vscode';
 import { FINDING_KINDS, type FindingKind } from '../core/analysis/finding';
+import { kindTitle } from '../core/findingState';
 import { LiveRun } from '../core/liveRun';
 import {
   DEFAULT_REPEAT_TIMES, MAX_REPEAT_TIMES, describeAttempt, describeCondition, describeRepeat, repeatRun,
@@ -20,11 +21,6 @@ import { TRACE_VIEW_TYPE } from './traceEditor';
 
 const REMEMBERED_KEY = 'concurrencyTrace.repeat';
 
-const KIND_TITLES: Record<FindingKind, string> = {
-  'deadlock': 'Deadlock', 'lock-order-inversion': 'Lock-order inversion', 'data-race': 'Data race', 'gil-contention': 'GIL contention',
-  'lock-contention': 'Lock contention', 'unjoined': 'Thread or process not joined', 'idle-workers': 'Idle pool workers',
-  'oversubscription': 'Oversubscription', 'uncaught-exception': 'Uncaught exception',
-};
 const DEFAULT_CONDITION: RepeatCondition = { exit: true, kinds: ['deadlock', 'data-race'] };
 
 interface RememberedRepeat {
@@ -73,7 +69,7 @@ export class RepeatController {
     type Item = vscode.QuickPickItem & { exit?: true; findingKind?: FindingKind };
     const items: Item[] = [
       { label: 'Non-zero exit code', description: 'or killed by a signal', exit: true, picked: current.exit },
-      ...FINDING_KINDS.map((kind): Item => ({ label: KIND_TITLES[kind], description: `a ${kind} finding`, findingKind: kind, picked: current.kinds.includes(kind) })),
+      ...FINDING_KINDS.map((kind): Item => ({ label: kindTitle(kind), description: `a ${kind} finding`, findingKind: kind, picked: current.kinds.includes(kind) })),
     ];
     const picked = await vscode.window.showQuickPick(items, {
       title: `Repeat ${name} until it fails (2/2): a run fails when it has…`,

@@ -7,26 +7,10 @@ import type { Finding, FindingKind, FindingSeverity } from '../../src/core/analy
 import { FINDING_KINDS } from '../../src/core/analysis/finding';
 import type { TraceStore } from '../../src/core/traceStore';
 
-export const KIND_LABEL: Record<FindingKind, string> = {
-  'deadlock': 'deadlock',
-  'lock-order-inversion': 'lock-order inversion',
-  'data-race': 'data race',
-  'gil-contention': 'GIL contention',
-  'lock-contention': 'lock contention',
-  'unjoined': 'not joined',
-  'idle-workers': 'idle workers',
-  'oversubscription': 'oversubscription',
-  'uncaught-exception': 'uncaught exception',
-};
-
 export const SEVERITY_ORDER: Record<FindingSeverity, number> = { error: 0, warning: 1, info: 2 };
 
 /** codicon per severity. */
 export const SEVERITY_ICON: Record<FindingSeverity, string> = { error: 'error', warning: 'warning', info: 'info' };
-
-export function kindLabel(kind: string): string {
-  return (KIND_LABEL as Record<string, string>)[kind] ?? kind;
-}
 
 export function sortFindings(list: readonly Finding[]): Finding[] {
   return [...list].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]

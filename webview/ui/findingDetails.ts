@@ -6,7 +6,8 @@
  */
 import type { Finding } from '../../src/core/analysis/finding';
 import type { TraceStore } from '../../src/core/traceStore';
-import { kindLabel, SEVERITY_ICON } from '../data/findingView';
+import { kindWords } from '../../src/core/findingState';
+import { SEVERITY_ICON } from '../data/findingView';
 import { eventLabel, formatDuration } from '../data/spanKinds';
 import type { DetailsPane } from './details';
 
@@ -55,7 +56,7 @@ export function showFindingDetails(pane: DetailsPane, f: Finding, c: FindingDeta
     dd.textContent = v;
     dl.append(dt, dd);
   };
-  item('Kind', `${kindLabel(f.kind)} (${f.severity})`);
+  item('Kind', `${kindWords(f.kind)} (${f.severity})`);
   const a = Math.min(f.window.startTs, f.window.endTs);
   const b = Math.max(f.window.startTs, f.window.endTs);
   item('When', b > a ? `${formatDuration(a - c.t0)} – ${formatDuration(b - c.t0)} (${formatDuration(b - a)})` : `at ${formatDuration(a - c.t0)}`);

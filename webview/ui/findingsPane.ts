@@ -6,8 +6,8 @@
  * their height in a half-width editor. Trace text is only set as text.
  */
 import type { Finding, FindingKind } from '../../src/core/analysis/finding';
-import { isOngoingDeadlock } from '../../src/core/findingState';
-import { countByKind, kindLabel, SEVERITY_ICON, sortFindings } from '../data/findingView';
+import { isOngoingDeadlock, kindWords } from '../../src/core/findingState';
+import { countByKind, SEVERITY_ICON, sortFindings } from '../data/findingView';
 
 export interface FindingsPaneActions {
   select(id: string): void;
@@ -135,10 +135,10 @@ export class FindingsPane {
       chip.dataset.kind = c.kind;
       const on = !this.hiddenKinds.has(c.kind);
       chip.setAttribute('aria-pressed', String(on));
-      chip.title = `${on ? 'Hide' : 'Show'} ${kindLabel(c.kind)} findings`;
+      chip.title = `${on ? 'Hide' : 'Show'} ${kindWords(c.kind)} findings`;
       const n = el('span', 'n');
       n.textContent = String(c.count);
-      chip.append(icon(SEVERITY_ICON[c.severity], `sev-${c.severity}`), document.createTextNode(kindLabel(c.kind)), n);
+      chip.append(icon(SEVERITY_ICON[c.severity], `sev-${c.severity}`), document.createTextNode(kindWords(c.kind)), n);
       chip.addEventListener('click', () => {
         if (this.hiddenKinds.has(c.kind)) this.hiddenKinds.delete(c.kind);
         else this.hiddenKinds.add(c.kind);
@@ -172,7 +172,7 @@ export class FindingsPane {
       const msg = el('span', 'finding-msg');
       msg.textContent = f.message;
       const kind = el('span', 'finding-kind');
-      kind.textContent = kindLabel(f.kind);
+      kind.textContent = kindWords(f.kind);
       li.append(icon(SEVERITY_ICON[f.severity], `sev-${f.severity}`), msg, kind);
       li.title = f.message;
       li.addEventListener('click', () => this.actions.select(f.id));
