@@ -12,9 +12,11 @@
  *  - per core (os.cpus()):    kind SAMPLE_CORE, thread −1,  obj core index,  a utilization % (0–100)
  *
  * Every figure is a delta over the time since the previous sample, so the first time a
- * process, thread or core is seen only sets its baseline and writes no row. Thread and core
- * figures come from clock ticks (CLK_TCK, 100 Hz on Linux): over a 50 ms window they move in
- * steps of about 20 %.
+ * process, thread or core is seen only sets its baseline and writes no row. A thread's CPU
+ * comes from /proc/<pid>/task/<tid>/schedstat (nanoseconds on a CPU) where the kernel has it,
+ * else from the clock ticks of its stat (CLK_TCK, 100 Hz on Linux: over a 50 ms window ticks
+ * move in steps of about 20 %, which would make four threads sharing one core look like one
+ * running and three idle). Process and core figures come from clock ticks.
  *
  * Where /proc is missing (macOS, Windows) the thread rows are skipped silently; a pid that is
  * gone is skipped; a sample never throws out of a timer, two samples never overlap (a tick that
@@ -81,6 +83,17 @@ export function clockTicksPerSecond(): number {
     }
   }
   return clockTicks;
+}
+
+/**
+ * First field of /proc/<pid>/task/<tid>/schedstat: nanoseconds spent on a CPU (the second,
+ * time waiting on a run queue, and the third, timeslices, are not used). Undefined if absent.
+ */
+export function parseSchedstat(text: string): number | undefined {
+  const first = text.trim().split(/\s+/)[0];
+  if (!first || !/^\d+$/.test(first)) return undefined;
+  const ns = Number(first);
+  return Number.isSafeInteger(ns) ? ns : undefined;
 }
 
 const readBuffer = Buffer.alloc(4096);
@@ -154,6 +167,8 @@ export interface SamplerOptions {
 
 interface ThreadPrev {
   ticks: number;
+  /** schedstat run time (ns), undefined where the kernel has none. */
+  runNs: number | undefined;
   startTime: number;
   t: number;
 }
@@ -169,6 +184,8 @@ export class Sampler {
   private stopping: Promise<void> | undefined;
   private counted = false;
   private warned = false;
+  /** Whether thread run times come from schedstat: unknown until the first thread is read. */
+  private schedstat: boolean | undefined;
 
   /** Pids pidusage has answered for (a baseline is set) and every pid it was asked about. */
   private readonly seenPids = new Set<number>();
@@ -335,9 +352,14 @@ export class Sampler {
           this.threadPrev.delete(index); // ended: nothing more to sample
           continue;
         }
-        const text = readSmallFile(path.join(this.procRoot, String(pid), 'task', String(tid), 'stat'));
+        const dir = path.join(this.procRoot, String(pid), 'task', String(tid));
+        const text = readSmallFile(path.join(dir, 'stat'));
+        const sched = this.schedstat !== false ? readSmallFile(path.join(dir, 'schedstat')) : undefined;
         const t = this.now();
         const stat = text === undefined ? undefined : parseStat(text);
+        const runNs = sched === undefined ? undefined : parseSchedstat(sched);
+        // The first thread read tells whether this kernel has schedstat; later a missing one is a thread that just ended.
+        if (this.schedstat === undefined && stat) this.schedstat = runNs !== undefined;
         if (!stat) {
           this.threadPrev.delete(index);
           continue;
@@ -345,10 +367,12 @@ export class Sampler {
         const prev = this.threadPrev.get(index);
         const elapsedS = prev ? (t - prev.t) / 1e9 : 0;
         if (prev && prev.startTime === stat.startTime && elapsedS < 1 / hz) continue; // less than a tick: keep the baseline
-        this.threadPrev.set(index, { ticks: stat.ticks, startTime: stat.startTime, t });
+        this.threadPrev.set(index, { ticks: stat.ticks, runNs, startTime: stat.startTime, t });
         // No baseline, or the tid now belongs to another thread (its start time moved).
         if (!prev || prev.startTime !== stat.startTime) continue;
-        const cpu = (100 * (stat.ticks - prev.ticks)) / hz / elapsedS;
+        const cpu = runNs !== undefined && prev.runNs !== undefined
+          ? (100 * (runNs - prev.runNs)) / 1e9 / elapsedS
+          : (100 * (stat.ticks - prev.ticks)) / hz / elapsedS;
         this.store.push(SAMPLE_CPU, t, t, index, pid, -1, Math.min(100, Math.max(0, cpu)), encodeThreadSample(stat.core, stat.state));
       }
       // Let other callbacks run between processes: one process's threads is a short read.

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { SAMPLE_CORE, SAMPLE_CPU } from '../../src/core/recordKinds';
-import { Sampler, decodeThreadSample, encodeThreadSample, parseStat } from '../../src/core/sampler';
+import { Sampler, decodeThreadSample, encodeThreadSample, parseSchedstat, parseStat } from '../../src/core/sampler';
 import { TraceStore } from '../../src/core/traceStore';
 
 const hasProc = process.platform === 'linux' && fs.existsSync('/proc/self/task');
@@ -265,4 +265,36 @@ describe('Sampler', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.ok(Date.now() - started < 10_000);
   });
+});
+
+test('a thread\'s CPU comes from schedstat nanoseconds where the kernel has them (finer than clock ticks)', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-proc-'));
+  try {
+    const pid = 999_002;
+    const dir = path.join(root, String(pid), 'task', String(pid));
+    fs.mkdirSync(dir, { recursive: true });
+    const write = (ticks: number, runNs: number): void => {
+      fs.writeFileSync(path.join(dir, 'stat'), statLine(pid, 'py', 'R', ticks, 0, 500, 1));
+      fs.writeFileSync(path.join(dir, 'schedstat'), `${runNs} 123456 7\n`);
+    };
+    write(0, 1_000_000_000);
+    const store = new TraceStore();
+    const main = addThread(store, pid, pid);
+    const sampler = new Sampler({ store, epochNs: process.hrtime.bigint(), pids: () => [pid], procRoot: root });
+    await sampler.sampleOnce();
+    const t0 = process.hrtime.bigint();
+    await sleep(200);
+    // 2 ticks (20 ms) say ~10 %; schedstat says a quarter of the time ran: ~25 %.
+    const elapsed = Number(process.hrtime.bigint() - t0);
+    write(2, 1_000_000_000 + Math.round(elapsed / 4));
+    await sampler.sampleOnce();
+    await sampler.stop();
+    const r = rows(store).filter((x) => x.thread === main);
+    assert.equal(r.length, 1);
+    assert.ok(r[0].a > 18 && r[0].a <= 26, `cpu ${r[0].a} from schedstat, not the ~10 % of 2 ticks`);
+    assert.equal(parseSchedstat('abc'), undefined);
+    assert.equal(parseSchedstat('42 0 1\n'), 42);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
 });

@@ -86,7 +86,7 @@ describe('real traces on the timeline', () => {
     const labels = zoomed.spans.sample.filter((s) => s.kind === 'task.start').map((s) => s.label).sort();
     assert.deepEqual(labels, ['square(0)', 'square(1)', 'square(2)', 'square(3)', 'square(4)', 'square(5)']);
     assert.ok(zoomed.arrows.some((a) => a.kind === 'task'), 'submit → run → result arrows');
-    const workers = l.lanes.filter((x) => x.kind === 'process' && /PoolWorker/.test(x.label));
+    const workers = l.lanes.filter((x) => x.process && /^Pool\(4\) worker \d$/.test(x.label));
     assert.equal(workers.length, 4);
     await screenshot(page, 'pool-square');
   });

@@ -56,6 +56,7 @@ export function placeRow(store: TraceStore, data: TimelineData, layout: Layout, 
   const t1 = Number.isNaN(e) ? openEnd : Math.max(e, ts);
   const span = !!spanCategory(store.kind[r]);
   if (row.kind === 'process') return { lane, y: row.y + 2, h: PROCESS_H - 4, t0: ts, t1, span, onHeader: true };
+  if (row.kind === 'helpers' || row.kind === 'program') return { lane, y: row.y + 2, h: row.height - 4, t0: ts, t1, span, onHeader: true };
   const top = row.y + LANE_PAD;
   if (span && row.spans) {
     const d = row.spans.levels.findIndex((lv) => hasRow(lv, r, ts));

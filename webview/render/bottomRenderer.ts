@@ -1,29 +1,42 @@
 /**
- * The panel under the lanes, on the same time axis: stdout/stderr writes,
- * CPU utilization per core (one line per core), and which thread ran on
- * which core (from the per-thread samples).
+ * The panel under the lanes, on the same time axis:
+ * - stdout / stderr writes;
+ * - the program's CPU: cores used (area) against threads wanting CPU (line),
+ *   with each stretch labelled in words ("4 threads want CPU · 1.0 cores
+ *   used"), the GIL lesson without a tooltip;
+ * - CPU per core: this program's share and the rest of the machine's load;
+ * - threads on cores: the core /proc last saw each thread on, at each sample
+ *   (a tick, not a bar: where it ran in between is not known).
  */
-import type { RowList } from '../data/laneIndex';
-import { threadColor, withAlpha } from '../theme';
+import { phases, meanOver, type Samples, type Steps } from '../data/cpuModel';
+import { blend, threadColor, withAlpha } from '../theme';
 import { fitText, type Frame } from './frame';
 
 export const STDOUT_H = 26;
-export const CPU_H = 72;
+export const PROGRAM_H = 46;
 
 export interface BottomLayout {
   stdoutY: number;
-  cpuY: number;
+  programY: number;
   coresY: number;
   coreRowH: number;
+  seenY: number;
+  seenRowH: number;
   height: number;
+  cores: number;
 }
 
 export function bottomLayout(cores: number): BottomLayout {
-  const coreRowH = cores > 0 ? Math.max(3, Math.min(10, Math.floor(96 / cores))) : 0;
+  const coreRowH = cores > 0 ? Math.max(5, Math.min(16, Math.floor(64 / cores))) : 0;
+  const seenRowH = cores > 0 ? Math.max(3, Math.min(12, Math.floor(48 / cores))) : 0;
   const stdoutY = 0;
-  const cpuY = STDOUT_H;
-  const coresY = cpuY + (cores > 0 ? CPU_H : 0);
-  return { stdoutY, cpuY, coresY, coreRowH, height: coresY + cores * coreRowH + (cores > 0 ? 4 : 0) };
+  const programY = STDOUT_H;
+  const coresY = programY + (cores > 0 ? PROGRAM_H : 0);
+  // Each block is at least two label lines high.
+  const coresH = cores > 0 ? Math.max(30, cores * coreRowH + 4) : 0;
+  const seenY = coresY + coresH;
+  const seenH = cores > 0 ? Math.max(30, cores * seenRowH + 4) : 0;
+  return { stdoutY, programY, coresY, coreRowH, seenY, seenRowH, height: seenY + seenH, cores };
 }
 
 export function drawBottom(ctx: CanvasRenderingContext2D, f: Frame, b: BottomLayout): void {
@@ -33,15 +46,15 @@ export function drawBottom(ctx: CanvasRenderingContext2D, f: Frame, b: BottomLay
   ctx.fillStyle = palette.border;
   ctx.fillRect(0, 0, view.width, 1);
   drawStdout(ctx, f, b.stdoutY + 2, STDOUT_H - 4);
-  const cores = f.data.coreSamples.length;
-  if (cores > 0) {
+  if (b.cores === 0 || !f.cpu) return;
+  for (const y of [b.programY, b.coresY, b.seenY]) {
     ctx.fillStyle = palette.border;
-    ctx.fillRect(0, b.cpuY, view.width, 1);
-    drawCpu(ctx, f, b.cpuY + 4, CPU_H - 8);
-    ctx.fillStyle = palette.border;
-    ctx.fillRect(0, b.coresY, view.width, 1);
-    drawCores(ctx, f, b.coresY + 2, b.coreRowH);
+    ctx.fillRect(0, y, view.width, 1);
   }
+  const scale = Math.max(f.cpu.cores, f.cpu.want.max, Math.ceil(f.cpu.program.max));
+  drawCpuChart(ctx, f, f.cpu.program, f.cpu.want, f.cpu.wantProcesses, b.programY + 3, PROGRAM_H - 6, scale, f.cpu.cores, true);
+  drawCoreShares(ctx, f, b.coresY + 2, b.coreRowH);
+  drawSightings(ctx, f, b.seenY + 2, b.seenRowH);
 }
 
 function drawStdout(ctx: CanvasRenderingContext2D, f: Frame, y: number, h: number): void {
@@ -86,72 +99,200 @@ function drawStdout(ctx: CanvasRenderingContext2D, f: Frame, y: number, h: numbe
   flush();
 }
 
-function drawCpu(ctx: CanvasRenderingContext2D, f: Frame, y: number, h: number): void {
-  const { view, palette, store, data } = f;
-  ctx.fillStyle = withAlpha(palette.grid, 0.5);
-  ctx.fillRect(0, y + h / 2, view.width, 1);
-  ctx.lineWidth = 1.25;
-  ctx.lineJoin = 'round';
-  for (let c = 0; c < data.coreSamples.length; c++) {
-    const list: RowList = data.coreSamples[c];
-    if (list.n === 0) continue;
-    ctx.strokeStyle = withAlpha(palette.series[c % palette.series.length], 0.85);
-    ctx.beginPath();
-    let i = Math.max(0, list.lowerBound(view.v0) - 1);
-    const last = Math.min(list.n, list.upperBound(view.v1) + 1);
-    let started = false;
-    let colX = NaN;
-    let colMax = 0;
-    const plot = (x: number, v: number): void => {
-      const py = y + h - (Math.min(100, Math.max(0, v)) / 100) * h;
-      if (started) ctx.lineTo(x, py);
-      else ctx.moveTo(x, py);
-      started = true;
-    };
-    for (; i < last; i++) {
-      const x = Math.round(view.x(list.ts[i]));
-      const v = store.a[list.rows[i]];
-      if (x === colX) {
-        colMax = Math.max(colMax, v);
-        continue;
-      }
-      if (!Number.isNaN(colX)) plot(colX, colMax);
-      colX = x;
-      colMax = v;
+/** "1.0": cores with one decimal. */
+export function coresText(c: number): string {
+  return Number.isFinite(c) ? c.toFixed(1) : '—';
+}
+
+/** The words of a stretch of the CPU chart. */
+export function phaseText(threads: number, processes: number, cores: number, short: boolean, program: boolean): string {
+  const used = `${coresText(cores)} core${coresText(cores) === '1.0' ? '' : 's'}`;
+  let who: string;
+  if (program && processes > 1 && threads === processes) who = `${processes} processes`;
+  else if (program && processes > 1) who = `${threads} threads in ${processes} processes`;
+  else who = `${threads} thread${threads === 1 ? '' : 's'}`;
+  return short ? `${who} · ${used}` : `${who} want CPU · ${used} used`;
+}
+
+/**
+ * Cores used (area, 0 at the bottom, `scale` at the top) and threads wanting CPU (a step line),
+ * a dashed line at the machine's cores, and each stretch of steady demand labelled in words.
+ * Shared by the program row and the process headers.
+ */
+export function drawCpuChart(
+  ctx: CanvasRenderingContext2D, f: Frame, used: Samples, want: Steps, wantProcs: Steps | undefined,
+  y: number, h: number, scale: number, cores: number, program: boolean, pid?: number,
+): void {
+  const { view, palette } = f;
+  const yOf = (v: number): number => y + h - (Math.min(scale, Math.max(0, v)) / scale) * h;
+  // Cores used: one bar per sample window, merged per pixel column (max).
+  ctx.fillStyle = blend(palette.background, palette.category.running, 0.55);
+  let i = Math.max(0, lowerBound(used.t, view.v0));
+  let colX = -Infinity;
+  let colV = 0;
+  let colEnd = 0;
+  const flush = (): void => {
+    if (colX === -Infinity || colV <= 0) return;
+    const top = yOf(colV);
+    ctx.fillRect(colX, top, Math.max(1, colEnd - colX), y + h - top);
+  };
+  for (; i < used.t.length; i++) {
+    const from = i > 0 ? used.t[i - 1] : used.t[i] - 50e6;
+    if (from > view.v1) break;
+    const x0 = Math.max(-1, Math.floor(view.x(from)));
+    const x1 = Math.min(view.width + 1, view.x(used.t[i]));
+    if (x0 <= colEnd && x0 - colX < 2) {
+      colV = Math.max(colV, used.v[i]);
+      colEnd = Math.max(colEnd, x1);
+    } else {
+      flush();
+      colX = x0;
+      colEnd = x1;
+      colV = used.v[i];
     }
-    if (!Number.isNaN(colX)) plot(colX, colMax);
+  }
+  flush();
+  // The machine's cores.
+  if (scale > cores) {
+    ctx.strokeStyle = withAlpha(palette.muted, 0.8);
+    ctx.setLineDash([3, 3]);
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    const cy = Math.round(yOf(cores)) + 0.5;
+    ctx.moveTo(0, cy);
+    ctx.lineTo(view.width, cy);
+    ctx.stroke();
+    ctx.setLineDash([]);
+  }
+  // Threads wanting CPU.
+  if (want.t.length > 0) {
+    ctx.strokeStyle = palette.foreground;
+    ctx.lineWidth = 1.5;
+    ctx.beginPath();
+    let j = Math.max(0, upperBound(want.t, view.v0) - 1);
+    let started = false;
+    let lastY = NaN;
+    for (; j < want.t.length; j++) {
+      const x = Math.max(-1, view.x(want.t[j]));
+      if (want.t[j] > view.v1) break;
+      const vy = Math.round(yOf(want.v[j])) + 0.5;
+      if (!started) {
+        ctx.moveTo(x, vy);
+        started = true;
+      } else {
+        ctx.lineTo(x, lastY);
+        ctx.lineTo(x, vy);
+      }
+      lastY = vy;
+    }
+    if (started) ctx.lineTo(Math.min(view.width + 1, view.x(Math.min(view.v1, f.openEnd))), lastY);
     ctx.stroke();
   }
-}
-
-function drawCores(ctx: CanvasRenderingContext2D, f: Frame, y: number, rowH: number): void {
-  const { view, data } = f;
-  for (let c = 0; c < data.coreRuns.length; c++) {
-    const runs = data.coreRuns[c];
-    const top = y + c * rowH;
-    // Runs are in sample order: ends ascend; look back by the longest run for starts.
-    let lo = 0;
-    let hi = runs.n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (runs.end[mid] < view.v0) lo = mid + 1;
-      else hi = mid;
-    }
-    let lastPx = -1;
-    for (let i = lo; i < runs.n; i++) {
-      if (runs.start[i] > view.v1) {
-        if (runs.end[i] > view.v1 + runs.maxLen) break;
-        continue;
-      }
-      const x0 = view.x(runs.start[i]);
-      const x1 = view.x(runs.end[i]);
-      if (x1 < lastPx) continue;
-      ctx.fillStyle = threadColor(f.palette, runs.thread[i]);
-      ctx.globalAlpha = 0.35 + 0.65 * Math.min(1, runs.cpu[i] / 100);
-      ctx.fillRect(x0, top, Math.max(1, x1 - x0), rowH - 1);
-      lastPx = Math.floor(x1) + (x1 - x0 < 1 ? 1 : 0);
-    }
-    ctx.globalAlpha = 1;
+  // Words for each steady stretch wide enough to hold them.
+  ctx.font = `11px ${palette.font}`;
+  ctx.textBaseline = 'middle';
+  const minPx = 90;
+  for (const p of phases(want, wantProcs, Math.max(view.v0, view.t0), Math.min(view.v1, f.openEnd), minPx * view.nsPerPx)) {
+    if (p.threads <= 0) continue;
+    const cores = meanOver(used, p.t0, p.t1);
+    const x0 = Math.max(0, view.x(p.t0));
+    const x1 = Math.min(view.width, view.x(p.t1));
+    const long = phaseText(p.threads, p.processes, cores, false, program);
+    const text = ctx.measureText(long).width + 10 <= x1 - x0 ? long : phaseText(p.threads, p.processes, cores, true, program);
+    const w = ctx.measureText(text).width;
+    if (w + 8 > x1 - x0) continue;
+    const tx = x0 + 4;
+    const ty = y + Math.min(h / 2, 9);
+    ctx.fillStyle = withAlpha(palette.background, 0.82);
+    ctx.fillRect(tx - 3, ty - 7, w + 6, 14);
+    ctx.fillStyle = palette.foreground;
+    ctx.fillText(text, tx, ty + 0.5);
+    f.collect?.phases?.push({ text, x0, x1, program, pid });
   }
 }
 
+function lowerBound(a: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function upperBound(a: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Each core's utilization: this program's share at the bottom, the rest of the machine's load above it. */
+function drawCoreShares(ctx: CanvasRenderingContext2D, f: Frame, y: number, rowH: number): void {
+  const { view, palette, store, data } = f;
+  const mine = blend(palette.background, palette.category.running, 0.75);
+  const other = blend(palette.background, palette.muted, 0.45);
+  const h = rowH - 1;
+  for (let c = 0; c < data.coreSamples.length; c++) {
+    const list = data.coreSamples[c];
+    const share = f.cpu?.coreShare[c];
+    const top = y + c * rowH;
+    ctx.fillStyle = blend(palette.background, palette.muted, 0.08);
+    ctx.fillRect(0, top, view.width, h);
+    let i = Math.max(0, list.lowerBound(view.v0));
+    let lastX = -Infinity;
+    for (; i < list.n; i++) {
+      const from = i > 0 ? list.ts[i - 1] : list.ts[i] - 50e6;
+      if (from > view.v1) break;
+      const x0 = Math.max(-1, view.x(from));
+      const x1 = Math.min(view.width + 1, view.x(list.ts[i]));
+      if (x1 < lastX + 1 && x1 - x0 < 1) continue; // several samples in one pixel: the first one
+      lastX = x1;
+      const util = Math.min(1, Math.max(0, store.a[list.rows[i]] / 100));
+      const me = Math.min(1, share ? share[i] : 0);
+      const rest = Math.max(0, util - me);
+      const w = Math.max(1, x1 - x0);
+      if (me > 0) {
+        ctx.fillStyle = mine;
+        ctx.fillRect(x0, top + h - me * h, w, me * h);
+      }
+      if (rest > 0) {
+        ctx.fillStyle = other;
+        ctx.fillRect(x0, top + h - (me + rest) * h, w, rest * h);
+      }
+    }
+  }
+}
+
+/** A tick per sample at the core each thread was last seen on; threads seen on one core at once share its row. */
+function drawSightings(ctx: CanvasRenderingContext2D, f: Frame, y: number, rowH: number): void {
+  const { view, data } = f;
+  for (let c = 0; c < data.coreSightings.length; c++) {
+    const s = data.coreSightings[c];
+    const top = y + c * rowH;
+    let i = s.lowerBound(view.v0);
+    while (i < s.n && s.ts[i] <= view.v1) {
+      // One sampling round: sightings a few ms apart.
+      let j = i + 1;
+      while (j < s.n && s.ts[j] - s.ts[j - 1] < 10e6) j++;
+      const x = view.x(s.ts[i]);
+      const k = j - i;
+      const h = Math.max(1, (rowH - 1) / k);
+      for (let m = i; m < j; m++) {
+        ctx.fillStyle = threadColor(f.palette, s.thread[m]);
+        ctx.globalAlpha = 0.35 + 0.65 * Math.min(1, s.cpu[m] / 100);
+        ctx.fillRect(x - 1, top + (m - i) * h, 3, h);
+      }
+      ctx.globalAlpha = 1;
+      // Ticks closer than 3 px: the next round that is visibly apart.
+      const next = s.lowerBound(view.t(x + 3));
+      i = Math.max(j, next);
+    }
+  }
+}

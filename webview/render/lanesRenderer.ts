@@ -10,6 +10,7 @@ import { placeRow } from '../data/rowPlace';
 import { eventMatches } from '../data/search';
 import { CATEGORIES, eventLabel, eventName, pointCategory, spanCategory, type Category } from '../data/spanKinds';
 import { blend, textOn } from '../theme';
+import { drawCpuChart } from './bottomRenderer';
 import { DrawBatch } from './drawBatch';
 import { fitText, type Frame } from './frame';
 
@@ -34,6 +35,8 @@ export function drawLanes(ctx: CanvasRenderingContext2D, f: Frame): number {
     const y = row.y - top;
     ctx.globalAlpha = row.dim ? 0.55 : 1;
     if (row.kind === 'process') drawProcess(ctx, f, row, y);
+    else if (row.kind === 'helpers') drawHelpers(ctx, f, row, y);
+    else if (row.kind === 'program') drawProgram(ctx, f, row, y);
     else drawn += drawLane(ctx, f, row, y, charW);
     ctx.globalAlpha = 1;
     ctx.fillStyle = palette.border;
@@ -57,24 +60,77 @@ function drawSelection(ctx: CanvasRenderingContext2D, f: Frame): void {
   ctx.strokeRect(x1 - x0 + 2 < 6 ? (x0 + x1) / 2 - 3 : x0 - 1, p.y - f.scrollTop, w, p.h);
 }
 
+/** Where a process's life ends on screen: its exit (or the signal that ended it), else "now". */
+function processEnd(f: Frame, process: number): number {
+  const p = f.store.processes[process];
+  const end = p ? f.data.naming.lifeEnd(p) : NaN;
+  return Number.isNaN(end) ? f.openEnd : end;
+}
+
+/** The exit mark at the end of a process's life (red when it ended badly). */
+function drawExit(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, y: number, h: number): void {
+  const p = f.store.processes[row.process];
+  if (!p?.exited) return;
+  const x = f.view.x(processEnd(f, row.process));
+  if (x < -2 || x > f.view.width + 2) return;
+  ctx.fillStyle = row.failed ? f.palette.error : f.palette.foreground;
+  ctx.fillRect(x - 1, y + 3, 2, h - 6);
+}
+
+/** A folded group of helpers: a thin line for each one's life. */
+function drawHelpers(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, y: number): void {
+  const { view, palette, store } = f;
+  ctx.fillStyle = blend(palette.background, palette.muted, 0.55);
+  const mid = y + row.height / 2 - 1;
+  const line = (t0: number, t1: number): void => {
+    const x0 = Math.max(view.x(t0), -1);
+    const x1 = Math.min(view.x(t1), view.width + 1);
+    if (x1 >= 0 && x0 <= view.width) ctx.fillRect(x0, mid, Math.max(1, x1 - x0), 2);
+  };
+  for (const t of (row.members?.threads ?? []).slice(0, 200)) {
+    const th = store.threads[t];
+    if (th) line(th.startTs, Number.isNaN(th.endTs) ? processEnd(f, th.process) : th.endTs);
+  }
+  for (const p of (row.members?.processes ?? []).slice(0, 200)) line(store.processes[p].startTs, processEnd(f, p));
+}
+
+/** A program the process started that is not traced: from its start to when its parent saw it end. */
+function drawProgram(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, y: number): void {
+  const c = row.program;
+  if (!c) return;
+  const { view, palette, store } = f;
+  const t0 = store.ts[c.row];
+  const j = c.joinRow;
+  const t1 = j >= 0 && !Number.isNaN(store.end[j]) && store.b[j] === 1 ? store.end[j] : t0;
+  const x0 = view.x(t0);
+  const x1 = Math.max(view.x(t1), x0 + 3);
+  if (x1 < 0 || x0 > view.width) return;
+  ctx.fillStyle = blend(palette.background, palette.category.spawn, 0.45);
+  ctx.fillRect(x0, y + 4, x1 - x0, row.height - 8);
+}
+
 function drawProcess(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, y: number): void {
   const { view, palette, store } = f;
   const p = store.processes[row.process];
   ctx.fillStyle = palette.headerBackground;
   ctx.fillRect(0, y, view.width, PROCESS_H);
-  const end = p.exited ? p.endTs : f.openEnd;
+  const end = processEnd(f, row.process);
   const x0 = Math.max(view.x(p.startTs), -1);
   const x1 = Math.min(view.x(end), view.width + 1);
   if (x1 >= 0 && x0 <= view.width) {
     // The process's own CPU % (all its threads, 100 per core) shades its life bar.
     ctx.fillStyle = blend(palette.headerBackground, palette.muted, 0.35);
     ctx.fillRect(x0, y + PROCESS_H - 6, Math.max(1, x1 - x0), 4);
-    const cpu = f.data.processCpu.get(p.pid);
-    if (cpu) shadeSamples(ctx, f, cpu, y + 3, PROCESS_H - 10, shades(palette.headerBackground, palette.category.running), p.startTs, 100);
-    if (p.exited && x1 <= view.width) {
-      ctx.fillStyle = row.failed ? palette.error : palette.foreground;
-      ctx.fillRect(x1 - 1, y + 3, 2, PROCESS_H - 6);
+    const want = f.cpu?.processWant.get(p.index);
+    const used = f.cpu?.processCores.get(p.index);
+    if (want && used && want.max >= 2) {
+      // Several threads of one process: cores used against threads wanting CPU, in words (the GIL lesson).
+      drawCpuChart(ctx, f, used, want, undefined, y + 2, PROCESS_H - 4, Math.max(f.cpu!.cores, want.max), f.cpu!.cores, false, p.pid);
+    } else {
+      const cpu = f.data.processCpu.get(p.pid);
+      if (cpu) shadeSamples(ctx, f, cpu, y + 3, PROCESS_H - 10, shades(palette.headerBackground, palette.category.running), p.startTs, 100);
     }
+    drawExit(ctx, f, row, y, PROCESS_H);
   }
 }
 
@@ -85,7 +141,8 @@ function drawLane(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, y: numb
   const laneH = row.height - 2 * LANE_PAD;
   const running = palette.category.running;
   if (row.kind === 'thread' && th && !f.hidden.has('running')) {
-    const end = Number.isNaN(th.endTs) ? f.openEnd : th.endTs;
+    // A thread never seen to end ended with its process at the latest (SIGTERM ends no thread).
+    const end = Number.isNaN(th.endTs) ? processEnd(f, th.process) : th.endTs;
     const x0 = Math.max(view.x(th.startTs), -1);
     const x1 = Math.min(view.x(end), view.width + 1);
     if (x1 >= 0 && x0 <= view.width) {
@@ -97,6 +154,7 @@ function drawLane(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, y: numb
     }
   }
   let drawn = 0;
+  if (row.processRow) drawExit(ctx, f, row, y, row.height);
   if (row.spans) drawn += drawSpans(ctx, f, row, row.spans, laneTop, charW);
   const points = row.task ? row.task.points : data.threadLanes[row.thread]?.points;
   if (points) drawPoints(ctx, f, row, points, laneTop);
@@ -193,7 +251,8 @@ function drawSpans(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, spans:
   const kinds = store.kind;
   const ends = store.end;
   const objs = store.obj;
-  const openEnd = f.openEnd;
+  // A span still open when its process ended (killed in a wait) ends with the process.
+  const openEnd = processEnd(f, row.process);
   // view.x, inlined: this loop runs for every visible span.
   const scale = width / (v1 - v0);
   const { catOf, colors } = f.spanStyles ?? spanStyles(f);

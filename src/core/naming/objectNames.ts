@@ -7,7 +7,16 @@
  */
 import type { TraceStore } from '../traceStore';
 
+const perStore = new WeakMap<TraceStore, ObjectNames>();
+
 export class ObjectNames {
+  /** The one naming of a store's objects (every view of one trace uses the same numbers). */
+  static of(store: TraceStore): ObjectNames {
+    let n = perStore.get(store);
+    if (!n) perStore.set(store, (n = new ObjectNames(store)));
+    return n;
+  }
+
   private readonly names = new Map<number, string>();
   private readonly perBase = new Map<string, number>();
   private seen = 0;
