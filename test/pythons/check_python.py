@@ -21,6 +21,8 @@ def main() -> None:
         d = sysconfig.get_paths()[key]
         name = "Python.h" if key == "include" else "pyconfig.h"
         assert os.path.isfile(os.path.join(d, name)), os.path.join(d, name)
+    with open(os.path.join(sysconfig.get_paths()["include"], "pyconfig.h")) as f:
+        assert "SIZEOF_VOID_P" in f.read(), "include/pyconfig.h is Debian's multiarch wrapper"
     for method in ("fork", "spawn", "forkserver"):
         with mp.get_context(method).Pool(2) as pool:
             assert pool.map(abs, [-1, -2, 3]) == [1, 2, 3], method

@@ -15,6 +15,8 @@ set -euo pipefail
 CACHE="${CT_PYTHONS_CACHE:-$HOME/.cache/ct-pythons}"
 SUITE="${CT_PYTHONS_SUITE:-forky}"
 ARCH="$(dpkg --print-architecture)"
+# Bumped when the way a root is made changes: older roots are made again.
+RECIPE=2
 refresh=0
 versions=()
 for a in "$@"; do
@@ -87,7 +89,7 @@ for v in "${versions[@]}"; do
   dir="$CACHE/$v"
   root="$dir/root"
   py="$root/usr/bin/python$v"
-  if [ $refresh = 0 ] && [ -f "$dir/.complete" ] && "$py" -S -c '' 2>/dev/null; then
+  if [ $refresh = 0 ] && [ "$(cat "$dir/.complete" 2>/dev/null)" = "$RECIPE" ] && "$py" -S -c '' 2>/dev/null; then
     ln -sfn "$py" "$CACHE/bin/python$v"
     continue
   fi
@@ -116,6 +118,13 @@ for v in "${versions[@]}"; do
   lib="$root/usr/lib/$TRIPLET"
   [ -e "$lib/$LDSO" ] || { log "$lib/$LDSO missing after unpacking"; exit 1; }
   patchelf --set-interpreter "$lib/$LDSO" --force-rpath --set-rpath "$lib" "$py"
+  # Debian's include/python3.X/pyconfig.h only includes <TRIPLET/python3.X/pyconfig.h> from the
+  # system's include path, where bookworm has none: put the real one in its place, so that
+  # -I$(sysconfig include) is enough to build an extension.
+  inc="$root/usr/include/python$v"
+  if [ -f "$root/usr/include/$TRIPLET/python$v/pyconfig.h" ]; then
+    cp "$root/usr/include/$TRIPLET/python$v/pyconfig.h" "$inc/pyconfig.h"
+  fi
   rm -rf "$dir/debs"
   ln -sfn "$py" "$CACHE/bin/python$v"
   log "checking $CACHE/bin/python$v"
@@ -125,7 +134,7 @@ for v in "${versions[@]}"; do
     exit 1
   fi
   printf '%s\n' "${have[@]}" > "$dir/packages.txt"
-  touch "$dir/.complete"
+  echo "$RECIPE" > "$dir/.complete"
 done
 
 for v in "${versions[@]}"; do
