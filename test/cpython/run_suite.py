@@ -94,7 +94,9 @@ def run_once(opts, traced, matches, label):
 
 
 def read_junit(path):
-    """test id -> "pass" | "fail" | "error" | "skip"."""
+    """test id -> "pass" | "fail" | "error" | "skip".  A failed subtest is a
+    nameless <testcase> in regrtest's XML: counted under "" (its test is then
+    missing from the named ones, so it counts as not passed)."""
     out = {}
     try:
         root = ET.parse(path).getroot()
@@ -103,6 +105,9 @@ def read_junit(path):
     for case in root.iter("testcase"):
         name = case.get("name", "")
         kids = {c.tag for c in case}
+        if not name:
+            out[""] = out.get("", 0) + (1 if kids & {"error", "failure"} or case.get("status") != "run" else 0)
+            continue
         if "error" in kids:
             status = "error"
         elif "failure" in kids:
@@ -135,9 +140,10 @@ def summarize_trace(opts, trace):
 
 
 def counts(results):
-    c = {"pass": 0, "fail": 0, "error": 0, "skip": 0}
-    for status in results.values():
-        c[status] += 1
+    c = {"pass": 0, "fail": 0, "error": 0, "skip": 0, "subtests": results.get("", 0)}
+    for name, status in results.items():
+        if name:
+            c[status] += 1
     return c
 
 
@@ -145,9 +151,9 @@ def compare(untraced, traced):
     """Tests that pass untraced and do not pass traced (failed, errored or missing)."""
     new = []
     for name, status in sorted(untraced["results"].items()):
-        if status != "pass":
+        if not name or status != "pass":
             continue
-        other = traced["results"].get(name, "missing")
+        other = traced["results"].get(name, "missing (a failed subtest, a crash or a timeout)")
         if other not in ("pass", "skip"):
             new.append({"test": name, "traced": other})
     return new
@@ -155,9 +161,10 @@ def compare(untraced, traced):
 
 def describe(run):
     c = counts(run["results"])
-    line = "%-8s %6.1f s  exit %s%s  pass %d  fail %d  error %d  skip %d" % (
+    line = "%-8s %6.1f s  exit %s%s  pass %d  fail %d  error %d  skip %d%s" % (
         run["label"], run["seconds"], run["exitCode"], " (wall-clock limit)" if run["timedOut"] else "",
-        c["pass"], c["fail"], c["error"], c["skip"])
+        c["pass"], c["fail"], c["error"], c["skip"],
+        "  failed subtests %d" % c["subtests"] if c["subtests"] else "")
     t = run.get("trace")
     if t:
         line += "\n         trace: %s processes, %s threads, %s events, %.1f MB" % (
