@@ -28,6 +28,11 @@ for a in "$@"; do
 done
 [ ${#versions[@]} -gt 0 ] || versions=(3.14 3.15)
 HERE="$(cd "$(dirname "$0")" && pwd)"
+# Replaces a symlink in one step: other runs may be using it right now.
+link() {
+  [ "$(readlink "$2" 2>/dev/null)" = "$1" ] && return
+  ln -sfn "$1" "$2.new.$$" && mv -Tf "$2.new.$$" "$2"
+}
 log() { echo "[pythons:setup] $*" >&2; }
 
 umask 077
@@ -90,7 +95,7 @@ for v in "${versions[@]}"; do
   root="$dir/root"
   py="$root/usr/bin/python$v"
   if [ $refresh = 0 ] && [ "$(cat "$dir/.complete" 2>/dev/null)" = "$RECIPE" ] && "$py" -S -c '' 2>/dev/null; then
-    ln -sfn "$py" "$CACHE/bin/python$v"
+    link "$py" "$CACHE/bin/python$v"
     continue
   fi
   apt_update
@@ -126,7 +131,7 @@ for v in "${versions[@]}"; do
     cp "$root/usr/include/$TRIPLET/python$v/pyconfig.h" "$inc/pyconfig.h"
   fi
   rm -rf "$dir/debs"
-  ln -sfn "$py" "$CACHE/bin/python$v"
+  link "$py" "$CACHE/bin/python$v"
   log "checking $CACHE/bin/python$v"
   if ! check "$CACHE/bin/python$v" "$v" >"$dir/check.log" 2>&1; then
     cat "$dir/check.log" >&2
