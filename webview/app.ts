@@ -106,6 +106,8 @@ export class TimelineApp {
       select: (hit) => this.select(hit),
       zoomTo: (a, b) => this.zoom.zoomTo(a, b),
     });
+    // Fit shows the program's activity, once it is over (a live run follows its end).
+    this.zoom.fitRange = () => (this.state.status === 'running' ? undefined : this.data.fitRange(this.view.t1));
     bindKeys(document.body, this.zoom, pointer.lastX, () => this.clearSelection());
     bindControls(this, host);
     renderChrome(this);

@@ -31,6 +31,11 @@ export function hitLanes(f: Frame, x: number, y: number): Hit | undefined {
     const p = nearestPoint(f, points, t, tol + view.nsPerPx);
     if (p >= 0) return { type: 'event', row: p, lane: li };
   }
+  const shared = lane.task ? undefined : f.data.threadLanes[lane.thread]?.shared;
+  if (shared && shared.n > 0 && local < ROW_H && !f.hidden.has('shared')) {
+    const p = nearestPoint(f, shared, t, tol);
+    if (p >= 0) return { type: 'event', row: p, lane: li };
+  }
   const levels = lane.spans?.levels ?? [];
   const d = Math.floor(local / ROW_H);
   const list = levels[d];

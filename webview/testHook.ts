@@ -5,7 +5,7 @@
  */
 import type { TimelineApp } from './app';
 import { eventName } from './data/spanKinds';
-import type { DrawnArrow, DrawnFinding, DrawnPhase, DrawnSpan } from './render/frame';
+import type { DrawnArrow, DrawnFinding, DrawnPhase, DrawnPoint, DrawnRun, DrawnSpan, DrawnItems } from './render/frame';
 
 export interface LaneInfo {
   key: string;
@@ -48,6 +48,10 @@ export interface TestHook {
   frameMs(): number[];
   phases(): TimelineApp['lastPhases'];
   messageMs(): number[];
+  /** Point events as drawn in this frame (page x), with the words beside them. */
+  drawnPoints(limit?: number): DrawnPoint[];
+  /** Runs of tiny spans drawn as one (page x), with how many spans each holds. */
+  drawnRuns(limit?: number): DrawnRun[];
   /** Draws a frame now and returns how long it took (ms). */
   renderNow(): number;
   eventCount(): number;
@@ -133,6 +137,18 @@ export function installTestHook(app: TimelineApp): void {
     frameMs: () => app.frameMs.slice(),
     phases: () => ({ ...app.lastPhases }),
     messageMs: () => app.messageMs.slice(),
+    drawnPoints(limit = 20000) {
+      const collect: DrawnItems = { spans: [], arrows: [], limit, points: [] };
+      app.render(collect);
+      const left = app.dom.lanesCanvas.getBoundingClientRect().left;
+      return (collect.points ?? []).map((p) => ({ ...p, x: p.x + left }));
+    },
+    drawnRuns(limit = 20000) {
+      const collect: DrawnItems = { spans: [], arrows: [], limit, runs: [] };
+      app.render(collect);
+      const left = app.dom.lanesCanvas.getBoundingClientRect().left;
+      return (collect.runs ?? []).map((r) => ({ ...r, x0: r.x0 + left, x1: r.x1 + left }));
+    },
     renderNow: () => {
       const t = performance.now();
       app.render();

@@ -162,3 +162,14 @@ test('summary: words, folded thread lists, CPU per thread, gets apart from faile
   assert.match(text, /failed gets \(empty \/ timeout\)/);
   assert.ok(text.split('\n').every((l) => l.length < 200), 'no line of hundreds of names');
 });
+
+test('the two ends of a Pipe() by the names they were given, else numbered', () => {
+  const s = new TraceStore();
+  const root = proc(s, 1, 0, 'p.py');
+  s.objects.set(5, { id: 5, type: 'Pipe', label: 'parent_end, child_end', pid: 1, site: -1 });
+  s.objects.set(7, { id: 7, type: 'Pipe', label: 'p', pid: 1, site: -1 });
+  s.push(K.PIPE_OPEN, 10, 10, root.mainThread, 5, -1, 5, 6);
+  s.push(K.PIPE_OPEN, 10, 10, root.mainThread, 7, -1, 7, 8);
+  const n = new Naming(s).update();
+  assert.deepEqual([n.objects.name(5), n.objects.name(6), n.objects.name(7), n.objects.name(8)], ['parent_end', 'child_end', 'p[0]', 'p[1]']);
+});

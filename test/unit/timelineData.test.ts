@@ -9,6 +9,7 @@ import { compileQuery, NO_QUERY } from '../../webview/data/search';
 import { eventLabel } from '../../webview/data/spanKinds';
 import { TimelineData } from '../../webview/data/timelineData';
 import { TimeView } from '../../webview/timeView';
+import { buildCpuModel, phases, stepAt, type Steps } from '../../webview/data/cpuModel';
 
 function storeWith(processes: [pid: number, parent: number, internal?: boolean][]): TraceStore {
   const s = new TraceStore();
@@ -202,4 +203,36 @@ test('a span that closes after later spans arrived no longer holds them up a lev
   s.update(hold, 20, 0, 0);
   assert.equal(data.index(), true, 'the lane got lower');
   assert.equal(data.threadLanes[0].spans.depth, 1);
+});
+
+test('CPU stretches in words: threads starting one after another do not split the stretch they start', () => {
+  const steps = (pairs: [number, number][]): Steps => ({ t: Float64Array.from(pairs.map((p) => p[0])), v: Int32Array.from(pairs.map((p) => p[1])), max: Math.max(...pairs.map((p) => p[1])) });
+  // 1 thread, then 4 starting 10 apart, 4 for a long time, a blip of 5, then 1 again.
+  const want = steps([[0, 1], [100, 2], [110, 3], [120, 4], [130, 5], [135, 4], [600, 1]]);
+  const out = phases(want, undefined, 0, 1000, 50);
+  assert.deepEqual(out.map((p) => [p.t0, p.t1, p.threads]), [[0, 100, 1], [100, 600, 4], [600, 1000, 1]]);
+  // Changes all shorter than the minimum, together long enough: one stretch of the value that held longest.
+  const busy = steps([[0, 2], [20, 3], [60, 2], [80, 3], [120, 0]]);
+  assert.deepEqual(phases(busy, undefined, 0, 200, 50).map((p) => [p.t0, p.t1, p.threads]), [[0, 120, 3], [120, 200, 0]]);
+  assert.deepEqual(phases(want, undefined, 5, 5, 50), []);
+});
+
+test('threads wanting CPU: alive and not in a recorded wait; a pool worker only inside its tasks', () => {
+  const s = storeWith([[1, 0], [2, 1]]);
+  const t2 = s.addThread({ process: 0, pid: 1, ident: 7, nativeId: 77, name: 'worker-1', startTs: 100, endTs: 600, daemon: false, internal: false, main: false, exception: null }).index;
+  // The main thread (1..1000) joins worker-1 from 100 to 600; worker-1 sleeps 200..300.
+  s.push(K.THREAD_JOIN, 100, 600, 0, 7, -1, 1, 0);
+  s.push(K.SLEEP, 200, 300, t2, 0, -1, 0, 0);
+  // Process 2 is a Pool(2) worker: it wants CPU inside its task (700..900) but not in the task's sleep (750..800).
+  s.objects.set(9, { id: 9, type: 'Pool', label: 'Pool(2)', pid: 1, site: -1 });
+  s.push(K.PROCESS_SPAWN, 50, 60, 0, 2, -1, 9, 0);
+  s.push(K.TASK_RUN, 700, 900, 1, 5, -1, 0, 0);
+  s.push(K.SLEEP, 750, 800, 1, 0, -1, 0, 0);
+  const data = new TimelineData(s);
+  data.index();
+  const m = buildCpuModel(data, 1000);
+  const at = (t: number): number => stepAt(m.want, t);
+  assert.deepEqual([at(50), at(150), at(250), at(400), at(650), at(720), at(760), at(850), at(950)], [1, 1, 0, 1, 1, 2, 1, 2, 1]);
+  assert.equal(stepAt(m.wantProcesses, 720), 2, 'the program and its pool worker');
+  assert.equal(stepAt(m.processWant.get(0)!, 150), 1, 'the main process: worker-1 while main joins');
 });

@@ -5,7 +5,8 @@
  * - threads wanting CPU: threads alive and not inside a recorded wait or
  *   sleep (a lock, queue, join, condition, event, barrier, sleep, a future) —
  *   what they would use if nothing held them back; an asyncio loop thread
- *   wants CPU only while it runs a task step;
+ *   wants CPU only while it runs a task step, a pool's worker only while it
+ *   runs a task (between tasks it waits inside the pool, unrecorded);
  * - each core's utilization split into this program's share (its threads'
  *   samples, counted on the core each thread was last seen on) and the rest
  *   of the machine's load.
@@ -125,23 +126,31 @@ export function buildCpuModel(data: TimelineData, openEnd: number): CpuModel {
     const end = Number.isNaN(th.endTs) ? (Number.isNaN(life) ? openEnd : life) : th.endTs;
     if (!(end > th.startTs)) continue;
     const lane = data.threadLanes[th.index];
-    let busy: [number, number][];
-    if (facts.loopThreads.has(th.index) && lane) {
-      // An event loop: busy while it runs a step, idle in between (waiting in select()).
+    // When it could run at all: its life; a pool's worker only inside its tasks (between them
+    // it waits inside the pool, unrecorded); an event loop only inside task steps (in between
+    // it waits in select()).
+    let base: [number, number][];
+    if (lane && (words.role(p) === 'worker' || words.thread(th).role === 'worker')) {
+      base = merged(store, lane.spans.rows(store).filter((r) => store.kind[r] === K.TASK_RUN), openEnd);
+    } else if (lane && facts.loopThreads.has(th.index)) {
       const steps: number[] = [];
       for (const task of lane.tasks) for (const r of task.spans.rows(store)) if (store.kind[r] === K.ASYNC_RUN) steps.push(r);
       steps.sort((x, y) => store.ts[x] - store.ts[y]);
-      busy = merged(store, steps, openEnd);
-    } else {
-      const waits = lane ? merged(store, lane.spans.rows(store).filter((r) => isWaitKind(store.kind[r])), openEnd) : [];
-      busy = [];
-      let from = th.startTs;
-      for (const [s, e] of waits) {
-        if (s > from) busy.push([from, Math.min(s, end)]);
-        from = Math.max(from, e);
-        if (from >= end) break;
+      base = merged(store, steps, openEnd);
+    } else base = [[th.startTs, end]];
+    // Less its recorded waits and sleeps.
+    const waits = lane ? merged(store, lane.spans.rows(store).filter((r) => isWaitKind(store.kind[r])), openEnd) : [];
+    const busy: [number, number][] = [];
+    let w = 0;
+    for (const [s0, e0] of base) {
+      let from = s0;
+      const to = Math.min(e0, end);
+      while (w < waits.length && waits[w][1] <= from) w++;
+      for (let k = w; k < waits.length && waits[k][0] < to; k++) {
+        if (waits[k][0] > from) busy.push([from, waits[k][0]]);
+        from = Math.max(from, waits[k][1]);
       }
-      if (from < end) busy.push([from, end]);
+      if (from < to) busy.push([from, to]);
     }
     let points = perProcess.get(p.index);
     if (!points) perProcess.set(p.index, (points = []));
@@ -235,29 +244,64 @@ export interface Phase {
 
 /**
  * Stretches of [v0, v1] where the number of threads wanting CPU (and the processes they are
- * in) stays the same, ignoring blips shorter than `minNs` (a thread starting the next one);
- * each at least `minNs` long.
+ * in) stays the same, each at least `minNs` long: a run of short changes (threads starting one
+ * after another) is one stretch with the value that held longest in it when it is long enough
+ * itself, else part of its longer neighbour. Linear in the changes in view.
  */
 export function phases(want: Steps, procs: Steps | undefined, v0: number, v1: number, minNs: number): Phase[] {
+  if (!(v1 > v0)) return [];
+  const cut = [v0, v1];
+  for (const t of want.t) if (t > v0 && t < v1) cut.push(t);
+  if (procs) for (const t of procs.t) if (t > v0 && t < v1) cut.push(t);
+  cut.sort((a, b) => a - b);
+  // Raw stretches, equal neighbours merged.
   const raw: Phase[] = [];
-  const cut = new Set<number>([v0, v1]);
-  for (const t of want.t) if (t > v0 && t < v1) cut.add(t);
-  if (procs) for (const t of procs.t) if (t > v0 && t < v1) cut.add(t);
-  const times = [...cut].sort((a, b) => a - b);
-  for (let i = 0; i + 1 < times.length; i++) {
-    const mid = (times[i] + times[i + 1]) / 2;
-    raw.push({ t0: times[i], t1: times[i + 1], threads: stepAt(want, mid), processes: procs ? stepAt(procs, mid) : 1 });
+  for (let i = 0; i + 1 < cut.length; i++) {
+    if (cut[i + 1] <= cut[i]) continue;
+    const mid = (cut[i] + cut[i + 1]) / 2;
+    const p = { t0: cut[i], t1: cut[i + 1], threads: stepAt(want, mid), processes: procs ? stepAt(procs, mid) : 1 };
+    const last = raw[raw.length - 1];
+    if (last && last.threads === p.threads && last.processes === p.processes) last.t1 = p.t1;
+    else raw.push(p);
   }
-  // Blips join the longer of their neighbours; then equal neighbours merge.
+  // Runs of short stretches: one stretch of their longest value, or absorbed by a neighbour.
+  const blocks: (Phase & { short: boolean })[] = [];
+  for (let i = 0; i < raw.length;) {
+    if (raw[i].t1 - raw[i].t0 >= minNs) {
+      blocks.push({ ...raw[i], short: false });
+      i++;
+      continue;
+    }
+    let j = i;
+    const time = new Map<string, number>();
+    while (j < raw.length && raw[j].t1 - raw[j].t0 < minNs) {
+      const k = `${raw[j].threads}/${raw[j].processes}`;
+      time.set(k, (time.get(k) ?? 0) + raw[j].t1 - raw[j].t0);
+      j++;
+    }
+    let best = '';
+    let bestNs = -1;
+    for (const [k, ns] of time) if (ns > bestNs) [best, bestNs] = [k, ns];
+    const [threads, processes] = best.split('/').map(Number);
+    const t0 = raw[i].t0;
+    const t1 = raw[j - 1].t1;
+    blocks.push({ t0, t1, threads, processes, short: t1 - t0 < minNs });
+    i = j;
+  }
   const out: Phase[] = [];
-  for (const p of raw) {
-    const last = out[out.length - 1];
-    if (last && (p.t1 - p.t0 < minNs || (last.threads === p.threads && last.processes === p.processes))) last.t1 = p.t1;
-    else if (last && last.t1 - last.t0 < minNs) {
-      last.t1 = p.t1;
-      last.threads = p.threads;
-      last.processes = p.processes;
-    } else out.push({ ...p });
+  for (let i = 0; i < blocks.length; i++) {
+    const b = blocks[i];
+    if (b.short) {
+      // Too short to say anything: part of the longer neighbour.
+      const prev = out[out.length - 1];
+      const next = blocks[i + 1];
+      if (prev && (!next || prev.t1 - prev.t0 >= next.t1 - next.t0)) prev.t1 = b.t1;
+      else if (next) next.t0 = b.t0;
+      continue;
+    }
+    const prev = out[out.length - 1];
+    if (prev && prev.threads === b.threads && prev.processes === b.processes) prev.t1 = b.t1;
+    else out.push({ t0: b.t0, t1: b.t1, threads: b.threads, processes: b.processes });
   }
-  return out.filter((p) => p.t1 - p.t0 >= minNs);
+  return out;
 }

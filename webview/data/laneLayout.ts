@@ -69,6 +69,8 @@ export interface Layout {
 export const ROW_H = 16;
 export const LANE_PAD = 3;
 export const PROCESS_H = 22;
+/** A process with several threads of its own: its header also charts cores used against threads wanting CPU. */
+export const PROCESS_CHART_H = 36;
 export const GROUP_H = 18;
 
 export function laneHeight(depth: number): number {
@@ -97,7 +99,12 @@ export function layoutLanes(data: TimelineData, opts: LayoutOptions): Layout {
       children.get(parent.pid)!.push(p);
     } else roots.push(p);
   }
-  const order = (a: ProcessInfo, b: ProcessInfo): number => a.startTs - b.startTs || a.pid - b.pid;
+  // In the order the program started them (its start() call), else by when each began.
+  const started = (p: ProcessInfo): number => {
+    const r = data.naming.facts.spawnRow.get(p.pid) ?? data.naming.facts.childRow.get(p.pid);
+    return r === undefined ? p.startTs : store.ts[r];
+  };
+  const order = (a: ProcessInfo, b: ProcessInfo): number => started(a) - started(b) || a.pid - b.pid;
   roots.sort(order);
   for (const list of children.values()) list.sort(order);
   const threadsOf: ThreadInfo[][] = store.processes.map(() => []);
@@ -223,7 +230,7 @@ export function layoutLanes(data: TimelineData, opts: LayoutOptions): Layout {
       header = processRow[p.index];
     } else {
       header = add({
-        key: `p:${p.pid}`, kind: 'process', label: pw.label, detail: `${pw.name ? `${pw.name} · ` : ''}pid ${p.pid} · ${pw.ended}`, height: PROCESS_H,
+        key: `p:${p.pid}`, kind: 'process', label: pw.label, detail: `${pw.name ? `${pw.name} · ` : ''}pid ${p.pid} · ${pw.ended}`, height: own.length >= 2 ? PROCESS_CHART_H : PROCESS_H,
         indent, process: p.index, thread: -1, dim: helperProcess, filterEvents: false, collapsible: all.length + kids.length + programs.length > 0,
         collapsed, failed: pw.failed, processRow: false,
       });

@@ -120,6 +120,27 @@ export function objectLabel(store: TraceStore, id: number): string {
   return ObjectNames.of(store).name(id);
 }
 
+/**
+ * A shared access's value (events.py SHARED_*: a < 0 an int stored inline as −(2**51 + v),
+ * a > 0 a string of the trace, 0 none) and the part of the object it touched (0 the whole
+ * object, odd 2i + 1 the element i, even 2 × a string: a field, attribute or key).
+ */
+export function sharedValue(store: TraceStore, a: number): string | undefined {
+  if (a < 0) return String(-a - 2 ** 51);
+  if (a > 0) return store.strings[a] ?? undefined;
+  return undefined;
+}
+
+export function sharedTarget(store: TraceStore, obj: number, part: number): string {
+  const base = objectLabel(store, obj);
+  if (!part) return base;
+  if (part % 2 !== 0) return `${base}[${(part - 1) / 2}]`;
+  const name = store.strings[part / 2] ?? '';
+  const type = store.objects.get(obj)?.type ?? '';
+  if (type === 'Python.globals' || type === 'Python.cell') return name || base;
+  return /dict$/i.test(type) ? `${base}[${name}]` : `${base}.${name}`;
+}
+
 export function formatDuration(ns: number): string {
   if (!Number.isFinite(ns)) return '—';
   const abs = Math.abs(ns);
@@ -129,7 +150,20 @@ export function formatDuration(ns: number): string {
   return `${+(ns / 1e9).toPrecision(4)} s`;
 }
 
-function threadByIdent(store: TraceStore, pid: number, ident: number): string {
+/**
+ * The thread of a process with an ident at a time: idents are reused once a thread has ended,
+ * so the one started by a start() is the first to start from its beginning on, and the one a
+ * join() waits for the last to start before it.
+ */
+function threadByIdent(store: TraceStore, pid: number, ident: number, ts: number, started: boolean): string {
+  let best: { name: string; startTs: number } | undefined;
+  for (const t of store.threads) {
+    if (t.pid !== pid || t.ident !== ident) continue;
+    const fits = started ? t.startTs >= ts : t.startTs <= ts;
+    if (!fits) continue;
+    if (!best || (started ? t.startTs < best.startTs : t.startTs > best.startTs)) best = t;
+  }
+  if (best) return best.name;
   for (const t of store.threads) if (t.pid === pid && t.ident === ident) return t.name;
   return `thread ${ident}`;
 }
@@ -164,8 +198,8 @@ export function eventLabel(store: TraceStore, row: number, taskName?: (row: numb
     case K.PIPE_RECV: return `recv ${objectLabel(store, obj)}`;
     case K.QUEUE_JOIN: return `join ${objectLabel(store, obj)}`;
     case K.QUEUE_TASK_DONE: return `task_done ${objectLabel(store, obj)}`;
-    case K.THREAD_JOIN: return `join ${th ? threadByIdent(store, th.pid, obj) : obj}`;
-    case K.THREAD_SPAWN: return `start ${th ? threadByIdent(store, th.pid, obj) : obj}`;
+    case K.THREAD_JOIN: return `join ${th ? threadByIdent(store, th.pid, obj, store.ts[row], false) : obj}`;
+    case K.THREAD_SPAWN: return `start ${th ? threadByIdent(store, th.pid, obj, store.ts[row], true) : obj}`;
     case K.PROCESS_JOIN: return `join ${processLabel(store, obj)}`;
     case K.PROCESS_SPAWN: return `start ${processLabel(store, obj)}`;
     case K.CHILD_PROCESS: return `child ${processLabel(store, obj)}`;
@@ -177,8 +211,14 @@ export function eventLabel(store: TraceStore, row: number, taskName?: (row: numb
     case K.TASK_RUN: return `${str(a) || 'task'}(${str(store.b[row])})`;
     case K.TASK_SUBMIT: return `submit ${str(store.b[row]) || 'task'}`;
     case K.TASK_RESULT: return a === 1 ? 'result' : a === 2 ? 'cancelled' : 'raised';
-    case K.SHARED_READ: return `read ${objectLabel(store, obj)}`;
-    case K.SHARED_WRITE: return `write ${objectLabel(store, obj)}`;
+    case K.SHARED_READ: {
+      const v = sharedValue(store, a);
+      return `read ${sharedTarget(store, obj, store.b[row])}${v === undefined ? '' : ` → ${v}`}`;
+    }
+    case K.SHARED_WRITE: {
+      const v = sharedValue(store, a);
+      return `write ${sharedTarget(store, obj, store.b[row])}${v === undefined ? '' : ` = ${v}`}`;
+    }
     case K.ASYNC_CREATE: return `create ${str(a) || 'task'}`;
     case K.ASYNC_END: return `${taskName?.(row) ?? 'task'} ${a === 1 ? 'done' : a === 2 ? 'cancelled' : 'raised'}`;
     case K.ASYNC_RUN: return taskName?.(row) ?? 'step';

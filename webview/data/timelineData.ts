@@ -17,6 +17,9 @@ export interface AsyncTask {
   name: string;
   coroutine: string;
   lane: TaskLane;
+  /** Its life: created (or first seen) until it ended (NaN while it has not). */
+  t0: number;
+  t1: number;
 }
 
 /**
@@ -40,6 +43,8 @@ export interface ThreadLane {
   points: RowList;
   /** SAMPLE_CPU rows of this thread. */
   cpu: RowList;
+  /** Its reads and writes of shared memory (drawn as ticks across the lane, with their values). */
+  shared: RowList;
   /** Asyncio task lanes run on this thread, by first appearance. */
   tasks: TaskLane[];
   lastSampleTs: number;
@@ -124,6 +129,8 @@ export class TimelineData {
   structure = 0;
   t0 = Infinity;
   private tSamples0 = Infinity;
+  /** The first event that is not a process's or thread's own start (where the program starts doing things). */
+  tActivity = Infinity;
   /** The last moment of the program's own events (samples after it are not part of the story). */
   tLast = -Infinity;
   /** Words for processes, threads and objects, kept up to date by index(). */
@@ -137,7 +144,7 @@ export class TimelineData {
     let lane = this.threadLanes[thread];
     if (!lane) {
       for (let i = this.threadLanes.length; i <= thread; i++) {
-        if (!this.threadLanes[i]) this.threadLanes[i] = { thread: i, spans: new LaneSpans(), points: new RowList(), cpu: new RowList(), tasks: [], lastSampleTs: NaN };
+        if (!this.threadLanes[i]) this.threadLanes[i] = { thread: i, spans: new LaneSpans(), points: new RowList(), cpu: new RowList(), shared: new RowList(), tasks: [], lastSampleTs: NaN };
       }
       lane = this.threadLanes[thread];
       this.structure++;
@@ -158,7 +165,7 @@ export class TimelineData {
         this.structure++;
       }
       lane.busyUntil = Infinity;
-      task = { id: taskId, name: `task ${taskId % 100000}`, coroutine: '', lane };
+      task = { id: taskId, name: `task ${taskId % 100000}`, coroutine: '', lane, t0: ts, t1: NaN };
       lane.tasks.push(task);
       this.tasks.set(key, task);
     }
@@ -216,6 +223,7 @@ export class TimelineData {
       // ticks before Python ran or after the program ended.
       if (kind !== K.SAMPLE_CORE && kind !== K.SAMPLE_CPU) {
         this.t0 = Math.min(this.t0, ts);
+        if (kind !== K.PROCESS_START && kind !== K.THREAD_START && kind !== K.PROCESS_EXIT) this.tActivity = Math.min(this.tActivity, ts);
         this.tLast = Math.max(this.tLast, ts);
         const e = s.end[row];
         if (e > ts) this.tLast = Math.max(this.tLast, e);
@@ -261,6 +269,7 @@ export class TimelineData {
         this.structure++; // the lane's label may change
       } else if (kind === K.ASYNC_END) {
         lane.points.push(row, ts);
+        task.t1 = ts;
         if (lane.tasks[lane.tasks.length - 1] === task) lane.busyUntil = ts;
       } else {
         if (lane.spans.add(s, row)) this.structure++;
@@ -282,6 +291,10 @@ export class TimelineData {
     const lane = this.lane(thread);
     if (spanCategory(kind)) {
       if (lane.spans.add(s, row)) this.structure++;
+    } else if (kind === K.SHARED_READ || kind === K.SHARED_WRITE) {
+      lane.shared.push(row, ts);
+      lane.spans.kinds.set(kind, (lane.spans.kinds.get(kind) ?? 0) + 1);
+      lane.spans.objs.add(s.obj[row]);
     } else if (pointCategory(kind)) {
       lane.points.push(row, ts);
       lane.spans.kinds.set(kind, (lane.spans.kinds.get(kind) ?? 0) + 1);
@@ -309,6 +322,17 @@ export class TimelineData {
   endTime(nowTs?: number): number {
     const last = Number.isFinite(this.tLast) ? this.tLast : 0;
     return nowTs !== undefined && nowTs > last ? nowTs : last;
+  }
+
+  /**
+   * What "fit" shows: the program's time, less a start-up (imports, interpreter start) that
+   * takes more than a fifth of it before anything happens; the rest is a zoom-out away.
+   */
+  fitRange(end: number): [number, number] | undefined {
+    const t0 = this.startTime();
+    const a = this.tActivity;
+    if (!Number.isFinite(a) || !(end > a) || a - t0 < 0.2 * (end - t0)) return undefined;
+    return [Math.max(t0, a - 0.04 * (end - a)), end];
   }
 
   startTime(): number {

@@ -13,7 +13,9 @@ import { blend, threadColor, withAlpha } from '../theme';
 import { fitText, type Frame } from './frame';
 
 export const STDOUT_H = 26;
-export const PROGRAM_H = 46;
+export const PROGRAM_H = 48;
+/** Words of a CPU chart go in a band above it, so they never hide what they describe. */
+const WORDS_H = 13;
 
 export interface BottomLayout {
   stdoutY: number;
@@ -105,13 +107,16 @@ export function coresText(c: number): string {
 }
 
 /** The words of a stretch of the CPU chart. */
-export function phaseText(threads: number, processes: number, cores: number, short: boolean, program: boolean): string {
-  const used = `${coresText(cores)} core${coresText(cores) === '1.0' ? '' : 's'}`;
+export function phaseText(threads: number, processes: number, cores: number, short: boolean | 'who', program: boolean): string {
+  const used = Number.isFinite(cores) ? `${coresText(cores)} core${coresText(cores) === '1.0' ? '' : 's'}` : '';
   let who: string;
   if (program && processes > 1 && threads === processes) who = `${processes} processes`;
   else if (program && processes > 1) who = `${threads} threads in ${processes} processes`;
   else who = `${threads} thread${threads === 1 ? '' : 's'}`;
-  return short ? `${who} · ${used}` : `${who} want CPU · ${used} used`;
+  if (short === 'who') return who;
+  if (short) return used ? `${who} · ${used}` : who;
+  const want = threads === 1 && !(program && processes > 1) ? 'wants' : 'want';
+  return used ? `${who} ${want} CPU · ${used} used` : `${who} ${want} CPU`;
 }
 
 /**
@@ -124,6 +129,9 @@ export function drawCpuChart(
   y: number, h: number, scale: number, cores: number, program: boolean, pid?: number,
 ): void {
   const { view, palette } = f;
+  const wordsY = y + WORDS_H / 2;
+  y += WORDS_H;
+  h -= WORDS_H;
   const yOf = (v: number): number => y + h - (Math.min(scale, Math.max(0, v)) / scale) * h;
   // Cores used: one bar per sample window, merged per pixel column (max).
   ctx.fillStyle = blend(palette.background, palette.category.running, 0.55);
@@ -191,22 +199,25 @@ export function drawCpuChart(
   // Words for each steady stretch wide enough to hold them.
   ctx.font = `11px ${palette.font}`;
   ctx.textBaseline = 'middle';
-  const minPx = 90;
+  const minPx = 60;
   for (const p of phases(want, wantProcs, Math.max(view.v0, view.t0), Math.min(view.v1, f.openEnd), minPx * view.nsPerPx)) {
     if (p.threads <= 0) continue;
     const cores = meanOver(used, p.t0, p.t1);
     const x0 = Math.max(0, view.x(p.t0));
     const x1 = Math.min(view.width, view.x(p.t1));
-    const long = phaseText(p.threads, p.processes, cores, false, program);
-    const text = ctx.measureText(long).width + 10 <= x1 - x0 ? long : phaseText(p.threads, p.processes, cores, true, program);
-    const w = ctx.measureText(text).width;
-    if (w + 8 > x1 - x0) continue;
-    const tx = x0 + 4;
-    const ty = y + Math.min(h / 2, 9);
-    ctx.fillStyle = withAlpha(palette.background, 0.82);
-    ctx.fillRect(tx - 3, ty - 7, w + 6, 14);
+    // The longest words that fit: "4 threads want CPU · 1.0 cores used", "4 threads · 1.0 cores", "4 threads".
+    let text = '';
+    for (const form of [false, true, 'who'] as const) {
+      text = phaseText(p.threads, p.processes, cores, form, program);
+      if (ctx.measureText(text).width + 8 <= x1 - x0) break;
+      text = '';
+    }
+    if (!text) continue;
+    // A bracket over the stretch, its words at the start.
+    ctx.fillStyle = withAlpha(palette.muted, 0.6);
+    ctx.fillRect(x0 + 1, wordsY - 5, 1, 10);
     ctx.fillStyle = palette.foreground;
-    ctx.fillText(text, tx, ty + 0.5);
+    ctx.fillText(text, x0 + 5, wordsY + 0.5);
     f.collect?.phases?.push({ text, x0, x1, program, pid });
   }
 }

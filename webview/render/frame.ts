@@ -85,10 +85,30 @@ export interface DrawnPhase {
   pid?: number;
 }
 
+/** A point event as drawn (a marker, or a shared access's tick). */
+export interface DrawnPoint {
+  lane: string;
+  row: number;
+  kind: string;
+  x: number;
+  /** The text drawn beside it, if there was room. */
+  label?: string;
+}
+
+/** Tiny spans drawn as one run (at least MIN_PX wide), with how many spans it holds. */
+export interface DrawnRun {
+  lane: string;
+  x0: number;
+  x1: number;
+  count: number;
+}
+
 export interface DrawnItems {
   spans: DrawnSpan[];
   arrows: DrawnArrow[];
   limit: number;
+  points?: DrawnPoint[];
+  runs?: DrawnRun[];
   phases?: DrawnPhase[];
   finding?: DrawnFinding;
 }

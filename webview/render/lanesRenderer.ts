@@ -8,6 +8,7 @@ import { firstSpanEndingAfter, type LaneSpans, type RowList } from '../data/lane
 import { LANE_PAD, PROCESS_H, ROW_H, type LaneRow } from '../data/laneLayout';
 import { placeRow } from '../data/rowPlace';
 import { eventMatches } from '../data/search';
+import { K } from '../../src/core/recordKinds';
 import { CATEGORIES, eventLabel, eventName, pointCategory, spanCategory, type Category } from '../data/spanKinds';
 import { blend, textOn } from '../theme';
 import { drawCpuChart } from './bottomRenderer';
@@ -113,7 +114,7 @@ function drawProcess(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, y: n
   const { view, palette, store } = f;
   const p = store.processes[row.process];
   ctx.fillStyle = palette.headerBackground;
-  ctx.fillRect(0, y, view.width, PROCESS_H);
+  ctx.fillRect(0, y, view.width, row.height);
   const end = processEnd(f, row.process);
   const x0 = Math.max(view.x(p.startTs), -1);
   const x1 = Math.min(view.x(end), view.width + 1);
@@ -123,14 +124,14 @@ function drawProcess(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, y: n
     ctx.fillRect(x0, y + PROCESS_H - 6, Math.max(1, x1 - x0), 4);
     const want = f.cpu?.processWant.get(p.index);
     const used = f.cpu?.processCores.get(p.index);
-    if (want && used && want.max >= 2) {
+    if (want && used && row.height > PROCESS_H) {
       // Several threads of one process: cores used against threads wanting CPU, in words (the GIL lesson).
-      drawCpuChart(ctx, f, used, want, undefined, y + 2, PROCESS_H - 4, Math.max(f.cpu!.cores, want.max), f.cpu!.cores, false, p.pid);
+      drawCpuChart(ctx, f, used, want, undefined, y + 2, row.height - 4, Math.max(f.cpu!.cores, want.max), f.cpu!.cores, false, p.pid);
     } else {
       const cpu = f.data.processCpu.get(p.pid);
       if (cpu) shadeSamples(ctx, f, cpu, y + 3, PROCESS_H - 10, shades(palette.headerBackground, palette.category.running), p.startTs, 100);
     }
-    drawExit(ctx, f, row, y, PROCESS_H);
+    drawExit(ctx, f, row, y, row.height);
   }
 }
 
@@ -153,11 +154,23 @@ function drawLane(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, y: numb
       if (lane) shadeSamples(ctx, f, lane.cpu, laneTop, laneH, shades(life, running), th.startTs, 100);
     }
   }
+  if (row.task && !f.hidden.has('async')) {
+    // A task's life: between its steps it is suspended in an await (what it waits on, when the
+    // runtime records it, is drawn on top).
+    ctx.fillStyle = blend(palette.background, palette.category.async, 0.1);
+    for (const task of row.task.tasks) {
+      const x0 = Math.max(view.x(task.t0), -1);
+      const x1 = Math.min(view.x(Number.isNaN(task.t1) ? processEnd(f, row.process) : task.t1), view.width + 1);
+      if (x1 >= 0 && x0 <= view.width) ctx.fillRect(x0, laneTop, Math.max(1, x1 - x0), laneH);
+    }
+  }
   let drawn = 0;
   if (row.processRow) drawExit(ctx, f, row, y, row.height);
   if (row.spans) drawn += drawSpans(ctx, f, row, row.spans, laneTop, charW);
   const points = row.task ? row.task.points : data.threadLanes[row.thread]?.points;
   if (points) drawPoints(ctx, f, row, points, laneTop);
+  const shared = row.task ? undefined : data.threadLanes[row.thread]?.shared;
+  if (shared && shared.n > 0 && !f.hidden.has('shared')) drawShared(ctx, f, row, shared, laneTop, Math.min(ROW_H, laneH));
   return drawn;
 }
 
@@ -220,6 +233,8 @@ function shades(under: string, color: string): string[] {
 
 /** Spans narrower than this merge with their neighbours into runs (per-call cost, not pixels, bounds a frame). */
 const MERGE_PX = 2;
+/** A run of tiny spans is drawn at least this wide, so a 0.2 ms task shows at any zoom. */
+const MIN_PX = 3;
 /** Up to this many spans per pixel of width, a level is walked span by span. */
 const SPANS_PER_PX = 200;
 const CATEGORY_IDS: Category[] = CATEGORIES.map((c) => c.id);
@@ -274,15 +289,29 @@ function drawSpans(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, spans:
     let runX0 = 0;
     let runX1 = -Infinity;
     let runAlpha = 1;
+    let runCount = 0;
+    let countX = -Infinity;
     const flush = (): void => {
       if (runX1 > runX0) {
-        // A merged run shows the state that took most of its time.
+        // A merged run shows the state that took most of its time, never thinner than MIN_PX,
+        // with the number of spans in it when there are several (six 0.2 ms tasks at fit).
         let best = 0;
         for (let c = 1; c < runTime.length; c++) if (runTime[c] > runTime[best]) best = c;
-        batch.rect(colors[best], runAlpha, runX0, y, runX1 - runX0, h);
+        const w = Math.max(MIN_PX, runX1 - runX0);
+        batch.rect(colors[best], runAlpha, runX0, y, w, h);
+        f.collect?.runs?.push({ lane: row.key, x0: runX0, x1: runX0 + w, count: runCount });
         runTime.fill(0);
+        if (runCount > 1) {
+          const text = `×${runCount}`;
+          const tx = runX0 + w + 2;
+          if (tx > countX && tx < width) {
+            labels.push({ text, x: tx, y: y + h / 2 + 0.5, color: f.palette.muted, alpha: runAlpha });
+            countX = tx + text.length * charW + 4;
+          }
+        }
       }
       runX1 = -Infinity;
+      runCount = 0;
     };
     for (; i < n; i++) {
       const s = starts[i];
@@ -304,7 +333,8 @@ function drawSpans(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, spans:
         // (Nearly) sub-pixel: grow the current run, then (if sampling) jump past this pixel column.
         const px = Math.floor(x0);
         const w = Math.max(1, Math.ceil(x1) - px);
-        if (runX1 >= px && runAlpha === alpha) {
+        // Spans closer than the minimum width join the run (they would be drawn over each other).
+        if (runX1 > -Infinity && px <= Math.max(runX1, runX0 + MIN_PX) && runAlpha === alpha) {
           if (px + w > runX1) runX1 = px + w;
         } else {
           flush();
@@ -313,9 +343,13 @@ function drawSpans(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, spans:
           runAlpha = alpha;
         }
         runTime[c] += e - s;
+        runCount++;
         if (!exhaustive) {
           const j = list.seek(i + 1, v0 + (px + 1) / scale) - 2;
-          if (j > i) i = j;
+          if (j > i) {
+            runCount += j - i;
+            i = j;
+          }
         }
         continue;
       }
@@ -374,6 +408,7 @@ function drawPoints(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, point
     }
     const x = view.x(t);
     const alpha = row.filterEvents && !eventMatches(f.query, store.kind[r], store.obj[r]) ? 0.25 : 1;
+    if (f.collect?.points && f.collect.points.length < f.collect.limit) f.collect.points.push({ lane: row.key, row: r, kind: eventName(store.kind[r]), x });
     if (!Number.isNaN(runX0) && x - runX1 < MARKER_GAP && alpha === runAlpha) runX1 = x;
     else {
       flush();
@@ -386,4 +421,51 @@ function drawPoints(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, point
   }
   flush();
   batch.paint(ctx, palette.outline);
+}
+
+/** Room a shared access's words need beside its tick ("write balance = 41"). */
+const SHARED_LABEL_PX = 84;
+
+/**
+ * Reads and writes of shared memory: a tick across the lane for each, reads in the upper half
+ * (lighter), writes in the lower half, so two processes' read-modify-writes show how they
+ * interleave; with room, the value read or written beside it ("read balance → 41").
+ */
+function drawShared(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, list: RowList, top: number, h: number): void {
+  const { view, palette, store } = f;
+  const color = palette.category.shared;
+  const light = blend(palette.background, color, 0.5);
+  const half = Math.floor(h / 2);
+  let i = list.lowerBound(view.v0 - 2 * view.nsPerPx);
+  const labels: Label[] = [];
+  const dense = list.upperBound(view.v1) - i > 4 * view.width;
+  while (i < list.n) {
+    const t = list.ts[i];
+    if (t > view.v1 + 2 * view.nsPerPx) break;
+    const r = list.rows[i];
+    const write = store.kind[r] === K.SHARED_WRITE;
+    const x = view.x(t);
+    const alpha = row.filterEvents && !eventMatches(f.query, store.kind[r], store.obj[r]) ? 0.25 : 1;
+    batch.rect(write ? color : light, alpha, x - 1, write ? top + half : top, 2, write ? h - half : half);
+    const next = i + 1 < list.n ? view.x(list.ts[i + 1]) : Infinity;
+    let label: string | undefined;
+    if (next - x >= SHARED_LABEL_PX) {
+      label = fitText(eventLabel(store, r), Math.min(next - x, 220) - 6, 5.6);
+      if (label) labels.push({ text: label, x: x + 3, y: (write ? top + half + (h - half) / 2 : top + half / 2) + 0.5, color: palette.foreground, alpha });
+    }
+    if (f.collect?.points && f.collect.points.length < f.collect.limit) f.collect.points.push({ lane: row.key, row: r, kind: eventName(store.kind[r]), x, label });
+    // Far more accesses than pixels: one read and one write per pixel column is what shows.
+    i = dense ? Math.max(i + 1, list.seek(i + 1, view.t(Math.floor(x) + 1)) - 1) : i + 1;
+  }
+  batch.paint(ctx, palette.outline);
+  if (labels.length === 0) return;
+  const font = ctx.font;
+  ctx.font = `10px ${palette.font}`;
+  for (const l of labels) {
+    ctx.globalAlpha = l.alpha;
+    ctx.fillStyle = l.color;
+    ctx.fillText(l.text, l.x, l.y);
+  }
+  ctx.globalAlpha = 1;
+  ctx.font = font;
 }

@@ -107,7 +107,7 @@ export function buildDom(root: HTMLElement): Dom {
   menuButton.setAttribute('aria-expanded', 'false');
   const spacer = el('span', 'spacer', toolbar);
   spacer.setAttribute('aria-hidden', 'true');
-  const fit = button(toolbar, 'fit', 'screen-full', 'Fit', true, 'Show the whole program (0)');
+  const fit = button(toolbar, 'fit', 'screen-full', 'Fit', true, 'Show what the program did, from its first event to its last (0); zoom out for its start-up');
   const exportButton = button(toolbar, 'export-perfetto', 'export', 'Export', true, 'Export: save as Chrome Trace JSON for ui.perfetto.dev');
   const stop = button(toolbar, 'stop', 'debug-stop', 'Stop', false, 'Stop the traced program');
   stop.hidden = true;

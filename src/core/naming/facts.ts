@@ -7,6 +7,7 @@
  * not traced. Rows are kept, not values, so a span closed later reads right.
  */
 import { K } from '../recordKinds';
+import { ObjectNames } from './objectNames';
 import type { TraceStore } from '../traceStore';
 
 /** A program started with subprocess / os.fork that wrote no trace of its own. */
@@ -81,6 +82,9 @@ export class NamingFacts {
           break;
         case K.ASYNC_RUN:
           this.loopThreads.add(store.thread[r]);
+          break;
+        case K.PIPE_OPEN:
+          ObjectNames.of(store).noteEnds(store.obj[r], store.a[r], store.b[r]);
           break;
         default:
           break;

@@ -20,6 +20,8 @@ export class ObjectNames {
   private readonly names = new Map<number, string>();
   private readonly perBase = new Map<string, number>();
   private seen = 0;
+  /** Channel id of one end of a Pipe() → [the pipe object, which end]. */
+  private readonly ends = new Map<number, [number, 0 | 1]>();
 
   constructor(private readonly store: TraceStore) {}
 
@@ -37,9 +39,25 @@ export class ObjectNames {
     this.seen = objects.size;
   }
 
+  /**
+   * The two ends of a Pipe() (PIPE_OPEN): `parent_end, child_end = Pipe()` names each end by
+   * its variable; `p = Pipe()` gives `p[0]` and `p[1]`.
+   */
+  noteEnds(pipe: number, first: number, second: number): void {
+    if (first === second || !this.store.objects.has(pipe)) return;
+    this.ends.set(first, [pipe, 0]);
+    this.ends.set(second, [pipe, 1]);
+  }
+
   /** The object's name; an object the trace never described is `#id` (shortened as the Perfetto export does). */
   name(id: number): string {
     this.catchUp();
+    const end = this.ends.get(id);
+    if (end) {
+      const pipe = this.names.get(end[0]) ?? '';
+      const parts = (this.store.objects.get(end[0])?.label ?? '').split(/\s*,\s*/);
+      return parts.length === 2 && parts[0] && parts[1] && !/#\d+$/.test(pipe) ? parts[end[1]] : `${pipe || 'Pipe'}[${end[1]}]`;
+    }
     return this.names.get(id) ?? `#${id % 16777216}`;
   }
 }
