@@ -180,6 +180,16 @@ export function formatSummary(s: Summary): string {
     }
   };
   walk(0, 0);
+  const busy = s.processes.filter((p) => p.cpuMs > 0);
+  if (busy.length) {
+    // Per-thread CPU from the sampler: the GIL lesson in figures (four threads of one process share ~1 core).
+    out.push('', 'CPU (sampled every 50 ms)');
+    out.push(table([['pid', 'process', 'CPU ms', 'threads by CPU'], ...busy.map((p) => {
+      const threads = s.threads.filter((t) => t.pid === p.pid && t.cpuMs > 0).sort((a, b) => b.cpuMs - a.cpuMs);
+      const top = threads.slice(0, 4).map((t) => `${t.label} ${Math.round(t.cpuMs)} ms`).join(', ');
+      return [p.pid, p.label, Math.round(p.cpuMs), threads.length > 4 ? `${top} and ${threads.length - 4} more` : top || '—'];
+    })]).replace(/^/gm, '  '));
+  }
   if (s.locks.length) {
     out.push('', 'Locks');
     out.push(table([['lock', 'type', 'acquisitions', 'waits', 'wait ms', 'held ms', 'timeouts'],
