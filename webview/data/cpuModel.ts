@@ -222,7 +222,14 @@ export function sampleAt(s: Samples, t: number, firstNs = 50e6): number {
 export function meanOver(s: Samples, a: number, b: number, firstNs = 50e6): number {
   let sum = 0;
   let covered = 0;
-  for (let i = 0; i < s.t.length; i++) {
+  let lo = 0;
+  let hi = s.t.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (s.t[mid] <= a) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let i = lo; i < s.t.length; i++) {
     const to = s.t[i];
     const from = i > 0 ? s.t[i - 1] : to - firstNs;
     if (to <= a) continue;
@@ -246,23 +253,21 @@ export interface Phase {
  * Stretches of [v0, v1] where the number of threads wanting CPU (and the processes they are
  * in) stays the same, each at least `minNs` long: a run of short changes (threads starting one
  * after another) is one stretch with the value that held longest in it when it is long enough
- * itself, else part of its longer neighbour. Linear in the changes in view.
+ * itself, else part of its longer neighbour. The values are read at a few points per `minNs`
+ * (binary searches), so the cost follows the width shown, not the number of changes.
  */
 export function phases(want: Steps, procs: Steps | undefined, v0: number, v1: number, minNs: number): Phase[] {
-  if (!(v1 > v0)) return [];
-  const cut = [v0, v1];
-  for (const t of want.t) if (t > v0 && t < v1) cut.push(t);
-  if (procs) for (const t of procs.t) if (t > v0 && t < v1) cut.push(t);
-  cut.sort((a, b) => a - b);
-  // Raw stretches, equal neighbours merged.
+  if (!(v1 > v0) || !(minNs > 0)) return [];
+  const colNs = Math.max(minNs / 6, (v1 - v0) / 4000);
   const raw: Phase[] = [];
-  for (let i = 0; i + 1 < cut.length; i++) {
-    if (cut[i + 1] <= cut[i]) continue;
-    const mid = (cut[i] + cut[i + 1]) / 2;
-    const p = { t0: cut[i], t1: cut[i + 1], threads: stepAt(want, mid), processes: procs ? stepAt(procs, mid) : 1 };
+  for (let t = v0; t < v1; t += colNs) {
+    const t1 = Math.min(v1, t + colNs);
+    const mid = (t + t1) / 2;
+    const threads = stepAt(want, mid);
+    const processes = procs ? stepAt(procs, mid) : 1;
     const last = raw[raw.length - 1];
-    if (last && last.threads === p.threads && last.processes === p.processes) last.t1 = p.t1;
-    else raw.push(p);
+    if (last && last.threads === threads && last.processes === processes) last.t1 = t1;
+    else raw.push({ t0: t, t1, threads, processes });
   }
   // Runs of short stretches: one stretch of their longest value, or absorbed by a neighbour.
   const blocks: (Phase & { short: boolean })[] = [];

@@ -10,7 +10,10 @@
  */
 import { phases, meanOver, type Samples, type Steps } from '../data/cpuModel';
 import { blend, threadColor, withAlpha } from '../theme';
+import { DrawBatch } from './drawBatch';
 import { fitText, type Frame } from './frame';
+
+const batch = new DrawBatch();
 
 export const STDOUT_H = 26;
 export const PROGRAM_H = 48;
@@ -172,28 +175,55 @@ export function drawCpuChart(
     ctx.stroke();
     ctx.setLineDash([]);
   }
-  // Threads wanting CPU.
+  // Threads wanting CPU: a step line; per pixel column its lowest and highest value (exact where
+  // a column holds a few changes, the value at its middle where it holds very many).
   if (want.t.length > 0) {
     ctx.strokeStyle = palette.foreground;
     ctx.lineWidth = 1.5;
     ctx.beginPath();
-    let j = Math.max(0, upperBound(want.t, view.v0) - 1);
-    let started = false;
-    let lastY = NaN;
-    for (; j < want.t.length; j++) {
-      const x = Math.max(-1, view.x(want.t[j]));
-      if (want.t[j] > view.v1) break;
-      const vy = Math.round(yOf(want.v[j])) + 0.5;
-      if (!started) {
-        ctx.moveTo(x, vy);
-        started = true;
-      } else {
-        ctx.lineTo(x, lastY);
-        ctx.lineTo(x, vy);
+    const n = want.t.length;
+    const x0 = Math.max(0, Math.floor(view.x(want.t[0])));
+    const xEnd = Math.min(view.width, Math.ceil(view.x(Math.min(view.v1, f.openEnd))));
+    let j = Math.max(0, upperBound(want.t, view.t(x0)) - 1);
+    let last = want.v[j];
+    let prevY = NaN;
+    // Two-pixel columns: half the path of one-pixel ones, and the line is 1.5 px wide anyway.
+    for (let x = x0; x <= xEnd; x += 2) {
+      const tEnd = view.t(x + 2);
+      let lo = last;
+      let hi = last;
+      let k = j + 1;
+      let count = 0;
+      while (k < n && want.t[k] < tEnd && count < 16) {
+        lo = Math.min(lo, want.v[k]);
+        hi = Math.max(hi, want.v[k]);
+        k++;
+        count++;
       }
-      lastY = vy;
+      if (count === 16) {
+        // Very many changes in one pixel: jump to the column's end (searching forward from here,
+        // which stays in the cache) and take the value at the column's middle.
+        const m = upperBoundFrom(want.t, view.t(x + 1), k);
+        k = upperBoundFrom(want.t, tEnd, m);
+        const mid = want.v[m - 1];
+        lo = Math.min(lo, mid);
+        hi = Math.max(hi, mid);
+      }
+      j = k - 1;
+      last = want.v[Math.max(0, j)];
+      const yLo = Math.round(yOf(lo)) + 0.5;
+      const yHi = Math.round(yOf(hi)) + 0.5;
+      const yLast = Math.round(yOf(last)) + 0.5;
+      if (Number.isNaN(prevY)) ctx.moveTo(x, yLo);
+      else if (lo !== hi || yLast !== prevY) ctx.lineTo(x, prevY);
+      if (lo !== hi) {
+        ctx.lineTo(x, yLo);
+        ctx.lineTo(x, yHi);
+      }
+      if (yLast !== prevY || lo !== hi) ctx.lineTo(x, yLast);
+      prevY = yLast;
     }
-    if (started) ctx.lineTo(Math.min(view.width + 1, view.x(Math.min(view.v1, f.openEnd))), lastY);
+    if (!Number.isNaN(prevY)) ctx.lineTo(xEnd, prevY);
     ctx.stroke();
   }
   // Words for each steady stretch wide enough to hold them.
@@ -209,7 +239,7 @@ export function drawCpuChart(
     let text = '';
     for (const form of [false, true, 'who'] as const) {
       text = phaseText(p.threads, p.processes, cores, form, program);
-      if (ctx.measureText(text).width + 8 <= x1 - x0) break;
+      if (textWidth(ctx, text) + 8 <= x1 - x0) break;
       text = '';
     }
     if (!text) continue;
@@ -220,6 +250,38 @@ export function drawCpuChart(
     ctx.fillText(text, x0 + 5, wordsY + 0.5);
     f.collect?.phases?.push({ text, x0, x1, program, pid });
   }
+}
+
+/** Widths of the chart's words, measured once per font (measuring is slower than drawing). */
+const widths = new Map<string, number>();
+
+function textWidth(ctx: CanvasRenderingContext2D, text: string): number {
+  const key = `${ctx.font}|${text}`;
+  let w = widths.get(key);
+  if (w === undefined) {
+    if (widths.size > 2000) widths.clear();
+    widths.set(key, (w = ctx.measureText(text).width));
+  }
+  return w;
+}
+
+/** upperBound over a[from..]: gallops forward first, so a nearby answer costs a few reads. */
+function upperBoundFrom(a: Float64Array, t: number, from: number): number {
+  let lo = from;
+  let step = 1;
+  let hi = from;
+  while (hi < a.length && a[hi] <= t) {
+    lo = hi + 1;
+    hi += step;
+    step *= 2;
+  }
+  hi = Math.min(hi, a.length);
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function lowerBound(a: Float64Array, t: number): number {
@@ -256,29 +318,42 @@ function drawCoreShares(ctx: CanvasRenderingContext2D, f: Frame, y: number, rowH
     const top = y + c * rowH;
     ctx.fillStyle = blend(palette.background, palette.muted, 0.08);
     ctx.fillRect(0, top, view.width, h);
+    // Samples narrower than 2 px merge (the busiest of them).
     let i = Math.max(0, list.lowerBound(view.v0));
-    let lastX = -Infinity;
+    let cx0 = NaN;
+    let cx1 = 0;
+    let cUtil = 0;
+    let cMe = 0;
+    const emit = (): void => {
+      if (Number.isNaN(cx0)) return;
+      const rest = Math.max(0, cUtil - cMe);
+      const w = Math.max(1, cx1 - cx0);
+      if (cMe > 0) batch.rect(mine, 1, cx0, top + h - cMe * h, w, cMe * h);
+      if (rest > 0) batch.rect(other, 1, cx0, top + h - (cMe + rest) * h, w, rest * h);
+      cx0 = NaN;
+    };
     for (; i < list.n; i++) {
       const from = i > 0 ? list.ts[i - 1] : list.ts[i] - 50e6;
       if (from > view.v1) break;
       const x0 = Math.max(-1, view.x(from));
       const x1 = Math.min(view.width + 1, view.x(list.ts[i]));
-      if (x1 < lastX + 1 && x1 - x0 < 1) continue; // several samples in one pixel: the first one
-      lastX = x1;
       const util = Math.min(1, Math.max(0, store.a[list.rows[i]] / 100));
-      const me = Math.min(1, share ? share[i] : 0);
-      const rest = Math.max(0, util - me);
-      const w = Math.max(1, x1 - x0);
-      if (me > 0) {
-        ctx.fillStyle = mine;
-        ctx.fillRect(x0, top + h - me * h, w, me * h);
+      const me = Math.min(1, util, share ? share[i] : 0);
+      if (!Number.isNaN(cx0) && x1 - cx0 < 2) {
+        cx1 = x1;
+        cUtil = Math.max(cUtil, util);
+        cMe = Math.max(cMe, me);
+        continue;
       }
-      if (rest > 0) {
-        ctx.fillStyle = other;
-        ctx.fillRect(x0, top + h - (me + rest) * h, w, rest * h);
-      }
+      emit();
+      cx0 = x0;
+      cx1 = x1;
+      cUtil = util;
+      cMe = me;
     }
+    emit();
   }
+  batch.paint(ctx, null);
 }
 
 /** A tick per sample at the core each thread was last seen on; threads seen on one core at once share its row. */
@@ -296,14 +371,14 @@ function drawSightings(ctx: CanvasRenderingContext2D, f: Frame, y: number, rowH:
       const k = j - i;
       const h = Math.max(1, (rowH - 1) / k);
       for (let m = i; m < j; m++) {
-        ctx.fillStyle = threadColor(f.palette, s.thread[m]);
-        ctx.globalAlpha = 0.35 + 0.65 * Math.min(1, s.cpu[m] / 100);
-        ctx.fillRect(x - 1, top + (m - i) * h, 3, h);
+        // Opacity in quarters: few style changes however many ticks.
+        const alpha = 0.4 + 0.2 * Math.round(3 * Math.min(1, s.cpu[m] / 100));
+        batch.rect(threadColor(f.palette, s.thread[m]), alpha, x - 1, top + (m - i) * h, 3, h);
       }
-      ctx.globalAlpha = 1;
       // Ticks closer than 3 px: the next round that is visibly apart.
       const next = s.lowerBound(view.t(x + 3));
       i = Math.max(j, next);
     }
   }
+  batch.paint(ctx, null);
 }

@@ -158,11 +158,29 @@ function drawLane(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, y: numb
     // A task's life: between its steps it is suspended in an await (what it waits on, when the
     // runtime records it, is drawn on top).
     ctx.fillStyle = blend(palette.background, palette.category.async, 0.1);
-    for (const task of row.task.tasks) {
-      const x0 = Math.max(view.x(task.t0), -1);
-      const x1 = Math.min(view.x(Number.isNaN(task.t1) ? processEnd(f, row.process) : task.t1), view.width + 1);
-      if (x1 >= 0 && x0 <= view.width) ctx.fillRect(x0, laneTop, Math.max(1, x1 - x0), laneH);
+    // Tasks of one lane never overlap: in creation order, starts and ends both ascend.
+    const tasks = row.task.tasks;
+    const end = (i: number): number => (Number.isNaN(tasks[i].t1) ? processEnd(f, row.process) : tasks[i].t1);
+    let lo = 0;
+    let hi = tasks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (end(mid) < view.v0) lo = mid + 1;
+      else hi = mid;
     }
+    let runX0 = NaN;
+    let runX1 = NaN;
+    for (let i = lo; i < tasks.length && tasks[i].t0 <= view.v1; i++) {
+      const x0 = Math.max(view.x(tasks[i].t0), -1);
+      const x1 = Math.min(view.x(end(i)), view.width + 1);
+      if (!Number.isNaN(runX0) && x0 <= runX1 + 1) runX1 = Math.max(runX1, x1);
+      else {
+        if (!Number.isNaN(runX0)) ctx.fillRect(runX0, laneTop, Math.max(1, runX1 - runX0), laneH);
+        runX0 = x0;
+        runX1 = x1;
+      }
+    }
+    if (!Number.isNaN(runX0)) ctx.fillRect(runX0, laneTop, Math.max(1, runX1 - runX0), laneH);
   }
   let drawn = 0;
   if (row.processRow) drawExit(ctx, f, row, y, row.height);
@@ -290,7 +308,13 @@ function drawSpans(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, spans:
     let runX1 = -Infinity;
     let runAlpha = 1;
     let runCount = 0;
-    let countX = -Infinity;
+    // A run's count is written after it only if the next thing drawn leaves room for it.
+    let pending: Label | undefined;
+    let pendingEnd = 0;
+    const settle = (nextX: number): void => {
+      if (pending && nextX >= pendingEnd) labels.push(pending);
+      pending = undefined;
+    };
     const flush = (): void => {
       if (runX1 > runX0) {
         // A merged run shows the state that took most of its time, never thinner than MIN_PX,
@@ -304,9 +328,9 @@ function drawSpans(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, spans:
         if (runCount > 1) {
           const text = `×${runCount}`;
           const tx = runX0 + w + 2;
-          if (tx > countX && tx < width) {
-            labels.push({ text, x: tx, y: y + h / 2 + 0.5, color: f.palette.muted, alpha: runAlpha });
-            countX = tx + text.length * charW + 4;
+          if (tx < width) {
+            pending = { text, x: tx, y: y + h / 2 + 0.5, color: f.palette.muted, alpha: runAlpha };
+            pendingEnd = tx + text.length * charW + 3;
           }
         }
       }
@@ -338,6 +362,7 @@ function drawSpans(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, spans:
           if (px + w > runX1) runX1 = px + w;
         } else {
           flush();
+          settle(px);
           runX0 = px;
           runX1 = px + w;
           runAlpha = alpha;
@@ -354,6 +379,7 @@ function drawSpans(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, spans:
         continue;
       }
       flush();
+      settle(x0);
       const cx0 = Math.max(x0, -2);
       const cx1 = Math.min(x1, width + 2);
       const color = colors[c];
@@ -364,6 +390,7 @@ function drawSpans(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, spans:
       }
     }
     flush();
+    settle(width);
   }
   batch.paint(ctx, f.palette.outline);
   const base = ctx.globalAlpha;
@@ -439,24 +466,40 @@ function drawShared(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, list:
   let i = list.lowerBound(view.v0 - 2 * view.nsPerPx);
   const labels: Label[] = [];
   const dense = list.upperBound(view.v1) - i > 4 * view.width;
+  // Ticks in neighbouring pixel columns merge into one bar, reads and writes apart.
+  const runs: [number, number, number][] = [[NaN, NaN, 1], [NaN, NaN, 1]];
+  const flush = (k: 0 | 1): void => {
+    const r = runs[k];
+    if (Number.isNaN(r[0])) return;
+    batch.rect(k ? color : light, r[2], r[0] - 1, k ? top + half : top, r[1] - r[0] + 2, k ? h - half : half);
+    r[0] = NaN;
+  };
   while (i < list.n) {
     const t = list.ts[i];
     if (t > view.v1 + 2 * view.nsPerPx) break;
     const r = list.rows[i];
-    const write = store.kind[r] === K.SHARED_WRITE;
+    const k = store.kind[r] === K.SHARED_WRITE ? 1 : 0;
     const x = view.x(t);
     const alpha = row.filterEvents && !eventMatches(f.query, store.kind[r], store.obj[r]) ? 0.25 : 1;
-    batch.rect(write ? color : light, alpha, x - 1, write ? top + half : top, 2, write ? h - half : half);
+    const run = runs[k];
+    if (!Number.isNaN(run[0]) && x - run[1] <= 2 && run[2] === alpha) run[1] = x;
+    else {
+      flush(k as 0 | 1);
+      run[0] = run[1] = x;
+      run[2] = alpha;
+    }
     const next = i + 1 < list.n ? view.x(list.ts[i + 1]) : Infinity;
     let label: string | undefined;
     if (next - x >= SHARED_LABEL_PX) {
       label = fitText(eventLabel(store, r), Math.min(next - x, 220) - 6, 5.6);
-      if (label) labels.push({ text: label, x: x + 3, y: (write ? top + half + (h - half) / 2 : top + half / 2) + 0.5, color: palette.foreground, alpha });
+      if (label) labels.push({ text: label, x: x + 3, y: (k ? top + half + (h - half) / 2 : top + half / 2) + 0.5, color: palette.foreground, alpha });
     }
     if (f.collect?.points && f.collect.points.length < f.collect.limit) f.collect.points.push({ lane: row.key, row: r, kind: eventName(store.kind[r]), x, label });
-    // Far more accesses than pixels: one read and one write per pixel column is what shows.
+    // Far more accesses than pixels: the first and last of each pixel column are what shows.
     i = dense ? Math.max(i + 1, list.seek(i + 1, view.t(Math.floor(x) + 1)) - 1) : i + 1;
   }
+  flush(0);
+  flush(1);
   batch.paint(ctx, palette.outline);
   if (labels.length === 0) return;
   const font = ctx.font;
