@@ -1,0 +1,116 @@
+"""py_state on Python 3.12+: sys.monitoring, with a tool id of our own.
+
+- PY_START / PY_RESUME are on for all code, and switched off per code
+  object (DISABLE) the first time it runs: that is when a code object of the
+  user's files is analysed (py_state_bytecode) and gets INSTRUCTION events of
+  its own (set_local_events); other code pays one callback, once.  Code
+  already running when recording starts (the main module's frame, the
+  thread that starts the first thread) is found on the threads' stacks.
+- INSTRUCTION: called before each instruction of those code objects;
+  instructions that access nothing, and accesses that are never data
+  (a builtin, a function), are switched off for good (DISABLE).  Over-budget
+  ones are switched off too, and on again at the next epoch by setting the
+  code's local events again (py_state_access.rearm).
+
+Nothing here touches sys.settrace / sys.setprofile: a program's own tracer,
+a debugger or coverage (on its own tool id) keeps working; the ids 0-2 and 5
+(debugger, coverage, profiler, optimizer by convention) are never taken.
+"""
+import sys
+
+from . import py_state_access as access
+
+_mon = sys.monitoring
+_E = _mon.events
+_DISABLE = _mon.DISABLE
+_getframe = sys._getframe
+_infos = access.infos
+_step = access.step
+
+TOOL_IDS = (4, 3)
+_tool = None
+_instrumented = {}   # id(code) -> code with our local events
+_wants = None         # code -> bool: the user's code (set by py_state)
+
+
+def _on_start(code, offset):
+    try:
+        if id(code) not in _instrumented and _wants(code):
+            instrument(code)
+    except Exception:
+        access.tracer_failed()
+    return _DISABLE
+
+
+def _on_instruction(code, offset):
+    info = _infos.get(id(code))
+    if info is None:
+        return _DISABLE
+    e = info.entries.get(offset)
+    if e is None:
+        return _DISABLE
+    try:
+        if _step(_getframe(1), info, e, offset):
+            return _DISABLE
+    except Exception:
+        access.tracer_failed()
+    return None
+
+
+def instrument(code):
+    info = access.code_info(code)
+    _instrumented[id(code)] = code
+    if info.entries:
+        _mon.set_local_events(_tool, code, _E.INSTRUCTION)
+
+
+def rearm(codes):
+    for code in codes:
+        if id(code) in _instrumented:
+            _mon.set_local_events(_tool, code, 0)
+            _mon.set_local_events(_tool, code, _E.INSTRUCTION)
+
+
+def activate(wants):
+    """Start: take a tool id, instrument what runs now, watch new code.
+    False when every id we may take is in use."""
+    global _tool, _wants
+    _wants = wants
+    if _tool is None:
+        for tid in TOOL_IDS:
+            if _mon.get_tool(tid) is None:
+                _mon.use_tool_id(tid, "concurrency-trace")
+                _tool = tid
+                break
+        else:
+            return False
+    _mon.register_callback(_tool, _E.PY_START, _on_start)
+    _mon.register_callback(_tool, _E.PY_RESUME, _on_start)
+    _mon.register_callback(_tool, _E.INSTRUCTION, _on_instruction)
+    access.rearm = rearm
+    for frame in list(sys._current_frames().values()):
+        while frame is not None:
+            code = frame.f_code
+            if id(code) not in _instrumented and wants(code):
+                instrument(code)
+            frame = frame.f_back
+    _mon.set_events(_tool, _E.PY_START | _E.PY_RESUME)
+    return True
+
+
+def deactivate():
+    """Stop every event of ours and give the tool id back."""
+    global _tool
+    if _tool is None:
+        return
+    tool = _tool
+    _tool = None
+    try:
+        _mon.set_events(tool, 0)
+        for code in _instrumented.values():
+            _mon.set_local_events(tool, code, 0)
+        for event in (_E.PY_START, _E.PY_RESUME, _E.INSTRUCTION):
+            _mon.register_callback(tool, event, None)
+    finally:
+        _instrumented.clear()
+        _mon.free_tool_id(tool)

@@ -1,0 +1,218 @@
+"""py_state on Python 3.8-3.11: sys.settrace with opcode events, in the
+user's frames only.
+
+- The global trace function answers each new frame's 'call': frames of the
+  user's code get the local trace function with f_trace_opcodes on and
+  f_trace_lines off; every other frame gets nothing more (None).  The thread
+  that starts the first thread gets its running user frames traced too; new
+  threads get the tracer as they start (Thread._bootstrap_inner), unless the
+  program set its own with threading.settrace.
+- A program's own tracer wins: a tracer already set when recording would
+  start (a debugger, coverage) leaves py_state off; sys.settrace(f) called
+  by the program replaces ours for new frames (frames we trace already keep
+  ours until they end); threading.settrace(f) gives new threads the
+  program's.  sys.gettrace() returns what the program set (None while only
+  ours is set).  frame.f_trace of a frame we trace is ours.
+
+Why frames of code with closure cells are never traced, and why a program
+that writes closure cells from inner functions (`nonlocal`) is not traced
+at all on these versions: CPython up to 3.12 copies a frame's locals to a
+dict before every trace call and writes them back after (call_trampoline:
+PyFrame_FastToLocals / PyFrame_LocalsToFast).  A cell another thread writes
+while a trace call runs in a frame sharing that cell gets the old value
+written back (bpo-30744): the tracer would lose the program's own updates,
+even under a lock.  Frames without cells have nothing another thread can
+write.  Cells are only recorded on 3.12+.
+
+Cost: each Python call of the whole program calls the global trace
+function once; each instruction of a traced frame calls the local one.
+"""
+import dis
+import sys
+import threading
+
+from . import py_state_access as access
+
+_real_settrace = sys.settrace
+_real_gettrace = sys.gettrace
+_infos = access.infos
+_step = access.step
+_on = False
+_wants = None
+_decided = {}      # id(code) -> (code, traced: bool)
+_patched_gettrace = False
+
+_DEREF_STORES = {"STORE_DEREF", "DELETE_DEREF"}
+
+
+def _global(frame, event, arg):
+    if event != "call":
+        return None
+    try:
+        if not _on:
+            _real_settrace(None)
+            return None
+        code = frame.f_code
+        known = _decided.get(id(code))
+        traced = known[1] if known is not None else _decide(code)
+        if not traced:
+            return None
+        frame.f_trace_lines = False
+        frame.f_trace_opcodes = True
+        return _local
+    except Exception:
+        access.tracer_failed()
+    return None
+
+
+def _local(frame, event, arg):
+    if event != "opcode":
+        return _local
+    if not _on:
+        frame.f_trace = None
+        frame.f_trace_opcodes = False
+        return None
+    info = _infos.get(id(frame.f_code))
+    if info is None:
+        return _local
+    off = frame.f_lasti
+    e = info.entries.get(off)
+    if e is not None and (e.post_of is not None or (e.enabled and not e.dead)):
+        try:
+            _step(frame, info, e, off)
+        except Exception:
+            access.tracer_failed()
+    return _local
+
+
+def _decide(code):
+    traced = False
+    if _wants(code):
+        if _writes_shared_cell(code):
+            _stop_everywhere()
+        elif not (code.co_cellvars or code.co_freevars):
+            traced = bool(access.code_info(code).entries)
+    _decided[id(code)] = (code, traced)
+    return traced
+
+
+def _writes_shared_cell(code):
+    """Whether code may write a closure cell while a closure over it exists:
+    a `nonlocal` write, or a write of its own cell after (or in a loop
+    around) making a function that closes over it."""
+    if not code.co_cellvars and not code.co_freevars:
+        return False
+    made_closure = -1
+    loops = []
+    for ins in dis.get_instructions(code):
+        if ins.opname == "MAKE_FUNCTION" and (ins.arg or 0) & 8 and made_closure < 0:
+            made_closure = ins.offset
+        elif ins.opcode in dis.hasjabs or ins.opcode in dis.hasjrel:
+            if isinstance(ins.argval, int) and ins.argval <= ins.offset:
+                loops.append((ins.argval, ins.offset))
+    for ins in dis.get_instructions(code):
+        if ins.opname not in _DEREF_STORES:
+            continue
+        if ins.argval in code.co_freevars:
+            return True
+        if 0 <= made_closure < ins.offset:
+            return True
+        if made_closure >= 0 and any(a <= ins.offset <= b for a, b in loops):
+            return True
+    return False
+
+
+def _user_codes_now(wants):
+    """Code objects of the user's modules loaded now, and of running frames."""
+    from . import py_state_values as values
+    seen = {}
+    todo = []
+    for mod in list(sys.modules.values()):
+        try:
+            g = values.module_dict(mod)
+        except Exception:
+            continue
+        for v in list(dict.values(g)):
+            todo.append(v)
+            if type(v) is type:
+                try:
+                    todo.extend(values._type_dict(v).values())
+                except Exception:
+                    pass
+    f = sys._getframe(1)
+    while f is not None:
+        todo.append(f.f_code)
+        f = f.f_back
+    while todo:
+        v = todo.pop()
+        if type(v) in (staticmethod, classmethod):
+            v = v.__func__
+        code = getattr(v, "__code__", None) if type(v) is not type(_global.__code__) else v
+        if type(code) is not type(_global.__code__) or id(code) in seen:
+            continue
+        seen[id(code)] = code
+        for c in code.co_consts:
+            if type(c) is type(code):
+                todo.append(c)
+    return [c for c in seen.values() if wants(c)]
+
+
+def _stop_everywhere():
+    global _on
+    _on = False
+
+
+def thread_hook():
+    """In a new thread, before it runs: our tracer, unless the program has
+    set one for its threads (or this one already has one)."""
+    if _on and threading._trace_hook is None and _real_gettrace() is None:
+        _real_settrace(_global)
+
+
+def _gettrace():
+    t = _real_gettrace()
+    return None if t is _global else t
+
+
+def activate(wants):
+    global _on, _wants, _patched_gettrace
+    if _real_gettrace() is not None:
+        return False   # a debugger or coverage traces this program: it keeps it
+    _wants = wants
+    access.rearm = rearm
+    _decided.clear()
+    for code in _user_codes_now(wants):
+        if _writes_shared_cell(code):
+            return False
+    if not _patched_gettrace:
+        _gettrace.__name__ = _real_gettrace.__name__
+        _gettrace.__qualname__ = _real_gettrace.__qualname__
+        _gettrace.__doc__ = _real_gettrace.__doc__
+        sys.gettrace = _gettrace
+        _patched_gettrace = True
+    _on = True
+    f = sys._getframe(1)
+    while f is not None:
+        code = f.f_code
+        known = _decided.get(id(code))
+        if (known[1] if known is not None else _decide(code)):
+            f.f_trace = _local
+            f.f_trace_lines = False
+            f.f_trace_opcodes = True
+        f = f.f_back
+    if not _on:
+        return False
+    _real_settrace(_global)
+    return True
+
+
+def deactivate():
+    global _on
+    _on = False
+    if _real_gettrace() is _global:
+        _real_settrace(None)
+    _decided.clear()
+
+
+def rearm(codes):
+    """Entries are switched on again by py_state_access itself."""
