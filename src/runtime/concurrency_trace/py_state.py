@@ -184,7 +184,7 @@ def install():
         if _active:
             # A new thread (perhaps with a dead one's ident): every variable
             # gets a fresh budget, switched-off instructions report again.
-            access.new_epoch_soon()
+            access.new_epoch()
         elif not _failed:
             activate()
         return orig_start(self)

@@ -19,6 +19,7 @@ synchronisation records, which are all kept).
 import _thread
 import gc
 import sys
+import threading
 import time
 import types
 
@@ -36,13 +37,18 @@ _ident = _thread.get_ident
 _READ = events.SHARED_READ
 _WRITE = events.SHARED_WRITE
 _dict_get = dict.get
+_active_threads = threading._active
 _ModuleType = types.ModuleType
 _FunctionType = types.FunctionType
 
+_INLINE = 1 << 50           # ints written into the record (py_state_values.summary)
+_INLINE_BASE = 1 << 51
+
 FIRST = 64
 ENTRY_MAX = 4096
-QUIET_NS = 5000000
-EPOCH_NS = 100000000
+QUIET_MIN_NS = 20000000
+QUIET_NS = QUIET_MIN_NS      # recomputed each epoch: several GIL turns of every thread
+EPOCH_NS = 250000000
 UNLIMITED = False           # CONCURRENCY_TRACE_PY_STATE=all: every access is recorded
 
 _LOCALS_PROXY = sys.version_info >= (3, 13)   # frame.f_locals is a cheap view (PEP 667)
@@ -50,7 +56,7 @@ _LOCALS_PROXY = sys.version_info >= (3, 13)   # frame.f_locals is a cheap view (
 
 class Entry(object):
     """Per instruction: its Access, budget and on/off state."""
-    __slots__ = ("access", "post_of", "site", "part", "counts", "n", "fresh", "enabled",
+    __slots__ = ("access", "post_of", "site", "part", "counts", "n", "fresh", "seen", "enabled",
                  "dead", "nondata", "code")
 
     def __init__(self, access, code):
@@ -60,7 +66,8 @@ class Entry(object):
         self.part = 0
         self.counts = {}
         self.n = 0
-        self.fresh = 0
+        self.fresh = 0          # last time it recorded
+        self.seen = 0           # last time it ran
         self.enabled = True
         self.dead = False       # never an access worth recording (a builtin, a function...)
         self.nondata = 0
@@ -126,21 +133,30 @@ def reset():
     _epoch_end = 0
     for info in infos.values():
         for e in info.entries.values():
-            e.site = e.part = e.n = e.fresh = e.nondata = 0
+            e.site = e.part = e.n = e.fresh = e.seen = e.nondata = 0
             e.counts.clear()
             e.enabled = True
     ids.reset()
     values.reset_after_fork()
 
 
-def new_epoch_soon():
-    global _epoch_end
-    _epoch_end = 0
+def new_epoch():
+    """Now, from Thread.start: instructions switched off must report again
+    before the new thread runs (nothing else would call us to do it)."""
+    try:
+        _new_epoch(_mono())
+    except Exception:
+        tracer_failed()
 
 
 def _new_epoch(now):
-    global _epoch_end
+    global _epoch_end, QUIET_NS
     _epoch_end = now + EPOCH_NS
+    # An instruction is switched off once no thread has had anything to
+    # record there for this long: long enough for every running thread to
+    # have had the GIL a few times, so one that has not reached it yet is not
+    # shut out by one that ran first.
+    QUIET_NS = max(QUIET_MIN_NS, int(4e9 * sys.getswitchinterval()) * max(1, len(_active_threads)))
     for e in _touched:
         e.counts.clear()
         e.n = 0
@@ -331,31 +347,71 @@ _GIVEN_UP = {}      # a code's cells that are not looked up any more
 
 def step(frame, info, e, off):
     """Record what the instruction at `off` is about to do.  Returns True
-    when the instruction should not report again (until the next epoch)."""
-    now = _mono()
+    when the instruction should not report again (until the next epoch).
+
+    Globals holding ints (the counter of every tutorial) take a path with
+    the budget, the value and the record written out inline: each function
+    call here costs about as much as the record itself."""
+    now = e.seen = _mono()
     if now >= _epoch_end:
         _new_epoch(now)
-    if e.post_of is not None:
+    post_of = e.post_of
+    if post_of is not None:
         ident = _ident()
         p = _pending.get(ident)
         if p is not None and p[0] is frame and p[1] == off:
             del _pending[ident]
-            _finish(p, now, ident)
+            v = _dict_get(p[7], p[8], _MISSING) if p[6] == "d" else _MISSING
+            if type(v) is int and -_INLINE < v < _INLINE and _w.enabled:
+                slot = _w._next_slot() << 6
+                _pack(_w._mm if slot < _w._cap else _w._grow(slot), slot, _WRITE, now, ident,
+                      p[3], p[5], 0, -(_INLINE_BASE + v), p[4])
+            else:
+                _finish(p, now, ident)
     a = e.access
-    if a is None or e.dead:
-        return e.post_of is None or all(not w.enabled or w.dead for w in e.post_of)
-    if not e.enabled:
-        return False   # the post part keeps it on
+    if a is None or e.dead or not e.enabled:
+        # Off (until the next epoch), unless a write's value is read here.
+        return post_of is None or all(not w.enabled or w.dead for w in post_of)
+    if a.op == GLOBAL and e.part:
+        g = frame.f_globals
+        oid = _globals_ids.get(id(g))
+        if oid is not None:
+            ident = _ident()
+            if a.kind == READ:
+                v = _dict_get(g, a.name, _MISSING)
+                if type(v) is not int or not -_INLINE < v < _INLINE:
+                    return _general(frame, info, e, a, now, post_of)
+            if not UNLIMITED:
+                key = (oid, e.part, ident)
+                counts = e.counts
+                n = counts.get(key, 0)
+                if n >= FIRST or e.n >= ENTRY_MAX:
+                    return _over(e, now) and (post_of is None or all(not w.enabled or w.dead for w in post_of))
+                if not counts:
+                    _touched.append(e)
+                counts[key] = n + 1
+                e.n += 1
+                e.fresh = now
+            if a.kind == READ:
+                if _w.enabled:
+                    slot = _w._next_slot() << 6
+                    _pack(_w._mm if slot < _w._cap else _w._grow(slot), slot, _READ, now, ident,
+                          oid, e.site, 0, -(_INLINE_BASE + v), e.part)
+            else:
+                _pending[ident] = (frame, a.post, e, oid, e.part, e.site, "d", g, a.name)
+            return False
     if a.op == MAKE:
         function_made(info, a.name)
         return False
     if not e.site:
         # depth 2: the mechanism's callback called us, the user's frame called it.
         e.site = sites.site(2)
+    return _general(frame, info, e, a, now, post_of)
+
+
+def _general(frame, info, e, a, now, post_of):
     quiet = _access(frame, info, e, a, now)
-    if quiet and (e.post_of is None or all(not w.enabled or w.dead for w in e.post_of)):
-        return True
-    return False
+    return bool(quiet) and (post_of is None or all(not w.enabled or w.dead for w in post_of))
 
 
 def _budget(e, oid, part, ident, now):

@@ -30,9 +30,8 @@ _V = sys.version_info[:2]
 _NULL_AFTER_GLOBAL = _V >= (3, 13)          # 3.13: [global, NULL]; 3.11/3.12: [NULL, global]
 _GLOBAL_NULL_BIT = _V >= (3, 11)
 _ATTR_METHOD_BIT = _V >= (3, 12)
-_NB_SUBSCR = dict(getattr(dis, "_nb_ops", ())).get("NB_SUBSCR") if _V >= (3, 14) else None
-if _V >= (3, 14) and _NB_SUBSCR is None:
-    _NB_SUBSCR = next((i for i, (name, _s) in enumerate(getattr(dis, "_nb_ops", ())) if name == "NB_SUBSCR"), None)
+# 3.14+: `x[k]` is BINARY_OP with the NB_SUBSCR operator (BINARY_SUBSCR is gone).
+_NB_SUBSCR = next((i for i, (name, _s) in enumerate(getattr(dis, "_nb_ops", ())) if name == "NB_SUBSCR"), None)
 
 
 class Access(object):

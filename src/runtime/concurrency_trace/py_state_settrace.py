@@ -30,12 +30,15 @@ function once; each instruction of a traced frame calls the local one.
 import dis
 import sys
 import threading
+import time
+import types
 
 from . import py_state_access as access
 
 _real_settrace = sys.settrace
 _real_gettrace = sys.gettrace
 _infos = access.infos
+_mono = time.monotonic_ns
 _step = access.step
 _on = False
 _wants = None
@@ -66,23 +69,55 @@ def _global(frame, event, arg):
 
 
 def _local(frame, event, arg):
-    if event != "opcode":
-        return _local
-    if not _on:
-        frame.f_trace = None
-        frame.f_trace_opcodes = False
-        return None
-    info = _infos.get(id(frame.f_code))
-    if info is None:
-        return _local
-    off = frame.f_lasti
-    e = info.entries.get(off)
-    if e is not None and (e.post_of is not None or (e.enabled and not e.dead)):
+    if event == "opcode":
+        if not _on:
+            return _stop(frame)
+        info = _infos.get(id(frame.f_code))
+        if info is None:
+            return _stop(frame)
+        off = frame.f_lasti
+        e = info.entries.get(off)
+        if e is not None and (e.post_of is not None or (e.enabled and not e.dead)):
+            try:
+                if _step(frame, info, e, off) and not e.dead and _all_off(info):
+                    # Nothing left to record here this epoch: line events
+                    # only, to switch opcodes on again at the next epoch.
+                    frame.f_trace_opcodes = False
+                    frame.f_trace_lines = True
+            except Exception:
+                access.tracer_failed()
+    elif event == "line":
+        now = _mono()
+        if now < access._epoch_end:
+            return _local
+        if not _on:
+            return _stop(frame)
         try:
-            _step(frame, info, e, off)
+            access._new_epoch(now)
+            frame.f_trace_lines = False
+            frame.f_trace_opcodes = True
         except Exception:
             access.tracer_failed()
     return _local
+
+
+def _stop(frame):
+    frame.f_trace = None
+    frame.f_trace_opcodes = False
+    frame.f_trace_lines = False
+    return None
+
+
+def _all_off(info):
+    """An instruction just went quiet (over budget for QUIET_NS): whether
+    every other one that ran meanwhile is off too, i.e. the frame's loop
+    has nothing left to record (instructions that ran before the loop do
+    not keep it on)."""
+    since = _mono() - access.QUIET_NS
+    for e in info.entries.values():
+        if e.access is not None and e.enabled and not e.dead and e.seen > since:
+            return False
+    return True
 
 
 def _decide(code):
@@ -143,16 +178,24 @@ def _user_codes_now(wants):
     while f is not None:
         todo.append(f.f_code)
         f = f.f_back
+    code_type = type(_global.__code__)
+    func_code = types.FunctionType.__dict__["__code__"].__get__
     while todo:
         v = todo.pop()
-        if type(v) in (staticmethod, classmethod):
+        t = type(v)
+        # Only what reading runs no user code for: functions and their code.
+        if t is staticmethod or t is classmethod:
             v = v.__func__
-        code = getattr(v, "__code__", None) if type(v) is not type(_global.__code__) else v
-        if type(code) is not type(_global.__code__) or id(code) in seen:
+            t = type(v)
+        if t is types.FunctionType:
+            v = func_code(v)
+        elif t is not code_type:
             continue
-        seen[id(code)] = code
-        for c in code.co_consts:
-            if type(c) is type(code):
+        if id(v) in seen:
+            continue
+        seen[id(v)] = v
+        for c in v.co_consts:
+            if type(c) is code_type:
                 todo.append(c)
     return [c for c in seen.values() if wants(c)]
 
