@@ -6,14 +6,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { exportChrome } from '../core/export/chrome';
 import { writeHtmlReport } from '../core/export/htmlReport';
-import { LaunchError, checkPython, checkScript } from '../core/launcher';
+import { LaunchError, NO_THREAD_RACE_ENV, checkPython, checkScript } from '../core/launcher';
 import { findings } from '../core/analysis/findings';
 import { traceRun } from '../core/runTrace';
 import { buildSummary, formatSummary } from '../core/summary';
 import { TraceFileError, readTrace, writeTrace } from '../core/traceFile';
 
 const USAGE = `usage:
-  concurrency-trace run [--python PATH] [--out TRACE] [--html FILE] script.py [args...]
+  concurrency-trace run [--python PATH] [--out TRACE] [--html FILE] [--no-race-detection] script.py [args...]
   concurrency-trace summary [--json] TRACE
   concurrency-trace export --format chrome TRACE -o OUT.json
   concurrency-trace html TRACE -o REPORT.html
@@ -21,7 +21,8 @@ const USAGE = `usage:
 run       runs the script traced; its stdin/stdout/stderr pass through untouched
           and the command exits with the script's exit code. The trace is saved
           to --out (default: <script>.ctrace in the current folder); --html also
-          writes the HTML report.
+          writes the HTML report. --no-race-detection: do not record the Python
+          state threads share (globals, attributes, list/dict items).
 summary   prints processes, threads, lock contention, queues and tasks (--json:
           machine-readable, schemaVersion 1).
 export    writes Chrome Trace Event JSON that Perfetto (ui.perfetto.dev) opens.
@@ -70,7 +71,7 @@ function defaultPython(): string {
 }
 
 async function cmdRun(argv: string[]): Promise<number> {
-  const flags = parseFlags(argv, ['--python', '--out', '--html'], [], true);
+  const flags = parseFlags(argv, ['--python', '--out', '--html'], ['--no-race-detection'], true);
   const [script, ...args] = flags.rest;
   if (!script) throw new UsageError('run needs a script');
   const full = checkScript(script);
@@ -92,6 +93,7 @@ async function cmdRun(argv: string[]): Promise<number> {
   try {
     const result = await traceRun({
       python, pythonVersion: info.version, script: full, args, stdio: 'inherit',
+      env: flags.switches.has('--no-race-detection') ? { ...process.env, ...NO_THREAD_RACE_ENV } : undefined,
       onStart: (run) => {
         childPid = run.child.pid ?? 0;
       },

@@ -148,6 +148,13 @@ export function checkScript(script: string): string {
   return full;
 }
 
+/**
+ * Environment that turns off recording plain Python state shared by threads
+ * (the runtime's py_state: data-race detection between threads). The
+ * setting concurrencyTrace.detectThreadRaces and `run --no-race-detection`.
+ */
+export const NO_THREAD_RACE_ENV: Readonly<Record<string, string>> = { CONCURRENCY_TRACE_PY_STATE: '0' };
+
 export interface LaunchOptions {
   python: string;
   script: string;

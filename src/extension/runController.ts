@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { RunState } from '../protocol';
-import { LaunchError, checkScript } from '../core/launcher';
+import { LaunchError, NO_THREAD_RACE_ENV, checkScript } from '../core/launcher';
 import { LiveRun, type LiveRunResult } from '../core/liveRun';
 import { RememberedRuns, formatArgs, resolveRunArguments } from '../core/runArguments';
 import { resolvePathSetting, type VariableContext } from '../core/settingVariables';
@@ -74,7 +74,7 @@ export class RunController implements vscode.Disposable {
     const terminal = this.freshTerminal(file, name, `▶ ${commandLine}  (cwd: ${runArgs.cwd})`);
     const run = new LiveRun({
       python, pythonVersion: version, script: file, args: runArgs.args, cwd: runArgs.cwd,
-      env: { ...process.env, ...settings.env },
+      env: { ...process.env, ...settings.env, ...(settings.detectThreadRaces ? {} : NO_THREAD_RACE_ENV) },
       unbuffered: settings.unbufferedOutput,
       traceFolder: this.traceFolder(settings.traceFolder, ctx),
       keepTraces: settings.keepTraces,
