@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { Collector } from '../../src/core/collector';
 import { epochFromBigInt } from '../../src/core/eventFile';
 import { TraceStore } from '../../src/core/traceStore';
+import { pyStateCost } from './pyStateCost';
 
 const PYTHON = process.env.CONCURRENCY_TRACE_PYTHON || 'python3';
 const CLI = path.join(__dirname, '../../dist/cli.js');
@@ -116,3 +117,5 @@ ratio('pool_cpu.py');
 ratio('lock_updates.py');
 withLockCost();
 collectorThroughput();
+// Thread data-race recording: python3 and, where present, the 3.12+ interpreters (sys.monitoring).
+pyStateCost([PYTHON, ...(process.env.BENCH_PYTHONS ?? '').split(':').filter((p) => p && fs.existsSync(p))], RUNS);
