@@ -575,6 +575,69 @@ class Behaviour(unittest.TestCase):
                     self.assertTrue({r.obj for r in acc} <= objs, "every id used is announced in its own process")
 
 
+class Signals(unittest.TestCase):
+    def test_ctrl_c_in_a_traced_loop_is_the_programs_keyboardinterrupt(self):
+        script = textwrap.dedent("""
+        import threading
+        counter = 0
+        def work():
+            global counter
+            while True:
+                counter += 1
+        threading.Thread(target=work, daemon=True).start()
+        print("ready", flush=True)
+        while True:
+            counter += 1
+        """)
+        for version, python in PYTHONS:
+            with self.subTest(python=version):
+                tmp = tempfile.mkdtemp(prefix="ct-test-")
+                path = os.path.join(tmp, "script.py")
+                with open(path, "w") as f:
+                    f.write(script)
+                os.mkdir(os.path.join(tmp, "trace"))
+                env = dict(os.environ, PYTHONPATH=tracefile.RUNTIME, CONCURRENCY_TRACE_DIR=os.path.join(tmp, "trace"),
+                           CONCURRENCY_TRACE_TOKEN="testtoken", CONCURRENCY_TRACE_PY_STATE="all")
+                proc = subprocess.Popen([python, path], cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                self.assertEqual(proc.stdout.readline(), b"ready\n")
+                import signal
+                import time
+                time.sleep(0.3)
+                proc.send_signal(signal.SIGINT)
+                _out, err = proc.communicate(timeout=60)
+                self.assertNotEqual(proc.returncode, 0)
+                self.assertTrue(err.rstrip().endswith(b"KeyboardInterrupt"), err)
+                self.assertIn(b'script.py", line', err)
+                if version >= (3, 12):
+                    self.assertNotIn(b"concurrency_trace", err, "no tracer frame in the traceback")
+                # Up to 3.11 a Ctrl-C that lands inside the trace function can
+                # keep it as the traceback's last line (py_state_settrace).
+
+    def test_a_program_taking_our_monitoring_tool_id_gets_it(self):
+        script = """
+        import sys, threading
+        counter = 0
+        def work():
+            global counter
+            counter += 1
+        t = threading.Thread(target=work); t.start(); t.join()
+        for tool in (3, 4):
+            if sys.monitoring.get_tool(tool) is None or True:
+                try:
+                    sys.monitoring.use_tool_id(tool, "mine")
+                    print("got", tool, sys.monitoring.get_tool(tool))
+                except ValueError as e:
+                    print("refused", tool, e)
+        """
+        for version, python in PYTHONS:
+            if version < (3, 12):
+                continue
+            with self.subTest(python=version):
+                proc, trace = run(script, python)
+                self.assertEqual(proc.stdout, b"got 3 mine\ngot 4 mine\n")
+                self.assertTrue(accesses(trace, name="counter"))
+
+
 class Budget(unittest.TestCase):
     def test_a_hot_loop_records_a_bounded_number_of_accesses_from_every_thread(self):
         script = COUNTER.replace("args=(50,)", "args=(200000,)").replace(

@@ -19,6 +19,7 @@ a debugger or coverage (on its own tool id) keeps working; the ids 0-2 and 5
 import sys
 
 from . import py_state_access as access
+from .shared import hide_own_frames
 
 _mon = sys.monitoring
 _E = _mon.events
@@ -39,6 +40,11 @@ def _on_start(code, offset):
             instrument(code)
     except Exception:
         access.tracer_failed()
+    except BaseException as exc:
+        # Ctrl-C (a signal handler's exception) arriving while we run: it is
+        # the program's, raised at its instruction, with its traceback.
+        hide_own_frames(exc)
+        raise
     return _DISABLE
 
 
@@ -54,32 +60,85 @@ def _on_instruction(code, offset):
             return _DISABLE
     except Exception:
         access.tracer_failed()
+    except BaseException as exc:
+        hide_own_frames(exc)
+        raise
     return None
+
+
+_exc_traceback = BaseException.__traceback__.__get__   # no __getattribute__ of the exception's class
+_OWN_DIR = hide_own_frames.__code__.co_filename.rsplit("/", 1)[0] + "/"
+
+
+def _on_raise(code, offset, exc):
+    """An exception arrives in the user's frame.  One raised inside our
+    INSTRUCTION callback (a signal handler's KeyboardInterrupt, at the
+    callback's first instruction, before any try can catch it) carries the
+    callback's frames after the user's: they are cut off, so the program
+    prints the traceback it prints untraced."""
+    if id(code) not in _instrumented:
+        return None
+    try:
+        tb = _exc_traceback(exc) if isinstance(exc, BaseException) else None
+        while tb is not None:
+            nxt = tb.tb_next
+            if nxt is not None and nxt.tb_frame.f_code.co_filename.startswith(_OWN_DIR):
+                tb.tb_next = None
+                break
+            tb = nxt
+    except Exception:
+        pass
+
+
+_LOCAL = _E.INSTRUCTION
 
 
 def instrument(code):
     info = access.code_info(code)
     _instrumented[id(code)] = code
     if info.entries:
-        _mon.set_local_events(_tool, code, _E.INSTRUCTION)
+        _mon.set_local_events(_tool, code, _LOCAL)
 
 
 def rearm(codes):
     for code in codes:
         if id(code) in _instrumented:
             _mon.set_local_events(_tool, code, 0)
-            _mon.set_local_events(_tool, code, _E.INSTRUCTION)
+            _mon.set_local_events(_tool, code, _LOCAL)
+
+
+_real_use_tool_id = _mon.use_tool_id
+_given_up = False
+
+
+def _use_tool_id(tool_id, name):
+    """sys.monitoring.use_tool_id: a program (or its debugger) wanting the
+    id we hold gets it; recording Python state stops for good."""
+    global _given_up
+    if _tool is not None and tool_id == _tool:
+        _given_up = True
+        try:
+            deactivate()
+        except Exception:
+            pass
+    return _real_use_tool_id(tool_id, name)
 
 
 def activate(wants):
     """Start: take a tool id, instrument what runs now, watch new code.
     False when every id we may take is in use."""
     global _tool, _wants
+    if _given_up:
+        return False
     _wants = wants
+    if _mon.use_tool_id is _real_use_tool_id:
+        for attr in ("__name__", "__qualname__", "__doc__"):
+            setattr(_use_tool_id, attr, getattr(_real_use_tool_id, attr))
+        _mon.use_tool_id = _use_tool_id
     if _tool is None:
         for tid in TOOL_IDS:
             if _mon.get_tool(tid) is None:
-                _mon.use_tool_id(tid, "concurrency-trace")
+                _real_use_tool_id(tid, "concurrency-trace")
                 _tool = tid
                 break
         else:
@@ -87,6 +146,7 @@ def activate(wants):
     _mon.register_callback(_tool, _E.PY_START, _on_start)
     _mon.register_callback(_tool, _E.PY_RESUME, _on_start)
     _mon.register_callback(_tool, _E.INSTRUCTION, _on_instruction)
+    _mon.register_callback(_tool, _E.RAISE, _on_raise)
     access.rearm = rearm
     for frame in list(sys._current_frames().values()):
         while frame is not None:
@@ -94,7 +154,8 @@ def activate(wants):
             if id(code) not in _instrumented and wants(code):
                 instrument(code)
             frame = frame.f_back
-    _mon.set_events(_tool, _E.PY_START | _E.PY_RESUME)
+    # RAISE can only be set for all code: _on_raise returns at once for code not ours.
+    _mon.set_events(_tool, _E.PY_START | _E.PY_RESUME | _E.RAISE)
     return True
 
 
@@ -109,7 +170,7 @@ def deactivate():
         _mon.set_events(tool, 0)
         for code in _instrumented.values():
             _mon.set_local_events(tool, code, 0)
-        for event in (_E.PY_START, _E.PY_RESUME, _E.INSTRUCTION):
+        for event in (_E.PY_START, _E.PY_RESUME, _E.INSTRUCTION, _E.RAISE):
             _mon.register_callback(tool, event, None)
     finally:
         _instrumented.clear()

@@ -34,6 +34,7 @@ import time
 import types
 
 from . import py_state_access as access
+from .shared import hide_own_frames
 
 _real_settrace = sys.settrace
 _real_gettrace = sys.gettrace
@@ -65,39 +66,46 @@ def _global(frame, event, arg):
         return _local
     except Exception:
         access.tracer_failed()
+    except BaseException as exc:
+        hide_own_frames(exc)
+        raise
     return None
 
 
 def _local(frame, event, arg):
-    if event == "opcode":
-        if not _on:
-            return _stop(frame)
-        info = _infos.get(id(frame.f_code))
-        if info is None:
-            return _stop(frame)
-        off = frame.f_lasti
-        e = info.entries.get(off)
-        if e is not None and (e.post_of is not None or (e.enabled and not e.dead)):
-            try:
+    try:
+        if event == "opcode":
+            if not _on:
+                return _stop(frame)
+            info = _infos.get(id(frame.f_code))
+            if info is None:
+                return _stop(frame)
+            off = frame.f_lasti
+            e = info.entries.get(off)
+            if e is not None and (e.post_of is not None or (e.enabled and not e.dead)):
                 if _step(frame, info, e, off) and not e.dead and _all_off(info):
                     # Nothing left to record here this epoch: line events
                     # only, to switch opcodes on again at the next epoch.
                     frame.f_trace_opcodes = False
                     frame.f_trace_lines = True
-            except Exception:
-                access.tracer_failed()
-    elif event == "line":
-        now = _mono()
-        if now < access._epoch_end:
-            return _local
-        if not _on:
-            return _stop(frame)
-        try:
+        elif event == "line":
+            now = _mono()
+            if now < access._epoch_end:
+                return _local
+            if not _on:
+                return _stop(frame)
             access._new_epoch(now)
             frame.f_trace_lines = False
             frame.f_trace_opcodes = True
-        except Exception:
-            access.tracer_failed()
+    except Exception:
+        access.tracer_failed()
+    except BaseException as exc:
+        # Ctrl-C arriving while we run is the program's: raised at its
+        # instruction (3.11 drops our frames from the traceback; a signal
+        # taken at this function's very first instruction, before the try,
+        # and 3.8-3.10 keep this function as the traceback's last line).
+        hide_own_frames(exc)
+        raise
     return _local
 
 
