@@ -50,13 +50,15 @@ QUIET_MIN_NS = 20000000
 QUIET_NS = QUIET_MIN_NS      # recomputed each epoch: several GIL turns of every thread
 EPOCH_NS = 250000000
 UNLIMITED = False           # CONCURRENCY_TRACE_PY_STATE=all: every access is recorded
+SWITCH_OFF = True           # quiet instructions are switched off for all threads (sys.monitoring)
+SATURATED = 2               # step(): over budget for this thread, not switched off
 
 _LOCALS_PROXY = sys.version_info >= (3, 13)   # frame.f_locals is a cheap view (PEP 667)
 
 
 class Entry(object):
     """Per instruction: its Access, budget and on/off state."""
-    __slots__ = ("access", "post_of", "site", "part", "counts", "n", "fresh", "seen", "enabled",
+    __slots__ = ("access", "post_of", "site", "part", "counts", "n", "fresh", "enabled",
                  "dead", "nondata", "code")
 
     def __init__(self, access, code):
@@ -67,7 +69,6 @@ class Entry(object):
         self.counts = {}
         self.n = 0
         self.fresh = 0          # last time it recorded
-        self.seen = 0           # last time it ran
         self.enabled = True
         self.dead = False       # never an access worth recording (a builtin, a function...)
         self.nondata = 0
@@ -133,7 +134,7 @@ def reset():
     _epoch_end = 0
     for info in infos.values():
         for e in info.entries.values():
-            e.site = e.part = e.n = e.fresh = e.seen = e.nondata = 0
+            e.site = e.part = e.n = e.fresh = e.nondata = 0
             e.counts.clear()
             e.enabled = True
     ids.reset()
@@ -347,12 +348,13 @@ _GIVEN_UP = {}      # a code's cells that are not looked up any more
 
 def step(frame, info, e, off):
     """Record what the instruction at `off` is about to do.  Returns True
-    when the instruction should not report again (until the next epoch).
+    when the instruction should not report again (until the next epoch),
+    SATURATED when this thread is over budget there, else False.
 
     Globals holding ints (the counter of every tutorial) take a path with
     the budget, the value and the record written out inline: each function
     call here costs about as much as the record itself."""
-    now = e.seen = _mono()
+    now = _mono()
     if now >= _epoch_end:
         _new_epoch(now)
     post_of = e.post_of
@@ -386,7 +388,7 @@ def step(frame, info, e, off):
                 counts = e.counts
                 n = counts.get(key, 0)
                 if n >= FIRST or e.n >= ENTRY_MAX:
-                    return _over(e, now) and (post_of is None or all(not w.enabled or w.dead for w in post_of))
+                    return _off_unless_post(_over(e, now), post_of)
                 if not counts:
                     _touched.append(e)
                 counts[key] = n + 1
@@ -410,8 +412,15 @@ def step(frame, info, e, off):
 
 
 def _general(frame, info, e, a, now, post_of):
-    quiet = _access(frame, info, e, a, now)
-    return bool(quiet) and (post_of is None or all(not w.enabled or w.dead for w in post_of))
+    return _off_unless_post(_access(frame, info, e, a, now), post_of)
+
+
+def _off_unless_post(result, post_of):
+    """An instruction that also reads a write's value stays on while that
+    write's instruction is on."""
+    if result is True and post_of is not None and not all(not w.enabled or w.dead for w in post_of):
+        return SATURATED
+    return result
 
 
 def _budget(e, oid, part, ident, now):
@@ -431,12 +440,13 @@ def _budget(e, oid, part, ident, now):
 
 
 def _over(e, now):
-    """Over budget: True (switch the instruction off) once it has been quiet."""
-    if not UNLIMITED and now - e.fresh > QUIET_NS and e.enabled:
+    """Over budget: True (switch the instruction off, for every thread) once
+    nothing was recorded there for QUIET_NS, else SATURATED."""
+    if SWITCH_OFF and now - e.fresh > QUIET_NS and e.enabled:
         e.enabled = False
         _off.append(e)
         return True
-    return False
+    return SATURATED
 
 
 def _access(frame, info, e, a, now):

@@ -56,7 +56,7 @@ def _on_instruction(code, offset):
     if e is None:
         return _DISABLE
     try:
-        if _step(_getframe(1), info, e, offset):
+        if _step(_getframe(1), info, e, offset) is True:
             return _DISABLE
     except Exception:
         access.tracer_failed()

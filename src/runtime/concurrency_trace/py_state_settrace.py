@@ -39,6 +39,9 @@ from .shared import hide_own_frames
 _real_settrace = sys.settrace
 _real_gettrace = sys.gettrace
 _infos = access.infos
+_SATURATED = access.SATURATED
+SATURATED_RUN = 32     # over-budget accesses in a row that make a frame go quiet
+_saturated = {}        # id(frame) -> over-budget accesses in a row
 _mono = time.monotonic_ns
 _step = access.step
 _on = False
@@ -83,11 +86,18 @@ def _local(frame, event, arg):
             off = frame.f_lasti
             e = info.entries.get(off)
             if e is not None and (e.post_of is not None or (e.enabled and not e.dead)):
-                if _step(frame, info, e, off) and not e.dead and _all_off(info):
-                    # Nothing left to record here this epoch: line events
-                    # only, to switch opcodes on again at the next epoch.
-                    frame.f_trace_opcodes = False
-                    frame.f_trace_lines = True
+                if _step(frame, info, e, off) == _SATURATED:
+                    # This frame is one thread's: once its accesses have been
+                    # over budget for a while, line events only, to switch
+                    # opcodes on again at the next epoch.
+                    k = id(frame)
+                    n = _saturated[k] = _saturated.get(k, 0) + 1
+                    if n >= SATURATED_RUN:
+                        del _saturated[k]
+                        frame.f_trace_opcodes = False
+                        frame.f_trace_lines = True
+                elif _saturated and e.access is not None:
+                    _saturated.pop(id(frame), None)   # it recorded (or saw something new)
         elif event == "line":
             now = _mono()
             if now < access._epoch_end:
@@ -114,18 +124,6 @@ def _stop(frame):
     frame.f_trace_opcodes = False
     frame.f_trace_lines = False
     return None
-
-
-def _all_off(info):
-    """An instruction just went quiet (over budget for QUIET_NS): whether
-    every other one that ran meanwhile is off too, i.e. the frame's loop
-    has nothing left to record (instructions that ran before the loop do
-    not keep it on)."""
-    since = _mono() - access.QUIET_NS
-    for e in info.entries.values():
-        if e.access is not None and e.enabled and not e.dead and e.seen > since:
-            return False
-    return True
 
 
 def _decide(code):
@@ -231,6 +229,7 @@ def activate(wants):
         return False   # a debugger or coverage traces this program: it keeps it
     _wants = wants
     access.rearm = rearm
+    access.SWITCH_OFF = False   # frames go quiet one by one (each is one thread's)
     _decided.clear()
     for code in _user_codes_now(wants):
         if _writes_shared_cell(code):
