@@ -176,10 +176,6 @@ def _key_text(key, depth=0):
     return None
 
 
-def is_builtin_key(key):
-    return _key_text(key) is not None if type(key) not in (str, int) else True
-
-
 def item_part(key):
     """Part of a dict item: odd 2*k+1 for an int key, else 2 * blob of the
     key's repr ("'apple'", "(1, 2)"; a long one ends with a hash so two keys
@@ -363,7 +359,8 @@ def container_kind(t):
                 if k is base:
                     break
                 d = _type_dict(k)
-                if "__getitem__" in d or "__setitem__" in d or "__contains__" in d or "__delitem__" in d:
+                # __missing__ (defaultdict, Counter) is fine: items are read with dict.get.
+                if "__getitem__" in d or "__setitem__" in d or "__contains__" in d:
                     if _type_flags(k) & _HEAPTYPE:
                         kind = 0   # a Python class of the user or a library decides what d[k] is
                         break
