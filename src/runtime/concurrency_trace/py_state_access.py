@@ -76,14 +76,12 @@ class Entry(object):
 
 
 class CodeInfo(object):
-    __slots__ = ("code", "entries", "module_level", "makes", "has_cells")
+    __slots__ = ("code", "entries", "module_level")
 
     def __init__(self, code):
         self.code = code
         self.entries = {}
-        self.module_level = None
-        self.makes = None
-        self.has_cells = bool(code.co_cellvars or code.co_freevars)
+        self.module_level = None    # LOAD_NAME / STORE_NAME: module code (True) or a class body
 
 
 def code_info(code):
@@ -116,7 +114,7 @@ _pending = {}       # thread ident -> (frame, post offset, entry, oid, part, sit
 _touched = []       # entries with counts this epoch
 _off = []           # entries switched off this epoch
 _epoch_end = 0
-_globals_ids = {}   # id(globals dict) -> oid (the dict is held by ids)
+_ids_table = ids._ids  # id(obj) -> [oid, keeper, held]: the fast path reads it directly
 _cells = {}         # id(code) -> {name: cell or None}
 infos = {}          # id(code) -> CodeInfo of every code object analysed (holds the code)
 rearm = None        # set by the mechanism: rearm(codes) switches entries on again
@@ -127,7 +125,6 @@ def reset():
     _pending.clear()
     del _touched[:]
     del _off[:]
-    _globals_ids.clear()
     _cells.clear()
     _rescans.clear()
     _user_modules.clear()
@@ -255,10 +252,10 @@ def render(expr, cls_name=None):
 
 
 def _globals_oid(g, site):
-    oid = _globals_ids.get(id(g))
-    if oid is None:
+    oid = ids.known(g)
+    if not oid:
         name = _dict_get(g, "__name__")
-        oid = _globals_ids[id(g)] = ids.new(g, "Python.globals", name if type(name) is str else "?", site)
+        oid = ids.new(g, "Python.globals", name if type(name) is str else "?", site)
     return oid
 
 
@@ -366,7 +363,7 @@ def step(frame, info, e, off):
             v = _dict_get(p[7], p[8], _MISSING) if p[6] == "d" else _MISSING
             if type(v) is int and -_INLINE < v < _INLINE and _w.enabled:
                 slot = _w._next_slot() << 6
-                _pack(_w._mm if slot < _w._cap else _w._grow(slot), slot, _WRITE, now, ident,
+                _pack(_w._mm if slot < _w._cap else _w._grow(slot), slot, _WRITE, _mono(), ident,
                       p[3], p[5], 0, -(_INLINE_BASE + v), p[4])
             else:
                 _finish(p, now, ident)
@@ -376,8 +373,9 @@ def step(frame, info, e, off):
         return post_of is None or all(not w.enabled or w.dead for w in post_of)
     if a.op == GLOBAL and e.part:
         g = frame.f_globals
-        oid = _globals_ids.get(id(g))
-        if oid is not None:
+        known = _ids_table.get(id(g))
+        if known is not None:
+            oid = known[0]
             ident = _ident()
             if a.kind == READ:
                 v = _dict_get(g, a.name, _MISSING)
@@ -397,7 +395,7 @@ def step(frame, info, e, off):
             if a.kind == READ:
                 if _w.enabled:
                     slot = _w._next_slot() << 6
-                    _pack(_w._mm if slot < _w._cap else _w._grow(slot), slot, _READ, now, ident,
+                    _pack(_w._mm if slot < _w._cap else _w._grow(slot), slot, _READ, _mono(), ident,
                           oid, e.site, 0, -(_INLINE_BASE + v), e.part)
             else:
                 _pending[ident] = (frame, a.post, e, oid, e.part, e.site, "d", g, a.name)
@@ -466,13 +464,13 @@ def _access(frame, info, e, a, now):
             if v is _MISSING or not values.is_data(v):
                 e.dead = True   # a builtin, a function, class, module, lock...
                 return True
-            oid = _globals_ids.get(id(g)) or _globals_oid(g, e.site)
+            oid = _globals_oid(g, e.site)
             part = e.part or _name_part(e, name)
             if not _budget(e, oid, part, ident, now):
                 return _over(e, now)
-            _emit(_READ, now, ident, oid, e.site, values.summary(v), part)
+            _emit(_READ, ident, oid, e.site, values.summary(v), part)
             return False
-        oid = _globals_ids.get(id(g)) or _globals_oid(g, e.site)
+        oid = _globals_oid(g, e.site)
         part = e.part or _name_part(e, name)
         if not _budget(e, oid, part, ident, now):
             return _over(e, now)
@@ -490,7 +488,7 @@ def _access(frame, info, e, a, now):
                 return _nondata(e)
             if not _budget(e, oid, part, ident, now):
                 return _over(e, now)
-            _emit(_READ, now, ident, oid, e.site, values.summary(v), part)
+            _emit(_READ, ident, oid, e.site, values.summary(v), part)
             return False
         if not _budget(e, oid, part, ident, now):
             return _over(e, now)
@@ -522,7 +520,7 @@ def _attribute(frame, e, a, owner, ident, now):
         g = values.module_dict(owner)
         if not _user_module(g):
             return _nondata(e)
-        oid = _globals_ids.get(id(g)) or _globals_oid(g, e.site)
+        oid = _globals_oid(g, e.site)
         how, target = "d", g
     elif t is type:
         info = values.class_info(owner)
@@ -548,7 +546,7 @@ def _attribute(frame, e, a, owner, ident, now):
             return _nondata(e)
         if not _budget(e, oid, part, ident, now):
             return _over(e, now)
-        _emit(_READ, now, ident, oid, e.site, values.summary(v), part)
+        _emit(_READ, ident, oid, e.site, values.summary(v), part)
         return False
     if not _budget(e, oid, part, ident, now):
         return _over(e, now)
@@ -588,7 +586,7 @@ def _subscript(frame, e, a, container, key, ident, now):
             return _nondata(e)
         if not _budget(e, oid, part, ident, now):
             return _over(e, now)
-        _emit(_READ, now, ident, oid, e.site, 0 if v is _MISSING else values.summary(v), part)
+        _emit(_READ, ident, oid, e.site, 0 if v is _MISSING else values.summary(v), part)
         return False
     if not _budget(e, oid, part, ident, now):
         return _over(e, now)
@@ -616,7 +614,7 @@ def _finish(p, now, ident):
     v = _read(p[6], p[7], p[8])
     if v is not _MISSING and not values.is_data(v):
         return
-    _emit(_WRITE, now, ident, p[3], p[5], 0 if v is _MISSING else values.summary(v), p[4])
+    _emit(_WRITE, ident, p[3], p[5], 0 if v is _MISSING else values.summary(v), p[4])
 
 
 def _name_part(e, name):
@@ -624,11 +622,15 @@ def _name_part(e, name):
     return part
 
 
-def _emit(kind, ts, ident, oid, site, a, part):
+def _emit(kind, ident, oid, site, a, part):
+    """The record, timed now: after the value was read, as close to the
+    instruction as we get (the GIL may pass to another thread while this
+    callback runs; a time taken earlier could order this access before a
+    write whose value it shows)."""
     if not _w.enabled:
         return
     off = _w._next_slot() << 6
-    _pack(_w._mm if off < _w._cap else _w._grow(off), off, kind, ts, ident, oid, site, 0, a, part)
+    _pack(_w._mm if off < _w._cap else _w._grow(off), off, kind, _mono(), ident, oid, site, 0, a, part)
 
 
 _user_modules = {}   # id(globals) -> (globals, bool)
