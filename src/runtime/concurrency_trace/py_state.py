@@ -32,9 +32,12 @@ import os
 import sys
 import threading
 
-from . import py_state_access as access
-from . import py_state_values as values
 from . import sites, writer
+
+# Loaded at the first Thread.start (_load): a process that never starts a
+# thread does not pay for importing dis and the rest.
+access = None
+values = None
 
 _mode = "on"
 _mechanism = None
@@ -50,6 +53,21 @@ _originals = {}
 def _raw_lock():
     import _thread
     return _thread.allocate_lock()
+
+
+def _load():
+    """Import the recording machinery and the mechanism for this version."""
+    global access, values, _mechanism
+    from . import py_state_access, py_state_values
+    if sys.version_info >= (3, 12):
+        from . import py_state_monitoring as mechanism
+    else:
+        from . import py_state_settrace as mechanism
+    access, values = py_state_access, py_state_values
+    access.UNLIMITED = _mode == "all"
+    access.is_user_globals = _is_user_globals
+    values._user_module_check = _user_module_name
+    _mechanism = mechanism
 
 
 def _compute_roots():
@@ -130,6 +148,8 @@ def activate():
         if _active or _failed:
             return
         try:
+            if _mechanism is None:
+                _load()
             _roots = _compute_roots()
             _user_files.clear()
             _user_codes.clear()
@@ -167,15 +187,7 @@ def install():
         _mode = "off"
         return
     _mode = "all" if mode == "all" else "on"
-    access.UNLIMITED = _mode == "all"
     _lock = _raw_lock()
-    if sys.version_info >= (3, 12):
-        from . import py_state_monitoring as mechanism
-    else:
-        from . import py_state_settrace as mechanism
-    _mechanism = mechanism
-    access.is_user_globals = _is_user_globals
-    values._user_module_check = _user_module_name
 
     Thread = threading.Thread
     orig_start = Thread.start
@@ -187,18 +199,27 @@ def install():
             access.new_epoch()
         elif not _failed:
             activate()
-        return orig_start(self)
+        result = orig_start(self)
+        if _active:
+            try:
+                access.thread_started(self._ident)
+            except Exception:
+                pass
+        return result
 
     _copy_identity(start, orig_start)
     _originals["start"] = orig_start
     Thread.start = start
-    hook = getattr(mechanism, "thread_hook", None)
-    if hook is not None:
+    if sys.version_info < (3, 12):
+        # settrace is per thread: a new thread gets ours as it starts.
         orig_inner = Thread._bootstrap_inner
 
         def _bootstrap_inner(self):
             if _active:
-                hook()
+                try:
+                    _mechanism.thread_hook()
+                except Exception:
+                    pass
             return orig_inner(self)
 
         _copy_identity(_bootstrap_inner, orig_inner)
@@ -217,7 +238,7 @@ def after_fork_in_child():
     """The child has one thread: stop until it starts another; ids, sites
     and blobs are the child's own."""
     global _lock, _failed
-    _lock = _raw_lock()
+    _lock = _raw_lock() if _mode != "off" else None
     if _mechanism is None:
         return
     was = _active

@@ -49,6 +49,7 @@ ENTRY_MAX = 4096
 QUIET_MIN_NS = 20000000
 QUIET_NS = QUIET_MIN_NS      # recomputed each epoch: several GIL turns of every thread
 EPOCH_NS = 250000000
+FRESH_NS = 2000000000       # a thread started this recently and not yet in user code may still come
 UNLIMITED = False           # CONCURRENCY_TRACE_PY_STATE=all: every access is recorded
 SWITCH_OFF = True           # quiet instructions are switched off for all threads (sys.monitoring)
 SATURATED = 2               # step(): over budget for this thread, not switched off
@@ -59,7 +60,7 @@ _LOCALS_PROXY = sys.version_info >= (3, 13)   # frame.f_locals is a cheap view (
 class Entry(object):
     """Per instruction: its Access, budget and on/off state."""
     __slots__ = ("access", "post_of", "site", "part", "counts", "n", "fresh", "enabled",
-                 "dead", "nondata", "code")
+                 "dead", "nondata", "code", "full", "retry")
 
     def __init__(self, access, code):
         self.access = access
@@ -73,6 +74,8 @@ class Entry(object):
         self.dead = False       # never an access worth recording (a builtin, a function...)
         self.nondata = 0
         self.code = code
+        self.full = set()       # threads over budget here this epoch
+        self.retry = 0          # when to look again whether to switch it off
 
 
 class CodeInfo(object):
@@ -114,6 +117,7 @@ _pending = {}       # thread ident -> (frame, post offset, entry, oid, part, sit
 _touched = []       # entries with counts this epoch
 _off = []           # entries switched off this epoch
 _epoch_end = 0
+_started = {}       # thread ident -> when Thread.start started it
 _ids_table = ids._ids  # id(obj) -> [oid, keeper, held]: the fast path reads it directly
 _cells = {}         # id(code) -> {name: cell or None}
 infos = {}          # id(code) -> CodeInfo of every code object analysed (holds the code)
@@ -126,13 +130,15 @@ def reset():
     del _touched[:]
     del _off[:]
     _cells.clear()
+    _started.clear()
     _rescans.clear()
     _user_modules.clear()
     _epoch_end = 0
     for info in infos.values():
         for e in info.entries.values():
-            e.site = e.part = e.n = e.fresh = e.nondata = 0
+            e.site = e.part = e.n = e.fresh = e.nondata = e.retry = 0
             e.counts.clear()
+            e.full.clear()
             e.enabled = True
     ids.reset()
     values.reset_after_fork()
@@ -157,7 +163,9 @@ def _new_epoch(now):
     QUIET_NS = max(QUIET_MIN_NS, int(4e9 * sys.getswitchinterval()) * max(1, len(_active_threads)))
     for e in _touched:
         e.counts.clear()
+        e.full.clear()
         e.n = 0
+        e.retry = 0
     del _touched[:]
     if _off:
         codes = {}
@@ -386,7 +394,7 @@ def step(frame, info, e, off):
                 counts = e.counts
                 n = counts.get(key, 0)
                 if n >= FIRST or e.n >= ENTRY_MAX:
-                    return _off_unless_post(_over(e, now), post_of)
+                    return _off_unless_post(_over(e, now, ident), post_of)
                 if not counts:
                     _touched.append(e)
                 counts[key] = n + 1
@@ -428,6 +436,7 @@ def _budget(e, oid, part, ident, now):
     key = (oid, part, ident)
     n = e.counts.get(key, 0)
     if n >= FIRST or e.n >= ENTRY_MAX:
+        e.full.add(ident)
         return False
     if not e.counts:
         _touched.append(e)
@@ -437,14 +446,49 @@ def _budget(e, oid, part, ident, now):
     return True
 
 
-def _over(e, now):
+def _over(e, now, ident=None):
     """Over budget: True (switch the instruction off, for every thread) once
-    nothing was recorded there for QUIET_NS, else SATURATED."""
-    if SWITCH_OFF and now - e.fresh > QUIET_NS and e.enabled:
-        e.enabled = False
-        _off.append(e)
-        return True
-    return SATURATED
+    nothing was recorded there for QUIET_NS and no other thread may still
+    have its first accesses to make there, else SATURATED."""
+    if ident is not None:
+        e.full.add(ident)
+    if not SWITCH_OFF or not e.enabled or now - e.fresh <= QUIET_NS or now < e.retry:
+        return SATURATED
+    if _others_may_come(e, now):
+        e.retry = now + QUIET_NS
+        return SATURATED
+    e.enabled = False
+    _off.append(e)
+    return True
+
+
+def _others_may_come(e, now):
+    """A thread other than those over budget here that runs this code now,
+    or that started lately and has not reached the user's code yet (on a
+    loaded machine a thread can wait long for its first turn)."""
+    code = e.code
+    full = e.full
+    for ident, f in sys._current_frames().items():
+        if ident in full:
+            continue
+        user = False
+        while f is not None:
+            c = f.f_code
+            if c is code:
+                return True
+            if id(c) in infos:
+                user = True
+            f = f.f_back
+        if not user and now - _started.get(ident, 0) < FRESH_NS:
+            return True
+    return False
+
+
+def thread_started(ident):
+    if ident:
+        _started[ident] = _mono()
+        if len(_started) > 4096:
+            _started.clear()
 
 
 def _access(frame, info, e, a, now):
@@ -568,7 +612,8 @@ def _subscript(frame, e, a, container, key, ident, now):
         i = values.list_index(container, key)
         if i is None:
             return False
-        part = (i << 1) | 1
+        # del lst[i] moves every item after i: a write of the whole list.
+        part = 0 if a.name == "del" else (i << 1) | 1
         how = "l"
         type_name = "Python.list"
     elif kind == 2:
@@ -590,6 +635,8 @@ def _subscript(frame, e, a, container, key, ident, now):
         return False
     if not _budget(e, oid, part, ident, now):
         return _over(e, now)
+    if how == "l" and a.name == "del":
+        how, i = "-", None     # the value written: none
     _pending[ident] = (frame, a.post, e, oid, part, e.site, how, container, i if how == "l" else key)
     return False
 
@@ -605,7 +652,9 @@ def _read(how, target, name):
         return values.cell_value(target)
     if how == "l":
         return values.list_item(target, name)
-    return values.dict_item(target, name)
+    if how == "m":
+        return values.dict_item(target, name)
+    return _MISSING
 
 
 def _finish(p, now, ident):

@@ -283,7 +283,8 @@ def _step(ins, op, stack):
         if op == "STORE_SUBSCR":
             stack.pop()
         known = container is not None and key is not None
-        return Access(ITEM, WRITE, None, container, key) if known else None
+        # name "del": a deletion (of a list item it shifts the items after it).
+        return Access(ITEM, WRITE, "del" if op == "DELETE_SUBSCR" else None, container, key) if known else None
     elif op == "CONTAINS_OP" or (op == "COMPARE_OP" and name in ("in", "not in")):
         container = stack.pop()
         key = stack.pop()
