@@ -199,12 +199,15 @@ def install():
             access.new_epoch()
         elif not _failed:
             activate()
-        result = orig_start(self)
-        if _active:
-            try:
-                access.thread_started(self._ident)
-            except Exception:
-                pass
+        if not _active:
+            return orig_start(self)
+        access.thread_starting()
+        ident = 0
+        try:
+            result = orig_start(self)
+            ident = self._ident
+        finally:
+            access.thread_started(ident)
         return result
 
     _copy_identity(start, orig_start)

@@ -19,7 +19,6 @@ synchronisation records, which are all kept).
 import _thread
 import gc
 import sys
-import threading
 import time
 import types
 
@@ -37,7 +36,6 @@ _ident = _thread.get_ident
 _READ = events.SHARED_READ
 _WRITE = events.SHARED_WRITE
 _dict_get = dict.get
-_active_threads = threading._active
 _ModuleType = types.ModuleType
 _FunctionType = types.FunctionType
 
@@ -46,8 +44,8 @@ _INLINE_BASE = 1 << 51
 
 FIRST = 64
 ENTRY_MAX = 4096
-QUIET_MIN_NS = 20000000
-QUIET_NS = QUIET_MIN_NS      # recomputed each epoch: several GIL turns of every thread
+QUIET_MIN_NS = 2000000
+QUIET_NS = 10000000          # recomputed each epoch: two GIL turns
 EPOCH_NS = 250000000
 FRESH_NS = 2000000000       # a thread started this recently and not yet in user code may still come
 UNLIMITED = False           # CONCURRENCY_TRACE_PY_STATE=all: every access is recorded
@@ -118,10 +116,12 @@ _touched = []       # entries with counts this epoch
 _off = []           # entries switched off this epoch
 _epoch_end = 0
 _started = {}       # thread ident -> when Thread.start started it
+_starting = [0]     # Thread.start calls under way
 _ids_table = ids._ids  # id(obj) -> [oid, keeper, held]: the fast path reads it directly
 _cells = {}         # id(code) -> {name: cell or None}
 infos = {}          # id(code) -> CodeInfo of every code object analysed (holds the code)
 rearm = None        # set by the mechanism: rearm(codes) switches entries on again
+on_epoch = None     # set by the mechanism: called at each new epoch
 
 
 def reset():
@@ -131,6 +131,7 @@ def reset():
     del _off[:]
     _cells.clear()
     _started.clear()
+    _starting[0] = 0
     _rescans.clear()
     _user_modules.clear()
     _epoch_end = 0
@@ -156,11 +157,11 @@ def new_epoch():
 def _new_epoch(now):
     global _epoch_end, QUIET_NS
     _epoch_end = now + EPOCH_NS
-    # An instruction is switched off once no thread has had anything to
-    # record there for this long: long enough for every running thread to
-    # have had the GIL a few times, so one that has not reached it yet is not
-    # shut out by one that ran first.
-    QUIET_NS = max(QUIET_MIN_NS, int(4e9 * sys.getswitchinterval()) * max(1, len(_active_threads)))
+    # An instruction is switched off once nothing was recorded there for two
+    # GIL turns and no other thread may still come (_others_may_come): the
+    # callbacks it costs meanwhile run inside the program's critical sections
+    # too, and would make its locks look contended.
+    QUIET_NS = max(QUIET_MIN_NS, int(2e9 * sys.getswitchinterval()))
     for e in _touched:
         e.counts.clear()
         e.full.clear()
@@ -175,6 +176,8 @@ def _new_epoch(now):
         del _off[:]
         if rearm is not None:
             rearm(list(codes.values()))
+    if on_epoch is not None:
+        on_epoch()
     ids.sweep()
 
 
@@ -466,6 +469,8 @@ def _others_may_come(e, now):
     """A thread other than those over budget here that runs this code now,
     or that started lately and has not reached the user's code yet (on a
     loaded machine a thread can wait long for its first turn)."""
+    if _starting[0]:
+        return True    # a Thread.start is under way: that thread has no frame to see yet
     code = e.code
     full = e.full
     for ident, f in sys._current_frames().items():
@@ -479,12 +484,22 @@ def _others_may_come(e, now):
             if id(c) in infos:
                 user = True
             f = f.f_back
-        if not user and now - _started.get(ident, 0) < FRESH_NS:
-            return True
+        if not user:
+            # Not in the user's code yet: a thread Thread.start started lately
+            # (or one not known yet: the starting thread may not have noted
+            # it before this one's turn came) may still come here.
+            t0 = _started.get(ident)
+            if t0 is None or now - t0 < FRESH_NS:
+                return True
     return False
 
 
+def thread_starting():
+    _starting[0] += 1
+
+
 def thread_started(ident):
+    _starting[0] -= 1
     if ident:
         _started[ident] = _mono()
         if len(_started) > 4096:

@@ -25,8 +25,12 @@ even under a lock.  Frames without cells have nothing another thread can
 write.  Cells are only recorded on 3.12+.
 
 Cost: each Python call of the whole program calls the global trace
-function once; each instruction of a traced frame calls the local one.
+function once; each instruction of a traced frame calls the local one,
+until its thread is over budget there (py_state_access): then the frame is
+left alone for the rest of its life (its later accesses are not recorded),
+and the thread's new frames of that code until the next epoch.
 """
+import _thread
 import dis
 import sys
 import threading
@@ -41,7 +45,9 @@ _real_gettrace = sys.gettrace
 _infos = access.infos
 _SATURATED = access.SATURATED
 SATURATED_RUN = 32     # over-budget accesses in a row that make a frame go quiet
-_saturated = {}        # id(frame) -> over-budget accesses in a row
+_saturated = {}        # (thread ident, id(code)) -> over-budget accesses in a row
+_quiet = set()         # (thread ident, id(code)) left alone until the next epoch
+_ident = _thread.get_ident
 _mono = time.monotonic_ns
 _step = access.step
 _on = False
@@ -64,6 +70,12 @@ def _global(frame, event, arg):
         traced = known[1] if known is not None else _decide(code)
         if not traced:
             return None
+        if _quiet:
+            now = _mono()
+            if now >= access._epoch_end:
+                access._new_epoch(now)
+            elif (_ident(), id(code)) in _quiet:
+                return None    # this thread is over budget in this code until the next epoch
         frame.f_trace_lines = False
         frame.f_trace_opcodes = True
         return _local
@@ -76,37 +88,31 @@ def _global(frame, event, arg):
 
 
 def _local(frame, event, arg):
+    if event != "opcode":
+        return _local
     try:
-        if event == "opcode":
-            if not _on:
-                return _stop(frame)
-            info = _infos.get(id(frame.f_code))
-            if info is None:
-                return _stop(frame)
-            off = frame.f_lasti
-            e = info.entries.get(off)
-            if e is not None and (e.post_of is not None or (e.enabled and not e.dead)):
-                if _step(frame, info, e, off) == _SATURATED:
-                    # This frame is one thread's: once its accesses have been
-                    # over budget for a while, line events only, to switch
-                    # opcodes on again at the next epoch.
-                    k = id(frame)
-                    n = _saturated[k] = _saturated.get(k, 0) + 1
-                    if n >= SATURATED_RUN:
-                        del _saturated[k]
-                        frame.f_trace_opcodes = False
-                        frame.f_trace_lines = True
-                elif _saturated and e.access is not None:
-                    _saturated.pop(id(frame), None)   # it recorded (or saw something new)
-        elif event == "line":
-            now = _mono()
-            if now < access._epoch_end:
-                return _local
-            if not _on:
-                return _stop(frame)
-            access._new_epoch(now)
-            frame.f_trace_lines = False
-            frame.f_trace_opcodes = True
+        if not _on:
+            return _stop(frame)
+        info = _infos.get(id(frame.f_code))
+        if info is None:
+            return _stop(frame)
+        off = frame.f_lasti
+        e = info.entries.get(off)
+        if e is not None and (e.post_of is not None or (e.enabled and not e.dead)):
+            if _step(frame, info, e, off) == _SATURATED:
+                # A frame is one thread's: once that thread has been over
+                # budget here for a while, the frame is left alone (no
+                # trace calls at all: they would cost inside the program's
+                # critical sections too), and so are its new frames of this
+                # code until the next epoch.
+                k = (_ident(), id(frame.f_code))
+                n = _saturated[k] = _saturated.get(k, 0) + 1
+                if n >= SATURATED_RUN:
+                    del _saturated[k]
+                    _quiet.add(k)
+                    return _stop(frame)
+            elif _saturated and e.access is not None:
+                _saturated.pop((_ident(), id(frame.f_code)), None)   # it recorded (or saw something new)
     except Exception:
         access.tracer_failed()
     except BaseException as exc:
@@ -117,6 +123,11 @@ def _local(frame, event, arg):
         hide_own_frames(exc)
         raise
     return _local
+
+
+def _epoch():
+    _quiet.clear()
+    _saturated.clear()
 
 
 def _stop(frame):
@@ -229,6 +240,7 @@ def activate(wants):
         return False   # a debugger or coverage traces this program: it keeps it
     _wants = wants
     access.rearm = rearm
+    access.on_epoch = _epoch
     access.SWITCH_OFF = False   # frames go quiet one by one (each is one thread's)
     _decided.clear()
     for code in _user_codes_now(wants):
