@@ -114,6 +114,12 @@ TASK_RESULT = 42      # obj=task id, a=1 ok, 0 raised (a raising chunk marks all
 # "Manager.Namespace", "Manager.Value", "Manager.Array"), b=label blob (the
 # assigned name from the creating line, e.g. "counter", else that line's text).
 # site = the user's line of the access; `v.value += 1` is a READ then a WRITE.
+# Plain Python state shared by threads (py_state) uses the same two kinds with
+# writer object ids: OBJECT a = "Python.globals" (label: module name),
+# "Python.object", "Python.list", "Python.dict" (label: the name the code
+# used, "Account object" when first seen as self), "Python.cell" (label: the
+# variable); a dict key that is not an int is 2 * blob of its repr ("'k'");
+# a = 0 for an absent key (`k in d` false) or a deleted variable.
 SHARED_READ = 50      # obj=shared object, a=value read, b=part
 SHARED_WRITE = 51     # obj=shared object, a=value written (or "method(args)" for list/dict methods), b=part
 #   value: > 0 a summary blob (repr, <= 80 chars; "!KeyError" if the access
