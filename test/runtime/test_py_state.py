@@ -479,6 +479,22 @@ class Behaviour(unittest.TestCase):
                 self.assertIn(b"KeyError: 'missing'", proc.stderr)
                 self.assertTrue(accesses(trace, name="'b'"))
 
+    def test_starting_a_thread_twice_raises_as_untraced(self):
+        script = """
+        import threading
+        t = threading.Thread(target=lambda: None)
+        t.start(); t.join()
+        t.start()
+        """
+        for version, python in PYTHONS:
+            with self.subTest(python=version):
+                proc, trace = run(script, python, check=False)
+                untraced = subprocess.run([python, trace.script], capture_output=True)
+                self.assertEqual(proc.returncode, untraced.returncode)
+                self.assertIn(b"RuntimeError: threads can only be started once", proc.stderr)
+                if version >= (3, 11):
+                    self.assertEqual(proc.stderr, untraced.stderr)
+
     def test_a_thread_that_raises_keeps_its_traceback(self):
         script = """
         import threading

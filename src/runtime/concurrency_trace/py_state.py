@@ -199,15 +199,22 @@ def install():
             access.new_epoch()
         elif not _failed:
             activate()
-        if not _active:
-            return orig_start(self)
-        access.thread_starting()
         ident = 0
+        noted = _active
+        if noted:
+            access.thread_starting()
         try:
             result = orig_start(self)
             ident = self._ident
+        except BaseException as exc:
+            # RuntimeError (started twice, can't start new thread): printed
+            # as it is untraced.
+            from .shared import hide_own_frames
+            hide_own_frames(exc)
+            raise
         finally:
-            access.thread_started(ident)
+            if noted:
+                access.thread_started(ident)
         return result
 
     _copy_identity(start, orig_start)
