@@ -79,13 +79,17 @@ def _on_raise(code, offset, exc):
     if id(code) not in _instrumented:
         return None
     try:
+        # Cut after the last frame that is not ours, when frames of ours
+        # follow it (an exception passing through another area's wrapper
+        # from the program's code ends in the program's frames: kept).
         tb = _exc_traceback(exc) if isinstance(exc, BaseException) else None
+        keep = None
         while tb is not None:
-            nxt = tb.tb_next
-            if nxt is not None and nxt.tb_frame.f_code.co_filename.startswith(_OWN_DIR):
-                tb.tb_next = None
-                break
-            tb = nxt
+            if not tb.tb_frame.f_code.co_filename.startswith(_OWN_DIR):
+                keep = tb
+            tb = tb.tb_next
+        if keep is not None and keep.tb_next is not None:
+            keep.tb_next = None
     except Exception:
         pass
 
