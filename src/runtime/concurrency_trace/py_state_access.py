@@ -130,6 +130,7 @@ def reset():
     del _touched[:]
     del _off[:]
     _cells.clear()
+    _name_parts.clear()
     _started.clear()
     _starting[0] = 0
     _rescans.clear()
@@ -681,8 +682,15 @@ def _finish(p, now, ident):
     _emit(_WRITE, ident, p[3], p[5], 0 if v is _MISSING else values.summary(v), p[4])
 
 
+_name_parts = {}    # name -> part: one blob per name, whichever thread asks first
+
+
 def _name_part(e, name):
-    part = e.part = writer.intern(name) << 1
+    part = _name_parts.get(name)
+    if part is None:
+        # setdefault: two threads that both missed agree on the first one.
+        part = _name_parts.setdefault(name, writer.blob(name) << 1)
+    e.part = part
     return part
 
 

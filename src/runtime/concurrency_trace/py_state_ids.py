@@ -7,6 +7,7 @@ allow none, so those are held, and let go again by a sweep once nothing but
 this table refers to them.  That way a new object at a dead one's address
 never inherits its id (two different objects would look like one variable).
 """
+import _thread
 import sys
 import weakref
 
@@ -15,6 +16,7 @@ from . import events, writer
 _ids = {}          # id(obj) -> [oid, keeper, held]  (keeper: weakref or the object itself)
 _held = []         # ids of entries holding their object
 _sweep_at = 256
+_lock = _thread.allocate_lock()
 _getrefcount = sys.getrefcount
 
 
@@ -45,19 +47,25 @@ def known(obj):
 
 
 def new(obj, type_name, label, site):
-    """Give obj an id and write its OBJECT record (type, label, site)."""
+    """The id of obj, given and announced by an OBJECT record (type, label,
+    site) if it has none.  Under a lock: two threads meeting a new object at
+    once must agree on one id, announced before either uses it."""
     global _sweep_at
-    oid = writer.new_object_id()
-    key = id(obj)
-    try:
-        _ids[key] = [oid, weakref.ref(obj, _forget(key)), False]
-    except TypeError:
-        _ids[key] = [oid, obj, True]
-        _held.append(key)
-        if len(_held) >= _sweep_at:
-            sweep()
-            _sweep_at = max(256, 2 * len(_held))
-    writer.point(events.OBJECT, oid, site, writer.intern(type_name), writer.intern(label[:80]) if label else 0)
+    with _lock:
+        entry = _ids.get(id(obj))
+        if entry is not None:
+            return entry[0]
+        oid = writer.new_object_id()
+        key = id(obj)
+        writer.point(events.OBJECT, oid, site, writer.intern(type_name), writer.intern(label[:80]) if label else 0)
+        try:
+            _ids[key] = [oid, weakref.ref(obj, _forget(key)), False]
+        except TypeError:
+            _ids[key] = [oid, obj, True]
+            _held.append(key)
+            if len(_held) >= _sweep_at:
+                sweep()
+                _sweep_at = max(256, 2 * len(_held))
     return oid
 
 
@@ -77,5 +85,7 @@ def sweep():
 
 def reset():
     """After fork (ids and blobs are per process) and when recording stops."""
+    global _lock
+    _lock = _thread.allocate_lock()
     _ids.clear()
     del _held[:]

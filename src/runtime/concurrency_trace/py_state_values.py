@@ -198,7 +198,8 @@ def _text_part(text, key):
             label = "%s...#%08x" % (label[:60], hash(key) & 0xFFFFFFFF)
         if len(_key_parts) >= 4096:
             _key_parts.clear()
-        p = _key_parts[text] = writer.blob(label) << 1
+        # setdefault: two threads that both missed agree on the first one.
+        p = _key_parts.setdefault(text, writer.blob(label) << 1)
     return p
 
 
