@@ -151,8 +151,8 @@ class Globals(unittest.TestCase):
             total += 1
         t = threading.Thread(target=work)
         t.start()
-        total += 10
         t.join()
+        total += 10
         print(total)
         """
         line = line_of(script, "total += 10")

@@ -58,9 +58,9 @@ _LOCALS_PROXY = sys.version_info >= (3, 13)   # frame.f_locals is a cheap view (
 class Entry(object):
     """Per instruction: its Access, budget and on/off state."""
     __slots__ = ("access", "post_of", "site", "part", "counts", "n", "fresh", "enabled",
-                 "dead", "nondata", "code", "full", "retry")
+                 "dead", "nondata", "code", "full", "retry", "info")
 
-    def __init__(self, access, code):
+    def __init__(self, access, code, info):
         self.access = access
         self.post_of = None     # writes whose value is read here
         self.site = 0
@@ -74,15 +74,17 @@ class Entry(object):
         self.code = code
         self.full = set()       # threads over budget here this epoch
         self.retry = 0          # when to look again whether to switch it off
+        self.info = info
 
 
 class CodeInfo(object):
-    __slots__ = ("code", "entries", "module_level")
+    __slots__ = ("code", "entries", "module_level", "quiet_for")
 
     def __init__(self, code):
         self.code = code
         self.entries = {}
         self.module_level = None    # LOAD_NAME / STORE_NAME: module code (True) or a class body
+        self.quiet_for = None       # while instructions are off: the threads over budget at all of them
 
 
 def code_info(code):
@@ -95,14 +97,14 @@ def code_info(code):
     for off, access in analyse(code).items():
         e = shared.get(id(access))
         if e is None:
-            e = shared[id(access)] = Entry(access, code)
+            e = shared[id(access)] = Entry(access, code, info)
         info.entries[off] = e
     for e in list(shared.values()):
         access = e.access
         if access.kind == WRITE and access.post >= 0:
             post = info.entries.get(access.post)
             if post is None:
-                post = info.entries[access.post] = Entry(None, code)
+                post = info.entries[access.post] = Entry(None, code, info)
             post.post_of = (post.post_of or ()) + (e,)
     infos[id(code)] = info
     return info
@@ -142,6 +144,7 @@ def reset():
             e.counts.clear()
             e.full.clear()
             e.enabled = True
+        info.quiet_for = None
     ids.reset()
     values.reset_after_fork()
 
@@ -173,6 +176,7 @@ def _new_epoch(now):
         codes = {}
         for e in _off:
             e.enabled = True
+            e.info.quiet_for = None
             codes[id(e.code)] = e.code
         del _off[:]
         if rearm is not None:
@@ -463,6 +467,23 @@ def _over(e, now, ident=None):
         return SATURATED
     e.enabled = False
     _off.append(e)
+    info = e.info
+    info.quiet_for = set(e.full) if info.quiet_for is None else info.quiet_for & e.full
+    return True
+
+
+def newcomer(info, ident):
+    """A thread starts a call of code with instructions switched off: if it
+    is not one of those over budget there, switch them on again (True; the
+    mechanism re-arms the code) so that it makes its first accesses."""
+    quiet_for = info.quiet_for
+    if quiet_for is None or ident in quiet_for:
+        return False
+    info.quiet_for = None
+    for e in info.entries.values():
+        if not e.enabled:
+            e.enabled = True
+            e.retry = 0
     return True
 
 

@@ -16,6 +16,7 @@ Nothing here touches sys.settrace / sys.setprofile: a program's own tracer,
 a debugger or coverage (on its own tool id) keeps working; the ids 0-2 and 5
 (debugger, coverage, profiler, optimizer by convention) are never taken.
 """
+import _thread
 import sys
 
 from . import py_state_access as access
@@ -25,6 +26,7 @@ _mon = sys.monitoring
 _E = _mon.events
 _DISABLE = _mon.DISABLE
 _getframe = sys._getframe
+_ident = _thread.get_ident
 _infos = access.infos
 _step = access.step
 
@@ -35,9 +37,24 @@ _wants = None         # code -> bool: the user's code (set by py_state)
 
 
 def _on_start(code, offset):
+    """A call (or a generator's resumption) starts.  Code not the user's is
+    not asked about again (DISABLE); the user's is instrumented once, and
+    keeps reporting its starts: a thread starting a call of code whose
+    instructions were switched off while others were over budget there gets
+    them switched on again (py_state_access.newcomer)."""
     try:
+        info = _infos.get(id(code))
+        if info is not None and id(code) in _instrumented:
+            if not info.entries:
+                return _DISABLE
+            if info.quiet_for is not None and access.newcomer(info, _ident()):
+                _mon.set_local_events(_tool, code, 0)
+                _mon.set_local_events(_tool, code, _LOCAL)
+            return None
         if id(code) not in _instrumented and _wants(code):
             instrument(code)
+            if _infos[id(code)].entries:
+                return None
     except Exception:
         access.tracer_failed()
     except BaseException as exc:
@@ -94,7 +111,7 @@ def _on_raise(code, offset, exc):
         pass
 
 
-_LOCAL = _E.INSTRUCTION
+_LOCAL = _E.INSTRUCTION | _E.PY_START | _E.PY_RESUME
 
 
 def instrument(code):
