@@ -53,32 +53,32 @@ _step = access.step
 _on = False
 _wants = None
 _decided = {}      # id(code) -> (code, traced: bool)
+_table = {}        # id(code) -> _local for the user's code we trace, None for other code
+_table_get = _table.get
+_UNKNOWN = object()
 _patched_gettrace = False
 
 _DEREF_STORES = {"STORE_DEREF", "DELETE_DEREF"}
 
 
 def _global(frame, event, arg):
-    if event != "call":
-        return None
+    """The 'call' of every new frame of a thread we trace: kept short, it
+    runs for every Python call of the program (a lock wrapper's included,
+    inside the program's critical sections)."""
+    t = _table_get(id(frame.f_code), _UNKNOWN)
+    return _first_call(frame) if t is _UNKNOWN else t
+
+
+def _first_call(frame):
+    """A code object seen for the first time (or after we stopped)."""
     try:
         if not _on:
             _real_settrace(None)
             return None
         code = frame.f_code
-        known = _decided.get(id(code))
-        traced = known[1] if known is not None else _decide(code)
-        if not traced:
-            return None
-        if _quiet:
-            now = _mono()
-            if now >= access._epoch_end:
-                access._new_epoch(now)
-            elif (_ident(), id(code)) in _quiet:
-                return None    # this thread is over budget in this code until the next epoch
-        frame.f_trace_lines = False
-        frame.f_trace_opcodes = True
-        return _local
+        traced = _decide(code)
+        _table[id(code)] = _local if traced else None   # _decided holds the code
+        return _local if traced else None
     except Exception:
         access.tracer_failed()
     except BaseException as exc:
@@ -87,8 +87,33 @@ def _global(frame, event, arg):
     return None
 
 
+def _frame_starts(frame):
+    """The first event of a frame of the user's code (its first line):
+    opcode events from here, unless this thread is over budget in this code
+    until the next epoch."""
+    if not _on:
+        return _stop(frame)
+    if _quiet:
+        now = _mono()
+        if now >= access._epoch_end:
+            access._new_epoch(now)
+        elif (_ident(), id(frame.f_code)) in _quiet:
+            return _stop(frame)
+    frame.f_trace_lines = False
+    frame.f_trace_opcodes = True
+    return _local
+
+
 def _local(frame, event, arg):
     if event != "opcode":
+        if event == "line" and not frame.f_trace_opcodes:
+            try:
+                return _frame_starts(frame)
+            except Exception:
+                access.tracer_failed()
+            except BaseException as exc:
+                hide_own_frames(exc)
+                raise
         return _local
     try:
         if not _on:
@@ -220,6 +245,7 @@ def _user_codes_now(wants):
 def _stop_everywhere():
     global _on
     _on = False
+    _table.clear()   # every thread's next call asks again, and drops our tracer
 
 
 def thread_hook():
@@ -243,6 +269,7 @@ def activate(wants):
     access.on_epoch = _epoch
     access.SWITCH_OFF = False   # frames go quiet one by one (each is one thread's)
     _decided.clear()
+    _table.clear()
     for code in _user_codes_now(wants):
         if _writes_shared_cell(code):
             return False
@@ -271,6 +298,7 @@ def activate(wants):
 def deactivate():
     global _on
     _on = False
+    _table.clear()
     if _real_gettrace() is _global:
         _real_settrace(None)
     _decided.clear()
