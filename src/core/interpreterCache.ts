@@ -1,20 +1,27 @@
 /**
  * Remembers what an interpreter said about itself (version, executable),
- * so that a run does not pay 50–100 ms to ask again.
+ * so that a run does not pay 50–100 ms (300 ms through a pyenv shim) to ask
+ * again.
  *
- * Only an interpreter that is the file the command resolves to is cached:
- * the key is that file's real path, and the entry holds its identity (inode,
- * size, mtime, ctime), checked on every lookup. A command that runs some
- * other interpreter — a pyenv/asdf shim script, a mise/uv binary dispatching
- * on configuration — reports a sys.executable that is not the command's
- * file: it is never cached, because which interpreter it runs can change
- * behind the same path (PYENV_VERSION, a .python-version file…). Those are
- * asked every time.
+ * The key is the real path of the file the command resolves to, and every
+ * entry holds that file's identity (inode, size, mtime, ctime), checked on
+ * every lookup. When the interpreter reports that very file as its
+ * sys.executable, that is all. When it reports another one, the command is a
+ * shim (pyenv, asdf, mise…) that picks an interpreter from its environment
+ * and version files, so the same path can run 3.11 today and 3.6 after
+ * `pyenv local 3.6`: then the key also holds a fingerprint of what such
+ * shims read (their environment variables, PATH, and the .python-version /
+ * .tool-versions / mise files from the working folder up, plus the global
+ * ones), and the entry the identity of the interpreter it ran. Change any of
+ * them and the interpreter is asked again.
  *
  * The cache file lives in the private cache folder (privateCache.ts); its
  * content is validated before use.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { privateCacheDir, readCacheFile, writeCacheFile } from './privateCache';
 
 export interface InterpreterFacts {
@@ -34,6 +41,8 @@ interface Identity {
 interface Entry extends Identity {
   facts: InterpreterFacts;
   usedAt: number;
+  /** For a shim: the interpreter it ran (its real path and identity). */
+  target?: Identity & { path: string };
 }
 
 const FILE = 'pythons.json';
@@ -61,6 +70,31 @@ function realPath(file: string): string | undefined {
 
 const num = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
+/** Environment variables that version managers and virtual environments read to pick an interpreter. */
+const SELECTING_ENV = /^(PATH|PYENV\w*|ASDF\w*|MISE\w*|RTX\w*|UV_\w*|CONDA\w*|VIRTUAL_ENV|PIPENV\w*|POETRY\w*|HOME|XDG_CONFIG_HOME)$/;
+/** Files in the working folder or above that pin an interpreter. */
+const VERSION_FILES = ['.python-version', '.tool-versions', '.mise.toml', 'mise.toml', '.mise.local.toml', 'mise.local.toml', '.rtx.toml', '.config/mise.toml'];
+
+/** What a shim reads to choose an interpreter, as a hash: same fingerprint, same interpreter. */
+export function selectionFingerprint(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+  const h = createHash('sha256');
+  for (const name of Object.keys(env).filter((k) => SELECTING_ENV.test(k)).sort()) h.update(`${name}=${env[name]}\0`);
+  const stamp = (file: string): void => {
+    const id = identity(file);
+    if (id) h.update(`${file}:${id.ino}:${id.size}:${id.mtimeMs}:${id.ctimeMs}\0`);
+  };
+  const start = env.PYENV_DIR && path.isAbsolute(env.PYENV_DIR) ? env.PYENV_DIR : cwd;
+  for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
+    for (const name of VERSION_FILES) stamp(path.join(dir, name));
+    if (path.dirname(dir) === dir) break;
+  }
+  const home = env.HOME || os.homedir();
+  stamp(path.join(env.PYENV_ROOT || path.join(home, '.pyenv'), 'version'));
+  stamp(path.join(home, '.tool-versions'));
+  stamp(path.join(env.XDG_CONFIG_HOME || path.join(home, '.config'), 'mise', 'config.toml'));
+  return h.digest('hex').slice(0, 32);
+}
+
 /** An entry as read from disk, or undefined when any field is off. */
 function validEntry(v: unknown): Entry | undefined {
   if (!v || typeof v !== 'object') return undefined;
@@ -74,7 +108,13 @@ function validEntry(v: unknown): Entry | undefined {
   const facts: InterpreterFacts = { executable: f.executable, version: f.version };
   if (f.cacheTag !== undefined) facts.cacheTag = f.cacheTag;
   if (f.freeThreaded !== undefined) facts.freeThreaded = f.freeThreaded;
-  return { ino: e.ino, size: e.size, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, usedAt: e.usedAt, facts };
+  const entry: Entry = { ino: e.ino, size: e.size, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, usedAt: e.usedAt, facts };
+  if (e.target !== undefined) {
+    const t = e.target as Record<string, unknown>;
+    if (!t || typeof t !== 'object' || typeof t.path !== 'string' || !t.path.startsWith('/') || !num(t.ino) || !num(t.size) || !num(t.mtimeMs) || !num(t.ctimeMs)) return undefined;
+    entry.target = { path: t.path, ino: t.ino, size: t.size, mtimeMs: t.mtimeMs, ctimeMs: t.ctimeMs };
+  }
+  return entry;
 }
 
 export class InterpreterCache {
@@ -100,27 +140,31 @@ export class InterpreterCache {
     return out;
   }
 
-  /** What the interpreter `file` (a path, as found on PATH) said last time, if it is still that file. */
+  /** What the interpreter `file` (a path, as found on PATH) said last time, if nothing it depends on changed. */
   lookup(file: string): InterpreterFacts | undefined {
     const real = realPath(file);
-    if (!real) return undefined;
-    const e = this.load().get(real);
-    const now = identity(real);
-    return e && now && sameIdentity(e, now) ? e.facts : undefined;
+    const now = real ? identity(real) : undefined;
+    if (!real || !now) return undefined;
+    const entries = this.load();
+    const direct = entries.get(real);
+    if (direct && !direct.target && sameIdentity(direct, now)) return direct.facts;
+    const shim = entries.get(`${real}#${selectionFingerprint()}`);
+    if (!shim?.target || !sameIdentity(shim, now)) return undefined;
+    const target = identity(shim.target.path);
+    return target && sameIdentity(shim.target, target) ? shim.facts : undefined;
   }
 
-  /**
-   * Remembers the facts for `file` when `file` is the interpreter itself
-   * (not a shim that runs another one). Returns whether they were stored.
-   */
+  /** Remembers the facts for `file` (see the comment at the top for the key). Returns whether they were stored. */
   remember(file: string, facts: InterpreterFacts): boolean {
     if (!this.dir) return false;
     const real = realPath(file);
-    if (!real || realPath(facts.executable) !== real) return false;
-    const id = identity(real);
-    if (!id) return false;
+    const id = real ? identity(real) : undefined;
+    const exe = realPath(facts.executable);
+    const exeId = exe ? identity(exe) : undefined;
+    if (!real || !id || !exe || !exeId) return false;
     const entries = this.load();
-    entries.set(real, { ...id, facts, usedAt: Date.now() });
+    if (exe === real) entries.set(real, { ...id, facts, usedAt: Date.now() });
+    else entries.set(`${real}#${selectionFingerprint()}`, { ...id, facts, usedAt: Date.now(), target: { path: exe, ...exeId } });
     const kept = [...entries].sort((x, y) => y[1].usedAt - x[1].usedAt).slice(0, MAX_ENTRIES);
     return writeCacheFile(this.dir, FILE, JSON.stringify({ format: FORMAT, entries: Object.fromEntries(kept) }));
   }

@@ -86,9 +86,12 @@ export function checkPython(python: string, cache = new InterpreterCache()): Pyt
       encoding: 'utf8', timeout: 20000, stdio: ['ignore', 'pipe', 'pipe'],
     });
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
+    const e = err as NodeJS.ErrnoException & { status?: number | null; signal?: string | null; stderr?: string };
     if (e.code === 'ENOENT') throw new LaunchError(`Python interpreter not found: ${python}`);
-    throw new LaunchError(`Python interpreter ${python} did not run: ${e.message.split('\n')[0]}`);
+    if (e.code === 'EACCES') throw new LaunchError(`Python interpreter ${python} cannot be run: permission denied`);
+    const how = e.signal ? `was killed by ${e.signal}` : typeof e.status === 'number' ? `exited with status ${e.status}` : `did not run (${e.code ?? e.message.split('\n')[0]})`;
+    const said = (e.stderr ?? '').trim().split('\n').pop()?.slice(0, 200);
+    throw new LaunchError(`${python} ${how} when asked for its version${said ? ` (${said})` : ''}: is it a Python interpreter?`);
   }
   const [executable, version, cacheTag] = out.trim().split('\n');
   if (!/^\d+\.\d+\.\d+$/.test(version ?? '')) {

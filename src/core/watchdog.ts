@@ -133,7 +133,11 @@ export class Watchdog {
 
   /** Ends the run's remaining processes, and returns once they are gone. */
   async endRun(timeoutMs = 5000): Promise<void> {
+    // Waited for: both must keep this process alive meanwhile (unreferenced, Node would just exit).
+    this.child?.ref();
+    let timer: NodeJS.Timeout | undefined;
     await this.say('end');
-    await Promise.race([this.exited, new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+    await Promise.race([this.exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
   }
 }
