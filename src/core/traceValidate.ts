@@ -9,10 +9,16 @@
  * they point into); fields this version does not know are kept when they are
  * plain values (a newer build may add some) and dropped otherwise.
  */
-import { kindInfo, SAMPLE_CORE, SAMPLE_CPU } from './recordKinds';
+import { K as KINDS, kindInfo as lookUpKind, SAMPLE_CORE as CORE_SAMPLE, SAMPLE_CPU as CPU_SAMPLE } from './recordKinds';
 import type { ObjectInfo, ProcessInfo, SiteInfo, ThreadInfo } from './traceModel';
 import type { TraceStore } from './traceStore';
 import { MAX_CORES, MAX_ROWS, MAX_TS, SCHEMA_VERSION } from './traceFormat';
+
+// Module-level copies: an imported binding can be a getter on every access (checkRows runs per event).
+const K = KINDS;
+const kindInfo = lookUpKind;
+const SAMPLE_CORE = CORE_SAMPLE;
+const SAMPLE_CPU = CPU_SAMPLE;
 
 /** What is wrong, naming the field ("threads[3].process: 7 is not a process index"). */
 export class BadTrace extends Error {}
@@ -224,6 +230,9 @@ export class TableChecker {
 
 const isIndex = (v: number, size: number): boolean => Number.isInteger(v) && v >= 0 && v < size;
 
+/** Kinds whose `a` holds either a string index or a negative inline int (shared reads and writes). */
+const INLINE_VALUES = new Set([K.SHARED_READ, K.SHARED_WRITE]);
+
 export interface EventColumns {
   kind: Uint16Array;
   ts: Float64Array;
@@ -262,8 +271,10 @@ export function checkRows(c: EventColumns, from: number, to: number, sizes: Tabl
     if (!Number.isFinite(o)) fail(`${w}.obj`, `${o} is not a finite number`);
     const av = a[i];
     const bv = b[i];
-    // A number field may be NaN (no value) but not infinite; a string field indexes the strings.
-    if (info.a === 'str' ? !isIndex(av, sizes.strings) : av === Infinity || av === -Infinity) fail(`${w}.a`, `${av} is not ${info.a === 'str' ? 'a string index' : 'a number'}`);
+    // A number field may be NaN (no value) but not infinite; a string field indexes the strings
+    // (a shared access's value may instead be an int inline, negative: see events.py).
+    const inline = INLINE_VALUES.has(k) && Number.isSafeInteger(av) && av < 0;
+    if (info.a === 'str' ? !(isIndex(av, sizes.strings) || inline) : av === Infinity || av === -Infinity) fail(`${w}.a`, `${av} is not ${info.a === 'str' ? 'a string index' : 'a number'}`);
     if (info.b === 'str' ? !isIndex(bv, sizes.strings) : bv === Infinity || bv === -Infinity) fail(`${w}.b`, `${bv} is not ${info.b === 'str' ? 'a string index' : 'a number'}`);
     if (k === SAMPLE_CORE) {
       if (!(Number.isInteger(o) && o >= 0 && o < MAX_CORES)) fail(`${w}.obj`, `${o} is not a core number`);

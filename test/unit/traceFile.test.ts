@@ -257,3 +257,10 @@ test('huge counts and chunk sizes are refused before anything is allocated', () 
   [swapped[0], swapped[1]] = [swapped[1], swapped[0]];
   refused(assemble(swapped), /out of order/);
 });
+
+test('a shared access keeps an int value inline (negative a), and only there', () => {
+  const s = sample(10);
+  s.push(K.SHARED_READ, 9, 9, 0, 9, 0, -(2 ** 51 + 41), 0);
+  assert.equal(decodeTrace(encodeTrace(s)).a[s.length - 1], -(2 ** 51 + 41));
+  refused(withEvent((t) => t.push(K.TASK_RUN, 9, 10, 0, 1, 0, -5, 0)), /\.a: -5 is not a string index/);
+});

@@ -21,7 +21,7 @@
  * millions of events never becomes one array or one string in memory.
  */
 import { computeFlows, type Flow } from '../analysis/flows';
-import { K, kindInfo } from '../recordKinds';
+import { K as KINDS, kindInfo as lookUpKind } from '../recordKinds';
 import { AtomicFile } from '../safeFile';
 import type { TraceStore } from '../traceStore';
 
@@ -75,7 +75,15 @@ function objectLabel(store: TraceStore, id: number): string {
 }
 
 
-const categoryOf = (kind: number): string => (kindInfo(kind)?.event ?? String(kind)).split('.')[0];
+// Module-level copies: an imported binding can be a getter on every access (tsx, CommonJS).
+const K = KINDS;
+const kindInfo = lookUpKind;
+
+/** Per kind code: its category (the event name's first part) and whether it is a span; looked up per row. */
+const CATEGORY: string[] = [];
+const SPAN: boolean[] = [];
+const categoryOf = (kind: number): string => (CATEGORY[kind] ??= (kindInfo(kind)?.event ?? String(kind)).split('.')[0]);
+const isSpan = (kind: number): boolean => (SPAN[kind] ??= kindInfo(kind)?.span ?? false);
 
 /**
  * Makes the events of the export, in file order, calling `emit` for each;
@@ -126,7 +134,7 @@ export function chromeEvents(store: TraceStore, emit: (e: ChromeEvent) => void, 
   const rowStart = (i: number): number => ns(store.ts[i]);
   const rowEnd = (i: number): number => {
     const e = store.end[i];
-    const end = !kindInfo(store.kind[i])!.span ? store.ts[i] : Number.isNaN(e) ? openEnd(store.thread[i]) : e;
+    const end = !isSpan(store.kind[i]) ? store.ts[i] : Number.isNaN(e) ? openEnd(store.thread[i]) : e;
     return Math.max(rowStart(i), ns(end));
   };
 
