@@ -5,7 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { PYTHON } from './harness';
 
-export const CLI = path.join(__dirname, '../../dist/cli.js');
+/** The CLI under test (CONCURRENCY_TRACE_TEST_CLI: another build, e.g. to show a test failed before a fix). */
+export const CLI = process.env.CONCURRENCY_TRACE_TEST_CLI || path.join(__dirname, '../../dist/cli.js');
 
 export interface CliResult {
   status: number | null;

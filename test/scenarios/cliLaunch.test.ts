@@ -132,6 +132,8 @@ test('a closed stdin stays closed: sys.stdin is None, as under python', () => {
 
 test('the trace line is the only thing the CLI adds to stderr, for -m too', () => {
   const r = cli(['run', '--out', path.join(tmp, 'm.ctrace'), '-m', 'pkg.what'], { cwd: tmp });
+  assert.equal(r.status, 0, r.stderr.toString());
+  assert.match(r.stdout.toString(), /main __main__ pkg\.what/);
   assert.equal(ownLines(r.stderr).length, 1);
   assert.equal(scriptStderr(r.stderr), '');
 });

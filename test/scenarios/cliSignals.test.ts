@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { RUN_DIR_PREFIX, tempRoot } from '../../src/core/runDirs';
 import { readTrace } from '../../src/core/traceFile';
-import { alive, cli, ownLines, scratch, startCli, until } from './cliHarness';
+import { CLI, alive, cli, ownLines, scratch, startCli, until } from './cliHarness';
 import { PYTHON, SCRIPTS } from './harness';
 
 const tmp = scratch('cli-signals');
@@ -18,7 +18,7 @@ const NO_CORE = { env: { ...process.env } };
 test('the CLI dies of the signal the script died of (the whole table, not 128)', () => {
   for (const sig of ['SIGHUP', 'SIGPIPE', 'SIGUSR1', 'SIGUSR2', 'SIGBUS', 'SIGTERM', 'SIGALRM', 'SIGABRT', 'SIGSEGV', 'SIGQUIT', 'SIGXCPU', 'SIGSYS'] as const) {
     const plain = spawnSync('prlimit', ['--core=0', PYTHON, DIE, sig]);
-    const traced = spawnSync('prlimit', ['--core=0', process.execPath, path.join(__dirname, '../../dist/cli.js'), 'run', '--python', PYTHON, '--out', path.join(tmp, `${sig}.ctrace`), DIE, sig], { cwd: tmp, ...NO_CORE });
+    const traced = spawnSync('prlimit', ['--core=0', process.execPath, CLI, 'run', '--python', PYTHON, '--out', path.join(tmp, `${sig}.ctrace`), DIE, sig], { cwd: tmp, ...NO_CORE });
     assert.equal(plain.signal, sig, `untraced ${sig}`);
     assert.equal(traced.signal, sig, `${sig}: status ${traced.status}, ${traced.stderr}`);
     assert.equal(traced.stdout.toString(), plain.stdout.toString());
