@@ -264,3 +264,21 @@ test('a shared access keeps an int value inline (negative a), and only there', (
   assert.equal(decodeTrace(encodeTrace(s)).a[s.length - 1], -(2 ** 51 + 41));
   refused(withEvent((t) => t.push(K.TASK_RUN, 9, 10, 0, 1, 0, -5, 0)), /\.a: -5 is not a string index/);
 });
+
+test('a store of millions of events grows in place: about 52 bytes per event, not a doubled copy', () => {
+  const s = new TraceStore();
+  s.trackUpdates = false;
+  const n = 3_000_000;
+  for (let i = 0; i < n; i++) s.push(K.LOCK_HOLD, i, i + 1, 0, 9, -1, 0, 0);
+  // Capacity beyond a million events: a million or 1/16 more than needed, never twice.
+  assert.ok(s.kind.length >= n && s.kind.length <= n + (1 << 20), `capacity ${s.kind.length}`);
+  assert.ok(s.columnBytes() / n < 64, `${(s.columnBytes() / n).toFixed(1)} B/event`);
+  assert.equal(s.ts[n - 1], n - 1);
+  assert.equal(s.end[0], 1);
+  // A store loaded from a file (exact-size columns) keeps growing the same way.
+  const small = sample(10);
+  const back = decodeTrace(encodeTrace(small));
+  for (let i = 0; i < 2_000_000; i++) back.push(K.SLEEP, 5, 6, 0, 0, -1, 0, 0);
+  assert.equal(back.length, small.length + 2_000_000);
+  assert.deepEqual(back.columns().ts.subarray(0, small.length), small.columns().ts);
+});
