@@ -89,10 +89,10 @@ export async function cmdRun(argv: string[], startup: StartupState): Promise<num
 
   const relay = new SignalRelay(startup.terminalForeground);
   const warnings = new Set<string>();
-  let result;
+  let result: Awaited<ReturnType<typeof traceRun>>;
   try {
     result = await traceRun({
-      python, pythonVersion: info.version, ...target, args, stdio: 'inherit',
+      python, pythonVersion: info.version, pythonExecutable: info.executable, ...target, args, stdio: 'inherit',
       // Without a terminal, the script gets a session of its own: a signal aimed at this
       // process's group (a CI runner, `timeout`) reaches the script once, relayed, not twice.
       detached: !startup.hasTerminal,

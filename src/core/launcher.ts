@@ -158,6 +158,8 @@ export interface LaunchOptions {
   closeStdio?: number[];
   /** A watchdog that ends the run's processes if this process dies (default on; see watchdog.ts). */
   watchdog?: boolean;
+  /** The interpreter itself (sys.executable), to start the watchdog without going through a shim again. */
+  pythonExecutable?: string;
 }
 
 export interface TracedRun {
@@ -203,7 +205,7 @@ export function launch(options: LaunchOptions): TracedRun {
     CONCURRENCY_TRACE_DIR: dir,
     CONCURRENCY_TRACE_TOKEN: token,
   };
-  const watchdog = options.watchdog === false ? undefined : new Watchdog(options.python, dir, token);
+  const watchdog = options.watchdog === false ? undefined : new Watchdog(options.pythonExecutable ?? options.python, dir, token);
   const argv = targetArgs(launchTarget(options), options.args);
   // Closing fd 0–2 is something spawn() cannot do (it opens /dev/null there): a shell closes them and execs.
   const close = (options.closeStdio ?? []).filter((fd) => fd >= 0 && fd <= 2);

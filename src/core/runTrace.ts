@@ -14,6 +14,8 @@ import { TraceStore } from './traceStore';
 export interface TraceRunOptions {
   python: string;
   pythonVersion?: string;
+  /** sys.executable of `python` (see LaunchOptions.pythonExecutable). */
+  pythonExecutable?: string;
   /** The script as the user gave it (or module / code; see LaunchOptions). */
   script?: string;
   module?: string;

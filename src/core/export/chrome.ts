@@ -224,48 +224,44 @@ export function chromeEvents(store: TraceStore, emit: (e: ChromeEvent) => void, 
   const rowTid = new Map<number, number>();
   for (let t = 0; t < threadCount; t++) {
     const own = pointsOf.get(t) ?? [];
-    const count = offsets[t + 1] - offsets[t] + own.length;
+    const first = offsets[t];
+    const rows = offsets[t + 1] - first;
+    const count = rows + own.length;
     if (count === 0) continue;
-    // Each item: a row, or a point after all rows (so ties keep the order slices were made in).
-    const ref = new Float64Array(count);
-    const start = new Float64Array(count);
-    const end = new Float64Array(count);
-    let c = 0;
-    for (let j = offsets[t]; j < offsets[t + 1]; j++, c++) {
-      const i = byThread[j];
-      ref[c] = i;
-      start[c] = rowStart(i);
-      end[c] = rowEnd(i);
+    // Items 0…rows−1 are the thread's rows in row order, then its points (so ties keep the order
+    // slices were made in). Times are computed when needed: no per-event arrays.
+    const start = (x: number): number => (x < rows ? rowStart(byThread[first + x]) : points[own[x - rows]].start);
+    const end = (x: number): number => (x < rows ? rowEnd(byThread[first + x]) : points[own[x - rows]].start);
+    const before = (x: number, y: number): number => start(x) - start(y) || end(y) - end(x) || x - y;
+    // In start order, longest first (Perfetto's nesting rules). Rows usually arrive in that order
+    // already: then only the points are sorted and merged in.
+    let rowsSorted = true;
+    for (let j = 1; j < rows && rowsSorted; j++) if (before(j - 1, j) > 0) rowsSorted = false;
+    let order: Iterable<number>;
+    if (rowsSorted) {
+      order = mergeSorted(rows, own.map((_, k) => rows + k).sort(before), before);
+    } else {
+      const all = new Int32Array(count);
+      for (let j = 0; j < count; j++) all[j] = j;
+      order = all.sort(before);
     }
-    for (const k of own) {
-      ref[c] = -1 - k;
-      start[c] = end[c] = points[k].start;
-      c++;
-    }
-    // In start order, longest first (Perfetto's nesting rules); rows usually arrive in order already.
-    const order = new Int32Array(count);
-    for (let j = 0; j < count; j++) order[j] = j;
-    const before = (x: number, y: number): number => start[x] - start[y] || end[y] - end[x] || x - y;
-    let sorted = true;
-    for (let j = 1; j < count && sorted; j++) if (before(j - 1, j) > 0) sorted = false;
-    if (!sorted) order.sort(before);
     // Tracks: a slice that does not nest in the open slices of a track tries the thread's next track.
     const stacks: number[][] = [];
     const laneTids: number[] = [];
-    for (let j = 0; j < count; j++) {
-      const x = order[j];
-      const s = start[x];
-      const e = end[x];
+    for (const x of order) {
+      const s = start(x);
+      const e = end(x);
       let lane = 0;
       for (; ; lane++) {
         const stack = (stacks[lane] ??= []);
         while (stack.length) {
           const top = stack[stack.length - 1];
-          const ended = end[top] < s || (end[top] === s && !(start[top] === end[top] && s === e));
+          const topEnd = end(top);
+          const ended = topEnd < s || (topEnd === s && !(start(top) === topEnd && s === e));
           if (!ended) break;
           stack.pop();
         }
-        if (!stack.length || e <= end[stack[stack.length - 1]]) {
+        if (!stack.length || e <= end(stack[stack.length - 1])) {
           stack.push(x);
           break;
         }
@@ -278,7 +274,7 @@ export function chromeEvents(store: TraceStore, emit: (e: ChromeEvent) => void, 
         }
         tid = laneTids[lane];
       }
-      const r = ref[x];
+      const r = x < rows ? byThread[first + x] : -1 - own[x - rows];
       const pid = store.threads[t].pid;
       if (r < 0) {
         const p = points[-1 - r];
@@ -323,6 +319,16 @@ export function chromeEvents(store: TraceStore, emit: (e: ChromeEvent) => void, 
     emit({ name: kind, cat: from.cat, ph: 'f', bp: 'e', id: flowId, ts: to.ts, pid: store.threads[to.thread].pid, tid: to.tid });
   }
   return { 'concurrency-trace': store.meta, clockOriginNs: origin, siteRoot };
+}
+
+/** 0…rows−1 (in order) merged with `others` (sorted), by `before`. */
+function* mergeSorted(rows: number, others: number[], before: (x: number, y: number) => number): Generator<number> {
+  let k = 0;
+  for (let x = 0; x < rows; x++) {
+    while (k < others.length && before(others[k], x) < 0) yield others[k++];
+    yield x;
+  }
+  while (k < others.length) yield others[k++];
 }
 
 /** Only what the name and category do not say already: this is most of the file's size. */
