@@ -116,18 +116,30 @@ function collectorThroughput(): void {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-/** Peak RSS (MB) and wall time (s) of one CLI command, from GNU time. */
-function cliCommand(args: string[]): { s: number; mb: number } {
+/** Wall time, CPU time (user + system, s) and peak RSS (MB) of one CLI command, from GNU time. */
+function cliCommand(args: string[]): { s: number; cpu: number; mb: number } {
   const t = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, CLI, ...args], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync('/usr/bin/time', ['-f', '%U %S %M', process.execPath, CLI, ...args], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
   if (r.status !== 0) throw new Error(`cli ${args.join(' ')}: ${r.stderr}`);
-  return { s: Number(process.hrtime.bigint() - t) / 1e9, mb: Number(r.stderr.trim().split('\n').pop()) / 1024 };
+  const [user, sys, kb] = r.stderr.trim().split('\n').pop()!.split(' ').map(Number);
+  return { s: Number(process.hrtime.bigint() - t) / 1e9, cpu: user + sys, mb: kb / 1024 };
 }
+
+/** Wall and CPU seconds of `f` in this process (the machines here are shared: CPU time is the steadier figure). */
+function timed<T>(f: () => T): { value: T; s: number; cpu: number } {
+  const t = process.hrtime.bigint();
+  const c = process.cpuUsage();
+  const value = f();
+  const used = process.cpuUsage(c);
+  return { value, s: Number(process.hrtime.bigint() - t) / 1e9, cpu: (used.user + used.system) / 1e6 };
+}
+
+const rssMb = (): number => process.memoryUsage().rss / 2 ** 20;
 
 /**
  * Trace files at scale (default 10 M events, BENCH_TRACE_EVENTS to change): a synthetic
- * trace with every kind, saved and loaded (MB/s, bytes of memory per event), then
- * summarised, exported and opened by the CLI as a user would (time and peak memory).
+ * trace with every kind, saved and loaded (MB/s, memory per event), then summarised,
+ * exported and opened by the CLI as a user would (time and peak memory).
  */
 function traceFilesAtScale(): void {
   const events = Number(process.env.BENCH_TRACE_EVENTS || 10_000_000);
@@ -135,30 +147,23 @@ function traceFilesAtScale(): void {
   const file = path.join(dir, 'big.ctrace');
   try {
     global.gc?.();
-    const base = process.memoryUsage();
-    let t = process.hrtime.bigint();
-    const store = syntheticStore({ events });
-    const built = Number(process.hrtime.bigint() - t) / 1e9;
+    const rss0 = rssMb();
+    const built = timed(() => syntheticStore({ events }));
+    const store = built.value;
     global.gc?.();
-    const held = process.memoryUsage();
-    const perEvent = (held.heapUsed + held.arrayBuffers - base.heapUsed - base.arrayBuffers) / store.length;
-    t = process.hrtime.bigint();
-    const bytes = writeTrace(file, store);
-    const saveS = Number(process.hrtime.bigint() - t) / 1e9;
     const n = store.length;
-    console.log(`trace file       ${(n / 1e6).toFixed(1)} M events (synthetic, built in ${built.toFixed(1)} s) · store ${perEvent.toFixed(0)} B/event (heap+buffers, columns ${(store.columnBytes() / n).toFixed(0)}) · file ${(bytes / 1e6).toFixed(0)} MB (${(bytes / n).toFixed(1)} B/event)`);
-    t = process.hrtime.bigint();
-    const back = readTrace(file);
-    const loadS = Number(process.hrtime.bigint() - t) / 1e9;
+    const perEvent = ((rssMb() - rss0) * 2 ** 20) / n;
+    const saved = timed(() => writeTrace(file, store));
+    const bytes = saved.value;
+    console.log(`trace file       ${(n / 1e6).toFixed(1)} M events (synthetic, built in ${built.s.toFixed(1)} s) · in memory ${perEvent.toFixed(0)} B/event (RSS; columns ${(store.columnBytes() / n).toFixed(0)}) · file ${(bytes / 1e6).toFixed(0)} MB (${(bytes / n).toFixed(1)} B/event)`);
+    const loaded = timed(() => readTrace(file));
+    const back = loaded.value;
     if (back.length !== n) throw new Error('trace did not read back');
-    console.log(`trace save/load  save ${(bytes / 1e6 / saveS).toFixed(0)} MB/s (${saveS.toFixed(1)} s) · load and validate ${(bytes / 1e6 / loadS).toFixed(0)} MB/s (${loadS.toFixed(1)} s)`);
-    t = process.hrtime.bigint();
-    buildSummary(back, findings(back));
-    console.log(`summary (lib)    ${(Number(process.hrtime.bigint() - t) / 1e9).toFixed(1)} s for ${(n / 1e6).toFixed(1)} M events`);
-    t = process.hrtime.bigint();
-    writeChromeTrace(path.join(dir, 'lib.json'), back);
-    const exportS = Number(process.hrtime.bigint() - t) / 1e9;
-    console.log(`export (lib)     ${exportS.toFixed(1)} s · ${(fs.statSync(path.join(dir, 'lib.json')).size / 1e6).toFixed(0)} MB of JSON, streamed`);
+    console.log(`trace save/load  save ${(bytes / 1e6 / saved.s).toFixed(0)} MB/s (${saved.s.toFixed(1)} s, CPU ${saved.cpu.toFixed(1)} s) · load and validate ${(bytes / 1e6 / loaded.s).toFixed(0)} MB/s (${loaded.s.toFixed(1)} s, CPU ${loaded.cpu.toFixed(1)} s)`);
+    const summarised = timed(() => buildSummary(back, findings(back)));
+    console.log(`summary (lib)    ${summarised.s.toFixed(1)} s (CPU ${summarised.cpu.toFixed(1)} s) for ${(n / 1e6).toFixed(1)} M events`);
+    const exported = timed(() => writeChromeTrace(path.join(dir, 'lib.json'), back));
+    console.log(`export (lib)     ${exported.s.toFixed(1)} s (CPU ${exported.cpu.toFixed(1)} s) · ${(fs.statSync(path.join(dir, 'lib.json')).size / 1e6).toFixed(0)} MB of JSON, streamed`);
     fs.rmSync(path.join(dir, 'lib.json'));
   } finally {
     global.gc?.();
@@ -167,8 +172,8 @@ function traceFilesAtScale(): void {
     const size = fs.statSync(file).size;
     const summary = cliCommand(['summary', file]);
     const exported = cliCommand(['export', '--format', 'chrome', file, '-o', path.join(dir, 'cli.json')]);
-    const events = readTraceLength(file);
-    console.log(`CLI at scale     summary ${summary.s.toFixed(1)} s, peak ${summary.mb.toFixed(0)} MB (${((summary.mb * 2 ** 20) / events).toFixed(0)} B/event) · export ${exported.s.toFixed(1)} s, peak ${exported.mb.toFixed(0)} MB · file ${(size / 1e6).toFixed(0)} MB`);
+    const n = readTrace(file).length;
+    console.log(`CLI at scale     summary ${summary.s.toFixed(1)} s (CPU ${summary.cpu.toFixed(1)} s), peak ${summary.mb.toFixed(0)} MB (${((summary.mb * 2 ** 20) / n).toFixed(0)} B/event) · export ${exported.s.toFixed(1)} s (CPU ${exported.cpu.toFixed(1)} s), peak ${exported.mb.toFixed(0)} MB · file ${(size / 1e6).toFixed(0)} MB`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -193,7 +198,7 @@ function realRunAtScale(): void {
     const n = readTraceLength(file);
     const summary = cliCommand(['summary', file]);
     const exported = cliCommand(['export', '--format', 'chrome', file, '-o', path.join(dir, 'real.json')]);
-    console.log(`real run         ${(n / 1e6).toFixed(2)} M events traced in ${run.s.toFixed(0)} s, CLI peak ${run.mb.toFixed(0)} MB (${((run.mb * 2 ** 20) / n).toFixed(0)} B/event incl. Node itself) · file ${(fs.statSync(file).size / 1e6).toFixed(0)} MB · summary ${summary.s.toFixed(1)} s (peak ${summary.mb.toFixed(0)} MB) · export ${exported.s.toFixed(1)} s (peak ${exported.mb.toFixed(0)} MB, ${(fs.statSync(path.join(dir, 'real.json')).size / 1e6).toFixed(0)} MB)`);
+    console.log(`real run         ${(n / 1e6).toFixed(2)} M events traced in ${run.s.toFixed(0)} s (CLI CPU ${run.cpu.toFixed(0)} s), CLI peak ${run.mb.toFixed(0)} MB (${((run.mb * 2 ** 20) / n).toFixed(0)} B/event incl. Node itself) · file ${(fs.statSync(file).size / 1e6).toFixed(0)} MB · summary ${summary.s.toFixed(1)} s (CPU ${summary.cpu.toFixed(1)} s, peak ${summary.mb.toFixed(0)} MB) · export ${exported.s.toFixed(1)} s (CPU ${exported.cpu.toFixed(1)} s, peak ${exported.mb.toFixed(0)} MB, ${(fs.statSync(path.join(dir, 'real.json')).size / 1e6).toFixed(0)} MB)`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
