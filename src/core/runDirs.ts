@@ -14,6 +14,24 @@ export const RUN_DIR_PREFIX = 'concurrency-trace-run-';
 const OWNER_FILE = 'owner';
 /** A run directory without an owner mark (older builds) is stale after a day. */
 const UNMARKED_STALE_MS = 24 * 3600 * 1000;
+/**
+ * Even with its owner gone, a directory something wrote to within this time is
+ * kept: its owner may live in another pid namespace that shares the temp folder.
+ */
+const QUIET_MS = 60 * 1000;
+
+/** The latest change to the directory or a file in it. */
+function lastWrite(dir: string, st: fs.Stats): number {
+  let latest = st.mtimeMs;
+  for (const name of fs.readdirSync(dir)) {
+    try {
+      latest = Math.max(latest, fs.lstatSync(path.join(dir, name)).mtimeMs);
+    } catch {
+      // removed meanwhile
+    }
+  }
+  return latest;
+}
 
 /** The temp folder as an absolute path. */
 export function tempRoot(): string {
@@ -64,9 +82,9 @@ function ownerGone(dir: string, mtimeMs: number, now: number): boolean {
 }
 
 /**
- * Removes run directories of this user whose launcher is gone. Only real
- * directories (not symlinks) owned by this user, named like ours, are
- * considered. Returns the directories removed.
+ * Removes run directories of this user whose launcher is gone and that no
+ * one wrote to for a minute. Only real directories (not symlinks) owned by
+ * this user, named like ours, are considered. Returns the directories removed.
  */
 export function removeStaleRunDirs(root = tempRoot(), now = Date.now()): string[] {
   const removed: string[] = [];
@@ -83,7 +101,7 @@ export function removeStaleRunDirs(root = tempRoot(), now = Date.now()): string[
     try {
       const st = fs.lstatSync(dir);
       if (!st.isDirectory() || (uid >= 0 && st.uid !== uid)) continue;
-      if (!ownerGone(dir, st.mtimeMs, now)) continue;
+      if (!ownerGone(dir, st.mtimeMs, now) || now - lastWrite(dir, st) < QUIET_MS) continue;
       fs.rmSync(dir, { recursive: true, force: true });
       removed.push(dir);
     } catch {

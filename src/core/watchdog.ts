@@ -96,7 +96,8 @@ export class Watchdog {
     let child: ChildProcess | undefined;
     try {
       child = spawn(python, ['-I', '-S', '-c', WATCHDOG, runDir, token], {
-        stdio: ['pipe', 'ignore', 'ignore'], detached: true, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+        // This process's environment (an interpreter may need LD_LIBRARY_PATH…), never a run's token.
+        stdio: ['pipe', 'ignore', 'ignore'], detached: true, env: { ...process.env, CONCURRENCY_TRACE_TOKEN: '', CONCURRENCY_TRACE_DIR: '' },
       });
     } catch {
       child = undefined;
