@@ -107,6 +107,12 @@ export function checkPython(python: string, cache = new InterpreterCache()): Pyt
   return info;
 }
 
+/** sys.executable of `python` if a check of it is cached (no process started), else undefined. */
+function knownExecutable(python: string): string | undefined {
+  const file = whichPython(python);
+  return file ? new InterpreterCache().lookup(file)?.executable : undefined;
+}
+
 /** Checks the script argument before anything is started. */
 export function checkScript(script: string): string {
   const full = path.resolve(script);
@@ -205,7 +211,6 @@ export function launch(options: LaunchOptions): TracedRun {
     CONCURRENCY_TRACE_DIR: dir,
     CONCURRENCY_TRACE_TOKEN: token,
   };
-  const watchdog = options.watchdog === false ? undefined : new Watchdog(options.pythonExecutable ?? options.python, dir, token);
   const argv = targetArgs(launchTarget(options), options.args);
   // Closing fd 0–2 is something spawn() cannot do (it opens /dev/null there): a shell closes them and execs.
   const close = (options.closeStdio ?? []).filter((fd) => fd >= 0 && fd <= 2);
@@ -220,6 +225,8 @@ export function launch(options: LaunchOptions): TracedRun {
     child.once('error', (err) => reject(new LaunchError(`could not start ${options.python}: ${err.message}`)));
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
+  // After the script, so as not to delay it; with the interpreter itself, not through a shim (pyenv's costs ~300 ms).
+  const watchdog = options.watchdog === false ? undefined : new Watchdog(options.pythonExecutable ?? knownExecutable(options.python) ?? options.python, dir, token);
   return { child, dir, token, epochNs, exited, watchdog };
 }
 
