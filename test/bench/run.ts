@@ -28,8 +28,9 @@ const median = (xs: number[]): number => {
 
 function wall(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): number {
   const t = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'], env });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}`);
+  // stderr kept for a failure only: the CLI's "trace saved" line would fill the table.
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   return Number(process.hrtime.bigint() - t) / 1e6;
 }
 
