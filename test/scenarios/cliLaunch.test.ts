@@ -137,3 +137,15 @@ test('the trace line is the only thing the CLI adds to stderr, for -m too', () =
   assert.equal(ownLines(r.stderr).length, 1);
   assert.equal(scriptStderr(r.stderr), '');
 });
+
+test('a relative TMPDIR: the run directory is absolute, so children started after os.chdir are traced', () => {
+  fs.mkdirSync(path.join(tmp, 'reltmp'), { recursive: true });
+  const out = path.join(tmp, 'reltmp.ctrace');
+  const code = 'import multiprocessing as mp, os\ndef f():\n    pass\nif __name__ == "__main__":\n    os.chdir("/")\n    p = mp.get_context("spawn").Process(target=f)\n    p.start()\n    p.join()\n    print(os.path.isabs(os.environ["CONCURRENCY_TRACE_DIR"]))\n';
+  fs.writeFileSync(path.join(tmp, 'chdir_child.py'), code);
+  const r = cli(['run', '--out', out, 'chdir_child.py'], { cwd: tmp, env: { TMPDIR: 'reltmp' } });
+  assert.equal(r.status, 0, r.stderr.toString());
+  assert.equal(r.stdout.toString(), 'True\n');
+  const pids = new Set(readTrace(out).processes.filter((p) => !p.internal).map((p) => p.pid));
+  assert.ok(pids.size >= 2, `${pids.size} processes traced`);
+});
