@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { Collector } from '../core/collector';
 import { writeHtmlReport } from '../core/export/htmlReport';
 import { checkPython, checkScript, type RunTarget } from '../core/launcher';
 import { privateCacheDir } from '../core/privateCache';
@@ -89,6 +90,7 @@ export async function cmdRun(argv: string[], startup: StartupState): Promise<num
 
   const relay = new SignalRelay(startup.terminalForeground);
   const warnings = new Set<string>();
+  let collector: Collector | undefined;
   let result: Awaited<ReturnType<typeof traceRun>>;
   try {
     result = await traceRun({
@@ -100,7 +102,8 @@ export async function cmdRun(argv: string[], startup: StartupState): Promise<num
       closeStdio: startup.closedStdio,
       liveUpdates: false,
       endRemaining: () => relay.endRemaining,
-      onStart: (run) => {
+      onStart: (run, _store, c) => {
+        collector = c;
         if (run.child.pid) relay.start(run.child.pid);
       },
       onWarning: (m) => warnings.add(m),
@@ -108,7 +111,10 @@ export async function cmdRun(argv: string[], startup: StartupState): Promise<num
   } finally {
     relay.stop();
   }
-  // What is missing from the trace and why: one line each.
+  // What is missing from the trace and why: one line each (the collector's problems() — processes
+  // incomplete or untraced, from the tracer's status records — where this build's collector has it).
+  const problems = collector && 'problems' in collector && typeof collector.problems === 'function' ? (collector.problems as () => string[])() : [];
+  for (const p of problems) warnings.add(p);
   for (const w of warnings) say(`warning: ${w}`);
   const saved = saveTrace(out, result.store);
   if (saved) say(`trace saved to ${saved} (${result.store.length} events)`);

@@ -172,3 +172,14 @@ test('a trace that summary, export and html accept reads back the same in the li
   assert.equal(html.status, 0, html.stderr.toString());
   assert.equal(fs.statSync(path.join(tmp, 'r.html')).mode & 0o777, 0o600);
 });
+
+test('what is missing from the trace is said on stderr, one line per problem, before where the trace went', () => {
+  // A file in the run directory that no process of the run wrote: refused, and said so.
+  const code = 'import os\nwith open(os.path.join(os.environ["CONCURRENCY_TRACE_DIR"], "p1-forged.ctev"), "wb") as f:\n    f.write(b"x" * 4096)\n';
+  const r = run(['run', '--out', path.join(tmp, 'forged.ctrace'), '-c', code]);
+  assert.equal(r.status, 0, r.stderr.toString());
+  const own = ownLines(r.stderr);
+  assert.equal(own.length, 2, r.stderr.toString());
+  assert.match(own[0], /^concurrency-trace: warning: .*p1-forged\.ctev/);
+  assert.match(own[1], /trace saved to/);
+});
