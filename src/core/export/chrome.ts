@@ -160,9 +160,13 @@ export function chromeEvents(store: TraceStore, emit: (e: ChromeEvent) => void, 
     return -1 - k;
   };
   const flows: Flow[] = given?.flows ?? computeFlows(store);
-  const flowEnds: { a: number; b: number; kind: string }[] = [];
-  const endRows = new Set<number>();
-  for (const f of flows) {
+  // The two ends of each flow kept (flows.length at most), in typed arrays: millions of flows are usual.
+  const flowFrom = new Float64Array(flows.length);
+  const flowTo = new Float64Array(flows.length);
+  const flowOf = new Int32Array(flows.length);
+  let flowCount = 0;
+  for (let k = 0; k < flows.length; k++) {
+    const f = flows[k];
     const b = f.to >= 0 && isSlice[f.to] ? f.to : -1;
     if (b < 0) continue;
     let a = f.from >= 0 && isSlice[f.from] ? f.from : NaN;
@@ -172,9 +176,9 @@ export function chromeEvents(store: TraceStore, emit: (e: ChromeEvent) => void, 
     const to = ns(f.toTs);
     const bStart = rowStart(b);
     const target = bStart < aEnd && to > bStart ? point(f.toThread, to, `${sliceName(store, b)} returns`, categoryOf(store.kind[b])) : b;
-    if (a >= 0) endRows.add(a);
-    if (target >= 0) endRows.add(target);
-    flowEnds.push({ a, b: target, kind: f.kind });
+    flowFrom[flowCount] = a;
+    flowTo[flowCount] = target;
+    flowOf[flowCount++] = k;
   }
   // A point that falls on an existing zero-length slice (same thread, time, category) is that slice.
   if (points.length) {
@@ -185,7 +189,6 @@ export function chromeEvents(store: TraceStore, emit: (e: ChromeEvent) => void, 
       const k = pointByKey.get(`${store.thread[i]}:${start}:${categoryOf(store.kind[i])}`);
       if (k !== undefined) {
         points[k].row = i;
-        endRows.add(i);
       }
     }
   }
@@ -221,7 +224,8 @@ export function chromeEvents(store: TraceStore, emit: (e: ChromeEvent) => void, 
     if (!pointsOf.has(p.thread)) pointsOf.set(p.thread, []);
     pointsOf.get(p.thread)!.push(k);
   });
-  const rowTid = new Map<number, number>();
+  // The track each row's slice went to (4 bytes per event), for the flows that bind to it.
+  const rowTid = new Int32Array(n);
   for (let t = 0; t < threadCount; t++) {
     const own = pointsOf.get(t) ?? [];
     const first = offsets[t];
@@ -282,7 +286,7 @@ export function chromeEvents(store: TraceStore, emit: (e: ChromeEvent) => void, 
         emit({ name: p.name, cat: p.cat, ph: 'X', ts: us(s), dur: 0, pid, tid });
         continue;
       }
-      if (endRows.has(r)) rowTid.set(r, tid);
+      rowTid[r] = tid;
       const ev: ChromeEvent = { name: sliceName(store, r), cat: categoryOf(store.kind[r]), ph: 'X', ts: us(s), dur: us(e - s), pid, tid };
       const args = sliceArgs(store, r, ev.name, siteRoot);
       if (args) ev.args = args;
@@ -306,14 +310,15 @@ export function chromeEvents(store: TraceStore, emit: (e: ChromeEvent) => void, 
 
   let id = 1;
   const endOf = (r: number): { ts: number; thread: number; tid: number; cat: string } => {
-    if (r >= 0) return { ts: us(rowStart(r)), thread: store.thread[r], tid: rowTid.get(r) ?? 0, cat: categoryOf(store.kind[r]) };
+    if (r >= 0) return { ts: us(rowStart(r)), thread: store.thread[r], tid: rowTid[r], cat: categoryOf(store.kind[r]) };
     const p = points[-1 - r];
     if (p.row >= 0) return endOf(p.row);
     return { ts: us(p.start), thread: p.thread, tid: p.tid, cat: p.cat };
   };
-  for (const { a, b, kind } of flowEnds) {
-    const from = endOf(a);
-    const to = endOf(b);
+  for (let j = 0; j < flowCount; j++) {
+    const from = endOf(flowFrom[j]);
+    const to = endOf(flowTo[j]);
+    const kind = flows[flowOf[j]].kind;
     const flowId = id++;
     emit({ name: kind, cat: from.cat, ph: 's', id: flowId, ts: from.ts, pid: store.threads[from.thread].pid, tid: from.tid });
     emit({ name: kind, cat: from.cat, ph: 'f', bp: 'e', id: flowId, ts: to.ts, pid: store.threads[to.thread].pid, tid: to.tid });
