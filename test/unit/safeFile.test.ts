@@ -92,8 +92,14 @@ test('the HTML report is written privately, through no planted symlink', () => {
   fs.writeFileSync(victim, 'keep');
   const out = path.join(dir, 'report.html');
   fs.symlinkSync(victim, out);
+  // Also at the old predictable temp name.
+  const victim2 = path.join(dir, 'victim2.html');
+  fs.writeFileSync(victim2, 'keep too');
+  fs.symlinkSync(victim2, `${out}.tmp-${process.pid}`);
   writeHtmlReport(out, new TraceStore(), { assetsDir: assets });
   assert.equal(fs.readFileSync(victim, 'utf8'), 'keep');
+  assert.equal(fs.readFileSync(victim2, 'utf8'), 'keep too');
+  fs.rmSync(`${out}.tmp-${process.pid}`);
   assert.match(fs.readFileSync(out, 'utf8'), /<!DOCTYPE html>/);
   assert.equal(fs.statSync(out).mode & 0o777, 0o600);
   assert.deepEqual(leftovers(dir), []);

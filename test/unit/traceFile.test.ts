@@ -282,3 +282,14 @@ test('a store of millions of events grows in place: about 52 bytes per event, no
   assert.equal(back.length, small.length + 2_000_000);
   assert.deepEqual(back.columns().ts.subarray(0, small.length), small.columns().ts);
 });
+
+test('a symlink planted at the old predictable temp name (<out>.tmp-<pid>) is not written through', () => {
+  const victim = path.join(dir, 'victim-old-name.txt');
+  fs.writeFileSync(victim, 'keep me');
+  const out = path.join(dir, 'predictable.ctrace');
+  fs.symlinkSync(victim, `${out}.tmp-${process.pid}`);
+  writeTrace(out, sample(10));
+  assert.equal(fs.readFileSync(victim, 'utf8'), 'keep me');
+  assert.equal(readTrace(out).length, 13);
+  fs.rmSync(`${out}.tmp-${process.pid}`);
+});
