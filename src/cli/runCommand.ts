@@ -7,13 +7,15 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Collector } from '../core/collector';
 import { writeHtmlReport } from '../core/export/htmlReport';
-import { checkPython, checkScript, type RunTarget } from '../core/launcher';
+import { LaunchError, checkPython, checkScript, type RunTarget } from '../core/launcher';
 import { privateCacheDir } from '../core/privateCache';
+import { pythonSupport } from '../core/pythonSupport';
 import { tempRoot } from '../core/runDirs';
 import { traceRun } from '../core/runTrace';
 import { DestinationError, checkDestination, describeWriteError } from '../core/safeFile';
 import { writeTrace } from '../core/traceFile';
 import type { TraceStore } from '../core/traceStore';
+import { describeUntraced } from '../core/untracedNotes';
 import { exitLikeSignal } from './exitStatus';
 import { UsageError, parseFlags } from './flags';
 import { say } from './output';
@@ -87,6 +89,9 @@ export async function cmdRun(argv: string[], startup: StartupState): Promise<num
   if (html) checkDestination(html);
   const python = flags.values.get('--python') ?? defaultPython();
   const info = checkPython(python);
+  const support = pythonSupport(info, process.env);
+  if (!support.trace) throw new LaunchError(`${support.note ?? `Python ${info.version} is not supported`} (${python})`);
+  if (support.note) say(support.note);
 
   const relay = new SignalRelay(startup.terminalForeground);
   const warnings = new Set<string>();
@@ -116,6 +121,8 @@ export async function cmdRun(argv: string[], startup: StartupState): Promise<num
   const problems = collector && 'problems' in collector && typeof collector.problems === 'function' ? (collector.problems as () => string[])() : [];
   for (const p of problems) warnings.add(p);
   for (const w of warnings) say(`warning: ${w}`);
+  // Never silently untraced: one line per reason the runtime left.
+  for (const line of describeUntraced(result.untraced)) say(line);
   const saved = saveTrace(out, result.store);
   if (saved) say(`trace saved to ${saved} (${result.store.length} events)`);
   if (html && saved) {

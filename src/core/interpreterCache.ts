@@ -46,7 +46,7 @@ interface Entry extends Identity {
 }
 
 const FILE = 'pythons.json';
-const FORMAT = 1;
+const FORMAT = 2;
 const MAX_ENTRIES = 64;
 
 function identity(file: string): Identity | undefined {
@@ -104,10 +104,11 @@ function validEntry(v: unknown): Entry | undefined {
   if (typeof f.executable !== 'string' || !f.executable.startsWith('/') || f.executable.length > 4096) return undefined;
   if (typeof f.version !== 'string' || !/^\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(f.version)) return undefined;
   if (f.cacheTag !== undefined && (typeof f.cacheTag !== 'string' || !/^[\w.-]{1,64}$/.test(f.cacheTag))) return undefined;
-  if (f.freeThreaded !== undefined && typeof f.freeThreaded !== 'boolean') return undefined;
+  // Every check reports whether the build is free-threaded (it decides whether to trace).
+  if (typeof f.freeThreaded !== 'boolean') return undefined;
   const facts: InterpreterFacts = { executable: f.executable, version: f.version };
   if (f.cacheTag !== undefined) facts.cacheTag = f.cacheTag;
-  if (f.freeThreaded !== undefined) facts.freeThreaded = f.freeThreaded;
+  facts.freeThreaded = f.freeThreaded;
   const entry: Entry = { ino: e.ino, size: e.size, mtimeMs: e.mtimeMs, ctimeMs: e.ctimeMs, usedAt: e.usedAt, facts };
   if (e.target !== undefined) {
     const t = e.target as Record<string, unknown>;

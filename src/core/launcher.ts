@@ -33,6 +33,8 @@ export interface PythonInfo {
   version: string;
   /** sys.implementation.cache_tag ("cpython-311"): names the runtime's compiled files. */
   cacheTag?: string;
+  /** Built with Py_GIL_DISABLED (3.13t, 3.14t): see pythonSupport. */
+  freeThreaded?: boolean;
 }
 
 /**
@@ -82,7 +84,7 @@ export function checkPython(python: string, cache = new InterpreterCache()): Pyt
   let out: string;
   try {
     // -S -E: no site (a slow .pth can cost 100 ms) and no PYTHON* variables, just the facts.
-    out = execFileSync(python, ['-S', '-E', '-c', 'import sys; print(sys.executable); print("%d.%d.%d" % sys.version_info[:3]); print(sys.implementation.cache_tag or "")'], {
+    out = execFileSync(python, ['-S', '-E', '-c', 'import sys, sysconfig; print(sys.executable); print("%d.%d.%d" % sys.version_info[:3]); print(sys.implementation.cache_tag or ""); print(1 if sysconfig.get_config_var("Py_GIL_DISABLED") else 0)'], {
       encoding: 'utf8', timeout: 20000, stdio: ['ignore', 'pipe', 'pipe'],
     });
   } catch (err) {
@@ -93,7 +95,7 @@ export function checkPython(python: string, cache = new InterpreterCache()): Pyt
     const said = (e.stderr ?? '').trim().split('\n').pop()?.slice(0, 200);
     throw new LaunchError(`${python} ${how} when asked for its version${said ? ` (${said})` : ''}: is it a Python interpreter?`);
   }
-  const [executable, version, cacheTag] = out.trim().split('\n');
+  const [executable, version, cacheTag, freeThreaded] = out.trim().split('\n');
   if (!/^\d+\.\d+\.\d+$/.test(version ?? '')) {
     throw new LaunchError(`${python} did not answer as a Python interpreter does (no version reported): is it a Python interpreter?`);
   }
@@ -101,7 +103,7 @@ export function checkPython(python: string, cache = new InterpreterCache()): Pyt
   if (major < MIN_PYTHON[0] || (major === MIN_PYTHON[0] && minor < MIN_PYTHON[1])) {
     throw new LaunchError(`Python ${version} at ${python} is too old: Concurrency Trace needs ${MIN_PYTHON.join('.')} or newer`);
   }
-  const info: PythonInfo = { executable: executable || python, version, cacheTag: cacheTag || undefined };
+  const info: PythonInfo = { executable: executable || python, version, cacheTag: cacheTag || undefined, freeThreaded: freeThreaded === '1' };
   if (file) cache.remember(file, info);
   precompileRuntime(python, info);
   return info;

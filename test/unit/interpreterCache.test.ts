@@ -86,7 +86,7 @@ test('cache content is validated: a planted entry with a bad version or path is 
   const st = fs.statSync(py);
   const id = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, usedAt: 1 };
   for (const facts of [{ executable: py, version: '3.12' }, { executable: 'relative', version: '3.12.0' }, { executable: py, version: '3.12.0', cacheTag: '../x' }]) {
-    fs.writeFileSync(path.join(dir, 'pythons.json'), JSON.stringify({ format: 1, entries: { [py]: { ...id, facts } } }), { mode: 0o600 });
+    fs.writeFileSync(path.join(dir, 'pythons.json'), JSON.stringify({ format: 2, entries: { [py]: { ...id, facts: { freeThreaded: false, ...facts } } } }), { mode: 0o600 });
     assert.equal(cache.lookup(py), undefined, JSON.stringify(facts));
   }
   fs.writeFileSync(path.join(dir, 'pythons.json'), '{not json', { mode: 0o600 });
@@ -98,8 +98,8 @@ test('a cache file writable by others is not trusted', () => {
   const py = path.join(root, 'py-loose');
   fakePython(py, '3.6.15');
   const st = fs.statSync(py);
-  const entry = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, usedAt: 1, facts: { executable: py, version: '3.12.0' } };
-  fs.writeFileSync(path.join(dir, 'pythons.json'), JSON.stringify({ format: 1, entries: { [py]: entry } }));
+  const entry = { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, usedAt: 1, facts: { executable: py, version: '3.12.0', freeThreaded: false } };
+  fs.writeFileSync(path.join(dir, 'pythons.json'), JSON.stringify({ format: 2, entries: { [py]: entry } }));
   fs.chmodSync(path.join(dir, 'pythons.json'), 0o666);
   assert.equal(cache.lookup(py), undefined);
   fs.chmodSync(path.join(dir, 'pythons.json'), 0o600);
