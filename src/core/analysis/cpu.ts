@@ -1,0 +1,224 @@
+/**
+ * Findings from the CPU samples (sampler.ts: every ~50 ms, per thread its CPU
+ * share over the interval and its scheduler state R/S/D…), judged per
+ * half-second block:
+ *
+ * gil-contention — in one process, two or more threads want to run (they are
+ *   outside any recorded wait or sleep and use CPU) while the process gets
+ *   about one core, and at most about one of them is runnable (R) at a time:
+ *   the others sleep on the GIL. Threads of a process that the machine simply
+ *   has no core for are runnable (R) instead, so a loaded machine is not
+ *   mistaken for the GIL. Silent on free-threaded builds (process metadata
+ *   "gil": false) and on one-core machines.
+ * oversubscription — many more runnable threads of the run than cores
+ *   (more than twice as many) for a long time.
+ */
+import { K } from '../recordKinds';
+import { decodeThreadSample } from '../threadSample';
+import type { TraceStore } from '../traceStore';
+import type { Finding } from './finding';
+import type { Names } from './names';
+import { BEGIN } from './timeOrder';
+import type { World } from './world';
+
+const BLOCK_NS = 500e6;
+/** A finding needs this much contended time in total. */
+const MIN_NS = 1e9;
+/** A thread wants the CPU in a block when it is outside waits/sleeps this often and uses this much CPU (%). */
+const FREE_SHARE = 0.7;
+const MIN_CPU = 10;
+/** The process got about one core: at most this many cores in total, at most this many runnable threads per sample. */
+const GIL_MAX_CORES = 1.3;
+const GIL_MAX_RUNNABLE = 1.5;
+
+interface ThreadBlock {
+  samples: number;
+  free: number;
+  cpu: number;
+  runnable: number;
+}
+
+interface GilSpan {
+  firstTs: number;
+  lastTs: number;
+  blocks: number;
+  threads: Set<number>;
+  achieved: number;
+  wanted: number;
+}
+
+interface OverSpan {
+  firstTs: number;
+  lastTs: number;
+  blocks: number;
+  runnableSum: number;
+  runnableMax: number;
+  pids: Set<number>;
+}
+
+export class CpuFindings {
+  private cores = 0;
+  private readonly noGil = new Set<number>();
+  /** pid → block index and its per-thread figures. */
+  private readonly perProcess = new Map<number, { block: number; threads: Map<number, ThreadBlock> }>();
+  private readonly gil = new Map<number, GilSpan>();
+  private runBlock = -1;
+  private runThreads = new Map<number, ThreadBlock>();
+  private over: OverSpan | undefined;
+
+  constructor(private readonly store: TraceStore, private readonly world: World, private readonly names: Names) {}
+
+  point(row: number, phase: number, time: number): void {
+    if (phase !== BEGIN) return;
+    const s = this.store;
+    const kind = s.kind[row];
+    if (kind === K.SAMPLE_CORE) {
+      this.cores = Math.max(this.cores, s.obj[row] + 1);
+      return;
+    }
+    if (kind === K.PROCESS_START) {
+      try {
+        const meta = JSON.parse(s.strings[s.b[row]] ?? '{}') as { gil?: unknown };
+        if (meta.gil === false) this.noGil.add(s.obj[row]);
+      } catch {
+        // no metadata: a GIL build
+      }
+      return;
+    }
+    if (kind !== K.SAMPLE_CPU) return;
+    const t = s.thread[row];
+    if (t < 0) return; // a whole-process sample
+    const pid = s.obj[row];
+    const block = Math.floor(time / BLOCK_NS);
+    let p = this.perProcess.get(pid);
+    if (!p) this.perProcess.set(pid, (p = { block, threads: new Map() }));
+    if (p.block !== block) {
+      this.closeProcessBlock(pid, p.threads, p.block);
+      p.block = block;
+      p.threads = new Map();
+    }
+    if (this.runBlock !== block) {
+      if (this.runBlock >= 0) this.closeRunBlock(this.runBlock);
+      this.runBlock = block;
+      this.runThreads = new Map();
+    }
+    const state = decodeThreadSample(s.b[row]).state;
+    const free = this.world.currentWait(t) < 0 && (this.world.sleeping[t] ?? 0) === 0;
+    add(p.threads, t, s.a[row], free, state === 'R');
+    if (!this.world.isInternal(t)) add(this.runThreads, t, s.a[row], free, state === 'R');
+  }
+
+  private closeProcessBlock(pid: number, threads: Map<number, ThreadBlock>, block: number): void {
+    if (this.noGil.has(pid) || this.cores === 1) return;
+    const wanting: number[] = [];
+    let achieved = 0;
+    let runnable = 0;
+    let ticks = 0;
+    for (const [t, b] of threads) {
+      if (b.samples === 0) continue;
+      const cpu = b.cpu / b.samples;
+      if (b.free / b.samples >= FREE_SHARE && cpu >= MIN_CPU) {
+        wanting.push(t);
+        achieved += cpu / 100;
+        runnable += b.runnable;
+        ticks = Math.max(ticks, b.samples);
+      }
+    }
+    if (wanting.length < 2 || ticks === 0) return;
+    if (achieved > GIL_MAX_CORES || runnable / ticks > GIL_MAX_RUNNABLE) return;
+    const ts = block * BLOCK_NS;
+    let g = this.gil.get(pid);
+    if (!g) this.gil.set(pid, (g = { firstTs: ts, lastTs: ts + BLOCK_NS, blocks: 0, threads: new Set(), achieved: 0, wanted: 0 }));
+    g.lastTs = ts + BLOCK_NS;
+    g.blocks++;
+    g.achieved += achieved;
+    g.wanted = Math.max(g.wanted, wanting.length);
+    for (const t of wanting) g.threads.add(t);
+  }
+
+  private closeRunBlock(block: number): void {
+    if (this.cores === 0) return;
+    let runnable = 0;
+    let ticks = 0;
+    const pids = new Set<number>();
+    for (const [t, b] of this.runThreads) {
+      ticks = Math.max(ticks, b.samples);
+      runnable += b.runnable;
+      if (b.runnable > 0) pids.add(this.store.threads[t]?.pid ?? -1);
+    }
+    if (ticks === 0) return;
+    const avg = runnable / ticks;
+    if (avg <= 2 * this.cores) return;
+    const ts = block * BLOCK_NS;
+    if (!this.over) this.over = { firstTs: ts, lastTs: ts, blocks: 0, runnableSum: 0, runnableMax: 0, pids: new Set() };
+    const o = this.over;
+    o.lastTs = ts + BLOCK_NS;
+    o.blocks++;
+    o.runnableSum += avg;
+    o.runnableMax = Math.max(o.runnableMax, avg);
+    for (const p of pids) o.pids.add(p);
+  }
+
+  /** Closes the blocks still open (the end of a complete trace). */
+  finish(): void {
+    for (const [pid, p] of this.perProcess) this.closeProcessBlock(pid, p.threads, p.block);
+    this.perProcess.clear();
+    if (this.runBlock >= 0) this.closeRunBlock(this.runBlock);
+    this.runBlock = -1;
+  }
+
+  findings(): Finding[] {
+    const out: Finding[] = [];
+    const n = this.names;
+    for (const [pid, g] of this.gil) {
+      if (g.blocks * BLOCK_NS < MIN_NS) continue;
+      const p = this.store.processByPid(pid);
+      const achieved = g.achieved / g.blocks;
+      const seconds = (g.blocks * BLOCK_NS) / 1e9;
+      const threads = [...g.threads];
+      out.push({
+        id: `gil-contention:${pid}`,
+        kind: 'gil-contention',
+        severity: 'warning',
+        message: `GIL contention in ${p ? `${p.name} (pid ${pid})` : `pid ${pid}`}: ${g.wanted} threads wanted to run Python code at once but together got ${achieved.toFixed(1)} core${this.cores ? ` of ${this.cores}` : ''} for ${seconds.toFixed(1)} s.`,
+        explanation: 'In CPython the GIL lets only one thread run Python bytecode at a time, so CPU-bound threads take turns instead of running in parallel: more threads do not make it faster. For CPU-bound work use processes (multiprocessing.Pool, concurrent.futures.ProcessPoolExecutor) or a free-threaded Python build (3.13t and later); threads pay off while they wait on I/O.',
+        parties: threads.map((t) => n.party(t)),
+        objects: [],
+        sites: [],
+        window: { startTs: g.firstTs, endTs: g.lastTs },
+        events: [],
+        edges: [],
+        details: { cores: this.cores, threads: g.wanted, wantedCores: g.wanted, achievedCores: Math.round(achieved * 100) / 100, contendedMs: Math.round(seconds * 1000) },
+      });
+    }
+    const o = this.over;
+    if (o && o.blocks * BLOCK_NS >= MIN_NS) {
+      const avg = o.runnableSum / o.blocks;
+      const seconds = (o.blocks * BLOCK_NS) / 1e9;
+      out.push({
+        id: 'oversubscription:run',
+        kind: 'oversubscription',
+        severity: 'warning',
+        message: `Oversubscription: about ${Math.round(avg)} threads of ${o.pids.size} process${o.pids.size === 1 ? '' : 'es'} wanted to run on ${this.cores} core${this.cores === 1 ? '' : 's'} for ${seconds.toFixed(1)} s; each got about ${(this.cores / avg).toFixed(2)} of a core.`,
+        explanation: 'More runnable processes (or threads outside the GIL) than cores do not run faster: the cores switch between them, and each extra process costs memory and start-up time. Use at most os.cpu_count() worker processes (Pool() and ProcessPoolExecutor() with no argument do that), and do not nest pools.',
+        parties: [...o.pids].filter((p) => p >= 0).map((pid) => n.processParty(pid)),
+        objects: [],
+        sites: [],
+        window: { startTs: o.firstTs, endTs: o.lastTs },
+        events: [],
+        edges: [],
+        details: { cores: this.cores, runnable: Math.round(avg * 10) / 10, runnableMax: Math.round(o.runnableMax * 10) / 10, processes: o.pids.size, oversubscribedMs: Math.round(seconds * 1000) },
+      });
+    }
+    return out;
+  }
+}
+
+function add(map: Map<number, ThreadBlock>, t: number, cpu: number, free: boolean, runnable: boolean): void {
+  let b = map.get(t);
+  if (!b) map.set(t, (b = { samples: 0, free: 0, cpu: 0, runnable: 0 }));
+  b.samples++;
+  b.cpu += cpu;
+  if (free) b.free++;
+  if (runnable) b.runnable++;
+}
