@@ -24,34 +24,44 @@ import type { World } from './world';
 const BLOCK_NS = 500e6;
 /** A finding needs this much contended time in total. */
 const MIN_NS = 1e9;
-/** A thread wants the CPU in a block when it is outside waits/sleeps this often and uses this much CPU (%). */
+/** A thread wants the CPU when it is outside waits/sleeps this often and uses at least this much CPU (%)… */
 const FREE_SHARE = 0.7;
-const MIN_CPU = 10;
-/** The process got about one core: at most this many cores in total, at most this many runnable threads per sample. */
+const MIN_CPU = 3;
+/** …and at least this fraction of an equal share of its process's CPU. */
+const FAIR_SHARE = 0.25;
+/** The process got about one core at most, and did real work. */
 const GIL_MAX_CORES = 1.3;
+const GIL_MIN_CPU = 20;
+/** With free cores, GIL waiters sleep: at most about one thread runnable at a time. */
 const GIL_MAX_RUNNABLE = 1.5;
+/** Cores this busy (%) leave the scheduler state useless: waiters wait for a core, runnable. */
+const SATURATED = 85;
+/** A sample stands for the time since the previous one of its thread, at most this long. */
+const MAX_WEIGHT_NS = 2e9;
+const FIRST_WEIGHT_NS = 50e6;
 
+/** Time-weighted figures of one thread over a block. */
 interface ThreadBlock {
-  samples: number;
-  free: number;
+  weight: number;
   cpu: number;
+  free: number;
   runnable: number;
 }
 
 interface GilSpan {
   firstTs: number;
   lastTs: number;
-  blocks: number;
+  ns: number;
   threads: Set<number>;
-  achieved: number;
+  achievedNs: number;
   wanted: number;
 }
 
 interface OverSpan {
   firstTs: number;
   lastTs: number;
-  blocks: number;
-  runnableSum: number;
+  ns: number;
+  runnableNs: number;
   runnableMax: number;
   pids: Set<number>;
 }
@@ -59,11 +69,16 @@ interface OverSpan {
 export class CpuFindings {
   private cores = 0;
   private readonly noGil = new Set<number>();
-  /** pid → block index and its per-thread figures. */
+  private readonly lastSample: number[] = [];
+  /** pid → its block and per-thread figures. */
   private readonly perProcess = new Map<number, { block: number; threads: Map<number, ThreadBlock> }>();
   private readonly gil = new Map<number, GilSpan>();
+  /** Machine-wide block: user threads of every process, and core utilisation. */
   private runBlock = -1;
   private runThreads = new Map<number, ThreadBlock>();
+  private coreUtil = 0;
+  private coreSamples = 0;
+  private saturatedBlocks = new Set<number>();
   private over: OverSpan | undefined;
 
   constructor(private readonly store: TraceStore, private readonly world: World, private readonly names: Names) {}
@@ -72,10 +87,6 @@ export class CpuFindings {
     if (phase !== BEGIN) return;
     const s = this.store;
     const kind = s.kind[row];
-    if (kind === K.SAMPLE_CORE) {
-      this.cores = Math.max(this.cores, s.obj[row] + 1);
-      return;
-    }
     if (kind === K.PROCESS_START) {
       try {
         const meta = JSON.parse(s.strings[s.b[row]] ?? '{}') as { gil?: unknown };
@@ -85,11 +96,27 @@ export class CpuFindings {
       }
       return;
     }
-    if (kind !== K.SAMPLE_CPU) return;
+    if (kind !== K.SAMPLE_CPU && kind !== K.SAMPLE_CORE) return;
+    const block = Math.floor(time / BLOCK_NS);
+    if (this.runBlock !== block) {
+      if (this.runBlock >= 0) this.closeRunBlock(this.runBlock);
+      this.runBlock = block;
+      this.runThreads = new Map();
+      this.coreUtil = 0;
+      this.coreSamples = 0;
+    }
+    if (kind === K.SAMPLE_CORE) {
+      this.cores = Math.max(this.cores, s.obj[row] + 1);
+      this.coreUtil += s.a[row];
+      this.coreSamples++;
+      return;
+    }
     const t = s.thread[row];
     if (t < 0) return; // a whole-process sample
     const pid = s.obj[row];
-    const block = Math.floor(time / BLOCK_NS);
+    const prev = this.lastSample[t];
+    const weight = prev === undefined ? FIRST_WEIGHT_NS : Math.min(MAX_WEIGHT_NS, Math.max(1, time - prev));
+    this.lastSample[t] = time;
     let p = this.perProcess.get(pid);
     if (!p) this.perProcess.set(pid, (p = { block, threads: new Map() }));
     if (p.block !== block) {
@@ -97,84 +124,83 @@ export class CpuFindings {
       p.block = block;
       p.threads = new Map();
     }
-    if (this.runBlock !== block) {
-      if (this.runBlock >= 0) this.closeRunBlock(this.runBlock);
-      this.runBlock = block;
-      this.runThreads = new Map();
-    }
-    const state = decodeThreadSample(s.b[row]).state;
+    const runnable = decodeThreadSample(s.b[row]).state === 'R';
     const free = this.world.currentWait(t) < 0 && (this.world.sleeping[t] ?? 0) === 0;
-    add(p.threads, t, s.a[row], free, state === 'R');
-    if (!this.world.isInternal(t)) add(this.runThreads, t, s.a[row], free, state === 'R');
+    add(p.threads, t, weight, s.a[row], free, runnable);
+    if (!this.world.isInternal(t)) add(this.runThreads, t, weight, s.a[row], free, runnable);
   }
 
   private closeProcessBlock(pid: number, threads: Map<number, ThreadBlock>, block: number): void {
     if (this.noGil.has(pid) || this.cores === 1) return;
-    const wanting: number[] = [];
-    let achieved = 0;
-    let runnable = 0;
-    let ticks = 0;
+    let processCpu = 0;
+    let span = 0;
+    const candidates: [number, ThreadBlock][] = [];
     for (const [t, b] of threads) {
-      if (b.samples === 0) continue;
-      const cpu = b.cpu / b.samples;
-      if (b.free / b.samples >= FREE_SHARE && cpu >= MIN_CPU) {
+      processCpu += b.cpu / b.weight;
+      span = Math.max(span, b.weight);
+      if (b.free / b.weight >= FREE_SHARE) candidates.push([t, b]);
+    }
+    if (candidates.length < 2 || processCpu < GIL_MIN_CPU || processCpu / 100 > GIL_MAX_CORES) return;
+    const fair = (FAIR_SHARE * processCpu) / candidates.length;
+    const wanting: number[] = [];
+    let runnable = 0;
+    for (const [t, b] of candidates) {
+      const cpu = b.cpu / b.weight;
+      if (cpu >= MIN_CPU && cpu >= fair) {
         wanting.push(t);
-        achieved += cpu / 100;
-        runnable += b.runnable;
-        ticks = Math.max(ticks, b.samples);
+        runnable += b.runnable / b.weight;
       }
     }
-    if (wanting.length < 2 || ticks === 0) return;
-    if (achieved > GIL_MAX_CORES || runnable / ticks > GIL_MAX_RUNNABLE) return;
+    if (wanting.length < 2) return;
+    if (!this.saturatedBlocks.has(block) && runnable > GIL_MAX_RUNNABLE) return;
     const ts = block * BLOCK_NS;
     let g = this.gil.get(pid);
-    if (!g) this.gil.set(pid, (g = { firstTs: ts, lastTs: ts + BLOCK_NS, blocks: 0, threads: new Set(), achieved: 0, wanted: 0 }));
+    if (!g) this.gil.set(pid, (g = { firstTs: ts, lastTs: ts + BLOCK_NS, ns: 0, threads: new Set(), achievedNs: 0, wanted: 0 }));
     g.lastTs = ts + BLOCK_NS;
-    g.blocks++;
-    g.achieved += achieved;
+    g.ns += span;
+    g.achievedNs += (processCpu / 100) * span;
     g.wanted = Math.max(g.wanted, wanting.length);
     for (const t of wanting) g.threads.add(t);
   }
 
   private closeRunBlock(block: number): void {
+    if (this.coreSamples > 0 && this.coreUtil / this.coreSamples >= SATURATED) this.saturatedBlocks.add(block);
     if (this.cores === 0) return;
     let runnable = 0;
-    let ticks = 0;
+    let span = 0;
     const pids = new Set<number>();
     for (const [t, b] of this.runThreads) {
-      ticks = Math.max(ticks, b.samples);
-      runnable += b.runnable;
+      span = Math.max(span, b.weight);
+      runnable += b.runnable / b.weight;
       if (b.runnable > 0) pids.add(this.store.threads[t]?.pid ?? -1);
     }
-    if (ticks === 0) return;
-    const avg = runnable / ticks;
-    if (avg <= 2 * this.cores) return;
+    if (span === 0 || runnable <= 2 * this.cores) return;
     const ts = block * BLOCK_NS;
-    if (!this.over) this.over = { firstTs: ts, lastTs: ts, blocks: 0, runnableSum: 0, runnableMax: 0, pids: new Set() };
+    if (!this.over) this.over = { firstTs: ts, lastTs: ts, ns: 0, runnableNs: 0, runnableMax: 0, pids: new Set() };
     const o = this.over;
     o.lastTs = ts + BLOCK_NS;
-    o.blocks++;
-    o.runnableSum += avg;
-    o.runnableMax = Math.max(o.runnableMax, avg);
+    o.ns += span;
+    o.runnableNs += runnable * span;
+    o.runnableMax = Math.max(o.runnableMax, runnable);
     for (const p of pids) o.pids.add(p);
   }
 
   /** Closes the blocks still open (the end of a complete trace). */
   finish(): void {
-    for (const [pid, p] of this.perProcess) this.closeProcessBlock(pid, p.threads, p.block);
-    this.perProcess.clear();
     if (this.runBlock >= 0) this.closeRunBlock(this.runBlock);
     this.runBlock = -1;
+    for (const [pid, p] of this.perProcess) this.closeProcessBlock(pid, p.threads, p.block);
+    this.perProcess.clear();
   }
 
   findings(): Finding[] {
     const out: Finding[] = [];
     const n = this.names;
     for (const [pid, g] of this.gil) {
-      if (g.blocks * BLOCK_NS < MIN_NS) continue;
+      if (g.ns < MIN_NS) continue;
       const p = this.store.processByPid(pid);
-      const achieved = g.achieved / g.blocks;
-      const seconds = (g.blocks * BLOCK_NS) / 1e9;
+      const achieved = g.achievedNs / g.ns;
+      const seconds = g.ns / 1e9;
       const threads = [...g.threads];
       out.push({
         id: `gil-contention:${pid}`,
@@ -192,9 +218,9 @@ export class CpuFindings {
       });
     }
     const o = this.over;
-    if (o && o.blocks * BLOCK_NS >= MIN_NS) {
-      const avg = o.runnableSum / o.blocks;
-      const seconds = (o.blocks * BLOCK_NS) / 1e9;
+    if (o && o.ns >= MIN_NS) {
+      const avg = o.runnableNs / o.ns;
+      const seconds = o.ns / 1e9;
       out.push({
         id: 'oversubscription:run',
         kind: 'oversubscription',
@@ -214,11 +240,11 @@ export class CpuFindings {
   }
 }
 
-function add(map: Map<number, ThreadBlock>, t: number, cpu: number, free: boolean, runnable: boolean): void {
+function add(map: Map<number, ThreadBlock>, t: number, weight: number, cpu: number, free: boolean, runnable: boolean): void {
   let b = map.get(t);
-  if (!b) map.set(t, (b = { samples: 0, free: 0, cpu: 0, runnable: 0 }));
-  b.samples++;
-  b.cpu += cpu;
-  if (free) b.free++;
-  if (runnable) b.runnable++;
+  if (!b) map.set(t, (b = { weight: 0, free: 0, cpu: 0, runnable: 0 }));
+  b.weight += weight;
+  b.cpu += cpu * weight;
+  if (free) b.free += weight;
+  if (runnable) b.runnable += weight;
 }

@@ -60,6 +60,8 @@ export class UncaughtExceptions {
   private readonly taskRun = new Map<number, number>();
   private readonly taskSubmit = new Map<number, number>();
   private readonly taskPool = new Map<number, number>();
+  /** Task group label → the call that failed first ("work(3)"). */
+  private readonly firstArgs = new Map<string, string>();
   /** pid → its PROCESS_EXIT row, else its first row. */
   private readonly processRows = new Map<number, number>();
 
@@ -103,9 +105,12 @@ export class UncaughtExceptions {
         const run = this.taskRun.get(task);
         const submit = this.taskSubmit.get(task);
         const func = run !== undefined ? s.strings[s.a[run]] ?? '' : submit !== undefined ? s.strings[s.b[submit]] ?? '' : '';
+        const args = run !== undefined ? s.strings[s.b[run]] ?? '' : '';
         const pool = this.taskPool.get(task);
         const site = submit !== undefined ? this.names.site(submit, `submits ${func || 'the task'}`) : undefined;
+        // Grouped by function and pool; the arguments of the first failure are shown.
         const label = `${func || 'a task'}${pool ? ` on ${this.names.objectName(pool)}` : ''}`;
+        if (!this.firstArgs.has(label)) this.firstArgs.set(label, `${func || 'task'}(${args})`);
         const evidence = run ?? row;
         this.add('task', label, evidence, s.thread[evidence], site, label);
         this.taskRun.delete(task);
@@ -170,9 +175,11 @@ export class UncaughtExceptions {
       message = `Process ${g.label} ended with an uncaught ${g.exception}${at} (exit code 1).`;
       explanation = 'An exception that escapes a process\'s target ends that process with exit code 1; its parent only sees the exit code. Check p.exitcode after join(), or catch the exception in the child and send it back through a Queue; a Pool or ProcessPoolExecutor re-raises it in the caller.';
     } else {
+      const call = this.firstArgs.get(g.label) ?? g.label;
+      const pool = g.label.includes(' on ') ? g.label.slice(g.label.indexOf(' on ')) : '';
       message = count > 1
-        ? `${count} tasks ${g.label} raised an exception${at}.`
-        : `Task ${g.label} raised an exception${at}.`;
+        ? `${count} tasks raised an exception${pool}, first ${call} (submitted${at}).`
+        : `Task ${call}${pool} raised an exception (submitted${at}).`;
       explanation = 'A task that raises does not stop the pool: the exception is kept in its result and re-raised only where the result is asked for (result(), get(), iterating map()). If nobody asks, it is lost silently. Ask for every result (or check future.exception()), and catch exceptions where the caller can handle them.';
     }
     const rows = g.rows;

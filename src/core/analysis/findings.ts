@@ -111,7 +111,8 @@ export class FindingsEngine {
     });
     if (this.sawShared && !this.raceOrder) {
       this.raceOrder = new TimeOrder(store);
-      this.hb = new HappensBefore(store);
+      const hb = (this.hb = new HappensBefore(store));
+      this.raceOrder.onRow = (row) => hb.note(row);
       this.races = new DataRaces(store, this.hb, this.names);
     }
     if (this.raceOrder && this.hb && this.races) {

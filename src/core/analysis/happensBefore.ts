@@ -25,6 +25,9 @@ import { JoinResolver } from './threadJoins';
 
 export type Clock = number[];
 
+/** How late after the wake-up it caused a signal's record can be written (a thread may wait for the GIL in between). */
+const EARLY_NS = 100e6;
+
 function join(into: Clock, from: Clock): void {
   for (let i = 0; i < from.length; i++) {
     const v = from[i];
@@ -49,6 +52,14 @@ export class HappensBefore {
   private readonly pending = new Map<number, Clock>();
   private readonly threadsOf = new Map<number, number[]>(); // pid → threads seen
   private readonly joins: JoinResolver;
+  /**
+   * Signals not delivered yet, by `sig:obj` (event set, notify) and `rel:obj`
+   * (a lock released by a thread that did not take it). The runtime writes
+   * these points just after the call, so the thread they woke can be seen
+   * first: a wake-up with no signal yet takes the next one early (below).
+   */
+  private readonly undelivered = new Map<string, number[]>();
+  private readonly deliveredEarly = new Set<number>();
 
   constructor(private readonly store: TraceStore) {
     this.joins = new JoinResolver(store);
@@ -88,6 +99,44 @@ export class HappensBefore {
     else map.set(key, c);
   }
 
+  /** A row entered the stream (not delivered yet): index the signals a wake-up may need early. */
+  note(row: number): void {
+    const s = this.store;
+    const kind = s.kind[row];
+    let key: string | undefined;
+    if (kind === K.EVENT_SET ? s.b[row] !== 1 : kind === K.COND_NOTIFY) key = `sig:${s.obj[row]}`;
+    else if (kind === K.LOCK_RELEASE) key = `rel:${s.obj[row]}`;
+    if (key === undefined) return;
+    const list = this.undelivered.get(key);
+    if (list) list.push(row);
+    else this.undelivered.set(key, [row]);
+  }
+
+  private delivered(key: string, row: number): boolean {
+    const list = this.undelivered.get(key);
+    if (list) {
+      const i = list.indexOf(row);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.undelivered.delete(key);
+    }
+    return this.deliveredEarly.delete(row);
+  }
+
+  /** Publishes now the first undelivered signal of `key` in [from, to] by another thread. */
+  private early(key: string, map: Map<number, Clock>, obj: number, from: number, to: number, except: number): void {
+    const list = this.undelivered.get(key);
+    if (!list) return;
+    const s = this.store;
+    let best = -1;
+    for (const r of list) {
+      if (s.thread[r] === except || s.ts[r] < from || s.ts[r] > to || this.deliveredEarly.has(r)) continue;
+      if (best < 0 || s.ts[r] < s.ts[best]) best = r;
+    }
+    if (best < 0) return;
+    this.deliveredEarly.add(best);
+    this.publish(map, obj, s.thread[best]);
+  }
+
   /** Moves the clocks over one point of the time-ordered stream. */
   point(row: number, phase: number): void {
     const s = this.store;
@@ -122,16 +171,17 @@ export class HappensBefore {
           this.processSpawn.set(obj, this.release(t));
           break;
         case K.LOCK_HOLD:
+          this.early(`rel:${obj}`, this.lockClock, obj, s.ts[row], s.ts[row] + EARLY_NS, t);
           this.acquire(t, this.lockClock.get(obj));
           break;
         case K.LOCK_RELEASE:
-          this.publish(this.lockClock, obj, t);
+          if (!this.delivered(`rel:${obj}`, row)) this.publish(this.lockClock, obj, t);
           break;
         case K.COND_NOTIFY:
-          this.publish(this.signalClock, obj, t);
+          if (!this.delivered(`sig:${obj}`, row)) this.publish(this.signalClock, obj, t);
           break;
         case K.EVENT_SET:
-          if (s.b[row] !== 1) this.publish(this.signalClock, obj, t);
+          if (s.b[row] !== 1 && !this.delivered(`sig:${obj}`, row)) this.publish(this.signalClock, obj, t);
           break;
         case K.BARRIER_WAIT:
           this.publish(this.signalClock, obj, t);
@@ -184,10 +234,11 @@ export class HappensBefore {
         this.publish(this.lockClock, obj, t);
         break;
       case K.COND_WAIT:
-        if (s.a[row] === 1) this.acquire(t, this.signalClock.get(obj));
-        break;
       case K.EVENT_WAIT:
-        if (s.a[row] === 1) this.acquire(t, this.signalClock.get(obj));
+        if (s.a[row] === 1) {
+          this.early(`sig:${obj}`, this.signalClock, obj, s.ts[row], s.end[row] + EARLY_NS, t);
+          this.acquire(t, this.signalClock.get(obj));
+        }
         break;
       case K.BARRIER_WAIT:
         if (s.a[row] >= 0) this.acquire(t, this.signalClock.get(obj));

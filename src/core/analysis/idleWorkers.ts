@@ -21,6 +21,8 @@ const MIN_SHARE = 0.1;
 interface PoolState {
   queued: number;
   workers: Set<number>;
+  /** Every worker it ever had (workers that ended leave `workers`). */
+  allWorkers: Set<number>;
   busy: Map<number, number>; // worker thread → open runs (a chunk runs its items one by one)
   last: number;
   firstSubmit: number;
@@ -44,7 +46,7 @@ export class IdleWorkers {
     let p = this.pools.get(id);
     if (!p) {
       this.pools.set(id, (p = {
-        queued: 0, workers: new Set(), busy: new Map(), last: time, firstSubmit: Infinity, lastEnd: -Infinity,
+        queued: 0, workers: new Set(), allWorkers: new Set(), busy: new Map(), last: time, firstSubmit: Infinity, lastEnd: -Infinity,
         idleQueuedNs: 0, capacityNs: 0, longest: { row: -1, ns: 0 }, submitRow: -1,
       }));
     }
@@ -79,6 +81,7 @@ export class IdleWorkers {
             const p = this.pool(id, time);
             this.advance(p, time);
             p.workers.add(s.thread[row]);
+            p.allWorkers.add(s.thread[row]);
           }
           return;
         }
@@ -100,6 +103,7 @@ export class IdleWorkers {
           if (this.queuedTasks.delete(obj)) p.queued--;
           const t = s.thread[row];
           p.workers.add(t);
+          p.allWorkers.add(t);
           p.busy.set(t, (p.busy.get(t) ?? 0) + 1);
           return;
         }
@@ -150,13 +154,13 @@ export class IdleWorkers {
         severity: 'warning',
         message: `Idle workers in ${name}: workers sat idle for ${idleS.toFixed(1)} worker-seconds while tasks were queued${longRow >= 0 ? ` (the longest task, ${longTask}, ran ${(p.longest.ns / 1e9).toFixed(1)} s on ${n.threadName(s.thread[longRow])})` : ''}.`,
         explanation: 'Pool.map and starmap cut the input into chunks and each chunk runs on one worker, item after item: the items behind a slow one wait on its worker while the other workers have nothing left. For tasks of uneven length use chunksize=1 (or imap_unordered with chunksize=1), put the slow items first, or split a long task into smaller ones.',
-        parties: [...p.workers].map((t) => n.party(t)),
+        parties: [...p.allWorkers].map((t) => n.party(t)),
         objects: [n.object(id)],
         sites,
         window: { startTs: Number.isFinite(p.firstSubmit) ? p.firstSubmit : p.last, endTs: Math.max(p.last, p.lastEnd) },
         events: longRow >= 0 ? [longRow] : [],
         edges: [],
-        details: { idleWorkerMs: Math.round(idleS * 1000), share: Math.round((p.idleQueuedNs / Math.max(1, p.capacityNs)) * 100) / 100, workers: p.workers.size },
+        details: { idleWorkerMs: Math.round(idleS * 1000), share: Math.round((p.idleQueuedNs / Math.max(1, p.capacityNs)) * 100) / 100, workers: p.allWorkers.size },
       });
     }
     return out;

@@ -20,7 +20,7 @@ import type { World } from './world';
 
 interface Witness {
   thread: number;
-  /** Row of the hold of the outer lock, and of the inner one. */
+  /** Row of the hold of the outer lock, and of the inner one (its hold, or its wait when it never got it). */
   outer: number;
   inner: number;
 }
@@ -44,13 +44,19 @@ export class LockOrder {
 
   constructor(private readonly store: TraceStore, private readonly world: World, private readonly names: Names) {}
 
+  /**
+   * A hold begins, or a wait for a lock begins (lockdep counts the attempt:
+   * an acquire that times out in a cycle never holds its second lock).
+   */
   point(row: number, phase: number): void {
-    if (phase !== BEGIN || this.store.kind[row] !== K.LOCK_HOLD) return;
+    if (phase !== BEGIN) return;
     const s = this.store;
+    const kind = s.kind[row];
+    if (kind !== K.LOCK_HOLD && kind !== K.LOCK_WAIT) return;
     const t = s.thread[row];
     const inner = s.obj[row];
     const held = this.world.heldBy[t];
-    if (!held || held.length < 2) return; // only this hold
+    if (!held || held.length < (kind === K.LOCK_HOLD ? 2 : 1)) return; // nothing held besides this
     const heldLocks: number[] = [];
     for (const h of held) if (h !== row) heldLocks.push(s.obj[h]);
     for (const h of held) {
@@ -63,6 +69,7 @@ export class LockOrder {
       const isNew = !e;
       if (!e) out.set(inner, (e = { from: outer, to: inner, witnesses: [], gates: null }));
       let changed = isNew;
+      if (kind === K.LOCK_WAIT && e.witnesses.some((w) => w.thread === t)) continue; // its hold will follow: same path
       if (!e.witnesses.some((w) => w.thread === t) && e.witnesses.length < MAX_WITNESSES) {
         e.witnesses.push({ thread: t, outer: h, inner: row });
         changed = true;
@@ -195,7 +202,8 @@ export class LockOrder {
       events.push(w.outer, w.inner);
       edges.push({ fromRow: w.outer, toRow: w.inner, label: `${lock(e.from)} → ${lock(e.to)}` });
       steps.push({ ts: s.ts[w.outer], text: `${who} took ${lock(e.from)}${n.at(w.outer)}` });
-      steps.push({ ts: s.ts[w.inner], text: `${who} took ${lock(e.to)}${n.at(w.inner)} while holding ${lock(e.from)}` });
+      const took = s.kind[w.inner] === K.LOCK_WAIT ? 'reached for' : 'took';
+      steps.push({ ts: s.ts[w.inner], text: `${who} ${took} ${lock(e.to)}${n.at(w.inner)} while holding ${lock(e.from)}` });
     });
     steps.sort((x, y) => x.ts - y.ts);
     const times = events.map((r) => s.ts[r]);

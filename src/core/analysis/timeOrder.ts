@@ -31,6 +31,9 @@ export class TimeOrder {
   /** Points delivered after the stream had passed their time. */
   late = 0;
 
+  /** Told about each row as it enters the stream (before it is delivered). */
+  onRow: ((row: number) => void) | undefined;
+
   constructor(private readonly store: TraceStore) {
     const spans: number[] = [];
     for (let k = 0; k < 256; k++) spans.push(kindInfo(k)?.span ? 1 : 0);
@@ -67,7 +70,9 @@ export class TimeOrder {
     }
     this.nextUpdate = updated.length;
     const n = s.length;
+    const onRow = this.onRow;
     for (let row = this.nextRow; row < n; row++) {
+      if (onRow) onRow(row);
       const t = ts[row];
       if (t > newest) newest = t;
       pending.push(row * 4 + BEGIN);
