@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { Collector } from '../../src/core/collector';
 import { epochFromBigInt } from '../../src/core/eventFile';
 import { TraceStore } from '../../src/core/traceStore';
+import { analysisThroughput } from './analysis';
 
 const PYTHON = process.env.CONCURRENCY_TRACE_PYTHON || 'python3';
 const CLI = path.join(__dirname, '../../dist/cli.js');
@@ -116,3 +117,4 @@ ratio('pool_cpu.py');
 ratio('lock_updates.py');
 withLockCost();
 collectorThroughput();
+analysisThroughput();

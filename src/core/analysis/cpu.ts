@@ -13,13 +13,17 @@
  * oversubscription — many more runnable threads of the run than cores
  *   (more than twice as many) for a long time.
  */
-import { K } from '../recordKinds';
+import { K as KINDS } from '../recordKinds';
 import { decodeThreadSample } from '../threadSample';
 import type { TraceStore } from '../traceStore';
 import type { Finding } from './finding';
 import type { Names } from './names';
-import { BEGIN } from './timeOrder';
+import { BEGIN as BEGIN_ } from './timeOrder';
 import type { World } from './world';
+
+// Module-level copies: an imported binding can be a getter on every access (hot loops).
+const K = KINDS;
+const BEGIN = BEGIN_;
 
 const BLOCK_NS = 500e6;
 /** A finding needs this much contended time in total. */

@@ -14,11 +14,14 @@
  * and one interleaving from this run, preferring one where an update was
  * lost (both read before either wrote).
  */
-import { K } from '../recordKinds';
+import { K as KINDS } from '../recordKinds';
 import type { TraceStore } from '../traceStore';
 import type { Finding, FindingSite } from './finding';
 import type { HappensBefore } from './happensBefore';
 import { sharedValue, type Names } from './names';
+
+// Module-level copies: an imported binding can be a getter on every access (hot loops).
+const K = KINDS;
 
 interface Epoch {
   thread: number;

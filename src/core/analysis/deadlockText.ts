@@ -3,10 +3,13 @@
  * whom, how it formed (steps), how long it lasted and how it ended, and the
  * fix that usually applies to that shape of deadlock.
  */
-import { K } from '../recordKinds';
+import { K as KINDS } from '../recordKinds';
 import type { TraceStore } from '../traceStore';
 import type { Finding, FindingEdge, FindingObject, FindingSite } from './finding';
 import type { Names } from './names';
+
+// Module-level copies: an imported binding can be a getter on every access (hot loops).
+const K = KINDS;
 
 export interface PartyView {
   thread: number;

@@ -12,14 +12,19 @@
  * anyone could end (a queue get, an event, a condition) that end by their
  * own timeout are polling, not a deadlock.
  */
-import { K } from '../recordKinds';
+import { K as KINDS } from '../recordKinds';
 import type { TraceStore } from '../traceStore';
 import type { Finding } from './finding';
 import { describeEpisode, type EpisodeView, type PartyView } from './deadlockText';
 import type { Names } from './names';
-import { END, END_ZERO } from './timeOrder';
+import { END as END_, END_ZERO as END_ZERO_ } from './timeOrder';
 import { WaitFor } from './waitFor';
-import { WAIT_KINDS, type World } from './world';
+import { IS_WAIT, type World } from './world';
+
+// Module-level copies: an imported binding can be a getter on every access (hot loops).
+const K = KINDS;
+const END = END_;
+const END_ZERO = END_ZERO_;
 
 interface Episode extends EpisodeView {
   key: string;
@@ -53,13 +58,13 @@ export class Deadlocks {
       if (kind === K.THREAD_START) {
         this.partyGone(t, time);
         this.afterThreadEnd(t);
-      } else if (WAIT_KINDS.has(kind)) {
+      } else if (IS_WAIT[kind] === 1) {
         const ep = this.activeOf.get(t);
         if (ep && ep.waits.includes(row)) this.close(ep, time, waitFailed(s, row) ? 'failed' : 'woken', t);
       }
       return;
     }
-    if (WAIT_KINDS.has(kind)) {
+    if (IS_WAIT[kind] === 1) {
       if (!this.activeOf.has(t)) this.check(t, time);
     } else if (kind === K.LOCK_HOLD) {
       for (const w of this.world.lockWaiters.get(s.obj[row]) ?? []) if (!this.activeOf.has(w)) this.check(w, time);

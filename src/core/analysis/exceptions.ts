@@ -5,10 +5,13 @@
  * SystemExit are how programs are stopped, not failures: they are left out.
  * Failures of the same kind at the same place are one finding with a count.
  */
-import { K } from '../recordKinds';
+import { K as KINDS } from '../recordKinds';
 import type { TraceStore } from '../traceStore';
 import type { Finding, FindingSite } from './finding';
 import type { Names } from './names';
+
+// Module-level copies: an imported binding can be a getter on every access (hot loops).
+const K = KINDS;
 
 interface Group {
   id: string;

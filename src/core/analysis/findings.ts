@@ -11,7 +11,7 @@
  * unjoined and uncaught-exception (lifecycle.ts), idle-workers
  * (idleWorkers.ts).
  */
-import { K } from '../recordKinds';
+import { K as KINDS } from '../recordKinds';
 import type { TraceStore } from '../traceStore';
 import { CpuFindings } from './cpu';
 import { DataRaces } from './dataRaces';
@@ -23,9 +23,13 @@ import { IdleWorkers } from './idleWorkers';
 import { LockContention } from './lockContention';
 import { LockOrder } from './lockOrder';
 import { Names } from './names';
-import { BEGIN, TimeOrder } from './timeOrder';
+import { TimeOrder, BEGIN as BEGIN_ } from './timeOrder';
 import { Unjoined } from './unjoined';
 import { World } from './world';
+
+// Module-level copies: an imported binding can be a getter on every access (hot loops).
+const K = KINDS;
+const BEGIN = BEGIN_;
 
 export interface EngineOptions {
   /**
@@ -95,6 +99,20 @@ export class FindingsEngine {
     const upTo = final ? Infinity : Math.max(this.order.newest, options.now ?? -Infinity) - this.lagNs;
     const { world, deadlocks, lockOrder, exceptions, unjoined, cpu, contention, idle, store } = this;
     const kind = store.kind;
+    if (!this.hb && this.order.position === -Infinity && this.order.rowsSeen === 0) {
+      // Nothing analysed yet (a whole trace, or the first update): if shared accesses are there,
+      // happens-before rides on the main stream instead of sorting a stream of its own.
+      for (let i = 0; i < store.length; i++) {
+        if (kind[i] === K.SHARED_READ || kind[i] === K.SHARED_WRITE) {
+          const hb = (this.hb = new HappensBefore(store));
+          this.races = new DataRaces(store, hb, this.names);
+          this.order.onRow = (row) => hb.note(row);
+          break;
+        }
+      }
+    }
+    const hb = this.raceOrder ? undefined : this.hb;
+    const races = this.races;
     this.order.drain(upTo, (row, phase, time) => {
       world.apply(row, phase, time);
       deadlocks.point(row, phase, time);
@@ -103,13 +121,17 @@ export class FindingsEngine {
       cpu.point(row, phase, time);
       contention.point(row, phase, time);
       idle.point(row, phase, time);
+      if (hb) {
+        hb.point(row, phase);
+        if (phase === BEGIN) races!.access(row);
+      }
       if (phase === BEGIN) {
         exceptions.point(row);
         const k = kind[row];
         if (k === K.SHARED_READ || k === K.SHARED_WRITE) this.sawShared = true;
       }
     });
-    if (this.sawShared && !this.raceOrder) {
+    if (this.sawShared && !this.hb) {
       this.raceOrder = new TimeOrder(store);
       const hb = (this.hb = new HappensBefore(store));
       this.raceOrder.onRow = (row) => hb.note(row);

@@ -18,10 +18,14 @@
  * A synchronized Value's own per-access lock is not recorded, so it orders
  * nothing: `v.value += 1` without `with v.get_lock():` stays a race.
  */
-import { K } from '../recordKinds';
+import { K as KINDS } from '../recordKinds';
 import type { TraceStore } from '../traceStore';
-import { BEGIN } from './timeOrder';
+import { BEGIN as BEGIN_ } from './timeOrder';
 import { JoinResolver } from './threadJoins';
+
+// Module-level copies: an imported binding can be a getter on every access (hot loops).
+const K = KINDS;
+const BEGIN = BEGIN_;
 
 export type Clock = number[];
 

@@ -9,11 +9,15 @@
  * Workers: the processes a Pool started (PROCESS_SPAWN a = the pool) and
  * every thread that ran one of its tasks.
  */
-import { K } from '../recordKinds';
+import { K as KINDS } from '../recordKinds';
 import type { TraceStore } from '../traceStore';
 import type { Finding } from './finding';
 import type { Names } from './names';
-import { BEGIN } from './timeOrder';
+import { BEGIN as BEGIN_ } from './timeOrder';
+
+// Module-level copies: an imported binding can be a getter on every access (hot loops).
+const K = KINDS;
+const BEGIN = BEGIN_;
 
 const MIN_IDLE_NS = 500e6;
 const MIN_SHARE = 0.1;

@@ -5,11 +5,15 @@
  * the same lock, over at least 4 waits and 500 ms of waiting in total; a
  * lock held briefly, even by many threads, stays below that.
  */
-import { K } from '../recordKinds';
+import { K as KINDS } from '../recordKinds';
 import type { TraceStore } from '../traceStore';
 import type { Finding, FindingSite } from './finding';
 import type { Names } from './names';
-import { BEGIN } from './timeOrder';
+import { BEGIN as BEGIN_ } from './timeOrder';
+
+// Module-level copies: an imported binding can be a getter on every access (hot loops).
+const K = KINDS;
+const BEGIN = BEGIN_;
 
 const MIN_SHARE = 0.3;
 const MIN_PARTIES = 2;

@@ -11,12 +11,16 @@
  * or a common gate lock is held around every edge of the cycle (the gate
  * already orders them).
  */
-import { K } from '../recordKinds';
+import { K as KINDS } from '../recordKinds';
 import type { TraceStore } from '../traceStore';
 import type { Finding, FindingEdge, FindingSite } from './finding';
 import type { Names } from './names';
-import { BEGIN } from './timeOrder';
+import { BEGIN as BEGIN_ } from './timeOrder';
 import type { World } from './world';
+
+// Module-level copies: an imported binding can be a getter on every access (hot loops).
+const K = KINDS;
+const BEGIN = BEGIN_;
 
 interface Witness {
   thread: number;
@@ -34,6 +38,8 @@ interface Edge {
 }
 
 const MAX_WITNESSES = 4;
+/** Holds of one thread considered for new edges (the innermost ones). */
+const MAX_HELD = 32;
 /** Nodes a cycle search may visit: keeps a huge lock graph from costing more than a bounded step. */
 const SEARCH_BUDGET = 2000;
 
@@ -57,9 +63,12 @@ export class LockOrder {
     const inner = s.obj[row];
     const held = this.world.heldBy[t];
     if (!held || held.length < (kind === K.LOCK_HOLD ? 2 : 1)) return; // nothing held besides this
+    // The innermost holds only (lockdep keeps 48): a thread holding hundreds of locks at once is
+    // rare, and an unbounded list would make each acquisition cost as much as all of them.
+    const recent = held.length > MAX_HELD ? held.slice(held.length - MAX_HELD) : held;
     const heldLocks: number[] = [];
-    for (const h of held) if (h !== row) heldLocks.push(s.obj[h]);
-    for (const h of held) {
+    for (const h of recent) if (h !== row) heldLocks.push(s.obj[h]);
+    for (const h of recent) {
       if (h === row) continue;
       const outer = s.obj[h];
       if (outer === inner) continue;

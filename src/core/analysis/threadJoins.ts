@@ -7,8 +7,11 @@
  * (threads are usually joined in the order they were started); else the
  * last one that ended.
  */
-import { K } from '../recordKinds';
+import { K as KINDS } from '../recordKinds';
 import type { TraceStore } from '../traceStore';
+
+// Module-level copies: an imported binding can be a getter on every access (hot loops).
+const K = KINDS;
 
 interface Ended {
   thread: number;

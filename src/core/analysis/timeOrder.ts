@@ -20,7 +20,9 @@ export const END_ZERO = 2;
 export class TimeOrder {
   private nextRow = 0;
   private nextUpdate = 0;
+  /** Points not delivered yet, sorted; and points gathered since, not sorted yet. */
   private pending: number[] = [];
+  private fresh: number[] = [];
   /** Rows whose end point was queued (a span is closed once; guard against a second update). */
   private endQueued = new Uint8Array(1024);
   private isSpan = new Uint8Array(0);
@@ -53,11 +55,11 @@ export class TimeOrder {
     return true;
   }
 
-  /** Takes the rows and span ends added since the last call into the pending points. */
+  /** Takes the rows and span ends added since the last call into `fresh` (unsorted). */
   private gather(): void {
     const s = this.store;
     const { ts, end, kind } = s;
-    const pending = this.pending;
+    const pending = this.fresh;
     let newest = this.newest;
     const updated = s.updatedRows;
     for (let u = this.nextUpdate; u < updated.length; u++) {
@@ -102,8 +104,11 @@ export class TimeOrder {
     this.gather();
     const { ts, end } = this.store;
     const time = (c: number): number => ((c & 3) === BEGIN ? ts[c >>> 2] : end[c >>> 2]);
-    const pending = this.pending;
-    pending.sort((x, y) => time(x) - time(y) || (x & 3) - (y & 3) || x - y);
+    const before = (x: number, y: number): number => time(x) - time(y) || (x & 3) - (y & 3) || x - y;
+    const fresh = this.fresh.sort(before);
+    this.fresh = [];
+    // The points held back last time are sorted already: merge rather than sort them again.
+    const pending = this.pending.length === 0 ? fresh : merge(this.pending, fresh, before);
     let i = 0;
     for (; i < pending.length; i++) {
       const c = pending[i];
@@ -121,4 +126,16 @@ export class TimeOrder {
   get rowsSeen(): number {
     return this.nextRow;
   }
+}
+
+function merge(a: number[], b: number[], before: (x: number, y: number) => number): number[] {
+  if (b.length === 0) return a;
+  const out = new Array<number>(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = before(a[i], b[j]) <= 0 ? a[i++] : b[j++];
+  while (i < a.length) out[k++] = a[i++];
+  while (j < b.length) out[k++] = b[j++];
+  return out;
 }

@@ -13,12 +13,16 @@
  *   exit handler.
  * Judged on a complete trace only: while a run lasts, anything can still be joined.
  */
-import { K } from '../recordKinds';
+import { K as KINDS } from '../recordKinds';
 import type { TraceStore } from '../traceStore';
 import type { Finding, FindingSite } from './finding';
 import type { Names } from './names';
-import { BEGIN } from './timeOrder';
+import { BEGIN as BEGIN_ } from './timeOrder';
 import { JoinResolver } from './threadJoins';
+
+// Module-level copies: an imported binding can be a getter on every access (hot loops).
+const K = KINDS;
+const BEGIN = BEGIN_;
 
 /** A child that exited this long before its parent, never reaped, was a zombie worth a word. */
 const ZOMBIE_NS = 1e9;

@@ -14,9 +14,12 @@
  * keeps a set from being stuck, which is what keeps this quiet on programs
  * that work.
  */
-import { K } from '../recordKinds';
+import { K as KINDS } from '../recordKinds';
 import type { TraceStore } from '../traceStore';
 import type { World } from './world';
+
+// Module-level copies: an imported binding can be a getter on every access (hot loops).
+const K = KINDS;
 
 export interface Wakers {
   /** Threads that could end the wait. */

@@ -4,15 +4,22 @@
  * held by whom, which processes have ended. Every analysis reads it; only the
  * engine moves it forward (before the analyses see a point).
  */
-import { K } from '../recordKinds';
+import { K as KINDS } from '../recordKinds';
 import type { TraceStore } from '../traceStore';
-import { BEGIN } from './timeOrder';
+import { BEGIN as BEGIN_ } from './timeOrder';
+
+// Module-level copies: an imported binding can be a getter on every access (hot loops).
+const K = KINDS;
+const BEGIN = BEGIN_;
 
 /** Record kinds that block the calling thread while their span is open. */
 export const WAIT_KINDS: ReadonlySet<number> = new Set<number>([
   K.LOCK_WAIT, K.COND_WAIT, K.EVENT_WAIT, K.BARRIER_WAIT, K.QUEUE_PUT, K.QUEUE_GET,
   K.PIPE_SEND, K.PIPE_RECV, K.QUEUE_JOIN, K.THREAD_JOIN, K.PROCESS_JOIN,
 ]);
+/** WAIT_KINDS as a table indexed by kind (the hot path looks it up for every point). */
+export const IS_WAIT = new Uint8Array(256);
+for (const k of WAIT_KINDS) IS_WAIT[k] = 1;
 
 export class World {
   /** Per store thread: 0 not started, 1 alive, 2 ended. */
@@ -49,10 +56,24 @@ export class World {
 
   constructor(private readonly store: TraceStore) {}
 
+  /** Per thread: 1 internal, 2 not, 0 not known yet (cached once the thread has started). */
+  private internal = new Uint8Array(64);
+
   isInternal(t: number): boolean {
+    const cached = t < this.internal.length ? this.internal[t] : 0;
+    if (cached !== 0) return cached === 1;
     const th = this.store.threads[t];
     if (!th) return false;
-    return th.internal || (this.store.processes[th.process]?.internal ?? false);
+    const yes = th.internal || (this.store.processes[th.process]?.internal ?? false);
+    if (this.life[t] === 1) {
+      if (t >= this.internal.length) {
+        const next = new Uint8Array(Math.max(t + 1, this.internal.length * 2));
+        next.set(this.internal);
+        this.internal = next;
+      }
+      this.internal[t] = yes ? 1 : 2;
+    }
+    return yes;
   }
 
   alive(t: number): boolean {
@@ -134,11 +155,11 @@ export class World {
     if (phase === BEGIN) {
       if (this.life[t] === undefined || this.life[t] === 0) this.start(t);
       if (kind === K.THREAD_START) return;
-      if (WAIT_KINDS.has(kind)) {
+      if (IS_WAIT[kind] === 1) {
         if ((this.waits[t]?.length ?? 0) === 0 && this.life[t] === 1) this.countFree(t, -1);
         push(this.waits, t, row);
       }
-      if (this.isInternal(t) && s.obj[row] !== 0) {
+      if (s.obj[row] !== 0 && this.isInternal(t)) {
         let users = this.internalUsers.get(s.obj[row]);
         if (!users) this.internalUsers.set(s.obj[row], (users = new Set()));
         users.add(t);
@@ -183,7 +204,7 @@ export class World {
       this.finishThread(t);
       return;
     }
-    if (WAIT_KINDS.has(kind)) {
+    if (IS_WAIT[kind] === 1) {
       const ws = this.waits[t];
       if (ws && ws.includes(row)) {
         remove(ws, row);
