@@ -7,6 +7,7 @@ import { K as KINDS } from '../recordKinds';
 import type { TraceStore } from '../traceStore';
 import type { Finding, FindingEdge, FindingObject, FindingSite } from './finding';
 import type { Names } from './names';
+import { TASK_WAIT } from './tasks';
 
 // Module-level copies: an imported binding can be a getter on every access (hot loops).
 const K = KINDS;
@@ -25,6 +26,8 @@ export interface PartyView {
   holds: number[];
   /** For a lock wait: the open holds of that lock. */
   blockers: number[];
+  /** What else the message should say about this wait ("which is still queued…"). */
+  note?: string;
 }
 
 export interface EpisodeView {
@@ -38,13 +41,14 @@ export interface EpisodeView {
   final: boolean;
 }
 
-type Shape = 'self' | 'abandoned' | 'locks' | 'drain' | 'join' | 'queue' | 'condition' | 'event' | 'other';
+type Shape = 'self' | 'abandoned' | 'locks' | 'drain' | 'futures' | 'join' | 'queue' | 'condition' | 'event' | 'other';
 
 const EXPLANATIONS: Record<Shape, string> = {
   self: 'A threading.Lock is not reentrant: a thread that acquires it again while it holds it waits for itself forever. Use threading.RLock, or do not call code that takes the lock again while holding it.',
   abandoned: 'The lock was acquired and never released by a thread or process that has ended, so nobody can ever release it. Use `with lock:` so the lock is released even when an exception is raised; a process killed while it holds a multiprocessing lock leaves that lock locked for good.',
   locks: 'Each of these threads holds a lock the next one needs, so none of them can go on. The usual fix: take the locks in one global order everywhere (for example always the first before the second), or protect the data with a single lock. acquire(timeout=…) only turns the hang into a failure.',
   drain: 'A process that put items on a multiprocessing.Queue does not exit until they are flushed into the pipe, and a full pipe is emptied only by a reader; joining that process before getting its items waits forever (Python docs, multiprocessing, "Joining processes that use queues"). Get the items (drain the queue) before join().',
+  futures: 'A task waits for the result of another task of the same pool, and every worker that could run that task is itself waiting, so it never runs (concurrent.futures docs, "Deadlocks can occur when the callable associated with a Future waits on the results of another Future"). Do not wait on futures from inside tasks of the same pool: pass results along, chain with add_done_callback, or give the inner tasks a pool of their own.',
   join: 'join() waits for a thread or process that is itself waiting for something only the joiner (or another blocked thread) would provide. Give it what it waits for (a sentinel on its queue, set its event) before joining, or join with a timeout and find out why it is stuck.',
   queue: 'Every thread that could put or take an item is blocked or has ended, so this queue operation waits forever. Send a sentinel (for example None) for each consumer when the work is done, and make sure producers cannot end early (an exception in a producer ends it silently).',
   condition: 'Nobody is left to call notify(): every other thread is blocked or has ended. Change the state and notify while holding the condition\'s lock, and wait with wait_for(predicate) so a notify sent before the wait began is not lost.',
@@ -131,6 +135,7 @@ function shapeOf(store: TraceStore, ep: EpisodeView): Shape {
   if (core.some((p) => p.blockers.length > 0 && p.wakers.every((t) => !ep.parties.some((q) => q.thread === t)))) return 'abandoned';
   if (ep.lockOnly) return 'locks';
   if (kinds.has(K.PROCESS_JOIN) && (kinds.has(K.PIPE_SEND) || kinds.has(K.QUEUE_PUT))) return 'drain';
+  if (kinds.has(TASK_WAIT)) return 'futures';
   if (kinds.has(K.COND_WAIT)) return 'condition';
   if (kinds.has(K.EVENT_WAIT)) return 'event';
   if (kinds.has(K.QUEUE_GET) || kinds.has(K.QUEUE_PUT) || kinds.has(K.QUEUE_JOIN)) return 'queue';
@@ -155,8 +160,16 @@ function shortWait(store: TraceStore, names: Names, p: PartyView): string {
     case K.QUEUE_JOIN: return `waits for ${name()} to be processed (join)`;
     case K.PIPE_SEND: return store.objects.has(obj) ? `waits to write ${name()}'s items into its pipe (full)` : 'waits to send on a pipe (full)';
     case K.PIPE_RECV: return store.objects.has(obj) ? `waits to receive from ${name()}` : 'waits to receive from a pipe';
+    case TASK_WAIT: return `waits for ${taskName(store, names, row)}`;
     default: return 'waits';
   }
+}
+
+/** "the result of wait_on_a()", "3 tasks of Pool(4)". */
+function taskName(store: TraceStore, names: Names, row: number): string {
+  if (store.a[row] !== 0) return 'several tasks';
+  const fn = names.taskFunction(store.obj[row]);
+  return fn ? `the result of ${fn}()` : 'the result of a task';
 }
 
 function processName(store: TraceStore, pid: number): string {
@@ -179,6 +192,7 @@ function waitPhrase(store: TraceStore, names: Names, p: PartyView, ep: EpisodeVi
     }
     return `${who} ${what}${names.at(row)} held by ${desc}`;
   }
+  if (p.note) return `${who} ${what}${names.at(row)}${p.note}`;
   if (p.anyone) {
     const others = ep.parties.filter((q) => q !== p && !q.alsoBlocked).length;
     return `${who} ${what}${names.at(row)}, ${p.wakers.length === 0 ? 'but no other thread is left to do it' : others ? 'but every thread that could act is blocked' : 'but nobody can act'}`;

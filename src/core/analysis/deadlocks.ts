@@ -17,6 +17,7 @@ import type { TraceStore } from '../traceStore';
 import type { Finding } from './finding';
 import { describeEpisode, type EpisodeView, type PartyView } from './deadlockText';
 import type { Names } from './names';
+import { TASK_WAIT } from './tasks';
 import { END as END_, END_ZERO as END_ZERO_ } from './timeOrder';
 import { WaitFor } from './waitFor';
 import { IS_WAIT, type World } from './world';
@@ -117,6 +118,10 @@ export class Deadlocks {
       holds: (w.heldBy[t] ?? []).slice(),
       blockers: s.kind[row] === K.LOCK_WAIT ? (w.holders.get(s.obj[row]) ?? []).slice() : [],
     };
+    if (s.kind[row] === TASK_WAIT && s.a[row] === 0) {
+      const task = w.tasks.task(s.obj[row]);
+      if (task && task.runner < 0) view.note = `, which is still queued: every worker of ${this.names.objectName(task.pool)} is busy waiting`;
+    }
     ep.parties.push(view);
     ep.waits.push(row);
     if (s.kind[row] !== K.LOCK_WAIT || w.foreignReleased.has(s.obj[row])) ep.lockOnly = false;
@@ -176,7 +181,8 @@ export class Deadlocks {
       case 'failed': {
         if (ep.endedBy !== 'a timeout') return true; // Ctrl-C, a signal: it would have hung
         // A thread that tries, with a timeout, a lock it holds itself is testing it, not stuck.
-        if (ep.parties.length === 1 && ep.parties[0].blockers.every((h) => this.store.thread[h] === ep.parties[0].thread)) return false;
+        const only = ep.parties.length === 1 ? ep.parties[0] : undefined;
+        if (only && only.blockers.length > 0 && only.blockers.every((h) => this.store.thread[h] === only.thread)) return false;
         if (ep.lockOnly) return true;
         const p = ep.parties.find((x) => x.thread === ep.causeThread);
         return !!p && !p.anyone && ep.endTs - ep.startTs >= MIN_TIMED_OUT_NS;
@@ -239,6 +245,8 @@ export function waitFailed(store: TraceStore, row: number): boolean {
       return (b & 1) !== 0;
     case K.PIPE_RECV:
       return b === 1;
+    case TASK_WAIT:
+      return b === 3 || b === 4; // timed out, interrupted
     default:
       return false;
   }

@@ -97,7 +97,7 @@ export class FindingsEngine {
     if (this.finished) return this.result;
     const final = options.final ?? false;
     const upTo = final ? Infinity : Math.max(this.order.newest, options.now ?? -Infinity) - this.lagNs;
-    const { world, deadlocks, lockOrder, exceptions, unjoined, cpu, contention, idle, store } = this;
+    const { world, deadlocks, lockOrder, exceptions, unjoined, cpu, contention, idle, store, names } = this;
     const kind = store.kind;
     if (!this.hb && this.order.position === -Infinity && this.order.rowsSeen === 0) {
       // Nothing analysed yet (a whole trace, or the first update): if shared accesses are there,
@@ -128,6 +128,7 @@ export class FindingsEngine {
       if (phase === BEGIN) {
         exceptions.point(row);
         const k = kind[row];
+        if (k === K.TASK_SUBMIT) names.noteTask(store.obj[row], store.strings[store.b[row]] ?? '');
         if (k === K.SHARED_READ || k === K.SHARED_WRITE) this.sawShared = true;
       }
     });

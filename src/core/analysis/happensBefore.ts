@@ -21,6 +21,7 @@
 import { K as KINDS } from '../recordKinds';
 import type { TraceStore } from '../traceStore';
 import { BEGIN as BEGIN_ } from './timeOrder';
+import { TASK_WAIT, TASK_WAIT_MEMBER } from './tasks';
 import { JoinResolver } from './threadJoins';
 
 // Module-level copies: an imported binding can be a getter on every access (hot loops).
@@ -31,6 +32,8 @@ export type Clock = number[];
 
 /** How late after the wake-up it caused a signal's record can be written (a thread may wait for the GIL in between). */
 const EARLY_NS = 100e6;
+/** Task results whose clocks are kept for the waits that take them. */
+const MAX_RESULTS = 100000;
 
 function join(into: Clock, from: Clock): void {
   for (let i = 0; i < from.length; i++) {
@@ -52,6 +55,9 @@ export class HappensBefore {
   private readonly processSpawn = new Map<number, Clock>(); // child pid → parent's clock at start()
   private readonly taskClock = new Map<number, Clock>(); // task id → submit clock, then run-end clock
   private readonly taskSubmitter = new Map<number, number>();
+  /** Task id → the clock its result published (for a TASK_WAIT that returns with it). */
+  private readonly resultClock = new Map<number, Clock>();
+  private readonly groups = new Map<number, [number, number][]>();
   /** Thread → clock it receives at its next event (a task result reached its process). */
   private readonly pending = new Map<number, Clock>();
   private readonly threadsOf = new Map<number, number[]>(); // pid → threads seen
@@ -214,11 +220,18 @@ export class HappensBefore {
         case K.TASK_RUN:
           this.acquire(t, this.taskClock.get(obj));
           break;
+        case TASK_WAIT_MEMBER: {
+          const list = this.groups.get(obj);
+          if (list) list.push([s.a[row], s.b[row]]);
+          else this.groups.set(obj, [[s.a[row], s.b[row]]]);
+          break;
+        }
         case K.TASK_RESULT: {
           this.acquire(t, this.taskClock.get(obj));
           this.taskClock.delete(obj);
           const submitter = this.taskSubmitter.get(obj);
           this.taskSubmitter.delete(obj);
+          if (this.resultClock.size < MAX_RESULTS) this.resultClock.set(obj, this.clock(t).slice());
           if (submitter !== undefined && submitter !== t) {
             const c = this.release(t);
             const p = this.pending.get(submitter);
@@ -269,6 +282,18 @@ export class HappensBefore {
       case K.TASK_RUN:
         this.taskClock.set(obj, this.release(t));
         break;
+      case TASK_WAIT: {
+        // Returned with results (b 1, 2): ordered after the tasks that finished.
+        if (s.b[row] !== 1 && s.b[row] !== 2) break;
+        if (s.a[row] === 0) this.acquire(t, this.resultClock.get(obj));
+        else {
+          let n = 0;
+          for (const [first, count] of this.groups.get(obj) ?? []) {
+            for (let i = 0; i < count && n < MAX_RESULTS; i++, n++) this.acquire(t, this.resultClock.get(first + i));
+          }
+        }
+        break;
+      }
       case K.THREAD_JOIN:
         if (s.a[row] === 1) for (const x of this.joins.targets(row)) this.acquire(t, this.clocks[x]);
         break;

@@ -54,6 +54,17 @@ export class Names {
     return out;
   }
 
+  /** Task id → its function's name (from TASK_SUBMIT), learnt as rows are named. */
+  private readonly taskFunctions = new Map<number, string>();
+
+  noteTask(id: number, fn: string): void {
+    if (fn && this.taskFunctions.size < 100000) this.taskFunctions.set(id, fn);
+  }
+
+  taskFunction(id: number): string {
+    return this.taskFunctions.get(id) ?? '';
+  }
+
   /** "MainThread", "worker-1", "Process-1" (a child's main thread), with the pid when several processes ran. */
   threadName(t: number): string {
     const th = this.store.threads[t];

@@ -16,6 +16,7 @@
  */
 import { K as KINDS } from '../recordKinds';
 import type { TraceStore } from '../traceStore';
+import { TASK_WAIT } from './tasks';
 import type { World } from './world';
 
 // Module-level copies: an imported binding can be a getter on every access (hot loops).
@@ -108,9 +109,39 @@ export class WaitFor {
         if (others === null) return FREE;
         return { threads: others, free: false, deadIsStuck: false, anyone: true };
       }
+      case TASK_WAIT:
+        return this.taskWakers(waiter, row);
       default:
         return FREE;
     }
+  }
+
+  /**
+   * A wait on pool / executor tasks: the threads running the tasks it waits
+   * for, or, for a task not started yet, every worker of its pool. All-of
+   * waits need one task: the first unfinished one is judged (if it can never
+   * finish, neither can the wait); any-of waits need all of them.
+   */
+  private taskWakers(waiter: number, row: number): Wakers {
+    const tasks = this.world.tasks;
+    const ids = tasks.idsOf(row);
+    if (!ids) return FREE;
+    const open = ids.filter((id) => !tasks.task(id)?.done);
+    if (open.length === 0) return FREE;
+    const judged = this.store.a[row] === 2 ? open : open.slice(0, 1);
+    const threads: number[] = [];
+    for (const id of judged) {
+      const task = tasks.task(id);
+      if (!task) return FREE; // not submitted yet (a Pool job still being fed)
+      if (task.runner >= 0) {
+        threads.push(task.runner);
+        continue;
+      }
+      const workers = [...tasks.workersOf(task.pool)].filter((t) => this.world.alive(t));
+      if (workers.length === 0) return FREE; // a worker may still be started for it
+      threads.push(...workers);
+    }
+    return { threads, free: false, deadIsStuck: false, anyone: false };
   }
 
   /**

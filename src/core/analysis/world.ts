@@ -6,6 +6,7 @@
  */
 import { K as KINDS } from '../recordKinds';
 import type { TraceStore } from '../traceStore';
+import { TASK_WAIT, Tasks } from './tasks';
 import { BEGIN as BEGIN_ } from './timeOrder';
 
 // Module-level copies: an imported binding can be a getter on every access (hot loops).
@@ -15,7 +16,7 @@ const BEGIN = BEGIN_;
 /** Record kinds that block the calling thread while their span is open. */
 export const WAIT_KINDS: ReadonlySet<number> = new Set<number>([
   K.LOCK_WAIT, K.COND_WAIT, K.EVENT_WAIT, K.BARRIER_WAIT, K.QUEUE_PUT, K.QUEUE_GET,
-  K.PIPE_SEND, K.PIPE_RECV, K.QUEUE_JOIN, K.THREAD_JOIN, K.PROCESS_JOIN,
+  K.PIPE_SEND, K.PIPE_RECV, K.QUEUE_JOIN, K.THREAD_JOIN, K.PROCESS_JOIN, TASK_WAIT,
 ]);
 /** WAIT_KINDS as a table indexed by kind (the hot path looks it up for every point). */
 export const IS_WAIT = new Uint8Array(256);
@@ -52,9 +53,13 @@ export class World {
   readonly freeCount = new Map<number, number>();
   /** Sum of freeCount over every process. */
   freeTotal = 0;
+  /** Pool and executor tasks: runners, done, wait groups, workers. */
+  readonly tasks: Tasks;
   now = -Infinity;
 
-  constructor(private readonly store: TraceStore) {}
+  constructor(private readonly store: TraceStore) {
+    this.tasks = new Tasks(store);
+  }
 
   /** Per thread: 1 internal, 2 not, 0 not known yet (cached once the thread has started). */
   private internal = new Uint8Array(64);
@@ -152,6 +157,7 @@ export class World {
     if (kind >= 200) return; // CPU samples: no state
     const t = s.thread[row];
     this.now = time;
+    this.tasks.point(row, phase);
     if (phase === BEGIN) {
       if (this.life[t] === undefined || this.life[t] === 0) this.start(t);
       if (kind === K.THREAD_START) return;

@@ -43,7 +43,8 @@ elif mode == "self-pool":
         except Exception:
             return None
 
-    executor.submit(wait_on_future)
+    outer = executor.submit(wait_on_future)
+    print(outer.result())
     executor.shutdown(wait=True)
 else:
     with ThreadPoolExecutor(max_workers=2) as executor:
