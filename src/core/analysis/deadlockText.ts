@@ -57,7 +57,7 @@ const EXPLANATIONS: Record<Shape, string> = {
 };
 
 export function describeEpisode(store: TraceStore, names: Names, ep: EpisodeView, count: number, now: number): Finding {
-  const core = ep.parties.filter((p) => !p.alsoBlocked);
+  const core = chainOrder(store, ep.parties.filter((p) => !p.alsoBlocked));
   const also = ep.parties.filter((p) => p.alsoBlocked);
   const shape = shapeOf(store, ep);
   const phrases = core.map((p) => waitPhrase(store, names, p, ep));
@@ -68,7 +68,7 @@ export function describeEpisode(store: TraceStore, names: Names, ep: EpisodeView
   else if (Number.isNaN(ep.endTs)) tail = `blocked ${lastedMs} ms, until ${ep.endedBy}`;
   else tail = `lasted ${lastedMs} ms, ended by ${ep.endedBy}`;
   const more = also.length ? `; ${also.length} more thread${also.length > 1 ? 's' : ''} blocked on them` : '';
-  const message = `Deadlock: ${phrases.join('; ')} (${tail}${more}).`;
+  const message = shape === 'drain' ? drainMessage(store, names, core, tail) ?? `Deadlock: ${phrases.join('; ')} (${tail}${more}).` : `Deadlock: ${phrases.join('; ')} (${tail}${more}).`;
 
   const sites: FindingSite[] = [];
   const events: number[] = [];
@@ -128,6 +128,28 @@ export function describeEpisode(store: TraceStore, names: Names, ep: EpisodeView
   };
 }
 
+/** Parties in wait-for order: from the one that waited first, each followed by the one it waits for. */
+function chainOrder(store: TraceStore, core: PartyView[]): PartyView[] {
+  const left = new Set(core);
+  const out: PartyView[] = [];
+  while (left.size > 0) {
+    let p: PartyView | undefined = [...left].reduce((a, b) => (store.ts[b.wait] < store.ts[a.wait] ? b : a));
+    while (p && left.has(p)) {
+      left.delete(p);
+      out.push(p);
+      const next: PartyView | undefined = [...left].find((q) => p!.wakers.includes(q.thread));
+      p = next;
+    }
+  }
+  return out;
+}
+
+/** What another thread would have to do to end an anyone-can-end-it wait. */
+const ACTS: Record<number, string> = {
+  [K.QUEUE_GET]: 'put an item', [K.QUEUE_PUT]: 'take an item', [K.QUEUE_JOIN]: 'call task_done()', [K.COND_WAIT]: 'notify it',
+  [K.EVENT_WAIT]: 'set it', [K.BARRIER_WAIT]: 'reach the barrier', [K.PIPE_RECV]: 'send', [K.PIPE_SEND]: 'read',
+};
+
 function shapeOf(store: TraceStore, ep: EpisodeView): Shape {
   const core = ep.parties.filter((p) => !p.alsoBlocked);
   const kinds = new Set(core.map((p) => store.kind[p.wait]));
@@ -165,6 +187,16 @@ function shortWait(store: TraceStore, names: Names, p: PartyView): string {
   }
 }
 
+/** The multiprocessing docs' join-before-drain, told the way the docs tell it. */
+function drainMessage(store: TraceStore, names: Names, core: PartyView[], tail: string): string | undefined {
+  const join = core.find((p) => store.kind[p.wait] === K.PROCESS_JOIN);
+  const feeder = core.find((p) => store.kind[p.wait] === K.PIPE_SEND || store.kind[p.wait] === K.QUEUE_PUT);
+  if (!join || !feeder) return undefined;
+  const child = processName(store, store.obj[join.wait]);
+  const queue = names.objectName(store.obj[feeder.wait]);
+  return `Deadlock: ${names.threadName(join.thread)} joins ${child}${names.at(join.wait)} before getting its items from ${queue}, but ${child} cannot exit until its queue feeder has written them into the pipe, which is full and only read by get() (${tail}).`;
+}
+
 /** "the result of wait_on_a()", "3 tasks of Pool(4)". */
 function taskName(store: TraceStore, names: Names, row: number): string {
   if (store.a[row] !== 0) return 'several tasks';
@@ -194,8 +226,11 @@ function waitPhrase(store: TraceStore, names: Names, p: PartyView, ep: EpisodeVi
   }
   if (p.note) return `${who} ${what}${names.at(row)}${p.note}`;
   if (p.anyone) {
-    const others = ep.parties.filter((q) => q !== p && !q.alsoBlocked).length;
-    return `${who} ${what}${names.at(row)}, ${p.wakers.length === 0 ? 'but no other thread is left to do it' : others ? 'but every thread that could act is blocked' : 'but nobody can act'}`;
+    const act = ACTS[store.kind[row]] ?? 'end the wait';
+    const others = p.wakers.map((t) => names.threadName(t));
+    if (others.length === 0) return `${who} ${what}${names.at(row)}, but no other thread is left to ${act}`;
+    if (others.length === 1) return `${who} ${what}${names.at(row)}, but the only other thread that could ${act}, ${others[0]}, is blocked too`;
+    return `${who} ${what}${names.at(row)}, but every other thread that could ${act} (${others.slice(0, 4).join(', ')}${others.length > 4 ? ', …' : ''}) is blocked too`;
   }
   return `${who} ${what}${names.at(row)}`;
 }

@@ -69,9 +69,6 @@ export class Deadlocks {
       if (!this.activeOf.has(t)) this.check(t, time);
     } else if (kind === K.LOCK_HOLD) {
       for (const w of this.world.lockWaiters.get(s.obj[row]) ?? []) if (!this.activeOf.has(w)) this.check(w, time);
-    } else if (kind === K.PROCESS_EXIT) {
-      const pid = s.threads[t]?.pid;
-      for (const x of this.world.liveThreads.get(pid ?? -1) ?? []) this.partyGone(x, time);
     } else if (kind === K.IO_WRITE && (s.b[row] & 255) === 2) {
       const pid = s.threads[t]?.pid;
       if (pid !== undefined && !this.interrupted.has(pid) && /\bKeyboardInterrupt\b/.test(s.strings[s.a[row]] ?? '')) this.interrupted.set(pid, time);
@@ -146,6 +143,17 @@ export class Deadlocks {
   /** At the end of a complete trace: threads of processes that are gone can wake nobody. */
   finish(): void {
     const w = this.world;
+    // Episodes whose parties' process is gone ended with it (os._exit, a signal: no end records).
+    for (const ep of this.episodes) {
+      if (!ep.active) continue;
+      for (const p of ep.parties) {
+        const proc = this.store.processes[this.store.threads[p.thread]?.process ?? -1];
+        if (proc?.exited && proc.endTs >= ep.startTs) {
+          this.close(ep, proc.endTs, 'gone', p.thread);
+          break;
+        }
+      }
+    }
     for (const p of this.store.processes) {
       if (p.exited) w.endProcess(p.pid);
     }

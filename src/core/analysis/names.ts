@@ -88,13 +88,19 @@ export class Names {
 
   /** The site of a row with a role, or undefined when the row has no user site. */
   site(row: number, role: string): FindingSite | undefined {
-    const s = this.store.sites[this.store.site[row]];
+    const s = this.sourceSite(row);
     return s ? { file: s.file, line: s.line, role, row } : undefined;
   }
 
-  /** "line 12" / "t.py:12" for steps and messages; empty when unknown. */
-  line(row: number): string {
+  /** The row's site when it is a file the user can open (not "<string>", "<stdin>"…). */
+  private sourceSite(row: number): { file: string; line: number } | undefined {
     const s = this.store.sites[this.store.site[row]];
+    return s && !s.file.startsWith('<') ? s : undefined;
+  }
+
+  /** "line 12" for steps and messages; empty when unknown. */
+  line(row: number): string {
+    const s = this.sourceSite(row);
     return s ? `line ${s.line}` : '';
   }
 

@@ -91,11 +91,14 @@ export class WaitFor {
         return { threads: [live], free: false, deadIsStuck: false, anyone: false };
       }
       case K.PROCESS_JOIN: {
+        // The child ends when its threads do: its main thread, else (in its exit path) those left.
         const p = s.processByPid(obj);
-        if (!p || w.exited.has(obj) || w.startingChildren.has(obj)) return FREE;
+        if (!p || w.startingChildren.has(obj)) return FREE;
         const main = p.mainThread;
-        if (main < 0 || !w.alive(main)) return FREE;
-        return { threads: [main], free: false, deadIsStuck: false, anyone: false };
+        if (main >= 0 && w.alive(main)) return { threads: [main], free: false, deadIsStuck: false, anyone: false };
+        const live = [...(w.liveThreads.get(obj) ?? [])].filter((t) => !s.threads[t]?.daemon);
+        if (live.length === 0) return FREE;
+        return { threads: live, free: false, deadIsStuck: false, anyone: false };
       }
       case K.COND_WAIT:
       case K.EVENT_WAIT:

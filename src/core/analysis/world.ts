@@ -103,6 +103,22 @@ export class World {
     if ((this.waits[t]?.length ?? 0) === 0) this.countFree(t, 1);
   }
 
+  private revive(t: number): void {
+    const th = this.store.threads[t];
+    if (!th) return;
+    const key = `${th.pid}:${th.ident}`;
+    if (this.liveByIdent.has(key)) return; // its ident belongs to a newer thread: not this one
+    this.life[t] = 1;
+    this.liveThreads.get(th.pid)?.add(t) ?? this.liveThreads.set(th.pid, new Set([t]));
+    this.liveByIdent.set(key, t);
+    const ended = this.endedByIdent.get(key);
+    if (ended) {
+      const i = ended.lastIndexOf(t);
+      if (i >= 0) ended.splice(i, 1);
+    }
+    if ((this.waits[t]?.length ?? 0) === 0) this.countFree(t, 1);
+  }
+
   /** Counts a user thread becoming free (+1) or busy waiting / gone (-1). */
   private countFree(t: number, d: number): void {
     if (this.isInternal(t)) return;
@@ -160,6 +176,9 @@ export class World {
     this.tasks.point(row, phase);
     if (phase === BEGIN) {
       if (this.life[t] === undefined || this.life[t] === 0) this.start(t);
+      // A main thread's span ends with the process's exit record, but the interpreter's exit
+      // path still runs on it (multiprocessing joins its queue feeders there): it lives again.
+      else if (this.life[t] === 2 && IS_WAIT[kind] === 1) this.revive(t);
       if (kind === K.THREAD_START) return;
       if (IS_WAIT[kind] === 1) {
         if ((this.waits[t]?.length ?? 0) === 0 && this.life[t] === 1) this.countFree(t, -1);
