@@ -8,8 +8,8 @@
  *   about one core, and at most about one of them is runnable (R) at a time:
  *   the others sleep on the GIL. Threads of a process that the machine simply
  *   has no core for are runnable (R) instead, so a loaded machine is not
- *   mistaken for the GIL. Silent on free-threaded builds (process metadata
- *   "gil": false) and on one-core machines.
+ *   mistaken for the GIL. Silent on free-threaded builds running without
+ *   the GIL (process metadata "gil": "disabled") and on one-core machines.
  * oversubscription — many more runnable threads of the run than cores
  *   (more than twice as many) for a long time.
  */
@@ -94,7 +94,8 @@ export class CpuFindings {
     if (kind === K.PROCESS_START) {
       try {
         const meta = JSON.parse(s.strings[s.b[row]] ?? '{}') as { gil?: unknown };
-        if (meta.gil === false) this.noGil.add(s.obj[row]);
+        // bootstrap._meta: "default" (a GIL build), "enabled" / "disabled" (a free-threaded build and its GIL now).
+        if (meta.gil === 'disabled' || meta.gil === false) this.noGil.add(s.obj[row]);
       } catch {
         // no metadata: a GIL build
       }
