@@ -123,3 +123,16 @@ test('a write in a process ordered before a child by start(), and the child orde
   u.point(K.SHARED_READ, p2, 22 * MS, VAR, value(2), 0);
   assert.equal(races(u).length, 1);
 });
+
+test('a Lock released by another thread than the one that took it (a signal) orders the releaser before the next acquire', () => {
+  const { t, x, main } = twoThreads();
+  const done = t.object(7, 'Lock', 'done');
+  const v = name(t, 'data');
+  // main takes `done`, then waits to take it again; x writes data and releases it (main's hold ends).
+  t.hold(main, done, 2 * MS, 20 * MS);
+  t.wait(main, done, 3 * MS, 20.5 * MS, true);
+  t.point(K.SHARED_WRITE, x, 10 * MS, VAR, value(1), v);
+  t.hold(main, done, 20.5 * MS, 30 * MS);
+  t.point(K.SHARED_READ, main, 21 * MS, VAR, value(1), v);
+  assert.deepEqual(races(t), []);
+});

@@ -184,13 +184,13 @@ export class Deadlocks {
       case 'gone':
         return true;
       case 'open':
-        // Live: a wait anyone could end must last a while before it is called a deadlock.
-        return ep.final || ep.lockOnly || now - ep.startTs >= MIN_TIMED_OUT_NS;
+        // Live: a wait anyone could end must last a while before it is called a deadlock, and so
+        // must a thread waiting for a Lock it holds (another thread may release it: a signal).
+        return ep.final || (ep.lockOnly && !this.selfOnly(ep)) || now - ep.startTs >= MIN_TIMED_OUT_NS;
       case 'failed': {
         if (ep.endedBy !== 'a timeout') return true; // Ctrl-C, a signal: it would have hung
         // A thread that tries, with a timeout, a lock it holds itself is testing it, not stuck.
-        const only = ep.parties.length === 1 ? ep.parties[0] : undefined;
-        if (only && only.blockers.length > 0 && only.blockers.every((h) => this.store.thread[h] === only.thread)) return false;
+        if (this.selfOnly(ep)) return false;
         if (ep.lockOnly) return true;
         const p = ep.parties.find((x) => x.thread === ep.causeThread);
         return !!p && !p.anyone && ep.endTs - ep.startTs >= MIN_TIMED_OUT_NS;
@@ -198,6 +198,12 @@ export class Deadlocks {
       default:
         return false;
     }
+  }
+
+  /** One thread waiting for a lock only it holds. */
+  private selfOnly(ep: Episode): boolean {
+    const only = ep.parties.length === 1 ? ep.parties[0] : undefined;
+    return !!only && only.blockers.length > 0 && only.blockers.every((h) => this.store.thread[h] === only.thread);
   }
 
   /** A user thread takes part, and it is not only daemon threads left waiting for work at exit. */

@@ -22,6 +22,7 @@ import { K as KINDS } from '../recordKinds';
 import type { TraceStore } from '../traceStore';
 import { BEGIN as BEGIN_ } from './timeOrder';
 import { TASK_WAIT, TASK_WAIT_MEMBER } from './tasks';
+import { IS_WAIT } from './world';
 import { JoinResolver } from './threadJoins';
 
 // Module-level copies: an imported binding can be a getter on every access (hot loops).
@@ -70,6 +71,8 @@ export class HappensBefore {
    */
   private readonly undelivered = new Map<string, number[]>();
   private readonly deliveredEarly = new Set<number>();
+  /** Per thread: open waits (a lock's hold that ends while its holder waits was released by another thread). */
+  private readonly waiting: number[] = [];
 
   constructor(private readonly store: TraceStore) {
     this.joins = new JoinResolver(store);
@@ -171,6 +174,7 @@ export class HappensBefore {
       this.acquire(t, pend);
       this.pending.delete(t);
     }
+    if (IS_WAIT[kind] === 1) this.waiting[t] = (this.waiting[t] ?? 0) + (phase === BEGIN ? 1 : -1);
     if (phase === BEGIN) {
       switch (kind) {
         case K.THREAD_SPAWN:
@@ -248,6 +252,11 @@ export class HappensBefore {
     // Span ends.
     switch (kind) {
       case K.LOCK_HOLD:
+        if ((this.waiting[t] ?? 0) > 0 && th) {
+          // Its holder is blocked: another thread released it (a Lock used as a signal), and the
+          // runtime does not say which. Any thread of the process may have: publish them all.
+          for (const x of this.threadsOf.get(th.pid) ?? []) if (x !== t) this.publish(this.lockClock, obj, x);
+        }
         this.publish(this.lockClock, obj, t);
         break;
       case K.COND_WAIT:

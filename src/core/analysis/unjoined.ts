@@ -109,7 +109,7 @@ export class Unjoined {
       const name = n.threadName(t);
       const site = n.site(spawn, `starts ${name}`);
       out.push(this.finding(`thread:${th.pid}:${site ? `${site.file}:${site.line}` : spawn}`, [t], [spawn], site ? [site] : [],
-        `Thread ${name}${n.at(spawn) ? ` (started${n.at(spawn)})` : ''} was never joined: it was still running after the main thread's last step${Number.isFinite(end) ? ', and Python waited for it at exit' : ' and the trace ended'}.`,
+        `Thread ${name}${n.at(spawn) ? ` (started${n.at(spawn)})` : ''} was never joined: it was still running after the main thread's last recorded step${Number.isFinite(end) ? '' : ', until the trace ended'}.`,
         'A thread that is started and never joined runs on after the code that needed its result has moved on; the program can exit before it finishes (daemon) or wait for it silently at exit. Keep the Thread object and call join() where its work must be done, or use a ThreadPoolExecutor in a with block.',
         s.ts[spawn], Number.isFinite(end) ? end : s.lastTs()));
     }
