@@ -128,3 +128,31 @@ test('live: a deadlock shows up while it lasts, and the final analysis agrees', 
   const final = engine.update({ final: true });
   assert.equal(final.find((f) => f.kind === 'deadlock')?.details?.endedBy, 'the end of the trace');
 });
+
+test('a consumer whose producer put some items and ended: the dead producer is named', () => {
+  const t = new Trace();
+  t.process(1);
+  const q = t.object(20, 'Queue', 'jobs');
+  const main = t.thread(1, 'MainThread', 0, 3000 * MS);
+  const p = t.thread(1, 'producer', 1 * MS, 5 * MS);
+  const c = t.thread(1, 'consumer', 1 * MS, 2600 * MS, { ident: 77 });
+  t.span(K.QUEUE_PUT, p, 2 * MS, 2 * MS, q, 1);
+  t.span(K.QUEUE_GET, c, 3 * MS, 3 * MS, q, 1);
+  t.span(K.QUEUE_GET, c, 6 * MS, 2550 * MS, q, 0, 0, 5);
+  t.span(K.THREAD_JOIN, main, 10 * MS, 1510 * MS, 77, 0, 0, 8);
+  const [d] = findings(t.store).filter((f) => f.kind === 'deadlock');
+  assert.match(d.message, /every thread that put items on it \(producer\) has ended/);
+});
+
+test('a producer blocked on a full queue that nobody takes from, joined by main: a deadlock', () => {
+  const t = new Trace();
+  t.process(1);
+  const q = t.object(20, 'Queue', 'bounded');
+  const main = t.thread(1, 'MainThread', 0, 3000 * MS);
+  const p = t.thread(1, 'producer', 1 * MS, 2600 * MS, { ident: 78 });
+  t.span(K.QUEUE_PUT, p, 3 * MS, 2550 * MS, q, 5, 0, 11); // waited: the queue was full
+  t.span(K.THREAD_JOIN, main, 10 * MS, 1510 * MS, 78, 0, 0, 8);
+  const [d] = findings(t.store).filter((f) => f.kind === 'deadlock');
+  assert.ok(d);
+  assert.match(d.message, /waits to put on bounded \(full\)/);
+});

@@ -115,6 +115,13 @@ export class Deadlocks {
       holds: (w.heldBy[t] ?? []).slice(),
       blockers: s.kind[row] === K.LOCK_WAIT ? (w.holders.get(s.obj[row]) ?? []).slice() : [],
     };
+    if (s.kind[row] === K.QUEUE_GET) {
+      // A dead producer: every thread that ever put on this queue has ended.
+      const putters = [...(w.putters.get(s.obj[row]) ?? [])].filter((x) => x !== t);
+      if (putters.length > 0 && putters.every((x) => !w.alive(x))) {
+        view.note = `; every thread that put items on it (${putters.map((x) => this.names.threadName(x)).join(', ')}) has ended`;
+      }
+    }
     if (s.kind[row] === TASK_WAIT && s.a[row] === 0) {
       const task = w.tasks.task(s.obj[row]);
       if (task && task.runner < 0) view.note = `, which is still queued: every worker of ${this.names.objectName(task.pool)} is busy waiting`;
@@ -200,6 +207,15 @@ export class Deadlocks {
     }
   }
 
+  /** The signal that ended the run (its root process), if one did. */
+  private runSignal(): number | null {
+    const names: Record<string, number> = { SIGINT: 2, SIGTERM: 15, SIGKILL: 9, SIGHUP: 1 };
+    const meta = this.store.meta.signal;
+    if (meta && names[meta]) return names[meta];
+    const root = this.store.processes.find((p) => !this.store.processByPid(p.parentPid));
+    return root?.signal ?? null;
+  }
+
   /** One thread waiting for a lock only it holds. */
   private selfOnly(ep: Episode): boolean {
     const only = ep.parties.length === 1 ? ep.parties[0] : undefined;
@@ -231,10 +247,12 @@ export class Deadlocks {
     const kbd = this.interrupted.get(pid);
     const interruptedSoon = kbd !== undefined && kbd >= ep.startTs && kbd - Math.min(endTs, kbd) < 2e9;
     if (ep.cause === 'failed' && !interruptedSoon && !(proc?.signal && proc.endTs - endTs < 2e9)) return 'a timeout';
-    if (interruptedSoon || proc?.signal === 2) return 'Ctrl-C (SIGINT)';
-    if (proc?.signal === 15) return 'SIGTERM (Stop)';
-    if (proc?.signal === 9) return 'SIGKILL';
-    if (proc?.signal) return `signal ${proc.signal}`;
+    // A child killed with its parent (Stop ends the whole tree) has no exit code of its own: the run's tells.
+    const signal = proc?.signal ?? (ep.cause === 'failed' ? null : this.runSignal());
+    if (interruptedSoon || signal === 2) return 'Ctrl-C (SIGINT)';
+    if (signal === 15) return 'SIGTERM (Stop)';
+    if (signal === 9) return 'SIGKILL';
+    if (signal) return `signal ${signal}`;
     if (ep.cause === 'open') return proc?.exited ? 'the process exiting' : 'the end of the trace';
     return 'the process exiting';
   }

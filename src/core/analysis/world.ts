@@ -53,6 +53,8 @@ export class World {
   readonly freeCount = new Map<number, number>();
   /** Sum of freeCount over every process. */
   freeTotal = 0;
+  /** Queue object id → threads that put on it (the first few): a get whose producers all ended says so. */
+  readonly putters = new Map<number, Set<number>>();
   /** Pool and executor tasks: runners, done, wait groups, workers. */
   readonly tasks: Tasks;
   now = -Infinity;
@@ -197,6 +199,12 @@ export class World {
         case K.LOCK_WAIT:
           pushMap(this.lockWaiters, s.obj[row], t);
           break;
+        case K.QUEUE_PUT: {
+          const set = this.putters.get(s.obj[row]);
+          if (!set) this.putters.set(s.obj[row], new Set([t]));
+          else if (set.size < 16) set.add(t);
+          break;
+        }
         case K.LOCK_RELEASE: {
           // Ends the oldest open hold of this lock by another thread (a
           // multiprocessing lock released by another process keeps its hold open).

@@ -123,6 +123,15 @@ test('two processes deadlocked on two multiprocessing locks: seen live while it 
   assert.equal(f.filter((x) => x.kind === 'uncaught-exception').length, 0, 'Ctrl-C is not an uncaught exception');
 });
 
+test('the same deadlock ended by Stop (SIGTERM to the group): reported with how it ended', async () => {
+  const r = await runLive('mp_deadlock.py', ['deadlock'], 'deadlock', (pid) => process.kill(-pid, 'SIGTERM'));
+  assert.ok(r.live.some((f) => f.kind === 'deadlock'), 'found live while hanging');
+  const d = findings(r.store).filter((x) => x.kind === 'deadlock');
+  assert.equal(d.length, 1);
+  assert.equal(d[0].details?.endedBy, 'SIGTERM (Stop)');
+  assert.equal(d[0].details?.ongoing, false);
+});
+
 test('two processes taking the two locks in the same order: no finding', async () => {
   const run = await runCorpus('mp_deadlock.py', ['ordered']);
   assert.equal(run.exitCode, 0, run.stderr);
