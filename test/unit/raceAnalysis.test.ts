@@ -136,3 +136,21 @@ test('a Lock released by another thread than the one that took it (a signal) ord
   t.point(K.SHARED_READ, main, 21 * MS, VAR, value(1), v);
   assert.deepEqual(races(t), []);
 });
+
+test('Manager list appends from two processes (each one request the manager serves whole) do not race; a plain read of the list does', () => {
+  const t = new Trace();
+  t.process(1, 'parent');
+  t.process(2, 'a');
+  t.process(3, 'b');
+  t.object(VAR, 'Manager.list', 'results');
+  t.thread(1, 'MainThread', 0, 100 * MS);
+  const a = t.thread(2, 'MainThread', 1 * MS, 50 * MS);
+  const b = t.thread(3, 'MainThread', 1 * MS, 50 * MS);
+  const call = (text: string): number => t.store.intern(text);
+  t.point(K.SHARED_WRITE, a, 10 * MS, VAR, call('append(1)'), 0);
+  t.point(K.SHARED_WRITE, b, 11 * MS, VAR, call('append(2)'), 0);
+  t.point(K.SHARED_WRITE, a, 12 * MS, VAR, call('append(3)'), 0);
+  assert.deepEqual(races(t), []);
+  t.point(K.SHARED_READ, b, 13 * MS, VAR, call('[1, 2, 3]'), 0);
+  assert.equal(races(t).length, 1);
+});

@@ -27,7 +27,12 @@ interface Epoch {
   thread: number;
   clock: number;
   row: number;
+  /** A method call on a Manager proxy (`lst.append(x)`): one request the manager serves whole. */
+  atomic: boolean;
 }
+
+/** A write whose value is a method call ("append(3)", events.py) is one atomic operation. */
+const METHOD_CALL = /^[A-Za-z_]\w*\(/;
 
 interface VarState {
   write: Epoch | undefined;
@@ -81,11 +86,12 @@ export class DataRaces {
     let o = this.objects.get(obj);
     if (!o) this.objects.set(obj, (o = { whole: newVar(), parts: new Map(), anyWrite: new Map(), anyRead: new Map() }));
     const clock = this.hb.clock(t)[t];
-    const epoch: Epoch = { thread: t, clock, row };
+    const atomic = write && s.a[row] > 0 && METHOD_CALL.test(s.strings[s.a[row]] ?? '');
+    const epoch: Epoch = { thread: t, clock, row, atomic };
     if (part === 0) {
       this.check(o.whole, epoch, write, obj, 0, true);
       // Against every part's accesses.
-      for (const e of o.anyWrite.values()) if (this.racy(e, t)) this.report(obj, 0, e.row, row, o.whole);
+      for (const e of o.anyWrite.values()) if (!(atomic && e.atomic) && this.racy(e, t)) this.report(obj, 0, e.row, row, o.whole);
       if (write) for (const e of o.anyRead.values()) if (this.racy(e, t)) this.report(obj, 0, e.row, row, o.whole);
     } else {
       let v = o.parts.get(part);
@@ -104,7 +110,8 @@ export class DataRaces {
   private check(v: VarState, e: Epoch, write: boolean, obj: number, part: number, update: boolean, shown?: VarState): void {
     const t = e.thread;
     const into = shown ?? v;
-    if (v.write && this.racy(v.write, t)) this.report(obj, part, v.write.row, e.row, into);
+    // Two atomic operations (Manager method calls) do not lose each other's updates.
+    if (v.write && !(e.atomic && v.write.atomic) && this.racy(v.write, t)) this.report(obj, part, v.write.row, e.row, into);
     if (write) {
       if (v.read && this.racy(v.read, t)) this.report(obj, part, v.read.row, e.row, into);
       if (v.reads) for (const r of v.reads.values()) if (this.racy(r, t)) this.report(obj, part, r.row, e.row, into);
