@@ -216,7 +216,10 @@ export class DataRaces {
         ? `Wrap the whole read-modify-write in \`with ${n.objectName(r.obj)}.get_lock():\`; the Value's built-in lock guards each single read or write, not the pair.`
         : `Protect the whole read-modify-write with one lock shared by every process (multiprocessing.Lock, or the object's own lock), or pass results through a Queue.`;
     const rmw = r.steps.some((x) => s.kind[x] === K.SHARED_READ) && r.steps.some((x) => s.kind[x] === K.SHARED_WRITE);
-    const explanation = `${rmw ? `Updating ${name} is a read followed by a write; another ${python ? 'thread' : 'thread or process'} can write between the two, and one update is lost. ` : `These accesses to ${name} are not ordered by any lock, queue, join or event, so the result depends on timing. `}Nothing orders these accesses: no lock held by both, no queue, pipe, event or join between them. ${fix}`;
+    const who_ = python ? 'thread' : 'thread or process';
+    const explanation = rmw
+      ? `Updating ${name} is a read followed by a write, and nothing orders these accesses (no lock held by both, no queue, pipe, event or join between them): another ${who_} can write between the read and the write, and one update is lost. ${fix}`
+      : `These accesses to ${name} are not ordered by any lock, queue, pipe, event or join, so what is read depends on timing. ${fix}`;
     const rows = [...new Set([prev, cur, ...r.steps])];
     const times = rows.map((x) => s.ts[x]);
     const threads = [...new Set(rows.map((x) => s.thread[x]))];

@@ -8,7 +8,7 @@
  * Kinds: deadlock (deadlocks.ts), lock-order-inversion (lockOrder.ts),
  * data-race (dataRaces.ts over happensBefore.ts), gil-contention and
  * oversubscription (cpu.ts), lock-contention (lockContention.ts),
- * unjoined and uncaught-exception (lifecycle.ts), idle-workers
+ * unjoined (unjoined.ts), uncaught-exception (exceptions.ts), idle-workers
  * (idleWorkers.ts).
  */
 import { K as KINDS } from '../recordKinds';

@@ -61,8 +61,12 @@ export class IdleWorkers {
   private advance(p: PoolState, time: number): void {
     const dt = time - p.last;
     if (dt > 0) {
-      let idle = 0;
-      for (const w of p.workers) if (!p.busy.get(w)) idle++;
+      // Workers that ended leave `workers`; those still busy are in `busy` (a worker's runs are counted).
+      let busyWorkers = 0;
+      if (p.busy.size <= 8) {
+        for (const w of p.busy.keys()) if (p.workers.has(w)) busyWorkers++;
+      } else busyWorkers = p.busy.size;
+      const idle = Math.max(0, p.workers.size - busyWorkers);
       if (p.queued > 0) p.idleQueuedNs += dt * Math.min(p.queued, idle);
       if (p.queued > 0 || p.busy.size > 0) p.capacityNs += dt * p.workers.size;
     }
