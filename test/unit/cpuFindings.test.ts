@@ -73,3 +73,7 @@ test('twelve runnable processes on two cores for seconds: oversubscription; two:
   assert.equal(f.details?.runnable, 12);
   assert.deepEqual(kinds(build(2)), []);
 });
+
+test('four threads mostly blocked on I/O the trace does not see (little CPU in all, cores free): silent', () => {
+  assert.deepEqual(kinds(fourThreads(8, 0)), []);
+});

@@ -33,9 +33,13 @@ const FREE_SHARE = 0.7;
 const MIN_CPU = 3;
 /** …and at least this fraction of an equal share of its process's CPU. */
 const FAIR_SHARE = 0.25;
-/** The process got about one core at most, and did real work. */
+/**
+ * The process got about one core at most, and did real work: with free cores the GIL's holder
+ * keeps one core busy (threads mostly waiting on I/O leave it idle); on saturated cores less.
+ */
 const GIL_MAX_CORES = 1.3;
-const GIL_MIN_CPU = 20;
+const GIL_MIN_CPU_FREE = 70;
+const GIL_MIN_CPU_SATURATED = 20;
 /** With free cores, GIL waiters sleep: at most about one thread runnable at a time. */
 const GIL_MAX_RUNNABLE = 1.5;
 /** Cores this busy (%) leave the scheduler state useless: waiters wait for a core, runnable. */
@@ -145,7 +149,9 @@ export class CpuFindings {
       span = Math.max(span, b.weight);
       if (b.free / b.weight >= FREE_SHARE) candidates.push([t, b]);
     }
-    if (candidates.length < 2 || processCpu < GIL_MIN_CPU || processCpu / 100 > GIL_MAX_CORES) return;
+    const saturated = this.saturatedBlocks.has(block);
+    const minCpu = saturated ? GIL_MIN_CPU_SATURATED : GIL_MIN_CPU_FREE;
+    if (candidates.length < 2 || processCpu < minCpu || processCpu / 100 > GIL_MAX_CORES) return;
     const fair = (FAIR_SHARE * processCpu) / candidates.length;
     const wanting: number[] = [];
     let runnable = 0;
@@ -157,7 +163,7 @@ export class CpuFindings {
       }
     }
     if (wanting.length < 2) return;
-    if (!this.saturatedBlocks.has(block) && runnable > GIL_MAX_RUNNABLE) return;
+    if (!saturated && runnable > GIL_MAX_RUNNABLE) return;
     const ts = block * BLOCK_NS;
     let g = this.gil.get(pid);
     if (!g) this.gil.set(pid, (g = { firstTs: ts, lastTs: ts + BLOCK_NS, ns: 0, threads: new Set(), achievedNs: 0, wanted: 0 }));
