@@ -5,11 +5,11 @@
  *
  * gil-contention — in one process, two or more threads want to run (they are
  *   outside any recorded wait or sleep and use CPU) while the process gets
- *   about one core, and at most about one of them is runnable (R) at a time:
- *   the others sleep on the GIL. Threads of a process that the machine simply
- *   has no core for are runnable (R) instead, so a loaded machine is not
- *   mistaken for the GIL. Silent on free-threaded builds running without
- *   the GIL (process metadata "gil": "disabled") and on one-core machines.
+ *   about one core although a core was free (threads that can run in parallel
+ *   would have used it); on a machine whose cores are all busy, two or more
+ *   such threads sharing at most one core. Silent on free-threaded builds
+ *   running without the GIL (process metadata "gil": "disabled") and on
+ *   one-core machines.
  * oversubscription — many more runnable threads of the run than cores
  *   (more than twice as many) for a long time.
  */
@@ -34,16 +34,16 @@ const MIN_CPU = 3;
 /** …and at least this fraction of an equal share of its process's CPU. */
 const FAIR_SHARE = 0.25;
 /**
- * The process got about one core at most, and did real work: with free cores the GIL's holder
- * keeps one core busy (threads mostly waiting on I/O leave it idle); on saturated cores less.
+ * The process got about one core at most, and did real work. With a core free, threads that can
+ * run in parallel (C code that releases the GIL, a free-threaded build) would have used it, so one
+ * core in all is the GIL; and its holder keeps that core busy (threads mostly waiting on I/O the
+ * trace does not see leave it idle). On busy cores the threads get less, whatever the reason.
  */
 const GIL_MAX_CORES = 1.3;
 const GIL_MIN_CPU_FREE = 70;
-const GIL_MIN_CPU_SATURATED = 20;
-/** With free cores, GIL waiters sleep: at most about one thread runnable at a time. */
-const GIL_MAX_RUNNABLE = 1.5;
-/** Cores this busy (%) leave the scheduler state useless: waiters wait for a core, runnable. */
-const SATURATED = 85;
+const GIL_MIN_CPU_BUSY = 10;
+/** Idle capacity (cores) under which the machine counts as busy. */
+const FREE_CORE = 0.7;
 /** A sample stands for the time since the previous one of its thread, at most this long. */
 const MAX_WEIGHT_NS = 2e9;
 const FIRST_WEIGHT_NS = 50e6;
@@ -86,7 +86,8 @@ export class CpuFindings {
   private runThreads = new Map<number, ThreadBlock>();
   private coreUtil = 0;
   private coreSamples = 0;
-  private saturatedBlocks = new Set<number>();
+  /** Blocks in which the machine had less than FREE_CORE idle capacity. */
+  private busyBlocks = new Set<number>();
   private over: OverSpan | undefined;
 
   constructor(private readonly store: TraceStore, private readonly world: World, private readonly names: Names) {}
@@ -149,21 +150,16 @@ export class CpuFindings {
       span = Math.max(span, b.weight);
       if (b.free / b.weight >= FREE_SHARE) candidates.push([t, b]);
     }
-    const saturated = this.saturatedBlocks.has(block);
-    const minCpu = saturated ? GIL_MIN_CPU_SATURATED : GIL_MIN_CPU_FREE;
+    const busy = this.busyBlocks.has(block);
+    const minCpu = busy ? GIL_MIN_CPU_BUSY : GIL_MIN_CPU_FREE;
     if (candidates.length < 2 || processCpu < minCpu || processCpu / 100 > GIL_MAX_CORES) return;
     const fair = (FAIR_SHARE * processCpu) / candidates.length;
     const wanting: number[] = [];
-    let runnable = 0;
     for (const [t, b] of candidates) {
       const cpu = b.cpu / b.weight;
-      if (cpu >= MIN_CPU && cpu >= fair) {
-        wanting.push(t);
-        runnable += b.runnable / b.weight;
-      }
+      if (cpu >= MIN_CPU && cpu >= fair) wanting.push(t);
     }
     if (wanting.length < 2) return;
-    if (!saturated && runnable > GIL_MAX_RUNNABLE) return;
     const ts = block * BLOCK_NS;
     let g = this.gil.get(pid);
     if (!g) this.gil.set(pid, (g = { firstTs: ts, lastTs: ts + BLOCK_NS, ns: 0, threads: new Set(), achievedNs: 0, wanted: 0 }));
@@ -175,7 +171,7 @@ export class CpuFindings {
   }
 
   private closeRunBlock(block: number): void {
-    if (this.coreSamples > 0 && this.coreUtil / this.coreSamples >= SATURATED) this.saturatedBlocks.add(block);
+    if (this.coreSamples > 0 && this.cores > 0 && this.cores * (1 - this.coreUtil / this.coreSamples / 100) < FREE_CORE) this.busyBlocks.add(block);
     if (this.cores === 0) return;
     let runnable = 0;
     let span = 0;
