@@ -125,8 +125,11 @@ test('live: a deadlock shows up while it lasts, and the final analysis agrees', 
   const live = engine.update({ now: 500 * MS });
   assert.deepEqual(live.map((f) => f.kind).sort(), ['deadlock', 'lock-order-inversion']);
   assert.equal(live[0].details?.ongoing, true);
-  const final = engine.update({ final: true });
-  assert.equal(final.find((f) => f.kind === 'deadlock')?.details?.endedBy, 'the end of the trace');
+  // The trace ends with the waits open and the process not gone: the deadlock still holds.
+  assert.equal(engine.update({ final: true }).find((f) => f.kind === 'deadlock')?.details?.ongoing, true);
+  t.store.processes[0].exited = true;
+  t.store.processes[0].endTs = 600 * MS;
+  assert.equal(findings(t.store).find((f) => f.kind === 'deadlock')?.details?.endedBy, 'the process exiting');
 });
 
 test('a consumer whose producer put some items and ended: the dead producer is named', () => {

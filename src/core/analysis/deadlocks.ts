@@ -238,10 +238,11 @@ export class Deadlocks {
 
   private endedBy(ep: Episode): string {
     const s = this.store;
-    if (ep.cause === 'open' && !ep.final) return 'ongoing';
     const t = ep.cause === 'open' ? ep.parties[0].thread : ep.causeThread;
     const th = s.threads[t];
     const proc = th ? s.processes[th.process] : undefined;
+    // Still open where the trace ends, its process not gone: it holds (a live store analysed whole, too).
+    if (ep.cause === 'open' && (!ep.final || !proc?.exited)) return 'ongoing';
     const pid = th?.pid ?? -1;
     const endTs = Number.isNaN(ep.endTs) ? Infinity : ep.endTs;
     const kbd = this.interrupted.get(pid);
