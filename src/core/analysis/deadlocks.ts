@@ -207,6 +207,14 @@ export class Deadlocks {
     }
   }
 
+  /** The run has ended: the launcher settled its exit, or its root process exited. */
+  private runOver(): boolean {
+    const meta = this.store.meta;
+    if (meta.exitCode !== null || meta.signal) return true;
+    const root = this.store.processes.find((p) => !this.store.processByPid(p.parentPid));
+    return root?.exited ?? false;
+  }
+
   /** The signal that ended the run (its root process), if one did. */
   private runSignal(): number | null {
     const names: Record<string, number> = { SIGINT: 2, SIGTERM: 15, SIGKILL: 9, SIGHUP: 1 };
@@ -241,8 +249,8 @@ export class Deadlocks {
     const t = ep.cause === 'open' ? ep.parties[0].thread : ep.causeThread;
     const th = s.threads[t];
     const proc = th ? s.processes[th.process] : undefined;
-    // Still open where the trace ends, its process not gone: it holds (a live store analysed whole, too).
-    if (ep.cause === 'open' && (!ep.final || !proc?.exited)) return 'ongoing';
+    // Still open where the trace ends while the run goes on: it holds (a live store analysed whole, too).
+    if (ep.cause === 'open' && (!ep.final || (!proc?.exited && !this.runOver()))) return 'ongoing';
     const pid = th?.pid ?? -1;
     const endTs = Number.isNaN(ep.endTs) ? Infinity : ep.endTs;
     const kbd = this.interrupted.get(pid);
