@@ -40,6 +40,22 @@ def pythons():
 
 PYTHONS = pythons()
 
+# The tutorial race: two threads, `counter += 1` on a module global.
+COUNTER = """
+import threading
+counter = 0
+def work(n):
+    global counter
+    for _ in range(n):
+        counter += 1
+ts = [threading.Thread(target=work, args=(50,)) for _ in range(2)]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join()
+print(counter)
+"""
+
 
 def run(code, python, env=None, check=True):
     proc, trace = tracefile.run(textwrap.dedent(code), python=python,

@@ -37,6 +37,7 @@ from . import sites, writer
 # Loaded at the first Thread.start (_load): a process that never starts a
 # thread does not pay for importing dis and the rest.
 access = None
+arrivals = None
 values = None
 
 _mode = "on"
@@ -57,13 +58,13 @@ def _raw_lock():
 
 def _load():
     """Import the recording machinery and the mechanism for this version."""
-    global access, values, _mechanism
-    from . import py_state_access, py_state_values
+    global access, arrivals, values, _mechanism
+    from . import py_state_access, py_state_arrivals, py_state_values
     if sys.version_info >= (3, 12):
         from . import py_state_monitoring as mechanism
     else:
         from . import py_state_settrace as mechanism
-    access, values = py_state_access, py_state_values
+    access, arrivals, values = py_state_access, py_state_arrivals, py_state_values
     access.UNLIMITED = _mode == "all"
     access.is_user_globals = _is_user_globals
     values._user_module_check = _user_module_name
@@ -202,7 +203,7 @@ def install():
         ident = 0
         noted = _active
         if noted:
-            access.thread_starting()
+            arrivals.thread_starting()
         try:
             result = orig_start(self)
             ident = self._ident
@@ -214,7 +215,7 @@ def install():
             raise
         finally:
             if noted:
-                access.thread_started(ident)
+                arrivals.thread_started(ident)
         return result
 
     _copy_identity(start, orig_start)

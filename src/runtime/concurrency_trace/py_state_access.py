@@ -17,14 +17,16 @@ only hide a race, never make one up (happens-before comes from the
 synchronisation records, which are all kept).
 """
 import _thread
-import gc
 import sys
 import time
 import types
 
 from . import events, sites, writer
 from .guard import tracer_failed
+from . import py_state_arrivals as arrivals
+from . import py_state_cells as cells
 from . import py_state_ids as ids
+from . import py_state_paths as paths
 from . import py_state_values as values
 from .py_state_bytecode import ATTR, CONTAINS, DEREF, GLOBAL, ITEM, MAKE, NAME, READ, WRITE, analyse
 
@@ -37,7 +39,6 @@ _READ = events.SHARED_READ
 _WRITE = events.SHARED_WRITE
 _dict_get = dict.get
 _ModuleType = types.ModuleType
-_FunctionType = types.FunctionType
 
 _INLINE = 1 << 50           # ints written into the record (py_state_values.summary)
 _INLINE_BASE = 1 << 51
@@ -47,12 +48,10 @@ ENTRY_MAX = 4096
 QUIET_MIN_NS = 2000000
 QUIET_NS = 10000000          # recomputed each epoch: two GIL turns
 EPOCH_NS = 250000000
-FRESH_NS = 2000000000       # a thread started this recently and not yet in user code may still come
 UNLIMITED = False           # CONCURRENCY_TRACE_PY_STATE=all: every access is recorded
 SWITCH_OFF = True           # quiet instructions are switched off for all threads (sys.monitoring)
 SATURATED = 2               # step(): over budget for this thread, not switched off
 
-_LOCALS_PROXY = sys.version_info >= (3, 13)   # frame.f_locals is a cheap view (PEP 667)
 
 
 class Entry(object):
@@ -117,10 +116,7 @@ _pending = {}       # thread ident -> (frame, post offset, entry, oid, part, sit
 _touched = []       # entries with counts this epoch
 _off = []           # entries switched off this epoch
 _epoch_end = 0
-_started = {}       # thread ident -> when Thread.start started it
-_starting = [0]     # Thread.start calls under way
 _ids_table = ids._ids  # id(obj) -> [oid, keeper, held]: the fast path reads it directly
-_cells = {}         # id(code) -> {name: cell or None}
 infos = {}          # id(code) -> CodeInfo of every code object analysed (holds the code)
 rearm = None        # set by the mechanism: rearm(codes) switches entries on again
 on_epoch = None     # set by the mechanism: called at each new epoch
@@ -131,11 +127,9 @@ def reset():
     _pending.clear()
     del _touched[:]
     del _off[:]
-    _cells.clear()
+    cells.reset()
     _name_parts.clear()
-    _started.clear()
-    _starting[0] = 0
-    _rescans.clear()
+    arrivals.reset()
     _user_modules.clear()
     _epoch_end = 0
     for info in infos.values():
@@ -190,83 +184,6 @@ def _new_epoch(now):
 # Reading the frame
 
 
-def _local(frame, name):
-    try:
-        if _LOCALS_PROXY:
-            return frame.f_locals[name]
-        return _dict_get(frame.f_locals, name, _MISSING)
-    except Exception:
-        return _MISSING
-
-
-def _global(frame, name):
-    v = _dict_get(frame.f_globals, name, _MISSING)
-    if v is _MISSING:
-        b = frame.f_builtins
-        v = _dict_get(b, name, _MISSING) if type(b) is dict else _MISSING
-    return v
-
-
-def evaluate(frame, expr):
-    """The object an expression of py_state_bytecode names, read without
-    running user code; _MISSING when that cannot be done."""
-    kind = expr[0]
-    if kind == "L" or kind == "D":
-        return _local(frame, expr[1])
-    if kind == "G":
-        return _global(frame, expr[1])
-    if kind == "C":
-        return expr[1]
-    if kind == "N":
-        v = _local(frame, expr[1])
-        return _global(frame, expr[1]) if v is _MISSING else v
-    owner = evaluate(frame, expr[1])
-    if owner is _MISSING:
-        return _MISSING
-    if kind == "A":
-        return _attr(owner, expr[2])
-    key = evaluate(frame, expr[2])
-    if key is _MISSING:
-        return _MISSING
-    return _item(owner, key)
-
-
-def _attr(obj, name):
-    t = type(obj)
-    if t is _ModuleType:
-        return _dict_get(values.module_dict(obj), name, _MISSING)
-    if t is type:
-        return values.class_attr_value(obj, name)
-    info = values.class_info(t)
-    return values.attr_value(obj, name, info) if info.readable else _MISSING
-
-
-def _item(container, key):
-    kind = values.container_kind(type(container))
-    if kind == 1:
-        i = values.list_index(container, key)
-        return _MISSING if i is None else values.list_item(container, i)
-    if kind == 2 and values.item_part(key) is not None:
-        return values.dict_item(container, key)
-    return _MISSING
-
-
-def render(expr, cls_name=None):
-    """The expression as the user wrote it, for labels: "self.accounts[i]"."""
-    kind = expr[0]
-    if kind in ("L", "G", "N", "D"):
-        return expr[1]
-    if kind == "C":
-        return repr(expr[1])[:40]
-    if kind == "A":
-        return render(expr[1]) + "." + expr[2]
-    return render(expr[1]) + "[" + render(expr[2]) + "]"
-
-
-# --------------------------------------------------------------------------
-# Containers
-
-
 def _globals_oid(g, site):
     oid = ids.known(g)
     if not oid:
@@ -285,74 +202,8 @@ def _object_oid(obj, expr, site, type_name):
         t = obj if type(obj) is type else type(obj)
         label = values.type_name(t) + (" class" if type(obj) is type else " object")
     else:
-        label = render(expr)
+        label = paths.render(expr)
     return ids.new(obj, type_name, label, site)
-
-
-def _cell_for(frame, info, name):
-    """The cell a closure variable lives in, or None when it cannot be told
-    for sure (then the access is not recorded)."""
-    code = info.code
-    known = _cells.get(id(code))
-    if known is None:
-        known = _cells[id(code)] = {}
-    if known is _GIVEN_UP:
-        return None
-    cell = known.get(name, _MISSING)
-    if cell is _MISSING:
-        cell = known[name] = _find_cell(code, name)
-    if cell is None:
-        return None
-    if name in code.co_cellvars:
-        # Defined here: several live frames of this function have several
-        # cells; the one whose contents this frame sees is the one.
-        v = _local(frame, name)
-        if v is not _MISSING and values.cell_value(cell) is not v:
-            return None
-    return cell
-
-
-def _find_cell(code, name):
-    """The one cell all live functions of this code (or, for a variable
-    defined in it, of the functions created in it) share for `name`."""
-    if name in code.co_freevars:
-        index = code.co_freevars.index(name)
-        codes = {id(code): (code, index)}
-    else:
-        codes = {}
-        for c in code.co_consts:
-            if type(c) is types.CodeType and name in c.co_freevars:
-                codes[id(c)] = (c, c.co_freevars.index(name))
-    found = {}
-    for c, index in codes.values():
-        for f in gc.get_referrers(c):
-            if type(f) is _FunctionType and f.__code__ is c:
-                closure = f.__closure__
-                if closure is not None and index < len(closure):
-                    found[id(closure[index])] = closure[index]
-    return next(iter(found.values())) if len(found) == 1 else None
-
-
-def function_made(info, made):
-    """A MAKE_FUNCTION of user code is about to run: the closures of `made`
-    (the code constant, None if unknown) and of the defining code may now
-    hold other cells.  Bounded: a code whose closures keep being made is
-    given up (its cells are not recorded)."""
-    if made is None:
-        _cells.clear()
-        return
-    for code in (made, info.code):
-        n = _rescans.get(id(code), (None, 0))[1] + 1
-        _rescans[id(code)] = (code, n)
-        if n > MAX_RESCANS:
-            _cells[id(code)] = _GIVEN_UP
-        else:
-            _cells.pop(id(code), None)
-
-
-MAX_RESCANS = 16
-_rescans = {}       # id(code) -> (code, cell lookups invalidated so far)
-_GIVEN_UP = {}      # a code's cells that are not looked up any more
 
 
 # --------------------------------------------------------------------------
@@ -417,7 +268,7 @@ def step(frame, info, e, off):
                 _pending[ident] = (frame, a.post, e, oid, e.part, e.site, "d", g, a.name)
             return False
     if a.op == MAKE:
-        function_made(info, a.name)
+        cells.function_made(info, a.name)
         return False
     if not e.site:
         # depth 2: the mechanism's callback called us, the user's frame called it.
@@ -462,7 +313,7 @@ def _over(e, now, ident=None):
         e.full.add(ident)
     if not SWITCH_OFF or not e.enabled or now - e.fresh <= QUIET_NS or now < e.retry:
         return SATURATED
-    if _others_may_come(e, now):
+    if arrivals.others_may_come(e.code, e.full, now, infos):
         e.retry = now + QUIET_NS
         return SATURATED
     e.enabled = False
@@ -470,62 +321,6 @@ def _over(e, now, ident=None):
     info = e.info
     info.quiet_for = set(e.full) if info.quiet_for is None else info.quiet_for & e.full
     return True
-
-
-def newcomer(info, ident):
-    """A thread starts a call of code with instructions switched off: if it
-    is not one of those over budget there, switch them on again (True; the
-    mechanism re-arms the code) so that it makes its first accesses."""
-    quiet_for = info.quiet_for
-    if quiet_for is None or ident in quiet_for:
-        return False
-    info.quiet_for = None
-    for e in info.entries.values():
-        if not e.enabled:
-            e.enabled = True
-            e.retry = 0
-    return True
-
-
-def _others_may_come(e, now):
-    """A thread other than those over budget here that runs this code now,
-    or that started lately and has not reached the user's code yet (on a
-    loaded machine a thread can wait long for its first turn)."""
-    if _starting[0]:
-        return True    # a Thread.start is under way: that thread has no frame to see yet
-    code = e.code
-    full = e.full
-    for ident, f in sys._current_frames().items():
-        if ident in full:
-            continue
-        user = False
-        while f is not None:
-            c = f.f_code
-            if c is code:
-                return True
-            if id(c) in infos:
-                user = True
-            f = f.f_back
-        if not user:
-            # Not in the user's code yet: a thread Thread.start started lately
-            # (or one not known yet: the starting thread may not have noted
-            # it before this one's turn came) may still come here.
-            t0 = _started.get(ident)
-            if t0 is None or now - t0 < FRESH_NS:
-                return True
-    return False
-
-
-def thread_starting():
-    _starting[0] += 1
-
-
-def thread_started(ident):
-    _starting[0] -= 1
-    if ident:
-        _started[ident] = _mono()
-        if len(_started) > 4096:
-            _started.clear()
 
 
 def _access(frame, info, e, a, now):
@@ -558,7 +353,7 @@ def _access(frame, info, e, a, now):
         _pending[ident] = (frame, a.post, e, oid, part, e.site, "d", g, name)
         return False
     if op == DEREF:
-        cell = _cell_for(frame, info, a.name)
+        cell = cells.cell_for(frame, info, a.name)
         if cell is None:
             return False
         oid = ids.known(cell) or ids.new(cell, "Python.cell", a.name, e.site)
@@ -575,12 +370,12 @@ def _access(frame, info, e, a, now):
             return _over(e, now)
         _pending[ident] = (frame, a.post, e, oid, part, e.site, "c", cell, None)
         return False
-    owner = evaluate(frame, a.owner)
+    owner = paths.evaluate(frame, a.owner)
     if owner is _MISSING:
         return False
     if op == ATTR:
         return _attribute(frame, e, a, owner, ident, now)
-    key = evaluate(frame, a.key)
+    key = paths.evaluate(frame, a.key)
     if key is _MISSING:
         return False
     return _subscript(frame, e, a, owner, key, ident, now)

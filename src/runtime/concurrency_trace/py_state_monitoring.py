@@ -20,6 +20,7 @@ import _thread
 import sys
 
 from . import py_state_access as access
+from . import py_state_arrivals as arrivals
 from .shared import hide_own_frames
 
 _mon = sys.monitoring
@@ -41,13 +42,13 @@ def _on_start(code, offset):
     not asked about again (DISABLE); the user's is instrumented once, and
     keeps reporting its starts: a thread starting a call of code whose
     instructions were switched off while others were over budget there gets
-    them switched on again (py_state_access.newcomer)."""
+    them switched on again (py_state_arrivals.newcomer)."""
     try:
         info = _infos.get(id(code))
         if info is not None and id(code) in _instrumented:
             if not info.entries:
                 return _DISABLE
-            if info.quiet_for is not None and access.newcomer(info, _ident()):
+            if info.quiet_for is not None and arrivals.newcomer(info, _ident()):
                 _mon.set_local_events(_tool, code, 0)
                 _mon.set_local_events(_tool, code, _LOCAL)
             return None
