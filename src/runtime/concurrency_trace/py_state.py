@@ -19,9 +19,10 @@ pays nothing but the wrapper), before the new thread runs.
 
 Mechanism: sys.monitoring on 3.12+ (py_state_monitoring), sys.settrace
 with opcode events on 3.8-3.11 (py_state_settrace).  What each access is:
-py_state_bytecode; reading and describing values without running user
-code: py_state_values; ids: py_state_ids; the record and its budget:
-py_state_access.
+py_state_bytecode; the object it works on: py_state_paths; closure cells:
+py_state_cells; reading and describing values without running user code:
+py_state_values; ids: py_state_ids; the record and its budget:
+py_state_access; threads still to come: py_state_arrivals.
 
 Off switch: CONCURRENCY_TRACE_PY_STATE=0 (the launcher sets it for the
 setting concurrencyTrace.detectThreadRaces = false and for
