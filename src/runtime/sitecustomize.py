@@ -25,14 +25,17 @@ def _load_shadowed_sitecustomize():
     import os
     import sys
     try:
-        import importlib.machinery
-        import importlib.util
+        # The import system's own modules (always loaded), not the importlib
+        # package: nothing is added to sys.modules that a script's folder
+        # could shadow.
+        import _frozen_importlib
+        import _frozen_importlib_external
         here = os.path.dirname(os.path.abspath(__file__))
         rest = [p for p in sys.path if os.path.abspath(p or os.curdir) != here]
-        spec = importlib.machinery.PathFinder.find_spec("sitecustomize", rest)
+        spec = _frozen_importlib_external.PathFinder.find_spec("sitecustomize", rest)
         if spec is None or spec.loader is None:
             return
-        module = importlib.util.module_from_spec(spec)
+        module = _frozen_importlib.module_from_spec(spec)
         sys.modules["sitecustomize"] = module
         spec.loader.exec_module(module)
     except Exception:

@@ -19,7 +19,12 @@ from concurrency_trace import events  # noqa: E402
 
 KIND_NAMES = {v: k for k, v in vars(events).items() if k.isupper() and isinstance(v, int)}
 HEADER = struct.Struct("<8sII q 16s q q")
+STATUS = struct.Struct("<q q i i")
 RECORD = struct.Struct("<8q")
+KIND = struct.Struct("<q")
+STRING = struct.Struct("<III44s")
+STRING_KIND = -1
+VOID_KIND = -2
 FIELDS = ("kind", "ts", "ident", "obj", "site", "end", "a", "b")
 
 
@@ -54,6 +59,9 @@ class Trace:
         self.records = []
         self.blobs = {}     # (pid, blob id) -> str
         self.sites = {}     # (pid, site id) -> (file, line, function)
+        self.status = {}    # pid -> status slot: claimed, reason, errno
+        self.unwritten = [] # (pid, offset): claimed slots never written, before the last written one
+        self.voided = []    # (pid, offset): claimed slots dropped by an exception
         for path in sorted(glob.glob(os.path.join(directory, "*.ctev"))):
             self._read(path)
         self.records.sort(key=lambda r: r.ts)
@@ -61,29 +69,40 @@ class Trace:
     def _read(self, path):
         with open(path, "rb") as f:
             data = f.read()
-        if len(data) < HEADER.size or data[:8] == bytes(8):
-            return  # killed while creating its files: nothing written yet
-        magic, _version, slot, pid, _token, first, _cap = HEADER.unpack_from(data, 0)
-        assert magic == b"CTRACE01", path
+        if len(data) < 2 * HEADER.size or data[:8] == bytes(8):
+            return  # killed while creating its file: nothing written yet
+        magic, version, slot, pid, _token, first, _ = HEADER.unpack_from(data, 0)
+        assert magic == b"CTRACE01" and version == 2, path
+        claimed, _stop_ts, reason, err = STATUS.unpack_from(data, slot)
+        self.status[pid] = {"claimed": claimed, "reason": reason, "errno": err}
+        pieces = {}         # string id -> {piece index: bytes}, its byte length
+        records = []
+        off = first * slot
+        last = off
+        while off + slot <= len(data):
+            kind = KIND.unpack_from(data, off)[0]
+            if kind > 0:
+                records.append((off, RECORD.unpack_from(data, off)))
+            elif kind == STRING_KIND:
+                bid, n, index, piece = STRING.unpack_from(data, off + 8)
+                parts, _ = pieces.setdefault(bid, ({}, n))
+                parts[index] = piece
+            elif kind == VOID_KIND:
+                self.voided.append((pid, off))
+            off += slot
+            if kind != 0:
+                last = off
         blobs = {}
-        with open(path[:-5] + ".ctbl", "rb") as f:
-            raw = f.read()
-        i = 0
-        while i + 8 <= len(raw):
-            bid, n = struct.unpack_from("<II", raw, i)
-            blobs[bid] = raw[i + 8:i + 8 + n].decode("utf-8")
-            i += 8 + n
+        for bid, (parts, n) in pieces.items():
+            raw = b"".join(parts[i] for i in sorted(parts))[:n]
+            if len(raw) == n:
+                blobs[bid] = raw.decode("utf-8")
         for bid, text in blobs.items():
             self.blobs[(pid, bid)] = text
-        off = first * slot
-        empty_run = 0
-        while off + slot <= len(data) and empty_run < 64:
-            values = RECORD.unpack_from(data, off)
-            off += slot
-            if values[0] == 0:
-                empty_run += 1
-                continue
-            empty_run = 0
+        for at in range(first * slot, last, slot):
+            if KIND.unpack_from(data, at)[0] == 0:
+                self.unwritten.append((pid, at))
+        for _, values in records:
             rec = Record(zip(FIELDS, values))
             rec["pid"] = pid
             rec["name"] = KIND_NAMES.get(rec.kind, str(rec.kind))

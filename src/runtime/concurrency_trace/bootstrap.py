@@ -1,7 +1,17 @@
-"""Start tracing this process: open its files, describe it, apply patches,
-and follow it through fork and exit."""
+"""Start tracing this process: open its file, describe it, apply patches,
+and follow it through fork and exit.
+
+Start-up runs before sys.path[0] (the script's folder) is set, so whatever
+the tracer imports then is the standard library's, cached in sys.modules
+under its public name: a project's own json.py, mmap.py, struct.py… next to
+the script would lose to it.  So the tracer imports no json at all (the
+metadata is encoded here), and after start-up every module it added to
+sys.modules that the script's folder shadows is taken out again (the tracer
+keeps its references): the program's `import mmap` finds its own mmap.py, as
+it would untraced.  threading is the exception: the tracer must patch the
+module the program uses, so a threading.py next to the script stays shadowed.
+"""
 import atexit
-import json
 import os
 import sys
 import threading
@@ -12,21 +22,36 @@ from . import events, patches, sites, writer
 _main_thread_span = 0
 _exit_recorded = False   # an exit with its code was written: shutdown adds none
 
+# Modules that stay, whatever the script's folder holds.
+_KEEP = frozenset(("threading", "sitecustomize", "concurrency_trace"))
+
 
 def start():
+    _close_stdio_closed_at_launch()
     directory = os.environ["CONCURRENCY_TRACE_DIR"]
+    if not os.path.isabs(directory):
+        # A relative TMPDIR: resolved once, here, and handed on resolved, so a
+        # child started after os.chdir() still finds the run's folder.
+        directory = os.path.abspath(directory)
+        os.environ["CONCURRENCY_TRACE_DIR"] = directory
     if not os.path.isdir(directory):
         return
+    before = set(sys.modules)
     writer.open_process(directory, os.environ.get("CONCURRENCY_TRACE_TOKEN", ""))
     _announce_process()
     patches.install()
     os.register_at_fork(after_in_child=_after_fork_in_child)
     atexit.register(_at_exit)
+    try:
+        _unshadow(set(sys.modules) - before)
+    except Exception:
+        if os.environ.get("CONCURRENCY_TRACE_DEBUG"):
+            raise
 
 
 def _meta():
     argv = list(getattr(sys, "orig_argv", None) or [sys.executable] + list(getattr(sys, "argv", [])))
-    return json.dumps({
+    return _to_json({
         "argv": argv,
         "executable": sys.executable,
         "python": "%d.%d.%d" % sys.version_info[:3],
@@ -37,11 +62,111 @@ def _meta():
     })
 
 
+try:
+    from _json import encode_basestring_ascii as _quote
+except ImportError:     # a build without the accelerator: the same output, slower
+    def _quote(text):
+        out = ['"']
+        for ch in text:
+            o = ord(ch)
+            if ch == '"' or ch == "\\":
+                out.append("\\" + ch)
+            elif 0x20 <= o < 0x7F:
+                out.append(ch)
+            elif o > 0xFFFF:
+                o -= 0x10000
+                out.append("\\u%04x\\u%04x" % (0xD800 | (o >> 10), 0xDC00 | (o & 0x3FF)))
+            else:
+                out.append("\\u%04x" % o)
+        out.append('"')
+        return "".join(out)
+
+
+def _to_json(value):
+    """json.dumps for the metadata's types (dict, list, str, int, float, bool, None)."""
+    if isinstance(value, str):
+        return _quote(value)
+    if value is None or value is True or value is False:
+        return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(_quote(str(k)) + ": " + _to_json(v) for k, v in value.items()) + "}"
+    return "[" + ", ".join(_to_json(v) for v in value) + "]"
+
+
 def _safe_cwd():
     try:
         return os.getcwd()
     except OSError:
         return ""
+
+
+def _script_dir():
+    """The folder the interpreter will put first on sys.path (None: none)."""
+    flags = sys.flags
+    if getattr(flags, "isolated", 0) or getattr(flags, "safe_path", False):
+        return None
+    argv = getattr(sys, "argv", None) or [""]
+    first = argv[0]
+    if first in ("", "-c", "-m"):
+        return _safe_cwd() or None
+    if os.path.isdir(first):
+        return first        # a folder with __main__.py
+    return os.path.dirname(os.path.realpath(first))
+
+
+def _unshadow(added):
+    """Take modules the tracer imported out of sys.modules where the script's
+    folder has a module of the same name."""
+    folder = _script_dir()
+    if not folder:
+        return
+    try:
+        names = set(os.listdir(folder))
+    except OSError:
+        return
+    try:
+        import _imp
+        suffixes = [".py", ".pyc"] + list(_imp.extension_suffixes())
+    except Exception:
+        suffixes = [".py", ".pyc"]
+    for name in added:
+        if "." in name or name in _KEEP:
+            continue
+        shadowed = any(name + s in names for s in suffixes) or (
+            name in names and os.path.isfile(os.path.join(folder, name, "__init__.py")))
+        if shadowed:
+            for mod in list(sys.modules):
+                if (mod == name or mod.startswith(name + ".")) and mod in added:
+                    del sys.modules[mod]
+
+
+def _close_stdio_closed_at_launch():
+    """The launcher could not start us with a closed stdin / stdout / stderr
+    (Node opens /dev/null in their place): it names them in
+    CONCURRENCY_TRACE_CLOSED_STDIO as "<launcher pid>:<fd>,…", and the
+    process it started (and only that one) closes them and sets the streams
+    to None, as the interpreter does for a descriptor closed at start."""
+    spec = os.environ.get("CONCURRENCY_TRACE_CLOSED_STDIO")
+    if not spec:
+        return
+    try:
+        parent, _, fds = spec.partition(":")
+        if int(parent) != os.getppid():
+            return
+        for text in fds.split(","):
+            fd = int(text)
+            if fd not in (0, 1, 2):
+                continue
+            name = ("stdin", "stdout", "stderr")[fd]
+            stream = getattr(sys, name, None)
+            if stream is not None and stream.fileno() == fd:
+                setattr(sys, name, None)
+                setattr(sys, "__%s__" % name, None)
+            os.close(fd)
+    except (ValueError, OSError, AttributeError):
+        pass
 
 
 def _announce_process():
@@ -73,6 +198,7 @@ def _at_exit():
             writer.point(events.PROCESS_EXIT, writer.pid(), 0, 0, 0)
     except Exception:
         pass
+    writer.note_exit()
 
 
 def record_exit(code):
@@ -85,3 +211,4 @@ def record_exit(code):
         _exit_recorded = True
     except Exception:
         pass
+    writer.note_exit()

@@ -1,7 +1,7 @@
 """What the tracer does when its own code fails: drop the record, never the
 program's call.  Called from the tracer's except blocks."""
+import _struct
 import os
-import struct
 import sys
 
 
@@ -11,7 +11,7 @@ def tracer_failed():
     asynchronously (PyThreadState_SetAsyncExc) while tracer code ran: it
     belongs to the program and goes on."""
     e = sys.exc_info()[1]
-    if e is not None and type(e).__module__ != "builtins" and not isinstance(e, struct.error):
+    if e is not None and type(e).__module__ != "builtins" and not isinstance(e, _struct.error):
         raise
     if os.environ.get("CONCURRENCY_TRACE_DEBUG"):
         raise

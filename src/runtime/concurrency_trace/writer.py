@@ -7,150 +7,428 @@ next() on an itertools.count (atomic under the GIL), so threads never share a
 slot and need no lock.  A span's end is written into its own record later
 (end field 0 = still open), so an uncontended `with lock:` costs one record.
 
-File layout (<dir>/p<pid>-<nonce>.ctev): slot 0 is the header, records are
-64-byte slots from header.first_slot on; a slot whose kind is 0 is not written
-(yet).  Strings live in the sibling .ctbl file as [u32 id][u32 len][utf-8],
-appended with os.write under a lock before any record names them.
+No lock anywhere, on purpose: a signal handler runs between any two bytecodes
+of the code it interrupts, tracer code included, and writes events too.  Every
+path here is reentrant (a handler that writes while the interrupted frame is
+half-way through a write claims slots of its own) and keeps the file valid
+whatever exception arrives between two bytecodes.
+
+File layout (<dir>/p<pid>-<nonce>.ctev), 64-byte slots:
+  slot 0  header: magic, version, slot size, pid, run token, first record slot
+  slot 1  status: slots claimed (set at exit / when tracing stops; 0 = not
+          yet), time tracing stopped, why (STOP_* below), errno
+  slot 2… (first_slot on) records.  The first 8 bytes of a slot say what it is:
+          0 not written (yet), > 0 a record kind (events.py), STRING_KIND a
+          piece of a string, VOID_KIND claimed but dropped (an exception
+          arrived between claiming and writing it).
+A slot is written body first, kind last, so a reader that sees the kind sees
+the rest.  A string is [kind][u32 id][u32 byte length][u32 piece index]
+[44 bytes of utf-8], one slot per 44 bytes, written before any record names it.
+
+Memory: the process maps a window of the file (1 MiB, doubling up to 8 MiB),
+not the whole file, so a long run costs the program at most two windows of
+address space (RLIMIT_AS) and resident pages.  Descriptors: none kept open.
+The file is opened for a moment to grow it and map the next window, or to
+write into an older window (a span that outlived it), and checked (device and
+inode) to be this file each time.  On 3.13+ the map keeps no descriptor
+(trackfd=False); before, mmap keeps a duplicate: it is placed at or above
+FD_FLOOR, out of the way of the program's descriptors, and never closed by us
+if the program has closed and reused its number.
+
+Hot-path contract for other modules (locks, the native accelerator):
+    off = _next_slot() << 6                      # absolute byte offset
+    mm, base, end = _win                         # one consistent snapshot
+    if base <= off < end:
+        _body_into(mm, off - base + 8, ts, ident, obj, site, end_ns, a, b)
+        _kind_into(mm, off - base, kind)         # kind last
+    else:
+        _put_record(off, kind, ts, ident, obj, site, end_ns, a, b)
+and to close a span at off:
+    mm, base, end = _win
+    if base <= off < end: _end1_into(mm, off - base + 40, t)
+    else: _put_end1(off, t)
+(`_pack` / `_pack_end1` / `_grow` / `_mm` / `_cap` still work for callers
+written against the earlier whole-file map, through the slow path.)
 """
+import _struct
 import _thread
 import errno
 import itertools
 import mmap
 import os
-import struct
 import sys
 import time
 
 MAGIC = b"CTRACE01"
-VERSION = 1
+VERSION = 2
 SLOT = 64
-HEADER = struct.Struct("<8sII q 16s q q")  # magic, version, slot size, pid, token, first slot, cap
-RECORD = struct.Struct("<8q")
-END3 = struct.Struct("<3q")  # end, a, b
-END1 = struct.Struct("<q")   # end
-BLOB_HEAD = struct.Struct("<II")
-INITIAL_CAPACITY = 1 << 20    # bytes mapped (and reserved on disk) at start; doubled on demand
+FIRST_SLOT = 2
+HEADER = _struct.Struct("<8sII q 16s q q")  # magic, version, slot size, pid, token, first slot, 0
+STATUS = _struct.Struct("<q q i i")         # claimed slots, stop time, STOP_*, errno (slot 1)
+CLAIMED = _struct.Struct("<q")
+RECORD = _struct.Struct("<8q")
+BODY = _struct.Struct("<7q")                 # a record without its kind
+KIND = _struct.Struct("<q")
+END1 = _struct.Struct("<q")                  # end
+AB = _struct.Struct("<2q")                   # a, b
+STRING_BODY = _struct.Struct("<III44s")      # id, byte length, piece index, bytes
+STRING_PIECE = 44
+STRING_KIND = -1
+VOID_KIND = -2
+
+# Why tracing stopped (status slot; TRACER_STATUS a in the trace).
+STOP_DISK_FULL = 1
+STOP_NO_MEMORY = 2
+STOP_FILE_GONE = 3
+STOP_ERROR = 4
+
+FIRST_WINDOW = 1 << 20
+MAX_WINDOW = 8 << 20
+FD_FLOOR = 256
+_TRACKFD = sys.version_info >= (3, 13)
+_GRANULARITY = mmap.ALLOCATIONGRANULARITY
+_OPEN_FLAGS = os.O_RDWR | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+_F_DUPFD_CLOEXEC = 1030     # fcntl.F_DUPFD_CLOEXEC on Linux (fcntl is not imported for one number)
 
 monotonic_ns = time.monotonic_ns
 get_ident = _thread.get_ident
-_pack = RECORD.pack_into
-_pack_end3 = END3.pack_into
-_pack_end1 = END1.pack_into
+_body_into = BODY.pack_into
+_kind_into = KIND.pack_into
+_end1_into = END1.pack_into
+_ab_into = AB.pack_into
+_string_into = STRING_BODY.pack_into
+_kind_at = KIND.unpack_from
 
 # Process state; replaced wholesale in a forked child.
 enabled = False
 _dir = None
 _token = b""
 _pid = 0
-_mm = None
-_cap = 0
-_blob_fd = -1
-_event_path = ""
-_next_slot = None
+_path = ""
+_file_id = None          # (st_dev, st_ino) of our event file
+_first_off = 0           # byte offset of the first record slot; below: header, or a parent's
+_NO_WINDOW = (None, 0, 0)
+_win = _NO_WINDOW        # (map, first byte offset, end byte offset): the window written now
+_prev = _NO_WINDOW       # the one before: stragglers and spans that just outlived it
+_map_fd = {}             # id(map) -> the descriptor mmap keeps (before 3.13), -1 unknown
+_kept = []               # maps whose descriptor the program took over: never closed
+_stopped = 0             # STOP_* once tracing stopped
+_next_slot = itertools.count(FIRST_SLOT).__next__
 _next_object = itertools.count(1).__next__
 _next_blob = itertools.count(1).__next__
 _blob_cache = {}
-_grow_lock = _thread.allocate_lock()
-_blob_lock = _thread.allocate_lock()
+
+# Compatibility with callers written for the whole-file map (see the module doc).
+_mm = bytearray(2 * SLOT)    # a copy of the header and status slots
+_cap = 0
 
 
 def open_process(directory, token):
-    """Create this process's event and blob files and start writing there."""
+    """Create this process's event file and start writing there."""
     global enabled, _dir, _token, _pid
-    _dir = directory
+    _dir = os.path.abspath(directory)
     _token = token.encode("ascii", "replace")[:16].ljust(16, b"\0")
     _pid = os.getpid()
-    _open_files(first_slot=1)
+    _create_file(FIRST_SLOT)
     enabled = True
 
 
-def _open_files(first_slot):
-    global _mm, _cap, _blob_fd, _next_slot, _next_blob, _blob_cache, _next_object, _event_path
-    nonce = os.urandom(4).hex()
-    base = os.path.join(_dir, "p%d-%s" % (_pid, nonce))
-    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-    blob_fd = os.open(base + ".ctbl", flags | os.O_APPEND, 0o600)
-    fd = os.open(base + ".ctev", flags, 0o600)
-    cap = INITIAL_CAPACITY
-    while cap <= first_slot * SLOT:
-        cap *= 2
-    os.ftruncate(fd, cap)
-    # Reserve the blocks now: a write into a mapped page the disk cannot back
-    # would be SIGBUS in the program; a failed reservation only leaves the
-    # process untraced (the caller turns tracing off).
-    _reserve(fd, first_slot * SLOT, cap)
-    mm = mmap.mmap(fd, cap)
-    HEADER.pack_into(mm, 0, MAGIC, VERSION, SLOT, _pid, _token, first_slot, 0)
-    # The map keeps its own descriptor (and resizes the file through it):
-    # close ours, so a traced process holds one descriptor fewer.
-    os.close(fd)
-    _blob_fd, _mm, _cap, _event_path = blob_fd, mm, cap, base + ".ctev"
-    _next_slot = itertools.count(first_slot).__next__
-    _next_blob = itertools.count(1).__next__
-    _blob_cache = {}
-    # Object ids are unique across the run: the pid in the high bits.
-    _next_object = itertools.count((_pid << 24) + 1).__next__
+def _create_file(first_slot):
+    global _path, _file_id, _first_off, _win, _prev, _stopped, _next_blob, _blob_cache, _next_object
+    path = os.path.join(_dir, "p%d-%s.ctev" % (_pid, os.urandom(4).hex()))
+    fd = os.open(path, _OPEN_FLAGS | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        st = os.fstat(fd)
+        _path, _file_id, _first_off = path, (st.st_dev, st.st_ino), first_slot * SLOT
+        _win = _prev = _NO_WINDOW
+        _stopped = 0
+        _next_blob = itertools.count(1).__next__
+        _blob_cache = {}
+        # Object ids are unique across the run: the pid in the high bits.
+        _next_object = itertools.count((_pid << 24) + 1).__next__
+        head = HEADER.pack(MAGIC, VERSION, SLOT, _pid, _token, first_slot, 0) + bytes(SLOT)
+        _mm[:] = head
+        os.pwrite(fd, head, 0)
+        if not _map_next(fd, _first_off):
+            raise OSError(errno.EIO, "Concurrency Trace: no room for the event file")
+    finally:
+        os.close(fd)
 
 
 def reopen_after_fork():
     """In a forked child: stop writing into the parent's file, start our own.
 
-    The child's counter starts where the parent's stood, so an offset that a
-    span begun in the parent still holds lands in the child's unused (kind 0)
-    region instead of on one of the child's records.
-    """
-    global _pid, _blob_lock, _grow_lock
-    _blob_lock = _thread.allocate_lock()
-    _grow_lock = _thread.allocate_lock()
-    first = _next_slot()
+    The child's counter goes on from where the parent's stood, so an offset
+    that a span begun in the parent still holds is below the child's first
+    slot and is never written (_first_off)."""
+    global _pid, _win, _prev
+    first = _next_slot() + 1
+    old = (_win, _prev)
+    _win = _prev = _NO_WINDOW       # nothing more lands in the parent's file
+    for w in old:
+        _drop_window(w)
     _pid = os.getpid()
-    _open_files(first_slot=first)
+    _create_file(first)
 
 
-def _reserve(fd, start, end):
-    if end > start and hasattr(os, "posix_fallocate"):
+# --------------------------------------------------------------------------
+# Windows
+
+def _open_own():
+    """Our event file, opened for a moment; None (and tracing stopped) if the
+    path no longer names it."""
+    if os.getpid() != _pid:
+        return None     # a forked child before it has a file of its own
+    try:
+        fd = os.open(_path, _OPEN_FLAGS)
+    except OSError as e:
+        _stop(STOP_FILE_GONE if e.errno in (errno.ENOENT, errno.ESTALE, errno.ELOOP, errno.ENOTDIR)
+              else STOP_ERROR, e.errno)
+        return None
+    try:
+        st = os.fstat(fd)
+        if (st.st_dev, st.st_ino) == _file_id:
+            return fd
+    except OSError:
+        pass
+    os.close(fd)
+    _stop(STOP_FILE_GONE, 0)
+    return None
+
+
+def _no_fallocate(fd, offset, length):
+    raise OSError(errno.ENOSYS, "posix_fallocate")
+
+
+_fallocate = getattr(os, "posix_fallocate", _no_fallocate)
+
+
+def _map(fd, offset, size):
+    """mmap of [offset, offset + size) of fd, and the descriptor it keeps."""
+    if _TRACKFD:
+        return mmap.mmap(fd, size, offset=offset, trackfd=False), -1
+    # mmap dup()s fd to the lowest free number: fill the numbers below
+    # FD_FLOOR for a moment so the copy it keeps lands above them.
+    fill = []
+    keep = -1
+    try:
         try:
-            os.posix_fallocate(fd, start, end - start)
+            while True:
+                n = os.dup(fd)
+                if n >= FD_FLOOR:
+                    os.close(n)
+                    keep = n
+                    break
+                fill.append(n)
+        except OSError as e:
+            if e.errno != errno.EMFILE:
+                raise
+            # A descriptor limit below FD_FLOOR: the copy goes where it can.
+            while fill:
+                os.close(fill.pop())
+        m = mmap.mmap(fd, size, offset=offset)
+    finally:
+        for n in fill:
+            os.close(n)
+    try:
+        st = os.fstat(keep)
+        if (st.st_dev, st.st_ino) != _file_id:
+            keep = -1
+    except OSError:
+        keep = -1
+    return m, keep
+
+
+def _map_next(fd, off):
+    """Map (and reserve on disk) a window holding byte offset off, and make it
+    the current one.  False when that is impossible: tracing stops."""
+    global _win, _prev, _cap
+    if _stopped:
+        return False
+    mm, base, end = _win
+    size = min(MAX_WINDOW, 2 * (end - base)) if mm is not None else FIRST_WINDOW
+    if mm is not None and end <= off < end + size:
+        start = end
+    else:
+        start = off - off % _GRANULARITY
+    stop = start + size
+    own = fd is None
+    if own:
+        fd = _open_own()
+        if fd is None:
+            return False
+    try:
+        # Reserve the blocks before mapping them: a write into a mapped page
+        # the disk cannot back would be SIGBUS in the program.  posix_fallocate
+        # also extends the file and never shrinks it (two threads growing at
+        # once cannot cut each other's window).
+        try:
+            _fallocate(fd, start, size)
         except OSError as e:
             if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+                _stop(STOP_DISK_FULL, e.errno)
+                return False
+            if e.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
                 raise
-            # Filesystems without fallocate stay sparse.
+            if os.fstat(fd).st_size < stop:      # no fallocate here: sparse
+                os.ftruncate(fd, stop)
+        new, kept = _map(fd, start, size)
+    except (MemoryError, OverflowError):
+        _stop(STOP_NO_MEMORY, 0)
+        return False
+    except ValueError:
+        _stop(STOP_ERROR, 0)
+        return False
+    except OSError as e:
+        _stop(STOP_NO_MEMORY if e.errno == errno.ENOMEM else
+              STOP_DISK_FULL if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) else STOP_ERROR,
+              e.errno or 0)
+        return False
+    finally:
+        if own:
+            os.close(fd)
+    if kept >= 0:
+        _map_fd[id(new)] = kept
+    if stop > _win[2]:      # a handler or another thread may have moved on meanwhile
+        old = _prev
+        _prev = _win
+        _win = (new, start, stop)
+        _cap = 0
+        _drop_window(old)
+    else:
+        _drop_window((new, start, stop))
+    return True
 
 
-def _grow(off):
-    """Grow the file and its map in place.  Safe under the GIL: no pack_into
-    is ever half-way through (they hold the GIL and no buffer export).  When
-    the disk is full, tracing stops and the record is dropped (writing into a
-    1-byte buffer fails with struct.error, which callers catch)."""
-    global _cap, enabled
-    with _grow_lock:
-        if off >= _cap:
-            cap = _cap
-            while cap <= off:
-                cap *= 2
+def _drop_window(w):
+    """Forget a window.  Its map is unmapped once the last writer holding it
+    is done; before 3.13 that also closes the descriptor mmap keeps, which
+    must still be ours by then, else the map is kept for good."""
+    m = w[0]
+    if m is None:
+        return
+    fd = _map_fd.pop(id(m), -1)
+    if fd < 0:
+        return
+    try:
+        st = os.fstat(fd)
+        if (st.st_dev, st.st_ino) == _file_id:
+            return
+    except OSError:
+        pass
+    _kept.append(m)     # the program closed that number (and may use it again)
+    try:
+        import ctypes   # rare: a map must outlive even interpreter shutdown
+        ctypes.pythonapi.Py_IncRef(ctypes.py_object(m))
+    except Exception:
+        pass
+
+
+def _stop(reason, err):
+    """Stop tracing this process (the program goes on untraced) and say why in
+    the status slot; the collector reports it."""
+    global enabled, _stopped
+    if _stopped:
+        return
+    _stopped = reason
+    enabled = False
+    try:
+        claimed = _next_slot()
+        STATUS.pack_into(_mm, SLOT, claimed, monotonic_ns(), reason, err or 0)
+        fd = os.open(_path, _OPEN_FLAGS)
+        try:
+            st = os.fstat(fd)
+            if (st.st_dev, st.st_ino) == _file_id:
+                os.pwrite(fd, bytes(_mm[SLOT:SLOT + STATUS.size]), SLOT)
+        finally:
+            os.close(fd)
+    except Exception:
+        pass
+
+
+def note_exit():
+    """At exit (atexit, os._exit): how many slots were claimed, so the
+    collector can tell a record that was never written from the end."""
+    try:
+        claimed = _next_slot()
+        CLAIMED.pack_into(_mm, SLOT, claimed)
+        fd = _open_own()
+        if fd is not None:
             try:
-                fd = os.open(_event_path, os.O_RDWR | getattr(os, "O_CLOEXEC", 0))
-                try:
-                    _reserve(fd, _cap, cap)
-                    os.ftruncate(fd, cap)
-                finally:
-                    os.close(fd)
-                _mm.resize(cap)
-            except (OSError, ValueError, SystemError):
-                enabled = False
-                return _NOWHERE
-            _cap = cap
-    return _mm
+                os.pwrite(fd, CLAIMED.pack(claimed), SLOT)
+            finally:
+                os.close(fd)
+    except Exception:
+        pass
 
 
-_NOWHERE = bytearray(1)
+def _write(off, body_at, body, kind=0):
+    """The slow path: write body at byte off + body_at of the file (then the
+    kind at off, if any) wherever that slot is: the current or previous
+    window, a new window, or the file itself."""
+    if off < _first_off:
+        return          # below our records: a span begun in a parent process
+    for _ in range(4):
+        for m, base, end in (_win, _prev):
+            if base <= off < end:
+                o = off - base
+                m[o + body_at:o + body_at + len(body)] = body
+                if kind:
+                    _kind_into(m, o, kind)
+                return
+        if off < _win[2]:
+            fd = _open_own()     # older than both windows: a long span's end
+            if fd is None:
+                return
+            try:
+                os.pwrite(fd, body, off + body_at)
+                if kind:
+                    os.pwrite(fd, KIND.pack(kind), off)
+            finally:
+                os.close(fd)
+            return
+        if not _map_next(None, off):
+            return
 
+
+def _put_record(off, kind, ts, ident, obj, site, end, a, b):
+    _write(off, 8, BODY.pack(ts, ident, obj, site, end, a, b), kind)
+
+
+def _put_end1(off, t):
+    _write(off, 40, END1.pack(t))
+
+
+def abandon(off):
+    """After an exception between claiming the slot at off and writing it:
+    mark it dropped (if it is still empty), so readers do not wait for it."""
+    try:
+        for m, base, end in (_win, _prev):
+            if base <= off < end:
+                if _kind_at(m, off - base)[0] == 0:
+                    _kind_into(m, off - base, VOID_KIND)
+                return
+    except Exception:
+        pass
+
+
+# --------------------------------------------------------------------------
+# Records
 
 def point(kind, obj, site, a=0, b=0):
     """Write a point record; returns its offset."""
     off = _next_slot() << 6
-    mm = _mm if off < _cap else _grow(off)
-    _pack(mm, off, kind, monotonic_ns(), get_ident(), obj, site, 0, a, b)
+    try:
+        m, base, end = _win
+        if base <= off < end:
+            o = off - base
+            _body_into(m, o + 8, monotonic_ns(), get_ident(), obj, site, 0, a, b)
+            _kind_into(m, o, kind)
+        else:
+            _put_record(off, kind, monotonic_ns(), get_ident(), obj, site, 0, a, b)
+    except BaseException:
+        abandon(off)
+        raise
     return off
 
 
@@ -158,8 +436,17 @@ def point_at(kind, ts, ident, obj, site, a=0, b=0, end=0):
     """Write a record with explicit time and thread (for records about another
     thread, or written after the fact)."""
     off = _next_slot() << 6
-    mm = _mm if off < _cap else _grow(off)
-    _pack(mm, off, kind, ts, ident, obj, site, end, a, b)
+    try:
+        m, base, stop = _win
+        if base <= off < stop:
+            o = off - base
+            _body_into(m, o + 8, ts, ident, obj, site, end, a, b)
+            _kind_into(m, o, kind)
+        else:
+            _put_record(off, kind, ts, ident, obj, site, end, a, b)
+    except BaseException:
+        abandon(off)
+        raise
     return off
 
 
@@ -169,15 +456,27 @@ begin = point
 
 
 def finish(off, a=0, b=0):
-    """Close a span: its end time, and its final a and b."""
-    mm = _mm if off < _cap else _grow(off)
-    _pack_end3(mm, off + 40, monotonic_ns(), a, b)
+    """Close a span: its final a and b, then its end time (a reader that sees
+    the end sees them)."""
+    m, base, end = _win
+    if base <= off < end:
+        o = off - base
+        try:
+            _ab_into(m, o + 48, a, b)
+        finally:
+            _end1_into(m, o + 40, monotonic_ns())
+    else:
+        _write(off, 48, AB.pack(a, b))
+        _write(off, 40, END1.pack(monotonic_ns()))
 
 
 def finish_time(off):
     """Close a span, keeping its a and b."""
-    mm = _mm if off < _cap else _grow(off)
-    _pack_end1(mm, off + 40, monotonic_ns())
+    m, base, end = _win
+    if base <= off < end:
+        _end1_into(m, off - base + 40, monotonic_ns())
+    else:
+        _write(off, 40, END1.pack(monotonic_ns()))
 
 
 def new_object_id():
@@ -185,14 +484,31 @@ def new_object_id():
 
 
 def blob(text):
-    """Write a string to the blob file; returns its id (0 for None)."""
+    """Write a string (as slots of its own); returns its id (0 for None)."""
     if text is None:
         return 0
     data = text.encode("utf-8", "backslashreplace")
-    with _blob_lock:
-        bid = _next_blob()
-        os.write(_blob_fd, BLOB_HEAD.pack(bid, len(data)) + data)
-    return bid
+    bid = _next_blob()
+    n = len(data)
+    piece = 0
+    at = 0
+    while True:
+        off = _next_slot() << 6
+        try:
+            m, base, end = _win
+            if base <= off < end:
+                o = off - base
+                _string_into(m, o + 8, bid, n, piece, data[at:at + STRING_PIECE])
+                _kind_into(m, o, STRING_KIND)
+            else:
+                _write(off, 8, STRING_BODY.pack(bid, n, piece, data[at:at + STRING_PIECE]), STRING_KIND)
+        except BaseException:
+            abandon(off)
+            raise
+        at += STRING_PIECE
+        if at >= n:
+            return bid
+        piece += 1
 
 
 def intern(text):
@@ -205,3 +521,35 @@ def intern(text):
 
 def pid():
     return _pid
+
+
+# --------------------------------------------------------------------------
+# Callers written for the whole-file map: `_pack(_mm if off < _cap else
+# _grow(off), off, kind, …)` and `_pack_end1(_mm, off + 40, t)` still write
+# the right slot (the buffer argument is ignored), through the slow path.
+
+def _pack(_buffer, off, kind, ts, ident, obj, site, end, a, b):
+    try:
+        m, base, stop = _win
+        if base <= off < stop:
+            o = off - base
+            _body_into(m, o + 8, ts, ident, obj, site, end, a, b)
+            _kind_into(m, o, kind)
+        else:
+            _put_record(off, kind, ts, ident, obj, site, end, a, b)
+    except BaseException:
+        abandon(off)
+        raise
+
+
+def _pack_end1(_buffer, pos, t):
+    off = pos - 40
+    m, base, end = _win
+    if base <= off < end:
+        _end1_into(m, pos - base, t)
+    else:
+        _write(off, 40, END1.pack(t))
+
+
+def _grow(off):
+    return _mm
