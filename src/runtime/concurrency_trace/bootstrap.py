@@ -18,6 +18,7 @@ import threading
 import time
 
 from . import events, patches, sites, writer
+from .guard import tracer_failed
 
 _main_thread_span = 0
 _exit_recorded = False   # an exit with its code was written: shutdown adds none
@@ -197,7 +198,7 @@ def _at_exit():
         if not _exit_recorded:
             writer.point(events.PROCESS_EXIT, writer.pid(), 0, 0, 0)
     except Exception:
-        pass
+        tracer_failed()
     writer.note_exit()
 
 
@@ -210,5 +211,5 @@ def record_exit(code):
         writer.point(events.PROCESS_EXIT, writer.pid(), 0, int(code), 1)
         _exit_recorded = True
     except Exception:
-        pass
+        tracer_failed()
     writer.note_exit()

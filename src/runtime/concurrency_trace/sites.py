@@ -101,6 +101,10 @@ def is_user_frame(frame):
     return _user_code(frame.f_code)
 
 
+def is_user_code(code):
+    return _user_code(code)
+
+
 def _define(frame):
     code = frame.f_code
     line = frame.f_lineno or code.co_firstlineno

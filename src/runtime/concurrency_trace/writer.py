@@ -59,6 +59,8 @@ import os
 import sys
 import time
 
+from .guard import tracer_failed
+
 MAGIC = b"CTRACE01"
 VERSION = 2
 SLOT = 64
@@ -113,7 +115,8 @@ _prev = _NO_WINDOW       # the one before: stragglers and spans that just outliv
 _map_fd = {}             # id(map) -> the descriptor mmap keeps (before 3.13), -1 unknown
 _kept = []               # maps whose descriptor the program took over: never closed
 _stopped = 0             # STOP_* once tracing stopped
-_next_slot = itertools.count(FIRST_SLOT).__next__
+_slots = itertools.count(FIRST_SLOT)
+_next_slot = _slots.__next__
 _next_object = itertools.count(1).__next__
 _next_blob = itertools.count(1).__next__
 _blob_cache = {}
@@ -162,7 +165,7 @@ def reopen_after_fork():
     that a span begun in the parent still holds is below the child's first
     slot and is never written (_first_off)."""
     global _pid, _win, _prev
-    first = _next_slot() + 1
+    first = _claimed()
     old = (_win, _prev)
     _win = _prev = _NO_WINDOW       # nothing more lands in the parent's file
     for w in old:
@@ -333,7 +336,7 @@ def _stop(reason, err):
     _stopped = reason
     enabled = False
     try:
-        claimed = _next_slot()
+        claimed = _claimed()
         STATUS.pack_into(_mm, SLOT, claimed, monotonic_ns(), reason, err or 0)
         fd = os.open(_path, _OPEN_FLAGS)
         try:
@@ -343,14 +346,21 @@ def _stop(reason, err):
         finally:
             os.close(fd)
     except Exception:
-        pass
+        tracer_failed()
+
+
+def _claimed():
+    """The next slot index, read without claiming it (a claimed slot that is
+    never written would be a hole).  repr: count objects no longer pickle (3.14)."""
+    text = repr(_slots)
+    return int(text[text.index("(") + 1:text.rindex(")")].split(",")[0])
 
 
 def note_exit():
     """At exit (atexit, os._exit): how many slots were claimed, so the
     collector can tell a record that was never written from the end."""
     try:
-        claimed = _next_slot()
+        claimed = _claimed()
         CLAIMED.pack_into(_mm, SLOT, claimed)
         fd = _open_own()
         if fd is not None:
@@ -359,7 +369,7 @@ def note_exit():
             finally:
                 os.close(fd)
     except Exception:
-        pass
+        tracer_failed()
 
 
 def _write(off, body_at, body, kind=0):
@@ -408,8 +418,8 @@ def abandon(off):
                 if _kind_at(m, off - base)[0] == 0:
                     _kind_into(m, off - base, VOID_KIND)
                 return
-    except Exception:
-        pass
+    except (TypeError, ValueError):
+        pass    # interpreter shutdown (globals are None)
 
 
 # --------------------------------------------------------------------------

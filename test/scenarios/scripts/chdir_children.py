@@ -1,0 +1,21 @@
+"""Changes directory, then starts children (spawn): they must still find the
+run's folder."""
+import multiprocessing as mp
+import os
+
+
+def hello(q):
+    q.put(os.getpid())
+
+
+if __name__ == "__main__":
+    mp.set_start_method("spawn")
+    os.chdir("/")
+    q = mp.Queue()
+    procs = [mp.Process(target=hello, args=(q,)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    pids = sorted(q.get() for _ in procs)
+    for p in procs:
+        p.join()
+    print(len(pids))
