@@ -32,22 +32,28 @@ class Record(dict):
     __getattr__ = dict.__getitem__
 
 
-def run(code, *args, python=None, timeout=120, env=None, cwd=None, stdin=None):
-    """Run `code` (a script's text) traced; returns (CompletedProcess, Trace)."""
+def run(code, *args, python=None, timeout=120, env=None, cwd=None, stdin=None, files=None, popen=None):
+    """Run `code` (a script's text) traced; returns (CompletedProcess, Trace).
+    files: {name: text} written next to the script; popen: more
+    subprocess.run arguments (preexec_fn, pass_fds…)."""
     tmp = tempfile.mkdtemp(prefix="ct-test-")
     script = os.path.join(tmp, "script.py")
     with open(script, "w") as f:
         f.write(code)
+    for name, text in (files or {}).items():
+        with open(os.path.join(tmp, name), "w") as f:
+            f.write(text)
     trace_dir = os.path.join(tmp, "trace")
     os.mkdir(trace_dir)
     full_env = dict(os.environ)
     full_env.update(env or {})
     full_env["PYTHONPATH"] = RUNTIME + os.pathsep + full_env.get("PYTHONPATH", "")
-    full_env["CONCURRENCY_TRACE_DIR"] = trace_dir
+    full_env["CONCURRENCY_TRACE_DIR"] = (env or {}).get("CONCURRENCY_TRACE_DIR", trace_dir)
     full_env["CONCURRENCY_TRACE_TOKEN"] = "testtoken"
     try:
         proc = subprocess.run([python or sys.executable, script] + list(args), cwd=cwd or tmp,
-                              env=full_env, capture_output=True, timeout=timeout, input=stdin)
+                              env=full_env, capture_output=True, timeout=timeout, input=stdin,
+                              **(popen or {}))
         return proc, Trace(trace_dir, script)
     finally:
         shutil.rmtree(trace_dir, ignore_errors=True)  # the script stays: some tests run it again untraced

@@ -16,6 +16,7 @@ import os
 import sys
 
 from . import events, writer
+from .guard import raised_by_program
 
 _getframe = sys._getframe
 _by_instruction = {}   # (id(code), f_lasti) -> site id, for user-code callers
@@ -51,7 +52,7 @@ def forget_with(code, mapping, key):
         _refs[cid] = ref
     ref.entries.append((mapping, key))
 
-_RUNTIME_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_RUNTIME_DIR = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 try:
     _START_DIR = os.getcwd()    # relative code file names are relative to where the process started
 except OSError:
@@ -60,6 +61,23 @@ except OSError:
 
 def _absolute(name):
     return name if os.path.isabs(name) else os.path.normpath(os.path.join(_START_DIR, name))
+
+
+_STRICT_REALPATH = sys.version_info >= (3, 10)
+
+
+def _real(path):
+    """os.path.realpath, strict where there is strict (3.10+): the lenient one
+    ignores every OSError on the way, a TimeoutError that a signal handler
+    raises meanwhile included, which then never reaches the program."""
+    if not _STRICT_REALPATH:
+        return os.path.realpath(path)
+    try:
+        return os.path.realpath(path, strict=True)
+    except OSError as e:
+        if raised_by_program(e):
+            raise
+        return os.path.realpath(path)   # a file that is gone: resolved as far as it goes
 
 
 def _library_roots():
@@ -85,7 +103,7 @@ def _user_code(code):
     if name.startswith("<"):
         user = name in ("<stdin>", "<string>")
     else:
-        path = os.path.realpath(_absolute(name))
+        path = _real(_absolute(name))
         if path.startswith(_RUNTIME_DIR + os.sep):
             user = False
         elif "site-packages" in path or "dist-packages" in path:
