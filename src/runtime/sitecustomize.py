@@ -14,8 +14,24 @@ def _start_tracer():
     if sys.version_info < (3, 8) or sys.version_info >= (3, 15):
         return  # unsupported: run untraced rather than risk changing the program
     try:
-        from concurrency_trace import bootstrap
-        bootstrap.start()
+        # The tracer (standard library only) is imported with sys.path cut
+        # to this folder and the interpreter's own: a json.py or mmap.py of
+        # the user's on PYTHONPATH or in the current folder is neither run
+        # nor cached for the program by it.  Then every module the tracer
+        # added that one of the user's folders holds too is taken out again.
+        before = set(sys.modules)
+        saved = list(sys.path)
+        here = os.path.dirname(os.path.abspath(__file__))
+        roots = tuple({os.path.join(os.path.realpath(p), "") for p in
+                       (sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix)})
+        kept = [p for p in saved if p and os.path.realpath(p).startswith(roots)]
+        sys.path[:] = [here] + kept
+        try:
+            from concurrency_trace import bootstrap
+            bootstrap.start()
+        finally:
+            sys.path[:] = saved
+        bootstrap.unshadow(before, [p for p in saved if p not in kept and os.path.abspath(p or os.curdir) != here])
     except Exception:
         if os.environ.get("CONCURRENCY_TRACE_DEBUG"):
             raise

@@ -8,7 +8,8 @@ the script would lose to it.  So the tracer imports no json at all (the
 metadata is encoded here), and after start-up every module it added to
 sys.modules that the script's folder shadows is taken out again (the tracer
 keeps its references): the program's `import mmap` finds its own mmap.py, as
-it would untraced.  threading is the exception: the tracer must patch the
+it would untraced.  sitecustomize imports the tracer with sys.path cut to the
+interpreter's own folders, so a json.py on PYTHONPATH is not run by it either.  threading is the exception: the tracer must patch the
 module the program uses, so a threading.py next to the script stays shadowed.
 """
 import atexit
@@ -37,17 +38,11 @@ def start():
         os.environ["CONCURRENCY_TRACE_DIR"] = directory
     if not os.path.isdir(directory):
         return
-    before = set(sys.modules)
     writer.open_process(directory, os.environ.get("CONCURRENCY_TRACE_TOKEN", ""))
     _announce_process()
     patches.install()
     os.register_at_fork(after_in_child=_after_fork_in_child)
     atexit.register(_at_exit)
-    try:
-        _unshadow(set(sys.modules) - before)
-    except Exception:
-        if os.environ.get("CONCURRENCY_TRACE_DEBUG"):
-            raise
 
 
 def _meta():
@@ -117,30 +112,34 @@ def _script_dir():
     return os.path.dirname(os.path.realpath(first))
 
 
-def _unshadow(added):
-    """Take modules the tracer imported out of sys.modules where the script's
-    folder has a module of the same name."""
-    folder = _script_dir()
-    if not folder:
-        return
-    try:
-        names = set(os.listdir(folder))
-    except OSError:
-        return
+def unshadow(before, user_paths):
+    """Take the modules that start-up added to sys.modules (not in `before`)
+    out again where one of the user's folders (the script's, and the
+    sys.path entries outside the interpreter's own) has a module of the
+    same name: the program imports its own, as it would untraced."""
+    added = set(sys.modules) - before
+    folders = [_script_dir()] + [os.path.abspath(p or os.curdir) for p in user_paths]
     try:
         import _imp
         suffixes = [".py", ".pyc"] + list(_imp.extension_suffixes())
     except Exception:
         suffixes = [".py", ".pyc"]
-    for name in added:
-        if "." in name or name in _KEEP:
+    for folder in folders:
+        if not folder:
             continue
-        shadowed = any(name + s in names for s in suffixes) or (
-            name in names and os.path.isfile(os.path.join(folder, name, "__init__.py")))
-        if shadowed:
-            for mod in list(sys.modules):
-                if (mod == name or mod.startswith(name + ".")) and mod in added:
-                    del sys.modules[mod]
+        try:
+            names = set(os.listdir(folder))
+        except OSError:
+            continue
+        for name in added:
+            if "." in name or name in _KEEP or name.startswith("concurrency_trace"):
+                continue
+            shadowed = any(name + s in names for s in suffixes) or (
+                name in names and os.path.isfile(os.path.join(folder, name, "__init__.py")))
+            if shadowed:
+                for mod in list(sys.modules):
+                    if (mod == name or mod.startswith(name + ".")) and mod in added:
+                        del sys.modules[mod]
 
 
 def _close_stdio_closed_at_launch():
