@@ -2,7 +2,8 @@
  * Incremental reader of one process's event file (.ctev), as written by
  * src/runtime/concurrency_trace/writer.py (layout described there).
  *
- * Records are 64-byte slots; a slot whose kind is 0 is not written yet. A
+ * Records are 64-byte slots; a slot whose kind (its last 8 bytes, written
+ * last) is 0 is not written yet. A
  * span's end is written into its slot later, so the reader re-reads the slots
  * of spans it has seen open (see `refresh`). Strings are slots too (kind -1,
  * 44 bytes each), written before any record names them.
@@ -28,6 +29,8 @@ const END_RUN = 1024;
 const STRING_KIND = -1;
 const VOID_KIND = -2;
 const STRING_PIECE = 44;
+/** Byte offset of a record's end field in its slot. */
+const END_AT = 32;
 /** Longest string accepted (the runtime writes at most a few KiB; argv can be long). */
 const MAX_STRING = 64 << 20;
 
@@ -228,7 +231,7 @@ export class EventFileReader {
       let stop = false;
       for (let at = 0; at < whole; at += SLOT) {
         const w = at >> 2;
-        if (v[w] === 0 && v[w + 1] === 0) {
+        if (v[w + 14] === 0 && v[w + 15] === 0) {
           if (runStart < 0) runStart = pos + at;
           if (!final && pos + at - runStart >= (END_RUN - 1) * SLOT) {
             stop = true;
@@ -267,7 +270,7 @@ export class EventFileReader {
       for (let k = i; k < j; k++) {
         const at = this.pending[k] - first;
         const w = at >> 2;
-        if (at + SLOT > n || (v[w] === 0 && v[w + 1] === 0)) still.push(this.pending[k]);
+        if (at + SLOT > n || (v[w + 14] === 0 && v[w + 15] === 0)) still.push(this.pending[k]);
         else this.take(this.pending[k], w, late);
       }
       i = j;
@@ -276,21 +279,25 @@ export class EventFileReader {
     return late;
   }
 
-  /** One written slot (in this.chunk at word w): a record, a piece of a string, or a dropped slot. */
+  /**
+   * One written slot (in this.chunk at word w): a record, a piece of a string,
+   * or a dropped slot. Layout (writer.py): int64 ts, ident, obj, site, end,
+   * a, b, kind; the kind is written last.
+   */
   private take(offset: number, w: number, out: RecordBatch): void {
     const v = this.words;
-    const kind = v[w + 1] * 4294967296 + (v[w] >>> 0);
+    const kind = v[w + 15] * 4294967296 + (v[w + 14] >>> 0);
     if (offset + SLOT > this.lastWritten) this.lastWritten = offset + SLOT;
     if (kind > 0) {
       const eh = this.epoch.hi;
       const el = this.epoch.lo;
       // Times: relative to the epoch from the two 32-bit halves (exact); 0 stays 0 (open span).
-      const ts = v[w + 2] === 0 && v[w + 3] === 0 ? 0 : (v[w + 3] - eh) * 4294967296 + ((v[w + 2] >>> 0) - el);
-      const endRaw = v[w + 11] * 4294967296 + (v[w + 10] >>> 0);
-      const end = endRaw === 0 ? 0 : (v[w + 11] - eh) * 4294967296 + ((v[w + 10] >>> 0) - el);
-      out.push(offset, kind, ts, v[w + 5] * 4294967296 + (v[w + 4] >>> 0), v[w + 7] * 4294967296 + (v[w + 6] >>> 0),
-        v[w + 9] * 4294967296 + (v[w + 8] >>> 0), end, endRaw, v[w + 13] * 4294967296 + (v[w + 12] >>> 0),
-        v[w + 15] * 4294967296 + (v[w + 14] >>> 0));
+      const ts = v[w] === 0 && v[w + 1] === 0 ? 0 : (v[w + 1] - eh) * 4294967296 + ((v[w] >>> 0) - el);
+      const endRaw = v[w + 9] * 4294967296 + (v[w + 8] >>> 0);
+      const end = endRaw === 0 ? 0 : (v[w + 9] - eh) * 4294967296 + ((v[w + 8] >>> 0) - el);
+      out.push(offset, kind, ts, v[w + 3] * 4294967296 + (v[w + 2] >>> 0), v[w + 5] * 4294967296 + (v[w + 4] >>> 0),
+        v[w + 7] * 4294967296 + (v[w + 6] >>> 0), end, endRaw, v[w + 11] * 4294967296 + (v[w + 10] >>> 0),
+        v[w + 13] * 4294967296 + (v[w + 12] >>> 0));
     } else if (kind === STRING_KIND) {
       this.takeStringPiece(w);
     } else if (kind === VOID_KIND) {
@@ -300,9 +307,9 @@ export class EventFileReader {
 
   private takeStringPiece(w: number): void {
     const v = this.words;
-    const id = v[w + 2] >>> 0;
-    const total = v[w + 3] >>> 0;
-    const index = v[w + 4] >>> 0;
+    const id = v[w] >>> 0;
+    const total = v[w + 1] >>> 0;
+    const index = v[w + 2] >>> 0;
     if (total > MAX_STRING) return;
     let s = this.partial.get(id);
     if (!s) {
@@ -311,7 +318,7 @@ export class EventFileReader {
     }
     const start = index * STRING_PIECE;
     if (start < total) {
-      const from = (w << 2) + 20;
+      const from = (w << 2) + 12;
       this.chunk.copy(s.bytes, start, from, from + Math.min(STRING_PIECE, total - start));
     }
     if (++s.got >= s.need) {
@@ -328,13 +335,13 @@ export class EventFileReader {
     return { unwritten, voided: this.voided };
   }
 
-  /** Re-reads the end/a/b fields of slots holding spans that were open. */
+  /** Re-reads the end/a/b fields of slots holding spans that were open (a and b are written before the end). */
   refresh(offsets: readonly number[]): { offset: number; end: number; a: number; b: number }[] {
     if (this.fd === undefined || offsets.length === 0) return [];
     const buf = Buffer.allocUnsafe(24);
     const out: { offset: number; end: number; a: number; b: number }[] = [];
     for (const offset of offsets) {
-      if (fs.readSync(this.fd, buf, 0, 24, offset + 40) < 24) continue;
+      if (fs.readSync(this.fd, buf, 0, 24, offset + END_AT) < 24) continue;
       out.push({ offset, end: this.time(buf.readInt32LE(4), buf.readUInt32LE(0)), a: readInt64(buf, 8), b: readInt64(buf, 16) });
     }
     return out;

@@ -20,12 +20,13 @@ from concurrency_trace import events  # noqa: E402
 KIND_NAMES = {v: k for k, v in vars(events).items() if k.isupper() and isinstance(v, int)}
 HEADER = struct.Struct("<8sII q 16s q q")
 STATUS = struct.Struct("<q q i i")
-RECORD = struct.Struct("<8q")
+RECORD = struct.Struct("<8q")          # ts, ident, obj, site, end, a, b, kind
 KIND = struct.Struct("<q")
-STRING = struct.Struct("<III44s")
+KIND_AT = 56
+STRING = struct.Struct("<III44s")     # id, byte length, piece index, bytes (then the kind)
 STRING_KIND = -1
 VOID_KIND = -2
-FIELDS = ("kind", "ts", "ident", "obj", "site", "end", "a", "b")
+FIELDS = ("ts", "ident", "obj", "site", "end", "a", "b", "kind")
 
 
 class Record(dict):
@@ -86,11 +87,11 @@ class Trace:
         off = first * slot
         last = off
         while off + slot <= len(data):
-            kind = KIND.unpack_from(data, off)[0]
+            kind = KIND.unpack_from(data, off + KIND_AT)[0]
             if kind > 0:
                 records.append((off, RECORD.unpack_from(data, off)))
             elif kind == STRING_KIND:
-                bid, n, index, piece = STRING.unpack_from(data, off + 8)
+                bid, n, index, piece = STRING.unpack_from(data, off)
                 parts, _ = pieces.setdefault(bid, ({}, n))
                 parts[index] = piece
             elif kind == VOID_KIND:
@@ -106,7 +107,7 @@ class Trace:
         for bid, text in blobs.items():
             self.blobs[(pid, bid)] = text
         for at in range(first * slot, last, slot):
-            if KIND.unpack_from(data, at)[0] == 0:
+            if KIND.unpack_from(data, at + KIND_AT)[0] == 0:
                 self.unwritten.append((pid, at))
         for _, values in records:
             rec = Record(zip(FIELDS, values))

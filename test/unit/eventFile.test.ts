@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { EventFileError, EventFileReader, epochFromBigInt } from '../../src/core/eventFile';
-import { EMPTY_SLOT, blob, header, record, stringSlots, voidSlot, writeProcessFiles } from './fakeEventFile';
+import { EMPTY_SLOT, END_AT, blob, header, record, stringSlots, voidSlot, writeProcessFiles } from './fakeEventFile';
 
 const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'ct-unit-'));
 const EPOCH = 1_000_000_000_000n;
@@ -52,7 +52,7 @@ test('picks up records appended later and span ends written in place', () => {
   const [hold] = r.readRecords().toArray();
   const end = Buffer.alloc(8);
   end.writeBigInt64LE(EPOCH + 77n);
-  writeSlot(`${base}.ctev`, hold.offset + 40, end);
+  writeSlot(`${base}.ctev`, hold.offset + END_AT, end);
   writeSlot(`${base}.ctev`, hold.offset + 64, record({ kind: 22, ts: EPOCH + 80n, obj: 5 }));
   assert.deepEqual(r.refresh([hold.offset]).map((u) => u.end), [77]);
   assert.deepEqual(r.readRecords().toArray().map((x) => x.kind), [22]);

@@ -36,18 +36,22 @@ export function header(pid: number, token: string, firstSlot = 2, status: FakeSt
   return h;
 }
 
+/** A record slot: ts, ident, obj, site, end, a, b, kind. */
 export function record(r: FakeRecord): Buffer {
   const b = Buffer.alloc(64);
-  b.writeBigInt64LE(BigInt(r.kind), 0);
-  b.writeBigInt64LE(r.ts, 8);
-  b.writeBigInt64LE(BigInt(r.ident ?? 1), 16);
-  b.writeBigInt64LE(BigInt(r.obj ?? 0), 24);
-  b.writeBigInt64LE(BigInt(r.site ?? 0), 32);
-  b.writeBigInt64LE(r.end ?? 0n, 40);
-  b.writeBigInt64LE(BigInt(r.a ?? 0), 48);
-  b.writeBigInt64LE(BigInt(r.b ?? 0), 56);
+  b.writeBigInt64LE(r.ts, 0);
+  b.writeBigInt64LE(BigInt(r.ident ?? 1), 8);
+  b.writeBigInt64LE(BigInt(r.obj ?? 0), 16);
+  b.writeBigInt64LE(BigInt(r.site ?? 0), 24);
+  b.writeBigInt64LE(r.end ?? 0n, 32);
+  b.writeBigInt64LE(BigInt(r.a ?? 0), 40);
+  b.writeBigInt64LE(BigInt(r.b ?? 0), 48);
+  b.writeBigInt64LE(BigInt(r.kind), 56);
   return b;
 }
+
+/** Byte offset of the end field in a record slot. */
+export const END_AT = 32;
 
 /** The slots of one string (44 bytes of UTF-8 each), as the runtime's blob() writes them. */
 export function stringSlots(id: number, text: string): Buffer[] {
@@ -55,11 +59,11 @@ export function stringSlots(id: number, text: string): Buffer[] {
   const out: Buffer[] = [];
   for (let piece = 0, at = 0; piece === 0 || at < data.length; piece++, at += 44) {
     const b = Buffer.alloc(64);
-    b.writeBigInt64LE(-1n, 0);
-    b.writeUInt32LE(id, 8);
-    b.writeUInt32LE(data.length, 12);
-    b.writeUInt32LE(piece, 16);
-    data.copy(b, 20, at, Math.min(at + 44, data.length));
+    b.writeUInt32LE(id, 0);
+    b.writeUInt32LE(data.length, 4);
+    b.writeUInt32LE(piece, 8);
+    data.copy(b, 12, at, Math.min(at + 44, data.length));
+    b.writeBigInt64LE(-1n, 56);
     out.push(b);
   }
   return out;
@@ -73,7 +77,7 @@ export function blob(id: number, text: string): Buffer {
 /** A slot the runtime claimed and then marked dropped. */
 export function voidSlot(): Buffer {
   const b = Buffer.alloc(64);
-  b.writeBigInt64LE(-2n, 0);
+  b.writeBigInt64LE(-2n, 56);
   return b;
 }
 

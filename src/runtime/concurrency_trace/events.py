@@ -1,12 +1,14 @@
 """Record kinds written by the runtime and read by src/core/recordKinds.ts.
 
-Every record is eight little-endian int64 fields:
-    kind, ts, ident, obj, site, end, a, b
+Every record is eight little-endian int64 fields, stored in this order (the
+kind last: written last, see writer.py):
+    ts, ident, obj, site, end, a, b, kind
 ts/end are time.monotonic_ns(); ident is _thread.get_ident() of the emitting
 thread; obj is a trace object id (or pid / ident where noted); site is a call
 site id defined by a SITE record of the same process; end is the end time of a
 span (0 while it is open) and unused (0) for point records.  What a and b hold
-is listed per kind; "blob" means the id of a string in the process's blob file.
+is listed per kind; "blob" means the id of a string written by writer.blob()
+into the same file.
 
 The numbers are a file format: never reuse or renumber one.  The TypeScript
 table must list the same numbers (test/unit/recordKinds.test.ts checks).

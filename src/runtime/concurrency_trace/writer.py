@@ -17,13 +17,15 @@ File layout (<dir>/p<pid>-<nonce>.ctev), 64-byte slots:
   slot 0  header: magic, version, slot size, pid, run token, first record slot
   slot 1  status: slots claimed (set at exit / when tracing stops; 0 = not
           yet), time tracing stopped, why (STOP_* below), errno
-  slot 2… (first_slot on) records.  The first 8 bytes of a slot say what it is:
+  slot 2… (first_slot on) records.  The last 8 bytes of a slot say what it is:
           0 not written (yet), > 0 a record kind (events.py), STRING_KIND a
           piece of a string, VOID_KIND claimed but dropped (an exception
           arrived between claiming and writing it).
-A slot is written body first, kind last, so a reader that sees the kind sees
-the rest.  A string is [kind][u32 id][u32 byte length][u32 piece index]
-[44 bytes of utf-8], one slot per 44 bytes, written before any record names it.
+A record is int64 ts, ident, obj, site, end, a, b, kind: one pack_into writes
+the fields in that order, the kind last, so a reader that sees the kind sees
+the rest (a record is never read half-written).  A string is [u32 id][u32 byte
+length][u32 piece index][44 bytes of utf-8][kind], one slot per 44 bytes,
+written before any record names it.
 
 Memory: the process maps a window of the file (1 MiB, doubling up to 8 MiB),
 not the whole file, so a long run costs the program at most two windows of
@@ -40,13 +42,12 @@ Hot-path contract for other modules (locks, the native accelerator):
     off = i << 6                                 # absolute byte offset
     mm, base, end = _win                         # one consistent snapshot
     if base <= off < end:
-        _body_into(mm, off - base + 8, ts, ident, obj, site, end_ns, a, b)
-        _kind_into(mm, off - base, kind)         # kind last
+        _record_into(mm, off - base, ts, ident, obj, site, end_ns, a, b, kind)
     else:
         _put_record(off, kind, ts, ident, obj, site, end_ns, a, b)
-and to close a span at off:
+and to close a span at off (its end field is at +END_AT):
     mm, base, end = _win
-    if base <= off < end: _end1_into(mm, off - base + 40, t)
+    if base <= off < end: _end1_into(mm, off - base + END_AT, t)
     else: _put_end1(off, t)
 (`_pack` / `_pack_end1` / `_grow` / `_mm` / `_cap` still work for callers
 written against the earlier whole-file map, through the slow path.)
@@ -69,12 +70,13 @@ FIRST_SLOT = 2
 HEADER = _struct.Struct("<8sII q 16s q q")  # magic, version, slot size, pid, token, first slot, 0
 STATUS = _struct.Struct("<q q i i")         # claimed slots, stop time, STOP_*, errno (slot 1)
 CLAIMED = _struct.Struct("<q")
-RECORD = _struct.Struct("<8q")
-BODY = _struct.Struct("<7q")                 # a record without its kind
+RECORD = _struct.Struct("<8q")               # ts, ident, obj, site, end, a, b, kind
 KIND = _struct.Struct("<q")
+KIND_AT = 56
+END_AT = 32
 END1 = _struct.Struct("<q")                  # end
-AB = _struct.Struct("<2q")                   # a, b
-STRING_BODY = _struct.Struct("<III44s")      # id, byte length, piece index, bytes
+AB = _struct.Struct("<2q")                   # a, b (at END_AT + 8)
+STRING = _struct.Struct("<III44sq")          # id, byte length, piece index, bytes, kind
 STRING_PIECE = 44
 STRING_KIND = -1
 VOID_KIND = -2
@@ -95,11 +97,11 @@ _F_DUPFD_CLOEXEC = 1030     # fcntl.F_DUPFD_CLOEXEC on Linux (fcntl is not impor
 
 monotonic_ns = time.monotonic_ns
 get_ident = _thread.get_ident
-_body_into = BODY.pack_into
+_record_into = RECORD.pack_into
 _kind_into = KIND.pack_into
 _end1_into = END1.pack_into
 _ab_into = AB.pack_into
-_string_into = STRING_BODY.pack_into
+_string_into = STRING.pack_into
 _kind_at = KIND.unpack_from
 
 # Process state; replaced wholesale in a forked child.
@@ -384,8 +386,8 @@ def note_exit():
 
 def _write(off, body_at, body, kind=0):
     """The slow path: write body at byte off + body_at of the file (then the
-    kind at off, if any) wherever that slot is: the current or previous
-    window, a new window, or the file itself."""
+    kind, if any, at off + KIND_AT) wherever that slot is: the current or
+    previous window, a new window, or the file itself."""
     if off < _first_off:
         return          # below our records: a span begun in a parent process
     for _ in range(4):
@@ -394,7 +396,7 @@ def _write(off, body_at, body, kind=0):
                 o = off - base
                 m[o + body_at:o + body_at + len(body)] = body
                 if kind:
-                    _kind_into(m, o, kind)
+                    _kind_into(m, o + KIND_AT, kind)
                 return
         if off < _win[2]:
             fd = _open_own()     # older than both windows: a long span's end
@@ -403,7 +405,7 @@ def _write(off, body_at, body, kind=0):
             try:
                 os.pwrite(fd, body, off + body_at)
                 if kind:
-                    os.pwrite(fd, KIND.pack(kind), off)
+                    os.pwrite(fd, KIND.pack(kind), off + KIND_AT)
             finally:
                 os.close(fd)
             return
@@ -412,11 +414,11 @@ def _write(off, body_at, body, kind=0):
 
 
 def _put_record(off, kind, ts, ident, obj, site, end, a, b):
-    _write(off, 8, BODY.pack(ts, ident, obj, site, end, a, b), kind)
+    _write(off, 0, RECORD.pack(ts, ident, obj, site, end, a, b, 0)[:KIND_AT], kind)
 
 
 def _put_end1(off, t):
-    _write(off, 40, END1.pack(t))
+    _write(off, END_AT, END1.pack(t))
 
 
 def abandon(off):
@@ -426,8 +428,8 @@ def abandon(off):
         for _ in range(2):
             for m, base, end in (_win, _prev):
                 if base <= off < end:
-                    if _kind_at(m, off - base)[0] == 0:
-                        _kind_into(m, off - base, VOID_KIND)
+                    if _kind_at(m, off - base + KIND_AT)[0] == 0:
+                        _kind_into(m, off - base + KIND_AT, VOID_KIND)
                     return
             # Beyond the window (the exception came while the next one was
             # being mapped): map it.  Older than both windows: a straggler of
@@ -459,9 +461,7 @@ def point(kind, obj, site, a=0, b=0):
         off = i << 6
         m, base, end = _win
         if base <= off < end:
-            o = off - base
-            _body_into(m, o + 8, monotonic_ns(), get_ident(), obj, site, 0, a, b)
-            _kind_into(m, o, kind)
+            _record_into(m, off - base, monotonic_ns(), get_ident(), obj, site, 0, a, b, kind)
         else:
             _put_record(off, kind, monotonic_ns(), get_ident(), obj, site, 0, a, b)
     except BaseException:
@@ -481,9 +481,7 @@ def point_at(kind, ts, ident, obj, site, a=0, b=0, end=0):
         off = i << 6
         m, base, stop = _win
         if base <= off < stop:
-            o = off - base
-            _body_into(m, o + 8, ts, ident, obj, site, end, a, b)
-            _kind_into(m, o, kind)
+            _record_into(m, off - base, ts, ident, obj, site, end, a, b, kind)
         else:
             _put_record(off, kind, ts, ident, obj, site, end, a, b)
     except BaseException:
@@ -505,21 +503,21 @@ def finish(off, a=0, b=0):
     if base <= off < end:
         o = off - base
         try:
-            _ab_into(m, o + 48, a, b)
+            _ab_into(m, o + END_AT + 8, a, b)
         finally:
-            _end1_into(m, o + 40, monotonic_ns())
+            _end1_into(m, o + END_AT, monotonic_ns())
     else:
-        _write(off, 48, AB.pack(a, b))
-        _write(off, 40, END1.pack(monotonic_ns()))
+        _write(off, END_AT + 8, AB.pack(a, b))
+        _write(off, END_AT, END1.pack(monotonic_ns()))
 
 
 def finish_time(off):
     """Close a span, keeping its a and b."""
     m, base, end = _win
     if base <= off < end:
-        _end1_into(m, off - base + 40, monotonic_ns())
+        _end1_into(m, off - base + END_AT, monotonic_ns())
     else:
-        _write(off, 40, END1.pack(monotonic_ns()))
+        _write(off, END_AT, END1.pack(monotonic_ns()))
 
 
 def new_object_id():
@@ -543,11 +541,9 @@ def blob(text):
             off = i << 6
             m, base, end = _win
             if base <= off < end:
-                o = off - base
-                _string_into(m, o + 8, bid, n, piece, data[at:at + STRING_PIECE])
-                _kind_into(m, o, STRING_KIND)
+                _string_into(m, off - base, bid, n, piece, data[at:at + STRING_PIECE], STRING_KIND)
             else:
-                _write(off, 8, STRING_BODY.pack(bid, n, piece, data[at:at + STRING_PIECE]), STRING_KIND)
+                _write(off, 0, STRING.pack(bid, n, piece, data[at:at + STRING_PIECE], 0)[:KIND_AT], STRING_KIND)
         except BaseException:
             if i >= 0:
                 abandon(i << 6)
@@ -579,9 +575,7 @@ def _pack(_buffer, off, kind, ts, ident, obj, site, end, a, b):
     try:
         m, base, stop = _win
         if base <= off < stop:
-            o = off - base
-            _body_into(m, o + 8, ts, ident, obj, site, end, a, b)
-            _kind_into(m, o, kind)
+            _record_into(m, off - base, ts, ident, obj, site, end, a, b, kind)
         else:
             _put_record(off, kind, ts, ident, obj, site, end, a, b)
     except BaseException:
@@ -590,12 +584,12 @@ def _pack(_buffer, off, kind, ts, ident, obj, site, end, a, b):
 
 
 def _pack_end1(_buffer, pos, t):
-    off = pos - 40
+    off = pos - 40          # they name the end field by the earlier layout's +40
     m, base, end = _win
     if base <= off < end:
-        _end1_into(m, pos - base, t)
+        _end1_into(m, off - base + END_AT, t)
     else:
-        _write(off, 40, END1.pack(t))
+        _write(off, END_AT, END1.pack(t))
 
 
 def _grow(off):
