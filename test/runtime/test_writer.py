@@ -135,6 +135,32 @@ for fd in range(4, 12):
 print(free)
 """
 
+# Before 3.13 the map holds a descriptor of its own (N >= 256).  The program
+# puts its own file at that number (dup2), then makes several windows' worth
+# of events: the tracer must never close N under it.
+TAKE_OVER_MAP_FD = """
+import os, threading
+trace = os.environ["CONCURRENCY_TRACE_DIR"]
+def points_into_trace(x):
+    try:
+        return os.readlink("/proc/self/fd/" + x).startswith(trace)
+    except OSError:
+        return False
+(n,) = [int(x) for x in os.listdir("/proc/self/fd") if points_into_trace(x)]
+mine = os.open(os.path.join(os.getcwd(), "mine.txt"), os.O_WRONLY | os.O_CREAT, 0o600)
+os.dup2(mine, n)
+os.close(mine)
+lock = threading.Lock()
+for i in range(200000):        # windows of 1, 2, 4, 8 MiB: the first is dropped
+    with lock:
+        pass
+    if i % 20000 == 0:
+        os.write(n, b"%d\\n" % i)
+os.close(n)
+with open("mine.txt") as f:
+    print(f.read().split())
+"""
+
 ADDRESS_SPACE = """
 import resource, threading
 def vm_size():
@@ -249,6 +275,14 @@ class Descriptors(unittest.TestCase):
         text, free = proc.stdout.decode().splitlines()
         self.assertEqual(text, "hello from fd 3")
         self.assertEqual(free, plain.stdout.decode().splitlines()[1], "the tracer holds no low descriptor")
+
+
+    @unittest.skipIf(sys.version_info >= (3, 13), "3.13+: the map keeps no descriptor")
+    def test_a_descriptor_number_the_program_takes_from_the_map_is_never_closed_by_the_tracer(self):
+        proc, trace = tracefile.run(TAKE_OVER_MAP_FD, timeout=120)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout.decode().strip(), str([str(i) for i in range(0, 200000, 20000)]))
+        self.assertEqual(len(trace.of("LOCK_HOLD")), 200000)
 
 
 class Memory(unittest.TestCase):
