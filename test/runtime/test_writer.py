@@ -161,6 +161,24 @@ with open("mine.txt") as f:
     print(f.read().split())
 """
 
+# A thread holds a descriptor of the event file for a moment (growing it)
+# when another thread forks: the child closes its copy.
+FORK_WHILE_HOLDING = """
+import os
+from concurrency_trace import writer
+fd = os.open(writer._path, os.O_RDONLY)
+writer._busy.append(1)
+pid = os.fork()
+if pid == 0:
+    try:
+        os.fstat(fd)
+        os._exit(1)
+    except OSError:
+        os._exit(0)
+writer._busy.pop()
+print(os.waitpid(pid, 0)[1] >> 8)
+"""
+
 ADDRESS_SPACE = """
 import resource, threading
 def vm_size():
@@ -283,6 +301,12 @@ class Descriptors(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertEqual(proc.stdout.decode().strip(), str([str(i) for i in range(0, 200000, 20000)]))
         self.assertEqual(len(trace.of("LOCK_HOLD")), 200000)
+
+
+    def test_a_child_forked_while_another_thread_held_the_event_file_open_does_not_keep_that_descriptor(self):
+        proc, _ = tracefile.run(FORK_WHILE_HOLDING)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout, b"0\n")
 
 
 class Memory(unittest.TestCase):

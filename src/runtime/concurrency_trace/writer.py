@@ -118,6 +118,7 @@ _prev = _NO_WINDOW       # the one before: stragglers and spans that just outliv
 _map_fd = {}             # id(map) -> the descriptor mmap keeps (before 3.13), -1 unknown
 _kept = []               # maps whose descriptor the program took over: never closed
 _stopped = 0             # STOP_* once tracing stopped
+_busy = []               # not empty while a thread holds a descriptor of the file for a moment (append / pop: atomic)
 _slots = itertools.count(FIRST_SLOT)
 _next_slot = _slots.__next__
 _next_object = itertools.count(1).__next__
@@ -173,8 +174,29 @@ def reopen_after_fork():
     _win = _prev = _NO_WINDOW       # nothing more lands in the parent's file
     for w in old:
         _drop_window(w)
+    if _busy:
+        # Another thread of the parent held descriptors of the file for a
+        # moment (opening it, mapping a window) when it forked: their copies
+        # are here, and nobody will close them.
+        del _busy[:]
+        _close_copies()
     _pid = os.getpid()
     _create_file(first)
+
+
+def _close_copies():
+    try:
+        numbers = [int(n) for n in os.listdir("/proc/self/fd")]
+    except OSError:
+        numbers = range(FD_FLOOR)
+    for fd in numbers:
+        if fd < FD_FLOOR:
+            try:
+                st = os.fstat(fd)
+                if (st.st_dev, st.st_ino) == _file_id:
+                    os.close(fd)
+            except OSError:
+                pass
 
 
 # --------------------------------------------------------------------------
@@ -254,6 +276,14 @@ def _map(fd, offset, size):
 def _map_next(fd, off):
     """Map (and reserve on disk) a window holding byte offset off, and make it
     the current one.  False when that is impossible: tracing stops."""
+    _busy.append(1)
+    try:
+        return _map_window(fd, off)
+    finally:
+        _busy.pop()
+
+
+def _map_window(fd, off):
     global _win, _prev, _cap
     if _stopped:
         return False
@@ -347,6 +377,7 @@ def _stop(reason, err):
         return
     _stopped = reason
     enabled = False
+    _busy.append(1)
     try:
         claimed = _claimed()
         STATUS.pack_into(_mm, SLOT, claimed, monotonic_ns(), reason, err or 0)
@@ -359,6 +390,8 @@ def _stop(reason, err):
             os.close(fd)
     except Exception:
         tracer_failed()
+    finally:
+        _busy.pop()
 
 
 def _claimed():
@@ -399,18 +432,26 @@ def _write(off, body_at, body, kind=0):
                     _kind_into(m, o + KIND_AT, kind)
                 return
         if off < _win[2]:
-            fd = _open_own()     # older than both windows: a long span's end
-            if fd is None:
-                return
-            try:
-                os.pwrite(fd, body, off + body_at)
-                if kind:
-                    os.pwrite(fd, KIND.pack(kind), off + KIND_AT)
-            finally:
-                os.close(fd)
+            _far(off, body_at, body, kind)     # older than both windows: a long span's end
             return
         if not _map_next(None, off):
             return
+
+
+def _far(off, body_at, body, kind):
+    _busy.append(1)
+    try:
+        fd = _open_own()
+        if fd is None:
+            return
+        try:
+            os.pwrite(fd, body, off + body_at)
+            if kind:
+                os.pwrite(fd, KIND.pack(kind), off + KIND_AT)
+        finally:
+            os.close(fd)
+    finally:
+        _busy.pop()
 
 
 def _put_record(off, kind, ts, ident, obj, site, end, a, b):
