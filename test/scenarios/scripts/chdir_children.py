@@ -19,3 +19,7 @@ if __name__ == "__main__":
     for p in procs:
         p.join()
     print(len(pids))
+    # The resource tracker ends with the script, not after it (a tracker
+    # still starting as the run ends is another test's matter).
+    from multiprocessing import resource_tracker
+    resource_tracker._resource_tracker._stop()

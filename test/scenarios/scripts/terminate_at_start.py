@@ -21,3 +21,8 @@ if __name__ == "__main__":
         p.join()
         codes.append(p.exitcode)
     print(codes)
+    if sys.argv[1] != "fork":
+        # The resource tracker (spawn) ends with the script, not after it: a
+        # tracker still starting when the run ends is another test's matter.
+        from multiprocessing import resource_tracker
+        resource_tracker._resource_tracker._stop()
