@@ -32,10 +32,8 @@ not the whole file, so a long run costs the program at most two windows of
 address space (RLIMIT_AS) and resident pages.  Descriptors: none kept open.
 The file is opened for a moment to grow it and map the next window, or to
 write into an older window (a span that outlived it), and checked (device and
-inode) to be this file each time.  On 3.13+ the map keeps no descriptor
-(trackfd=False); before, mmap keeps a duplicate: it is placed at or above
-FD_FLOOR, out of the way of the program's descriptors, and never closed by us
-if the program has closed and reused its number.
+inode) to be this file each time; the map's own descriptor (before 3.13) is
+out of the program's way (event_file.py).
 
 Hot-path contract for other modules (locks, the native accelerator):
     for i in _slots: break                       # claim (see point() for why not _next_slot())
@@ -56,11 +54,11 @@ import _struct
 import _thread
 import errno
 import itertools
-import mmap
 import os
-import sys
 import time
 
+from . import event_file
+from .event_file import FD_FLOOR  # noqa: F401  (tests and callers read it here)
 from .guard import raised_by_program, tracer_failed
 
 MAGIC = b"CTRACE01"
@@ -89,11 +87,6 @@ STOP_ERROR = 4
 
 FIRST_WINDOW = 1 << 20
 MAX_WINDOW = 8 << 20
-FD_FLOOR = 256
-_TRACKFD = sys.version_info >= (3, 13)
-_GRANULARITY = mmap.ALLOCATIONGRANULARITY
-_OPEN_FLAGS = os.O_RDWR | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
-_F_DUPFD_CLOEXEC = 1030     # fcntl.F_DUPFD_CLOEXEC on Linux (fcntl is not imported for one number)
 
 monotonic_ns = time.monotonic_ns
 get_ident = _thread.get_ident
@@ -116,7 +109,6 @@ _NO_WINDOW = (None, 0, 0)
 _win = _NO_WINDOW        # (map, first byte offset, end byte offset): the window written now
 _prev = _NO_WINDOW       # the one before: stragglers and spans that just outlived it
 _map_fd = {}             # id(map) -> the descriptor mmap keeps (before 3.13), -1 unknown
-_kept = []               # maps whose descriptor the program took over: never closed
 _stopped = 0             # STOP_* once tracing stopped
 _busy = []               # not empty while a thread holds a descriptor of the file for a moment (append / pop: atomic)
 _slots = itertools.count(FIRST_SLOT)
@@ -143,10 +135,9 @@ def open_process(directory, token):
 def _create_file(first_slot):
     global _path, _file_id, _first_off, _win, _prev, _stopped, _next_blob, _blob_cache, _next_object
     path = os.path.join(_dir, "p%d-%s.ctev" % (_pid, os.urandom(4).hex()))
-    fd = os.open(path, _OPEN_FLAGS | os.O_CREAT | os.O_EXCL, 0o600)
+    fd, file_id = event_file.create(path)
     try:
-        st = os.fstat(fd)
-        _path, _file_id, _first_off = path, (st.st_dev, st.st_ino), first_slot * SLOT
+        _path, _file_id, _first_off = path, file_id, first_slot * SLOT
         _win = _prev = _NO_WINDOW
         _stopped = 0
         _next_blob = itertools.count(1).__next__
@@ -179,24 +170,9 @@ def reopen_after_fork():
         # moment (opening it, mapping a window) when it forked: their copies
         # are here, and nobody will close them.
         del _busy[:]
-        _close_copies()
+        event_file.close_copies(_file_id)
     _pid = os.getpid()
     _create_file(first)
-
-
-def _close_copies():
-    try:
-        numbers = [int(n) for n in os.listdir("/proc/self/fd")]
-    except OSError:
-        numbers = range(FD_FLOOR)
-    for fd in numbers:
-        if fd < FD_FLOOR:
-            try:
-                st = os.fstat(fd)
-                if (st.st_dev, st.st_ino) == _file_id:
-                    os.close(fd)
-            except OSError:
-                pass
 
 
 # --------------------------------------------------------------------------
@@ -208,69 +184,16 @@ def _open_own():
     if os.getpid() != _pid:
         return None     # a forked child before it has a file of its own
     try:
-        fd = os.open(_path, _OPEN_FLAGS)
+        fd = event_file.reopen(_path, _file_id)
     except OSError as e:
         if raised_by_program(e):
             raise       # TimeoutError from a signal handler is an OSError too
         _stop(STOP_FILE_GONE if e.errno in (errno.ENOENT, errno.ESTALE, errno.ELOOP, errno.ENOTDIR)
               else STOP_ERROR, e.errno)
         return None
-    try:
-        st = os.fstat(fd)
-        if (st.st_dev, st.st_ino) == _file_id:
-            return fd
-    except OSError as e:
-        if raised_by_program(e):
-            os.close(fd)
-            raise
-    os.close(fd)
-    _stop(STOP_FILE_GONE, 0)
-    return None
-
-
-def _no_fallocate(fd, offset, length):
-    raise OSError(errno.ENOSYS, "posix_fallocate")
-
-
-_fallocate = getattr(os, "posix_fallocate", _no_fallocate)
-
-
-def _map(fd, offset, size):
-    """mmap of [offset, offset + size) of fd, and the descriptor it keeps."""
-    if _TRACKFD:
-        return mmap.mmap(fd, size, offset=offset, trackfd=False), -1
-    # mmap dup()s fd to the lowest free number: fill the numbers below
-    # FD_FLOOR for a moment so the copy it keeps lands above them.
-    fill = []
-    keep = -1
-    try:
-        try:
-            while True:
-                n = os.dup(fd)
-                if n >= FD_FLOOR:
-                    os.close(n)
-                    keep = n
-                    break
-                fill.append(n)
-        except OSError as e:
-            if e.errno != errno.EMFILE or raised_by_program(e):
-                raise
-            # A descriptor limit below FD_FLOOR: the copy goes where it can.
-            while fill:
-                os.close(fill.pop())
-        m = mmap.mmap(fd, size, offset=offset)
-    finally:
-        for n in fill:
-            os.close(n)
-    try:
-        st = os.fstat(keep)
-        if (st.st_dev, st.st_ino) != _file_id:
-            keep = -1
-    except OSError as e:
-        if raised_by_program(e):
-            raise
-        keep = -1
-    return m, keep
+    if fd is None:
+        _stop(STOP_FILE_GONE, 0)
+    return fd
 
 
 def _map_next(fd, off):
@@ -292,7 +215,7 @@ def _map_window(fd, off):
     if mm is not None and end <= off < end + size:
         start = end
     else:
-        start = off - off % _GRANULARITY
+        start = off - off % event_file.GRANULARITY
     stop = start + size
     own = fd is None
     if own:
@@ -300,32 +223,17 @@ def _map_window(fd, off):
         if fd is None:
             return False
     try:
-        # Reserve the blocks before mapping them: a write into a mapped page
-        # the disk cannot back would be SIGBUS in the program.  posix_fallocate
-        # also extends the file and never shrinks it (two threads growing at
-        # once cannot cut each other's window).
-        try:
-            _fallocate(fd, start, size)
-        except OSError as e:
-            if raised_by_program(e):
-                raise
-            if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-                _stop(STOP_DISK_FULL, e.errno)
-                return False
-            if e.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
-                raise
-            if os.fstat(fd).st_size < stop:      # no fallocate here: sparse
-                os.ftruncate(fd, stop)
-        new, kept = _map(fd, start, size)
+        event_file.reserve(fd, start, size)
+        new, kept = event_file.map_window(fd, start, size, _file_id)
     except (MemoryError, OverflowError, ValueError, OSError) as e:
         if raised_by_program(e):
             raise
-        if not isinstance(e, OSError):
+        if isinstance(e, OSError):
+            _stop(STOP_NO_MEMORY if e.errno == errno.ENOMEM else
+                  STOP_DISK_FULL if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) else STOP_ERROR,
+                  e.errno or 0)
+        else:
             _stop(STOP_ERROR if isinstance(e, ValueError) else STOP_NO_MEMORY, 0)
-            return False
-        _stop(STOP_NO_MEMORY if e.errno == errno.ENOMEM else
-              STOP_DISK_FULL if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) else STOP_ERROR,
-              e.errno or 0)
         return False
     finally:
         if own:
@@ -344,29 +252,9 @@ def _map_window(fd, off):
 
 
 def _drop_window(w):
-    """Forget a window.  Its map is unmapped once the last writer holding it
-    is done; before 3.13 that also closes the descriptor mmap keeps, which
-    must still be ours by then, else the map is kept for good."""
     m = w[0]
-    if m is None:
-        return
-    fd = _map_fd.pop(id(m), -1)
-    if fd < 0:
-        return
-    try:
-        st = os.fstat(fd)
-        if (st.st_dev, st.st_ino) == _file_id:
-            return
-    except OSError as e:
-        if raised_by_program(e):
-            _kept.append(m)     # unknown: keep it, and let the program have its exception
-            raise
-    _kept.append(m)     # the program closed that number (and may use it again)
-    try:
-        import ctypes   # rare: a map must outlive even interpreter shutdown
-        ctypes.pythonapi.Py_IncRef(ctypes.py_object(m))
-    except Exception:
-        pass
+    if m is not None:
+        event_file.release(m, _map_fd.pop(id(m), -1), _file_id)
 
 
 def _stop(reason, err):
@@ -381,13 +269,12 @@ def _stop(reason, err):
     try:
         claimed = _claimed()
         STATUS.pack_into(_mm, SLOT, claimed, monotonic_ns(), reason, err or 0)
-        fd = os.open(_path, _OPEN_FLAGS)
-        try:
-            st = os.fstat(fd)
-            if (st.st_dev, st.st_ino) == _file_id:
+        fd = event_file.reopen(_path, _file_id)
+        if fd is not None:
+            try:
                 os.pwrite(fd, bytes(_mm[SLOT:SLOT + STATUS.size]), SLOT)
-        finally:
-            os.close(fd)
+            finally:
+                os.close(fd)
     except Exception:
         tracer_failed()
     finally:
