@@ -93,6 +93,42 @@ test('processes whose tracer hits a file size limit run on untraced, and the tra
   assert.match(tracerProblemLine(r.store) ?? '', /^trace incomplete: 5 processes stopped tracing/);
 });
 
+const canMount = ((): boolean => {
+  if (process.getuid?.() !== 0 || process.platform !== 'linux') return false;
+  const probe = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-mount-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe], { stdio: 'ignore' });
+    execFileSync('umount', [probe], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  } finally {
+    fs.rmSync(probe, { recursive: true, force: true });
+  }
+})();
+
+test('a full disk: the program runs to its end, every process is in the trace, and the trace says which stopped and why', { skip: canMount ? false : 'needs root to mount a small tmpfs' }, async () => {
+  const mount = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-full-'));
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', mount]);
+  const tmpdir = process.env.TMPDIR;
+  process.env.TMPDIR = mount;
+  try {
+    const r = await traceScript('busy_children.py', ['fork', '40000']);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.equal(r.stdout.trim(), '[0, 0, 0, 0]');
+    const spawned = rows(r.store, 'PROCESS_SPAWN').map((i) => r.store.obj[i]);
+    for (const pid of spawned) assert.ok(r.store.processByPid(pid), `child ${pid} is in the trace`);
+    const problems = tracerProblems(r.store);
+    assert.ok(problems.some((p) => p.kind === 'stopped' && /disk full \(ENOSPC\)/.test(p.text)), problems.map((p) => p.text).join('\n'));
+    assert.match(tracerProblemLine(r.store) ?? '', /^trace incomplete: /);
+  } finally {
+    if (tmpdir === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = tmpdir;
+    execFileSync('umount', ['-l', mount]);
+    fs.rmSync(mount, { recursive: true, force: true });
+  }
+});
+
 test('a relative TMPDIR and os.chdir() in the script: children started after it are traced', async () => {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-reltmp-'));
   fs.mkdirSync(path.join(base, 'rel'));
