@@ -8,7 +8,9 @@ import * as vscode from 'vscode';
 import type { Finding } from '../core/analysis/finding';
 import { isOngoingDeadlock } from '../core/findingState';
 import type { RunState } from '../protocol';
-import { LaunchError, checkScript } from '../core/launcher';
+import { LaunchError, checkPython, checkScript } from '../core/launcher';
+import { pythonSupport } from '../core/pythonSupport';
+import { describeUntraced } from '../core/untracedNotes';
 import { LiveRun, type LiveRunResult } from '../core/liveRun';
 import { RememberedRuns, formatArgs, resolveRunArguments } from '../core/runArguments';
 import { resolvePathSetting, type VariableContext } from '../core/settingVariables';
@@ -90,6 +92,7 @@ export class RunController implements vscode.Disposable {
     try {
       checkScript(file);
       const choice = await pickInterpreter(target, settings, ctx, (l) => this.log.info(l));
+      this.checkSupport(choice.python, { ...process.env, ...settings.env });
       const name = path.basename(file);
       const commandLine = [choice.python, file, ...runArgs.args].map((a) => formatArgs([a])).join(' ');
       return {
@@ -148,6 +151,7 @@ export class RunController implements vscode.Disposable {
       this.log.info(`run: ${name} ${this.exitLine(result).toLowerCase()}; ${result.store.length} events`);
       if (result.traceFile) this.log.info(`trace: saved to ${result.traceFile}`);
       if (result.saveError) this.log.error(`trace: not saved: ${result.saveError}`);
+      this.warnUser(describeUntraced(result.untraced));
       for (const p of result.pruned) this.log.info(`trace: removed old ${p}`);
       return result;
     } catch (err) {
@@ -285,6 +289,21 @@ export class RunController implements vscode.Disposable {
     if (r.stopped) return 'Stopped';
     if (r.signal) return `Terminated by ${r.signal}`;
     return `Process exited with code ${r.exitCode ?? '?'}`;
+  }
+
+  /** Refuses a Python the tracer cannot trace; warns (and runs) for one that is untested. */
+  private checkSupport(python: string, env: NodeJS.ProcessEnv): void {
+    const support = pythonSupport(checkPython(python), env);
+    if (!support.trace) throw new LaunchError(`Concurrency Trace: ${support.note ?? 'unsupported Python'} (${python})`);
+    if (support.note) this.warnUser([support.note]);
+  }
+
+  private warnUser(lines: string[]): void {
+    if (!lines.length) return;
+    for (const l of lines) this.log.warn(l);
+    void vscode.window.showWarningMessage(`Concurrency Trace: ${lines.join('; ')}`, 'Show Log').then((pick) => {
+      if (pick) this.log.show();
+    });
   }
 
   private fail(err: unknown): void {

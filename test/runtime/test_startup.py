@@ -14,19 +14,6 @@ print(json.MINE, mmap.MINE)
 """
 OWN_MODULES = {"json.py": "MINE = 'json'\n", "mmap.py": "MINE = 'mmap'\n"}
 
-STDIN_STATE = """
-import os, subprocess, sys
-try:
-    os.fstat(0)
-    state = "open"
-except OSError:
-    state = "closed"
-print(sys.stdin, sys.__stdin__, state)
-child = subprocess.run([sys.executable, "-c", "import sys; print(sys.stdin is None)"],
-                       stdin=subprocess.DEVNULL, capture_output=True, text=True)
-print(child.stdout.strip())
-"""
-
 CHDIR_THEN_CHILD = """
 import os, subprocess, sys
 os.chdir("/")
@@ -58,23 +45,6 @@ class ScriptFolderModules(unittest.TestCase):
     def test_without_modules_of_its_own_the_script_gets_the_standard_ones(self):
         proc, _ = tracefile.run("import json, mmap\nprint(json.dumps([1]), mmap.PAGESIZE > 0)\n")
         self.assertEqual(proc.stdout, b"[1] True\n", proc.stderr)
-
-
-class ClosedStdin(unittest.TestCase):
-    def test_a_stdin_the_launcher_names_closed_is_none_in_the_script_and_only_there(self):
-        plain = run_plain(STDIN_STATE, preexec_fn=lambda: os.close(0))
-        self.assertEqual(plain.stdout, b"None None closed\nFalse\n", plain.stderr)
-        # The launcher (our parent here) could only start it on /dev/null.
-        proc, _ = tracefile.run(STDIN_STATE, env={"CONCURRENCY_TRACE_CLOSED_STDIO": "%d:0" % os.getpid()},
-                                popen={"stdin": subprocess.DEVNULL})
-        self.assertEqual(proc.returncode, 0, proc.stderr)
-        self.assertEqual(proc.stdout, plain.stdout)
-
-    def test_a_stdin_named_closed_by_another_launcher_is_left_alone(self):
-        proc, _ = tracefile.run(STDIN_STATE, env={"CONCURRENCY_TRACE_CLOSED_STDIO": "1:0"},
-                                popen={"stdin": subprocess.DEVNULL})
-        self.assertEqual(proc.returncode, 0, proc.stderr)
-        self.assertTrue(proc.stdout.endswith(b" open\nFalse\n"), proc.stdout)
 
 
 class RunFolder(unittest.TestCase):

@@ -29,7 +29,6 @@ _KEEP = frozenset(("threading", "sitecustomize", "concurrency_trace"))
 
 
 def start():
-    _close_stdio_closed_at_launch()
     directory = os.environ["CONCURRENCY_TRACE_DIR"]
     if not os.path.isabs(directory):
         # A relative TMPDIR: resolved once, here, and handed on resolved, so a
@@ -52,6 +51,7 @@ def _meta():
         "executable": sys.executable,
         "python": "%d.%d.%d" % sys.version_info[:3],
         "implementation": sys.implementation.name,
+        "gil": _gil(),
         "cwd": _safe_cwd(),
         "wallNs": time.time_ns(),
         "monoNs": time.monotonic_ns(),
@@ -89,6 +89,14 @@ def _to_json(value):
     if isinstance(value, dict):
         return "{" + ", ".join(_quote(str(k)) + ": " + _to_json(v) for k, v in value.items()) + "}"
     return "[" + ", ".join(_to_json(v) for v in value) + "]"
+
+
+def _gil():
+    """"default": a build with the GIL; "enabled"/"disabled": a free-threaded
+    build (abiflags "t", 3.13+) and its GIL now (sitecustomize traces only "enabled")."""
+    if "t" not in getattr(sys, "abiflags", ""):
+        return "default"
+    return "enabled" if sys._is_gil_enabled() else "disabled"
 
 
 def _safe_cwd():
@@ -140,33 +148,6 @@ def unshadow(before, user_paths):
                 for mod in list(sys.modules):
                     if (mod == name or mod.startswith(name + ".")) and mod in added:
                         del sys.modules[mod]
-
-
-def _close_stdio_closed_at_launch():
-    """The launcher could not start us with a closed stdin / stdout / stderr
-    (Node opens /dev/null in their place): it names them in
-    CONCURRENCY_TRACE_CLOSED_STDIO as "<launcher pid>:<fd>,…", and the
-    process it started (and only that one) closes them and sets the streams
-    to None, as the interpreter does for a descriptor closed at start."""
-    spec = os.environ.get("CONCURRENCY_TRACE_CLOSED_STDIO")
-    if not spec:
-        return
-    try:
-        parent, _, fds = spec.partition(":")
-        if int(parent) != os.getppid():
-            return
-        for text in fds.split(","):
-            fd = int(text)
-            if fd not in (0, 1, 2):
-                continue
-            name = ("stdin", "stdout", "stderr")[fd]
-            stream = getattr(sys, name, None)
-            if stream is not None and stream.fileno() == fd:
-                setattr(sys, name, None)
-                setattr(sys, "__%s__" % name, None)
-            os.close(fd)
-    except (ValueError, OSError, AttributeError):
-        pass
 
 
 def _announce_process():
