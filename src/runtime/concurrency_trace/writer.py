@@ -129,7 +129,7 @@ def open_process(directory, token):
     _token = token.encode("ascii", "replace")[:16].ljust(16, b"\0")
     _pid = os.getpid()
     _create_file(FIRST_SLOT)
-    enabled = True
+    enabled = not _stopped      # no room even for the first window: untraced, and the file says why
 
 
 def _create_file(first_slot):
@@ -147,8 +147,7 @@ def _create_file(first_slot):
         head = HEADER.pack(MAGIC, VERSION, SLOT, _pid, _token, first_slot, 0) + bytes(SLOT)
         _mm[:] = head
         os.pwrite(fd, head, 0)
-        if not _map_next(fd, _first_off):
-            raise OSError(errno.EIO, "Concurrency Trace: no room for the event file")
+        _map_next(fd, _first_off)   # on failure tracing is stopped and the status slot says why
     finally:
         os.close(fd)
 
@@ -159,7 +158,7 @@ def reopen_after_fork():
     The child's counter goes on from where the parent's stood, so an offset
     that a span begun in the parent still holds is below the child's first
     slot and is never written (_first_off)."""
-    global _pid, _win, _prev
+    global _pid, _win, _prev, enabled
     first = _claimed()
     old = (_win, _prev)
     _win = _prev = _NO_WINDOW       # nothing more lands in the parent's file
@@ -173,6 +172,7 @@ def reopen_after_fork():
         event_file.close_copies(_file_id)
     _pid = os.getpid()
     _create_file(first)
+    enabled = not _stopped
 
 
 # --------------------------------------------------------------------------
