@@ -38,8 +38,6 @@ def start():
     if not os.path.isdir(directory):
         return
     writer.open_process(directory, os.environ.get("CONCURRENCY_TRACE_TOKEN", ""))
-    if not writer.enabled:
-        return      # its event file says why (full disk…): no patches for nothing
     _announce_process()
     patches.install()
     os.register_at_fork(after_in_child=_after_fork_in_child)

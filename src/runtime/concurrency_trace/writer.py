@@ -110,6 +110,7 @@ _win = _NO_WINDOW        # (map, first byte offset, end byte offset): the window
 _prev = _NO_WINDOW       # the one before: stragglers and spans that just outlived it
 _map_fd = {}             # id(map) -> the descriptor mmap keeps (before 3.13), -1 unknown
 _stopped = 0             # STOP_* once tracing stopped
+_stopped_errno = 0
 _busy = []               # not empty while a thread holds a descriptor of the file for a moment (append / pop: atomic)
 _slots = itertools.count(FIRST_SLOT)
 _next_slot = _slots.__next__
@@ -129,7 +130,7 @@ def open_process(directory, token):
     _token = token.encode("ascii", "replace")[:16].ljust(16, b"\0")
     _pid = os.getpid()
     _create_file(FIRST_SLOT)
-    enabled = not _stopped      # no room even for the first window: untraced, and the file says why
+    enabled = True
 
 
 def _create_file(first_slot):
@@ -147,7 +148,11 @@ def _create_file(first_slot):
         head = HEADER.pack(MAGIC, VERSION, SLOT, _pid, _token, first_slot, 0) + bytes(SLOT)
         _mm[:] = head
         os.pwrite(fd, head, 0)
-        _map_next(fd, _first_off)   # on failure tracing is stopped and the status slot says why
+        if not _map_next(fd, _first_off):
+            # The status slot says why; raising also leaves sitecustomize's
+            # untraced note where the disk still has room for one.
+            err = _stopped_errno or errno.EIO
+            raise OSError(err, os.strerror(err), path)
     finally:
         os.close(fd)
 
@@ -263,7 +268,9 @@ def _stop(reason, err):
     global enabled, _stopped
     if _stopped:
         return
+    global _stopped_errno
     _stopped = reason
+    _stopped_errno = err or 0
     enabled = False
     _busy.append(1)
     try:
