@@ -152,7 +152,7 @@ def _create_file(first_slot):
             # The status slot says why; raising also leaves sitecustomize's
             # untraced note where the disk still has room for one.
             err = _stopped_errno or errno.EIO
-            raise OSError(err, os.strerror(err), path)
+            raise OSError(err, os.strerror(err))
     finally:
         os.close(fd)
 
