@@ -17,6 +17,7 @@ import * as path from 'node:path';
 import { addUntracedChildren, tracerProblems } from './analysis/processes';
 import { EventFileError, EventFileReader, type Epoch } from './eventFile';
 import { ProcessIngest } from './ingest';
+import { readUntracedNotes } from './untracedNotes';
 import { processStartTicks } from './processTree';
 import { K } from './recordKinds';
 import type { TraceStore } from './traceStore';
@@ -92,6 +93,7 @@ export class Collector {
     this.poll(true);
     for (const s of this.sources.values()) s.reader.close();
     addUntracedChildren(this.options.store, this.diskFull() ? 28 /* ENOSPC */ : 0);
+    this.notedPids();     // the run directory goes once the run is saved
   }
 
   /** Pids of processes that have written something and not exited. */
@@ -101,12 +103,24 @@ export class Collector {
     return out;
   }
 
-  /** What is missing from the trace and why, one line per process (empty: nothing). */
+  /**
+   * What is missing from the trace and why, one line per process (empty:
+   * nothing). A process that left an untraced note (sitecustomize: too old an
+   * interpreter, a tracer that could not start) is said by that note, with its
+   * reason, not here again; refused files are said by onWarning.
+   */
   problems(): string[] {
-    return [
-      ...tracerProblems(this.options.store).map((p) => p.text),
-      ...this.rejectedFiles.map((f) => `${f}: not read (not an event file of this run)`),
-    ];
+    const noted = this.notedPids();
+    return tracerProblems(this.options.store)
+      .filter((p) => p.kind === 'lost' || !noted.has(p.pid))
+      .map((p) => p.text);
+  }
+
+  private noted = new Set<number>();
+
+  private notedPids(): Set<number> {
+    if (fs.existsSync(this.options.dir)) this.noted = new Set(readUntracedNotes(this.options.dir).map((n) => n.pid));
+    return this.noted;
   }
 
   /** One pass over the run directory. `final`: the run is over, read every file to its end. */

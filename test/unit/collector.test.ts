@@ -106,3 +106,16 @@ test('a process that stopped writing (disk full) is said to be untraced from the
   assert.equal(store.rowsOf(K.TRACER_STATUS).length, 1, 'once');
   assert.match(c.problems()[0], /pid 32.*tracing stopped at 1\.500 s: disk full \(ENOSPC\)/);
 });
+
+test('a child that left an untraced note is in the trace, and its problem is said once, by the note', () => {
+  const dir = tmp();
+  writeProcessFiles(dir, 33, 'tok', [...start(33), record({ kind: K.CHILD_PROCESS, ts: EPOCH + 5n, ident: 9, obj: 34, a: 1 })],
+    [blob(1, '["python3.7", "-c", "pass"]')]);
+  fs.writeFileSync(path.join(dir, 'untraced-34-0123abcd.txt'), 'Python 3.7 is older than 3.8');
+  const store = new TraceStore();
+  const c = new Collector({ dir, token: 'tok', epoch: epochFromBigInt(EPOCH), store, startTicks: () => undefined });
+  c.stop();
+  assert.ok(store.processByPid(34), 'a process of the run');
+  assert.deepEqual(store.rowsOf(K.TRACER_STATUS).map((i) => store.obj[i]), [34], 'the trace marks it never traced');
+  assert.deepEqual(c.problems(), [], 'the note says it (with its reason), not the collector again');
+});
