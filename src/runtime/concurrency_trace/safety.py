@@ -1,0 +1,114 @@
+"""Exceptions inside the tracer's wrappers: whose they are, and tracebacks
+that look as if the wrapper were not there.
+
+The rule every wrapper follows: the real operation runs once, with the
+program's arguments; the tracer's bookkeeping before and after it is inside
+`try: ... except Exception: failed()`.  failed() drops the tracer's own
+failures and re-raises the program's exceptions, which can arrive at any
+bytecode: an exception raised by a signal handler (Ctrl-C's
+KeyboardInterrupt is not an Exception and is never caught there), one
+raised into the thread by PyThreadState_SetAsyncExc, and RecursionError
+near the recursion limit.  A wrapper whose operation has an effect the
+program must be able to undo (a lock acquired in __enter__) undoes it in
+its own `except BaseException:` before the exception goes on.
+
+A wrapper re-raises with hide(exc) then a bare `raise`: the traceback is
+the one the program would get untraced, without this package's frames.
+"""
+import os
+import sys
+
+from . import sites
+
+_PKG_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_is_user = sites.is_user_frame
+_exc_info = sys.exc_info
+_DEBUG = bool(os.environ.get("CONCURRENCY_TRACE_DEBUG"))
+# 3.8: after one RecursionError the interpreter allows 50 more levels and then
+# aborts ("Cannot recover from stack overflow") until the depth falls 50 below
+# the limit: a RecursionError must never be swallowed there.  From 3.9 every
+# call past the limit raises again, so one raised in the tracer's own helpers
+# (deeper than the program would have gone) is the tracer's to drop.
+_KEEP_RECURSION_ERRORS = sys.version_info < (3, 9)
+_BARE_RAISE_USES_ATTR = sys.version_info >= (3, 11)
+_type_module = type.__dict__["__module__"].__get__
+
+
+def failed():
+    """Called in the tracer's `except Exception:` around its bookkeeping:
+    returns (the record is dropped) for the tracer's own failures, re-raises
+    an exception that belongs to the program."""
+    e = _exc_info()[1]
+    if _DEBUG or (e is not None and _is_programs(e)):
+        raise
+
+
+def _is_programs(e):
+    t = type(e)
+    if t is RecursionError:
+        return _KEEP_RECURSION_ERRORS
+    try:
+        module = _type_module(t)
+    except Exception:
+        return True
+    if module != "builtins" and module != "struct" and module != "_struct":
+        return True     # a program's class, raised by a signal handler or SetAsyncExc
+    # A builtin one (TimeoutError, OSError...) raised by a signal handler that
+    # ran inside the tracer's code has the handler's frame in its traceback.
+    tb = e.__traceback__
+    while tb is not None:
+        if _is_user(tb.tb_frame):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+# --------------------------------------------------------------------------
+# Tracebacks
+
+_set_exc_info = None
+
+
+def _exc_info_setter():
+    """3.8-3.10: a bare `raise` re-raises the thread's handled-exception
+    triple, whose traceback still starts with the wrapper's frame; the C API
+    sets it (the three references are stolen: each is increfed first)."""
+    global _set_exc_info
+    import ctypes
+    api = ctypes.pythonapi
+    setter = api.PyErr_SetExcInfo
+    setter.argtypes = (ctypes.py_object, ctypes.py_object, ctypes.py_object)
+    setter.restype = None
+    incref = api.Py_IncRef
+    incref.argtypes = (ctypes.py_object,)
+    incref.restype = None
+
+    def set_exc_info(t, v, tb):
+        incref(t)
+        incref(v)
+        incref(tb)
+        setter(t, v, tb)
+    _set_exc_info = set_exc_info
+    return set_exc_info
+
+
+def hide(exc):
+    """In a wrapper's `except BaseException as exc:` just before a bare
+    `raise`: drop this package's frames from the head of the traceback, so
+    the exception prints as it does untraced (an exception raised by a C
+    function the wrapper called has no frame of its own: its traceback
+    becomes empty, and the caller's frame is the first, as untraced).
+    Never raises an exception of its own."""
+    try:
+        head = tb = exc.__traceback__
+        while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_PKG_DIR):
+            tb = tb.tb_next
+        if tb is head:
+            return
+        exc.__traceback__ = tb
+        if not _BARE_RAISE_USES_ATTR:
+            t, v, _ = _exc_info()
+            if v is exc:
+                (_set_exc_info or _exc_info_setter())(t, v, tb)
+    except Exception:
+        pass
