@@ -104,6 +104,22 @@ TASK_SUBMIT = 40      # obj=task id, a=pool/executor object id, b=function blob 
 TASK_RUN = 41         # span on the worker (pid/ident = the worker process/thread): obj=task id, a=function blob, b=argument summary blob ("3", "'a', 2, key=5"; at most 60 chars); site=0
 TASK_RESULT = 42      # obj=task id, a=1 ok, 0 raised (a raising chunk marks all its elements 0), 2 cancelled before it ran; written when the result reaches the caller's process: Pool: in its result-handler thread (ApplyResult/MapResult/IMapIterator._set), before callbacks and before get() returns; executors: when the future is completed (set_result / set_exception / cancel)
 
+# --- waits on tasks -----------------------------------------------------------
+# A thread waiting for pool / executor tasks (the task ids above):
+# Future.result() / exception() (also inside executor map() iteration),
+# concurrent.futures.wait() / as_completed(), AsyncResult.get() / wait()
+# (apply_async, map_async, and Pool.map / starmap, whose caller waits inside),
+# IMapIterator.next() (imap, imap_unordered).  Only a wait that finds its tasks
+# unfinished is recorded; site = the user's line.  A wait on several tasks
+# names a group, whose TASK_WAIT_MEMBER records list its tasks as ranges of
+# consecutive ids: futures: one group per wait() / as_completed() call (every
+# wait of one as_completed uses it), an object id, members written by the
+# waiting thread before the group's first TASK_WAIT; a Pool job (map, imap_unordered):
+# group id = pools.task_base(3, pool process pid, job, 0), members written by
+# the pool's task-handler thread as it submits each chunk (also after the wait began).
+TASK_WAIT = 43        # span in the waiting thread: obj=task id (a=0) or group id (a>0); a=what ends the wait: 0 the one task, 1 all of the group's tasks, 2 any one of them not done when the wait began (FIRST_COMPLETED, as_completed, imap_unordered), 3 all of them or the first to raise (FIRST_EXCEPTION); b=how it ended: 0 still waiting, 1 done, 2 done, a task raised (its exception is raised or returned), 3 timed out, 4 interrupted (an exception of the waiting thread itself: Ctrl-C, a signal handler's), 5 a task was cancelled
+TASK_WAIT_MEMBER = 44 # obj=group id, a=first task id, b=count: tasks a, a+1, ..., a+b-1 are in the group
+
 # --- shared memory ----------------------------------------------------------
 # multiprocessing.Value / Array (synchronized wrappers) and Manager()
 # Namespace / list / dict / Value / Array proxies.  Their object id is derived

@@ -4,7 +4,7 @@ keys of the items (plain data only: pickling anything else a second time
 could run user code).  Wrappers follow queues.py's rules (safety)."""
 import sys
 
-from . import events, patching, pipes, safe_values, safety, sites, writer as _w
+from . import events, manager_calls, patching, pipes, safe_values, safety, sites, writer as _w
 
 QUEUE_PUT = events.QUEUE_PUT
 QUEUE_GET = events.QUEUE_GET
@@ -26,14 +26,19 @@ _SCALARS = frozenset((type(None), bool, int, float, complex, str, bytes))
 _saved = {}
 
 
+def _queue_like_type(t):
+    """A proxy type whose referent has put and get (its _exposed_, read from
+    the class dicts)."""
+    exposed = safe_values.class_attr(t, "_exposed_") or ()
+    return type(exposed) in (tuple, list, frozenset, set) and "put" in exposed and "get" in exposed
+
+
 def _queue_like(proxy):
     t = type(proxy)
-    v = _queue_like_types.get(t)
-    if v is None:
-        exposed = safe_values.class_attr(t, "_exposed_") or ()
-        v = type(exposed) in (tuple, list, frozenset, set) and "put" in exposed and "get" in exposed
-        _queue_like_types[t] = v
-    return v
+    hit = _queue_like_types.get(id(t))
+    if hit is None or hit[0] is not t:
+        hit = _queue_like_types[id(t)] = (t, _queue_like_type(t))
+    return hit[1]
 
 
 def _qid(proxy):
@@ -82,9 +87,9 @@ def _item_key(x):
 
 def patch(module):
     BaseProxy = module.BaseProxy
-    if patching.is_wrapped(BaseProxy.__dict__.get("_callmethod")):
+    if patching.is_wrapped(BaseProxy.__dict__.get("__init__")):
         return
-    managers_file = BaseProxy._callmethod.__code__.co_filename
+    managers_file = BaseProxy.__init__.__code__.co_filename
 
     def make_init(orig):
         def __init__(self, token, *args, **kwargs):
@@ -108,25 +113,19 @@ def patch(module):
                 _failed()
         return __init__
 
-    def make_callmethod(orig):
-        def _callmethod(self, methodname, args=(), kwds={}):
-            try:
-                if methodname not in _QMETHODS or not _w.enabled:
-                    return orig(self, methodname, args, kwds)
-                return _traced_call(self, orig, methodname, args, kwds)
-            except BaseException as exc:
-                _hide(exc)
-                raise
-        return _callmethod
-
     _saved[(BaseProxy, "__init__")] = patching.wrap(BaseProxy, "__init__", make_init)
-    _saved[(BaseProxy, "_callmethod")] = patching.wrap(BaseProxy, "_callmethod", make_callmethod)
+    manager_calls.register(module, "queues",
+                           lambda t: _traced_call if _queue_like_type(t) else None)
 
 
 def _traced_call(proxy, orig, methodname, args, kwds):
+    """The handler of a queue proxy's calls (manager_calls): frames: 0 here,
+    1 BaseProxy._callmethod, 2 the proxy's method (or the user's code)."""
+    if methodname not in _QMETHODS:
+        return orig(proxy, methodname, args, kwds)
     off = kind = a = flags = 0
     try:
-        if _queue_like(proxy):
+        if True:
             f = _getframe(2)
             depth = 2
             if f.f_code.co_name == methodname:      # the proxy's own method

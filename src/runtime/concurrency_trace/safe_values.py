@@ -207,3 +207,19 @@ def class_dict(t):
         return _type_dict(t)
     except Exception:
         return None
+
+
+_partial_args = functools.partial.__dict__["args"].__get__
+
+
+def is_partial_of(fn, target):
+    """fn is functools.partial(target, ...) (or of a partial subclass)."""
+    try:
+        return is_subclass(type(fn), functools.partial) and _partial_func(fn) is target
+    except Exception:
+        return False
+
+
+def partial_args(fn):
+    """The positional arguments a functools.partial holds."""
+    return _partial_args(fn)

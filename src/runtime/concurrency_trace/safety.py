@@ -32,6 +32,9 @@ _DEBUG = bool(os.environ.get("CONCURRENCY_TRACE_DEBUG"))
 _KEEP_RECURSION_ERRORS = sys.version_info < (3, 9)
 _BARE_RAISE_USES_ATTR = sys.version_info >= (3, 11)
 _type_module = type.__dict__["__module__"].__get__
+# co_name of the one-line trampolines that call an original from the
+# caller's file and line (processes.call_as): tracer frames too.
+TRAMPOLINE_NAME = "<concurrency-trace>"
 
 
 def failed():
@@ -101,7 +104,8 @@ def hide(exc):
     Never raises an exception of its own."""
     try:
         head = tb = exc.__traceback__
-        while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_PKG_DIR):
+        while tb is not None and (tb.tb_frame.f_code.co_filename.startswith(_PKG_DIR)
+                                  or tb.tb_frame.f_code.co_name == TRAMPOLINE_NAME):
             tb = tb.tb_next
         if tb is head:
             return
