@@ -234,9 +234,9 @@ def _patch_sharedctypes(sc):
     base._ct_id = 0
     base._ct_shared_patched = True
 
-    for cls, names in ((sc.Synchronized, ("value",)),
+    for cls, attrs in ((sc.Synchronized, ("value",)),
                        (sc.SynchronizedString, ("value", "raw"))):
-        for name in names:
+        for name in attrs:
             prop = cls.__dict__.get(name)
             if isinstance(prop, property):
                 setattr(cls, name, _traced_property(prop))

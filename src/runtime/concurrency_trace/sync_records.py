@@ -9,7 +9,7 @@ import _thread
 import time
 
 from . import lock_records, safety, writer
-from .events import LOCK_HOLD, LOCK_RELEASE, LOCK_TRY_FAIL, LOCK_WAIT
+from .events import LOCK_HOLD, LOCK_RELEASE
 
 _w = writer
 _mono = time.monotonic_ns
