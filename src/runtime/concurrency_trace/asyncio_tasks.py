@@ -100,6 +100,7 @@ def _task_name(task):
     try:
         name = base.get_name(task) if base is not None else None
     except Exception:
+        _failed()
         name = None
     return name if type(name) is str else ""
 

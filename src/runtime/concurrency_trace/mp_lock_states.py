@@ -5,19 +5,38 @@ Barrier), and its acquire / release / __enter__ / __exit__.
 The state is held by the SemLock and holds no reference back to it, so no
 cycle delays the SemLock's finalizer.  Its acquire and release become the
 SemLock's own (instance attributes, as multiprocessing's _make_methods
-sets the C methods); __enter__ / __exit__ are patched on the class.
+sets the C methods); __enter__ / __exit__ are patched on the class and call
+enter / exit here.
 
-Exceptions at any bytecode (safety): an acquire whose real acquire took
-effect and then met an exception (Ctrl-C, a signal handler's exception,
-RecursionError) releases the lock again before the exception goes on; a
-release that met one before the real release still releases.  Whether the
-real acquire took effect is read from the lock itself (_is_mine: the
-thread owns it; _count: this process's acquisitions of an RLock) or, for a
-semaphore, from a list the C call's result is appended to inside C (no
-bytecode between the two).  A program's own misuse (releasing an unowned
-lock) raises exactly as untraced.
+Exceptions at any bytecode (safety): the four entry points (acquire,
+__enter__, release, __exit__) are the outermost frames of the tracer, and
+each one guards its whole body.  An acquire whose real acquire took effect
+and then met an exception (Ctrl-C, a signal handler's exception,
+RecursionError) anywhere before the entry point returns releases the lock
+again before the exception goes on; a release that met one before the real
+release still releases.  Whether the real acquire took effect is read from
+the lock itself (_is_mine: the thread owns a Lock; _count: this process's
+acquisitions of an RLock) or, for a semaphore, from a list the C call's
+result is appended to inside C (no bytecode between the two).  The
+decision and the C release come first in the except block, before any call
+of a Python function (which could fail again at the recursion limit).  A
+program's own misuse (releasing an unowned lock) raises exactly as untraced.
+
+"Not released yet", in a release's except block: a Lock this thread still
+owns; an RLock still owned at the count read before (or before that count
+was read: 0); a semaphore whose release did not run (and did not itself
+raise ValueError: released too many times).
+
+A signal handler runs at the interpreter's next check point (after a call,
+at a function's entry, at a backward jump): the guarded acquire ends with a
+cheap C call inside its try, so a signal that arrived during the tracer's
+bookkeeping is handled while the acquire can still be undone.  Window that
+remains: a signal that arrives after that and before the entry of __exit__
+(the with body's own check points aside) is handled there, before the
+release, and leaves the lock held, exactly as the stdlib's own Python
+__exit__ does untraced.
 """
-import _thread
+import _operator
 import sys
 import time
 
@@ -25,201 +44,170 @@ from . import sync_records as rec
 from .events import LOCK_HOLD, LOCK_TRY_FAIL, LOCK_WAIT
 
 _getframe = sys._getframe
+_mono = time.monotonic_ns
+_call = _operator.methodcaller("__call__")
+hide = rec.hide
 # 3.9+: a RecursionError raised by the tracer's own frames, before the real
 # operation (or after it was undone), is the tracer's: the real C operation
 # runs untraced instead.  3.8 must see it (see safety).
 RETRY_RECURSION = sys.version_info >= (3, 9)
-_mono = time.monotonic_ns
-_ident = _thread.get_ident
-hide = rec.hide
+LOCK, RLOCK, SEMAPHORE = 1, 2, 3
 
 
 class MpLock(object):
     """A Lock (a semaphore with maximum 1: any thread may release it)."""
     __slots__ = ("sl", "obj", "off")
+    kind = LOCK
 
     def __init__(self, sl, obj):
         self.sl = sl
         self.obj = obj
         self.off = 0
 
-    # -- what the program calls (as the SemLock's attributes) --
+    # -- entry points (the SemLock's acquire / release) --
 
     def acquire(self, *args, **kwargs):
+        sl = self.sl
+        mine = sl._is_mine()
+        count = sl._count()
+        box = []
         try:
             try:
                 if args or kwargs:
                     bt = block_timeout(args, kwargs)
                     if bt is None or not _plain_args(bt[0], bt[1]):
-                        return self.attempt_raw(args, kwargs, _getframe(1))
-                    return self.acquire_as(bt[0], bt[1], _getframe(1))
-                return self.acquire_as(True, None, _getframe(1))
-            except RecursionError:
-                # The tracer's frames reached the limit (an acquire that took
-                # effect was undone): on 3.9+ the real acquire runs untraced.
-                if not RETRY_RECURSION:
-                    raise
-            return self.sl.acquire(*args, **kwargs)
+                        ok = self.attempt_raw(args, kwargs, _getframe(1), box)
+                    else:
+                        ok = self.acquire_as(bt[0], bt[1], _getframe(1), box)
+                else:
+                    ok = self.acquire_as(True, None, _getframe(1), box)
+                sl._count()     # a last check point: a signal pending since is handled here
+                return ok
+            except BaseException:
+                if ((self.kind == LOCK and not mine and sl._is_mine())
+                        or (self.kind == RLOCK and sl._count() > count)
+                        or (self.kind == SEMAPHORE and box and box[-1])):
+                    sl.release()        # taken, and the program will not know: undone
+                    self.undone(mine)
+                raise
+        except RecursionError as exc:
+            # The tracer's own frames reached the limit: on 3.9+ the real
+            # acquire runs untraced instead (nothing is held: undone above).
+            if not RETRY_RECURSION:
+                hide(exc)
+                raise
+        except BaseException as exc:
+            hide(exc)
+            raise
+        return sl.acquire(*args, **kwargs)
+
+    def release(self):
+        sl = self.sl
+        count = 0
+        done = []
+        try:
+            try:
+                count = sl._count()
+                self.exit(_getframe(1), done)
+            except BaseException as e:
+                if ((self.kind == LOCK and sl._is_mine())
+                        or (self.kind == RLOCK and sl._is_mine() and (not count or sl._count() == count))
+                        or (self.kind == SEMAPHORE and not done and e.__class__ is not ValueError)):
+                    sl.release()        # the exception came before the release: released
+                raise
+        except RecursionError as exc:
+            if not RETRY_RECURSION:
+                hide(exc)
+                raise
         except BaseException as exc:
             hide(exc)
             raise
 
-    def release(self):
+    def exit(self, f, done):
+        """The real release and the end of the hold; entry points guard it."""
+        sl = self.sl
+        off = self.off
+        self.off = 0
+        t = _mono()
         try:
-            try:
-                self.exit(_getframe(1))
-            except RecursionError as e:
-                tb = e.__traceback__
-                if tb is not None and tb.tb_next is None:
-                    self.sl.release()      # raised calling exit: nothing released yet
-                if not RETRY_RECURSION:
-                    raise
-        except BaseException as exc:
-            hide(exc)
+            sl.release()
+        except BaseException:
+            if off and not self.off and not sl._is_mine():
+                self.off = off      # the release itself failed (not held): nothing changes
             raise
+        rec.close_hold(off, self.obj, f, t)
 
     # -- the work --
 
-    def acquire_as(self, block, timeout, f):
+    def acquire_as(self, block, timeout, f, box):
         """acquire(block, timeout) with plain arguments, called at frame f."""
-        if self.attempt(False, None, f):
+        if self.attempt(False, None, f, box):
             return True
         if not block:
             rec.point(LOCK_TRY_FAIL, self.obj, f)
             return False
         off = rec.begin(LOCK_WAIT, self.obj, f)
         try:
-            ok = self.attempt(True, timeout, f)
+            ok = self.attempt(True, timeout, f, box)
         except BaseException:
             rec.finish(off, 0)
             raise
         rec.finish(off, 1 if ok else 0)
         return ok
 
-    def attempt(self, block, timeout, f):
-        """The real acquire(block, timeout), its hold recorded; undone if an
-        exception arrives after it took effect."""
-        sl = self.sl
-        mine = sl._is_mine()       # held already (then this acquire fails)
-        ok = False
-        try:
-            ok = sl.acquire(block, timeout)
-            if ok:
-                self.held(f)
-            return ok
-        except BaseException:
-            if ok or (not mine and sl._is_mine()):
-                sl.release()        # C calls only before this: works at the recursion limit
-                self.unheld()
-            raise
+    def attempt(self, block, timeout, f, box):
+        """The real acquire(block, timeout) and the hold's record."""
+        if self.sl.acquire(block, timeout):
+            self.held(f)
+            return True
+        return False
 
-    def attempt_raw(self, args, kwargs, f):
-        sl = self.sl
-        mine = sl._is_mine()
-        ok = False
-        try:
-            ok = sl.acquire(*args, **kwargs)
-            if ok:
-                self.held(f)
-            return ok
-        except BaseException:
-            if ok or (not mine and sl._is_mine()):
-                sl.release()
-                self.unheld()
-            raise
+    def attempt_raw(self, args, kwargs, f, box):
+        """An acquire with arguments the C call parses (and may refuse)."""
+        ok = self.sl.acquire(*args, **kwargs)
+        if ok:
+            self.held(f)
+        return ok
 
     def held(self, f):
         """Begin the LOCK_HOLD span of an acquire."""
         self.off = rec.begin(LOCK_HOLD, self.obj, f)
 
-    def unheld(self):
-        """An acquisition was undone: its hold ends."""
+    def undone(self, mine):
+        """An acquisition the program never saw was released: its hold ends."""
         off = self.off
         self.off = 0
         rec.end_hold(off)
 
-    def exit(self, f):
-        sl = self.sl
-        off = 0
-        t = 0
-        try:
-            off = self.off
-            self.off = 0
-            t = _mono()
-            sl.release()
-        except BaseException:
-            if sl._is_mine():       # the exception came before the release
-                sl.release()
-                rec.end_hold(off, t)
-            elif off and not self.off:
-                self.off = off      # the release itself failed: the hold goes on
-            raise
-        rec.close_hold(off, self.obj, f, t)
-
 
 class MpRLock(MpLock):
     __slots__ = ()
+    kind = RLOCK
 
-    def attempt(self, block, timeout, f):
+    def acquire_as(self, block, timeout, f, box):
         sl = self.sl
         if sl._is_mine():          # recursive: no record
-            count = sl._count()
-            try:
-                return sl.acquire(block, timeout)
-            except BaseException:
-                if sl._count() > count:
-                    sl.release()
-                raise
-        ok = False
-        try:
-            ok = sl.acquire(block, timeout)
-            if ok:
-                self.held(f)
-            return ok
-        except BaseException:
-            if ok or sl._is_mine():
-                sl.release()
-                self.unheld()
-            raise
+            return sl.acquire(block, timeout)
+        return MpLock.acquire_as(self, block, timeout, f, box)
 
-    def acquire_as(self, block, timeout, f):
-        if self.sl._is_mine():
-            return self.attempt(block, timeout, f)
-        return MpLock.acquire_as(self, block, timeout, f)
+    def attempt_raw(self, args, kwargs, f, box):
+        sl = self.sl
+        mine = sl._is_mine()
+        ok = sl.acquire(*args, **kwargs)
+        if ok and not mine:
+            self.held(f)
+        return ok
 
-    def attempt_raw(self, args, kwargs, f):
+    def undone(self, mine):
+        if not mine:            # the outermost acquire: its hold ends
+            MpLock.undone(self, mine)
+
+    def exit(self, f, done):
         sl = self.sl
         count = sl._count()
-        mine = sl._is_mine()
-        try:
-            ok = sl.acquire(*args, **kwargs)
-            if ok and not mine:
-                self.held(f)
-            return ok
-        except BaseException:
-            if sl._count() > count:
-                sl.release()
-                if not mine:
-                    self.unheld()
-            raise
-
-    def exit(self, f):
-        sl = self.sl
-        count = 0
-        t = 0
-        off = 0
-        try:
-            count = sl._count()
-            off = self.off
-            t = _mono()
-            sl.release()
-        except BaseException:
-            if count and sl._count() == count and sl._is_mine():
-                sl.release()        # the exception came before the release
-                if not sl._is_mine():
-                    self.off = 0
-                    rec.end_hold(off, t)
-            raise
+        off = self.off
+        t = _mono()
+        sl.release()
         if count == 1:          # the outermost release
             self.off = 0
             rec.end_hold(off, t)
@@ -229,34 +217,32 @@ class MpSemaphore(MpLock):
     """Semaphore / BoundedSemaphore: holds per thread; a release by a
     thread that holds none is a LOCK_RELEASE point."""
     __slots__ = ("holds",)
+    kind = SEMAPHORE
 
     def __init__(self, sl, obj):
         MpLock.__init__(self, sl, obj)
         self.holds = rec.Holds()
 
-    def attempt(self, block, timeout, f):
-        sl = self.sl
-        box = []
-        try:
-            box.extend(map(sl.acquire, (block,), (timeout,)))   # the result, stored in C
-            if box[0]:
-                self.holds.acquired(self.obj, f)
-            return box[0]
-        except BaseException:
-            if box and box[0]:
-                sl.release()
-                self.holds.released(self.obj, None, 1)
-            raise
+    def attempt(self, block, timeout, f, box):
+        box.extend(map(self.sl.acquire, (block,), (timeout,)))     # the result, stored in C
+        if box[-1]:
+            self.holds.acquired(self.obj, f)
+            return True
+        return False
 
-    def attempt_raw(self, args, kwargs, f):
-        ok = self.sl.acquire(*args, **kwargs)   # unusual arguments: no undo
+    def attempt_raw(self, args, kwargs, f, box):
+        box.append(False)       # unusual arguments: no undo
+        ok = self.sl.acquire(*args, **kwargs)
         if ok:
             self.holds.acquired(self.obj, f)
         return ok
 
-    def exit(self, f):
+    def undone(self, mine):
+        self.holds.released(self.obj, None, 1)
+
+    def exit(self, f, done):
         t = _mono()
-        self.sl.release()
+        done.extend(map(_call, (self.sl.release,)))    # that it ran, stored in C
         self.holds.released(self.obj, f, 1, t)
 
 
@@ -287,3 +273,63 @@ def block_timeout(args, kwargs):
 
 
 STATE_TYPES = (MpLock, MpRLock, MpSemaphore)
+
+
+# -- entry points installed on the SemLock class --
+
+def semlock_enter(self):
+    """SemLock.__enter__: guarded as MpLock.acquire."""
+    ct = self._ct
+    if ct is None:
+        return self._semlock.__enter__()
+    sl = ct.sl
+    mine = sl._is_mine()
+    count = sl._count()
+    box = []
+    try:
+        try:
+            ok = ct.acquire_as(True, None, _getframe(1), box)
+            sl._count()     # a last check point: a signal pending since is handled here
+            return ok
+        except BaseException:
+            if ((ct.kind == LOCK and not mine and sl._is_mine())
+                    or (ct.kind == RLOCK and sl._count() > count)
+                    or (ct.kind == SEMAPHORE and box and box[-1])):
+                sl.release()
+                ct.undone(mine)
+            raise
+    except RecursionError as exc:
+        if not RETRY_RECURSION:
+            hide(exc)
+            raise
+    except BaseException as exc:
+        hide(exc)
+        raise
+    return sl.__enter__()
+
+
+def semlock_exit(self, *args):
+    """SemLock.__exit__: guarded as MpLock.release."""
+    ct = self._ct
+    if ct is None:
+        return self._semlock.__exit__(*args)
+    sl = ct.sl
+    count = 0
+    done = []
+    try:
+        try:
+            count = sl._count()
+            ct.exit(_getframe(1), done)
+        except BaseException as e:
+            if ((ct.kind == LOCK and sl._is_mine())
+                    or (ct.kind == RLOCK and sl._is_mine() and (not count or sl._count() == count))
+                    or (ct.kind == SEMAPHORE and not done and e.__class__ is not ValueError)):
+                sl.release()
+            raise
+    except RecursionError as exc:
+        if not RETRY_RECURSION:
+            hide(exc)
+            raise
+    except BaseException as exc:
+        hide(exc)
+        raise

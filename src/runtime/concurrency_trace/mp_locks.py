@@ -19,7 +19,7 @@ from . import patching, safe_values, safety, writer
 from .lock_objects import creator_frame, decide, init_codes, label, record_object
 from .lock_records import is_user, user_frame
 from .locks import TracedLock, TracedRLock
-from .mp_lock_states import RETRY_RECURSION, STATE_TYPES, MpLock, MpRLock, MpSemaphore
+from .mp_lock_states import STATE_TYPES, MpLock, MpRLock, MpSemaphore, semlock_enter, semlock_exit
 from .sync_primitives import patch_condition_signals, patch_event_signals
 
 _w = writer
@@ -110,45 +110,10 @@ def patch_synchronize(sync):
         return __init__
     plumbing |= init_codes(patching.wrap(SemLock, "__init__", make_init), SemLock.__init__)
 
-    def make_enter(orig):
-        def __enter__(self):
-            try:
-                ct = self._ct
-                if ct is None:
-                    return self._semlock.__enter__()
-                try:
-                    return ct.acquire_as(True, None, _getframe(1))
-                except RecursionError:
-                    if not RETRY_RECURSION:
-                        raise
-                return self._semlock.__enter__()    # nothing is held: undone
-            except BaseException as exc:
-                _hide(exc)
-                raise
-        return __enter__
-    patching.wrap(SemLock, "__enter__", make_enter)
-
-    def make_exit(orig):
-        def __exit__(self, *args):
-            try:
-                ct = self._ct
-                if ct is None:
-                    return self._semlock.__exit__(*args)
-                try:
-                    ct.exit(_getframe(1))
-                except RecursionError as e:
-                    # exit releases before any call of its own: raised
-                    # calling it, nothing is released yet
-                    tb = e.__traceback__
-                    if tb is not None and tb.tb_next is None:
-                        ct.sl.release()
-                    if not RETRY_RECURSION:
-                        raise
-            except BaseException as exc:
-                _hide(exc)
-                raise
-        return __exit__
-    patching.wrap(SemLock, "__exit__", make_exit)
+    # The guarded entry points (mp_lock_states): an acquire met by an
+    # exception is undone, a release met by one still happens.
+    patching.wrap(SemLock, "__enter__", lambda orig: semlock_enter)
+    patching.wrap(SemLock, "__exit__", lambda orig: semlock_exit)
 
     _patch_pickling(sync, SemLock)
     _patch_mp_condition(sync, plumbing)

@@ -17,6 +17,8 @@ object is named.  Cached per (code, instruction).
 import sys
 from _weakref import ref as _ref
 
+from .safety import failed
+
 _cache = {}         # (id(code), lasti) -> (weakref to code, name)
 _instructions = {}  # id(code) -> (weakref to code, [Instruction], {offset: index})
 _COMPREHENSIONS = frozenset(("<listcomp>", "<setcomp>", "<dictcomp>"))
@@ -72,6 +74,7 @@ def assigned_name(frame, depth=0):
     try:
         name = _follow(code, lasti, frame, depth)
     except Exception:
+        failed()
         name = ""
     if len(_cache) > 20000:
         _cache.clear()

@@ -69,6 +69,7 @@ def call_as(frame, fn, args=(), kwargs=None):
                                    co_firstlineno=frame.f_lineno or 1)
         call = types.FunctionType(code, frame.f_globals)
     except Exception:
+        _failed()
         return fn(*args, **(kwargs or {}))
     return call(fn, args, kwargs or {})
 
@@ -260,6 +261,7 @@ def _process_name(process):
     try:
         name = process.__dict__.get("_name")
     except Exception:
+        _failed()
         return ""
     return name if type(name) is str else ""
 
@@ -271,11 +273,13 @@ def _flags(process):
         config = process.__dict__.get("_config")
         daemon = type(config) is dict and config.get("daemon")
     except Exception:
+        _failed()
         daemon = False
     flags = DAEMON if daemon else 0
     try:
         target = process.__dict__.get("_target")
     except Exception:
+        _failed()
         target = None
     if target_key(target) == ("multiprocessing.managers", "_run_server"):
         flags |= MANAGER
@@ -290,6 +294,7 @@ def _announce_child(process):
     try:
         parent = process.__dict__.get("_parent_pid")
     except Exception:
+        _failed()
         parent = None
     if type(parent) is int and parent:
         writer.point(events.PROCESS_PARENT, pid, 0, parent)

@@ -14,6 +14,8 @@ import functools
 import itertools
 import types
 
+from .safety import failed
+
 _type_qualname = type.__dict__["__qualname__"].__get__
 _type_name = type.__dict__["__name__"].__get__
 _type_module = type.__dict__["__module__"].__get__
@@ -31,6 +33,7 @@ def qualname_of(t):
     try:
         return _type_qualname(t)
     except Exception:
+        failed()
         return "?"
 
 
@@ -38,6 +41,7 @@ def name_of(t):
     try:
         return _type_name(t)
     except Exception:
+        failed()
         return "?"
 
 
@@ -46,6 +50,7 @@ def module_of(t):
         module = _type_module(t)
         return module if type(module) is str else ""
     except Exception:
+        failed()
         return ""
 
 
@@ -63,6 +68,7 @@ def class_attr(t, name, default=None):
             if name in d:
                 return d[name]
     except Exception:
+        failed()
         pass
     return default
 
@@ -72,6 +78,7 @@ def is_subclass(t, base):
     try:
         return base in _type_mro(t)
     except Exception:
+        failed()
         return False
 
 
@@ -99,6 +106,7 @@ def func_name(fn, depth=0):
             return qualname_of(fn)
         return qualname_of(t)
     except Exception:
+        failed()
         return "?"
 
 
@@ -118,6 +126,7 @@ def summary(args, kwargs=None, limit=SUMMARY_CHARS):
                          for k, v in kwargs.items())
         text = ", ".join(parts)
     except Exception:
+        failed()
         text = "?"
     if len(text) > limit:
         text = text[:limit - 3] + "..."
@@ -168,6 +177,7 @@ def value_text(value, depth=0):
             return brackets[0] + text + brackets[1]
         return "<%s>" % qualname_of(t)
     except Exception:
+        failed()
         return "?"
 
 
@@ -190,6 +200,7 @@ def exception_text(exc, limit=300):
                 if message:
                     text = "%s: %s" % (text, message)
     except Exception:
+        failed()
         pass
     return text[:limit]
 
@@ -206,6 +217,7 @@ def class_dict(t):
     try:
         return _type_dict(t)
     except Exception:
+        failed()
         return None
 
 
@@ -217,6 +229,7 @@ def is_partial_of(fn, target):
     try:
         return is_subclass(type(fn), functools.partial) and _partial_func(fn) is target
     except Exception:
+        failed()
         return False
 
 

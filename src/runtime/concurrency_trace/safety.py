@@ -115,4 +115,4 @@ def hide(exc):
             if v is exc:
                 (_set_exc_info or _exc_info_setter())(t, v, tb)
     except Exception:
-        pass
+        failed()        # a program's exception arriving here goes on (instead of exc)

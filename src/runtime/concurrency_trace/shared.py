@@ -173,6 +173,7 @@ def _sync_id(self):
         elif getattr(arena, "name", None):
             oid = derived_id("shm:%s:%d" % (arena.name, start))
     except Exception:
+        _failed()
         oid = 0
     if not oid:
         oid = writer.new_object_id()   # identity local to this process

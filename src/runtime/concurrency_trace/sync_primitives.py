@@ -10,10 +10,12 @@ records of a lock for a semaphore (holds per thread, a release by a thread
 that holds none is a LOCK_RELEASE point); EVENT_WAIT span / EVENT_SET point
 (b=1 clear); BARRIER_WAIT span (end a = index, -1 broken).
 """
+import _operator
+import functools
 import sys
 import time
 
-from . import safety, writer
+from . import safe_values, safety, writer
 from .events import (BARRIER_WAIT, COND_NOTIFY, COND_WAIT, EVENT_SET, EVENT_WAIT, LOCK_TRY_FAIL,
                      LOCK_WAIT)
 from .lock_objects import decide, init_codes, record_object
@@ -25,6 +27,7 @@ _getframe = sys._getframe
 _mono = time.monotonic_ns
 _failed = safety.failed
 _hide = safety.hide
+_call = _operator.methodcaller("__call__")
 
 
 def install(make_rlock):
@@ -148,30 +151,45 @@ def patch_condition_notify(Condition):
 # Semaphore / BoundedSemaphore
 
 def patch_semaphore(Semaphore, BoundedSemaphore):
+    """acquire / __enter__ / release.  The acquire is guarded as
+    mp_lock_states' are: an acquire that took effect and then met an
+    exception anywhere in the wrapper is released again (its result lands in
+    `box` inside C: no bytecode in between), and the wrapper ends with a
+    cheap C call inside its try so a signal that came during the
+    bookkeeping is handled there; a release that met one before the real
+    release still releases (that it ran, from `done`)."""
     _record_creation(Semaphore, lambda self: "BoundedSemaphore"
-                     if isinstance(self, BoundedSemaphore) else "Semaphore",
+                     if safe_values.is_subclass(type(self), BoundedSemaphore) else "Semaphore",
                      (BoundedSemaphore.__init__,), holds=True)
 
     def make_acquire(orig):
         def acquire(self, blocking=True, timeout=None):
+            box = []
             try:
-                obj = self._ct_id
-                if not obj or (not blocking and timeout is not None):
-                    return orig(self, blocking, timeout)
-                f = _getframe(1)
-                if _attempt(self, orig, False, None, f, obj):
-                    return True
-                if not blocking:
-                    point(LOCK_TRY_FAIL, obj, f)
-                    return False
-                off = begin(LOCK_WAIT, obj, f)
                 try:
-                    ok = _attempt(self, orig, blocking, timeout, f, obj)
+                    obj = self._ct_id
+                    if not obj or (not blocking and timeout is not None):
+                        return orig(self, blocking, timeout)
+                    f = _getframe(1)
+                    if _attempt(self, orig, False, None, f, obj, box):
+                        ok = True
+                    elif not blocking:
+                        point(LOCK_TRY_FAIL, obj, f)
+                        ok = False
+                    else:
+                        off = begin(LOCK_WAIT, obj, f)
+                        try:
+                            ok = _attempt(self, orig, blocking, timeout, f, obj, box)
+                        except BaseException:
+                            finish(off, 0)
+                            raise
+                        finish(off, 1 if ok else 0)
+                    _mono()     # a last check point: a pending signal is handled here
+                    return ok
                 except BaseException:
-                    finish(off, 0)
+                    if box and box[-1]:
+                        _undo(self)
                     raise
-                finish(off, 1 if ok else 0)
-                return ok
             except BaseException as exc:
                 _hide(exc)
                 raise
@@ -180,31 +198,44 @@ def patch_semaphore(Semaphore, BoundedSemaphore):
     Semaphore.__enter__ = Semaphore.acquire
     orig_release = Semaphore.__dict__["release"]
 
-    def _attempt(self, orig, blocking, timeout, f, obj):
-        """orig(self, blocking, timeout), the hold recorded; undone if an
-        exception arrives after the real acquire returned true (its result
-        lands in `box` inside C: no bytecode in between)."""
-        box = []
+    def _undo(self):
+        orig_release(self)
         try:
-            box.extend(map(orig, (self,), (blocking,), (timeout,)))
-            if box[0]:
-                self._ct_holds.acquired(obj, f)
-            return box[0]
-        except BaseException:
-            if box and box[0]:
-                orig_release(self)
-                self._ct_holds.released(obj, f, 1)
-            raise
+            self._ct_holds.released(self._ct_id, None, 1)
+        except Exception:
+            _failed()
+
+    def _attempt(self, orig, blocking, timeout, f, obj, box):
+        """orig(self, blocking, timeout), the hold recorded."""
+        box.extend(map(orig, (self,), (blocking,), (timeout,)))
+        if box[-1]:
+            self._ct_holds.acquired(obj, f)
+            return True
+        return box[-1]
 
     def make_release(orig):
+        orig_code = orig.__code__
+
         def release(self, *args, **kwargs):     # release(n=1) from 3.9, release() before
+            done = []
             try:
-                t = _mono()
-                orig(self, *args, **kwargs)
-                obj = self._ct_id
-                if obj:
-                    n = args[0] if args else kwargs.get("n", 1)
-                    self._ct_holds.released(obj, _getframe(1), n if type(n) is int else 1, t)
+                try:
+                    t = _mono()
+                    done.extend(map(_call, (functools.partial(orig, self, *args, **kwargs),)))
+                    obj = self._ct_id
+                    if obj:
+                        n = args[0] if args else kwargs.get("n", 1)
+                        self._ct_holds.released(obj, _getframe(1), n if type(n) is int else 1, t)
+                except BaseException as e:
+                    if not done:
+                        # came before the release began (no frame of it in the
+                        # traceback): released
+                        tb = e.__traceback__
+                        while tb is not None and tb.tb_frame.f_code is not orig_code:
+                            tb = tb.tb_next
+                        if tb is None:
+                            orig(self, *args, **kwargs)
+                    raise
             except BaseException as exc:
                 _hide(exc)
                 raise

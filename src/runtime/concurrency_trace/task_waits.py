@@ -36,6 +36,7 @@ def _field(obj, name):
     try:
         return obj.__dict__.get(name)
     except Exception:
+        _failed()
         return None
 
 

@@ -43,6 +43,7 @@ def _field(thread, name, default=None):
     try:
         return thread.__dict__.get(name, default)
     except Exception:
+        _failed()
         return default
 
 
