@@ -51,6 +51,7 @@ hide = rec.hide
 # operation (or after it was undone), is the tracer's: the real C operation
 # runs untraced instead.  3.8 must see it (see safety).
 RETRY_RECURSION = sys.version_info >= (3, 9)
+KEEP_RECURSION = not RETRY_RECURSION
 LOCK, RLOCK, SEMAPHORE = 1, 2, 3
 
 
@@ -156,9 +157,14 @@ class MpLock(object):
         return ok
 
     def attempt(self, block, timeout, f, box):
-        """The real acquire(block, timeout) and the hold's record."""
+        """The real acquire(block, timeout) and the hold's record (dropped
+        if even that call reaches the recursion limit, 3.9+)."""
         if self.sl.acquire(block, timeout):
-            self.held(f)
+            try:
+                self.held(f)
+            except RecursionError:
+                if KEEP_RECURSION:
+                    raise
             return True
         return False
 

@@ -47,14 +47,9 @@ _mono = _w.monotonic_ns
 _NUMBERS = (int, float)
 _failed = safety.failed
 _hide = safety.hide
+_KEEP_RECURSION = safety.KEEP_RECURSION_ERRORS
 
 _originals = {}
-
-
-def _waits(block, timeout):
-    """Whether a put/get with these arguments may wait (and has arguments
-    the real call accepts: an invalid timeout goes straight to it)."""
-    return block and (timeout is None or (type(timeout) in _NUMBERS and timeout >= 0))
 
 
 def _make_put(orig, full, depth=1):
@@ -77,12 +72,16 @@ def _make_put(orig, full, depth=1):
                 add(st, k, e)
                 site = _site(depth)
                 t0 = _mono()
+            except RecursionError:
+                if _KEEP_RECURSION:
+                    raise
+                return orig(self, item, block, timeout)
             except Exception:
                 _failed()
                 return orig(self, item, block, timeout)
             wait = False
             try:
-                if _waits(block, timeout):
+                if block and (timeout is None or (type(timeout) in _NUMBERS and timeout >= 0)):
                     try:
                         orig(self, item, False, None)
                     except full:
@@ -102,10 +101,14 @@ def _make_put(orig, full, depth=1):
                 _point_at(QUEUE_PUT, t0, _get_ident(), st.obj, site, m, 0, t0)
                 if not len(st.table) & 63:
                     prune(st, self.__dict__.get("queue"))
+            except RecursionError:
+                if _KEEP_RECURSION:
+                    raise
             except Exception:
                 _failed()
         except BaseException as exc:
-            _hide(exc)
+            if exc.__class__ is not RecursionError:     # (calling hide there fails again)
+                _hide(exc)
             raise
     return put
 
@@ -147,12 +150,16 @@ def _make_get(orig, empty, depth=1):
                 return orig(self, block, timeout)
             try:
                 site = _site(depth)
+            except RecursionError:
+                if _KEEP_RECURSION:
+                    raise
+                return orig(self, block, timeout)
             except Exception:
                 _failed()
                 return orig(self, block, timeout)
             wait = False
             try:
-                if _waits(block, timeout):
+                if block and (timeout is None or (type(timeout) in _NUMBERS and timeout >= 0)):
                     try:
                         item = orig(self, False, None)
                     except empty:
@@ -172,11 +179,15 @@ def _make_get(orig, empty, depth=1):
                 m = take(st, item)
                 t = _mono()
                 _point_at(QUEUE_GET, t, _get_ident(), st.obj, site, m, 0, t)
+            except RecursionError:
+                if _KEEP_RECURSION:
+                    raise
             except Exception:
                 _failed()
             return item
         except BaseException as exc:
-            _hide(exc)
+            if exc.__class__ is not RecursionError:
+                _hide(exc)
             raise
     return get
 
@@ -343,8 +354,13 @@ def _patch_simple_queue(module):
             # *args: an argument error is the C method's own message.
             def put(self, *args, **kwargs):
                 try:
-                    if (len(args) == 1 and not kwargs) or _put_shape(args, kwargs):
-                        return traced_put(self, *args, **kwargs)
+                    try:
+                        if (len(args) == 1 and not kwargs) or _put_shape(args, kwargs):
+                            return traced_put(self, *args, **kwargs)
+                    except RecursionError as e:
+                        tb = e.__traceback__
+                        if _KEEP_RECURSION or tb is None or tb.tb_next is not None:
+                            raise       # not raised calling the traced body: it ran
                     return base_put(self, *args, **kwargs)
                 except BaseException as exc:
                     _hide(exc)
@@ -352,12 +368,17 @@ def _patch_simple_queue(module):
 
             def get(self, *args, **kwargs):
                 try:
-                    if not args and not kwargs:
-                        return traced_get(self)
-                    bt = _block_timeout(args, kwargs)
-                    if bt is None:
-                        return base_get(self, *args, **kwargs)
-                    return traced_get(self, bt[0], bt[1])
+                    try:
+                        if not args and not kwargs:
+                            return traced_get(self)
+                        bt = _block_timeout(args, kwargs)
+                        if bt is not None:
+                            return traced_get(self, bt[0], bt[1])
+                    except RecursionError as e:
+                        tb = e.__traceback__
+                        if _KEEP_RECURSION or tb is None or tb.tb_next is not None:
+                            raise
+                    return base_get(self, *args, **kwargs)
                 except BaseException as exc:
                     _hide(exc)
                     raise

@@ -14,6 +14,15 @@ its own `except BaseException:` before the exception goes on.
 
 A wrapper re-raises with hide(exc) then a bare `raise`: the traceback is
 the one the program would get untraced, without this package's frames.
+
+Near the recursion limit even calling failed() fails, so the hot wrappers
+catch RecursionError first, in a clause that calls nothing:
+    except RecursionError:
+        if KEEP_RECURSION_ERRORS: raise      # 3.8
+    except Exception:
+        failed()
+and then run the real operation untraced: the program reaches the limit
+where it would untraced, plus the wrapper's own frame.
 """
 import os
 import sys
@@ -29,7 +38,7 @@ _DEBUG = bool(os.environ.get("CONCURRENCY_TRACE_DEBUG"))
 # the limit: a RecursionError must never be swallowed there.  From 3.9 every
 # call past the limit raises again, so one raised in the tracer's own helpers
 # (deeper than the program would have gone) is the tracer's to drop.
-_KEEP_RECURSION_ERRORS = sys.version_info < (3, 9)
+_KEEP_RECURSION_ERRORS = KEEP_RECURSION_ERRORS = sys.version_info < (3, 9)
 _BARE_RAISE_USES_ATTR = sys.version_info >= (3, 11)
 _type_module = type.__dict__["__module__"].__get__
 # co_name of the one-line trampolines that call an original from the
@@ -50,10 +59,7 @@ def _is_programs(e):
     t = type(e)
     if t is RecursionError:
         return _KEEP_RECURSION_ERRORS
-    try:
-        module = _type_module(t)
-    except Exception:
-        return True
+    module = _type_module(t)    # (an exception here is the program's too: it goes on)
     if module != "builtins" and module != "struct" and module != "_struct":
         return True     # a program's class, raised by a signal handler or SetAsyncExc
     # A builtin one (TimeoutError, OSError...) raised by a signal handler that
@@ -69,30 +75,49 @@ def _is_programs(e):
 # --------------------------------------------------------------------------
 # Tracebacks
 
-_set_exc_info = None
-
-
 def _exc_info_setter():
     """3.8-3.10: a bare `raise` re-raises the thread's handled-exception
     triple, whose traceback still starts with the wrapper's frame; the C API
-    sets it (the three references are stolen: each is increfed first)."""
-    global _set_exc_info
-    import ctypes
-    api = ctypes.pythonapi
-    setter = api.PyErr_SetExcInfo
-    setter.argtypes = (ctypes.py_object, ctypes.py_object, ctypes.py_object)
-    setter.restype = None
-    incref = api.Py_IncRef
-    incref.argtypes = (ctypes.py_object,)
-    incref.restype = None
+    PyErr_SetExcInfo sets it (it steals the three references: each is
+    increfed first).  Built from _ctypes alone (0.5 ms, where ctypes takes
+    2 ms or more) when the tracer starts: an import in the middle of an
+    exception, with a signal handler raising meanwhile, might never finish.
+    None where _ctypes is missing: the wrapper's own frame then stays in the
+    traceback (only the frames after it are dropped)."""
+    try:
+        import _ctypes
+    except ImportError:
+        return None
+
+    class py_object(_ctypes._SimpleCData):
+        _type_ = "O"
+
+    class PythonApi(_ctypes.CFuncPtr):
+        _flags_ = _ctypes.FUNCFLAG_CDECL | _ctypes.FUNCFLAG_PYTHONAPI
+        _restype_ = None
+
+    class Process(object):
+        _handle = _ctypes.dlopen(None, getattr(_ctypes, "RTLD_LOCAL", 0))
+
+    setter = PythonApi(("PyErr_SetExcInfo", Process))
+    setter.argtypes = (py_object, py_object, py_object)
+    incref = PythonApi(("Py_IncRef", Process))
+    incref.argtypes = (py_object,)
 
     def set_exc_info(t, v, tb):
         incref(t)
         incref(v)
         incref(tb)
         setter(t, v, tb)
-    _set_exc_info = set_exc_info
     return set_exc_info
+
+
+_set_exc_info = None
+if not _BARE_RAISE_USES_ATTR:
+    try:
+        _set_exc_info = _exc_info_setter()
+    except Exception:
+        _set_exc_info = None
 
 
 def hide(exc):
@@ -109,10 +134,13 @@ def hide(exc):
             tb = tb.tb_next
         if tb is head:
             return
-        exc.__traceback__ = tb
         if not _BARE_RAISE_USES_ATTR:
+            if _set_exc_info is None:
+                head.tb_next = tb       # the wrapper's frame stays; the rest goes
+                return
             t, v, _ = _exc_info()
             if v is exc:
-                (_set_exc_info or _exc_info_setter())(t, v, tb)
+                _set_exc_info(t, v, tb)
+        exc.__traceback__ = tb
     except Exception:
         failed()        # a program's exception arriving here goes on (instead of exc)

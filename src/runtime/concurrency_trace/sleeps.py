@@ -41,6 +41,7 @@ _DISPATCHERS = {
     ("events.py", "_run"),                   # asyncio Handle._run (call_soon)
 }
 _INT64 = 9.2e18
+_KEEP_RECURSION = safety.KEEP_RECURSION_ERRORS
 _original = None
 
 
@@ -81,6 +82,10 @@ def install():
                         else:
                             a = -1
                         off = writer.begin(_SLEEP, 0, sites.site(1), a)
+                except RecursionError:
+                    off = 0
+                    if _KEEP_RECURSION:
+                        raise
                 except Exception:
                     off = 0
                     safety.failed()
@@ -96,6 +101,9 @@ def install():
                 raise
             try:
                 writer.finish_time(off)
+            except RecursionError:
+                if _KEEP_RECURSION:
+                    raise
             except Exception:
                 safety.failed()
             return result

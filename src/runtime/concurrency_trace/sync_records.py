@@ -17,12 +17,16 @@ _ident = _thread.get_ident
 _site_of = lock_records.site_of
 failed = safety.failed
 hide = safety.hide
+_KEEP_RECURSION = safety.KEEP_RECURSION_ERRORS
 
 
 def point(kind, obj, f, a=0, b=0):
     if _w.enabled:
         try:
             _w.point(kind, obj, _site_of(f), a, b)
+        except RecursionError:
+            if _KEEP_RECURSION:
+                raise
         except Exception:
             failed()
 
@@ -31,6 +35,9 @@ def begin(kind, obj, f, a=0):
     if _w.enabled:
         try:
             return _w.begin(kind, obj, _site_of(f), a)
+        except RecursionError:
+            if _KEEP_RECURSION:
+                raise
         except Exception:
             failed()
     return 0
@@ -40,6 +47,9 @@ def finish(off, a=0, b=0):
     if off and _w.enabled:
         try:
             _w.finish(off, a, b)
+        except RecursionError:
+            if _KEEP_RECURSION:
+                raise
         except Exception:
             failed()
 
