@@ -133,7 +133,7 @@ def _patch_pickling(sync, SemLock):
             return object.__reduce_ex__(self, protocol)
         state = self.__getstate__()
         return (newobj, (type(self), (_MARK, ct.obj if ct is not None else 0, ref)), state)
-    SemLock.__reduce_ex__ = __reduce_ex__
+    _own_method(SemLock, "__reduce_ex__", __reduce_ex__)
 
     def __new__(cls, *args, **kwargs):
         self = object.__new__(cls)
@@ -141,6 +141,7 @@ def _patch_pickling(sync, SemLock):
                 and args[0][0] == _MARK):
             self.__dict__["_ct_pending"] = args[0]
         return self
+    _own_method(SemLock, "__new__", __new__)
     SemLock.__new__ = staticmethod(__new__)
 
     def make_setstate(orig):
@@ -158,6 +159,15 @@ def _patch_pickling(sync, SemLock):
                 _failed()
         return __setstate__
     patching.wrap(SemLock, "__setstate__", make_setstate)
+
+
+def _own_method(cls, name, fn):
+    """cls.name = fn, a method the tracer adds, named after its place (so it
+    pickles by reference as cls.name, as the inherited one did)."""
+    fn.__name__ = name
+    fn.__qualname__ = cls.__qualname__ + "." + name
+    fn.__module__ = cls.__module__
+    setattr(cls, name, fn)
 
 
 def _record_creation(cls, type_name, plumbing, identify):

@@ -402,14 +402,61 @@ def _patch_simple_queue(module):
         message = "cannot pickle '%s.%s' object" % (Base.__module__, Base.__qualname__)
 
         def __reduce_ex__(self, protocol):
-            if type(self) is SimpleQueue:
-                raise TypeError(message)     # what the C type's instances say
-            return base_reduce_ex(self, protocol)
+            try:
+                if type(self) is SimpleQueue:
+                    raise TypeError(message)     # what the C type's instances say
+                return base_reduce_ex(self, protocol)
+            except BaseException as exc:
+                _hide(exc)
+                raise
+
+        # Attribute errors name the C type, as an untraced instance's do (the
+        # probe is one: it raises exactly what the program would see).
+        probe = Base()
+
+        def __getattr__(self, name):
+            try:
+                if type(self) is SimpleQueue:
+                    return getattr(probe, name)
+                return object.__getattribute__(self, name)
+            except BaseException as exc:
+                _hide(exc)
+                raise
+
+        def __setattr__(self, name, value):
+            try:
+                if type(self) is SimpleQueue and name != "_ctrace":
+                    object.__setattr__(probe, name, value)
+                object.__setattr__(self, name, value)
+            except BaseException as exc:
+                _hide(exc)
+                raise
+
+        def __delattr__(self, name):
+            try:
+                if type(self) is SimpleQueue and name != "_ctrace":
+                    object.__delattr__(probe, name)
+                object.__delattr__(self, name)
+            except BaseException as exc:
+                _hide(exc)
+                raise
 
         SimpleQueue.__reduce_ex__ = __reduce_ex__
+        SimpleQueue.__getattr__ = __getattr__
+        SimpleQueue.__setattr__ = __setattr__
+        SimpleQueue.__delattr__ = __delattr__
     for name in ("put", "put_nowait", "get", "get_nowait"):
         fn = patching.copy_identity(SimpleQueue.__dict__[name], getattr(Base, name))
-        fn.__module__ = Base.__module__     # pickled by reference as module.SimpleQueue.name
+        if not python_base:
+            # The C methods have no __module__: pickle finds these by their
+            # qualified name in the module that holds SimpleQueue.
+            fn.__module__ = None
+    for name in ("__new__", "__reduce_ex__", "__getattr__", "__setattr__", "__delattr__"):
+        fn = SimpleQueue.__dict__.get(name)
+        fn = getattr(fn, "__func__", fn)
+        if fn is not None:
+            fn.__qualname__ = Base.__qualname__ + "." + name
+            fn.__module__ = Base.__module__
     SimpleQueue.__module__ = Base.__module__
     SimpleQueue.__qualname__ = Base.__qualname__
     SimpleQueue.__name__ = Base.__name__
