@@ -1,14 +1,11 @@
 """Queues: every put paired with the get that received it.
 
-queue.Queue / LifoQueue / PriorityQueue / SimpleQueue (threads), here
+queue.Queue / LifoQueue / PriorityQueue (here) / SimpleQueue (simple_queues)
     Each traced put gets a message id, handed to the get that returns the
     same object (queue_messages).  Whether a queue is traced is decided once,
     at creation, from the creating frame: queues the standard library makes
     for itself (ThreadPoolExecutor's SimpleQueue, the Manager server's queues,
-    ThreadPool's) stay silent.  queue.SimpleQueue is usually the C
-    _queue.SimpleQueue: queue.SimpleQueue (and _queue.SimpleQueue, where
-    pickle looks it up) becomes a subclass of it with the same name, repr and
-    behaviour; the stdlib's own SimpleQueues are plain C instances as before.
+    ThreadPool's) stay silent.
     A blocking put/get first tries without blocking (same result): when that
     works it is one record; when it would wait, a span opens before waiting.
 
@@ -286,7 +283,8 @@ def _patch_queue(module):
     patching.wrap(Queue, "get", lambda orig: _make_get(orig, module.Empty))
     patching.wrap(Queue, "task_done", make_task_done)
     patching.wrap(Queue, "join", make_join)
-    _patch_simple_queue(module)
+    from . import simple_queues
+    simple_queues.patch(module, _originals)
 
 
 def _traced_call(kind, obj, orig, *args):
@@ -313,189 +311,6 @@ def _traced_call(kind, obj, orig, *args):
     return result
 
 
-def _patch_simple_queue(module):
-    Base = module.SimpleQueue
-    if getattr(Base, "_ct_wrapped", False):
-        return
-    base_new = Base.__new__
-    base_put = Base.put
-    base_get = Base.get
-    python_base = base_new is object.__new__
-    # The C put(item, block=True, timeout=None) / get(block=True, timeout=None)
-    # take their arguments by position too: the traced bodies call them so.
-    depth = 1 if python_base else 2     # called by the methods below
-    traced_put = _make_put(base_put, module.Full, depth)
-    traced_get = _make_get(base_get, module.Empty, depth)
-
-    class SimpleQueue(Base):
-        __slots__ = ("_ctrace",)
-        _ct_wrapped = True
-
-        def __new__(cls, *args, **kwargs):
-            try:
-                st = None
-                if cls is SimpleQueue:
-                    st = _new_state("SimpleQueue", 1, False)
-                    if st is None:
-                        return Base(*args, **kwargs)   # the stdlib's own: untouched
-                elif _w.enabled:
-                    st = _new_state(safe_values.qualname_of(cls), 1, False)
-                self = base_new(cls) if python_base else base_new(cls, *args, **kwargs)
-                self._ctrace = st
-                return self
-            except BaseException as exc:
-                _hide(exc)
-                raise
-
-        if python_base:     # queue._PySimpleQueue: a Python put/get with named parameters
-            put = traced_put
-            get = traced_get
-        else:
-            # *args: an argument error is the C method's own message.
-            def put(self, *args, **kwargs):
-                try:
-                    try:
-                        if (len(args) == 1 and not kwargs) or _put_shape(args, kwargs):
-                            return traced_put(self, *args, **kwargs)
-                    except RecursionError as e:
-                        tb = e.__traceback__
-                        if _KEEP_RECURSION or tb is None or tb.tb_next is not None:
-                            raise       # not raised calling the traced body: it ran
-                    return base_put(self, *args, **kwargs)
-                except BaseException as exc:
-                    _hide(exc)
-                    raise
-
-            def get(self, *args, **kwargs):
-                try:
-                    try:
-                        if not args and not kwargs:
-                            return traced_get(self)
-                        bt = _block_timeout(args, kwargs)
-                        if bt is not None:
-                            return traced_get(self, bt[0], bt[1])
-                    except RecursionError as e:
-                        tb = e.__traceback__
-                        if _KEEP_RECURSION or tb is None or tb.tb_next is not None:
-                            raise
-                    return base_get(self, *args, **kwargs)
-                except BaseException as exc:
-                    _hide(exc)
-                    raise
-
-        def put_nowait(self, item):
-            try:
-                return traced_put(self, item, False)
-            except BaseException as exc:
-                _hide(exc)
-                raise
-
-        def get_nowait(self):
-            try:
-                return traced_get(self, False)
-            except BaseException as exc:
-                _hide(exc)
-                raise
-
-    if not python_base:
-        base_reduce_ex = Base.__reduce_ex__
-        message = "cannot pickle '%s.%s' object" % (Base.__module__, Base.__qualname__)
-
-        def __reduce_ex__(self, protocol):
-            try:
-                if type(self) is SimpleQueue:
-                    raise TypeError(message)     # what the C type's instances say
-                return base_reduce_ex(self, protocol)
-            except BaseException as exc:
-                _hide(exc)
-                raise
-
-        # Attribute errors name the C type, as an untraced instance's do (the
-        # probe is one: it raises exactly what the program would see).
-        probe = Base()
-
-        def __getattr__(self, name):
-            try:
-                if type(self) is SimpleQueue:
-                    return getattr(probe, name)
-                return object.__getattribute__(self, name)
-            except BaseException as exc:
-                _hide(exc)
-                raise
-
-        def __setattr__(self, name, value):
-            try:
-                if type(self) is SimpleQueue and name != "_ctrace":
-                    object.__setattr__(probe, name, value)
-                object.__setattr__(self, name, value)
-            except BaseException as exc:
-                _hide(exc)
-                raise
-
-        def __delattr__(self, name):
-            try:
-                if type(self) is SimpleQueue and name != "_ctrace":
-                    object.__delattr__(probe, name)
-                object.__delattr__(self, name)
-            except BaseException as exc:
-                _hide(exc)
-                raise
-
-        SimpleQueue.__reduce_ex__ = __reduce_ex__
-        SimpleQueue.__getattr__ = __getattr__
-        SimpleQueue.__setattr__ = __setattr__
-        SimpleQueue.__delattr__ = __delattr__
-    for name in ("put", "put_nowait", "get", "get_nowait"):
-        fn = patching.copy_identity(SimpleQueue.__dict__[name], getattr(Base, name))
-        if not python_base:
-            # The C methods have no __module__: pickle finds these by their
-            # qualified name in the module that holds SimpleQueue.
-            fn.__module__ = None
-    for name in ("__new__", "__reduce_ex__", "__getattr__", "__setattr__", "__delattr__"):
-        fn = SimpleQueue.__dict__.get(name)
-        fn = getattr(fn, "__func__", fn)
-        if fn is not None:
-            fn.__qualname__ = Base.__qualname__ + "." + name
-            fn.__module__ = Base.__module__
-    SimpleQueue.__module__ = Base.__module__
-    SimpleQueue.__qualname__ = Base.__qualname__
-    SimpleQueue.__name__ = Base.__name__
-    SimpleQueue.__doc__ = Base.__doc__
-    _originals["SimpleQueue"] = Base
-    _originals["SimpleQueue.module"] = module
-    patching.replace_global(module, "SimpleQueue", SimpleQueue)
-
-
-def _put_shape(args, kwargs):
-    """Whether put(item, block=True, timeout=None) binds these arguments."""
-    names = ("item", "block", "timeout")
-    if len(args) > 3:
-        return False
-    for key in kwargs:
-        if key not in names or names.index(key) < len(args):
-            return False
-    return len(args) >= 1 or "item" in kwargs
-
-
-def _block_timeout(args, kwargs):
-    """(block, timeout) of get(block=True, timeout=None) called with these
-    arguments; None when they are not that shape (the real call then
-    parses, and raises, itself)."""
-    n = len(args)
-    if n > 2:
-        return None
-    block = args[0] if n >= 1 else True
-    timeout = args[1] if n == 2 else None
-    for key in kwargs:
-        if key == "block" and n < 1:
-            block = kwargs[key]
-        elif key == "timeout" and n < 2:
-            timeout = kwargs[key]
-        else:
-            return None
-    return block, timeout
-
-
 # --- install --------------------------------------------------------------------
 
 def install():
@@ -511,8 +326,9 @@ def uninstall():
         for name in ("put", "get", "task_done", "join"):
             setattr(Queue, name, _originals[name])
         Queue.__init__ = _originals["init"]
-        patching.replace_global(_originals["SimpleQueue.module"], "SimpleQueue",
-                                _originals["SimpleQueue"])
+        if "SimpleQueue" in _originals:
+            patching.replace_global(_originals["SimpleQueue.module"], "SimpleQueue",
+                                    _originals["SimpleQueue"])
     from . import manager_queues, mp_queues
     mp_queues.uninstall()
     manager_queues.uninstall()
