@@ -230,6 +230,8 @@ def main():
     with ThreadPool(1) as pool:
         inject_everywhere("ThreadPool", lambda: pool.apply_async(time.sleep, (0.001,)).get(),
                           lambda: None, lambda: None)
+    # (Manager proxies are left out: an exception between a request and its
+    # reply breaks the connection's protocol, untraced as well)
 if __name__ == "__main__":
     main()
 '''
