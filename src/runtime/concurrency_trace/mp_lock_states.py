@@ -40,12 +40,15 @@ import _operator
 import sys
 import time
 
-from . import sync_records as rec
+from . import lock_records as _records, sync_records as rec, writer as _w
 from .events import LOCK_HOLD, LOCK_TRY_FAIL, LOCK_WAIT
 
 _getframe = sys._getframe
 _mono = time.monotonic_ns
 _call = _operator.methodcaller("__call__")
+_site_cache = _records.site_cache
+_site_of = _records.site_for
+_end_hold = _records.end_hold
 hide = rec.hide
 # 3.9+: a RecursionError raised by the tracer's own frames, before the real
 # operation (or after it was undone), is the tracer's: the real C operation
@@ -69,9 +72,10 @@ class MpLock(object):
 
     def acquire(self, *args, **kwargs):
         sl = self.sl
-        mine = sl._is_mine()
-        count = sl._count()
-        box = []
+        kind = self.kind
+        mine = kind == LOCK and sl._is_mine()
+        count = sl._count() if kind == RLOCK else 0
+        box = [] if kind == SEMAPHORE else None
         try:
             try:
                 if args or kwargs:
@@ -85,9 +89,9 @@ class MpLock(object):
                 sl._count()     # a last check point: a signal pending since is handled here
                 return ok
             except BaseException:
-                if ((self.kind == LOCK and not mine and sl._is_mine())
-                        or (self.kind == RLOCK and sl._count() > count)
-                        or (self.kind == SEMAPHORE and box and box[-1])):
+                if ((kind == LOCK and not mine and sl._is_mine())
+                        or (kind == RLOCK and sl._count() > count)
+                        or (kind == SEMAPHORE and box and box[-1])):
                     sl.release()        # taken, and the program will not know: undone
                     self.undone(mine)
                 raise
@@ -104,16 +108,18 @@ class MpLock(object):
 
     def release(self):
         sl = self.sl
+        kind = self.kind
         count = 0
-        done = []
+        done = [] if kind == SEMAPHORE else None
         try:
             try:
-                count = sl._count()
+                if kind == RLOCK:
+                    count = sl._count()
                 self.exit(_getframe(1), done)
             except BaseException as e:
-                if ((self.kind == LOCK and sl._is_mine())
-                        or (self.kind == RLOCK and sl._is_mine() and (not count or sl._count() == count))
-                        or (self.kind == SEMAPHORE and not done and e.__class__ is not ValueError)):
+                if ((kind == LOCK and sl._is_mine())
+                        or (kind == RLOCK and sl._is_mine() and (not count or sl._count() == count))
+                        or (kind == SEMAPHORE and not done and e.__class__ is not ValueError)):
                     sl.release()        # the exception came before the release: released
                 raise
         except RecursionError as exc:
@@ -136,14 +142,30 @@ class MpLock(object):
             if off and not self.off and not sl._is_mine():
                 self.off = off      # the release itself failed (not held): nothing changes
             raise
-        rec.close_hold(off, self.obj, f, t)
+        if off >= _records._min_off:
+            _end_hold(off, t)
+        else:
+            rec.close_hold(off, self.obj, f, t)
 
     # -- the work --
 
     def acquire_as(self, block, timeout, f, box):
         """acquire(block, timeout) with plain arguments, called at frame f."""
-        if self.attempt(False, None, f, box):
+        if self.sl.acquire(False):      # the common case, written out
+            if _w.enabled:
+                try:
+                    sid = _site_cache.get((id(f.f_code), f.f_lasti)) or _site_of(f)
+                    self.off = _w.begin(LOCK_HOLD, self.obj, sid, 0)
+                except RecursionError:
+                    if KEEP_RECURSION:
+                        raise
+                except Exception:
+                    rec.failed()
             return True
+        return self.acquire_slowly(block, timeout, f, box)
+
+    def acquire_slowly(self, block, timeout, f, box):
+        """acquire_as after a try-acquire that failed (or for a semaphore)."""
         if not block:
             rec.point(LOCK_TRY_FAIL, self.obj, f)
             return False
@@ -229,6 +251,11 @@ class MpSemaphore(MpLock):
         MpLock.__init__(self, sl, obj)
         self.holds = rec.Holds()
 
+    def acquire_as(self, block, timeout, f, box):
+        if self.attempt(False, None, f, box):
+            return True
+        return self.acquire_slowly(block, timeout, f, box)
+
     def attempt(self, block, timeout, f, box):
         box.extend(map(self.sl.acquire, (block,), (timeout,)))     # the result, stored in C
         if box[-1]:
@@ -289,18 +316,19 @@ def semlock_enter(self):
     if ct is None:
         return self._semlock.__enter__()
     sl = ct.sl
-    mine = sl._is_mine()
-    count = sl._count()
-    box = []
+    kind = ct.kind
+    mine = kind == LOCK and sl._is_mine()
+    count = sl._count() if kind == RLOCK else 0
+    box = [] if kind == SEMAPHORE else None
     try:
         try:
             ok = ct.acquire_as(True, None, _getframe(1), box)
             sl._count()     # a last check point: a signal pending since is handled here
             return ok
         except BaseException:
-            if ((ct.kind == LOCK and not mine and sl._is_mine())
-                    or (ct.kind == RLOCK and sl._count() > count)
-                    or (ct.kind == SEMAPHORE and box and box[-1])):
+            if ((kind == LOCK and not mine and sl._is_mine())
+                    or (kind == RLOCK and sl._count() > count)
+                    or (kind == SEMAPHORE and box and box[-1])):
                 sl.release()
                 ct.undone(mine)
             raise
@@ -320,16 +348,18 @@ def semlock_exit(self, *args):
     if ct is None:
         return self._semlock.__exit__(*args)
     sl = ct.sl
+    kind = ct.kind
     count = 0
-    done = []
+    done = [] if kind == SEMAPHORE else None
     try:
         try:
-            count = sl._count()
+            if kind == RLOCK:
+                count = sl._count()
             ct.exit(_getframe(1), done)
         except BaseException as e:
-            if ((ct.kind == LOCK and sl._is_mine())
-                    or (ct.kind == RLOCK and sl._is_mine() and (not count or sl._count() == count))
-                    or (ct.kind == SEMAPHORE and not done and e.__class__ is not ValueError)):
+            if ((kind == LOCK and sl._is_mine())
+                    or (kind == RLOCK and sl._is_mine() and (not count or sl._count() == count))
+                    or (kind == SEMAPHORE and not done and e.__class__ is not ValueError)):
                 sl.release()
             raise
     except RecursionError as exc:

@@ -64,9 +64,14 @@ def _reinsert(table, k, val):
 
 def add(st, k, e):
     """A put's entry e for the object with id k."""
+    if st.table.setdefault(k, e) is not e:
+        add_more(st, k, e)
+
+
+def add_more(st, k, e):
+    """add() when the table already holds an entry for k (its setdefault
+    did not take e)."""
     table = st.table
-    if table.setdefault(k, e) is e:
-        return
     with st.guard():
         cur = table.pop(k, None)
         if cur is None:
@@ -82,13 +87,18 @@ def add(st, k, e):
 def take(st, item):
     """The message id of the put that queued `item` (0 if unknown); its
     entry leaves the table."""
-    table = st.table
     k = id(item)
-    v = table.pop(k, None)
+    v = st.table.pop(k, None)
     if v is None:
         return 0
     if type(v) is tuple:
         return v[0]
+    return take_more(st, k, v)
+
+
+def take_more(st, k, v):
+    """take() when the table held several entries (v, popped) for k."""
+    table = st.table
     with st.guard():
         if not v:
             return 0

@@ -24,7 +24,7 @@ import sys
 
 from . import events, patching, pipes, safe_values, safety, sites, writer as _w
 from .import_hooks import after_import
-from .queue_messages import QueueState, add, forget, prune, take
+from .queue_messages import QueueState, add_more, forget, prune, take, take_more
 
 QUEUE_PUT = events.QUEUE_PUT
 QUEUE_GET = events.QUEUE_GET
@@ -53,29 +53,41 @@ def _make_put(orig, full, depth=1):
     """put(self, item, block=True, timeout=None) of a thread queue class
     whose original put is `orig` (a function with this signature, or the C
     SimpleQueue.put).  `full` is the Full of orig's own module (test suites
-    import fresh copies of queue).  One function, no helper frames: the
-    recursion limit is reached where it is untraced, plus this frame."""
+    import fresh copies of queue).  *args: arguments that do not bind go to
+    the original untouched, which raises its own error.  One function, no
+    helper frames on the common path: the recursion limit is reached where
+    it is untraced, plus this frame."""
 
-    def put(self, item, block=True, timeout=None):
+    def put(self, *args, **kwargs):
         try:
             st = self._ctrace
             if st is None or not _w.enabled:
-                return orig(self, item, block, timeout)
+                return orig(self, *args, **kwargs)
+            if len(args) == 1 and not kwargs:
+                item = args[0]
+                block = True
+                timeout = None
+            else:
+                bound = bind_put(args, kwargs)
+                if bound is None:
+                    return orig(self, *args, **kwargs)
+                item, block, timeout = bound
             k = e = None
             try:
                 m = _new_id()
                 k = id(item)
                 e = (m, item)
-                add(st, k, e)
+                if st.table.setdefault(k, e) is not e:
+                    add_more(st, k, e)
                 site = _site(depth)
                 t0 = _mono()
             except RecursionError:
                 if _KEEP_RECURSION:
                     raise
-                return orig(self, item, block, timeout)
+                return orig(self, *args, **kwargs)
             except Exception:
                 _failed()
-                return orig(self, item, block, timeout)
+                return orig(self, *args, **kwargs)
             wait = False
             try:
                 if block and (timeout is None or (type(timeout) in _NUMBERS and timeout >= 0)):
@@ -140,20 +152,28 @@ def _make_get(orig, empty, depth=1):
     """get(self, block=True, timeout=None): as _make_put; a get that did not
     wait is one record at its end (after the put's start, always)."""
 
-    def get(self, block=True, timeout=None):
+    def get(self, *args, **kwargs):
         try:
             st = self._ctrace
             if st is None or not _w.enabled:
-                return orig(self, block, timeout)
+                return orig(self, *args, **kwargs)
+            if not args and not kwargs:
+                block = True
+                timeout = None
+            else:
+                bound = bind_get(args, kwargs)
+                if bound is None:
+                    return orig(self, *args, **kwargs)
+                block, timeout = bound
             try:
                 site = _site(depth)
             except RecursionError:
                 if _KEEP_RECURSION:
                     raise
-                return orig(self, block, timeout)
+                return orig(self, *args, **kwargs)
             except Exception:
                 _failed()
-                return orig(self, block, timeout)
+                return orig(self, *args, **kwargs)
             wait = False
             try:
                 if block and (timeout is None or (type(timeout) in _NUMBERS and timeout >= 0)):
@@ -173,7 +193,8 @@ def _make_get(orig, empty, depth=1):
             if wait:
                 return _get_waiting(self, st, block, timeout, orig, site)
             try:
-                m = take(st, item)
+                v = st.table.pop(id(item), None)
+                m = v[0] if type(v) is tuple else (0 if v is None else take_more(st, id(item), v))
                 t = _mono()
                 _point_at(QUEUE_GET, t, _get_ident(), st.obj, site, m, 0, t)
             except RecursionError:
@@ -187,6 +208,41 @@ def _make_get(orig, empty, depth=1):
                 _hide(exc)
             raise
     return get
+
+
+def bind_put(args, kwargs):
+    """(item, block, timeout) of put(item, block=True, timeout=None) called
+    with these arguments; None when they do not bind so."""
+    names = ("item", "block", "timeout")
+    values = [None, True, None]
+    if len(args) > 3:
+        return None
+    values[:len(args)] = args
+    for key in kwargs:
+        if key not in names or names.index(key) < len(args):
+            return None
+        values[names.index(key)] = kwargs[key]
+    if not args and "item" not in kwargs:
+        return None
+    return values
+
+
+def bind_get(args, kwargs):
+    """(block, timeout) of get(block=True, timeout=None) called with these
+    arguments; None when they do not bind so."""
+    n = len(args)
+    if n > 2:
+        return None
+    block = args[0] if n >= 1 else True
+    timeout = args[1] if n == 2 else None
+    for key in kwargs:
+        if key == "block" and n < 1:
+            block = kwargs[key]
+        elif key == "timeout" and n < 2:
+            timeout = kwargs[key]
+        else:
+            return None
+    return block, timeout
 
 
 def _get_waiting(q, st, block, timeout, orig, site):

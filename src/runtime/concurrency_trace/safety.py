@@ -27,10 +27,34 @@ where it would untraced, plus the wrapper's own frame.
 import os
 import sys
 
-from . import sites
-
 _PKG_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
-_is_user = sites.is_user_frame
+
+
+def _library_roots():
+    roots = set()
+    for base in (os.path.dirname(os.__file__), os.path.join(sys.prefix, "lib"),
+                 os.path.join(sys.base_prefix, "lib"), os.path.join(sys.exec_prefix, "lib")):
+        roots.add(base + os.sep)
+        roots.add(os.path.realpath(base) + os.sep)
+    return tuple(roots)
+
+
+_LIBRARY = _library_roots()
+
+
+def _is_user(frame):
+    """A frame of the program's own code (not the tracer's, not the
+    standard library's), from its file name alone: this runs while an
+    exception is being handled, and os.path.realpath (sites' test) would
+    itself catch an OSError, a signal handler's TimeoutError included."""
+    name = frame.f_code.co_filename
+    if name.startswith("<"):
+        return name in ("<stdin>", "<string>")
+    if name.startswith(_PKG_DIR):
+        return False
+    if "site-packages" in name or "dist-packages" in name:
+        return True
+    return not name.startswith(_LIBRARY)
 _exc_info = sys.exc_info
 _DEBUG = bool(os.environ.get("CONCURRENCY_TRACE_DEBUG"))
 # 3.8: after one RecursionError the interpreter allows 50 more levels and then

@@ -21,12 +21,13 @@ def patch(module, _originals):
     base_new = Base.__new__
     base_put = Base.put
     base_get = Base.get
+    base_put_nowait = Base.put_nowait
+    base_get_nowait = Base.get_nowait
     python_base = base_new is object.__new__
     # The C put(item, block=True, timeout=None) / get(block=True, timeout=None)
     # take their arguments by position too: the traced bodies call them so.
-    depth = 1 if python_base else 2     # called by the methods below
-    traced_put = _make_put(base_put, module.Full, depth)
-    traced_get = _make_get(base_get, module.Empty, depth)
+    traced_put = _make_put(base_put, module.Full)
+    traced_get = _make_get(base_get, module.Empty)
 
     class SimpleQueue(Base):
         __slots__ = ("_ctrace",)
@@ -48,52 +49,25 @@ def patch(module, _originals):
                 _hide(exc)
                 raise
 
-        if python_base:     # queue._PySimpleQueue: a Python put/get with named parameters
-            put = traced_put
-            get = traced_get
-        else:
-            # *args: an argument error is the C method's own message.
-            def put(self, *args, **kwargs):
-                try:
-                    try:
-                        if (len(args) == 1 and not kwargs) or _put_shape(args, kwargs):
-                            return traced_put(self, *args, **kwargs)
-                    except RecursionError as e:
-                        tb = e.__traceback__
-                        if _KEEP_RECURSION or tb is None or tb.tb_next is not None:
-                            raise       # not raised calling the traced body: it ran
-                    return base_put(self, *args, **kwargs)
-                except BaseException as exc:
-                    _hide(exc)
-                    raise
+        # The traced put / get take *args (an argument error is the
+        # original's own, C or Python).
+        put = traced_put
+        get = traced_get
 
-            def get(self, *args, **kwargs):
-                try:
-                    try:
-                        if not args and not kwargs:
-                            return traced_get(self)
-                        bt = _block_timeout(args, kwargs)
-                        if bt is not None:
-                            return traced_get(self, bt[0], bt[1])
-                    except RecursionError as e:
-                        tb = e.__traceback__
-                        if _KEEP_RECURSION or tb is None or tb.tb_next is not None:
-                            raise
-                    return base_get(self, *args, **kwargs)
-                except BaseException as exc:
-                    _hide(exc)
-                    raise
-
-        def put_nowait(self, item):
+        def put_nowait(self, *args, **kwargs):
             try:
-                return traced_put(self, item, False)
+                if len(args) == 1 and not kwargs:
+                    return traced_put(self, args[0], False)
+                return base_put_nowait(self, *args, **kwargs)
             except BaseException as exc:
                 _hide(exc)
                 raise
 
-        def get_nowait(self):
+        def get_nowait(self, *args, **kwargs):
             try:
-                return traced_get(self, False)
+                if not args and not kwargs:
+                    return traced_get(self, False)
+                return base_get_nowait(self, *args, **kwargs)
             except BaseException as exc:
                 _hide(exc)
                 raise
@@ -165,33 +139,3 @@ def patch(module, _originals):
     _originals["SimpleQueue"] = Base
     _originals["SimpleQueue.module"] = module
     patching.replace_global(module, "SimpleQueue", SimpleQueue)
-
-
-def _put_shape(args, kwargs):
-    """Whether put(item, block=True, timeout=None) binds these arguments."""
-    names = ("item", "block", "timeout")
-    if len(args) > 3:
-        return False
-    for key in kwargs:
-        if key not in names or names.index(key) < len(args):
-            return False
-    return len(args) >= 1 or "item" in kwargs
-
-
-def _block_timeout(args, kwargs):
-    """(block, timeout) of get(block=True, timeout=None) called with these
-    arguments; None when they are not that shape (the real call then
-    parses, and raises, itself)."""
-    n = len(args)
-    if n > 2:
-        return None
-    block = args[0] if n >= 1 else True
-    timeout = args[1] if n == 2 else None
-    for key in kwargs:
-        if key == "block" and n < 1:
-            block = kwargs[key]
-        elif key == "timeout" and n < 2:
-            timeout = kwargs[key]
-        else:
-            return None
-    return block, timeout
