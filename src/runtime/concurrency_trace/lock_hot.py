@@ -1,0 +1,483 @@
+"""The pure-Python hot path of the traced threading.Lock / RLock: acquire,
+__enter__, release and __exit__ of the wrappers (locks.py) when the C
+accelerator is not loaded.  native/ct_locks.c does the same in C, with the
+same records and the same handling of arguments.
+
+Records: uncontended, one LOCK_HOLD written after the real acquire, its end
+(read before the real release) written in place; held: a LOCK_WAIT span, then
+the hold; acquire(blocking=False) that fails: LOCK_TRY_FAIL; an RLock records
+only the outermost acquire / release.
+
+Arguments: none (the hot path); numbers (bool, int, float of the exact types)
+are checked by the real lock's acquire on a fresh free lock, which raises
+what the real one would; anything else is passed to one call of the real
+acquire (it converts them once, as untraced: no user code runs twice).
+
+Exception safety.  An exception can arrive after any call, at a function's
+entry and at a backward jump: a signal handler that raises (Ctrl-C, a SIGALRM
+timeout), an exception raised into the thread, RecursionError.
+- Once the real lock is taken, tracer code runs inside try.  The program's
+  exception undoes the acquire (release, close the record) and propagates:
+  the program sees it as arriving before the acquire.  The tracer's own
+  failure (a builtin exception raised with only tracer frames on its
+  traceback) drops the record and keeps the
+  lock.  RecursionError is passed on (the acquire undone): the program is at
+  the limit.  These handlers call no Python function, so they work there.
+- release / __exit__ read the end time inside try: an exception there
+  releases before it propagates.
+- RLock: ownership tells exactly whether the outermost acquire happened; an
+  owned RLock's acquire cannot fail, so an exception at its return undoes it.
+- Contended and argument paths call the real acquire through
+  box.extend(map(...)), which stores the result before any check can run.
+- Lock: locked() is asked just before acquire(False) (no check can run
+  between them), so an exception at the check after acquire(False) returns,
+  before its result is stored, knows the lock was taken: it is released.
+What pure Python cannot close (the C accelerator has no such window): the
+check at the entry of __exit__ / release, before the release; and, for a
+Lock, a waiter that takes the lock without the GIL between locked() and
+acquire(False) while an exception lands right after (test_locks' hammer
+test counts how often the lock is left held).
+
+Tracebacks: on 3.11+ an exception passes the wrapper without its frame
+(e.__traceback__ = e.__traceback__.tb_next, then a bare raise, which adds no
+entry for the frame it leaves).  3.8-3.10 re-raise the frame's saved
+traceback: the wrapper's frame stays there.
+"""
+import _thread
+import builtins
+import functools
+import itertools
+import os
+import struct
+import sys
+import time
+
+from . import writer
+from .events import LOCK_HOLD, LOCK_TRY_FAIL, LOCK_WAIT
+from .lock_records import site_cache, site_for
+
+_w = writer
+_getframe = sys._getframe
+_mono = time.monotonic_ns
+_ident = _thread.get_ident
+_pack = writer._pack
+_pack_end1 = writer._pack_end1
+_pack_end3 = writer._pack_end3
+_map = map
+_starmap = itertools.starmap
+_partial = functools.partial
+_FALSE1 = (False,)
+_ONCE = ((),)
+_NUMBERS = (bool, int, float)
+
+STRIP = sys.version_info >= (3, 11)
+_DEBUG = bool(os.environ.get("CONCURRENCY_TRACE_DEBUG"))
+# Tracer code lives under src/runtime (co_filename has the form of __file__).
+PREFIX = os.path.dirname(os.path.dirname(__file__)) + os.sep
+_PLEN = len(PREFIX)
+# The exceptions tracer code may fail with (guard.tracer_failed's rule), but
+# RecursionError: the program is at the limit, and its next call would raise
+# it untraced (3.8 would let it recurse 50 levels further, then abort).  It
+# is passed on, the acquire undone.
+FAILURES = frozenset([c for c in vars(builtins).values() if isinstance(c, type)
+                      and issubclass(c, Exception) and c is not RecursionError] + [struct.error])
+
+
+def tracer_failure(e):
+    """Whether e (caught in a wrapper's frame) is the tracer's own failure
+    rather than the program's exception.  Written inline (without this call)
+    where the lock is held: a call can fail at the recursion limit."""
+    if e.__class__ not in FAILURES:
+        return False
+    tb = e.__traceback__.tb_next
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename[:_PLEN] != PREFIX:
+            return False
+        tb = tb.tb_next
+    return True
+
+
+def _site(f):
+    """Site id of frame f; 0 if the tracer failed.  Before any acquire: the
+    program's exception propagates."""
+    try:
+        sid = site_cache.get((id(f.f_code), f.f_lasti))
+        return site_for(f) if sid is None else sid
+    except BaseException as e:
+        if tracer_failure(e) and not _DEBUG:
+            return 0
+        if STRIP:
+            e.__traceback__ = e.__traceback__.tb_next
+        raise
+
+
+def _begin(kind, obj, sid):
+    """A record now (a point, or an open span); its offset, 0 if none.  Before
+    any acquire: the program's exception propagates."""
+    if not _w.enabled:
+        return 0
+    off = 0
+    try:
+        t = _mono()
+        off = _w._next_slot() << 6
+        _pack(_w._mm if off < _w._cap else _w._grow(off), off, kind, t, _ident(), obj, sid, 0, 0, 0)
+        return off
+    except BaseException as e:
+        if tracer_failure(e) and not _DEBUG:
+            return 0
+        if off:     # claimed: the slot holds a closed record, never nothing
+            try:
+                _pack(_w._mm, off, kind, t, _ident(), obj, sid, _mono(), 0, 0)
+            except BaseException:
+                pass
+        if STRIP:
+            e.__traceback__ = e.__traceback__.tb_next
+        raise
+
+
+def _numbers(args, kw):
+    if len(args) > 2:
+        return False
+    for v in args:
+        if type(v) not in _NUMBERS:
+            return False
+    for k, v in kw.items():
+        if k not in ("blocking", "timeout") or type(v) not in _NUMBERS:
+            return False
+    return True
+
+
+def acquire_slow(self, box, f, args, kw, fresh):
+    """acquire() of a wrapper that did not take the lock at once, or was
+    given arguments (not a nested RLock acquire).  The result goes into box
+    the moment the real call returns (the caller's handler reads it: True
+    means the lock is held and is undone if an exception propagates); the
+    hold record is then begun and self._off set.  fresh() makes a free lock
+    of the real type."""
+    lock = self._lock
+    obj = self._obj
+    sid = _site(f) if _w.enabled else 0
+    if not args and not kw:
+        _wait(self, box, sid, lock.acquire)
+        return
+    if not _numbers(args, kw):
+        # One call of the real acquire with the program's objects.
+        _wait(self, box, sid, _partial(lock.acquire, *args, **kw))
+        return
+    # The real lock's checks, on a free lock that never blocks.
+    fresh().acquire(*args, **kw)
+    blocking = kw["blocking"] if "blocking" in kw else args[0] if args else True
+    box.extend(_map(lock.acquire, _FALSE1))
+    if box[0]:
+        _hold(self, sid)
+        return
+    del box[:]
+    if not blocking:
+        _begin(LOCK_TRY_FAIL, obj, sid)
+        box.append(False)
+        return
+    _wait(self, box, sid, _partial(lock.acquire, *args, **kw))
+
+
+# --------------------------------------------------------------------------
+# The methods.  The hot code is written out in each: a shared helper would
+# cost a call per operation, and a call can fail at the recursion limit.
+
+
+def _wait(self, box, sid, call):
+    """A LOCK_WAIT span around call() (the real blocking acquire), its
+    result into box, then the hold if it succeeded."""
+    off = _begin(LOCK_WAIT, self._obj, sid)
+    try:
+        box.extend(_starmap(call, _ONCE))
+    except BaseException as e:
+        if off:
+            try:
+                _pack_end3(_w._mm, off + 40, _mono(), 0, 0)
+            except BaseException:
+                pass
+        if STRIP:
+            e.__traceback__ = e.__traceback__.tb_next
+        raise
+    if off:
+        try:
+            _pack_end3(_w._mm, off + 40, _mono(), 1 if box[0] else 0, 0)
+        except BaseException as e:
+            if e.__class__ not in FAILURES or e.__traceback__.tb_next is not None or _DEBUG:
+                if STRIP:
+                    e.__traceback__ = e.__traceback__.tb_next
+                raise       # the caller undoes the acquire
+    if box[0]:
+        _hold(self, sid)
+
+
+def _hold(self, sid):
+    """The LOCK_HOLD of a lock just taken (box holds True).  The program's
+    exception propagates (the caller undoes the acquire); the tracer's
+    failure drops the record.  No Python call in the handler: it must work
+    at the recursion limit."""
+    self._off = 0
+    if not _w.enabled:
+        return
+    off = 0
+    try:
+        t = _mono()
+        off = _w._next_slot() << 6
+        _pack(_w._mm if off < _w._cap else _w._grow(off), off, LOCK_HOLD, t, _ident(), self._obj, sid,
+              0, 0, 0)
+        self._off = off
+    except BaseException as e:
+        mine = e.__class__ in FAILURES
+        tb = e.__traceback__.tb_next
+        while mine and tb is not None:
+            mine = tb.tb_frame.f_code.co_filename[:_PLEN] == PREFIX
+            tb = tb.tb_next
+        self._off = off
+        if mine and not _DEBUG:
+            return
+        if STRIP:
+            e.__traceback__ = e.__traceback__.tb_next
+        raise
+
+
+def undo(self, lock):
+    """Release a lock whose acquire the program must not see (an exception
+    arrives before the acquire returns), closing its hold."""
+    off = self._off
+    self._off = 0
+    lock.release()
+    if off:
+        try:
+            _pack_end1(_w._mm, off + 40, _mono())
+        except BaseException:
+            pass
+
+
+# --------------------------------------------------------------------------
+# The methods.  The hot code is written out in each: a shared helper would
+# cost a call per operation, and a call can fail at the recursion limit.
+
+
+class Lock(object):
+    """threading.Lock's hot methods (base of locks.TracedLock)."""
+    __slots__ = ("_lock", "_off", "_obj")
+
+    def acquire(self, *args, **kw):
+        lock = self._lock
+        got = False
+        if not args and not kw and not lock.locked():
+            try:
+                got = lock.acquire(False)
+            except BaseException as e:
+                # It returned (acquire(False) cannot raise) on a lock found
+                # free just before, with no check in between: it took it.
+                if lock.locked():
+                    lock.release()
+                if STRIP:
+                    e.__traceback__ = e.__traceback__.tb_next
+                raise
+        if not got:
+            box = []
+            try:
+                acquire_slow(self, box, _getframe(1), args, kw, _thread.allocate_lock)
+            except BaseException as e:
+                if box and box[0]:
+                    undo(self, lock)
+                if STRIP:
+                    e.__traceback__ = e.__traceback__.tb_next
+                raise
+            return box[0]
+        off = 0
+        try:
+            if _w.enabled:
+                f = _getframe(1)
+                sid = site_cache.get((id(f.f_code), f.f_lasti))
+                if sid is None:
+                    sid = site_for(f)
+                t = _mono()
+                off = _w._next_slot() << 6
+                _pack(_w._mm if off < _w._cap else _w._grow(off), off, LOCK_HOLD, t, _ident(),
+                      self._obj, sid, 0, 0, 0)
+            self._off = off
+        except BaseException as e:
+            mine = e.__class__ in FAILURES
+            tb = e.__traceback__.tb_next
+            while mine and tb is not None:
+                mine = tb.tb_frame.f_code.co_filename[:_PLEN] == PREFIX
+                tb = tb.tb_next
+            if mine and not _DEBUG:
+                self._off = off
+                return True
+            self._off = 0           # undo the acquire (inline: no call)
+            lock.release()
+            if off:
+                try:
+                    _pack(_w._mm, off, LOCK_HOLD, t, _ident(), self._obj, sid, _mono(), 0, 0)
+                except BaseException:
+                    pass
+            if STRIP:
+                e.__traceback__ = e.__traceback__.tb_next
+            raise
+        return True
+
+    __enter__ = acquire     # as the real lock's (arguments included)
+
+
+class RLock(object):
+    """threading.RLock's hot methods (base of locks.TracedRLock)."""
+    __slots__ = ("_lock", "_off", "_obj")
+
+    def acquire(self, *args, **kw):
+        lock = self._lock
+        try:
+            owned = lock._is_owned()
+        except BaseException as e:
+            if STRIP:
+                e.__traceback__ = e.__traceback__.tb_next
+            raise
+        if owned:
+            # Nested: the real lock alone, no record.
+            if args or kw:
+                box = []
+                try:
+                    box.extend(_starmap(_partial(lock.acquire, *args, **kw), _ONCE))
+                except BaseException as e:
+                    if box and box[0]:
+                        lock.release()
+                    if STRIP:
+                        e.__traceback__ = e.__traceback__.tb_next
+                    raise
+                return box[0]
+            try:
+                return lock.acquire()   # cannot fail: an exception here came after it
+            except BaseException as e:
+                lock.release()
+                if STRIP:
+                    e.__traceback__ = e.__traceback__.tb_next
+                raise
+        got = False
+        if not args and not kw:
+            try:
+                got = lock.acquire(False)
+            except BaseException as e:  # after it returned: did it take the lock?
+                if lock._is_owned():
+                    lock.release()
+                if STRIP:
+                    e.__traceback__ = e.__traceback__.tb_next
+                raise
+        if not got:
+            box = []
+            try:
+                acquire_slow(self, box, _getframe(1), args, kw, lock.__class__)
+            except BaseException as e:
+                if box and box[0]:
+                    undo(self, lock)
+                if STRIP:
+                    e.__traceback__ = e.__traceback__.tb_next
+                raise
+            return box[0]
+        off = 0
+        try:
+            if _w.enabled:
+                f = _getframe(1)
+                sid = site_cache.get((id(f.f_code), f.f_lasti))
+                if sid is None:
+                    sid = site_for(f)
+                t = _mono()
+                off = _w._next_slot() << 6
+                _pack(_w._mm if off < _w._cap else _w._grow(off), off, LOCK_HOLD, t, _ident(),
+                      self._obj, sid, 0, 0, 0)
+            self._off = off
+        except BaseException as e:
+            mine = e.__class__ in FAILURES
+            tb = e.__traceback__.tb_next
+            while mine and tb is not None:
+                mine = tb.tb_frame.f_code.co_filename[:_PLEN] == PREFIX
+                tb = tb.tb_next
+            if mine and not _DEBUG:
+                self._off = off
+                return True
+            self._off = 0           # undo the acquire (inline: no call)
+            lock.release()
+            if off:
+                try:
+                    _pack(_w._mm, off, LOCK_HOLD, t, _ident(), self._obj, sid, _mono(), 0, 0)
+                except BaseException:
+                    pass
+            if STRIP:
+                e.__traceback__ = e.__traceback__.tb_next
+            raise
+        return True
+
+    __enter__ = acquire
+
+
+def _release_of(is_exit, rlock):
+    """release(*args) (is_exit false: arguments are the real lock's error) or
+    __exit__(*args) (arguments ignored).  The end time is read before the
+    real release, so the holds of one lock never overlap."""
+    def release(self, *args):
+        lock = self._lock
+        if args and not is_exit:
+            try:
+                return lock.release(*args)      # the real lock's error
+            except BaseException as e:
+                if STRIP:
+                    e.__traceback__ = e.__traceback__.tb_next
+                raise
+        off = self._off
+        t = 0
+        try:
+            t = _mono()
+        except BaseException as e:      # before the release: release, then propagate
+            if not rlock:
+                self._off = 0
+            lock.release()
+            if off and (not rlock or not lock._is_owned()):
+                try:
+                    _pack_end1(_w._mm, off + 40, _mono())
+                except BaseException:
+                    pass
+            if STRIP:
+                e.__traceback__ = e.__traceback__.tb_next
+            raise
+        if not rlock:
+            self._off = 0
+        try:
+            lock.release()
+        except BaseException as e:
+            if off and not (e.__class__ is RuntimeError and e.__traceback__.tb_next is None):
+                # It came after the release (the release's own error is a
+                # RuntimeError raised from this frame): close the hold.
+                try:
+                    if not rlock or not lock._is_owned():
+                        _pack_end1(_w._mm, off + 40, t)
+                except BaseException:
+                    pass
+            if STRIP:
+                e.__traceback__ = e.__traceback__.tb_next
+            raise
+        if off and _w.enabled:
+            try:
+                if not rlock or not lock._is_owned():
+                    _pack_end1(_w._mm, off + 40, t)
+            except BaseException as e:
+                if e.__class__ in FAILURES and e.__traceback__.tb_next is None and not _DEBUG:
+                    return None     # the tracer's failure: the record only
+                try:
+                    if not rlock or not lock._is_owned():
+                        _pack_end1(_w._mm, off + 40, t)
+                except BaseException:
+                    pass
+                if STRIP:
+                    e.__traceback__ = e.__traceback__.tb_next
+                raise
+        return None
+    release.__name__ = release.__qualname__ = "__exit__" if is_exit else "release"
+    return release
+
+
+Lock.release = _release_of(False, False)
+Lock.__exit__ = _release_of(True, False)
+RLock.release = _release_of(False, True)
+RLock.__exit__ = _release_of(True, True)
