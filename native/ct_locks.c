@@ -102,29 +102,30 @@ static PyObject *try_acquire(PyObject *lock, RawType *rt)
     return raw_method(lock, rt, rt->acquire, s_acquire, &arg, 1, NULL);
 }
 
-static inline int64_t site_if_enabled(void)
+/* `on`: the writer was enabled when the operation began (read once). */
+static inline int64_t site_if(int on)
 {
-    return writer_enabled() ? caller_site() : 0;
+    return on ? caller_site() : 0;
 }
 
-static void hold_begin(CTLock *self, int64_t site)
+static void hold_begin(CTLock *self, int64_t site, int on)
 {
-    self->off = writer_enabled() ? begin_record(K_LOCK_HOLD, self->obj, site, 0, 0) : 0;
+    self->off = on ? begin_record(K_LOCK_HOLD, self->obj, site, 0, 0) : 0;
 }
 
-static void try_failed(CTLock *self, int64_t site)
+static void try_failed(CTLock *self, int64_t site, int on)
 {
-    if (writer_enabled())
+    if (on)
         begin_record(K_LOCK_TRY_FAIL, self->obj, site, 0, 0);
 }
 
 /* The blocking acquire (with the caller's arguments) inside a LOCK_WAIT
    span, then the hold.  The real lock's errors and the exceptions that signal
    handlers raise while it waits propagate as they are. */
-static PyObject *wait_then_hold(CTLock *self, RawType *rt, int64_t site, PyObject *const *args,
+static PyObject *wait_then_hold(CTLock *self, RawType *rt, int64_t site, int on, PyObject *const *args,
                                 Py_ssize_t nargs, PyObject *kwnames)
 {
-    int64_t off = writer_enabled() ? begin_record(K_LOCK_WAIT, self->obj, site, 0, 0) : 0;
+    int64_t off = on ? begin_record(K_LOCK_WAIT, self->obj, site, 0, 0) : 0;
     if (held_exc != NULL) {
         /* A signal handler raised while the tracer prepared: the program
            sees it before the acquire (which would otherwise wait with the
@@ -148,7 +149,7 @@ static PyObject *wait_then_hold(CTLock *self, RawType *rt, int64_t site, PyObjec
     if (off)
         write_end(off, now_ns(), 1, got, 0);
     if (got)
-        hold_begin(self, site);
+        hold_begin(self, site, on);
     return r;
 }
 
@@ -164,7 +165,7 @@ static int name_is(PyObject *k, PyObject *name)
 
 /* acquire() with arguments other than none or one bool; not a nested RLock
    acquire.  fresh() makes a free lock of the real type. */
-static PyObject *acquire_args(CTLock *self, RawType *rt, PyObject *fresh, PyObject *const *args,
+static PyObject *acquire_args(CTLock *self, RawType *rt, PyObject *fresh, int on, PyObject *const *args,
                               Py_ssize_t nargs, PyObject *kwnames)
 {
     Py_ssize_t nkw = kwnames ? PyTuple_Size(kwnames) : 0;
@@ -180,7 +181,7 @@ static PyObject *acquire_args(CTLock *self, RawType *rt, PyObject *fresh, PyObje
             simple = 0;
     }
     if (!simple)
-        return wait_then_hold(self, rt, site_if_enabled(), args, nargs, kwnames);
+        return wait_then_hold(self, rt, site_if(on), on, args, nargs, kwnames);
     /* The real lock's own argument checks, on a free lock that never blocks. */
     PyObject *probe = CALL_NOARGS(fresh);
     if (probe == NULL)
@@ -198,17 +199,17 @@ static PyObject *acquire_args(CTLock *self, RawType *rt, PyObject *fresh, PyObje
     PyObject *r = try_acquire(self->lock, rt);
     if (r == NULL)
         return NULL;
-    int64_t site = site_if_enabled();
+    int64_t site = site_if(on);
     if (r == Py_True) {
-        hold_begin(self, site);
+        hold_begin(self, site, on);
         return r;
     }
     Py_DECREF(r);
     if (!block) {
-        try_failed(self, site);
+        try_failed(self, site, on);
         Py_RETURN_FALSE;
     }
-    return wait_then_hold(self, rt, site, args, nargs, kwnames);
+    return wait_then_hold(self, rt, site, on, args, nargs, kwnames);
 }
 
 /* 1: acquire() / acquire(True) / acquire(blocking=True); 0: the same with
@@ -241,23 +242,24 @@ static int check_lock(CTLock *self)
 static PyObject *acquire_unowned(CTLock *self, RawType *rt, PyObject *fresh, PyObject *const *args,
                                  Py_ssize_t nargs, PyObject *kwnames)
 {
+    int on = writer_enabled();
     int mode = simple_mode(args, nargs, kwnames);
     if (mode < 0)
-        return acquire_args(self, rt, fresh, args, nargs, kwnames);
+        return acquire_args(self, rt, fresh, on, args, nargs, kwnames);
     PyObject *r = try_acquire(self->lock, rt);
     if (r == NULL)
         return NULL;
     if (r == Py_True) {
-        hold_begin(self, site_if_enabled());
+        hold_begin(self, site_if(on), on);
         return r;
     }
     Py_DECREF(r);
-    int64_t site = site_if_enabled();
+    int64_t site = site_if(on);
     if (mode == 0) {
-        try_failed(self, site);
+        try_failed(self, site, on);
         Py_RETURN_FALSE;
     }
-    return wait_then_hold(self, rt, site, NULL, 0, NULL);
+    return wait_then_hold(self, rt, site, on, NULL, 0, NULL);
 }
 
 static PyObject *Lock_acquire(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kwnames)

@@ -27,11 +27,12 @@ _loaded = False
 
 
 def candidates():
-    """Paths of the builds this interpreter may load, preferred first."""
+    """Paths of the builds this interpreter may load, preferred first
+    (CONCURRENCY_TRACE_NATIVE=abi3: the stable-ABI build only, to test it)."""
     from importlib.machinery import EXTENSION_SUFFIXES
     out = []
     for suffix in EXTENSION_SUFFIXES:
-        if suffix.startswith(".cpython-"):
+        if suffix.startswith(".cpython-") and os.environ.get("CONCURRENCY_TRACE_NATIVE") != "abi3":
             out.append(os.path.join(HERE, "_ctnative" + suffix))
     if sys.version_info >= (3, 12) and ".abi3.so" in EXTENSION_SUFFIXES:
         out.append(os.path.join(HERE, "_ctnative.abi3.so"))
