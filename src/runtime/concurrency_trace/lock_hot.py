@@ -31,7 +31,10 @@ timeout), an exception raised into the thread, RecursionError.
   box.extend(map(...)), which stores the result before any check can run.
 - Lock: locked() is asked just before acquire(False) (no check can run
   between them), so an exception at the check after acquire(False) returns,
-  before its result is stored, knows the lock was taken: it is released.
+  before its result is used, knows the lock was taken: it is released.
+- Checks come after calls, at function entry, at backward jumps, and (3.10)
+  at every taken conditional jump: from the real acquire to the return, and
+  from the entry to the real release, the code stays inside try.
 What pure Python cannot close (the C accelerator has no such window): the
 check at the entry of __exit__ / release, before the release; and, for a
 Lock, a waiter that takes the lock without the GIL between locked() and
@@ -264,61 +267,59 @@ class Lock(object):
 
     def acquire(self, *args, **kw):
         lock = self._lock
-        got = False
         if not args and not kw and not lock.locked():
+            off = 0
             try:
-                got = lock.acquire(False)
+                # From the real acquire to the return, every check (after a
+                # call; a taken jump on 3.10) is inside this try.
+                if lock.acquire(False):
+                    if _w.enabled:
+                        f = _getframe(1)
+                        sid = site_cache.get((id(f.f_code), f.f_lasti))
+                        if sid is None:
+                            sid = site_for(f)
+                        t = _mono()
+                        off = _w._next_slot() << 6
+                        _pack(_w._mm if off < _w._cap else _w._grow(off), off, LOCK_HOLD, t, _ident(),
+                              self._obj, sid, 0, 0, 0)
+                    self._off = off
+                    return True
             except BaseException as e:
-                # It returned (acquire(False) cannot raise) on a lock found
-                # free just before, with no check in between: it took it.
+                mine = e.__class__ in FAILURES
+                tb = e.__traceback__.tb_next
+                while mine and tb is not None:
+                    mine = tb.tb_frame.f_code.co_filename[:_PLEN] == PREFIX
+                    tb = tb.tb_next
+                if mine and not _DEBUG:     # only after the acquire: acquire(False) cannot fail
+                    self._off = off
+                    return True
+                # The program's: undo the acquire (inline: no call).  The lock
+                # was found free just before acquire(False), with no check in
+                # between: it was taken, even if the result was not stored.
+                self._off = 0
                 if lock.locked():
                     lock.release()
+                if off:
+                    try:
+                        _pack(_w._mm, off, LOCK_HOLD, t, _ident(), self._obj, sid, _mono(), 0, 0)
+                    except BaseException:
+                        pass
                 if STRIP:
                     e.__traceback__ = e.__traceback__.tb_next
                 raise
-        if not got:
-            box = []
-            try:
-                acquire_slow(self, box, _getframe(1), args, kw, _thread.allocate_lock)
-            except BaseException as e:
-                if box and box[0]:
-                    undo(self, lock)
-                if STRIP:
-                    e.__traceback__ = e.__traceback__.tb_next
-                raise
-            return box[0]
-        off = 0
+        box = []
         try:
-            if _w.enabled:
-                f = _getframe(1)
-                sid = site_cache.get((id(f.f_code), f.f_lasti))
-                if sid is None:
-                    sid = site_for(f)
-                t = _mono()
-                off = _w._next_slot() << 6
-                _pack(_w._mm if off < _w._cap else _w._grow(off), off, LOCK_HOLD, t, _ident(),
-                      self._obj, sid, 0, 0, 0)
-            self._off = off
+            acquire_slow(self, box, _getframe(1), args, kw, _thread.allocate_lock)
         except BaseException as e:
-            mine = e.__class__ in FAILURES
-            tb = e.__traceback__.tb_next
-            while mine and tb is not None:
-                mine = tb.tb_frame.f_code.co_filename[:_PLEN] == PREFIX
-                tb = tb.tb_next
-            if mine and not _DEBUG:
-                self._off = off
-                return True
-            self._off = 0           # undo the acquire (inline: no call)
-            lock.release()
-            if off:
-                try:
-                    _pack(_w._mm, off, LOCK_HOLD, t, _ident(), self._obj, sid, _mono(), 0, 0)
-                except BaseException:
-                    pass
-            if STRIP:
-                e.__traceback__ = e.__traceback__.tb_next
+            if box and box[0]:
+                undo(self, lock)
+            if STRIP:       # this frame and the slow path's
+                tb = e.__traceback__
+                while tb is not None and tb.tb_frame.f_code.co_filename[:_PLEN] == PREFIX:
+                    tb = tb.tb_next
+                e.__traceback__ = tb
             raise
-        return True
+        return box[0]
 
     __enter__ = acquire     # as the real lock's (arguments included)
 
@@ -355,59 +356,56 @@ class RLock(object):
                 if STRIP:
                     e.__traceback__ = e.__traceback__.tb_next
                 raise
-        got = False
         if not args and not kw:
+            off = 0
             try:
-                got = lock.acquire(False)
-            except BaseException as e:  # after it returned: did it take the lock?
+                if lock.acquire(False):
+                    if _w.enabled:
+                        f = _getframe(1)
+                        sid = site_cache.get((id(f.f_code), f.f_lasti))
+                        if sid is None:
+                            sid = site_for(f)
+                        t = _mono()
+                        off = _w._next_slot() << 6
+                        _pack(_w._mm if off < _w._cap else _w._grow(off), off, LOCK_HOLD, t, _ident(),
+                              self._obj, sid, 0, 0, 0)
+                    self._off = off
+                    return True
+            except BaseException as e:
+                mine = e.__class__ in FAILURES
+                tb = e.__traceback__.tb_next
+                while mine and tb is not None:
+                    mine = tb.tb_frame.f_code.co_filename[:_PLEN] == PREFIX
+                    tb = tb.tb_next
+                if mine and not _DEBUG:
+                    self._off = off
+                    return True
+                # The program's: undo the acquire if it happened (ownership
+                # says so exactly: the lock was not owned before).
+                self._off = 0
                 if lock._is_owned():
                     lock.release()
+                if off:
+                    try:
+                        _pack(_w._mm, off, LOCK_HOLD, t, _ident(), self._obj, sid, _mono(), 0, 0)
+                    except BaseException:
+                        pass
                 if STRIP:
                     e.__traceback__ = e.__traceback__.tb_next
                 raise
-        if not got:
-            box = []
-            try:
-                acquire_slow(self, box, _getframe(1), args, kw, lock.__class__)
-            except BaseException as e:
-                if box and box[0]:
-                    undo(self, lock)
-                if STRIP:
-                    e.__traceback__ = e.__traceback__.tb_next
-                raise
-            return box[0]
-        off = 0
+        box = []
         try:
-            if _w.enabled:
-                f = _getframe(1)
-                sid = site_cache.get((id(f.f_code), f.f_lasti))
-                if sid is None:
-                    sid = site_for(f)
-                t = _mono()
-                off = _w._next_slot() << 6
-                _pack(_w._mm if off < _w._cap else _w._grow(off), off, LOCK_HOLD, t, _ident(),
-                      self._obj, sid, 0, 0, 0)
-            self._off = off
+            acquire_slow(self, box, _getframe(1), args, kw, lock.__class__)
         except BaseException as e:
-            mine = e.__class__ in FAILURES
-            tb = e.__traceback__.tb_next
-            while mine and tb is not None:
-                mine = tb.tb_frame.f_code.co_filename[:_PLEN] == PREFIX
-                tb = tb.tb_next
-            if mine and not _DEBUG:
-                self._off = off
-                return True
-            self._off = 0           # undo the acquire (inline: no call)
-            lock.release()
-            if off:
-                try:
-                    _pack(_w._mm, off, LOCK_HOLD, t, _ident(), self._obj, sid, _mono(), 0, 0)
-                except BaseException:
-                    pass
-            if STRIP:
-                e.__traceback__ = e.__traceback__.tb_next
+            if box and box[0]:
+                undo(self, lock)
+            if STRIP:       # this frame and the slow path's
+                tb = e.__traceback__
+                while tb is not None and tb.tb_frame.f_code.co_filename[:_PLEN] == PREFIX:
+                    tb = tb.tb_next
+                e.__traceback__ = tb
             raise
-        return True
+        return box[0]
 
     __enter__ = acquire
 
@@ -415,29 +413,26 @@ class RLock(object):
 def _release_of(is_exit, rlock):
     """release(*args) (is_exit false: arguments are the real lock's error) or
     __exit__(*args) (arguments ignored).  The end time is read before the
-    real release, so the holds of one lock never overlap."""
+    real release, so the holds of one lock never overlap.  From the entry to
+    the release, every check but the entry's is inside the first try."""
     def release(self, *args):
         lock = self._lock
-        if args and not is_exit:
-            try:
-                return lock.release(*args)      # the real lock's error
-            except BaseException as e:
-                if STRIP:
-                    e.__traceback__ = e.__traceback__.tb_next
-                raise
         off = self._off
         t = 0
         try:
+            if args and not is_exit:
+                return lock.release(*args)      # the real lock's error
             t = _mono()
-        except BaseException as e:      # before the release: release, then propagate
-            if not rlock:
-                self._off = 0
-            lock.release()
-            if off and (not rlock or not lock._is_owned()):
-                try:
-                    _pack_end1(_w._mm, off + 40, _mono())
-                except BaseException:
-                    pass
+        except BaseException as e:
+            if not args or is_exit:     # before the release: release, then propagate
+                if not rlock:
+                    self._off = 0
+                lock.release()
+                if off and (not rlock or not lock._is_owned()):
+                    try:
+                        _pack_end1(_w._mm, off + 40, _mono())
+                    except BaseException:
+                        pass
             if STRIP:
                 e.__traceback__ = e.__traceback__.tb_next
             raise

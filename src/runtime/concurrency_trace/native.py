@@ -62,19 +62,22 @@ def _import(path):
     return mod
 
 
-def _configure(mod):
+def configure(mod, **changes):
+    """Start the module recording into the writer (changes: for tests)."""
     import itertools
     import struct
     import threading
     import types
     from . import lock_hot, lock_records, writer
     from .events import LOCK_HOLD, LOCK_TRY_FAIL, LOCK_WAIT
-    mod.configure(writer=writer, site_lookup=lock_records.native_site, runtime_prefix=lock_hot.PREFIX,
-                  allocate_lock=_thread.allocate_lock, rlock_type=_thread.RLock,
-                  count_type=itertools.count, struct_error=struct.error, method_type=types.MethodType,
-                  kinds=(LOCK_WAIT, LOCK_HOLD, LOCK_TRY_FAIL),
-                  main_ident=threading.main_thread().ident,
-                  debug=bool(os.environ.get("CONCURRENCY_TRACE_DEBUG")))
+    settings = dict(writer=writer, site_lookup=lock_records.native_site, runtime_prefix=lock_hot.PREFIX,
+                    allocate_lock=_thread.allocate_lock, rlock_type=_thread.RLock,
+                    count_type=itertools.count, struct_error=struct.error, method_type=types.MethodType,
+                    kinds=(LOCK_WAIT, LOCK_HOLD, LOCK_TRY_FAIL),
+                    main_ident=threading.main_thread().ident,
+                    debug=bool(os.environ.get("CONCURRENCY_TRACE_DEBUG")))
+    settings.update(changes)
+    mod.configure(**settings)
 
 
 def load():
@@ -97,7 +100,7 @@ def load():
                 tried.append("%s: API %r, not %d" % (os.path.basename(path), getattr(mod, "API_VERSION", None),
                                                      API_VERSION))
                 continue
-            _configure(mod)
+            configure(mod)
         except Exception as e:
             tried.append("%s: %s: %s" % (os.path.basename(path), type(e).__name__, e))
             if os.environ.get("CONCURRENCY_TRACE_DEBUG"):
