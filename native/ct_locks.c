@@ -82,7 +82,7 @@ static PyObject *raw_call(PyObject *descr, PyObject *self, PyObject *const *args
 }
 
 /* A method of the real lock: the cached descriptor if the lock is of the
-   expected type, else looked up (a Python RLock, a subclass). */
+   expected type (and descr is given), else looked up by name. */
 static PyObject *raw_method(PyObject *lock, RawType *rt, PyObject *descr, PyObject *name,
                             PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
@@ -272,6 +272,33 @@ static PyObject *Lock_acquire(PyObject *op, PyObject *const *args, size_t nargsf
     return r;
 }
 
+/* __enter__ is acquire, but 3.15's takes no arguments: with some, the real
+   lock's own __enter__ raises its error (before it acquires anything). */
+static PyObject *real_enter_error(PyObject *lock, PyObject *const *args, Py_ssize_t nargs,
+                                  PyObject *kwnames)
+{
+    PyObject *enter = PyObject_GetAttr(lock, s_enter);
+    if (enter == NULL)
+        return NULL;
+    PyObject *r = VECTORCALL(enter, args, (size_t)nargs, kwnames);
+    Py_DECREF(enter);
+    return r;
+}
+
+static PyObject *Lock_enter(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if ((nargs || kwnames) && !enter_takes_args && ((CTLock *)op)->lock != NULL)
+        return real_enter_error(((CTLock *)op)->lock, args, nargs, kwnames);
+    return Lock_acquire(op, args, nargsf, kwnames);
+}
+
+/* The real __exit__'s error for arguments it does not take (3.15: exactly 3). */
+static int exit_args_wrong(Py_ssize_t nargs)
+{
+    return !exit_takes_any && nargs != 3;
+}
+
 /* release() and __exit__(*args): the end time is read before the real
    release, so the holds of one lock never overlap. */
 static PyObject *Lock_release_impl(CTLock *self, PyObject *const *args, Py_ssize_t nargs, int is_exit)
@@ -280,6 +307,8 @@ static PyObject *Lock_release_impl(CTLock *self, PyObject *const *args, Py_ssize
         return NULL;
     if (nargs && !is_exit) /* the real lock's error for arguments */
         return raw_method(self->lock, &raw_lock, raw_lock.release, s_release, args, nargs, NULL);
+    if (is_exit && exit_args_wrong(nargs))
+        return raw_method(self->lock, &raw_lock, NULL, s_exit, args, nargs, NULL);
     int64_t off = self->off;
     int64_t t = off ? now_ns() : 0;
     PyObject *r = raw_method(self->lock, &raw_lock, raw_lock.release, s_release, NULL, 0, NULL);
@@ -329,12 +358,22 @@ static PyObject *RLock_acquire(PyObject *op, PyObject *const *args, size_t nargs
     return r;
 }
 
+static PyObject *RLock_enter(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kwnames)
+{
+    Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
+    if ((nargs || kwnames) && !enter_takes_args && ((CTLock *)op)->lock != NULL)
+        return real_enter_error(((CTLock *)op)->lock, args, nargs, kwnames);
+    return RLock_acquire(op, args, nargsf, kwnames);
+}
+
 static PyObject *RLock_release_impl(CTLock *self, PyObject *const *args, Py_ssize_t nargs, int is_exit)
 {
     if (check_lock(self) < 0)
         return NULL;
     if (nargs && !is_exit)
         return raw_method(self->lock, &raw_rlock, raw_rlock.release, s_release, args, nargs, NULL);
+    if (is_exit && exit_args_wrong(nargs))
+        return raw_method(self->lock, &raw_rlock, NULL, s_exit, args, nargs, NULL);
     int64_t off = self->off;
     int64_t t = off ? now_ns() : 0;
     PyObject *r = raw_method(self->lock, &raw_rlock, raw_rlock.release, s_release, NULL, 0, NULL);
@@ -380,9 +419,27 @@ static PyMemberDef CTLock_members[] = {
 #define FASTKW (METH_FASTCALL | METH_KEYWORDS)
 #define CFUNC(f) (PyCFunction)(void (*)(void))(f)
 
+/* locked() / _is_owned(): the real lock's, without a Python frame. */
+static PyObject *Lock_locked(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
+{
+    CTLock *self = (CTLock *)op;
+    if (check_lock(self) < 0)
+        return NULL;
+    return raw_method(self->lock, &raw_lock, raw_lock.locked, s_locked, args, nargs, NULL);
+}
+
+static PyObject *RLock_is_owned(PyObject *op, PyObject *const *args, Py_ssize_t nargs)
+{
+    CTLock *self = (CTLock *)op;
+    if (check_lock(self) < 0)
+        return NULL;
+    return raw_method(self->lock, &raw_rlock, raw_rlock.is_owned, s_is_owned, args, nargs, NULL);
+}
+
 static PyMethodDef Lock_methods[] = {
     {"acquire", CFUNC(Lock_acquire), FASTKW, NULL},
-    {"__enter__", CFUNC(Lock_acquire), FASTKW, NULL},
+    {"locked", CFUNC(Lock_locked), METH_FASTCALL, NULL},
+    {"__enter__", CFUNC(Lock_enter), FASTKW, NULL},
     {"release", CFUNC(Lock_release), METH_FASTCALL, NULL},
     {"__exit__", CFUNC(Lock_exit), METH_FASTCALL, NULL},
     {NULL},
@@ -390,7 +447,8 @@ static PyMethodDef Lock_methods[] = {
 
 static PyMethodDef RLock_methods[] = {
     {"acquire", CFUNC(RLock_acquire), FASTKW, NULL},
-    {"__enter__", CFUNC(RLock_acquire), FASTKW, NULL},
+    {"_is_owned", CFUNC(RLock_is_owned), METH_FASTCALL, NULL},
+    {"__enter__", CFUNC(RLock_enter), FASTKW, NULL},
     {"release", CFUNC(RLock_release), METH_FASTCALL, NULL},
     {"__exit__", CFUNC(RLock_exit), METH_FASTCALL, NULL},
     {NULL},

@@ -80,6 +80,8 @@ static PyObject *pending;           /* program exceptions waiting for the main t
 static int pending_scheduled;
 static unsigned long main_ident;
 static int debug_mode;
+static int enter_takes_args = 1;   /* the real __enter__ is acquire (before 3.15) */
+static int exit_takes_any = 1;     /* the real __exit__ takes any arguments (before 3.15) */
 static int configured;
 
 /* The program's exception raised by tracer Python code during the current C
@@ -91,7 +93,8 @@ static int64_t K_LOCK_WAIT = 20, K_LOCK_HOLD = 21, K_LOCK_TRY_FAIL = 22;
 
 static PyObject *s_enabled, *s_mm, *s_cap, *s_next_slot, *s_grow, *s_acquire, *s_release,
     *s_is_owned, *s_self, *s_module, *s_builtins, *s_tb_frame, *s_tb_next, *s_f_code,
-    *s_co_filename, *s_f_lasti, *s_f_back, *s_blocking, *s_timeout;
+    *s_co_filename, *s_f_lasti, *s_f_back, *s_blocking, *s_timeout, *s_locked,
+    *s_enter, *s_exit;
 
 static PyObject *cached_next_slot;  /* the writer's _next_slot last seen */
 static PyObject *cached_counter;    /* its itertools.count, or NULL: call _next_slot */
@@ -99,7 +102,7 @@ static PyObject *cached_counter;    /* its itertools.count, or NULL: call _next_
 /* A real lock type and its methods (descriptors), called directly. */
 typedef struct {
     PyTypeObject *type;
-    PyObject *acquire, *release, *is_owned;
+    PyObject *acquire, *release, *is_owned, *locked;
 } RawType;
 static RawType raw_lock, raw_rlock;
 

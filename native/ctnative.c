@@ -149,7 +149,8 @@ static int fetch_raw(RawType *rt, PyObject *type, int with_owned)
     rt->acquire = PyObject_GetAttr(type, s_acquire);
     rt->release = PyObject_GetAttr(type, s_release);
     rt->is_owned = with_owned ? PyObject_GetAttr(type, s_is_owned) : NULL;
-    return rt->acquire && rt->release && (!with_owned || rt->is_owned) ? 0 : -1;
+    rt->locked = with_owned ? NULL : PyObject_GetAttr(type, s_locked);
+    return rt->acquire && rt->release && (with_owned ? rt->is_owned != NULL : rt->locked != NULL) ? 0 : -1;
 }
 
 #define KEEP(var, value)        \
@@ -160,20 +161,21 @@ static int fetch_raw(RawType *rt, PyObject *type, int with_owned)
 
 /* configure(writer=, site_lookup=, runtime_prefix=, allocate_lock=,
              rlock_type=, count_type=, struct_error=, method_type=,
-             kinds=(LOCK_WAIT, LOCK_HOLD, LOCK_TRY_FAIL), main_ident=, debug=) */
+             kinds=(LOCK_WAIT, LOCK_HOLD, LOCK_TRY_FAIL), main_ident=, debug=,
+             enter_takes_args=True, exit_takes_any=True) */
 static PyObject *m_configure(PyObject *m, PyObject *args, PyObject *kwargs)
 {
     (void)m;
     static const char *kw[] = {"writer", "site_lookup", "runtime_prefix", "allocate_lock", "rlock_type",
                                "count_type", "struct_error", "method_type", "kinds", "main_ident",
-                               "debug", NULL};
+                               "debug", "enter_takes_args", "exit_takes_any", NULL};
     PyObject *writer, *lookup, *prefix, *alloc, *rlock, *count, *serr, *mtype;
     long long kwait, khold, kfail;
     unsigned long ident_main;
-    int debug;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOUOOOOO(LLL)kp:configure", (char **)kw, &writer,
+    int debug, enter_args = 1, exit_any = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOUOOOOO(LLL)kp|pp:configure", (char **)kw, &writer,
                                      &lookup, &prefix, &alloc, &rlock, &count, &serr, &mtype, &kwait,
-                                     &khold, &kfail, &ident_main, &debug))
+                                     &khold, &kfail, &ident_main, &debug, &enter_args, &exit_any))
         return NULL;
     PyObject *wd = PyObject_GetAttrString(writer, "__dict__");
     if (wd == NULL)
@@ -202,6 +204,8 @@ static PyObject *m_configure(PyObject *m, PyObject *args, PyObject *kwargs)
     K_LOCK_TRY_FAIL = kfail;
     main_ident = ident_main;
     debug_mode = debug;
+    enter_takes_args = enter_args;
+    exit_takes_any = exit_any;
     if (pending == NULL && (pending = PyList_New(0)) == NULL)
         return NULL;
     site_cache_clear();
@@ -214,7 +218,8 @@ static PyObject *m_configure(PyObject *m, PyObject *args, PyObject *kwargs)
 static PyMethodDef module_methods[] = {
     {"configure", (PyCFunction)(void (*)(void))m_configure, METH_VARARGS | METH_KEYWORDS,
      "configure(writer=, site_lookup=, runtime_prefix=, allocate_lock=, rlock_type=, count_type=, "
-     "struct_error=, method_type=, kinds=, main_ident=, debug=): start recording"},
+     "struct_error=, method_type=, kinds=, main_ident=, debug=, enter_takes_args=True, "
+     "exit_takes_any=True): start recording"},
     {"reset", m_reset, METH_O, "reset(main_ident): after fork, site ids start over"},
     {"point", (PyCFunction)(void (*)(void))m_point, METH_FASTCALL,
      "point(kind, obj, site, a=0, b=0) -> offset (0: not written)"},
@@ -251,7 +256,8 @@ __attribute__((visibility("default"))) PyMODINIT_FUNC PyInit__ctnative(void)
         !(s_tb_frame = intern("tb_frame")) || !(s_tb_next = intern("tb_next")) ||
         !(s_f_code = intern("f_code")) || !(s_co_filename = intern("co_filename")) ||
         !(s_f_lasti = intern("f_lasti")) || !(s_f_back = intern("f_back")) ||
-        !(s_blocking = intern("blocking")) || !(s_timeout = intern("timeout")))
+        !(s_blocking = intern("blocking")) || !(s_timeout = intern("timeout")) ||
+        !(s_locked = intern("locked")) || !(s_enter = intern("__enter__")) || !(s_exit = intern("__exit__")))
         return NULL;
     PyObject *mod = PyModule_Create(&module_def);
     if (mod == NULL)
@@ -259,6 +265,18 @@ __attribute__((visibility("default"))) PyMODINIT_FUNC PyInit__ctnative(void)
     PyObject *lock = PyType_FromSpec(&Lock_spec);
     PyObject *rlock = PyType_FromSpec(&RLock_spec);
     PyObject *wrapper = PyType_FromSpec(&Wrapper_spec);
+#if PY_VERSION_HEX < 0x03090000
+    /* 3.8's PyType_FromSpec sets __module__ over the getset that gives the
+       real callable's (pickling by reference looks it up): put it back. */
+    if (wrapper != NULL) {
+        PyObject *descr = PyDescr_NewGetSet((PyTypeObject *)wrapper, &Wrapper_getset[2]);
+        if (descr == NULL || PyDict_SetItemString(((PyTypeObject *)wrapper)->tp_dict, "__module__", descr) < 0)
+            Py_CLEAR(wrapper);
+        Py_XDECREF(descr);
+        if (wrapper != NULL)
+            PyType_Modified((PyTypeObject *)wrapper);
+    }
+#endif
     if (lock == NULL || rlock == NULL || wrapper == NULL || PyModule_AddObject(mod, "Lock", lock) < 0 ||
         PyModule_AddObject(mod, "RLock", rlock) < 0 || PyModule_AddObject(mod, "Wrapper", wrapper) < 0 ||
         PyModule_AddIntConstant(mod, "API_VERSION", API_VERSION) < 0 ||

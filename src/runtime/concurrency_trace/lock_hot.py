@@ -86,6 +86,23 @@ FAILURES = frozenset([c for c in vars(builtins).values() if isinstance(c, type)
                       and issubclass(c, Exception) and c is not RecursionError] + [struct.error])
 
 
+def _accepts(call):
+    try:
+        call()
+        return True
+    except TypeError:
+        return False
+
+
+# 3.15: __enter__ takes no arguments and __exit__ exactly three (before, both
+# were acquire / release with any); the wrappers check as the real lock does.
+ENTER_TAKES_ARGS = _accepts(lambda: _thread.allocate_lock().__enter__(False))
+_held = _thread.allocate_lock()
+_held.acquire()
+EXIT_TAKES_ANY = _accepts(lambda: _held.__exit__())
+del _held
+
+
 def tracer_failure(e):
     """Whether e (caught in a wrapper's frame) is the tracer's own failure
     rather than the program's exception.  Written inline (without this call)
@@ -261,12 +278,17 @@ def undo(self, lock):
 # cost a call per operation, and a call can fail at the recursion limit.
 
 
-class Lock(object):
-    """threading.Lock's hot methods (base of locks.TracedLock)."""
-    __slots__ = ("_lock", "_off", "_obj")
-
+def _lock_acquire_of(is_enter):
+    """Lock.acquire (is_enter false) or Lock.__enter__: one body."""
     def acquire(self, *args, **kw):
         lock = self._lock
+        if is_enter and (args or kw) and not ENTER_TAKES_ARGS:
+            try:
+                return lock.__enter__(*args, **kw)      # the real lock's error
+            except BaseException as e:
+                if STRIP:
+                    e.__traceback__ = e.__traceback__.tb_next
+                raise
         if not args and not kw and not lock.locked():
             off = 0
             try:
@@ -320,16 +342,32 @@ class Lock(object):
                 e.__traceback__ = tb
             raise
         return box[0]
+    acquire.__name__ = acquire.__qualname__ = "__enter__" if is_enter else "acquire"
+    return acquire
 
-    __enter__ = acquire     # as the real lock's (arguments included)
 
-
-class RLock(object):
-    """threading.RLock's hot methods (base of locks.TracedRLock)."""
+class Lock(object):
+    """threading.Lock's hot methods (base of locks.TracedLock)."""
     __slots__ = ("_lock", "_off", "_obj")
 
+    acquire = _lock_acquire_of(False)
+    __enter__ = _lock_acquire_of(True)
+
+    def locked(self):
+        return self._lock.locked()
+
+
+def _rlock_acquire_of(is_enter):
+    """RLock.acquire (is_enter false) or RLock.__enter__: one body."""
     def acquire(self, *args, **kw):
         lock = self._lock
+        if is_enter and (args or kw) and not ENTER_TAKES_ARGS:
+            try:
+                return lock.__enter__(*args, **kw)      # the real lock's error
+            except BaseException as e:
+                if STRIP:
+                    e.__traceback__ = e.__traceback__.tb_next
+                raise
         try:
             owned = lock._is_owned()
         except BaseException as e:
@@ -406,25 +444,38 @@ class RLock(object):
                 e.__traceback__ = tb
             raise
         return box[0]
+    acquire.__name__ = acquire.__qualname__ = "__enter__" if is_enter else "acquire"
+    return acquire
 
-    __enter__ = acquire
+
+class RLock(object):
+    """threading.RLock's hot methods (base of locks.TracedRLock)."""
+    __slots__ = ("_lock", "_off", "_obj")
+
+    acquire = _rlock_acquire_of(False)
+    __enter__ = _rlock_acquire_of(True)
+
+    def _is_owned(self):
+        return self._lock._is_owned()
 
 
 def _release_of(is_exit, rlock):
     """release(*args) (is_exit false: arguments are the real lock's error) or
-    __exit__(*args) (arguments ignored).  The end time is read before the
+    __exit__(*args) (arguments ignored, or on 3.15 three required).  The end time is read before the
     real release, so the holds of one lock never overlap.  From the entry to
     the release, every check but the entry's is inside the first try."""
     def release(self, *args):
         lock = self._lock
         off = self._off
         t = 0
+        wrong = False
         try:
-            if args and not is_exit:
-                return lock.release(*args)      # the real lock's error
+            if args and not is_exit or is_exit and not EXIT_TAKES_ANY and len(args) != 3:
+                wrong = True
+                return (lock.__exit__ if is_exit else lock.release)(*args)     # the real lock's error
             t = _mono()
         except BaseException as e:
-            if not args or is_exit:     # before the release: release, then propagate
+            if t == 0 and not wrong:    # before the release: release, then propagate
                 if not rlock:
                     self._off = 0
                 lock.release()

@@ -104,9 +104,6 @@ class TracedLock(_LockBase, metaclass=_RealType):
     def __class__(self):
         return self._lock.__class__
 
-    def locked(self):
-        return self._lock.locked()
-
     # Condition's protocol: without these it would test ownership with
     # acquire(False) / release() on this wrapper and record false holds.
     def _is_owned(self):
@@ -131,7 +128,7 @@ class TracedLock(_LockBase, metaclass=_RealType):
     if hasattr(_LockType, "release_lock"):
         release_lock = _LockBase.release
     if hasattr(_LockType, "locked_lock"):
-        locked_lock = locked
+        locked_lock = _LockBase.locked
 
     def __repr__(self):
         return repr(self._lock)
@@ -151,9 +148,6 @@ class TracedRLock(_RLockBase, metaclass=_RealType):
     @property
     def __class__(self):
         return self._lock.__class__
-
-    def _is_owned(self):
-        return self._lock._is_owned()
 
     def _release_save(self):
         off = self._off

@@ -75,7 +75,8 @@ def configure(mod, **changes):
                     count_type=itertools.count, struct_error=struct.error, method_type=types.MethodType,
                     kinds=(LOCK_WAIT, LOCK_HOLD, LOCK_TRY_FAIL),
                     main_ident=threading.main_thread().ident,
-                    debug=bool(os.environ.get("CONCURRENCY_TRACE_DEBUG")))
+                    debug=bool(os.environ.get("CONCURRENCY_TRACE_DEBUG")),
+                    enter_takes_args=lock_hot.ENTER_TAKES_ARGS, exit_takes_any=lock_hot.EXIT_TAKES_ANY)
     settings.update(changes)
     mod.configure(**settings)
 
