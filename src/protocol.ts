@@ -7,6 +7,7 @@
  * (processes, threads) and appended where they only grow (strings, sites,
  * objects).
  */
+import type { Finding } from './core/analysis/finding';
 import type { ObjectInfo, ProcessInfo, SiteInfo, ThreadInfo } from './core/traceModel';
 
 export const PROTOCOL_VERSION = 1;
@@ -65,6 +66,8 @@ export interface SnapshotMessage {
   tables: TablesUpdate;
   columns: EventColumns;
   state: RunState;
+  /** What the analysis found in these rows (absent: none computed yet). */
+  findings?: Finding[];
 }
 
 export interface AppendMessage {
@@ -83,7 +86,24 @@ export interface StateMessage {
   state: RunState;
 }
 
-export type HostToWebview = SnapshotMessage | AppendMessage | StateMessage;
+/**
+ * The findings now (they replace the previous list). Sent after the append
+ * that holds the rows they point at; `rows` is the trace length they were
+ * computed on.
+ */
+export interface FindingsMessage {
+  type: 'findings';
+  findings: Finding[];
+  rows: number;
+}
+
+/** Show this finding (the Problems panel's "Show in timeline"). */
+export interface SelectFindingMessage {
+  type: 'selectFinding';
+  id: string;
+}
+
+export type HostToWebview = SnapshotMessage | AppendMessage | StateMessage | FindingsMessage | SelectFindingMessage;
 
 export type WebviewToHost =
   | { type: 'ready' }

@@ -17,12 +17,14 @@ import { bindPointer } from './input/pointer';
 import { ZoomController } from './input/zoom';
 import { drawArrows, sortFlows } from './render/arrowsRenderer';
 import { bottomLayout, drawBottom, type BottomLayout } from './render/bottomRenderer';
+import { drawFinding } from './render/findingRenderer';
 import { prepareCanvas, type DrawnItems, type Frame } from './render/frame';
 import { drawLanes } from './render/lanesRenderer';
 import { readPalette, threadColor, watchTheme, type Palette } from './theme';
 import { TimeView } from './timeView';
 import { drawAxis, formatOffset } from './ui/axis';
 import { DetailsPane } from './ui/details';
+import { FindingSelection } from './findingSelection';
 import { buildDom, LABEL_W, type Dom } from './ui/dom';
 import { hoverText } from './ui/hoverText';
 import { renderLaneLabels } from './ui/laneLabels';
@@ -67,7 +69,9 @@ export class TimelineApp {
   lastPhases = { lanes: 0, arrows: 0, bottom: 0, axis: 0 };
   readonly dom: Dom;
   readonly zoom: ZoomController;
-  private readonly details: DetailsPane;
+  readonly details: DetailsPane;
+  /** The findings (host messages; the report's embedded snapshot), the pane, the selected one. */
+  readonly findingSel: FindingSelection;
   private readonly tooltip: Tooltip;
   private bottom: BottomLayout = bottomLayout(0);
   private frameRequested = false;
@@ -80,15 +84,16 @@ export class TimelineApp {
   /** When the app last asked for a snapshot after a lost append. */
   private askedAt = -Infinity;
 
-  constructor(root: HTMLElement, private readonly host: Host) {
+  constructor(root: HTMLElement, readonly host: Host) {
     this.dom = buildDom(root);
     this.palette = readPalette();
     this.tooltip = new Tooltip(document.body);
     this.details = new DetailsPane(this.dom.details, {
       openSource: host.connected ? (file, line) => host.post({ type: 'openSource', file, line }) : null,
       select: (row) => this.selectRow(row),
-      close: () => this.selectRow(-1),
+      close: () => this.clearSelection(),
     });
+    this.findingSel = new FindingSelection(this, root, host);
     this.zoom = new ZoomController(this.dom.timeline, this.view, () => ({
       left: LABEL_W, width: this.view.width, height: this.dom.timeline.clientHeight,
     }), () => this.request());
@@ -100,7 +105,7 @@ export class TimelineApp {
       select: (hit) => this.select(hit),
       zoomTo: (a, b) => this.zoom.zoomTo(a, b),
     });
-    bindKeys(document.body, this.zoom, pointer.lastX, () => this.selectRow(-1));
+    bindKeys(document.body, this.zoom, pointer.lastX, () => this.clearSelection());
     bindControls(this, host);
     renderChrome(this);
     watchTheme(() => {
@@ -133,6 +138,14 @@ export class TimelineApp {
   }
 
   private apply(m: HostToWebview): void {
+    if (m.type === 'findings') {
+      this.findingSel.set(m.findings);
+      return;
+    }
+    if (m.type === 'selectFinding') {
+      this.findingSel.reveal(m.id);
+      return;
+    }
     if (m.type === 'snapshot') this.load(m);
     else if (m.type === 'append') {
       if (!this.loaded || !applyAppend(this.store, m)) {
@@ -155,14 +168,22 @@ export class TimelineApp {
       else this.recomputeFlows();
       this.refreshDomain();
       renderChrome(this);
+      this.findingSel.refreshPane();
       this.request();
     } else {
       this.state = m.state;
       if (m.state.status !== 'running' && this.flowsDirty) this.recomputeFlows();
       this.refreshDomain();
       renderChrome(this);
+      this.findingSel.refreshPane();
       this.request();
     }
+  }
+
+  /** Escape, or the details' close button: nothing selected. */
+  clearSelection(): void {
+    this.findingSel.clear();
+    this.selectRow(-1);
   }
 
   load(m: SnapshotMessage): void {
@@ -175,6 +196,7 @@ export class TimelineApp {
     this.tablesSeen = tablesSignature(this.store);
     this.selectedRow = -1;
     this.details.hide();
+    this.findingSel.reset(m.findings);
     if (this.query.active) this.query = compileQuery(this.store, this.query.text);
     this.refreshDomain();
     if (first) this.zoom.fit();
@@ -182,6 +204,7 @@ export class TimelineApp {
     this.recomputeFlows();
     this.loaded = true;
     renderChrome(this);
+    this.findingSel.refreshPane();
     this.request();
     for (const w of this.readyWaiters.splice(0)) w();
   }
@@ -203,6 +226,7 @@ export class TimelineApp {
       inspect: (row) => this.inspectLane(row),
       threadColor: (t) => threadColor(this.palette, t),
     });
+    this.findingSel.markLanes();
     this.bottom = bottomLayout(this.data.coreSamples.length);
     renderBottomLabels(this);
     this.dom.empty.hidden = this.loaded || this.store.length > 0;
@@ -256,10 +280,11 @@ export class TimelineApp {
   }
 
   frame(collect?: DrawnItems): Frame {
+    const sel = this.findingSel.forFrame();
     return {
       store: this.store, data: this.data, layout: this.layout, view: this.view, palette: this.palette,
       openEnd: this.openEnd(), scrollTop: this.dom.lanesScroll.scrollTop, viewHeight: this.dom.lanesScroll.clientHeight,
-      hidden: this.hidden, flowKinds: this.flowKinds, flows: this.flows, query: this.query, selectedRow: this.selectedRow, collect,
+      hidden: this.hidden, flowKinds: this.flowKinds, flows: this.flows, query: this.query, selectedRow: this.selectedRow, finding: sel, collect,
     };
   }
 
@@ -272,6 +297,7 @@ export class TimelineApp {
     drawLanes(lanes, f);
     const t1 = performance.now();
     drawArrows(lanes, f);
+    drawFinding(lanes, f);
     const t2 = performance.now();
     const bottom = prepareCanvas(this.dom.bottomCanvas, w, this.bottom.height);
     drawBottom(bottom, f, this.bottom);

@@ -26,6 +26,8 @@ export interface Host {
 /** The same id as in src/core/timelineHtml.ts (not imported: that module uses node:crypto). */
 export const SNAPSHOT_ELEMENT_ID = 'ct-snapshot';
 
+const HOST_MESSAGES = new Set<string>(['snapshot', 'append', 'state', 'findings', 'selectFinding']);
+
 export function connectHost(): Host {
   const api = typeof window.acquireVsCodeApi === 'function' ? window.acquireVsCodeApi() : undefined;
   return {
@@ -34,7 +36,7 @@ export function connectHost(): Host {
     onMessage: (handler) => {
       window.addEventListener('message', (e: MessageEvent) => {
         const m = e.data as HostToWebview | undefined;
-        if (m && typeof m === 'object' && (m.type === 'snapshot' || m.type === 'append' || m.type === 'state')) handler(m);
+        if (m && typeof m === 'object' && HOST_MESSAGES.has(m.type)) handler(m);
       });
     },
     embedded: () => {

@@ -5,7 +5,7 @@
  */
 import type { TimelineApp } from './app';
 import { eventName } from './data/spanKinds';
-import type { DrawnArrow, DrawnSpan } from './render/frame';
+import type { DrawnArrow, DrawnFinding, DrawnSpan } from './render/frame';
 
 export interface LaneInfo {
   key: string;
@@ -26,6 +26,8 @@ export interface LayoutInfo {
   cpu: { cores: number; points: number; threadSamples: number; coreRuns: number };
   stdout: number;
   view: { t0: number; t1: number; v0: number; v1: number; width: number };
+  /** The selected finding as drawn (page coordinates), if one is selected. */
+  finding: DrawnFinding | null;
 }
 
 export interface TestHook {
@@ -44,6 +46,10 @@ export interface TestHook {
   /** Draws a frame now and returns how long it took (ms). */
   renderNow(): number;
   eventCount(): number;
+  /** Ids of the findings the app holds, and the one selected. */
+  findingIds(): string[];
+  selectFinding(id: string): void;
+  selectedFinding(): string | null;
 }
 
 declare global {
@@ -60,7 +66,7 @@ export function installTestHook(app: TimelineApp): void {
       return app.state;
     },
     layout(limit = 5000) {
-      const collect = { spans: [] as DrawnSpan[], arrows: [] as DrawnArrow[], limit };
+      const collect: { spans: DrawnSpan[]; arrows: DrawnArrow[]; limit: number; finding?: DrawnFinding } = { spans: [], arrows: [], limit };
       const f = app.render(collect);
       const c = app.dom.lanesCanvas.getBoundingClientRect();
       const top = c.top - f.scrollTop;
@@ -97,6 +103,12 @@ export function installTestHook(app: TimelineApp): void {
         },
         stdout: app.data.stdout.n,
         view: { t0: app.view.t0, t1: app.view.t1, v0: app.view.v0, v1: app.view.v1, width: app.view.width },
+        finding: collect.finding ? {
+          ...collect.finding,
+          band: collect.finding.band && { x0: collect.finding.band.x0 + c.left, x1: collect.finding.band.x1 + c.left },
+          marks: collect.finding.marks.map((m) => ({ ...m, x0: m.x0 + c.left, x1: m.x1 + c.left, y: m.y + c.top })),
+          edges: collect.finding.edges.map((e) => ({ ...e, x0: e.x0 + c.left, x1: e.x1 + c.left, y0: e.y0 + c.top, y1: e.y1 + c.top })),
+        } : null,
       };
     },
     zoomTo: (t0, t1) => app.zoom.zoomTo(t0, t1),
@@ -113,6 +125,9 @@ export function installTestHook(app: TimelineApp): void {
       return performance.now() - t;
     },
     eventCount: () => app.store.length,
+    findingIds: () => app.findingSel.list.map((f) => f.id),
+    selectFinding: (id) => app.findingSel.select(id),
+    selectedFinding: () => app.findingSel.selected?.finding.id ?? null,
   };
   window.__concurrencyTrace = hook;
 }

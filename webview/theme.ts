@@ -23,6 +23,8 @@ export interface Palette {
   category: Record<Category, string>;
   flow: Record<FlowKind, string>;
   error: string;
+  /** Findings by severity (outlines, arrows, icons). */
+  severity: { error: string; warning: string; info: string };
   /** Distinct hues for cores and threads. */
   series: string[];
 }
@@ -52,6 +54,9 @@ const VARS: Record<string, string> = {
   brightYellow: '--vscode-terminal-ansiBrightYellow',
   grey: '--vscode-disabledForeground',
   error: '--vscode-errorForeground',
+  sevError: '--vscode-editorError-foreground',
+  sevWarning: '--vscode-editorWarning-foreground',
+  sevInfo: '--vscode-editorInfo-foreground',
 };
 
 export function themeKind(): Palette['kind'] {
@@ -99,6 +104,11 @@ export function readPalette(): Palette {
     },
     flow: { spawn: magenta, join: purple, queue: blue, pipe: cyan, task: orange },
     error: fallback(v.error, '#f48771', '#a1260d'),
+    severity: {
+      error: fallback(v.sevError, '#f14c4c', '#e51400'),
+      warning: fallback(v.sevWarning, '#cca700', '#bf8803'),
+      info: fallback(v.sevInfo, '#3794ff', '#1a85ff'),
+    },
     series: [blue, orange, green, purple, red, cyan, yellow, magenta, fallback(v.brightYellow, '#f5f543', '#b5ba00'), grey],
   };
 }

@@ -8,6 +8,8 @@ import { exportChrome } from '../core/export/chrome';
 import { writeHtmlReport } from '../core/export/htmlReport';
 import { LaunchError, checkPython, checkScript } from '../core/launcher';
 import { findings } from '../core/analysis/findings';
+import { pythonSupport } from '../core/pythonSupport';
+import { describeUntraced } from '../core/untracedNotes';
 import { traceRun } from '../core/runTrace';
 import { buildSummary, formatSummary } from '../core/summary';
 import { TraceFileError, readTrace, writeTrace } from '../core/traceFile';
@@ -76,6 +78,9 @@ async function cmdRun(argv: string[]): Promise<number> {
   const full = checkScript(script);
   const python = flags.values.get('--python') ?? defaultPython();
   const info = checkPython(python);
+  const support = pythonSupport(info, process.env);
+  if (!support.trace) throw new LaunchError(`${support.note ?? `Python ${info.version} is not supported`} (${python})`);
+  if (support.note) process.stderr.write(`concurrency-trace: ${support.note}\n`);
   const out = path.resolve(flags.values.get('--out') ?? `${path.basename(full).replace(/\.pyw?$/i, '')}.ctrace`);
   // The script's own terminal signals reach it directly (same process group);
   // this process stays alive to save the trace, and passes SIGTERM on.
@@ -99,6 +104,8 @@ async function cmdRun(argv: string[]): Promise<number> {
         if (process.env.CONCURRENCY_TRACE_DEBUG) process.stderr.write(`concurrency-trace: ${m}\n`);
       },
     });
+    // Never silently untraced: one line per reason the runtime left.
+    for (const line of describeUntraced(result.untraced)) process.stderr.write(`concurrency-trace: ${line}\n`);
     writeTrace(out, result.store);
     if (process.stderr.isTTY) process.stderr.write(`concurrency-trace: trace saved to ${out} (${result.store.length} events)\n`);
     const html = flags.values.get('--html');

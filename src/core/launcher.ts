@@ -31,6 +31,8 @@ export interface PythonInfo {
   version: string;
   /** sys.implementation.cache_tag ("cpython-311"): names the runtime's compiled files. */
   cacheTag?: string;
+  /** Built with Py_GIL_DISABLED (3.13t, 3.14t): see pythonSupport. */
+  freeThreaded?: boolean;
 }
 
 /**
@@ -112,7 +114,7 @@ export function checkPython(python: string): PythonInfo {
   let out: string;
   try {
     // -S -E: no site (a slow .pth can cost 100 ms) and no PYTHON* variables, just the facts.
-    out = execFileSync(python, ['-S', '-E', '-c', 'import sys; print(sys.executable); print("%d.%d.%d" % sys.version_info[:3]); print(sys.implementation.cache_tag or "")'], {
+    out = execFileSync(python, ['-S', '-E', '-c', 'import sys, sysconfig; print(sys.executable); print("%d.%d.%d" % sys.version_info[:3]); print(sys.implementation.cache_tag or ""); print(1 if sysconfig.get_config_var("Py_GIL_DISABLED") else 0)'], {
       encoding: 'utf8', timeout: 20000, stdio: ['ignore', 'pipe', 'pipe'],
     });
   } catch (err) {
@@ -120,12 +122,12 @@ export function checkPython(python: string): PythonInfo {
     if (e.code === 'ENOENT') throw new LaunchError(`Python interpreter not found: ${python}`);
     throw new LaunchError(`Python interpreter ${python} did not run: ${e.message.split('\n')[0]}`);
   }
-  const [executable, version, cacheTag] = out.trim().split('\n');
+  const [executable, version, cacheTag, freeThreaded] = out.trim().split('\n');
   const [major, minor] = version.split('.').map(Number);
   if (major < MIN_PYTHON[0] || (major === MIN_PYTHON[0] && minor < MIN_PYTHON[1])) {
     throw new LaunchError(`Python ${version} at ${python} is too old: Concurrency Trace needs ${MIN_PYTHON.join('.')} or newer`);
   }
-  const info: PythonInfo = { executable: executable || python, version, cacheTag: cacheTag || undefined };
+  const info: PythonInfo = { executable: executable || python, version, cacheTag: cacheTag || undefined, freeThreaded: freeThreaded === '1' };
   rememberCheck(cached.key, info);
   precompileRuntime(python, info);
   return info;

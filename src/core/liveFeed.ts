@@ -6,7 +6,17 @@
  * been delivered yet holds back the next one rather than queueing behind it.
  */
 import type { HostToWebview, RunState } from '../protocol';
+import type { Finding } from './analysis/finding';
 import type { LiveBatches } from './liveBatches';
+
+/** The findings to show with the trace (core/liveFindings keeps them). */
+export interface FeedFindings {
+  readonly list: readonly Finding[];
+  /** Moves when the list changed. */
+  readonly version: number;
+  /** Trace rows the list was computed on. */
+  readonly rows: number;
+}
 
 export interface LiveFeedOptions {
   batches: LiveBatches;
@@ -17,6 +27,8 @@ export interface LiveFeedOptions {
   intervalMs?: number;
   /** Told when a post fails (the webview went away mid-send). */
   onError?: (err: unknown) => void;
+  /** Findings to send with the snapshot and whenever they change (after the rows they point at). */
+  findings?: () => FeedFindings;
 }
 
 export class LiveFeed {
@@ -27,8 +39,10 @@ export class LiveFeed {
   private inFlight = false;
   private finished = false;
   private readonly intervalMs: number;
+  /** Version of the findings the view holds. */
+  private findingsSent = -1;
   /** Messages posted, by type (tests and the log). */
-  readonly sent = { snapshot: 0, append: 0, state: 0 };
+  readonly sent = { snapshot: 0, append: 0, state: 0, findings: 0 };
 
   constructor(private readonly options: LiveFeedOptions) {
     this.intervalMs = Math.max(5, options.intervalMs ?? 40);
@@ -59,6 +73,7 @@ export class LiveFeed {
     if (!this.visible || !this.synced || this.inFlight) return;
     const message = this.options.batches.append(this.options.state());
     if (message) this.post(message, 'append');
+    this.sendFindings();
   }
 
   /**
@@ -78,6 +93,15 @@ export class LiveFeed {
     const message = this.options.batches.append(state) ?? { type: 'state' as const, state };
     // Not held back by an undelivered post: a final state must not be lost.
     this.post(message, message.type);
+    this.sendFindings();
+  }
+
+  /** Posts the findings if they changed since the view last got them (they follow the rows they name). */
+  private sendFindings(): void {
+    const f = this.options.findings?.();
+    if (!f || f.version === this.findingsSent || !this.synced) return;
+    this.findingsSent = f.version;
+    this.post({ type: 'findings', findings: [...f.list], rows: f.rows }, 'findings');
   }
 
   dispose(): void {
@@ -88,10 +112,17 @@ export class LiveFeed {
   private sendSnapshot(): void {
     if (!this.visible) return;
     this.synced = true;
-    this.post(this.options.batches.snapshot(this.options.state()), 'snapshot');
+    const snapshot = this.options.batches.snapshot(this.options.state());
+    const f = this.options.findings?.();
+    if (f) {
+      // Rows past the snapshot's end (the trace grew since the pass) are ignored by the view until they arrive.
+      snapshot.findings = [...f.list];
+      this.findingsSent = f.version;
+    }
+    this.post(snapshot, 'snapshot');
   }
 
-  private post(message: HostToWebview, type: 'snapshot' | 'append' | 'state'): void {
+  private post(message: HostToWebview, type: 'snapshot' | 'append' | 'state' | 'findings'): void {
     this.sent[type]++;
     let result: PromiseLike<boolean> | boolean | void;
     try {

@@ -12,6 +12,7 @@ import { ProcessTreeWatch, killProcessTree } from './processTree';
 import { traceRun } from './runTrace';
 import { DEFAULT_KEEP, saveRunTrace } from './traceStorage';
 import { TraceStore } from './traceStore';
+import type { UntracedProcess } from './untracedNotes';
 
 export interface LiveRunOptions {
   python: string;
@@ -40,6 +41,8 @@ export interface LiveRunResult {
   saveError?: string;
   pruned: string[];
   store: TraceStore;
+  /** Processes the runtime did not trace, and why. */
+  untraced: UntracedProcess[];
 }
 
 /** How long to wait, after the script exited, for output its children still hold open. */
@@ -162,7 +165,7 @@ export class LiveRun {
     }
     const stopped = this.status === 'stopped';
     if (!stopped) this.status = 'exited';
-    const out: LiveRunResult = { exitCode: result.exitCode, signal: result.signal, stopped, pruned: [], store: result.store };
+    const out: LiveRunResult = { exitCode: result.exitCode, signal: result.signal, stopped, pruned: [], store: result.store, untraced: result.untraced };
     if (o.traceFolder) {
       try {
         const saved = saveRunTrace(o.traceFolder, o.script, result.store, o.keepTraces ?? DEFAULT_KEEP);

@@ -9,6 +9,7 @@ import { launch, removeRunDir, type TracedRun } from './launcher';
 import { Sampler } from './sampler';
 import { settleProcesses } from './analysis/processes';
 import { TraceStore } from './traceStore';
+import { readUntracedNotes, type UntracedProcess } from './untracedNotes';
 
 export interface TraceRunOptions {
   python: string;
@@ -33,6 +34,8 @@ export interface TraceRunResult {
   store: TraceStore;
   exitCode: number | null;
   signal: NodeJS.Signals | null;
+  /** Processes the runtime did not trace, with the reason it left (see untracedNotes). */
+  untraced: UntracedProcess[];
 }
 
 export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult> {
@@ -60,7 +63,7 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
     store.meta.exitCode = code ?? (signal ? 128 + signalNumber(signal) : null);
     store.meta.signal = signal;
     settleProcesses(store, run.child.pid ?? 0, code, signal ? signalNumber(signal) : null);
-    return { store, exitCode: code, signal };
+    return { store, exitCode: code, signal, untraced: readUntracedNotes(run.dir) };
   } finally {
     await sampler?.stop();
     collector.stop();

@@ -6,6 +6,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { resolvePathSetting } from '../core/settingVariables';
+import { FindingDiagnostics } from './findingDiagnostics';
+import { RepeatController } from './repeatCommand';
 import { RunController } from './runController';
 import { readSettings } from './settings';
 import { exportPerfetto, openSource } from './traceActions';
@@ -16,7 +18,9 @@ import type { TimelineActions } from './timelineView';
 /** What activate() returns: a handle for end-to-end tests and other extensions. */
 export interface ConcurrencyTraceApi {
   runs: RunController;
+  repeats: RepeatController;
   editors: TraceEditorProvider;
+  diagnostics: FindingDiagnostics;
 }
 
 export function activate(context: vscode.ExtensionContext): ConcurrencyTraceApi {
@@ -26,8 +30,10 @@ export function activate(context: vscode.ExtensionContext): ConcurrencyTraceApi 
     exportPerfetto: (store, title) => void exportPerfetto(store, title).catch((e: Error) => log.error(`export: ${e.message}`)),
     log: (level, message) => (level === 'error' ? log.error(message) : level === 'warn' ? log.warn(message) : log.info(message)),
   };
-  const runs = new RunController(context, log, actions);
-  const editors = new TraceEditorProvider(() => ({ extensionUri: context.extensionUri, actions, intervalMs: readSettings().liveIntervalMs }));
+  const diagnostics = new FindingDiagnostics();
+  const runs = new RunController(context, log, actions, diagnostics);
+  const repeats = new RepeatController(context, runs, log);
+  const editors = new TraceEditorProvider(() => ({ extensionUri: context.extensionUri, actions, intervalMs: readSettings().liveIntervalMs, diagnostics }));
   const storageFolder = path.join((context.storageUri ?? context.globalStorageUri).fsPath, 'traces');
   const traceFolders = (): string[] => {
     const folders = [storageFolder];
@@ -39,16 +45,18 @@ export function activate(context: vscode.ExtensionContext): ConcurrencyTraceApi 
 
   context.subscriptions.push(
     log,
+    diagnostics,
     runs,
     vscode.window.registerCustomEditorProvider(TRACE_VIEW_TYPE, editors, { supportsMultipleEditorsPerDocument: true }),
     vscode.commands.registerCommand('concurrencyTrace.run', (uri?: vscode.Uri) => runs.run(asUri(uri), false)),
     vscode.commands.registerCommand('concurrencyTrace.runWithArguments', (uri?: vscode.Uri) => runs.run(asUri(uri), true)),
+    vscode.commands.registerCommand('concurrencyTrace.repeatUntilFailure', (uri?: vscode.Uri) => repeats.run(asUri(uri))),
     vscode.commands.registerCommand('concurrencyTrace.stop', () => runs.stopActive()),
     vscode.commands.registerCommand('concurrencyTrace.showLog', () => log.show()),
     ...registerTraceCommands({ runs, editors, traceFolders, extensionPath: context.extensionPath, log }),
   );
   log.info(`activated (VS Code ${vscode.version}; traces in ${storageFolder})`);
-  return { runs, editors };
+  return { runs, repeats, editors, diagnostics };
 }
 
 export function deactivate(): void {

@@ -5,15 +5,20 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { Finding } from '../core/analysis/finding';
+import { isOngoingDeadlock } from '../core/findingState';
 import type { RunState } from '../protocol';
-import { LaunchError, checkScript } from '../core/launcher';
+import { LaunchError, checkPython, checkScript } from '../core/launcher';
+import { pythonSupport } from '../core/pythonSupport';
+import { describeUntraced } from '../core/untracedNotes';
 import { LiveRun, type LiveRunResult } from '../core/liveRun';
 import { RememberedRuns, formatArgs, resolveRunArguments } from '../core/runArguments';
 import { resolvePathSetting, type VariableContext } from '../core/settingVariables';
 import { promptRunArguments } from './argumentsPrompt';
 import { pickInterpreter } from './interpreter';
+import type { FindingDiagnostics } from './findingDiagnostics';
 import { RunTerminal } from './runTerminal';
-import { readSettings } from './settings';
+import { readSettings, type RunSettings } from './settings';
 import { TimelineView, type TimelineActions } from './timelineView';
 
 export const TIMELINE_VIEW_TYPE = 'concurrencyTrace.timeline';
@@ -23,7 +28,30 @@ interface ActiveRun {
   run: LiveRun;
   view: TimelineView;
   terminal: RunTerminal;
+  stop: () => void;
+  /** Deadlocks the user has been told about. */
+  announced: Set<string>;
 }
+
+export const STOP_AND_KEEP = 'Stop and Keep Trace';
+
+/** A script ready to run traced: see RunController.prepare. */
+export interface PreparedRun {
+  file: string;
+  name: string;
+  settings: RunSettings;
+  args: string[];
+  cwd: string;
+  /** Where the arguments came from (setting, remembered answer). */
+  argsFrom: string;
+  python: string;
+  version: string;
+  /** For the log and the terminal's first line. */
+  commandLine: string;
+  /** Where traces of runs are saved. */
+  traceFolder: string;
+}
+export const SHOW_FINDING = 'Show';
 
 export class RunController implements vscode.Disposable {
   private readonly views = new Map<string, TimelineView>();
@@ -35,12 +63,17 @@ export class RunController implements vscode.Disposable {
     private readonly context: vscode.ExtensionContext,
     private readonly log: vscode.LogOutputChannel,
     private readonly actions: TimelineActions,
+    private readonly diagnostics?: FindingDiagnostics,
   ) {
     this.remembered = new RememberedRuns(context.workspaceState);
   }
 
-  /** Runs `uri` (else the active Python editor) traced. Resolves when the run is over. */
-  async run(uri: vscode.Uri | undefined, askArguments: boolean): Promise<LiveRunResult | undefined> {
+  /**
+   * What a traced run of `uri` (else the active Python editor) needs: the saved file, its
+   * settings and arguments (asked for if `askArguments`), the interpreter. Undefined when
+   * the user cancelled or something is wrong (said in a message).
+   */
+  async prepare(uri: vscode.Uri | undefined, askArguments: boolean): Promise<PreparedRun | undefined> {
     const target = await this.targetFile(uri);
     if (!target) return undefined;
     const file = target.fsPath;
@@ -56,19 +89,28 @@ export class RunController implements vscode.Disposable {
       remembered = answer;
     }
     const runArgs = resolveRunArguments(file, settings, remembered, ctx);
-    let python: string;
-    let version: string;
     try {
       checkScript(file);
       const choice = await pickInterpreter(target, settings, ctx, (l) => this.log.info(l));
-      python = choice.python;
-      version = choice.version;
+      this.checkSupport(choice.python, { ...process.env, ...settings.env });
+      const name = path.basename(file);
+      const commandLine = [choice.python, file, ...runArgs.args].map((a) => formatArgs([a])).join(' ');
+      return {
+        file, name, settings, args: runArgs.args, cwd: runArgs.cwd, argsFrom: runArgs.from, python: choice.python, version: choice.version,
+        commandLine, traceFolder: this.traceFolder(settings.traceFolder, ctx),
+      };
     } catch (err) {
       this.fail(err);
       return undefined;
     }
-    const name = path.basename(file);
-    const commandLine = [python, file, ...runArgs.args].map((a) => formatArgs([a])).join(' ');
+  }
+
+  /** Runs `uri` (else the active Python editor) traced. Resolves when the run is over. */
+  async run(uri: vscode.Uri | undefined, askArguments: boolean): Promise<LiveRunResult | undefined> {
+    const prepared = await this.prepare(uri, askArguments);
+    if (!prepared) return undefined;
+    const { file, name, settings, python, version, commandLine } = prepared;
+    const runArgs = { args: prepared.args, cwd: prepared.cwd, from: prepared.argsFrom };
     this.log.info(`run: ${commandLine} (cwd ${runArgs.cwd}; arguments from ${runArgs.from})`);
 
     const terminal = this.freshTerminal(file, name, `▶ ${commandLine}  (cwd: ${runArgs.cwd})`);
@@ -76,7 +118,7 @@ export class RunController implements vscode.Disposable {
       python, pythonVersion: version, script: file, args: runArgs.args, cwd: runArgs.cwd,
       env: { ...process.env, ...settings.env },
       unbuffered: settings.unbufferedOutput,
-      traceFolder: this.traceFolder(settings.traceFolder, ctx),
+      traceFolder: prepared.traceFolder,
       keepTraces: settings.keepTraces,
       stopGraceMs: settings.stopGraceMs,
       onOutput: (text, stream) => terminal.output(text, stream),
@@ -84,7 +126,6 @@ export class RunController implements vscode.Disposable {
     });
     let final: Partial<RunState> | undefined;
     const view = this.viewFor(file, name, settings.liveIntervalMs);
-    const entry: ActiveRun = { file, run, view, terminal };
     const stop = (): void => {
       if (run.status !== 'running') return;
       this.log.info(`stop: ending the process tree of ${name} (pid ${run.pid ?? '?'})`);
@@ -93,6 +134,7 @@ export class RunController implements vscode.Disposable {
       });
       view.pushState();
     };
+    const entry: ActiveRun = { file, run, view, terminal, stop, announced: new Set() };
     terminal.attach({ write: (t) => run.write(t), interrupt: () => run.interrupt(), endInput: () => run.endInput(), closed: stop });
     view.show({
       title: `Trace: ${name}`, live: true, baseDir: runArgs.cwd, stop,
@@ -109,6 +151,7 @@ export class RunController implements vscode.Disposable {
       this.log.info(`run: ${name} ${this.exitLine(result).toLowerCase()}; ${result.store.length} events`);
       if (result.traceFile) this.log.info(`trace: saved to ${result.traceFile}`);
       if (result.saveError) this.log.error(`trace: not saved: ${result.saveError}`);
+      this.warnUser(describeUntraced(result.untraced));
       for (const p of result.pruned) this.log.info(`trace: removed old ${p}`);
       return result;
     } catch (err) {
@@ -128,6 +171,12 @@ export class RunController implements vscode.Disposable {
     const runs = [...this.active];
     const front = runs.filter((r) => r.view.panel.active);
     for (const r of front.length ? front : runs) r.view.current?.stop?.();
+  }
+
+  /** The run panel of a script (the latest run's), if open. */
+  viewOf(file: string): TimelineView | undefined {
+    const v = this.views.get(file);
+    return v && !v.isDisposed ? v : undefined;
   }
 
   /** The run panel in front, with its store (for export commands). */
@@ -185,12 +234,35 @@ export class RunController implements vscode.Disposable {
       retainContextWhenHidden: false,
     });
     panel.iconPath = vscode.Uri.joinPath(this.context.extensionUri, 'media', 'icon.png');
-    const view = new TimelineView(panel, { extensionUri: this.context.extensionUri, actions: this.actions, intervalMs });
+    const view = new TimelineView(panel, {
+      extensionUri: this.context.extensionUri, actions: this.actions, intervalMs, diagnostics: this.diagnostics,
+      onFindings: (v, findings) => this.onFindings(v, findings),
+    });
     this.views.set(file, view);
     panel.onDidDispose(() => {
       if (this.views.get(file) === view) this.views.delete(file);
     });
     return view;
+  }
+
+  /**
+   * A deadlock while the program runs: it will not end by itself (or only when a timeout
+   * gives up). Offer to stop it; the trace is saved and the finding stays in it.
+   */
+  private onFindings(view: TimelineView, findings: readonly Finding[]): void {
+    const entry = [...this.active].find((r) => r.view === view);
+    if (!entry || entry.run.status !== 'running') return;
+    const fresh = findings.filter((f) => isOngoingDeadlock(f) && !entry.announced.has(f.id));
+    if (fresh.length === 0) return;
+    for (const f of fresh) entry.announced.add(f.id);
+    const name = path.basename(entry.file).replace(/[[\]()]/g, '');
+    this.log.warn(`findings: deadlock in ${name} while it runs: ${fresh[0].message}`);
+    void vscode.window.showWarningMessage(
+      `Concurrency Trace: ${name} is deadlocked — threads wait for each other. Stop it and keep the trace?`, STOP_AND_KEEP, SHOW_FINDING,
+    ).then((pick) => {
+      if (pick === STOP_AND_KEEP) entry.stop();
+      else if (pick === SHOW_FINDING) view.reveal(fresh[0].id);
+    });
   }
 
   private isRunning(view: TimelineView): boolean {
@@ -217,6 +289,21 @@ export class RunController implements vscode.Disposable {
     if (r.stopped) return 'Stopped';
     if (r.signal) return `Terminated by ${r.signal}`;
     return `Process exited with code ${r.exitCode ?? '?'}`;
+  }
+
+  /** Refuses a Python the tracer cannot trace; warns (and runs) for one that is untested. */
+  private checkSupport(python: string, env: NodeJS.ProcessEnv): void {
+    const support = pythonSupport(checkPython(python), env);
+    if (!support.trace) throw new LaunchError(`Concurrency Trace: ${support.note ?? 'unsupported Python'} (${python})`);
+    if (support.note) this.warnUser([support.note]);
+  }
+
+  private warnUser(lines: string[]): void {
+    if (!lines.length) return;
+    for (const l of lines) this.log.warn(l);
+    void vscode.window.showWarningMessage(`Concurrency Trace: ${lines.join('; ')}`, 'Show Log').then((pick) => {
+      if (pick) this.log.show();
+    });
   }
 
   private fail(err: unknown): void {

@@ -1,14 +1,23 @@
 /**
  * Host side of one timeline webview (a run's panel or a .ctrace editor):
- * serves the page, feeds it through core/liveFeed, and answers what the
- * page asks for (open a source line, stop the run, export).
+ * serves the page, feeds it through core/liveFeed, keeps the trace's
+ * findings (core/liveFindings: again and again while it grows) for the page
+ * and the Problems panel, and answers what the page asks for (open a source
+ * line, stop the run, export).
  */
 import * as vscode from 'vscode';
+import type { Finding } from '../core/analysis/finding';
 import type { RunState, WebviewToHost } from '../protocol';
 import { LiveBatches } from '../core/liveBatches';
 import { LiveFeed } from '../core/liveFeed';
+import { LiveFindings, type PassOptions } from '../core/liveFindings';
 import type { TraceStore } from '../core/traceStore';
+import type { FindingDiagnostics, FindingOwner } from './findingDiagnostics';
 import { timelinePageHtml, webviewOptions } from './panelHtml';
+
+/** How often a growing trace's findings are looked at (the analysis itself runs at most every 500 ms). */
+const FINDINGS_POLL_MS = 100;
+let viewCount = 0;
 
 export interface TimelineSource {
   title: string;
@@ -31,11 +40,20 @@ export interface TimelineViewOptions {
   extensionUri: vscode.Uri;
   actions: TimelineActions;
   intervalMs: number;
+  /** The Problems panel's side of the findings. */
+  diagnostics?: FindingDiagnostics;
+  /** Told when the findings changed (the run controller offers "Stop and Keep Trace" on a deadlock). */
+  onFindings?: (view: TimelineView, findings: readonly Finding[]) => void;
 }
 
-export class TimelineView implements vscode.Disposable {
+export class TimelineView implements vscode.Disposable, FindingOwner {
+  readonly key = `timeline-${++viewCount}`;
   private feed: LiveFeed | undefined;
   private source: TimelineSource | undefined;
+  private findings: LiveFindings | undefined;
+  private findingsTimer: NodeJS.Timeout | undefined;
+  /** A finding to select once the page has (re)loaded. */
+  private pendingSelect: string | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private disposed = false;
   /** Messages the page sent, by type (for the log and tests through the API). */
@@ -53,17 +71,32 @@ export class TimelineView implements vscode.Disposable {
   /** Shows a source in this view (a new run in a reused panel starts over from a snapshot). */
   show(source: TimelineSource): void {
     this.feed?.dispose();
+    this.stopFindings();
     this.source = source;
+    const findings = new LiveFindings(() => source.store(), {
+      onError: (err) => this.options.actions.log('warn', `findings: analysis failed: ${(err as Error).message ?? String(err)}`),
+    });
+    this.findings = findings;
+    this.pendingSelect = undefined;
     const feed = new LiveFeed({
       batches: new LiveBatches(source.store()),
       post: (message) => this.panel.webview.postMessage(message),
       state: () => source.state(),
       intervalMs: this.options.intervalMs,
       onError: (err) => this.options.actions.log('warn', `timeline: post failed: ${String(err)}`),
+      findings: () => findings,
     });
     this.feed = feed;
     feed.setVisible(this.panel.visible);
-    if (!source.live) feed.finish();
+    this.options.diagnostics?.set(this, []);
+    if (source.live) {
+      // Off the feed's cadence: the Problems panel follows a hidden panel's run too.
+      this.findingsTimer = setInterval(() => this.pollFindings(false, { now: source.state().nowTs }), FINDINGS_POLL_MS);
+      this.findingsTimer.unref?.();
+    } else {
+      this.pollFindings(true, { final: true });
+      feed.finish();
+    }
     this.panel.title = source.title;
     // Setting the html (re)loads the page; it posts 'ready' and gets its snapshot.
     this.panel.webview.html = timelinePageHtml(this.panel.webview, this.options.extensionUri, source.title);
@@ -74,10 +107,42 @@ export class TimelineView implements vscode.Disposable {
     this.feed?.pushState();
   }
 
-  /** The run is over: last append with the final state, no more timer. */
+  /** The run is over: the findings of the whole trace, last append with the final state, no more timer. */
   finish(): void {
     if (this.source) this.source.live = false;
+    this.stopFindings();
+    this.pollFindings(true, { final: true });
     this.feed?.finish();
+  }
+
+  /** The findings shown now. */
+  get currentFindings(): readonly Finding[] {
+    return this.findings?.list ?? [];
+  }
+
+  get baseDir(): string | undefined {
+    return this.source?.baseDir;
+  }
+
+  /** Brings the view to the front with a finding selected (Problems panel's "Show in the timeline"). */
+  reveal(findingId: string): void {
+    const alive = this.panel.visible;
+    this.panel.reveal(undefined, false);
+    // A hidden panel's page reloads when shown: it gets the selection after its snapshot.
+    if (alive) void this.panel.webview.postMessage({ type: 'selectFinding', id: findingId });
+    else this.pendingSelect = findingId;
+  }
+
+  private pollFindings(force: boolean, pass: PassOptions): void {
+    const f = this.findings;
+    if (!f || !f.poll(force, pass)) return;
+    this.options.diagnostics?.set(this, f.list);
+    this.options.onFindings?.(this, f.list);
+  }
+
+  private stopFindings(): void {
+    if (this.findingsTimer) clearInterval(this.findingsTimer);
+    this.findingsTimer = undefined;
   }
 
   get isDisposed(): boolean {
@@ -92,6 +157,8 @@ export class TimelineView implements vscode.Disposable {
     if (this.disposed) return;
     this.disposed = true;
     this.feed?.dispose();
+    this.stopFindings();
+    this.options.diagnostics?.clear(this.key);
     for (const d of this.disposables) d.dispose();
   }
 
@@ -101,6 +168,10 @@ export class TimelineView implements vscode.Disposable {
     switch (message.type) {
       case 'ready':
         this.feed?.ready();
+        if (this.pendingSelect !== undefined) {
+          void this.panel.webview.postMessage({ type: 'selectFinding', id: this.pendingSelect });
+          this.pendingSelect = undefined;
+        }
         break;
       case 'openSource':
         this.options.actions.openSource(message.file, message.line, source?.baseDir);

@@ -10,18 +10,24 @@ import { exportChrome } from '../core/export/chrome';
 import { buildHtmlReport } from '../core/export/htmlReport';
 import type { TraceStore } from '../core/traceStore';
 
+/** A source path from a trace, absolute (relative ones are relative to the run's folder, else the workspace). */
+export function resolveSourcePath(file: string, baseDir?: string): string {
+  return path.isAbsolute(file) ? file : path.resolve(baseDir ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '.', file);
+}
+
 export async function openSource(file: string, line: number, baseDir?: string): Promise<void> {
-  const full = path.isAbsolute(file) ? file : path.resolve(baseDir ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? '.', file);
+  const full = resolveSourcePath(file, baseDir);
   if (!fs.existsSync(full)) {
     void vscode.window.showWarningMessage(`Concurrency Trace: ${full} is not on this machine.`);
     return;
   }
   const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(full));
   const at = new vscode.Position(Math.max(0, line - 1), 0);
+  // Where the file is already shown, else in the first group: beside the timeline, not over it.
+  const shown = (vscode.window.visibleTextEditors ?? []).find((e) => e.document.uri.fsPath === full);
   await vscode.window.showTextDocument(doc, {
     selection: new vscode.Range(at, at),
-    // Beside the timeline, not over it.
-    viewColumn: vscode.ViewColumn.One,
+    viewColumn: shown?.viewColumn ?? vscode.ViewColumn.One,
     preserveFocus: false,
   });
 }

@@ -9,16 +9,53 @@ loaded afterwards.  It must stay tiny and never raise.
 def _start_tracer():
     import os
     import sys
-    if not os.environ.get("CONCURRENCY_TRACE_DIR"):
+    directory = os.environ.get("CONCURRENCY_TRACE_DIR")
+    if not directory:
         return
-    if sys.version_info < (3, 8) or sys.version_info >= (3, 15):
-        return  # unsupported: run untraced rather than risk changing the program
+    reason = _why_not_traced(sys)
+    if reason:
+        _note_untraced(os, directory, reason)
+        return
     try:
         from concurrency_trace import bootstrap
         bootstrap.start()
-    except Exception:
+    except Exception as e:
         if os.environ.get("CONCURRENCY_TRACE_DEBUG"):
             raise
+        _note_untraced(os, directory, "the tracer could not start", e)
+
+
+def _why_not_traced(sys):
+    """Why this interpreter cannot be traced, or None.  The CLI and the
+    extension refuse these up front; a child started with another Python
+    (subprocess, sys.executable changed) gets here."""
+    if sys.version_info < (3, 8):
+        return "Python %d.%d is older than 3.8" % sys.version_info[:2]
+    # Free-threaded build (abiflags "t", 3.13+) with the GIL off: the writer claims event
+    # slots with next() on an itertools.count, atomic only under the GIL.
+    gil_enabled = getattr(sys, "_is_gil_enabled", None)
+    if gil_enabled is not None and not gil_enabled():
+        return ("free-threaded Python %d.%d with the GIL disabled (the tracer needs the GIL; "
+                "PYTHON_GIL=1 traces it with the GIL enabled)" % sys.version_info[:2])
+    return None
+
+
+def _note_untraced(os, directory, reason, error=None):
+    """Leaves one line in the run directory (untraced-<pid>-<nonce>.txt) so the
+    CLI and the extension can say that this process ran untraced, and why."""
+    try:
+        if error is not None:
+            reason = "%s (%s: %s)" % (reason, type(error).__name__, error)
+        flags = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+                 | getattr(os, "O_NOFOLLOW", 0))
+        name = "untraced-%d-%s.txt" % (os.getpid(), "".join("%02x" % b for b in bytearray(os.urandom(4))))
+        fd = os.open(os.path.join(directory, name), flags, 0o600)
+        try:
+            os.write(fd, reason[:400].encode("utf-8", "replace"))
+        finally:
+            os.close(fd)
+    except Exception:
+        pass
 
 
 def _load_shadowed_sitecustomize():
@@ -41,4 +78,4 @@ def _load_shadowed_sitecustomize():
 
 _start_tracer()
 _load_shadowed_sitecustomize()
-del _start_tracer, _load_shadowed_sitecustomize
+del _start_tracer, _why_not_traced, _note_untraced, _load_shadowed_sitecustomize

@@ -135,6 +135,11 @@ describe('end to end in code-server', { timeout: 9 * 60_000 }, () => {
     ws = path.join(tmp, 'workspace');
     fs.cpSync(path.join(ROOT, 'examples'), ws, { recursive: true });
     fs.writeFileSync(path.join(ws, 'forever.py'), FOREVER);
+    // The deadlock example without its timeouts: it hangs until stopped.
+    const example = fs.readFileSync(path.join(ws, 'deadlock.py'), 'utf8');
+    const forever = example.replace(/\.acquire\(timeout=5\)/g, '.acquire()');
+    assert.equal((forever.match(/\.acquire\(\)/g) ?? []).length, 2, 'both timeouts removed');
+    fs.writeFileSync(path.join(ws, 'deadlock_forever.py'), forever);
     fs.mkdirSync(path.join(ws, '.vscode'));
     fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), JSON.stringify(WORKSPACE_SETTINGS, null, 2));
     server = new CodeServer(installed, path.join(tmp, 'user-data'), path.join(tmp, 'extensions'));
@@ -165,7 +170,7 @@ describe('end to end in code-server', { timeout: 9 * 60_000 }, () => {
     await server?.stop();
     if (tmp && !process.env.CONCURRENCY_TRACE_E2E_KEEP) {
       // What a failed Stop may have left (a real failure is asserted in its test; never leak it).
-      for (const p of aliveProcesses(path.join(tmp, 'workspace', 'forever.py'))) {
+      for (const p of [...aliveProcesses(path.join(tmp, 'workspace', 'forever.py')), ...aliveProcesses(path.join(tmp, 'workspace', 'deadlock_forever.py'))]) {
         try {
           process.kill(p.pid, 'SIGKILL');
         } catch {
@@ -293,6 +298,89 @@ describe('end to end in code-server', { timeout: 9 * 60_000 }, () => {
     const aria = (await frame.evaluate(`Array.from(document.querySelectorAll('.lane-label')).map((e) => e.getAttribute('aria-label'))`)) as string[];
     assert.ok(aria.some((a) => /^Process producer_consumer\.py/.test(a)), aria.join(' | '));
     await shot('ctrace-editor');
+  });
+
+  it('runs deadlock.py from the palette: the Findings pane lists the deadlock while both threads hang, and the run ends by itself', async () => {
+    await quickOpen('deadlock.py');
+    await runCommand('Concurrency Trace: Run with Concurrency Trace');
+    const frame = await frameFor('the deadlock run’s timeline', (s) => s.title === 'deadlock.py' && s.ready, 60_000);
+    // Both threads wait for 5 s: the finding must be listed while they do.
+    await waitFor('a deadlock in the Findings pane while the program hangs', async () => {
+      const st = (await frame.evaluate('({ ids: window.__concurrencyTrace.findingIds(), status: window.__concurrencyTrace.state.status })')) as { ids: string[]; status: string };
+      if (st.status !== 'running') throw new Error(`the run is ${st.status} and no deadlock was listed: ${st.ids.join(', ')}`);
+      return st.ids.some((id) => id.startsWith('deadlock'));
+    }, 20_000, 100);
+    const bar = (await frame.locator('.findings-bar').textContent()) ?? '';
+    assert.match(bar, /Findings\s*\d/);
+    assert.match(bar, /deadlock/);
+    await shot('deadlock-live');
+    await waitFor('the example to end by itself (a timeout gives up)', async () => /done/.test(await terminalText(page)) && /Process exited with code 0/.test(await terminalText(page)), 30_000);
+    await shot('deadlock-ended');
+  });
+
+  it('a deadlock that hangs for good: Stop and keep trace keeps it; Problems shows it at both waits; Go to source opens the line', async () => {
+    const lines = fs.readFileSync(path.join(ws, 'deadlock_forever.py'), 'utf8').split('\n');
+    const waitLines = [lines.findIndex((l) => l.includes('if lock_b.acquire(')) + 1, lines.findIndex((l) => l.includes('if lock_a.acquire(')) + 1];
+    assert.ok(waitLines.every((l) => l > 0));
+    await quickOpen('deadlock_forever.py');
+    await runCommand('Concurrency Trace: Run with Concurrency Trace');
+    const frame = await frameFor('the hanging run’s timeline', (s) => s.title === 'deadlock_forever.py' && s.ready, 60_000);
+    await waitFor('a deadlock in the Findings pane', async () => ((await frame.evaluate('window.__concurrencyTrace.findingIds()')) as string[]).some((id) => id.startsWith('deadlock')), 20_000, 100);
+    await frame.locator('.findings-toggle').click();
+    assert.match((await frame.locator('.findings-list li.finding[data-kind="deadlock"] .finding-msg').first().textContent()) ?? '', /Deadlock/);
+    await frame.locator('#stop-keep').waitFor({ state: 'visible', timeout: 5_000 });
+    // VS Code offers the same.
+    await page.locator('.notification-toast', { hasText: 'deadlock_forever.py is deadlocked' }).first().waitFor({ timeout: 10_000 });
+    await shot('hang-offers-stop');
+    await frame.locator('#stop-keep').click();
+    await waitFor('the hanging run to be stopped', async () => (await timelineFrames(page)).find((x) => x.title === 'deadlock_forever.py' && x.status === 'stopped'), 30_000);
+    await waitFor('“Stopped” in the terminal', async () => /Stopped/.test(await terminalText(page)), 15_000);
+    const kept = (await frame.evaluate('window.__concurrencyTrace.findingIds()')) as string[];
+    const id = kept.find((x) => x.startsWith('deadlock'));
+    assert.ok(id, `the deadlock stays after Stop: ${kept.join(', ')}`);
+    assert.equal(await frame.locator('#stop-keep').isVisible(), false);
+    await waitFor('the stopped run’s trace in traces/', () => fs.readdirSync(path.join(ws, 'traces')).some((n) => n.startsWith('deadlock_forever') && n.endsWith('.ctrace')), 15_000);
+    await shot('hang-stopped');
+
+    // The Problems panel: the finding at the lines of the two waits.
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+Shift+M');
+    const rows = page.locator('.markers-panel .monaco-list-row');
+    const problems = await waitFor('the deadlock in the Problems panel at both waits', async () => {
+      const texts = await rows.allTextContents();
+      const at = waitLines.map((line) => texts.find((t) => /Deadlock/.test(t) && t.includes(`[Ln ${line},`)));
+      return at.every(Boolean) ? texts : null;
+    }, 20_000);
+    assert.ok(problems.some((t) => /deadlock_forever\.py/.test(t)), problems.join(' | '));
+    assert.ok(problems.some((t) => /Concurrency Trace/.test(t)), `source shown: ${problems.join(' | ')}`);
+    await shot('hang-problems');
+
+    // Go to source from the finding's details.
+    await frame.evaluate(`window.__concurrencyTrace.selectFinding(${JSON.stringify(id)})`);
+    const go = frame.locator('.finding-sites .finding-go').first();
+    await go.waitFor({ timeout: 10_000 });
+    const line = Number(await go.getAttribute('data-line'));
+    await shot('hang-finding-selected');
+    await go.click();
+    // The editor that already showed the file (not a second copy), with the cursor on the line.
+    await waitFor('deadlock_forever.py focused', async () => /^deadlock_forever\.py/.test((await page.locator('.editor-group-container.active .tab.active').first().getAttribute('aria-label')) ?? ''), 15_000);
+    assert.equal(await page.locator('.tabs-container .tab[aria-label^="deadlock_forever.py"]').count(), 1, 'one editor of the file');
+    await waitFor(`the cursor on line ${line}`, async () => (await page.locator('[id="status.editor.selection"]').textContent())?.includes(`Ln ${line},`), 15_000);
+    await shot('hang-go-to-source');
+  });
+
+  it('runs bank_account.py from the palette: both processes’ reads and writes of the shared balance are on the timeline', async () => {
+    // (The data race itself needs the analysis' data-race kind; until it lands this test does not assert the finding.)
+    await quickOpen('bank_account.py');
+    await runCommand('Concurrency Trace: Run with Concurrency Trace');
+    const frame = await frameFor('the bank run’s timeline', (s) => s.title === 'bank_account.py' && s.ready && s.status !== 'running', 90_000);
+    await waitFor('the final balance in the terminal', async () => /final balance: -?\d+/.test(await terminalText(page)), 30_000);
+    const l = await layoutOf(frame);
+    const procs = l.lanes.filter((x) => x.kind === 'process' && !x.dim);
+    assert.equal(procs.length, 3, procs.map((p) => p.label).join(', '));
+    const kinds = kindTotals(l);
+    assert.ok(kinds['shared.read'] >= 2000 && kinds['shared.write'] >= 2000, JSON.stringify(kinds));
+    await shot('bank-timeline');
   });
 
   it('left no page errors from the extension’s webviews, and nothing left loopback', () => {

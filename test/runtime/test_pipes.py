@@ -148,7 +148,9 @@ class Pipes(unittest.TestCase):
         ok(self, proc)
         self.assertEqual(proc.stdout,
                          b"{'answer': 42, 'list': [1.5, 'x']} b'\\x00\\x01raw bytes' ('from', 'a queue')\n")
-        self.assertEqual(len(trace.pids()), 1)          # the reader wrote no trace
+        # the reader wrote no trace (3.14+: mp.Queue's lock starts the resource tracker, a helper)
+        helpers = {r.pid for r in trace.of("PROCESS_START") if "resource_tracker" in trace.blob(r, "b")}
+        self.assertEqual(len(set(trace.pids()) - helpers), 1)
         self.assertEqual(len(trace.of("PIPE_SEND")), 3)  # both sends and the queue's feeder
         self.assertEqual(trace.of("PIPE_RECV"), [])
 

@@ -13,9 +13,12 @@ import { after, before, beforeEach, test } from 'node:test';
 import type * as vscodeTypes from 'vscode';
 import type { ConcurrencyTraceApi } from '../../src/extension/extension';
 import { activate } from '../../src/extension/extension';
+import type { Finding } from '../../src/core/analysis/finding';
+import { findings } from '../../src/core/analysis/findings';
 import { checkPython } from '../../src/core/launcher';
+import { readTrace } from '../../src/core/traceFile';
 import { parseStat } from '../../src/core/processTree';
-import { FakeMemento, FakePanel, Uri, fake } from './fakes/vscode';
+import { FakeMemento, FakePanel, Position, Uri, fake } from './fakes/vscode';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const FIXTURES = path.join(__dirname, 'fixtures');
@@ -257,4 +260,172 @@ test('Open HTML Report writes the self-contained page for a saved trace', { skip
   assert.match(html, /<script type="application\/json" id="ct-snapshot">/);
   assert.match(html, /Content-Security-Policy/);
   assert.ok(fake.messages.some((m) => m.text.startsWith('Saved report.html')));
+});
+
+type Diag = { range: { start: { line: number } }; message: string; severity: number; source?: string; code?: unknown; relatedInformation?: { location: { uri: Uri; range: { start: { line: number } } }; message: string }[] };
+const findingsIn = (m: Posted | undefined): { kind: string; id: string; message: string; events: number[] }[] | undefined =>
+  (m as { findings?: { kind: string; id: string; message: string; events: number[] }[] } | undefined)?.findings;
+const DEADLOCK = path.join(FIXTURES, 'deadlock_hang.py');
+
+test('a deadlock reaches the panel while the program runs, within about a second of the waits; the Problems panel shows it at its sites until the panel closes', { timeout: 60000 }, async (t) => {
+  fake.settings.set('concurrencyTrace.args', ['4']);
+  const done = run(DEADLOCK);
+  const panel = await until(() => fake.panels[0], 'panel');
+  const live = await until(() => panel.webview.posted.find((p) => p.message.type === 'findings' && findingsIn(p.message)?.some((f) => f.kind === 'deadlock')), 'a deadlock finding while it runs', 20000);
+  const source = api.runs.viewOf(DEADLOCK)?.current;
+  const state = source?.state();
+  assert.equal(state?.status, 'running', 'found while the program still runs');
+  // How long after the cycle closed (the later of the two waits began) the finding was on its way to the panel.
+  const store = source!.store();
+  const deadlock = findingsIn(live.message)!.find((f) => f.kind === 'deadlock')!;
+  const closed = Math.max(...deadlock.events.map((r) => store.ts[r]));
+  const sentAfterMs = (state!.nowTs! - closed) / 1e6 - (Date.now() - live.at);
+  t.diagnostic(`deadlock finding posted ${sentAfterMs.toFixed(0)} ms after the cycle closed`);
+  assert.ok(sentAfterMs < 1500, `sent ${sentAfterMs.toFixed(0)} ms after the cycle closed`);
+
+  // The Problems panel: a diagnostic at each site of the finding in the script.
+  const diags = await until(() => fake.diagnostics.get(DEADLOCK) as Diag[] | undefined, 'diagnostics in the script');
+  const lines = diags.map((d) => d.range.start.line + 1).sort((a, b) => a - b);
+  const text = fs.readFileSync(DEADLOCK, 'utf8').split('\n');
+  const lineOf = (needle: string, from = 0): number => text.findIndex((l, i) => i >= from && l.includes(needle)) + 1;
+  const waitB = lineOf('with lock_b:', lineOf('def one'));
+  const waitA = lineOf('with lock_a:', lineOf('def two'));
+  assert.ok(lines.includes(waitA) && lines.includes(waitB), `diagnostics at the two waits (${waitB}, ${waitA}): ${lines.join(',')}`);
+  const d = diags.find((x) => x.range.start.line + 1 === waitB)!;
+  assert.equal(d.message, deadlock.message, 'the finding’s own words');
+  assert.equal(d.severity, 0, 'an error');
+  assert.equal(d.source, 'Concurrency Trace');
+  assert.equal(d.code, 'deadlock');
+  assert.equal((d as unknown as { range: { start: { character: number } } }).range.start.character, text[waitB - 1].indexOf('with'), 'under the statement');
+  const related = (d.relatedInformation ?? []).map((r) => r.location.range.start.line + 1).sort((a, b) => a - b);
+  assert.deepEqual(related, lines.filter((l) => l !== waitB), 'every other site as related information');
+
+  // Hovering the statement: the explanation and a link that shows the finding in the timeline.
+  const hover = fake.hoverProviders[0].provideHover({ uri: Uri.file(DEADLOCK) }, new Position(waitB - 1, text[waitB - 1].indexOf('lock_b'))) as { contents: { value: string; isTrusted: unknown } };
+  assert.match(hover.contents.value, /Deadlock/);
+  assert.match(hover.contents.value, /command:concurrencyTrace\.revealFinding\?/);
+  assert.deepEqual(hover.contents.isTrusted, { enabledCommands: ['concurrencyTrace.revealFinding'] }, 'only our command may run from the hover');
+  // The quick fix does the same.
+  const actions = fake.codeActionProviders[0].provideCodeActions({ uri: Uri.file(DEADLOCK) }, d.range as never, { diagnostics: [d as never] }) as { title: string; command: { command: string; arguments: unknown[] } }[];
+  assert.equal(actions.length, 1);
+  assert.match(actions[0].title, /Show deadlock in the timeline/);
+  const before = panel.webview.posted.length;
+  await fake.commands.get(actions[0].command.command)!(...actions[0].command.arguments);
+  const select = await until(() => panel.webview.posted.slice(before).find((p) => p.message.type === 'selectFinding'), 'selectFinding posted');
+  assert.equal((select.message as { id?: string }).id, deadlock.id);
+
+  await done;
+  // The run is over (os._exit with the waits open): the panel and the Problems panel keep the deadlock.
+  assert.ok((fake.diagnostics.get(DEADLOCK) as Diag[] | undefined)?.length, 'diagnostics stay while the panel is open');
+  assert.ok(api.diagnostics.current().some((x) => x.kind === 'deadlock' && x.file === DEADLOCK));
+  panel.dispose();
+  assert.equal(fake.diagnostics.get(DEADLOCK), undefined, 'closing the panel clears them');
+});
+
+test('a program hung in a deadlock: "Stop and Keep Trace" stops it, saves the trace, and the deadlock stays in the panel, the Problems panel and the saved trace', { timeout: 60000 }, async () => {
+  fake.settings.set('concurrencyTrace.args', []);
+  fake.settings.set('concurrencyTrace.stopGraceMs', 800);
+  fake.notificationAnswers.push('Stop and Keep Trace');
+  const done = run(DEADLOCK);
+  const panel = await until(() => fake.panels[0], 'panel');
+  await done;
+  const offer = fake.messages.find((m) => /deadlock_hang\.py is deadlocked/.test(m.text));
+  assert.ok(offer, fake.messages.map((m) => m.text).join('\n'));
+  assert.equal(offer.level, 'warning');
+  assert.match(fake.terminals[0].output, /Stopped/);
+  const last = panel.webview.posted.at(-1)!.message;
+  assert.equal(stateOf(last)?.status, 'stopped');
+  const saved = /Trace saved to (.*\.ctrace)/.exec(stateOf(panel.webview.posted.filter((p) => stateOf(p.message)).at(-1)!.message)?.message ?? '')?.[1];
+  assert.ok(saved && fs.existsSync(saved), 'the stopped run’s trace is saved');
+  const shown = panel.webview.posted.filter((p) => findingsIn(p.message)).at(-1)!.message;
+  assert.ok(findingsIn(shown)!.some((f) => f.kind === 'deadlock'), 'the panel still lists the deadlock');
+  assert.ok((fake.diagnostics.get(DEADLOCK) as Diag[] | undefined)?.some((x) => x.code === 'deadlock'), 'and the Problems panel');
+  assert.ok(findings(readTrace(saved)).some((f) => f.kind === 'deadlock'), 'and the saved trace');
+  panel.dispose();
+
+  // The saved trace in the .ctrace editor: the findings come with its snapshot and in Problems, until it closes.
+  const provider = fake.customEditors.get('concurrencyTrace.traceViewer') as vscodeTypes.CustomReadonlyEditorProvider;
+  const doc = await provider.openCustomDocument(Uri.file(saved) as unknown as vscodeTypes.Uri, {} as never, {} as never);
+  const editor = new FakePanel('concurrencyTrace.traceViewer', path.basename(saved));
+  await provider.resolveCustomEditor(doc, editor as unknown as vscodeTypes.WebviewPanel, {} as never);
+  const snap = await until(() => editor.webview.posted.find((p) => p.message.type === 'snapshot'), 'snapshot');
+  assert.ok(findingsIn(snap.message)?.some((f) => f.kind === 'deadlock'), 'findings in the editor’s snapshot');
+  assert.ok((fake.diagnostics.get(DEADLOCK) as Diag[] | undefined)?.length, 'diagnostics while the editor is open');
+  editor.dispose();
+  assert.equal(fake.diagnostics.get(DEADLOCK), undefined, 'cleared when it closes');
+});
+
+test('Repeat Until Failure… asks how many runs and what fails, reruns until the first failing run, saves and opens its trace, and sums up all runs', { timeout: 60000 }, async () => {
+  const counter = path.join(tmp, 'repeat-count');
+  fake.settings.set('concurrencyTrace.args', [counter]);
+  fake.answers.inputBox.push('5');
+  fake.answers.quickPick.push([0, 1]); // non-zero exit, deadlock
+  const outcome = (await fake.commands.get('concurrencyTrace.repeatUntilFailure')!(Uri.file(path.join(FIXTURES, 'fails_third.py')))) as Awaited<ReturnType<typeof api.repeats.run>>;
+  assert.ok(outcome);
+  assert.deepEqual(outcome.result.runs.map((r) => r.failed), [false, false, true], 'stopped at the first failing run');
+  assert.equal(fs.readFileSync(counter, 'utf8'), '3');
+  const term = fake.terminals[0];
+  assert.match(term.name, /repeat fails_third\.py/);
+  for (const n of [1, 2, 3]) assert.match(term.output, new RegExp(`run ${n} of 5`));
+  assert.match(term.output, /run 3: exit 1, .* FAILED: exit code 1/);
+  assert.match(term.output, /3 runs of up to 5: 1 failed \(run 3: exit code 1\), 2 passed before it\./);
+  assert.ok(outcome.traceFile && fs.existsSync(outcome.traceFile), 'the failing run’s trace is saved');
+  assert.equal(readTrace(outcome.traceFile).meta.exitCode, 1, 'the saved trace is the failing run’s');
+  const opened = fake.executed.find((e) => e.command === 'vscode.openWith');
+  assert.equal((opened?.args[0] as Uri).fsPath, outcome.traceFile, 'and opened');
+  assert.equal(opened?.args[1], 'concurrencyTrace.traceViewer');
+  assert.ok(fake.messages.some((m) => m.level === 'warning' && /1 failed/.test(m.text)), fake.messages.map((m) => m.text).join('\n'));
+  assert.deepEqual(fake.progress[0].messages, ['run 1 of 5', 'run 2 of 5', 'run 3 of 5']);
+  // The answers are remembered as the next defaults.
+  assert.deepEqual(context.workspaceState.get('concurrencyTrace.repeat'), { times: 5, until: { exit: true, kinds: ['deadlock'] } });
+});
+
+test('Repeat Until Failure…: Cancel stops the run in progress; nothing failed, nothing is saved', { timeout: 60000 }, async () => {
+  fake.settings.set('concurrencyTrace.args', ['60']);
+  fake.answers.inputBox.push('3');
+  fake.answers.quickPick.push([0]);
+  const before = fs.readdirSync(path.join(storage, 'traces')).length;
+  const pending = fake.commands.get('concurrencyTrace.repeatUntilFailure')!(Uri.file(path.join(FIXTURES, 'slow_print.py'))) as Promise<Awaited<ReturnType<typeof api.repeats.run>>>;
+  await until(() => fake.terminals[0]?.output.includes('first'), 'the first run’s output');
+  const t0 = Date.now();
+  fake.progress[0].cancel();
+  const outcome = await pending;
+  assert.ok(Date.now() - t0 < 5000);
+  assert.equal(outcome?.result.runs.length, 1);
+  assert.equal(outcome?.result.cancelled, true);
+  assert.equal(outcome?.result.failures, 0);
+  assert.equal(outcome?.traceFile, undefined);
+  assert.equal(fs.readdirSync(path.join(storage, 'traces')).length, before);
+  assert.match(fake.terminals[0].output, /1 run of up to 3, stopped before any failed\./);
+});
+
+test('Problems: one diagnostic per statement, the others as related information with their roles, once however many open traces have it; hover text from the trace cannot become markup or a command', () => {
+  const file = path.join(FIXTURES, 'deadlock_hang.py');
+  const f: Finding = {
+    id: 'data-race:counter', kind: 'data-race', severity: 'warning', message: 'Data race on counter',
+    explanation: 'Read [click me](command:workbench.action.quit) then write', steps: ['T1 read `1` at line 15'],
+    parties: [], objects: [], window: { startTs: 0, endTs: 1 }, events: [], edges: [],
+    sites: [{ file, line: 15, role: 'reads counter' }, { file, line: 17, role: 'writes counter' }, { file, line: 15, role: 'again' }, { file: '/nonexistent/x.py', line: 3, role: 'elsewhere' }],
+  };
+  const revealed: string[] = [];
+  const owner = (key: string) => ({ key, reveal: (id: string) => revealed.push(`${key}:${id}`) });
+  api.diagnostics.set(owner('a'), [f]);
+  api.diagnostics.set(owner('b'), [f]);
+  const diags = fake.diagnostics.get(file) as Diag[];
+  assert.deepEqual(diags.map((d) => d.range.start.line + 1), [15, 17], 'one per statement in a file that exists, once for both traces');
+  assert.equal(diags[0].severity, 1, 'a warning');
+  assert.deepEqual(diags[0].relatedInformation!.map((r) => [r.location.range.start.line + 1, r.message]), [[17, 'writes counter']]);
+  assert.deepEqual(diags[1].relatedInformation!.map((r) => [r.location.range.start.line + 1, r.message]), [[15, 'reads counter']]);
+  const hover = fake.hoverProviders[0].provideHover({ uri: Uri.file(file) }, new Position(14, 10)) as { contents: { value: string } };
+  assert.ok(!hover.contents.value.includes('[click me](command:workbench'), hover.contents.value);
+  assert.ok(hover.contents.value.includes('\\[click me\\]\\(command:workbench'), 'shown as text');
+  assert.match(hover.contents.value, /T1 read \\`1\\` at line 15/);
+  assert.equal(fake.hoverProviders[0].provideHover({ uri: Uri.file(file) }, new Position(15, 4)), undefined, 'nothing on other lines');
+  // "Show in the timeline" for a trace that has closed goes to another open trace with the finding.
+  void fake.commands.get('concurrencyTrace.revealFinding')!('gone', f.id);
+  assert.deepEqual(revealed, ['a:data-race:counter']);
+  api.diagnostics.clear('a');
+  assert.equal((fake.diagnostics.get(file) as Diag[]).length, 2, 'the other trace still has it');
+  api.diagnostics.clear('b');
+  assert.equal(fake.diagnostics.get(file), undefined);
 });

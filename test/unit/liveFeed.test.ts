@@ -61,7 +61,7 @@ test('hidden: nothing is sent; shown again: a full snapshot, then appends follow
   // A reloaded page asks again: a second snapshot, appends continue from it.
   feed.ready();
   assert.equal(posted[3].type, 'snapshot');
-  assert.deepEqual(feed.sent, { snapshot: 3, append: 1, state: 0 });
+  assert.deepEqual(feed.sent, { snapshot: 3, append: 1, state: 0, findings: 0 });
   feed.dispose();
 });
 

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import type { Finding } from '../../src/core/analysis/finding';
 import { buildHtmlReport } from '../../src/core/export/htmlReport';
 import { jsonForScript, reportCsp, reportPageHtml, webviewCsp, webviewPageHtml } from '../../src/core/timelineHtml';
 import { TraceStore } from '../../src/core/traceStore';
@@ -51,6 +52,12 @@ test('buildHtmlReport embeds the trace as a snapshot and the font as data', () =
     assert.equal(data.type, 'snapshot');
     assert.deepEqual(data.state, { status: 'saved', title: 'my <script>.py', exitCode: 3 });
     assert.equal(data.tables.processes[0].pid, 7);
+    assert.deepEqual(data.findings, [], 'the analysis ran: nothing in this trace');
+    const given: Finding[] = [{ id: 'x', kind: 'unjoined', severity: 'info', message: '</script><b>m</b>', explanation: 'e', parties: [], objects: [], sites: [],
+      window: { startTs: 1, endTs: 2 }, events: [], edges: [] }];
+    const withFindings = buildHtmlReport(store, { assetsDir: dir, findings: given });
+    assert.ok(!withFindings.includes('</script><b>'), 'cannot close the data element');
+    assert.deepEqual(JSON.parse(/id="ct-snapshot">(.*?)<\/script>/s.exec(withFindings)![1]).findings, given, 'findings ride in the snapshot, escaped');
     // The extension passes its folder; the app is in its dist/.
     fs.mkdirSync(path.join(dir, 'ext', 'dist'), { recursive: true });
     for (const f of ['webview.js', 'webview.css', 'codicon.ttf']) fs.copyFileSync(path.join(dir, f), path.join(dir, 'ext', 'dist', f));

@@ -99,6 +99,36 @@ describe('HTML report', () => {
     await page.close();
   });
 
+  it('shows the findings of the trace in the same words as `summary`, with the same pane as the panel', async () => {
+    // A real run that deadlocks and ends itself (os._exit) with both waits open.
+    const trace = path.join(dir, 'deadlock.ctrace');
+    const html = path.join(dir, 'deadlock.html');
+    const script = path.join(ROOT, 'test', 'unit', 'fixtures', 'deadlock_hang.py');
+    const r = spawnSync(process.execPath, [CLI, 'run', '--python', PYTHON, '--out', trace, '--html', html, script, '1'], { encoding: 'utf8' });
+    assert.equal(r.status, 3, r.stderr);
+    const summary = spawnSync(process.execPath, [CLI, 'summary', '--json', trace], { encoding: 'utf8' });
+    const fromSummary = (JSON.parse(summary.stdout) as { findings: { kind: string; message: string }[] }).findings;
+    assert.ok(fromSummary.some((f) => f.kind === 'deadlock'), summary.stdout);
+    const text = spawnSync(process.execPath, [CLI, 'summary', trace], { encoding: 'utf8' }).stdout;
+    const { page, watch } = await openReport(browser, html);
+    await waitReady(page);
+    await page.click('.findings-toggle');
+    const listed = await page.evaluate(() => Array.from(document.querySelectorAll('.findings-list .finding-msg')).map((e) => e.textContent));
+    assert.deepEqual(listed.sort(), fromSummary.map((f) => f.message).sort(), 'the same findings, the same words');
+    for (const m of listed) assert.ok(text.includes(m!), `the text summary says it too: ${m}`);
+    await page.click('.findings-list li.finding[data-kind="deadlock"]');
+    const l = await layout(page);
+    assert.ok(l.finding && l.finding.marks.length >= 2, 'selected and drawn');
+    assert.equal(await page.locator('.finding-go').count(), 0, 'no editor to go to from the report');
+    assert.match(await page.textContent('.finding-sites') ?? '', /deadlock_hang\.py:\d+/);
+    assert.equal(await page.isVisible('#stop-keep'), false);
+    await screenshot(page, 'report-findings');
+    assert.deepEqual(watch.network, []);
+    assert.deepEqual(await cspViolations(page), []);
+    assert.deepEqual(watch.errors, []);
+    await page.close();
+  });
+
   it('`html` reports bad input with exit code 2', () => {
     const r = spawnSync(process.execPath, [CLI, 'html', path.join(dir, 'missing.ctrace'), '-o', path.join(dir, 'x.html')], { encoding: 'utf8' });
     assert.equal(r.status, 2);

@@ -1,4 +1,5 @@
 /** What one drawing pass needs to know; built by the app for every frame. */
+import type { Finding } from '../../src/core/analysis/finding';
 import type { Flow, FlowKind } from '../../src/core/analysis/flows';
 import type { TraceStore } from '../../src/core/traceStore';
 import type { Layout } from '../data/laneLayout';
@@ -24,6 +25,8 @@ export interface Frame {
   flows: readonly Flow[];
   query: SearchQuery;
   selectedRow: number;
+  /** The finding selected in the Findings pane, with the rows and threads it rests on. */
+  finding?: FrameFinding;
   /** Collect what is drawn (test hook), off in normal frames. */
   collect?: DrawnItems;
   /** Per-frame lookup tables of the lanes renderer. */
@@ -51,10 +54,28 @@ export interface DrawnArrow {
   y1: number;
 }
 
+export interface FrameFinding {
+  finding: Finding;
+  /** Rows of this trace it rests on. */
+  rows: number[];
+  /** Threads it involves. */
+  threads: number[];
+}
+
+/** A finding as drawn: its window, its lanes, its events outlined, its arrows (canvas CSS pixels). */
+export interface DrawnFinding {
+  id: string;
+  band: { x0: number; x1: number } | null;
+  lanes: string[];
+  marks: { row: number; x0: number; x1: number; y: number; h: number }[];
+  edges: { fromRow: number; toRow: number; label: string; x0: number; y0: number; x1: number; y1: number }[];
+}
+
 export interface DrawnItems {
   spans: DrawnSpan[];
   arrows: DrawnArrow[];
   limit: number;
+  finding?: DrawnFinding;
 }
 
 /** Sizes a canvas for the device pixel ratio and returns its context scaled to CSS pixels. */

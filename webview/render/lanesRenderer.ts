@@ -4,9 +4,9 @@
  * Only rows in the vertical viewport and spans in the time window are
  * touched; spans narrower than a pixel are merged per pixel column.
  */
-import { K } from '../../src/core/recordKinds';
 import { firstSpanEndingAfter, type LaneSpans, type RowList } from '../data/laneIndex';
 import { LANE_PAD, PROCESS_H, ROW_H, type LaneRow } from '../data/laneLayout';
+import { placeRow } from '../data/rowPlace';
 import { eventMatches } from '../data/search';
 import { CATEGORIES, eventLabel, eventName, pointCategory, spanCategory, type Category } from '../data/spanKinds';
 import { blend, textOn } from '../theme';
@@ -47,33 +47,14 @@ export function drawLanes(ctx: CanvasRenderingContext2D, f: Frame): number {
 function drawSelection(ctx: CanvasRenderingContext2D, f: Frame): void {
   const { store, view, palette, layout } = f;
   const r = f.selectedRow;
-  if (r >= store.length) return;
-  const onTask = store.kind[r] === K.ASYNC_RUN || store.kind[r] === K.ASYNC_CREATE || store.kind[r] === K.ASYNC_END;
-  const row = layout.rows.find((l) => l.thread === store.thread[r] && (onTask
-    ? l.kind === 'task' && l.task === f.data.tasks.get(`${store.threads[store.thread[r]]?.pid}:${store.obj[r]}`)?.lane
-    : l.kind === 'thread'));
-  if (!row) return;
-  const top = row.y - f.scrollTop + LANE_PAD;
-  const x0 = view.x(store.ts[r]);
-  const e = store.end[r];
-  const x1 = view.x(Number.isNaN(e) ? f.openEnd : e);
-  let y = top - 1;
-  let h = 8;
-  if (spanCategory(store.kind[r]) && row.spans) {
-    const d = row.spans.levels.findIndex((lv) => hasRow(lv, r, store.ts[r]));
-    if (d < 0) return;
-    y = top + d * ROW_H;
-    h = ROW_H;
-  }
+  const p = placeRow(store, f.data, layout, r, f.openEnd);
+  if (!p || p.onHeader) return;
+  const x0 = view.x(p.t0);
+  const x1 = view.x(p.t1);
   const w = Math.max(6, x1 - x0 + 2);
   ctx.strokeStyle = palette.focus;
   ctx.lineWidth = 2;
-  ctx.strokeRect(x1 - x0 + 2 < 6 ? (x0 + x1) / 2 - 3 : x0 - 1, y, w, h);
-}
-
-function hasRow(list: RowList, r: number, t: number): boolean {
-  for (let i = list.lowerBound(t); i < list.n && list.ts[i] === t; i++) if (list.rows[i] === r) return true;
-  return false;
+  ctx.strokeRect(x1 - x0 + 2 < 6 ? (x0 + x1) / 2 - 3 : x0 - 1, p.y - f.scrollTop, w, p.h);
 }
 
 function drawProcess(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, y: number): void {

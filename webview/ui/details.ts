@@ -50,7 +50,7 @@ export class DetailsPane {
   }
 
   show(store: TraceStore, r: number, t0: number, openEnd: number, flows: readonly Flow[], taskName?: (row: number) => string | undefined): void {
-    const el = this.open(eventLabel(store, r, taskName) || eventName(store.kind[r]));
+    const el = this.begin(eventLabel(store, r, taskName) || eventName(store.kind[r]));
 
     const dl = document.createElement('dl');
     const item = (k: string, v: string): void => {
@@ -142,7 +142,7 @@ export class DetailsPane {
   }
 
   /** Empties the pane and gives it a title and a close button. */
-  private open(title: string): HTMLElement {
+  begin(title: string): HTMLElement {
     const el = this.el;
     el.replaceChildren();
     el.hidden = false;
@@ -167,7 +167,7 @@ export class DetailsPane {
 
   /** Details of a lane (thread or process) when its label is clicked. */
   showText(title: string, rows: [string, string][]): void {
-    const el = this.open(title);
+    const el = this.begin(title);
     const dl = document.createElement('dl');
     for (const [k, v] of rows) {
       const dt = document.createElement('dt');

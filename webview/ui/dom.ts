@@ -39,6 +39,8 @@ export interface Dom {
   brush: HTMLElement;
   details: HTMLElement;
   empty: HTMLElement;
+  /** Timeline and details side by side (the Findings pane goes just above it). */
+  main: HTMLElement;
 }
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, parent?: HTMLElement): HTMLElementTagNameMap[K] {
@@ -156,6 +158,6 @@ export function buildDom(root: HTMLElement): Dom {
   details.hidden = true;
   return {
     root, title, status, counts, search, helpers, fit, stop, exportButton, categoryBoxes, swatches, flowBoxes, timeline, readout, axis,
-    lanesScroll, lanesCanvas, laneLabels, bottomLabels, bottomCanvas, cursor, brush, details, empty,
+    lanesScroll, lanesCanvas, laneLabels, bottomLabels, bottomCanvas, cursor, brush, details, empty, main,
   };
 }

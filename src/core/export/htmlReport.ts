@@ -5,6 +5,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { Finding } from '../analysis/finding';
+import { findings as analyseTrace } from '../analysis/findings';
 import { LiveBatches } from '../liveBatches';
 import { reportPageHtml } from '../timelineHtml';
 import type { TraceStore } from '../traceStore';
@@ -14,6 +16,8 @@ export interface HtmlReportOptions {
   title?: string;
   /** Folder holding webview.js, webview.css and codicon.ttf (default: found next to this code). */
   assetsDir?: string;
+  /** The findings to show (default: the analysis of the trace, as `summary` prints them). */
+  findings?: Finding[];
 }
 
 /** Where the built webview is: next to the bundled CLI (dist/), or dist/ of the source tree. */
@@ -48,6 +52,7 @@ export function buildHtmlReport(store: TraceStore, options: HtmlReportOptions | 
   const style = fs.existsSync(cssFile) ? inlineFonts(fs.readFileSync(cssFile, 'utf8'), dir) : '';
   const title = opts.title ?? reportTitle(store);
   const snapshot = new LiveBatches(store).snapshot({ status: 'saved', title, exitCode: store.meta.exitCode });
+  snapshot.findings = opts.findings ?? analyseTrace(store);
   return reportPageHtml({ script, style, snapshotJson: JSON.stringify(snapshot), title: `${title} — Concurrency Trace` });
 }
 

@@ -31,10 +31,19 @@ def _meta():
         "executable": sys.executable,
         "python": "%d.%d.%d" % sys.version_info[:3],
         "implementation": sys.implementation.name,
+        "gil": _gil(),
         "cwd": _safe_cwd(),
         "wallNs": time.time_ns(),
         "monoNs": time.monotonic_ns(),
     })
+
+
+def _gil():
+    """"default": a build with the GIL; "enabled"/"disabled": a free-threaded
+    build (abiflags "t", 3.13+) and its GIL now (sitecustomize traces only "enabled")."""
+    if "t" not in getattr(sys, "abiflags", ""):
+        return "default"
+    return "enabled" if sys._is_gil_enabled() else "disabled"
 
 
 def _safe_cwd():

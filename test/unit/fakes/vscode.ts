@@ -50,9 +50,55 @@ export class Position {
   constructor(readonly line: number, readonly character: number) {}
 }
 export class Range {
-  constructor(readonly start: Position, readonly end: Position) {}
+  readonly start: Position;
+  readonly end: Position;
+  constructor(a: Position | number, b: Position | number, c?: number, d?: number) {
+    this.start = typeof a === 'number' ? new Position(a, b as number) : a;
+    this.end = typeof a === 'number' ? new Position(c!, d!) : (b as Position);
+  }
+  contains(p: Position): boolean {
+    const after = p.line > this.start.line || (p.line === this.start.line && p.character >= this.start.character);
+    const before = p.line < this.end.line || (p.line === this.end.line && p.character <= this.end.character);
+    return after && before;
+  }
+}
+export class Location {
+  constructor(readonly uri: Uri, readonly range: Range) {}
+}
+export const DiagnosticSeverity = { Error: 0, Warning: 1, Information: 2, Hint: 3 };
+export class Diagnostic {
+  source?: string;
+  code?: string | number;
+  relatedInformation?: DiagnosticRelatedInformation[];
+  constructor(readonly range: Range, readonly message: string, readonly severity: number) {}
+}
+export class DiagnosticRelatedInformation {
+  constructor(readonly location: Location, readonly message: string) {}
+}
+/** Enough of MarkdownString to see what a hover says (appendText escapes as VS Code's does). */
+export class MarkdownString {
+  isTrusted: boolean | { enabledCommands: string[] } | undefined;
+  constructor(public value = '', readonly supportThemeIcons = false) {}
+  appendText(text: string): this {
+    this.value += text.replace(/[\\`*_{}[\]()#+\-.!<>|~]/g, '\\$&');
+    return this;
+  }
+  appendMarkdown(text: string): this {
+    this.value += text;
+    return this;
+  }
+}
+export class Hover {
+  constructor(readonly contents: MarkdownString, readonly range?: Range) {}
+}
+export const CodeActionKind = { QuickFix: { value: 'quickfix' } };
+export class CodeAction {
+  diagnostics?: Diagnostic[];
+  command?: { command: string; title: string; arguments?: unknown[] };
+  constructor(readonly title: string, readonly kind: unknown) {}
 }
 export const ViewColumn = { Active: -1, Beside: -2, One: 1, Two: 2 };
+export const ProgressLocation = { SourceControl: 1, Window: 10, Notification: 15 };
 export const version = '1.95.0-fake';
 
 /** Everything the tests steer or look at. */
@@ -70,9 +116,17 @@ export const fake = {
   customEditors: new Map<string, unknown>(),
   extensions: new Map<string, unknown>(),
   /** Answers for showInputBox / showSaveDialog / showOpenDialog / showQuickPick, in order. */
-  answers: { inputBox: [] as (string | undefined)[], saveDialog: [] as (string | undefined)[], openDialog: [] as (string | undefined)[], quickPick: [] as number[] },
+  answers: { inputBox: [] as (string | undefined)[], saveDialog: [] as (string | undefined)[], openDialog: [] as (string | undefined)[], quickPick: [] as (number | number[])[] },
+  /** Progress notifications shown (withProgress), newest last; cancel() is the notification's Cancel button. */
+  progress: [] as { title: string; messages: string[]; cancel(): void; done: boolean }[],
   workspaceFolder: undefined as string | undefined,
   opened: [] as { file: string; line: number }[],
+  /** The Problems panel: diagnostics by file path (what the collection holds now). */
+  diagnostics: new Map<string, Diagnostic[]>(),
+  hoverProviders: [] as { provideHover(doc: { uri: Uri }, pos: Position): unknown }[],
+  codeActionProviders: [] as { provideCodeActions(doc: { uri: Uri }, range: Range, context: { diagnostics: Diagnostic[] }): unknown }[],
+  /** Buttons clicked on notifications, in order (an answer not among a notification's buttons is left for a later one). */
+  notificationAnswers: [] as string[],
   reset(): void {
     this.settings.clear();
     this.executed = [];
@@ -82,6 +136,8 @@ export const fake = {
     this.panels = [];
     this.extensions.clear();
     this.opened = [];
+    this.notificationAnswers = [];
+    this.progress = [];
   },
 };
 
@@ -174,8 +230,13 @@ export class FakePanel {
   }
 }
 
-const message = (level: string) => (text: string): Promise<undefined> => {
+const message = (level: string) => (text: string, ...items: unknown[]): Promise<string | undefined> => {
   fake.messages.push({ level, text });
+  const next = fake.notificationAnswers[0];
+  if (next !== undefined && items.includes(next)) {
+    fake.notificationAnswers.shift();
+    return Promise.resolve(next);
+  }
   return Promise.resolve(undefined);
 };
 
@@ -206,7 +267,26 @@ export const window = {
   showInputBox: () => Promise.resolve(fake.answers.inputBox.shift()),
   showSaveDialog: () => Promise.resolve(((p) => (p ? Uri.file(p) : undefined))(fake.answers.saveDialog.shift())),
   showOpenDialog: () => Promise.resolve(((p) => (p ? [Uri.file(p)] : undefined))(fake.answers.openDialog.shift())),
-  showQuickPick: <T>(items: T[]) => Promise.resolve(((i) => (i === undefined ? undefined : items[i]))(fake.answers.quickPick.shift())),
+  showQuickPick: <T>(items: T[], options?: { canPickMany?: boolean }) => {
+    const answer = fake.answers.quickPick.shift();
+    if (answer === undefined) return Promise.resolve(undefined);
+    if (options?.canPickMany) return Promise.resolve((Array.isArray(answer) ? answer : [answer]).map((i) => items[i]));
+    return Promise.resolve(items[answer as number]);
+  },
+  withProgress: async <R>(options: { title: string }, task: (progress: { report(v: { message?: string }): void }, token: { isCancellationRequested: boolean; onCancellationRequested(l: () => void): { dispose(): void } }) => Promise<R>): Promise<R> => {
+    const cancelled = new EventEmitter<void>();
+    const token = { isCancellationRequested: false, onCancellationRequested: (l: () => void) => cancelled.event(l) };
+    const entry = { title: options.title, messages: [] as string[], done: false, cancel: () => {
+      token.isCancellationRequested = true;
+      cancelled.fire();
+    } };
+    fake.progress.push(entry);
+    try {
+      return await task({ report: (v) => v.message && entry.messages.push(v.message) }, token);
+    } finally {
+      entry.done = true;
+    }
+  },
   showTextDocument: (doc: { uri: Uri }, options: { selection: Range }) => {
     fake.opened.push({ file: doc.uri.fsPath, line: options.selection.start.line + 1 });
     return Promise.resolve(undefined);
@@ -240,6 +320,23 @@ export const workspace = {
   fs: {
     readFile: (uri: Uri) => Promise.resolve(new Uint8Array(fs.readFileSync(uri.fsPath))),
     writeFile: (uri: Uri, data: Uint8Array) => Promise.resolve(fs.writeFileSync(uri.fsPath, data)),
+  },
+};
+
+export const languages = {
+  createDiagnosticCollection: (_name: string) => ({
+    set: (uri: Uri, list: Diagnostic[]) => fake.diagnostics.set(uri.fsPath, list),
+    delete: (uri: Uri) => fake.diagnostics.delete(uri.fsPath),
+    clear: () => fake.diagnostics.clear(),
+    dispose: () => fake.diagnostics.clear(),
+  }),
+  registerHoverProvider: (_selector: unknown, provider: (typeof fake.hoverProviders)[number]) => {
+    fake.hoverProviders.push(provider);
+    return { dispose: () => (fake.hoverProviders = fake.hoverProviders.filter((p) => p !== provider)) };
+  },
+  registerCodeActionsProvider: (_selector: unknown, provider: (typeof fake.codeActionProviders)[number]) => {
+    fake.codeActionProviders.push(provider);
+    return { dispose: () => (fake.codeActionProviders = fake.codeActionProviders.filter((p) => p !== provider)) };
   },
 };
 
