@@ -14,9 +14,9 @@
 // pure-Python path: this script says so and exits 0, unless
 // CT_NATIVE_REQUIRED=1 (CI), which makes any missing build an error.
 // Builds newer than every source are kept (CT_NATIVE_FORCE=1 rebuilds).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { cpus, homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -93,10 +93,21 @@ function includeDirs(info) {
 
 const FLAGS = ['-O2', '-std=gnu11', '-shared', '-fPIC', '-fvisibility=hidden', '-fno-strict-aliasing', '-Wall', '-Wno-missing-field-initializers', '-Werror', '-s'];
 
-function compile(target, includes, defines) {
+// A child process as a promise: { status, stderr }.
+function run(cmd, args) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d) => { stderr += d; });
+    child.on('error', (e) => resolve({ status: -1, stderr: String(e) }));
+    child.on('close', (status) => resolve({ status, stderr }));
+  });
+}
+
+async function compile(target, includes, defines) {
   const tmp = `${target}.tmp-${process.pid}`;
   const args = [...FLAGS, ...defines, ...includes.map((d) => `-I${d}`), '-o', tmp, join(here, 'ctnative.c')];
-  const r = spawnSync('gcc', args, { encoding: 'utf8' });
+  const r = await run('gcc', args);
   if (r.status !== 0) {
     rmSync(tmp, { force: true });
     throw new Error(`gcc failed for ${target}:\n${r.stderr}`);
@@ -105,7 +116,7 @@ function compile(target, includes, defines) {
 }
 
 // The build loads in `python` and has the expected API version.
-function check(python, file) {
+async function check(python, file) {
   const code = `
 import sys
 from importlib.machinery import ExtensionFileLoader, ModuleSpec
@@ -113,11 +124,25 @@ l = ExtensionFileLoader("_ctnative", sys.argv[1])
 m = l.create_module(ModuleSpec("_ctnative", l, origin=sys.argv[1])); l.exec_module(m)
 assert m.API_VERSION == 1, m.API_VERSION
 `;
-  const r = spawnSync(python, ['-I', '-c', code, file], { encoding: 'utf8' });
+  const r = await run(python, ['-I', '-c', code, file]);
   if (r.status !== 0) throw new Error(`${file} does not load in ${python}:\n${r.stderr}`);
 }
 
-const fresh = (file) => !force && existsSync(file) && statSync(file).mtimeMs > newestSource;
+// Build target (loaded by each of `pythons` before it replaces the old one).
+async function build(target, includes, defines, pythons, label) {
+  if (!force && existsSync(target) && statSync(target).mtimeMs > newestSource) return `${label} (up to date)`;
+  let tmp = '';
+  try {
+    tmp = await compile(target, includes, defines);
+    for (const python of pythons) await check(python, tmp);
+    renameSync(tmp, target);
+    return label;
+  } catch (e) {
+    if (tmp) rmSync(tmp, { force: true });
+    problems.push(String(e.message || e));
+    return null;
+  }
+}
 
 mkdirSync(out, { recursive: true });
 const seen = new Map(); // suffix -> info
@@ -134,43 +159,24 @@ for (const python of interpreters()) {
   seen.set(info.suffix, { python, info, includes });
 }
 
-const built = [];
-for (const [suffix, { python, info, includes }] of seen) {
-  const target = join(out, `_ctnative${suffix}`);
-  if (fresh(target)) {
-    built.push(`${info.version.join('.')} (up to date)`);
-    continue;
-  }
-  let tmp = '';
-  try {
-    tmp = compile(target, includes, []);
-    check(python, tmp);
-    renameSync(tmp, target);
-    built.push(info.version.join('.'));
-  } catch (e) {
-    if (tmp) rmSync(tmp, { force: true });
-    problems.push(String(e.message || e));
-  }
-}
-
+const jobs = [...seen].map(([suffix, { python, info, includes }]) => () =>
+  build(join(out, `_ctnative${suffix}`), includes, [], [python], info.version.join('.')));
 // The stable-ABI build: headers of a 3.12+ interpreter, loaded by each 3.12+.
 const modern = [...seen.values()].filter(({ info }) => info.version[1] >= 12).sort((a, b) => a.info.version[1] - b.info.version[1]);
 if (modern.length) {
-  const target = join(out, '_ctnative.abi3.so');
-  if (fresh(target)) built.push('abi3 (up to date)');
-  else {
-    let tmp = '';
-    try {
-      tmp = compile(target, modern[0].includes, ['-DPy_LIMITED_API=0x030C0000']);
-      for (const { python } of modern) check(python, tmp);
-      renameSync(tmp, target);
-      built.push(`abi3 (checked with ${modern.map(({ info }) => info.version.join('.')).join(', ')})`);
-    } catch (e) {
-      if (tmp) rmSync(tmp, { force: true });
-      problems.push(String(e.message || e));
-    }
-  }
+  jobs.push(() => build(join(out, '_ctnative.abi3.so'), modern[0].includes, ['-DPy_LIMITED_API=0x030C0000'],
+    modern.map(({ python }) => python), `abi3 (checked with ${modern.map(({ info }) => info.version.join('.')).join(', ')})`));
 } else problems.push('no 3.12+ interpreter with headers: no stable-ABI build');
+
+// As many at once as there are cores.
+const built = [];
+const queue = [...jobs];
+await Promise.all(Array.from({ length: Math.max(1, cpus().length) }, async () => {
+  for (let job = queue.shift(); job; job = queue.shift()) {
+    const label = await job();
+    if (label) built.push(label);
+  }
+}));
 
 say(`built ${built.join(', ') || 'nothing'} into ${out.slice(root.length + 1)}`);
 for (const p of problems) say(`problem: ${p}`);

@@ -53,6 +53,8 @@ static void restore_exception(PyObject *exc) /* steals exc */
 static int tb_is_tracer(PyObject *tb)
 {
     int result = 0;
+    if (runtime_prefix == NULL)
+        return 0;
     PyObject *frame = PyObject_GetAttr(tb, s_tb_frame);
     PyObject *code = frame ? PyObject_GetAttr(frame, s_f_code) : NULL;
     PyObject *name = code ? PyObject_GetAttr(code, s_co_filename) : NULL;
@@ -84,7 +86,7 @@ static int belongs_to_program(PyObject *exc)
     PyObject *type = (PyObject *)Py_TYPE(exc);
     if (!PyErr_GivenExceptionMatches(type, PyExc_Exception))
         return 1;
-    if (!PyErr_GivenExceptionMatches(type, struct_error)) {
+    if (struct_error == NULL || !PyErr_GivenExceptionMatches(type, struct_error)) {
         PyObject *mod = PyObject_GetAttr(type, s_module);
         int builtin = mod != NULL && PyUnicode_Check(mod) && PyUnicode_Compare(mod, s_builtins) == 0;
         Py_XDECREF(mod);
