@@ -3,14 +3,13 @@ it is built, its records interleave with the Python writer's, its clock is
 time.monotonic_ns, and an exception raised while it runs tracer Python code
 is the program's (raised, never lost) or the tracer's (dropped).  Skipped
 where the module is not built for this interpreter or is disabled."""
-import os
 import sys
 import textwrap
 import unittest
 
 from test.runtime.locktrace import line, objects, of
 from test.runtime.test_lock_safety import native_expected
-from test.runtime.tracefile import RUNTIME, run
+from test.runtime.tracefile import run
 
 
 def traced(code, **kw):

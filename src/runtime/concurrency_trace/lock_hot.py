@@ -47,17 +47,16 @@ entry for the frame it leaves).  3.8-3.10 re-raise the frame's saved
 traceback: the wrapper's frame stays there.
 """
 import _thread
-import builtins
 import functools
 import itertools
-import os
-import struct
 import sys
 import time
 
 from . import writer
-from .events import LOCK_HOLD, LOCK_TRY_FAIL, LOCK_WAIT
+from .events import LOCK_HOLD
 from .lock_records import site_cache, site_for
+from .lock_slow import (DEBUG, ENTER_TAKES_ARGS, EXIT_TAKES_ANY, FAILURES, PREFIX, PREFIX_LEN, STRIP,
+                        acquire_slow, undo)
 
 _w = writer
 _getframe = sys._getframe
@@ -65,212 +64,9 @@ _mono = time.monotonic_ns
 _ident = _thread.get_ident
 _pack = writer._pack
 _pack_end1 = writer._pack_end1
-_pack_end3 = writer._pack_end3
-_map = map
 _starmap = itertools.starmap
 _partial = functools.partial
-_FALSE1 = (False,)
 _ONCE = ((),)
-_NUMBERS = (bool, int, float)
-
-STRIP = sys.version_info >= (3, 11)
-_DEBUG = bool(os.environ.get("CONCURRENCY_TRACE_DEBUG"))
-# Tracer code lives under src/runtime (co_filename has the form of __file__).
-PREFIX = os.path.dirname(os.path.dirname(__file__)) + os.sep
-_PLEN = len(PREFIX)
-# The exceptions tracer code may fail with (guard.tracer_failed's rule), but
-# RecursionError: the program is at the limit, and its next call would raise
-# it untraced (3.8 would let it recurse 50 levels further, then abort).  It
-# is passed on, the acquire undone.
-FAILURES = frozenset([c for c in vars(builtins).values() if isinstance(c, type)
-                      and issubclass(c, Exception) and c is not RecursionError] + [struct.error])
-
-
-def _accepts(call):
-    try:
-        call()
-        return True
-    except TypeError:
-        return False
-
-
-# 3.15: __enter__ takes no arguments and __exit__ exactly three (before, both
-# were acquire / release with any); the wrappers check as the real lock does.
-ENTER_TAKES_ARGS = _accepts(lambda: _thread.allocate_lock().__enter__(False))
-_held = _thread.allocate_lock()
-_held.acquire()
-EXIT_TAKES_ANY = _accepts(lambda: _held.__exit__())
-del _held
-
-
-def tracer_failure(e):
-    """Whether e (caught in a wrapper's frame) is the tracer's own failure
-    rather than the program's exception.  Written inline (without this call)
-    where the lock is held: a call can fail at the recursion limit."""
-    if e.__class__ not in FAILURES:
-        return False
-    tb = e.__traceback__.tb_next
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename[:_PLEN] != PREFIX:
-            return False
-        tb = tb.tb_next
-    return True
-
-
-def _site(f):
-    """Site id of frame f; 0 if the tracer failed.  Before any acquire: the
-    program's exception propagates."""
-    try:
-        sid = site_cache.get((id(f.f_code), f.f_lasti))
-        return site_for(f) if sid is None else sid
-    except BaseException as e:
-        if tracer_failure(e) and not _DEBUG:
-            return 0
-        if STRIP:
-            e.__traceback__ = e.__traceback__.tb_next
-        raise
-
-
-def _begin(kind, obj, sid):
-    """A record now (a point, or an open span); its offset, 0 if none.  Before
-    any acquire: the program's exception propagates."""
-    if not _w.enabled:
-        return 0
-    off = 0
-    try:
-        t = _mono()
-        off = _w._next_slot() << 6
-        _pack(_w._mm if off < _w._cap else _w._grow(off), off, kind, t, _ident(), obj, sid, 0, 0, 0)
-        return off
-    except BaseException as e:
-        if tracer_failure(e) and not _DEBUG:
-            return 0
-        if off:     # claimed: the slot holds a closed record, never nothing
-            try:
-                _pack(_w._mm, off, kind, t, _ident(), obj, sid, _mono(), 0, 0)
-            except BaseException:
-                pass
-        if STRIP:
-            e.__traceback__ = e.__traceback__.tb_next
-        raise
-
-
-def _numbers(args, kw):
-    if len(args) > 2:
-        return False
-    for v in args:
-        if type(v) not in _NUMBERS:
-            return False
-    for k, v in kw.items():
-        if k not in ("blocking", "timeout") or type(v) not in _NUMBERS:
-            return False
-    return True
-
-
-def acquire_slow(self, box, f, args, kw, fresh):
-    """acquire() of a wrapper that did not take the lock at once, or was
-    given arguments (not a nested RLock acquire).  The result goes into box
-    the moment the real call returns (the caller's handler reads it: True
-    means the lock is held and is undone if an exception propagates); the
-    hold record is then begun and self._off set.  fresh() makes a free lock
-    of the real type."""
-    lock = self._lock
-    obj = self._obj
-    sid = _site(f) if _w.enabled else 0
-    if not args and not kw:
-        _wait(self, box, sid, lock.acquire)
-        return
-    if not _numbers(args, kw):
-        # One call of the real acquire with the program's objects.
-        _wait(self, box, sid, _partial(lock.acquire, *args, **kw))
-        return
-    # The real lock's checks, on a free lock that never blocks.
-    fresh().acquire(*args, **kw)
-    blocking = kw["blocking"] if "blocking" in kw else args[0] if args else True
-    box.extend(_map(lock.acquire, _FALSE1))
-    if box[0]:
-        _hold(self, sid)
-        return
-    del box[:]
-    if not blocking:
-        _begin(LOCK_TRY_FAIL, obj, sid)
-        box.append(False)
-        return
-    _wait(self, box, sid, _partial(lock.acquire, *args, **kw))
-
-
-# --------------------------------------------------------------------------
-# The methods.  The hot code is written out in each: a shared helper would
-# cost a call per operation, and a call can fail at the recursion limit.
-
-
-def _wait(self, box, sid, call):
-    """A LOCK_WAIT span around call() (the real blocking acquire), its
-    result into box, then the hold if it succeeded."""
-    off = _begin(LOCK_WAIT, self._obj, sid)
-    try:
-        box.extend(_starmap(call, _ONCE))
-    except BaseException as e:
-        if off:
-            try:
-                _pack_end3(_w._mm, off + 40, _mono(), 0, 0)
-            except BaseException:
-                pass
-        if STRIP:
-            e.__traceback__ = e.__traceback__.tb_next
-        raise
-    if off:
-        try:
-            _pack_end3(_w._mm, off + 40, _mono(), 1 if box[0] else 0, 0)
-        except BaseException as e:
-            if e.__class__ not in FAILURES or e.__traceback__.tb_next is not None or _DEBUG:
-                if STRIP:
-                    e.__traceback__ = e.__traceback__.tb_next
-                raise       # the caller undoes the acquire
-    if box[0]:
-        _hold(self, sid)
-
-
-def _hold(self, sid):
-    """The LOCK_HOLD of a lock just taken (box holds True).  The program's
-    exception propagates (the caller undoes the acquire); the tracer's
-    failure drops the record.  No Python call in the handler: it must work
-    at the recursion limit."""
-    self._off = 0
-    if not _w.enabled:
-        return
-    off = 0
-    try:
-        t = _mono()
-        off = _w._next_slot() << 6
-        _pack(_w._mm if off < _w._cap else _w._grow(off), off, LOCK_HOLD, t, _ident(), self._obj, sid,
-              0, 0, 0)
-        self._off = off
-    except BaseException as e:
-        mine = e.__class__ in FAILURES
-        tb = e.__traceback__.tb_next
-        while mine and tb is not None:
-            mine = tb.tb_frame.f_code.co_filename[:_PLEN] == PREFIX
-            tb = tb.tb_next
-        self._off = off
-        if mine and not _DEBUG:
-            return
-        if STRIP:
-            e.__traceback__ = e.__traceback__.tb_next
-        raise
-
-
-def undo(self, lock):
-    """Release a lock whose acquire the program must not see (an exception
-    arrives before the acquire returns), closing its hold."""
-    off = self._off
-    self._off = 0
-    lock.release()
-    if off:
-        try:
-            _pack_end1(_w._mm, off + 40, _mono())
-        except BaseException:
-            pass
 
 
 # --------------------------------------------------------------------------
@@ -310,9 +106,9 @@ def _lock_acquire_of(is_enter):
                 mine = e.__class__ in FAILURES
                 tb = e.__traceback__.tb_next
                 while mine and tb is not None:
-                    mine = tb.tb_frame.f_code.co_filename[:_PLEN] == PREFIX
+                    mine = tb.tb_frame.f_code.co_filename[:PREFIX_LEN] == PREFIX
                     tb = tb.tb_next
-                if mine and not _DEBUG:     # only after the acquire: acquire(False) cannot fail
+                if mine and not DEBUG:     # only after the acquire: acquire(False) cannot fail
                     self._off = off
                     return True
                 # The program's: undo the acquire (inline: no call).  The lock
@@ -337,7 +133,7 @@ def _lock_acquire_of(is_enter):
                 undo(self, lock)
             if STRIP:       # this frame and the slow path's
                 tb = e.__traceback__
-                while tb is not None and tb.tb_frame.f_code.co_filename[:_PLEN] == PREFIX:
+                while tb is not None and tb.tb_frame.f_code.co_filename[:PREFIX_LEN] == PREFIX:
                     tb = tb.tb_next
                 e.__traceback__ = tb
             raise
@@ -413,9 +209,9 @@ def _rlock_acquire_of(is_enter):
                 mine = e.__class__ in FAILURES
                 tb = e.__traceback__.tb_next
                 while mine and tb is not None:
-                    mine = tb.tb_frame.f_code.co_filename[:_PLEN] == PREFIX
+                    mine = tb.tb_frame.f_code.co_filename[:PREFIX_LEN] == PREFIX
                     tb = tb.tb_next
-                if mine and not _DEBUG:
+                if mine and not DEBUG:
                     self._off = off
                     return True
                 # The program's: undo the acquire if it happened (ownership
@@ -439,7 +235,7 @@ def _rlock_acquire_of(is_enter):
                 undo(self, lock)
             if STRIP:       # this frame and the slow path's
                 tb = e.__traceback__
-                while tb is not None and tb.tb_frame.f_code.co_filename[:_PLEN] == PREFIX:
+                while tb is not None and tb.tb_frame.f_code.co_filename[:PREFIX_LEN] == PREFIX:
                     tb = tb.tb_next
                 e.__traceback__ = tb
             raise
@@ -508,7 +304,7 @@ def _release_of(is_exit, rlock):
                 if not rlock or not lock._is_owned():
                     _pack_end1(_w._mm, off + 40, t)
             except BaseException as e:
-                if e.__class__ in FAILURES and e.__traceback__.tb_next is None and not _DEBUG:
+                if e.__class__ in FAILURES and e.__traceback__.tb_next is None and not DEBUG:
                     return None     # the tracer's failure: the record only
                 try:
                     if not rlock or not lock._is_owned():

@@ -49,7 +49,7 @@ import threading
 import time
 
 from .import_hooks import after_import
-from . import lock_hot, native, writer
+from . import lock_hot, lock_slow, native, writer
 from .lock_objects import caller_is_user, record_object
 from .lock_records import (LOCK_HOLD, LOCK_WAIT, begin, debug, end_hold, finish, originals,
                            read_min_off, site_cache)
@@ -261,7 +261,7 @@ def _restore(self, f, fresh):
     if lock.acquire(False):
         _hold(self, f)
         return
-    lock_hot.acquire_slow(self, [], f, (), {}, fresh)
+    lock_slow.acquire_slow(self, [], f, (), {}, fresh)
 
 
 def _new_lock(cls, raw, type_name, f, obj=0, label=None):

@@ -68,15 +68,15 @@ def configure(mod, **changes):
     import struct
     import threading
     import types
-    from . import lock_hot, lock_records, writer
+    from . import lock_records, lock_slow, writer
     from .events import LOCK_HOLD, LOCK_TRY_FAIL, LOCK_WAIT
-    settings = dict(writer=writer, site_lookup=lock_records.native_site, runtime_prefix=lock_hot.PREFIX,
+    settings = dict(writer=writer, site_lookup=lock_records.native_site, runtime_prefix=lock_slow.PREFIX,
                     allocate_lock=_thread.allocate_lock, rlock_type=_thread.RLock,
                     count_type=itertools.count, struct_error=struct.error, method_type=types.MethodType,
                     kinds=(LOCK_WAIT, LOCK_HOLD, LOCK_TRY_FAIL),
                     main_ident=threading.main_thread().ident,
                     debug=bool(os.environ.get("CONCURRENCY_TRACE_DEBUG")),
-                    enter_takes_args=lock_hot.ENTER_TAKES_ARGS, exit_takes_any=lock_hot.EXIT_TAKES_ANY)
+                    enter_takes_args=lock_slow.ENTER_TAKES_ARGS, exit_takes_any=lock_slow.EXIT_TAKES_ANY)
     settings.update(changes)
     mod.configure(**settings)
 
