@@ -17,6 +17,10 @@
  *     the main thread (where signal handlers run), PyThreadState_SetAsyncExc
  *     in another thread: the program sees it as arriving just after the call.
  * Either way the tracer's own frames are taken off its traceback.
+ * Tracer Python code runs with asynchronous signals blocked (call_tracer), so
+ * a signal handler rarely runs inside it: only an exception raised into the
+ * thread (PyThreadState_SetAsyncExc) or the handler of a signal tripped just
+ * before still goes through the rules above.
  */
 
 static PyObject *fetch_exception(void)
@@ -199,12 +203,49 @@ static inline void flush_held(void)
     }
 }
 
+/* Tracer Python code runs with the asynchronous signals blocked, so that no
+   handler runs in the middle of it (3.14 checks for signals between a `with`
+   statement's __enter__ and the setup of its handler: a handler raising there
+   left the writer's own _grow_lock held).  Handlers of signals that were
+   already tripped run first, now: their exception is the program's, held.
+   A signal that arrives meanwhile is delivered at the unblock, its handler
+   runs at the program's next instruction.  Synchronous signals stay open. */
+typedef struct {
+    sigset_t old;
+    int blocked;
+} SignalGuard;
+
+static void signals_block(SignalGuard *g)
+{
+    sigset_t all;
+    sigfillset(&all);
+    sigdelset(&all, SIGSEGV);
+    sigdelset(&all, SIGBUS);
+    sigdelset(&all, SIGFPE);
+    sigdelset(&all, SIGILL);
+    sigdelset(&all, SIGTRAP);
+    sigdelset(&all, SIGABRT);
+    g->blocked = pthread_sigmask(SIG_BLOCK, &all, &g->old) == 0;
+    /* After the block: a signal delivered before it is tripped by now. */
+    if (PyErr_CheckSignals() < 0)
+        tracer_exception();
+}
+
+static void signals_restore(SignalGuard *g)
+{
+    if (g->blocked)
+        pthread_sigmask(SIG_SETMASK, &g->old, NULL);
+}
+
 static PyObject *call_tracer(PyObject *fn, PyObject *const *args, Py_ssize_t n)
 {
     if (fn == NULL)
         return NULL;
+    SignalGuard g;
+    signals_block(&g);
     PyObject *r = VECTORCALL(fn, args, (size_t)n, NULL);
     if (r == NULL)
         tracer_exception();
+    signals_restore(&g);
     return r;
 }

@@ -29,6 +29,8 @@
 #if !defined(Py_LIMITED_API)
 #include <frameobject.h>
 #endif
+#include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
