@@ -1,5 +1,5 @@
 /*
- * Wrapper(real, before=None, after=None): a trampoline for patched callables,
+ * Wrapper(real, before=None, after=None, guard=False): a trampoline for patched callables,
  * for the areas that patch the standard library in Python today (queues,
  * pools, pipes, processes).  Calling it:
  *
@@ -13,15 +13,16 @@
  *     traceback and recursion depth of an untraced call;
  *   - before / after are tracer code: a failure of theirs (a builtin
  *     exception raised in tracer code only) is dropped, the call goes on;
- *   - they run with asynchronous signals blocked (ct_errors.c: a signal that
- *     arrives is handled at the program's next instruction); an exception of
- *     the program raised while they run (the handler of a signal tripped just
- *     before, KeyboardInterrupt, an async exception) is never lost and never
- *     lands between the real call and the return: raised in place of the
- *     call if it came during before (the real function is not called: the
- *     program sees it just before the call), re-raised at the program's next
- *     instruction if it came during after (just after the call).
- *   - cost: two pthread_sigmask calls around each of before and after.
+ *   - an exception of the program raised while they run (a signal handler,
+ *     KeyboardInterrupt, an async exception) is never lost and never lands
+ *     between the real call and the return: raised in place of the call if
+ *     it came during before (the real function is not called: the program
+ *     sees it just before the call), re-raised at the program's next
+ *     instruction if it came during after (just after the call);
+ *   - guard=True: they run with asynchronous signals blocked (ct_errors.c),
+ *     so no signal handler runs inside them at all (needed if they take a
+ *     lock with a `with` statement: 3.14 can leave it held); it costs two
+ *     pthread_sigmask calls around each (about 0.4 us each here).
  *
  * It binds like a function (a method on a class gets self), pickles by
  * reference as the real callable's qualified name, and shows the real
@@ -31,6 +32,7 @@
 typedef struct {
     PyObject_HEAD
     PyObject *real, *before, *after;
+    int guard;  /* block asynchronous signals around before / after */
 } Wrapper;
 
 
@@ -40,8 +42,9 @@ static PyObject *Wrapper_call(PyObject *op, PyObject *args, PyObject *kwargs)
     Wrapper *self = (Wrapper *)op;
     PyObject *token = NULL;
     if (self->before != NULL && self->before != Py_None) {
-        SignalGuard g;
-        signals_block(&g);
+        SignalGuard g = {.blocked = 0};
+        if (self->guard)
+            signals_block(&g);
         token = PyObject_Call(self->before, args, kwargs);
         if (token == NULL)
             tracer_exception();
@@ -55,7 +58,7 @@ static PyObject *Wrapper_call(PyObject *op, PyObject *args, PyObject *kwargs)
     if (self->after != NULL && self->after != Py_None) {
         PyObject *exc = r == NULL ? fetch_exception() : NULL;
         PyObject *targs[3] = {token ? token : Py_None, r ? r : Py_None, exc ? exc : Py_None};
-        PyObject *done = call_tracer(self->after, targs, 3);
+        PyObject *done = self->guard ? call_tracer(self->after, targs, 3) : call_tracer_open(self->after, targs, 3);
         Py_XDECREF(done);
         if (exc != NULL)
             restore_exception(exc);
@@ -78,9 +81,10 @@ static PyObject *Wrapper_get(PyObject *op, PyObject *obj, PyObject *type)
 
 static PyObject *Wrapper_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
 {
-    static const char *kw[] = {"real", "before", "after", NULL};
+    static const char *kw[] = {"real", "before", "after", "guard", NULL};
     PyObject *real, *before = Py_None, *after = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|OO:Wrapper", (char **)kw, &real, &before, &after))
+    int guard = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O|OOp:Wrapper", (char **)kw, &real, &before, &after, &guard))
         return NULL;
     allocfunc alloc = (allocfunc)PyType_GetSlot(type, Py_tp_alloc);
     Wrapper *self = (Wrapper *)alloc(type, 0);
@@ -92,6 +96,7 @@ static PyObject *Wrapper_new(PyTypeObject *type, PyObject *args, PyObject *kwarg
     self->real = real;
     self->before = before;
     self->after = after;
+    self->guard = guard;
     return (PyObject *)self;
 }
 
