@@ -264,6 +264,31 @@ class Trampoline(unittest.TestCase):
             "raised after ['real'] []",     # right after the call returned
             "1 ['real', 'real']"])
 
+    def test_a_signal_raised_in_before_is_handled_before_the_call_or_with_guard_after_it(self):
+        proc, _ = traced("""
+            import signal
+            from concurrency_trace import native
+            W = native.module.Wrapper
+            class Interrupt(Exception):
+                pass
+            def handler(signum, frame):
+                raise Interrupt(frame.f_code.co_name)
+            signal.signal(signal.SIGUSR1, handler)
+            calls = []
+            def real():
+                calls.append("real")
+            def before(*a):
+                signal.raise_signal(signal.SIGUSR1)
+            for guard in (False, True):
+                try:
+                    W(real, before, None, guard)()
+                except Interrupt as e:
+                    print(guard, "raised in", e, calls)
+            """)
+        self.assertEqual(proc.stdout.decode().splitlines(), [
+            "False raised in before []",            # the handler ran inside before: no call
+            "True raised in real []"])      # blocked during before: handled at the program's next check
+
 
 if __name__ == "__main__":
     unittest.main()
