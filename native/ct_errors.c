@@ -3,12 +3,11 @@
  * seen for the first time, the writer growing its file, a trampoline's
  * before / after).
  *
- * Such an exception is either the tracer's own failure (a builtin exception
- * raised in tracer code only: dropped, as guard.tracer_failed does) or the
- * program's: a signal handler ran at a check inside tracer code and raised
- * (its frame is on the traceback), KeyboardInterrupt / SystemExit, or an
- * exception of a non-builtin type raised into the thread with
- * PyThreadState_SetAsyncExc.  The program's exception is held for the rest of
+ * Such an exception is either the tracer's own failure (dropped, as
+ * guard.tracer_failed does) or the program's (guard.raised_by_program: a
+ * signal handler ran at a check inside tracer code and raised, its frame on
+ * the traceback; an exception of a non-builtin type raised into the thread
+ * with PyThreadState_SetAsyncExc; and KeyboardInterrupt / SystemExit).  The program's exception is held for the rest of
  * the C operation (held_exc), then
  *   - raised at once if the operation has not done anything the program can
  *     see yet (before a lock is taken or a wrapped call made): the program
@@ -85,31 +84,26 @@ static PyObject *tb_next(PyObject *tb) /* new reference or NULL */
     return next;
 }
 
+/* The program's exception rather than the tracer's own failure: not an
+   Exception (KeyboardInterrupt, SystemExit), or what the runtime's guard
+   says (guard.raised_by_program: a non-builtin type, raised into the thread;
+   or a frame of the program's code on its traceback, a signal handler's).
+   If the guard cannot tell, the program's. */
 static int belongs_to_program(PyObject *exc)
 {
     PyObject *type = (PyObject *)Py_TYPE(exc);
-    if (!PyErr_GivenExceptionMatches(type, PyExc_Exception))
+    if (!PyErr_GivenExceptionMatches(type, PyExc_Exception) || classify == NULL)
         return 1;
-    if (struct_error == NULL || !PyErr_GivenExceptionMatches(type, struct_error)) {
-        PyObject *mod = PyObject_GetAttr(type, s_module);
-        int builtin = mod != NULL && PyUnicode_Check(mod) && PyUnicode_Compare(mod, s_builtins) == 0;
-        Py_XDECREF(mod);
+    PyObject *r = VECTORCALL(classify, &exc, 1, NULL);
+    if (r == NULL) {
         PyErr_Clear();
-        if (!builtin)
-            return 1;
+        return 1;
     }
-    PyObject *tb = PyException_GetTraceback(exc);
-    while (tb != NULL && tb != Py_None) {
-        if (!tb_is_tracer(tb)) {
-            Py_DECREF(tb);
-            return 1;
-        }
-        PyObject *next = tb_next(tb);
-        Py_DECREF(tb);
-        tb = next;
-    }
-    Py_XDECREF(tb);
-    return 0;
+    int program = PyObject_IsTrue(r);
+    Py_DECREF(r);
+    if (program < 0)
+        PyErr_Clear();
+    return program != 0;
 }
 
 /* Drop the tracer's own frames from the start of exc's traceback. */
@@ -206,7 +200,8 @@ static inline void flush_held(void)
 /* Tracer Python code runs with the asynchronous signals blocked, so that no
    handler runs in the middle of it (3.14 checks for signals between a `with`
    statement's __enter__ and the setup of its handler: a handler raising there
-   left the writer's own _grow_lock held).  Handlers of signals that were
+   leaves the lock of that statement held; it once left the writer's own
+   growth lock held, and the next growth hung).  Handlers of signals that were
    already tripped run first, now: their exception is the program's, held.
    A signal that arrives meanwhile is delivered at the unblock, its handler
    runs at the program's next instruction.  Synchronous signals stay open. */

@@ -75,8 +75,7 @@ static PyObject *writer_dict;       /* concurrency_trace.writer.__dict__ */
 static PyObject *site_lookup;       /* lock_records.native_site(frame) -> (sid, cacheable) */
 static PyObject *runtime_prefix;    /* ".../src/runtime/": tracer code lives under it */
 static PyObject *fresh_lock;        /* _thread.allocate_lock */
-static PyObject *count_type;        /* itertools.count */
-static PyObject *struct_error;      /* struct.error: a tracer failure, like the builtins */
+static PyObject *classify;          /* guard.raised_by_program(exc) -> the program's? */
 static PyObject *method_type;       /* types.MethodType: a Wrapper binds like a function */
 static PyObject *pending;           /* program exceptions waiting for the main thread */
 static int pending_scheduled;
@@ -93,13 +92,12 @@ static __thread PyObject *held_exc;
 
 static int64_t K_LOCK_WAIT = 20, K_LOCK_HOLD = 21, K_LOCK_TRY_FAIL = 22;
 
-static PyObject *s_enabled, *s_mm, *s_cap, *s_next_slot, *s_grow, *s_acquire, *s_release,
+static PyObject *s_enabled, *s_slots, *s_win, *s_put_record, *s_put_end1, *s_abandon, *s_finish,
+    *s_acquire, *s_release,
     *s_is_owned, *s_self, *s_module, *s_builtins, *s_tb_frame, *s_tb_next, *s_f_code,
     *s_co_filename, *s_f_lasti, *s_f_back, *s_blocking, *s_timeout, *s_locked,
     *s_enter, *s_exit;
 
-static PyObject *cached_next_slot;  /* the writer's _next_slot last seen */
-static PyObject *cached_counter;    /* its itertools.count, or NULL: call _next_slot */
 
 /* A real lock type and its methods (descriptors), called directly. */
 typedef struct {

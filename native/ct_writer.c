@@ -1,18 +1,27 @@
 /*
- * Records into the writer's map (concurrency_trace/writer.py: enabled, _mm,
- * _cap, _next_slot, _grow are read from its module dict at every write, so
- * the writer may replace them: after fork, when it grows, when it stops).
- *
- * The buffer is taken with PyObject_GetBuffer for each write and released at
- * once, so the writer's mmap.resize keeps working.  Slots are claimed from the
- * writer's own counter (_next_slot is an itertools.count's __next__: its
- * tp_iternext is called directly, under the GIL, so Python and C claims
- * interleave in one sequence).  Fields 1-7 are stored before the kind (a and
- * b before the end) with release order: a reader that sees the kind (the end)
- * sees the rest.  A claimed slot is always written, except when the map
- * cannot grow (then the writer has stopped: enabled is False).
- * Nothing here raises: failures drop the record.
+ * Records into the writer's file (concurrency_trace/writer.py, format v2),
+ * by the writer's hot-path contract:
+ *     claim:  the next value of writer._slots (an itertools.count: its
+ *             tp_iternext is called directly, under the GIL, so Python and C
+ *             claims interleave in one sequence); off = slot << 6
+ *     write:  (mm, base, end) = writer._win; if base <= off < end the record
+ *             goes into mm at off - base, else writer._put_record(off, …)
+ *     close:  the same test, else writer._put_end1(off, t)
+ *     a claimed slot that cannot be written: writer.abandon(off)
+ * enabled, _slots, _win and the functions are read from the writer's module
+ * dict at every operation: the writer replaces them (a new window, a fork,
+ * tracing stopped).  A record is int64 ts, ident, obj, site, end, a, b, kind:
+ * the fields are stored before the kind (a and b before the end) with release
+ * order, so a reader that sees the kind (the end) sees the rest.  The map's
+ * buffer is taken per write and released at once.  Python code of the writer
+ * (the slow paths) runs through call_tracer: signals blocked, exceptions
+ * held or dropped (ct_errors.c).  Nothing here raises: failures drop the
+ * record.
  */
+
+#define END_AT 4    /* int64 index of the end field (byte 32) */
+#define A_AT 5
+#define KIND_AT 7
 
 static inline int64_t now_ns(void)
 {
@@ -42,42 +51,21 @@ static inline int writer_enabled(void)
         return 1;
     if (v == NULL || v == Py_False || v == Py_None)
         return 0;
-    if (PyBool_Check(v) || PyLong_CheckExact(v)) {
-        int t = PyObject_IsTrue(v);
-        return t > 0;
-    }
+    if (PyBool_Check(v) || PyLong_CheckExact(v))
+        return PyObject_IsTrue(v) > 0;
     return 0;
 }
 
 /* Claim the next slot from the writer's counter; its byte offset, or -1. */
 static int64_t claim_slot(void)
 {
-    PyObject *ns = wget(s_next_slot);
-    if (ns == NULL)
+    PyObject *slots = wget(s_slots);
+    if (slots == NULL)
         return -1;
-    if (ns != cached_next_slot) {
-        Py_XDECREF(cached_counter);
-        cached_counter = NULL;
-        Py_INCREF(ns);
-        CT_SET(cached_next_slot, ns);
-        PyObject *self = PyObject_GetAttr(ns, s_self);
-        if (self != NULL && (PyObject *)Py_TYPE(self) == count_type)
-            cached_counter = self;
-        else
-            Py_XDECREF(self);
+    PyObject *v = PyIter_Next(slots);
+    if (v == NULL) {
         PyErr_Clear();
-    }
-    PyObject *v;
-    if (cached_counter != NULL) {
-        v = PyIter_Next(cached_counter);
-        if (v == NULL) {
-            PyErr_Clear();
-            return -1;
-        }
-    } else {
-        v = call_tracer(ns, NULL, 0);
-        if (v == NULL)
-            return -1;
+        return -1;
     }
     long long slot = PyLong_AsLongLong(v);
     Py_DECREF(v);
@@ -90,87 +78,104 @@ static int64_t claim_slot(void)
     return (int64_t)slot << 6;
 }
 
-/* The map to write slot `off` into (a new reference), growing it if needed. */
-static PyObject *map_for(int64_t off)
+typedef struct {
+    Py_buffer view;
+    int held;
+} Map;
+
+/* The address of the slot at off if the current window holds it (its buffer
+   taken: map_done releases it), else NULL. */
+static int64_t *window_slot(Map *m, int64_t off)
 {
-    PyObject *cap = wget(s_cap);
-    long long c = cap ? PyLong_AsLongLong(cap) : -1;
-    if (c == -1 && PyErr_Occurred())
-        PyErr_Clear();
-    if (off < c) {
-        PyObject *mm = wget(s_mm);
-        Py_XINCREF(mm);
-        return mm;
-    }
-    PyObject *offobj = PyLong_FromLongLong(off);
-    if (offobj == NULL) {
+    m->held = 0;
+    PyObject *win = wget(s_win);
+    if (win == NULL || !PyTuple_Check(win) || PyTuple_Size(win) != 3)
+        return NULL;
+    PyObject *mm = PyTuple_GetItem(win, 0);
+    long long base = PyLong_AsLongLong(PyTuple_GetItem(win, 1));
+    long long end = PyLong_AsLongLong(PyTuple_GetItem(win, 2));
+    if ((base == -1 || end == -1) && PyErr_Occurred()) {
         PyErr_Clear();
         return NULL;
     }
-    PyObject *grow = wget(s_grow);
-    Py_XINCREF(grow);
-    PyObject *mm = call_tracer(grow, &offobj, 1);
-    if (mm == NULL && grow != NULL && writer_enabled())
-        /* The program's exception stopped the growth half-way (it is
-           deferred): growing is idempotent, once more. */
-        mm = call_tracer(grow, &offobj, 1);
-    Py_XDECREF(grow);
-    Py_DECREF(offobj);
-    return mm;
-}
-
-typedef struct {
-    Py_buffer view;
-    PyObject *mm;
-} Map;
-
-static int64_t *slot_ptr(Map *m, int64_t off, PyObject *mm, Py_ssize_t need)
-{
-    m->mm = mm;
-    if (mm == NULL)
+    if (mm == NULL || mm == Py_None || off < base || off >= end)
         return NULL;
     if (PyObject_GetBuffer(mm, &m->view, PyBUF_WRITABLE) < 0) {
         PyErr_Clear();
-        Py_DECREF(mm);
-        m->mm = NULL;
         return NULL;
     }
-    if (off < 0 || off + need > m->view.len || m->view.buf == NULL) {
+    if (off - base + 64 > m->view.len || m->view.buf == NULL) {
         PyBuffer_Release(&m->view);
-        Py_DECREF(mm);
-        m->mm = NULL;
         return NULL;
     }
-    return (int64_t *)((char *)m->view.buf + off);
+    m->held = 1;
+    return (int64_t *)((char *)m->view.buf + (off - base));
 }
 
 static void map_done(Map *m)
 {
-    if (m->mm != NULL) {
+    if (m->held) {
         PyBuffer_Release(&m->view);
-        Py_DECREF(m->mm);
-        m->mm = NULL;
+        m->held = 0;
     }
 }
 
-/* Write a whole record at off (claimed); 0 written, -1 dropped. */
+/* A writer function by name, called as tracer code; 0 if it ran. */
+static int writer_call(PyObject *name, PyObject *const *args, Py_ssize_t n)
+{
+    PyObject *fn = wget(name);
+    if (fn == NULL)
+        return -1;
+    Py_INCREF(fn);
+    PyObject *r = call_tracer(fn, args, n);
+    Py_DECREF(fn);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+
+static int writer_call_ll(PyObject *name, const int64_t *v, Py_ssize_t n)
+{
+    PyObject *args[9];
+    Py_ssize_t made = 0;
+    int result = -1;
+    for (; made < n; made++)
+        if ((args[made] = PyLong_FromLongLong(v[made])) == NULL)
+            break;
+    if (made == n)
+        result = writer_call(name, args, n);
+    else
+        PyErr_Clear();
+    for (Py_ssize_t i = 0; i < made; i++)
+        Py_DECREF(args[i]);
+    return result;
+}
+
+/* Write a whole record at off (claimed); 0 written, -1 dropped (the slot
+   marked dropped, so readers do not wait for it). */
 static int write_record(int64_t off, int64_t kind, int64_t ts, int64_t thread, int64_t obj,
                         int64_t site, int64_t end, int64_t a, int64_t b)
 {
     Map m;
-    int64_t *p = slot_ptr(&m, off, map_for(off), 64);
-    if (p == NULL)
-        return -1;
-    p[1] = ts;
-    p[2] = thread;
-    p[3] = obj;
-    p[4] = site;
-    p[5] = end;
-    p[6] = a;
-    p[7] = b;
-    __atomic_store_n(&p[0], kind, __ATOMIC_RELEASE);
-    map_done(&m);
-    return 0;
+    int64_t *p = window_slot(&m, off);
+    if (p != NULL) {
+        p[0] = ts;
+        p[1] = thread;
+        p[2] = obj;
+        p[3] = site;
+        p[END_AT] = end;
+        p[A_AT] = a;
+        p[A_AT + 1] = b;
+        __atomic_store_n(&p[KIND_AT], kind, __ATOMIC_RELEASE);
+        map_done(&m);
+        return 0;
+    }
+    int64_t v[9] = {off, kind, ts, thread, obj, site, end, a, b};
+    if (writer_call_ll(s_put_record, v, 9) == 0)
+        return 0;
+    writer_call_ll(s_abandon, v, 1);
+    return -1;
 }
 
 /* Close the span at off: its a and b (if set_ab), then its end. */
@@ -178,18 +183,26 @@ static void write_end(int64_t off, int64_t end, int set_ab, int64_t a, int64_t b
 {
     if (off <= 0)
         return;
-    PyObject *mm = wget(s_mm);
-    Py_XINCREF(mm);
     Map m;
-    int64_t *p = slot_ptr(&m, off, mm, 64);
-    if (p == NULL)
+    int64_t *p = window_slot(&m, off);
+    if (p != NULL) {
+        if (set_ab) {
+            p[A_AT] = a;
+            p[A_AT + 1] = b;
+        }
+        __atomic_store_n(&p[END_AT], end, __ATOMIC_RELEASE);
+        map_done(&m);
         return;
-    if (set_ab) {
-        p[6] = a;
-        p[7] = b;
     }
-    __atomic_store_n(&p[5], end, __ATOMIC_RELEASE);
-    map_done(&m);
+    /* Outside the window (a long span): the writer's own slow path
+       (finish() reads the time itself: the end a few ns later). */
+    if (set_ab) {
+        int64_t v[3] = {off, a, b};
+        writer_call_ll(s_finish, v, 3);
+    } else {
+        int64_t v[2] = {off, end};
+        writer_call_ll(s_put_end1, v, 2);
+    }
 }
 
 /* A new record now, on this thread: its offset, or 0 if none was written. */
@@ -202,4 +215,3 @@ static int64_t begin_record(int64_t kind, int64_t obj, int64_t site, int64_t a, 
         return 0;
     return off;
 }
-

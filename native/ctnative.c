@@ -130,8 +130,6 @@ static PyObject *m_reset(PyObject *m, PyObject *arg)
 {
     (void)m;
     site_cache_clear();
-    Py_CLEAR(cached_next_slot);
-    Py_CLEAR(cached_counter);
     unsigned long id = PyLong_AsUnsignedLong(arg);
     if (id == (unsigned long)-1 && PyErr_Occurred())
         return NULL;
@@ -160,21 +158,21 @@ static int fetch_raw(RawType *rt, PyObject *type, int with_owned)
     } while (0)
 
 /* configure(writer=, site_lookup=, runtime_prefix=, allocate_lock=,
-             rlock_type=, count_type=, struct_error=, method_type=,
+             rlock_type=, classify=, method_type=,
              kinds=(LOCK_WAIT, LOCK_HOLD, LOCK_TRY_FAIL), main_ident=, debug=,
              enter_takes_args=True, exit_takes_any=True) */
 static PyObject *m_configure(PyObject *m, PyObject *args, PyObject *kwargs)
 {
     (void)m;
     static const char *kw[] = {"writer", "site_lookup", "runtime_prefix", "allocate_lock", "rlock_type",
-                               "count_type", "struct_error", "method_type", "kinds", "main_ident",
+                               "classify", "method_type", "kinds", "main_ident",
                                "debug", "enter_takes_args", "exit_takes_any", NULL};
-    PyObject *writer, *lookup, *prefix, *alloc, *rlock, *count, *serr, *mtype;
+    PyObject *writer, *lookup, *prefix, *alloc, *rlock, *cls, *mtype;
     long long kwait, khold, kfail;
     unsigned long ident_main;
     int debug, enter_args = 1, exit_any = 1;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOUOOOOO(LLL)kp|pp:configure", (char **)kw, &writer,
-                                     &lookup, &prefix, &alloc, &rlock, &count, &serr, &mtype, &kwait,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOUOOOO(LLL)kp|pp:configure", (char **)kw, &writer,
+                                     &lookup, &prefix, &alloc, &rlock, &cls, &mtype, &kwait,
                                      &khold, &kfail, &ident_main, &debug, &enter_args, &exit_any))
         return NULL;
     PyObject *wd = PyObject_GetAttrString(writer, "__dict__");
@@ -189,8 +187,7 @@ static PyObject *m_configure(PyObject *m, PyObject *args, PyObject *kwargs)
     KEEP(site_lookup, lookup);
     KEEP(runtime_prefix, prefix);
     KEEP(fresh_lock, alloc);
-    KEEP(count_type, count);
-    KEEP(struct_error, serr);
+    KEEP(classify, cls);
     KEEP(method_type, mtype);
     PyObject *probe = CALL_NOARGS(alloc);
     if (probe == NULL)
@@ -209,16 +206,14 @@ static PyObject *m_configure(PyObject *m, PyObject *args, PyObject *kwargs)
     if (pending == NULL && (pending = PyList_New(0)) == NULL)
         return NULL;
     site_cache_clear();
-    Py_CLEAR(cached_next_slot);
-    Py_CLEAR(cached_counter);
     configured = 1;
     Py_RETURN_NONE;
 }
 
 static PyMethodDef module_methods[] = {
     {"configure", (PyCFunction)(void (*)(void))m_configure, METH_VARARGS | METH_KEYWORDS,
-     "configure(writer=, site_lookup=, runtime_prefix=, allocate_lock=, rlock_type=, count_type=, "
-     "struct_error=, method_type=, kinds=, main_ident=, debug=, enter_takes_args=True, "
+     "configure(writer=, site_lookup=, runtime_prefix=, allocate_lock=, rlock_type=, "
+     "classify=, method_type=, kinds=, main_ident=, debug=, enter_takes_args=True, "
      "exit_takes_any=True): start recording"},
     {"reset", m_reset, METH_O, "reset(main_ident): after fork, site ids start over"},
     {"point", (PyCFunction)(void (*)(void))m_point, METH_FASTCALL,
@@ -248,8 +243,9 @@ static PyObject *intern(const char *s)
 /* Exported by name (3.8's PyMODINIT_FUNC does not set the visibility). */
 __attribute__((visibility("default"))) PyMODINIT_FUNC PyInit__ctnative(void)
 {
-    if (!(s_enabled = intern("enabled")) || !(s_mm = intern("_mm")) || !(s_cap = intern("_cap")) ||
-        !(s_next_slot = intern("_next_slot")) || !(s_grow = intern("_grow")) ||
+    if (!(s_enabled = intern("enabled")) || !(s_slots = intern("_slots")) || !(s_win = intern("_win")) ||
+        !(s_put_record = intern("_put_record")) || !(s_put_end1 = intern("_put_end1")) ||
+        !(s_abandon = intern("abandon")) || !(s_finish = intern("finish")) ||
         !(s_acquire = intern("acquire")) || !(s_release = intern("release")) ||
         !(s_is_owned = intern("_is_owned")) || !(s_self = intern("__self__")) ||
         !(s_module = intern("__module__")) || !(s_builtins = intern("builtins")) ||

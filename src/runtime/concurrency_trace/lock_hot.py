@@ -55,15 +55,17 @@ import time
 from . import writer
 from .events import LOCK_HOLD
 from .lock_records import site_cache, site_for
+from .guard import raised_by_program as _by_program
 from .lock_slow import (DEBUG, ENTER_TAKES_ARGS, EXIT_TAKES_ANY, FAILURES, PREFIX, PREFIX_LEN, STRIP,
-                        acquire_slow, undo)
+                        acquire_slow, never_empty as _never_empty, undo)
 
 _w = writer
 _getframe = sys._getframe
 _mono = time.monotonic_ns
 _ident = _thread.get_ident
-_pack = writer._pack
-_pack_end1 = writer._pack_end1
+_record_into = writer._record_into
+_end1_into = writer._end1_into
+_END_AT = writer.END_AT
 _starmap = itertools.starmap
 _partial = functools.partial
 _ONCE = ((),)
@@ -87,6 +89,7 @@ def _lock_acquire_of(is_enter):
                 raise
         if not args and not kw and not lock.locked():
             off = 0
+            i = -1
             try:
                 # From the real acquire to the return, every check (after a
                 # call; a taken jump on 3.10) is inside this try.
@@ -97,31 +100,37 @@ def _lock_acquire_of(is_enter):
                         if sid is None:
                             sid = site_for(f)
                         t = _mono()
-                        off = _w._next_slot() << 6
-                        _pack(_w._mm if off < _w._cap else _w._grow(off), off, LOCK_HOLD, t, _ident(),
-                              self._obj, sid, 0, 0, 0)
+                        for i in _w._slots:     # the writer's claim (no check between it and the store)
+                            break
+                        off = i << 6
+                        m, base, end = _w._win
+                        if base <= off < end:
+                            _record_into(m, off - base, t, _ident(), self._obj, sid, 0, 0, 0, LOCK_HOLD)
+                        else:
+                            _w._put_record(off, LOCK_HOLD, t, _ident(), self._obj, sid, 0, 0, 0)
                     self._off = off
                     return True
             except BaseException as e:
-                mine = e.__class__ in FAILURES
-                tb = e.__traceback__.tb_next
-                while mine and tb is not None:
-                    mine = tb.tb_frame.f_code.co_filename[:PREFIX_LEN] == PREFIX
-                    tb = tb.tb_next
+                mine = False        # the tracer's own failure? (guard's rule)
+                if e.__class__ in FAILURES:
+                    try:
+                        mine = not _by_program(e)
+                    except BaseException:
+                        pass        # cannot tell (the recursion limit): the program's
                 if mine and not DEBUG:     # only after the acquire: acquire(False) cannot fail
-                    self._off = off
+                    if i >= 0:
+                        _never_empty(i << 6)
+                    self._off = i << 6 if i >= 0 else 0
                     return True
-                # The program's: undo the acquire (inline: no call).  The lock
-                # was found free just before acquire(False), with no check in
-                # between: it was taken, even if the result was not stored.
+                # The program's: undo the acquire (inline: no call before the
+                # release).  The lock was found free just before acquire(False),
+                # with no check in between: it was taken, even if the result
+                # was not stored.
                 self._off = 0
                 if lock.locked():
                     lock.release()
-                if off:
-                    try:
-                        _pack(_w._mm, off, LOCK_HOLD, t, _ident(), self._obj, sid, _mono(), 0, 0)
-                    except BaseException:
-                        pass
+                if i >= 0:
+                    _never_empty(i << 6, _mono())
                 if STRIP:
                     e.__traceback__ = e.__traceback__.tb_next
                 raise
@@ -192,6 +201,7 @@ def _rlock_acquire_of(is_enter):
                 raise
         if not args and not kw:
             off = 0
+            i = -1
             try:
                 if lock.acquire(False):
                     if _w.enabled:
@@ -200,30 +210,35 @@ def _rlock_acquire_of(is_enter):
                         if sid is None:
                             sid = site_for(f)
                         t = _mono()
-                        off = _w._next_slot() << 6
-                        _pack(_w._mm if off < _w._cap else _w._grow(off), off, LOCK_HOLD, t, _ident(),
-                              self._obj, sid, 0, 0, 0)
+                        for i in _w._slots:     # the writer's claim (no check between it and the store)
+                            break
+                        off = i << 6
+                        m, base, end = _w._win
+                        if base <= off < end:
+                            _record_into(m, off - base, t, _ident(), self._obj, sid, 0, 0, 0, LOCK_HOLD)
+                        else:
+                            _w._put_record(off, LOCK_HOLD, t, _ident(), self._obj, sid, 0, 0, 0)
                     self._off = off
                     return True
             except BaseException as e:
-                mine = e.__class__ in FAILURES
-                tb = e.__traceback__.tb_next
-                while mine and tb is not None:
-                    mine = tb.tb_frame.f_code.co_filename[:PREFIX_LEN] == PREFIX
-                    tb = tb.tb_next
+                mine = False        # the tracer's own failure? (guard's rule)
+                if e.__class__ in FAILURES:
+                    try:
+                        mine = not _by_program(e)
+                    except BaseException:
+                        pass        # cannot tell (the recursion limit): the program's
                 if mine and not DEBUG:
-                    self._off = off
+                    if i >= 0:
+                        _never_empty(i << 6)
+                    self._off = i << 6 if i >= 0 else 0
                     return True
                 # The program's: undo the acquire if it happened (ownership
                 # says so exactly: the lock was not owned before).
                 self._off = 0
                 if lock._is_owned():
                     lock.release()
-                if off:
-                    try:
-                        _pack(_w._mm, off, LOCK_HOLD, t, _ident(), self._obj, sid, _mono(), 0, 0)
-                    except BaseException:
-                        pass
+                if i >= 0:
+                    _never_empty(i << 6, _mono())
                 if STRIP:
                     e.__traceback__ = e.__traceback__.tb_next
                 raise
@@ -277,7 +292,7 @@ def _release_of(is_exit, rlock):
                 lock.release()
                 if off and (not rlock or not lock._is_owned()):
                     try:
-                        _pack_end1(_w._mm, off + 40, _mono())
+                        _w._put_end1(off, _mono())
                     except BaseException:
                         pass
             if STRIP:
@@ -293,7 +308,7 @@ def _release_of(is_exit, rlock):
                 # RuntimeError raised from this frame): close the hold.
                 try:
                     if not rlock or not lock._is_owned():
-                        _pack_end1(_w._mm, off + 40, t)
+                        _w._put_end1(off, t)
                 except BaseException:
                     pass
             if STRIP:
@@ -302,13 +317,17 @@ def _release_of(is_exit, rlock):
         if off and _w.enabled:
             try:
                 if not rlock or not lock._is_owned():
-                    _pack_end1(_w._mm, off + 40, t)
+                    m, base, end = _w._win
+                    if base <= off < end:
+                        _end1_into(m, off - base + _END_AT, t)
+                    else:
+                        _w._put_end1(off, t)
             except BaseException as e:
-                if e.__class__ in FAILURES and e.__traceback__.tb_next is None and not DEBUG:
+                if e.__class__ in FAILURES and not _by_program(e) and not DEBUG:
                     return None     # the tracer's failure: the record only
                 try:
                     if not rlock or not lock._is_owned():
-                        _pack_end1(_w._mm, off + 40, t)
+                        _w._put_end1(off, t)
                 except BaseException:
                     pass
                 if STRIP:

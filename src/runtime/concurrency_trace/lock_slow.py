@@ -20,15 +20,14 @@ import time
 
 from . import writer
 from .events import LOCK_HOLD, LOCK_TRY_FAIL, LOCK_WAIT
+from .guard import raised_by_program
 from .lock_records import site_cache, site_for
 
 _w = writer
 _getframe = sys._getframe
 _mono = time.monotonic_ns
 _ident = _thread.get_ident
-_pack = writer._pack
-_pack_end1 = writer._pack_end1
-_pack_end3 = writer._pack_end3
+_record_into = writer._record_into
 _map = map
 _starmap = itertools.starmap
 _partial = functools.partial
@@ -72,17 +71,35 @@ EXIT_TAKES_ANY = _exit_takes_any()
 
 
 def tracer_failure(e):
-    """Whether e (caught in a wrapper's frame) is the tracer's own failure
-    rather than the program's exception.  Written inline (without this call)
-    where the lock is held: a call can fail at the recursion limit."""
+    """Whether e is the tracer's own failure rather than the program's
+    exception (guard's rule; RecursionError is the program's, see FAILURES)."""
     if e.__class__ not in FAILURES:
         return False
-    tb = e.__traceback__.tb_next
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename[:PREFIX_LEN] != PREFIX:
-            return False
-        tb = tb.tb_next
-    return True
+    try:
+        return not raised_by_program(e)
+    except BaseException:
+        return False
+
+
+def never_empty(off, end=0):
+    """A claimed slot is never left empty (readers would wait for it): marked
+    dropped if nothing was written there (writer.abandon); a record written
+    there is closed at end, if given."""
+    try:
+        _w.abandon(off)
+        if end:
+            _w._put_end1(off, end)
+    except BaseException:
+        pass
+
+
+def _write(off, kind, t, obj, sid):
+    """The record at claimed slot off (the writer's hot-path contract)."""
+    m, base, end = _w._win
+    if base <= off < end:
+        _record_into(m, off - base, t, _ident(), obj, sid, 0, 0, 0, kind)
+    else:
+        _w._put_record(off, kind, t, _ident(), obj, sid, 0, 0, 0)
 
 
 def _site(f):
@@ -104,20 +121,18 @@ def _begin(kind, obj, sid):
     any acquire: the program's exception propagates."""
     if not _w.enabled:
         return 0
-    off = 0
+    i = -1
     try:
         t = _mono()
-        off = _w._next_slot() << 6
-        _pack(_w._mm if off < _w._cap else _w._grow(off), off, kind, t, _ident(), obj, sid, 0, 0, 0)
-        return off
+        for i in _w._slots:
+            break
+        _write(i << 6, kind, t, obj, sid)
+        return i << 6
     except BaseException as e:
+        if i >= 0:
+            never_empty(i << 6, _mono())
         if tracer_failure(e) and not DEBUG:
             return 0
-        if off:     # claimed: the slot holds a closed record, never nothing
-            try:
-                _pack(_w._mm, off, kind, t, _ident(), obj, sid, _mono(), 0, 0)
-            except BaseException:
-                pass
         if STRIP:
             e.__traceback__ = e.__traceback__.tb_next
         raise
@@ -176,7 +191,7 @@ def _wait(self, box, sid, call):
     except BaseException as e:
         if off:
             try:
-                _pack_end3(_w._mm, off + 40, _mono(), 0, 0)
+                _w.finish(off, 0, 0)
             except BaseException:
                 pass
         if STRIP:
@@ -184,9 +199,9 @@ def _wait(self, box, sid, call):
         raise
     if off:
         try:
-            _pack_end3(_w._mm, off + 40, _mono(), 1 if box[0] else 0, 0)
+            _w.finish(off, 1 if box[0] else 0, 0)
         except BaseException as e:
-            if e.__class__ not in FAILURES or e.__traceback__.tb_next is not None or DEBUG:
+            if not tracer_failure(e) or DEBUG:
                 if STRIP:
                     e.__traceback__ = e.__traceback__.tb_next
                 raise       # the caller undoes the acquire
@@ -197,26 +212,22 @@ def _wait(self, box, sid, call):
 def _hold(self, sid):
     """The LOCK_HOLD of a lock just taken (box holds True).  The program's
     exception propagates (the caller undoes the acquire); the tracer's
-    failure drops the record.  No Python call in the handler: it must work
-    at the recursion limit."""
+    failure drops the record."""
     self._off = 0
     if not _w.enabled:
         return
-    off = 0
+    i = -1
     try:
         t = _mono()
-        off = _w._next_slot() << 6
-        _pack(_w._mm if off < _w._cap else _w._grow(off), off, LOCK_HOLD, t, _ident(), self._obj, sid,
-              0, 0, 0)
-        self._off = off
+        for i in _w._slots:
+            break
+        _write(i << 6, LOCK_HOLD, t, self._obj, sid)
+        self._off = i << 6
     except BaseException as e:
-        mine = e.__class__ in FAILURES
-        tb = e.__traceback__.tb_next
-        while mine and tb is not None:
-            mine = tb.tb_frame.f_code.co_filename[:PREFIX_LEN] == PREFIX
-            tb = tb.tb_next
-        self._off = off
-        if mine and not DEBUG:
+        if i >= 0:
+            never_empty(i << 6)
+            self._off = i << 6
+        if tracer_failure(e) and not DEBUG:
             return
         if STRIP:
             e.__traceback__ = e.__traceback__.tb_next
@@ -231,6 +242,6 @@ def undo(self, lock):
     lock.release()
     if off:
         try:
-            _pack_end1(_w._mm, off + 40, _mono())
+            _w._put_end1(off, _mono())
         except BaseException:
             pass

@@ -64,15 +64,13 @@ def _import(path):
 
 def configure(mod, **changes):
     """Start the module recording into the writer (changes: for tests)."""
-    import itertools
-    import struct
     import threading
     import types
-    from . import lock_records, lock_slow, writer
+    from . import guard, lock_records, lock_slow, writer
     from .events import LOCK_HOLD, LOCK_TRY_FAIL, LOCK_WAIT
     settings = dict(writer=writer, site_lookup=lock_records.native_site, runtime_prefix=lock_slow.PREFIX,
                     allocate_lock=_thread.allocate_lock, rlock_type=_thread.RLock,
-                    count_type=itertools.count, struct_error=struct.error, method_type=types.MethodType,
+                    classify=guard.raised_by_program, method_type=types.MethodType,
                     kinds=(LOCK_WAIT, LOCK_HOLD, LOCK_TRY_FAIL),
                     main_ident=threading.main_thread().ident,
                     debug=bool(os.environ.get("CONCURRENCY_TRACE_DEBUG")),
