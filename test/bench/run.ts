@@ -7,9 +7,16 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { findings } from '../../src/core/analysis/findings';
 import { Collector } from '../../src/core/collector';
 import { epochFromBigInt } from '../../src/core/eventFile';
+import { writeChromeTrace } from '../../src/core/export/chrome';
+import { buildSummary } from '../../src/core/summary';
+import { readTrace, writeTrace } from '../../src/core/traceFile';
 import { TraceStore } from '../../src/core/traceStore';
+import { syntheticStore } from '../webview/syntheticTrace';
+import { analysisThroughput } from './analysis';
+import { pyStateCost } from './pyStateCost';
 
 const PYTHON = process.env.CONCURRENCY_TRACE_PYTHON || 'python3';
 const CLI = path.join(__dirname, '../../dist/cli.js');
@@ -23,8 +30,9 @@ const median = (xs: number[]): number => {
 
 function wall(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): number {
   const t = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'], env });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}`);
+  // stderr kept for a failure only: the CLI's "trace saved" line would fill the table.
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   return Number(process.hrtime.bigint() - t) / 1e6;
 }
 
@@ -55,24 +63,62 @@ function ratio(script: string): void {
   fs.rmSync(out, { force: true });
 }
 
-function withLockCost(): void {
-  const file = path.join(SCRIPTS, 'with_lock_ns.py');
-  const env = (dir?: string): NodeJS.ProcessEnv => dir
-    ? { ...process.env, PYTHONPATH: path.join(__dirname, '../../src/runtime'), CONCURRENCY_TRACE_DIR: dir, CONCURRENCY_TRACE_TOKEN: 'bench' }
-    : { ...process.env };
-  const plain: number[][] = [];
-  const traced: number[][] = [];
+// The hot path of locks, side by side: untraced, traced with the C accelerator,
+// traced on the pure-Python path (CONCURRENCY_TRACE_NATIVE=0) and, when
+// BENCH_BASELINE names another checkout's src/runtime, traced by that one
+// (the figures before a change). The runtime alone (no CLI, collector or
+// sampler), so the columns differ only by what the tracer does in the program.
+type Variant = { name: string; env: (dir: string) => NodeJS.ProcessEnv };
+const RUNTIME = path.join(__dirname, '../../src/runtime');
+const traced = (runtime: string, extra: NodeJS.ProcessEnv) => (dir: string): NodeJS.ProcessEnv => ({
+  ...process.env, PYTHONPATH: runtime, CONCURRENCY_TRACE_DIR: dir, CONCURRENCY_TRACE_TOKEN: 'bench', ...extra,
+});
+const VARIANTS: Variant[] = [
+  { name: 'untraced', env: () => ({ ...process.env }) },
+  { name: 'native', env: traced(RUNTIME, { CONCURRENCY_TRACE_NATIVE: '1' }) },
+  { name: 'pure Python', env: traced(RUNTIME, { CONCURRENCY_TRACE_NATIVE: '0' }) },
+  ...(process.env.BENCH_BASELINE ? [{ name: 'baseline', env: traced(path.resolve(process.env.BENCH_BASELINE), {}) }] : []),
+];
+
+function nativeStatus(): string {
+  const code = 'import sys; sys.path.insert(0, sys.argv[1]); from concurrency_trace import native; native.load(); print(native.status)';
+  return execFileSync(PYTHON, ['-c', code, RUNTIME], { encoding: 'utf8' }).trim();
+}
+
+// Each script prints numbers on its last line; runs alternate between the variants.
+function measure(script: string, args: string[]): number[][][] {
+  const file = path.join(SCRIPTS, script);
+  const out: number[][][] = VARIANTS.map(() => []);
   for (let i = 0; i < RUNS; i++) {
-    plain.push(execFileSync(PYTHON, [file], { env: env(), encoding: 'utf8' }).trim().split(' ').map(Number));
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-lock-'));
-    traced.push(execFileSync(PYTHON, [file], { env: env(dir), encoding: 'utf8' }).trim().split(' ').map(Number));
-    fs.rmSync(dir, { recursive: true, force: true });
+    VARIANTS.forEach((v, k) => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-lock-'));
+      const text = execFileSync(PYTHON, [file, ...args], { env: v.env(dir), encoding: 'utf8' }).trim().split('\n');
+      out[k].push(text[text.length - 1].split(' ').map(Number));
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
   }
+  return out;
+}
+
+function lockTable(): void {
+  const cell = (s: string): string => s.padEnd(28);
+  const rows: string[] = [];
+  const perOp = measure('with_lock_ns.py', []);
   for (const [i, name] of ['Lock', 'RLock'].entries()) {
-    const p = median(plain.map((x) => x[i]));
-    const t = median(traced.map((x) => x[i]));
-    console.log(`with ${name.padEnd(12)} untraced ${p.toFixed(0)} ns · traced ${t.toFixed(0)} ns · added ${(t - p).toFixed(0)} ns per uncontended acquire+release`);
+    const m = perOp.map((runs) => median(runs.map((x) => x[i])));
+    rows.push(`${cell(`with ${name}: ns/op`)}${m.map((v, k) => cell(k === 0 ? v.toFixed(0) : `${v.toFixed(0)} (+${(v - m[0]).toFixed(0)})`)).join('')}`);
   }
+  for (const [script, label] of [['threads_lock_heavy.py', '2 threads×100k with'], ['lock_updates.py', '2 procs×100k mp Lock']] as const) {
+    const runs = measure(script, []);
+    for (const [i, what] of ['s wall', 's CPU'].entries()) {
+      const m = runs.map((r) => median(r.map((x) => x[i])));
+      rows.push(`${cell(`${label}: ${what}`)}${m.map((v, k) => cell(k === 0 ? v.toFixed(3) : `${v.toFixed(3)} (${(v / m[0]).toFixed(2)}×)`)).join('')}`);
+    }
+  }
+  console.log(`locks (native: ${nativeStatus()}; ns/op: thread CPU time, best of 9 rounds; s: inside the script, elapsed and CPU)`);
+  console.log(`${cell('')}${VARIANTS.map((v) => cell(v.name)).join('')}`);
+  for (const r of rows) console.log(r);
+  console.log('goals: ≤ 300 ns added per with lock, lock-heavy ≤ 1.5× inside the script');
 }
 
 function collectorThroughput(): void {
@@ -111,8 +157,106 @@ function collectorThroughput(): void {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
+/** Wall time, CPU time (user + system, s) and peak RSS (MB) of one CLI command, from GNU time. */
+function cliCommand(args: string[]): { s: number; cpu: number; mb: number } {
+  const t = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', '%U %S %M', process.execPath, CLI, ...args], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  if (r.status !== 0) throw new Error(`cli ${args.join(' ')}: ${r.stderr}`);
+  const [user, sys, kb] = r.stderr.trim().split('\n').pop()!.split(' ').map(Number);
+  return { s: Number(process.hrtime.bigint() - t) / 1e9, cpu: user + sys, mb: kb / 1024 };
+}
+
+/** Wall and CPU seconds of `f` in this process (the machines here are shared: CPU time is the steadier figure). */
+function timed<T>(f: () => T): { value: T; s: number; cpu: number } {
+  const t = process.hrtime.bigint();
+  const c = process.cpuUsage();
+  const value = f();
+  const used = process.cpuUsage(c);
+  return { value, s: Number(process.hrtime.bigint() - t) / 1e9, cpu: (used.user + used.system) / 1e6 };
+}
+
+const rssMb = (): number => process.memoryUsage().rss / 2 ** 20;
+
+/**
+ * Trace files at scale (default 10 M events, BENCH_TRACE_EVENTS to change): a synthetic
+ * trace with every kind, saved and loaded (MB/s, memory per event), then summarised,
+ * exported and opened by the CLI as a user would (time and peak memory).
+ */
+function traceFilesAtScale(): void {
+  const events = Number(process.env.BENCH_TRACE_EVENTS || 10_000_000);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-trace-'));
+  const file = path.join(dir, 'big.ctrace');
+  try {
+    global.gc?.();
+    const rss0 = rssMb();
+    const built = timed(() => syntheticStore({ events }));
+    const store = built.value;
+    global.gc?.();
+    const n = store.length;
+    const perEvent = ((rssMb() - rss0) * 2 ** 20) / n;
+    const saved = timed(() => writeTrace(file, store));
+    const bytes = saved.value;
+    console.log(`trace file       ${(n / 1e6).toFixed(1)} M events (synthetic, built in ${built.s.toFixed(1)} s) · in memory ${perEvent.toFixed(0)} B/event (RSS; columns ${(store.columnBytes() / n).toFixed(0)}) · file ${(bytes / 1e6).toFixed(0)} MB (${(bytes / n).toFixed(1)} B/event)`);
+    const loaded = timed(() => readTrace(file));
+    const back = loaded.value;
+    if (back.length !== n) throw new Error('trace did not read back');
+    console.log(`trace save/load  save ${(bytes / 1e6 / saved.s).toFixed(0)} MB/s (${saved.s.toFixed(1)} s, CPU ${saved.cpu.toFixed(1)} s) · load and validate ${(bytes / 1e6 / loaded.s).toFixed(0)} MB/s (${loaded.s.toFixed(1)} s, CPU ${loaded.cpu.toFixed(1)} s)`);
+    const summarised = timed(() => buildSummary(back, findings(back)));
+    console.log(`summary (lib)    ${summarised.s.toFixed(1)} s (CPU ${summarised.cpu.toFixed(1)} s) for ${(n / 1e6).toFixed(1)} M events`);
+    const exported = timed(() => writeChromeTrace(path.join(dir, 'lib.json'), back));
+    console.log(`export (lib)     ${exported.s.toFixed(1)} s (CPU ${exported.cpu.toFixed(1)} s) · ${(fs.statSync(path.join(dir, 'lib.json')).size / 1e6).toFixed(0)} MB of JSON, streamed`);
+    fs.rmSync(path.join(dir, 'lib.json'));
+  } finally {
+    global.gc?.();
+  }
+  try {
+    const size = fs.statSync(file).size;
+    const summary = cliCommand(['summary', file]);
+    const exported = cliCommand(['export', '--format', 'chrome', file, '-o', path.join(dir, 'cli.json')]);
+    const n = readTrace(file).length;
+    console.log(`CLI at scale     summary ${summary.s.toFixed(1)} s (CPU ${summary.cpu.toFixed(1)} s), peak ${summary.mb.toFixed(0)} MB (${((summary.mb * 2 ** 20) / n).toFixed(0)} B/event) · export ${exported.s.toFixed(1)} s (CPU ${exported.cpu.toFixed(1)} s), peak ${exported.mb.toFixed(0)} MB · file ${(size / 1e6).toFixed(0)} MB`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function readTraceLength(file: string): number {
+  return readTrace(file).length;
+}
+
+/**
+ * Opt-in (BENCH_REAL_EVENTS=10000000): a real Python program that records that many
+ * lock holds, traced by the CLI end to end: run time, peak memory of the CLI per
+ * event while collecting, trace size, then summary and export.
+ */
+function realRunAtScale(): void {
+  const events = Number(process.env.BENCH_REAL_EVENTS || 0);
+  if (!events) return;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-real-'));
+  const file = path.join(dir, 'real.ctrace');
+  try {
+    const run = cliCommand(['run', '--python', PYTHON, '--out', file, path.join(SCRIPTS, 'many_locks.py'), String(events)]);
+    const n = readTraceLength(file);
+    const summary = cliCommand(['summary', file]);
+    const exported = cliCommand(['export', '--format', 'chrome', file, '-o', path.join(dir, 'real.json')]);
+    console.log(`real run         ${(n / 1e6).toFixed(2)} M events traced in ${run.s.toFixed(0)} s (CLI CPU ${run.cpu.toFixed(0)} s), CLI peak ${run.mb.toFixed(0)} MB (${((run.mb * 2 ** 20) / n).toFixed(0)} B/event incl. Node itself) · file ${(fs.statSync(file).size / 1e6).toFixed(0)} MB · summary ${summary.s.toFixed(1)} s (CPU ${summary.cpu.toFixed(1)} s, peak ${summary.mb.toFixed(0)} MB) · export ${exported.s.toFixed(1)} s (CPU ${exported.cpu.toFixed(1)} s, peak ${exported.mb.toFixed(0)} MB, ${(fs.statSync(path.join(dir, 'real.json')).size / 1e6).toFixed(0)} MB)`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** BENCH_ONLY=name,name runs only those sections (ratio, lock, collector, trace, real, analysis, races). */
+const only = new Set((process.env.BENCH_ONLY ?? '').split(',').filter(Boolean));
+const want = (name: string): boolean => only.size === 0 || only.has(name);
 console.log(`Concurrency Trace benchmarks · ${PYTHON} · ${os.cpus().length} cores · median of ${RUNS} runs`);
-ratio('pool_cpu.py');
-ratio('lock_updates.py');
-withLockCost();
-collectorThroughput();
+if (want('ratio')) {
+  ratio('pool_cpu.py');
+  ratio('lock_updates.py');
+}
+if (want('lock')) lockTable();
+if (want('collector')) collectorThroughput();
+if (want('trace')) traceFilesAtScale();
+if (want('real')) realRunAtScale();
+if (want('analysis')) analysisThroughput();
+// Thread data-race recording: python3 and, where present, the 3.12+ interpreters (sys.monitoring).
+if (want('races')) pyStateCost([PYTHON, ...(process.env.BENCH_PYTHONS ?? '').split(':').filter((p) => p && fs.existsSync(p))], RUNS);

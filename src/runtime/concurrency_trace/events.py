@@ -1,18 +1,20 @@
 """Record kinds written by the runtime and read by src/core/recordKinds.ts.
 
-Every record is eight little-endian int64 fields:
-    kind, ts, ident, obj, site, end, a, b
+Every record is eight little-endian int64 fields, stored in this order (the
+kind last: written last, see writer.py):
+    ts, ident, obj, site, end, a, b, kind
 ts/end are time.monotonic_ns(); ident is _thread.get_ident() of the emitting
 thread; obj is a trace object id (or pid / ident where noted); site is a call
 site id defined by a SITE record of the same process; end is the end time of a
 span (0 while it is open) and unused (0) for point records.  What a and b hold
-is listed per kind; "blob" means the id of a string in the process's blob file.
+is listed per kind; "blob" means the id of a string written by writer.blob()
+into the same file.
 
 The numbers are a file format: never reuse or renumber one.  The TypeScript
 table must list the same numbers (test/unit/recordKinds.test.ts checks).
 
 Ranges held for work in progress (take a number from your range only):
-16-19 tracer status (why a process is untraced or stopped writing);
+18-19 tracer status (why a process is untraced or stopped writing);
 43-49 waits on futures and pool results; 52-59 Python-state accesses;
 63-69 asyncio waits and synchronisation; 80-89 manager proxy calls and
 connections between traces; 90-99 native accelerator.
@@ -23,7 +25,7 @@ SITE = 1              # obj=site id, end=function blob, a=file blob, b=line
 OBJECT = 2            # obj=object id, a=type blob ("Lock", "Queue"…), b=label blob
 PROCESS_START = 3     # obj=pid, a=ppid, b=meta blob (JSON)
 PROCESS_EXIT = 4      # obj=pid, a=exit code, b=1 if the code is known (0: interpreter shutdown); a multiprocessing child writes it when _bootstrap returns, os._exit(n) when called; if a process has several, the last one with b=1 holds
-PROCESS_SPAWN = 5     # span in the parent around Process.start(): obj=child pid, a=owner object id (pool/executor) or 0; site=the user's call (for pool workers: the Pool()/submit line, 0 when a pool's handler thread replaces a worker)
+PROCESS_SPAWN = 5     # span in the parent around Process.start(): obj=child pid, a=owner object id (pool/executor) or 0, b=blob of the child's Process.name (so a child killed before its tracer wrote anything is still named); site=the user's call (for pool workers: the Pool()/submit line, 0 when a pool's handler thread replaces a worker); also written when start() raised after the child was created
 PROCESS_JOIN = 6      # span: obj=child pid, a=exit code seen (-N: killed by signal N), b=1 if the child had exited; Process.join(), Popen.wait() that had to wait (also inside subprocess.run / communicate), os.waitpid / os.wait called by user code; also written with ts == end when the parent first learns the code outside those (is_alive(), exitcode, Popen.poll(), a Pool reaping or terminating its workers)
 PROCESS_TERMINATE = 7 # obj=child pid, a=signal sent (terminate() 15, kill() 9, interrupt() 2); only while the child is not known to have exited
 THREAD_START = 8      # span = the thread's life: ident=the thread, obj=native id, a=name blob, b=flags (1 daemon, 2 internal)
@@ -34,6 +36,13 @@ THREAD_EXCEPTION = 12 # obj=ident, a=blob with the exception text
 CHILD_PROCESS = 13    # subprocess.Popen / os.fork seen from the parent (not multiprocessing's own forks: those are PROCESS_SPAWN): ts=call start, obj=child pid, a=argv blob (JSON list of strings) or 0 for a fork
 PROCESS_NAME = 14     # obj=pid, a=name blob, b=flags (1 daemon, 2 internal helper: "forkserver", "resource_tracker", 4 a Manager's server: hosts shared objects, shown); written by a multiprocessing child as it starts, and on a rename of current_process()
 PROCESS_PARENT = 15   # obj=pid, a=pid of the process that called Process.start() (multiprocessing child, as it starts); under forkserver PROCESS_START's ppid is the forkserver
+
+# --- tracer status ---------------------------------------------------------
+# Made by the collector, not written as records by the runtime (a full disk has
+# no room for one): an event file's status slot says why its process stopped
+# writing (writer.STOP_*), its slots what was claimed and never written.
+TRACER_STATUS = 16    # obj=pid, a=why the process is (partly) untraced: 1 disk full, 2 no memory for the event map, 3 event file removed or replaced, 4 tracer error, 5 never traced (no event file: it ended before its tracer started, or could not create one); b=errno (0 unknown); ts=when tracing stopped (for 5: when the parent started it)
+EVENTS_LOST = 17      # obj=pid, a=records lost, b=why: 1 claimed but never written (the process ended or was killed while a thread was writing one), 2 dropped by an exception that arrived in tracer code, 3 not written because tracing had stopped
 
 # --- locks and other synchronisation ----------------------------------------
 # obj of every record below is the lock / condition / event / barrier.  OBJECT a
@@ -104,6 +113,22 @@ TASK_SUBMIT = 40      # obj=task id, a=pool/executor object id, b=function blob 
 TASK_RUN = 41         # span on the worker (pid/ident = the worker process/thread): obj=task id, a=function blob, b=argument summary blob ("3", "'a', 2, key=5"; at most 60 chars); site=0
 TASK_RESULT = 42      # obj=task id, a=1 ok, 0 raised (a raising chunk marks all its elements 0), 2 cancelled before it ran; written when the result reaches the caller's process: Pool: in its result-handler thread (ApplyResult/MapResult/IMapIterator._set), before callbacks and before get() returns; executors: when the future is completed (set_result / set_exception / cancel)
 
+# --- waits on tasks -----------------------------------------------------------
+# A thread waiting for pool / executor tasks (the task ids above):
+# Future.result() / exception() (also inside executor map() iteration),
+# concurrent.futures.wait() / as_completed(), AsyncResult.get() / wait()
+# (apply_async, map_async, and Pool.map / starmap, whose caller waits inside),
+# IMapIterator.next() (imap, imap_unordered).  Only a wait that finds its tasks
+# unfinished is recorded; site = the user's line.  A wait on several tasks
+# names a group, whose TASK_WAIT_MEMBER records list its tasks as ranges of
+# consecutive ids: futures: one group per wait() / as_completed() call (every
+# wait of one as_completed uses it), an object id, members written by the
+# waiting thread before the group's first TASK_WAIT; a Pool job (map, imap_unordered):
+# group id = pools.task_base(3, pool process pid, job, 0), members written by
+# the pool's task-handler thread as it submits each chunk (also after the wait began).
+TASK_WAIT = 43        # span in the waiting thread: obj=task id (a=0) or group id (a>0); a=what ends the wait: 0 the one task, 1 all of the group's tasks, 2 any one of them not done when the wait began (FIRST_COMPLETED, as_completed, imap_unordered), 3 all of them or the first to raise (FIRST_EXCEPTION); b=how it ended: 0 still waiting, 1 done, 2 done, a task raised (its exception is raised or returned), 3 timed out, 4 interrupted (an exception of the waiting thread itself: Ctrl-C, a signal handler's), 5 a task was cancelled
+TASK_WAIT_MEMBER = 44 # obj=group id, a=first task id, b=count: tasks a, a+1, ..., a+b-1 are in the group
+
 # --- shared memory ----------------------------------------------------------
 # multiprocessing.Value / Array (synchronized wrappers) and Manager()
 # Namespace / list / dict / Value / Array proxies.  Their object id is derived
@@ -114,6 +139,12 @@ TASK_RESULT = 42      # obj=task id, a=1 ok, 0 raised (a raising chunk marks all
 # "Manager.Namespace", "Manager.Value", "Manager.Array"), b=label blob (the
 # assigned name from the creating line, e.g. "counter", else that line's text).
 # site = the user's line of the access; `v.value += 1` is a READ then a WRITE.
+# Plain Python state shared by threads (py_state) uses the same two kinds with
+# writer object ids: OBJECT a = "Python.globals" (label: module name),
+# "Python.object", "Python.list", "Python.dict" (label: the name the code
+# used, "Account object" when first seen as self), "Python.cell" (label: the
+# variable); a dict key that is not an int is 2 * blob of its repr ("'k'");
+# a = 0 for an absent key (`k in d` false) or a deleted variable.
 SHARED_READ = 50      # obj=shared object, a=value read, b=part
 SHARED_WRITE = 51     # obj=shared object, a=value written (or "method(args)" for list/dict methods), b=part
 #   value: > 0 a summary blob (repr, <= 80 chars; "!KeyError" if the access

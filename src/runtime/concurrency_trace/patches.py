@@ -8,7 +8,8 @@ import importlib
 import os
 
 AREAS = ("threads", "locks", "queues", "pipes", "processes", "pools",
-         "shared", "asyncio_tasks", "sleeps", "stdio")
+         "shared", "asyncio_tasks", "sleeps", "stdio",
+         "py_state")   # after threads: wraps its Thread.start
 
 installed = []
 
@@ -37,4 +38,5 @@ def after_fork_in_child():
             try:
                 hook()
             except Exception:
-                pass
+                from .safety import failed
+                failed()
