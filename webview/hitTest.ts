@@ -1,6 +1,6 @@
 /** What is under the pointer: an event on a lane, a lane, a stdout write, a core sample. */
 import { firstSpanEndingAfter, type RowList } from './data/laneIndex';
-import { LANE_PAD, ROW_H, rowAt } from './data/laneLayout';
+import { LANE_PAD, ROW_H, rowAt, sharedRowOf } from './data/laneLayout';
 import { pointCategory, spanCategory } from './data/spanKinds';
 import { sampleAt, stepAt } from './data/cpuModel';
 import type { BottomLayout } from './render/bottomRenderer';
@@ -31,9 +31,10 @@ export function hitLanes(f: Frame, x: number, y: number): Hit | undefined {
     const p = nearestPoint(f, points, t, tol + view.nsPerPx);
     if (p >= 0) return { type: 'event', row: p, lane: li };
   }
-  const shared = lane.task ? undefined : f.data.threadLanes[lane.thread]?.shared;
-  if (shared && shared.n > 0 && local < ROW_H && !f.hidden.has('shared')) {
-    const p = nearestPoint(f, shared, t, tol);
+  const threadLane = lane.task ? undefined : f.data.threadLanes[lane.thread];
+  const sharedRow = sharedRowOf(threadLane);
+  if (threadLane && sharedRow >= 0 && Math.floor(local / ROW_H) === sharedRow && !f.hidden.has('shared')) {
+    const p = nearestPoint(f, threadLane.shared, t, tol);
     if (p >= 0) return { type: 'event', row: p, lane: li };
   }
   const levels = lane.spans?.levels ?? [];

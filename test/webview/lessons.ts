@@ -18,8 +18,8 @@ const PYTHON = process.env.CONCURRENCY_TRACE_TEST_PYTHON || 'python3';
 export const HALF = { width: 700, height: 800 };
 export const FULL = { width: 1400, height: 800 };
 
-export async function traceExample(name: string, args: string[] = []): Promise<TraceStore> {
-  const r = await traceRun({ python: PYTHON, script: path.join(ROOT, 'examples', name), args, stdio: ['ignore', 'ignore', 'ignore'] });
+export async function traceExample(name: string, args: string[] = [], env: Readonly<Record<string, string>> = {}): Promise<TraceStore> {
+  const r = await traceRun({ python: PYTHON, script: path.join(ROOT, 'examples', name), args, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'ignore'] });
   return r.store;
 }
 

@@ -77,6 +77,14 @@ export function laneHeight(depth: number): number {
   return depth * ROW_H + 2 * LANE_PAD;
 }
 
+/**
+ * The row of a thread's lane that holds its reads and writes of shared memory: one of its own
+ * under the spans, so the values read and written never sit on a span's words; −1 if none.
+ */
+export function sharedRowOf(lane: { spans: { depth: number }; shared: { n: number } } | undefined): number {
+  return lane && lane.shared.n > 0 ? lane.spans.depth : -1;
+}
+
 function tidText(t: ThreadInfo): string {
   return t.nativeId > 0 ? `tid ${t.nativeId}` : `ident ${t.ident}`;
 }
@@ -162,7 +170,7 @@ export function layoutLanes(data: TimelineData, opts: LayoutOptions): Layout {
     }
     const row = add({
       key: asProcess ? `p:${p.pid}` : `t:${p.pid}:${t.ident}:${t.index}`, kind: 'thread', label, detail,
-      height: Math.max(laneHeight(lane?.spans.depth ?? 1), asProcess ? PROCESS_H : 0), indent, process: p.index, thread: t.index,
+      height: Math.max(laneHeight(sharedRowOf(lane) >= 0 ? (lane?.spans.depth ?? 0) + 1 : lane?.spans.depth ?? 1), asProcess ? PROCESS_H : 0), indent, process: p.index, thread: t.index,
       spans: lane?.spans, dim, filterEvents: !nameMatch, collapsible: asProcess && hasBelow, collapsed, failed, processRow: asProcess,
     });
     anchor[t.index] = row;

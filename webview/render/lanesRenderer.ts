@@ -5,7 +5,7 @@
  * touched; spans narrower than a pixel are merged per pixel column.
  */
 import { firstSpanEndingAfter, type LaneSpans, type RowList } from '../data/laneIndex';
-import { LANE_PAD, PROCESS_H, ROW_H, type LaneRow } from '../data/laneLayout';
+import { LANE_PAD, PROCESS_H, ROW_H, sharedRowOf, type LaneRow } from '../data/laneLayout';
 import { placeRow } from '../data/rowPlace';
 import { eventMatches } from '../data/search';
 import { K } from '../../src/core/recordKinds';
@@ -187,8 +187,9 @@ function drawLane(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, y: numb
   if (row.spans) drawn += drawSpans(ctx, f, row, row.spans, laneTop, charW);
   const points = row.task ? row.task.points : data.threadLanes[row.thread]?.points;
   if (points) drawPoints(ctx, f, row, points, laneTop);
-  const shared = row.task ? undefined : data.threadLanes[row.thread]?.shared;
-  if (shared && shared.n > 0 && !f.hidden.has('shared')) drawShared(ctx, f, row, shared, laneTop, Math.min(ROW_H, laneH));
+  const lane = row.task ? undefined : data.threadLanes[row.thread];
+  const sharedRow = sharedRowOf(lane);
+  if (lane && sharedRow >= 0 && !f.hidden.has('shared')) drawShared(ctx, f, row, lane.shared, laneTop + sharedRow * ROW_H + 1, ROW_H - 2);
   return drawn;
 }
 
