@@ -46,6 +46,12 @@ export interface TracedSessionHost {
 
 /** How long launch waits for configurationDone (VS Code sends it at once: there is nothing to configure). */
 const CONFIGURATION_WAIT_MS = 1000;
+/**
+ * How long disconnect waits for the stopped run to be over before it answers. VS Code
+ * restarts a session after the answer: a run that is over by then leaves its panel and
+ * terminal to the next run. (Its own wait for the answer is a few seconds.)
+ */
+const DISCONNECT_WAIT_MS = 1500;
 
 export class TracedRunAdapter implements vscode.DebugAdapter {
   private readonly sent = new vscode.EventEmitter<vscode.DebugProtocolMessage>();
@@ -82,9 +88,12 @@ export class TracedRunAdapter implements vscode.DebugAdapter {
         this.respond(req, { threads: [] });
         return;
       case 'terminate':
-      case 'disconnect':
         this.stop();
         this.respond(req);
+        return;
+      case 'disconnect':
+        this.stop();
+        void Promise.race([this.run?.done, new Promise((r) => setTimeout(r, DISCONNECT_WAIT_MS))]).then(() => this.respond(req), () => this.respond(req));
         return;
       default:
         this.respond(req, undefined, `"${req.command}" is not available: this session is a traced run (Concurrency Trace), not a debugger. Its timeline shows what the program does.`);

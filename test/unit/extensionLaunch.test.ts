@@ -191,7 +191,9 @@ test('the debug toolbar\'s Stop (disconnect) ends the whole process tree; the se
   const all = fs.readFileSync(pids, 'utf8').split('\n').filter((l) => /^\d+$/.test(l)).map(Number);
   const t0 = Date.now();
   const seq = session.request('disconnect', { restart: false, terminateDebuggee: true });
-  assert.equal(session.response(seq)?.success, true, 'answered at once');
+  // Answered once the run is over (or after 1.5 s): a restart then reuses the run's panel and terminal.
+  const answer = await until(() => session.response(seq), 'the disconnect answer', 5000);
+  assert.equal(answer.success, true);
   await session.ended(15000);
   assert.ok(Date.now() - t0 < 10000);
   await until(() => fake.terminals[0].output.includes('Stopped'), '"Stopped" in the terminal');
@@ -219,6 +221,23 @@ test('Stop in the panel ends the session too', { timeout: 60000 }, async () => {
   panel.webview.send({ type: 'stop' });
   await session.ended(15000);
   assert.match(fake.terminals[0].output, /Stopped/);
+});
+
+test('Restart (disconnect, then the same configuration again) stops the run and the next run takes over its panel and terminal', { timeout: 60000 }, async () => {
+  const config = { type: 'concurrency-trace', request: 'launch', name: 'slow', program: '${workspaceFolder}/slow_print.py', args: ['60'] };
+  const first = new Session({ ...config }).start();
+  assert.equal((await first.launchResponse()).success, true);
+  await until(() => fake.terminals[0]?.output.includes('first'), 'output');
+  const seq = first.request('disconnect', { restart: true });
+  await until(() => first.response(seq), 'the disconnect answer', 5000);
+  await first.ended();
+  const second = new Session({ ...config }).start();
+  assert.equal((await second.launchResponse()).success, true);
+  await until(() => fake.terminals[1]?.output.includes('first'), 'the second run\'s output');
+  assert.ok(fake.terminals[0].disposed, 'the first run\'s terminal made way');
+  assert.equal(fake.allPanels.filter((p) => !p.disposed && p.title === 'Trace: slow_print.py').length, 1, 'one panel for both runs');
+  second.request('terminate');
+  await second.ended(15000);
 });
 
 test('a session is a traced run, not a debugger: threads is empty, pause and evaluate are refused with the reason', { timeout: 60000 }, async () => {
