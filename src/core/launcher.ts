@@ -6,8 +6,10 @@
 import { execFileSync, spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
+import { InterpreterCache } from './interpreterCache';
+import { createRunDir, removeRunDir, removeStaleRunDirs } from './runDirs';
+import { Watchdog } from './watchdog';
 
 export const MIN_PYTHON: readonly [number, number] = [3, 8];
 
@@ -52,8 +54,6 @@ export function precompileRuntime(python: string, info: PythonInfo): void {
   }
 }
 
-const CHECK_CACHE = path.join(os.tmpdir(), `concurrency-trace-pythons-${process.getuid?.() ?? 0}.json`);
-
 /** Where `python` resolves to on PATH (or itself when it names a file). */
 function whichPython(python: string): string | undefined {
   if (python.includes(path.sep)) return fs.existsSync(python) ? path.resolve(python) : undefined;
@@ -61,7 +61,7 @@ function whichPython(python: string): string | undefined {
     const full = path.join(dir || '.', python);
     try {
       fs.accessSync(full, fs.constants.X_OK);
-      return full;
+      if (fs.statSync(full).isFile()) return path.resolve(full);
     } catch {
       // next
     }
@@ -69,47 +69,17 @@ function whichPython(python: string): string | undefined {
   return undefined;
 }
 
-/** The answer of an earlier check of this very file (same path, size and mtime). */
-function cachedCheck(python: string): { key: string; info?: PythonInfo } {
-  const file = whichPython(python);
-  if (!file) return { key: '' };
-  try {
-    const real = fs.realpathSync(file);
-    const st = fs.statSync(real);
-    const key = `${file}|${real}|${st.size}|${st.mtimeMs}`;
-    const cache = JSON.parse(fs.readFileSync(CHECK_CACHE, 'utf8')) as Record<string, PythonInfo>;
-    return { key, info: cache[key] };
-  } catch {
-    return { key: '' };
-  }
-}
-
-function rememberCheck(key: string, info: PythonInfo): void {
-  if (!key) return;
-  try {
-    let cache: Record<string, PythonInfo> = {};
-    try {
-      cache = JSON.parse(fs.readFileSync(CHECK_CACHE, 'utf8')) as Record<string, PythonInfo>;
-    } catch {
-      cache = {};
-    }
-    cache[key] = info;
-    fs.writeFileSync(CHECK_CACHE, JSON.stringify(cache));
-  } catch {
-    // A cache that cannot be written only costs the next run a check.
-  }
-}
-
 /**
  * Checks that `python` runs and is new enough; a clear error otherwise.
  * The answer is cached per interpreter file (path, size, mtime): asking
  * Python costs 50–100 ms of every run.
  */
-export function checkPython(python: string): PythonInfo {
-  const cached = cachedCheck(python);
-  if (cached.info) {
-    precompileRuntime(python, cached.info);
-    return cached.info;
+export function checkPython(python: string, cache = new InterpreterCache()): PythonInfo {
+  const file = whichPython(python);
+  const cached = file ? cache.lookup(file) : undefined;
+  if (cached) {
+    precompileRuntime(python, cached);
+    return cached;
   }
   let out: string;
   try {
@@ -118,19 +88,31 @@ export function checkPython(python: string): PythonInfo {
       encoding: 'utf8', timeout: 20000, stdio: ['ignore', 'pipe', 'pipe'],
     });
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
+    const e = err as NodeJS.ErrnoException & { status?: number | null; signal?: string | null; stderr?: string };
     if (e.code === 'ENOENT') throw new LaunchError(`Python interpreter not found: ${python}`);
-    throw new LaunchError(`Python interpreter ${python} did not run: ${e.message.split('\n')[0]}`);
+    if (e.code === 'EACCES') throw new LaunchError(`Python interpreter ${python} cannot be run: permission denied`);
+    const how = e.signal ? `was killed by ${e.signal}` : typeof e.status === 'number' ? `exited with status ${e.status}` : `did not run (${e.code ?? e.message.split('\n')[0]})`;
+    const said = (e.stderr ?? '').trim().split('\n').pop()?.slice(0, 200);
+    throw new LaunchError(`${python} ${how} when asked for its version${said ? ` (${said})` : ''}: is it a Python interpreter?`);
   }
   const [executable, version, cacheTag, freeThreaded] = out.trim().split('\n');
+  if (!/^\d+\.\d+\.\d+$/.test(version ?? '')) {
+    throw new LaunchError(`${python} did not answer as a Python interpreter does (no version reported): is it a Python interpreter?`);
+  }
   const [major, minor] = version.split('.').map(Number);
   if (major < MIN_PYTHON[0] || (major === MIN_PYTHON[0] && minor < MIN_PYTHON[1])) {
     throw new LaunchError(`Python ${version} at ${python} is too old: Concurrency Trace needs ${MIN_PYTHON.join('.')} or newer`);
   }
   const info: PythonInfo = { executable: executable || python, version, cacheTag: cacheTag || undefined, freeThreaded: freeThreaded === '1' };
-  rememberCheck(cached.key, info);
+  if (file) cache.remember(file, info);
   precompileRuntime(python, info);
   return info;
+}
+
+/** sys.executable of `python` if a check of it is cached (no process started), else undefined. */
+function knownExecutable(python: string): string | undefined {
+  const file = whichPython(python);
+  return file ? new InterpreterCache().lookup(file)?.executable : undefined;
 }
 
 /** Checks the script argument before anything is started. */
@@ -150,19 +132,42 @@ export function checkScript(script: string): string {
   return full;
 }
 
+/** What the interpreter runs, as on its command line: `script.py`, `-m module` or `-c code`. */
+export type RunTarget = { script: string } | { module: string } | { code: string };
+
+/** The interpreter's arguments for a target, as `python …` would be given them. */
+export function targetArgs(target: RunTarget, args: string[]): string[] {
+  if ('module' in target) return ['-m', target.module, ...args];
+  if ('code' in target) return ['-c', target.code, ...args];
+  return [target.script, ...args];
+}
+
 export interface LaunchOptions {
   python: string;
-  script: string;
+  /** The script, as the user gave it: Python sets sys.argv[0] (and __file__ on 3.8) from it. */
+  script?: string;
+  /** `-m module` instead of a script. */
+  module?: string;
+  /** `-c code` instead of a script. */
+  code?: string;
   args: string[];
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   stdio?: StdioOptions;
   /**
    * Start the script in a process group (and session) of its own, so that
-   * the whole tree can be signalled at once. The CLI leaves it off: there
-   * the terminal's Ctrl-C must reach the script directly.
+   * the whole tree can be signalled at once. The CLI leaves it off on a
+   * terminal: there the terminal's Ctrl-C must reach the script directly.
    */
   detached?: boolean;
+  /** Descriptors above 2 to pass to the script under the same numbers (`python s.py 3<in`). */
+  inheritFds?: number[];
+  /** Standard descriptors (0, 1, 2) to start the script with closed (sys.stdin is then None), as its launcher's were. */
+  closeStdio?: number[];
+  /** A watchdog that ends the run's processes if this process dies (default on; see watchdog.ts). */
+  watchdog?: boolean;
+  /** The interpreter itself (sys.executable), to start the watchdog without going through a shim again. */
+  pythonExecutable?: string;
 }
 
 export interface TracedRun {
@@ -172,11 +177,33 @@ export interface TracedRun {
   /** process.hrtime.bigint() just before the script started: the run clock's zero. */
   epochNs: bigint;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  watchdog?: Watchdog;
+}
+
+/** Which of `target`'s forms the options give; exactly one must be set. */
+export function launchTarget(options: Pick<LaunchOptions, 'script' | 'module' | 'code'>): RunTarget {
+  const given = [options.script, options.module, options.code].filter((x) => x !== undefined).length;
+  if (given !== 1) throw new LaunchError('give exactly one of a script, -m module or -c code');
+  if (options.module !== undefined) return { module: options.module };
+  if (options.code !== undefined) return { code: options.code };
+  return { script: options.script as string };
+}
+
+function stdioWithFds(stdio: StdioOptions | undefined, fds: number[]): StdioOptions {
+  const base = stdio ?? 'inherit';
+  type Slot = Exclude<StdioOptions, string>[number];
+  const out: Slot[] = Array.isArray(base) ? [...(base as Slot[])] : [base as Slot, base as Slot, base as Slot];
+  for (const fd of fds) {
+    if (fd < 3) continue;
+    while (out.length < fd) out.push('ignore');
+    out[fd] = fd;
+  }
+  return out as StdioOptions;
 }
 
 export function launch(options: LaunchOptions): TracedRun {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'concurrency-trace-run-'));
-  fs.chmodSync(dir, 0o700);
+  removeStaleRunDirs();
+  const dir = createRunDir();
   const token = randomBytes(8).toString('hex');
   const runtime = runtimeDir();
   const base = options.env ?? process.env;
@@ -186,18 +213,23 @@ export function launch(options: LaunchOptions): TracedRun {
     CONCURRENCY_TRACE_DIR: dir,
     CONCURRENCY_TRACE_TOKEN: token,
   };
+  const argv = targetArgs(launchTarget(options), options.args);
+  // Closing fd 0–2 is something spawn() cannot do (it opens /dev/null there): a shell closes them and execs.
+  const close = (options.closeStdio ?? []).filter((fd) => fd >= 0 && fd <= 2);
+  const [command, commandArgs] = close.length
+    ? ['/bin/sh', ['-c', `exec "$@" ${close.map((fd) => `${fd}>&-`).join(' ')}`, 'sh', options.python, ...argv]]
+    : [options.python, argv];
   const epochNs = process.hrtime.bigint();
-  const child = spawn(options.python, [options.script, ...options.args], {
-    cwd: options.cwd, env, stdio: options.stdio ?? 'inherit', detached: options.detached ?? false,
+  const child = spawn(command, commandArgs, {
+    cwd: options.cwd, env, stdio: stdioWithFds(options.stdio, options.inheritFds ?? []), detached: options.detached ?? false,
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
     child.once('error', (err) => reject(new LaunchError(`could not start ${options.python}: ${err.message}`)));
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
-  return { child, dir, token, epochNs, exited };
+  // After the script, so as not to delay it; with the interpreter itself, not through a shim (pyenv's costs ~300 ms).
+  const watchdog = options.watchdog === false ? undefined : new Watchdog(options.pythonExecutable ?? knownExecutable(options.python) ?? options.python, dir, token);
+  return { child, dir, token, epochNs, exited, watchdog };
 }
 
-/** Removes a run directory once its events are in a trace. */
-export function removeRunDir(dir: string): void {
-  fs.rmSync(dir, { recursive: true, force: true });
-}
+export { removeRunDir };

@@ -3,9 +3,10 @@
  * and settle what only the end can tell (exit codes of every process).
  */
 import type { StdioOptions } from 'node:child_process';
+import * as os from 'node:os';
 import { Collector } from './collector';
 import { epochFromBigInt } from './eventFile';
-import { launch, removeRunDir, type TracedRun } from './launcher';
+import { launch, launchTarget, removeRunDir, targetArgs, type TracedRun } from './launcher';
 import { Sampler } from './sampler';
 import { settleProcesses } from './analysis/processes';
 import { TraceStore } from './traceStore';
@@ -14,13 +15,28 @@ import { readUntracedNotes, type UntracedProcess } from './untracedNotes';
 export interface TraceRunOptions {
   python: string;
   pythonVersion?: string;
-  script: string;
+  /** sys.executable of `python` (see LaunchOptions.pythonExecutable). */
+  pythonExecutable?: string;
+  /** The script as the user gave it (or module / code; see LaunchOptions). */
+  script?: string;
+  module?: string;
+  code?: string;
   args: string[];
   cwd?: string;
   env?: NodeJS.ProcessEnv;
   stdio?: StdioOptions;
   /** Own process group for the script (see LaunchOptions.detached). */
   detached?: boolean;
+  /** See LaunchOptions. */
+  inheritFds?: number[];
+  closeStdio?: number[];
+  /** Keep store.updatedRows for a live view (default true; the CLI has none). */
+  liveUpdates?: boolean;
+  /**
+   * Asked once the script's process has exited: true to end what is left of
+   * the run (processes it started and left running) before the trace is settled.
+   */
+  endRemaining?: () => boolean;
   /** Collector poll interval (ms). */
   pollMs?: number;
   /** CPU sampling interval (ms); 0 turns sampling off. Default 50. */
@@ -40,13 +56,14 @@ export interface TraceRunResult {
 
 export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult> {
   const store = new TraceStore();
+  store.trackUpdates = options.liveUpdates ?? true;
   const run = launch(options);
   const collector = new Collector({
     dir: run.dir, token: run.token, epoch: epochFromBigInt(run.epochNs), store,
     intervalMs: options.pollMs, onWarning: options.onWarning,
   });
   store.meta = {
-    exitCode: null, signal: null, argv: [options.python, options.script, ...options.args],
+    exitCode: null, signal: null, argv: [options.python, ...targetArgs(launchTarget(options), options.args)],
     startedAt: new Date().toISOString(), python: options.pythonVersion ?? '',
   };
   collector.start();
@@ -58,6 +75,7 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
   options.onStart?.(run, store, collector);
   try {
     const { code, signal } = await run.exited;
+    if (options.endRemaining?.()) await run.watchdog?.endRun();
     await sampler?.stop();
     collector.stop();
     store.meta.exitCode = code ?? (signal ? 128 + signalNumber(signal) : null);
@@ -68,11 +86,11 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
     await sampler?.stop();
     collector.stop();
     removeRunDir(run.dir);
+    await run.watchdog?.release();
   }
 }
 
-const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGABRT: 6, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15 };
-
+/** The number of a signal by name, from the platform's own table (every signal Node knows). */
 export function signalNumber(signal: NodeJS.Signals): number {
-  return SIGNALS[signal] ?? 0;
+  return (os.constants.signals as Record<string, number>)[signal] ?? 0;
 }

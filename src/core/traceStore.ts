@@ -5,6 +5,38 @@
 import type { ObjectInfo, ProcessInfo, SiteInfo, ThreadInfo, TraceEvent } from './traceModel';
 
 const INITIAL = 4096;
+/** From this many events on, columns grow in place (see grow). */
+const RESIZABLE_FROM = 1 << 20;
+/** A resizable buffer may reserve at most 4 GiB: 2^29 events of 8 bytes. */
+const MAX_CAPACITY = 2 ** 29;
+
+type Column = Float64Array | Int32Array | Uint16Array;
+type ResizableBuffer = ArrayBuffer & { resizable?: boolean; maxByteLength?: number; resize?: (n: number) => void };
+
+/**
+ * `col` with room for `cap` elements: its buffer resized in place when it is
+ * resizable (the array tracks the buffer's length), else copied once into a
+ * resizable buffer that reserves room for MAX_CAPACITY elements (address
+ * space only; memory is used as it grows). Without resizable buffers (older
+ * runtimes), a plain copy.
+ */
+function inPlace<T extends Column>(col: T, cap: number, make: { new (len: number): T; new (buffer: ArrayBuffer): T; BYTES_PER_ELEMENT: number }): T {
+  const buf = col.buffer as ResizableBuffer;
+  const bytes = cap * make.BYTES_PER_ELEMENT;
+  if (buf.resizable && buf.resize && col.byteOffset === 0 && (buf.maxByteLength ?? 0) >= bytes) {
+    buf.resize(bytes);
+    return col;
+  }
+  let next: T;
+  try {
+    const ResizableArrayBuffer = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer;
+    next = new make(new ResizableArrayBuffer(bytes, { maxByteLength: MAX_CAPACITY * make.BYTES_PER_ELEMENT }));
+  } catch {
+    next = new make(cap);
+  }
+  next.set(col);
+  return next;
+}
 
 export class TraceStore {
   kind: Uint16Array = new Uint16Array(INITIAL);
@@ -30,6 +62,8 @@ export class TraceStore {
   version = 0;
   /** Rows whose end (or a/b) changed after they were pushed, in order: what a live view must resend. */
   readonly updatedRows: number[] = [];
+  /** Whether update() records rows in updatedRows (off when no live view reads them: 8 bytes per span saved). */
+  trackUpdates = true;
 
   private readonly stringIndex = new Map<string, number>([['', 0]]);
   private readonly siteIndex = new Map<string, number>();
@@ -77,20 +111,36 @@ export class TraceStore {
   }
 
   private grow(): void {
-    const cap = this.kind.length * 2;
-    const g = <T extends Float64Array | Int32Array | Uint16Array>(old: T, make: new (n: number) => T): T => {
-      const next = new make(cap);
-      next.set(old);
-      return next;
-    };
-    this.kind = g(this.kind, Uint16Array);
-    this.ts = g(this.ts, Float64Array);
-    this.end = g(this.end, Float64Array);
-    this.thread = g(this.thread, Int32Array);
-    this.obj = g(this.obj, Float64Array);
-    this.site = g(this.site, Int32Array);
-    this.a = g(this.a, Float64Array);
-    this.b = g(this.b, Float64Array);
+    const n = this.kind.length;
+    if (n < RESIZABLE_FROM) {
+      const cap = n * 2;
+      const g = <T extends Float64Array | Int32Array | Uint16Array>(old: T, make: new (len: number) => T): T => {
+        const next = new make(cap);
+        next.set(old);
+        return next;
+      };
+      this.kind = g(this.kind, Uint16Array);
+      this.ts = g(this.ts, Float64Array);
+      this.end = g(this.end, Float64Array);
+      this.thread = g(this.thread, Int32Array);
+      this.obj = g(this.obj, Float64Array);
+      this.site = g(this.site, Int32Array);
+      this.a = g(this.a, Float64Array);
+      this.b = g(this.b, Float64Array);
+      return;
+    }
+    // Large: columns live in resizable buffers that grow in place, a little at a time (no copy, no
+    // doubling), so a trace of millions of events takes about 52 bytes per event, not up to 3 × that.
+    const cap = Math.min(MAX_CAPACITY, n + Math.max(1 << 20, Math.ceil(n / 16)));
+    if (cap <= n) throw new RangeError(`a trace holds at most ${MAX_CAPACITY} events`);
+    this.kind = inPlace(this.kind, cap, Uint16Array);
+    this.ts = inPlace(this.ts, cap, Float64Array);
+    this.end = inPlace(this.end, cap, Float64Array);
+    this.thread = inPlace(this.thread, cap, Int32Array);
+    this.obj = inPlace(this.obj, cap, Float64Array);
+    this.site = inPlace(this.site, cap, Int32Array);
+    this.a = inPlace(this.a, cap, Float64Array);
+    this.b = inPlace(this.b, cap, Float64Array);
   }
 
   /** Appends an event; `end` is NaN for an open span and `ts` for a point. */
@@ -114,7 +164,7 @@ export class TraceStore {
     this.end[row] = end;
     this.a[row] = a;
     this.b[row] = b;
-    this.updatedRows.push(row);
+    if (this.trackUpdates) this.updatedRows.push(row);
     this.version++;
   }
 

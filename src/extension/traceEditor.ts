@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { TraceFileError, decodeTrace } from '../core/traceFile';
+import { TraceFileError, decodeTrace, readTrace } from '../core/traceFile';
 import { TraceStore } from '../core/traceStore';
 import { TimelineView, type TimelineViewOptions } from './timelineView';
 
@@ -23,6 +23,8 @@ export class TraceEditorProvider implements vscode.CustomReadonlyEditorProvider<
 
   async openCustomDocument(uri: vscode.Uri): Promise<TraceDocument> {
     try {
+      // A local file is read chunk by chunk (no 2 GiB Buffer limit); other file systems through VS Code.
+      if (uri.scheme === 'file') return new TraceDocument(uri, readTrace(uri.fsPath), undefined);
       const data = await vscode.workspace.fs.readFile(uri);
       return new TraceDocument(uri, decodeTrace(Buffer.from(data.buffer, data.byteOffset, data.byteLength), path.basename(uri.fsPath)), undefined);
     } catch (err) {

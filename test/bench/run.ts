@@ -7,9 +7,14 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { findings } from '../../src/core/analysis/findings';
 import { Collector } from '../../src/core/collector';
 import { epochFromBigInt } from '../../src/core/eventFile';
+import { writeChromeTrace } from '../../src/core/export/chrome';
+import { buildSummary } from '../../src/core/summary';
+import { readTrace, writeTrace } from '../../src/core/traceFile';
 import { TraceStore } from '../../src/core/traceStore';
+import { syntheticStore } from '../webview/syntheticTrace';
 
 const PYTHON = process.env.CONCURRENCY_TRACE_PYTHON || 'python3';
 const CLI = path.join(__dirname, '../../dist/cli.js');
@@ -23,8 +28,9 @@ const median = (xs: number[]): number => {
 
 function wall(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): number {
   const t = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'], env });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}`);
+  // stderr kept for a failure only: the CLI's "trace saved" line would fill the table.
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   return Number(process.hrtime.bigint() - t) / 1e6;
 }
 
@@ -111,8 +117,103 @@ function collectorThroughput(): void {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
+/** Wall time, CPU time (user + system, s) and peak RSS (MB) of one CLI command, from GNU time. */
+function cliCommand(args: string[]): { s: number; cpu: number; mb: number } {
+  const t = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', '%U %S %M', process.execPath, CLI, ...args], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  if (r.status !== 0) throw new Error(`cli ${args.join(' ')}: ${r.stderr}`);
+  const [user, sys, kb] = r.stderr.trim().split('\n').pop()!.split(' ').map(Number);
+  return { s: Number(process.hrtime.bigint() - t) / 1e9, cpu: user + sys, mb: kb / 1024 };
+}
+
+/** Wall and CPU seconds of `f` in this process (the machines here are shared: CPU time is the steadier figure). */
+function timed<T>(f: () => T): { value: T; s: number; cpu: number } {
+  const t = process.hrtime.bigint();
+  const c = process.cpuUsage();
+  const value = f();
+  const used = process.cpuUsage(c);
+  return { value, s: Number(process.hrtime.bigint() - t) / 1e9, cpu: (used.user + used.system) / 1e6 };
+}
+
+const rssMb = (): number => process.memoryUsage().rss / 2 ** 20;
+
+/**
+ * Trace files at scale (default 10 M events, BENCH_TRACE_EVENTS to change): a synthetic
+ * trace with every kind, saved and loaded (MB/s, memory per event), then summarised,
+ * exported and opened by the CLI as a user would (time and peak memory).
+ */
+function traceFilesAtScale(): void {
+  const events = Number(process.env.BENCH_TRACE_EVENTS || 10_000_000);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-trace-'));
+  const file = path.join(dir, 'big.ctrace');
+  try {
+    global.gc?.();
+    const rss0 = rssMb();
+    const built = timed(() => syntheticStore({ events }));
+    const store = built.value;
+    global.gc?.();
+    const n = store.length;
+    const perEvent = ((rssMb() - rss0) * 2 ** 20) / n;
+    const saved = timed(() => writeTrace(file, store));
+    const bytes = saved.value;
+    console.log(`trace file       ${(n / 1e6).toFixed(1)} M events (synthetic, built in ${built.s.toFixed(1)} s) · in memory ${perEvent.toFixed(0)} B/event (RSS; columns ${(store.columnBytes() / n).toFixed(0)}) · file ${(bytes / 1e6).toFixed(0)} MB (${(bytes / n).toFixed(1)} B/event)`);
+    const loaded = timed(() => readTrace(file));
+    const back = loaded.value;
+    if (back.length !== n) throw new Error('trace did not read back');
+    console.log(`trace save/load  save ${(bytes / 1e6 / saved.s).toFixed(0)} MB/s (${saved.s.toFixed(1)} s, CPU ${saved.cpu.toFixed(1)} s) · load and validate ${(bytes / 1e6 / loaded.s).toFixed(0)} MB/s (${loaded.s.toFixed(1)} s, CPU ${loaded.cpu.toFixed(1)} s)`);
+    const summarised = timed(() => buildSummary(back, findings(back)));
+    console.log(`summary (lib)    ${summarised.s.toFixed(1)} s (CPU ${summarised.cpu.toFixed(1)} s) for ${(n / 1e6).toFixed(1)} M events`);
+    const exported = timed(() => writeChromeTrace(path.join(dir, 'lib.json'), back));
+    console.log(`export (lib)     ${exported.s.toFixed(1)} s (CPU ${exported.cpu.toFixed(1)} s) · ${(fs.statSync(path.join(dir, 'lib.json')).size / 1e6).toFixed(0)} MB of JSON, streamed`);
+    fs.rmSync(path.join(dir, 'lib.json'));
+  } finally {
+    global.gc?.();
+  }
+  try {
+    const size = fs.statSync(file).size;
+    const summary = cliCommand(['summary', file]);
+    const exported = cliCommand(['export', '--format', 'chrome', file, '-o', path.join(dir, 'cli.json')]);
+    const n = readTrace(file).length;
+    console.log(`CLI at scale     summary ${summary.s.toFixed(1)} s (CPU ${summary.cpu.toFixed(1)} s), peak ${summary.mb.toFixed(0)} MB (${((summary.mb * 2 ** 20) / n).toFixed(0)} B/event) · export ${exported.s.toFixed(1)} s (CPU ${exported.cpu.toFixed(1)} s), peak ${exported.mb.toFixed(0)} MB · file ${(size / 1e6).toFixed(0)} MB`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function readTraceLength(file: string): number {
+  return readTrace(file).length;
+}
+
+/**
+ * Opt-in (BENCH_REAL_EVENTS=10000000): a real Python program that records that many
+ * lock holds, traced by the CLI end to end: run time, peak memory of the CLI per
+ * event while collecting, trace size, then summary and export.
+ */
+function realRunAtScale(): void {
+  const events = Number(process.env.BENCH_REAL_EVENTS || 0);
+  if (!events) return;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-real-'));
+  const file = path.join(dir, 'real.ctrace');
+  try {
+    const run = cliCommand(['run', '--python', PYTHON, '--out', file, path.join(SCRIPTS, 'many_locks.py'), String(events)]);
+    const n = readTraceLength(file);
+    const summary = cliCommand(['summary', file]);
+    const exported = cliCommand(['export', '--format', 'chrome', file, '-o', path.join(dir, 'real.json')]);
+    console.log(`real run         ${(n / 1e6).toFixed(2)} M events traced in ${run.s.toFixed(0)} s (CLI CPU ${run.cpu.toFixed(0)} s), CLI peak ${run.mb.toFixed(0)} MB (${((run.mb * 2 ** 20) / n).toFixed(0)} B/event incl. Node itself) · file ${(fs.statSync(file).size / 1e6).toFixed(0)} MB · summary ${summary.s.toFixed(1)} s (CPU ${summary.cpu.toFixed(1)} s, peak ${summary.mb.toFixed(0)} MB) · export ${exported.s.toFixed(1)} s (CPU ${exported.cpu.toFixed(1)} s, peak ${exported.mb.toFixed(0)} MB, ${(fs.statSync(path.join(dir, 'real.json')).size / 1e6).toFixed(0)} MB)`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** BENCH_ONLY=name,name runs only those sections (ratio, lock, collector, trace, real). */
+const only = new Set((process.env.BENCH_ONLY ?? '').split(',').filter(Boolean));
+const want = (name: string): boolean => only.size === 0 || only.has(name);
 console.log(`Concurrency Trace benchmarks · ${PYTHON} · ${os.cpus().length} cores · median of ${RUNS} runs`);
-ratio('pool_cpu.py');
-ratio('lock_updates.py');
-withLockCost();
-collectorThroughput();
+if (want('ratio')) {
+  ratio('pool_cpu.py');
+  ratio('lock_updates.py');
+}
+if (want('lock')) withLockCost();
+if (want('collector')) collectorThroughput();
+if (want('trace')) traceFilesAtScale();
+if (want('real')) realRunAtScale();

@@ -22,8 +22,9 @@ function cli(args: string[], python = PYTHON): { status: number | null; stdout: 
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** The CLI's notes, without the last line every run prints (where the trace went). */
 function ctLines(stderr: string): string[] {
-  return stderr.split('\n').filter((l) => l.startsWith('concurrency-trace:'));
+  return stderr.split('\n').filter((l) => l.startsWith('concurrency-trace:') && !/^concurrency-trace: trace saved to /.test(l));
 }
 
 test('a child whose tracer cannot create its files runs untraced, and the CLI says so in one line', () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { Flow } from '../../src/core/analysis/flows';
 import { exportChrome, type ChromeEvent } from '../../src/core/export/chrome';
 import { K } from '../../src/core/recordKinds';
 import { TraceStore } from '../../src/core/traceStore';
@@ -351,4 +352,55 @@ test('200k events export to a few tens of MB, quickly, and still import cleanly'
   const imported = perfettoImport(trace);
   assert.deepEqual(imported.stats, { droppedOverlapping: 0, flowNoEnclosingSlice: 0, flowEndWithoutStart: 0, flowDuplicateId: 0 });
   assert.equal(imported.arrows.length, trace.traceEvents.filter((e) => e.ph === 's').length);
+});
+
+/**
+ * `threads` threads started and joined one after another (CPython reuses their ident), each holding a
+ * lock once; with the spawn and join arrows between them (what computeFlows finds there).
+ */
+function sequentialThreads(threads: number): { store: TraceStore; flows: Flow[] } {
+  const s = new TraceStore();
+  const end = threads * 1000 + 10;
+  const p = s.addProcess({ pid: 10, ppid: 1, parentPid: 1, name: 'seq.py', argv: [], python: '3.12.3', startTs: 0, endTs: end, exited: true,
+    exitCode: 0, signal: null, internal: false, wallNsAtStart: null, mainThread: 0 });
+  s.addThread({ process: p.index, pid: 10, ident: 1, nativeId: 10, name: 'MainThread', startTs: 0, endTs: end, daemon: false, internal: false, main: true, exception: null });
+  s.objects.set(5, { id: 5, type: 'Lock', label: 'lock', pid: 10, site: -1 });
+  const flows: Flow[] = [];
+  for (let i = 0; i < threads; i++) {
+    const t0 = i * 1000;
+    const t = s.addThread({ process: 0, pid: 10, ident: 99, nativeId: 1000 + i, name: `Thread-${i}`, startTs: t0 + 1, endTs: t0 + 500, daemon: false,
+      internal: false, main: false, exception: null });
+    const spawn = s.push(K.THREAD_SPAWN, t0, t0 + 2, 0, 99, -1, 0, 0);
+    const start = s.push(K.THREAD_START, t0 + 1, t0 + 500, t.index, 1000 + i, -1, 0, 0);
+    s.push(K.LOCK_HOLD, t0 + 10, t0 + 20, t.index, 5, -1, 0, 0);
+    const join = s.push(K.THREAD_JOIN, t0 + 3, t0 + 501, 0, 99, -1, 1, 0);
+    flows.push({ kind: 'spawn', from: spawn, fromTs: t0, fromThread: 0, to: start, toTs: t0 + 1, toThread: t.index });
+    flows.push({ kind: 'join', from: start, fromTs: t0 + 500, fromThread: t.index, to: join, toTs: t0 + 501, toThread: 0 });
+  }
+  return { store: s, flows };
+}
+
+test('the export\'s own work is linear in sequential threads (quadrupling the threads at most ~quadruples the time)', () => {
+  // Flows are given: this times what the export itself does (computeFlows is analysis's, timed there).
+  const time = (threads: number): number => {
+    const { store, flows } = sequentialThreads(threads);
+    const runs: number[] = [];
+    for (let k = 0; k < 3; k++) {
+      const t0 = performance.now();
+      exportChrome(store, { flows });
+      runs.push(performance.now() - t0);
+    }
+    return runs.sort((a, b) => a - b)[1];
+  };
+  time(1000); // warm up the JIT
+  const small = time(2000);
+  const large = time(8000);
+  // Linear: ×4; quadratic: ×16. Loose enough for a loaded 2-core machine.
+  assert.ok(large / small < 9, `2k threads ${small.toFixed(0)} ms, 8k threads ${large.toFixed(0)} ms`);
+  const { store, flows } = sequentialThreads(50);
+  const trace = exportChrome(store, { flows });
+  assert.equal(trace.traceEvents.filter((e) => e.name === 'thread_name').length, 51);
+  assert.equal(trace.traceEvents.filter((e) => e.ph === 's').length, 100);
+  checkShape(trace);
+  assert.deepEqual(perfettoImport(trace).stats, { droppedOverlapping: 0, flowNoEnclosingSlice: 0, flowEndWithoutStart: 0, flowDuplicateId: 0 });
 });

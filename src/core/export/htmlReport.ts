@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import type { Finding } from '../analysis/finding';
 import { findings as analyseTrace } from '../analysis/findings';
 import { LiveBatches } from '../liveBatches';
+import { writeFileAtomic } from '../safeFile';
 import { reportPageHtml } from '../timelineHtml';
 import type { TraceStore } from '../traceStore';
 
@@ -57,8 +58,6 @@ export function buildHtmlReport(store: TraceStore, options: HtmlReportOptions | 
 }
 
 export function writeHtmlReport(file: string, store: TraceStore, options: HtmlReportOptions = {}): void {
-  const html = buildHtmlReport(store, options);
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, html);
-  fs.renameSync(tmp, file);
+  // Private and through no planted symlink: the page holds what the program printed (safeFile.ts).
+  writeFileAtomic(file, buildHtmlReport(store, options));
 }

@@ -1,0 +1,117 @@
+/**
+ * Run directories: where the processes of one traced run write their event
+ * files. Private (0700), under an absolute temp folder (a relative TMPDIR
+ * would point elsewhere once the program changes directory), and marked with
+ * their owner (pid and start time of the process that launched the run), so
+ * that one left behind by a launcher that was killed is removed by the next
+ * run.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const RUN_DIR_PREFIX = 'concurrency-trace-run-';
+const OWNER_FILE = 'owner';
+/** A run directory without an owner mark (older builds) is stale after a day. */
+const UNMARKED_STALE_MS = 24 * 3600 * 1000;
+/**
+ * Even with its owner gone, a directory something wrote to within this time is
+ * kept: its owner may live in another pid namespace that shares the temp folder.
+ */
+const QUIET_MS = 60 * 1000;
+
+/** The latest change to the directory or a file in it. */
+function lastWrite(dir: string, st: fs.Stats): number {
+  let latest = st.mtimeMs;
+  for (const name of fs.readdirSync(dir)) {
+    try {
+      latest = Math.max(latest, fs.lstatSync(path.join(dir, name)).mtimeMs);
+    } catch {
+      // removed meanwhile
+    }
+  }
+  return latest;
+}
+
+/** The temp folder as an absolute path. */
+export function tempRoot(): string {
+  return path.resolve(os.tmpdir());
+}
+
+/** A process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat); undefined if gone. */
+export function processStartTime(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** Creates a private run directory marked with this process as its owner. */
+export function createRunDir(root = tempRoot()): string {
+  const dir = fs.mkdtempSync(path.join(root, RUN_DIR_PREFIX));
+  fs.chmodSync(dir, 0o700);
+  const fd = fs.openSync(path.join(dir, OWNER_FILE), fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o600);
+  try {
+    fs.writeSync(fd, `${process.pid} ${processStartTime(process.pid) ?? ''}\n`);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return dir;
+}
+
+/** Whether the process that made `dir` is gone (its pid ended or now belongs to another process). */
+function ownerGone(dir: string, mtimeMs: number, now: number): boolean {
+  let text: string;
+  try {
+    const fd = fs.openSync(path.join(dir, OWNER_FILE), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+    try {
+      text = fs.readFileSync(fd, 'latin1').slice(0, 100);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return now - mtimeMs > UNMARKED_STALE_MS;
+  }
+  const [pid, start] = text.trim().split(' ');
+  const n = Number(pid);
+  if (!Number.isInteger(n) || n <= 0) return now - mtimeMs > UNMARKED_STALE_MS;
+  const current = processStartTime(n);
+  return current === undefined || (start !== undefined && start !== '' && current !== start);
+}
+
+/**
+ * Removes run directories of this user whose launcher is gone and that no
+ * one wrote to for a minute. Only real directories (not symlinks) owned by
+ * this user, named like ours, are considered. Returns the directories removed.
+ */
+export function removeStaleRunDirs(root = tempRoot(), now = Date.now()): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = fs.readdirSync(root);
+  } catch {
+    return removed;
+  }
+  const uid = process.getuid?.() ?? -1;
+  for (const name of names) {
+    if (!name.startsWith(RUN_DIR_PREFIX)) continue;
+    const dir = path.join(root, name);
+    try {
+      const st = fs.lstatSync(dir);
+      if (!st.isDirectory() || (uid >= 0 && st.uid !== uid)) continue;
+      if (!ownerGone(dir, st.mtimeMs, now) || now - lastWrite(dir, st) < QUIET_MS) continue;
+      fs.rmSync(dir, { recursive: true, force: true });
+      removed.push(dir);
+    } catch {
+      // in use, or removed meanwhile by another run
+    }
+  }
+  return removed;
+}
+
+/** Removes a run directory once its events are in a trace. */
+export function removeRunDir(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+}
