@@ -47,8 +47,10 @@ export interface PreparedRun {
   file?: string;
   /** `python -m module` instead of a script. */
   module?: string;
-  /** The run's name in its panel title, terminal and saved trace. */
+  /** The run's name in its panel title and terminal. */
   name: string;
+  /** Names a module run's saved trace (a script run's is named after the script). */
+  traceName?: string;
   settings: RunSettings;
   args: string[];
   cwd: string;
@@ -138,6 +140,7 @@ export class RunController implements vscode.Disposable {
    * (the caller says it: the debug session fails with the message).
    */
   async prepareLaunch(launch: ResolvedLaunch, options: { name?: string; folder?: string } = {}): Promise<PreparedRun> {
+    // (name: the run's name in its panel, terminal and trace; default the script's file name, or `-m module`.)
     const file = launch.program;
     const resource = vscode.Uri.file(file ?? options.folder ?? launch.cwd);
     const settings = readSettings(resource);
@@ -159,7 +162,7 @@ export class RunController implements vscode.Disposable {
     this.checkSupport(python, env);
     const name = options.name ?? (file ? path.basename(file) : `-m ${launch.module ?? ''}`);
     return {
-      key: file ?? `-m ${launch.module ?? ''} in ${launch.cwd}`, file, module: launch.module, name, settings, args: launch.args, cwd: launch.cwd, env,
+      key: file ?? `-m ${launch.module ?? ''} in ${launch.cwd}`, file, module: launch.module, name, traceName: options.name ?? launch.module, settings, args: launch.args, cwd: launch.cwd, env,
       argsFrom: 'launch configuration', python, version,
       commandLine: commandLine(python, file, launch.module, launch.args), traceFolder: this.traceFolder(settings.traceFolder, ctx),
     };
@@ -392,9 +395,9 @@ function commandLine(python: string, file: string | undefined, module: string | 
   return formatArgs([python, ...(file ? [file] : ['-m', module ?? '']), ...args]);
 }
 
-/** What LiveRun runs: the script, or the module. */
-function liveRunTarget(p: PreparedRun): { script: string } {
+/** What LiveRun runs: the script, or the module (its trace named after the run). */
+function liveRunTarget(p: PreparedRun): { script: string } | { module: string; traceName: string } {
   if (p.file) return { script: p.file };
-  // core/launcher runs `python -m module` once the CLI's -m support is merged; until then a module cannot be traced.
-  throw new LaunchError(`Concurrency Trace: running a module (-m ${p.module ?? ''}) is not supported yet`);
+  if (p.module) return { module: p.module, traceName: p.traceName ?? p.module };
+  throw new LaunchError('Concurrency Trace: nothing to run (no script and no module)');
 }

@@ -282,6 +282,71 @@ test('a configuration that cannot run fails the session with the reason; the pro
   assert.match(fake.messages[0]?.text ?? '', /Open a Python file to run it traced/);
 });
 
+/** Whether python3 on PATH (the interpreter the fake window picks) has pytest. */
+const PATH_HAS_PYTEST = (() => {
+  try {
+    execFileSync('python3', ['-c', 'import pytest'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+test('a module configuration runs as python -m: the module as __main__ with its arguments, in its cwd; the trace is named after the module', { timeout: 60000 }, async () => {
+  const project = path.join(tmp, 'modproj');
+  fs.mkdirSync(path.join(project, 'pkg'), { recursive: true });
+  fs.writeFileSync(path.join(project, 'pkg', '__init__.py'), '');
+  fs.writeFileSync(path.join(project, 'pkg', 'worker.py'), [
+    'import os, sys, threading',
+    't = threading.Thread(target=lambda: None, name="mod-thread")',
+    't.start(); t.join()',
+    'print("main", __name__, __spec__.name, sys.argv[1:], os.path.basename(os.getcwd()))',
+    'sys.exit(3)',
+  ].join('\n') + '\n');
+  const session = new Session({ type: 'concurrency-trace', request: 'launch', name: 'module', module: 'pkg.worker', cwd: project, args: ['a', 'b c'] }).start();
+  const launched = await session.launchResponse();
+  assert.equal(launched.success, true, launched.message);
+  await session.ended();
+  assert.equal(session.event('exited')?.body?.exitCode, 3);
+  const terminal = fake.terminals[0];
+  assert.match(terminal.name, /Concurrency Trace: -m pkg\.worker/);
+  assert.match(terminal.output, /-m pkg\.worker a 'b c'/, 'the command line in the header');
+  assert.match(terminal.output, /main __main__ pkg\.worker \['a', 'b c'\] modproj/);
+  const panel = fake.panels[0];
+  assert.equal(panel.title, 'Trace: -m pkg.worker');
+  const saved = /Trace saved to (.*\.ctrace)/.exec(stateOf(panel.webview.posted.at(-1))?.message ?? '')?.[1];
+  assert.ok(saved && path.basename(saved).startsWith('pkg.worker-'), saved);
+  const trace = readTrace(saved);
+  assert.ok(trace.threads.some((t) => t.name === 'mod-thread'), trace.threads.map((t) => t.name).join(', '));
+  assert.deepEqual(trace.meta.argv.slice(1), ['-m', 'pkg.worker', 'a', 'b c']);
+});
+
+test('Trace Test runs the test under the cursor as python -m pytest file::test -x -q in the workspace folder; its threads are in the trace', { skip: !PATH_HAS_PYTEST && 'python3 has no pytest', timeout: 90000 }, async () => {
+  const file = path.join(FIXTURES, 'test_counter.py');
+  window.activeTextEditor = fakeEditor(file, 14);
+  const result = await fake.commands.get('concurrencyTrace.traceTest')!() as Awaited<ReturnType<typeof api.tests.trace>>;
+  assert.ok(result, fake.messages.map((m) => m.text).join('\n'));
+  assert.equal(result.exitCode, 0);
+  const terminal = fake.terminals[0];
+  assert.match(terminal.name, /Concurrency Trace: test_counter\.py::test_threads_count/);
+  assert.match(terminal.output, /-m pytest test_counter\.py::test_threads_count -x -q {2}\(cwd: .*fixtures\)/);
+  assert.match(terminal.output, /1 passed/);
+  assert.ok(result.traceFile && path.basename(result.traceFile).startsWith('test_counter.py_test_threads_count-'), result.traceFile);
+  const names = readTrace(result.traceFile).threads.map((t) => t.name);
+  assert.ok(names.includes('counter-0') && names.includes('counter-1'), names.join(', '));
+  assert.equal(fake.panels[0]?.title, 'Trace: test_counter.py::test_threads_count');
+});
+
+test('Trace Test from the CodeLens of a failing method: the run fails as pytest does (-x: exit 1)', { skip: !PATH_HAS_PYTEST && 'python3 has no pytest', timeout: 90000 }, async () => {
+  const lens = (fake.codeLensProviders[0].provideCodeLenses(fakeEditor(path.join(FIXTURES, 'test_counter.py')).document) as { command: { command: string; arguments: unknown[] } }[])
+    .find((l) => (l.command.arguments[1] as string[]).join('::') === 'TestCounter::test_fails')!;
+  const result = await fake.commands.get(lens.command.command)!(...lens.command.arguments) as Awaited<ReturnType<typeof api.tests.trace>>;
+  assert.equal(result?.exitCode, 1);
+  assert.match(fake.terminals[0].output, /-m pytest test_counter\.py::TestCounter::test_fails -x -q/);
+  assert.match(fake.terminals[0].output, /1 failed/);
+  assert.match(fake.terminals[0].output, /Process exited with code 1/);
+});
+
 test('Trace Test: a clear message when pytest is not installed in the interpreter, and no run', { timeout: 120000 }, async () => {
   // A real interpreter without pytest: a venv of python3 without its site-packages.
   const venv = path.join(tmp, 'venv-no-pytest');
