@@ -19,11 +19,11 @@ export const EXAMPLE_LESSONS: readonly ExampleLesson[] = [
   { id: 'pool', title: 'Pool.map', file: 'pool_square.py', look: 'six tasks spread over four worker processes, submit → run → result arrows' },
   { id: 'gil', title: 'Threads vs processes (the GIL)', file: 'threads_vs_processes.py', look: '4 threads use about 1.0 cores, 4 processes use every core' },
   { id: 'lock', title: 'Lock', file: 'threads_lock.py', look: 'four threads taking turns: waits for the lock, then holds' },
+  { id: 'deadlock', title: 'Deadlock', file: 'deadlock.py', look: 'two threads each hold one lock and wait for the other: the deadlock finding' },
   { id: 'queue', title: 'Queue', file: 'producer_consumer.py', look: 'put → get arrows from the producer to the two consumers' },
   { id: 'pipe', title: 'Pipe', file: 'pipe.py', look: 'send → recv arrows between the two ends of a pipe' },
   { id: 'shared_value', title: 'Shared Value and Array', file: 'shared_value.py', look: 'reads and writes of shared memory from several processes' },
   { id: 'bank_account', title: 'The bank account (a race)', file: 'bank_account.py', look: 'deposit and withdraw interleave their reads and writes of the balance: a data race' },
-  { id: 'deadlock', title: 'Deadlock', file: 'deadlock.py', look: 'two threads each hold one lock and wait for the other: the deadlock finding' },
   { id: 'asyncio', title: 'asyncio.gather', file: 'asyncio_gather.py', look: 'tasks on one thread, their awaits as spans' },
 ];
 
