@@ -96,6 +96,27 @@ const LAUNCH_JSON = {
   ],
 };
 
+/** A pytest test file for the "Trace test" CodeLens. */
+const TEST_FILE = `import threading
+
+
+def test_threads_share_a_counter():
+    counter = [0]
+    lock = threading.Lock()
+
+    def work():
+        for _ in range(50):
+            with lock:
+                counter[0] += 1
+
+    threads = [threading.Thread(target=work, name=f"adder-{i}") for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert counter[0] == 100
+`;
+
 function kindTotals(l: LayoutInfo): Record<string, number> {
   const all: Record<string, number> = {};
   for (const byKind of Object.values(l.spans.counts)) for (const [k, n] of Object.entries(byKind)) all[k] = (all[k] ?? 0) + n;
@@ -180,6 +201,7 @@ describe('end to end in code-server', { timeout: 9 * 60_000 }, () => {
     fs.writeFileSync(path.join(ws, '.vscode', 'launch.json'), JSON.stringify(LAUNCH_JSON, null, 2));
     fs.writeFileSync(path.join(ws, 'launch_probe.py'), LAUNCH_PROBE);
     fs.mkdirSync(path.join(ws, 'probe_cwd'));
+    fs.writeFileSync(path.join(ws, 'test_counter.py'), TEST_FILE);
     server = new CodeServer(installed, path.join(tmp, 'user-data'), path.join(tmp, 'extensions'));
     const out = server.installExtension(vsix);
     assert.match(out, /concurrency-trace.*(successfully installed|was successfully)/i, out);
@@ -493,6 +515,24 @@ describe('end to end in code-server', { timeout: 9 * 60_000 }, () => {
     const l = await layoutOf(frame);
     assert.ok(l.lanes.filter((x) => x.kind === 'process' && !x.dim).length >= 2, l.lanes.map((x) => x.label).join(', '));
     await shot('walkthrough-pool');
+  });
+
+  it('the “Trace test” CodeLens runs the test with python -m pytest, traced: the test passes and its threads are on the timeline', async () => {
+    await quickOpen('test_counter.py');
+    const lens = page.locator('.codelens-decoration a', { hasText: 'Trace test' });
+    await lens.first().waitFor({ state: 'visible', timeout: 30_000 });
+    await shot('pytest-codelens');
+    await lens.first().click();
+    const text = await waitFor('pytest’s summary and the exit line in the terminal', async () => {
+      const t = await terminalText(page);
+      return /1 passed[\s\S]*Process exited with code 0/.test(t) ? t : '';
+    }, 90_000);
+    assert.match(text, /-m pytest test_counter\.py::test_threads_share_a_counter -x -q/, text);
+    const frame = await frameFor('the test run’s timeline', (s) => s.title === 'test_counter.py::test_threads_share_a_counter' && s.ready && s.status !== 'running', 60_000);
+    const l = await layoutOf(frame);
+    const threads = l.lanes.filter((x) => x.kind === 'thread').map((x) => x.label);
+    assert.ok(threads.includes('adder-0') && threads.includes('adder-1'), threads.join(', '));
+    await shot('pytest-timeline');
   });
 
   it('left no page errors from the extension’s webviews, and nothing left loopback', () => {
