@@ -102,6 +102,8 @@ class Session {
 }
 
 const stateOf = (m: { message: { type: string } } | undefined): { status: string; message?: string; exitCode?: number | null } | undefined => (m?.message as { state?: never } | undefined)?.state;
+/** The run state a panel was sent last (findings may follow it). */
+const lastState = (panel: { webview: { posted: { message: { type: string } }[] } }): ReturnType<typeof stateOf> => stateOf(panel.webview.posted.filter((p) => stateOf(p)).at(-1));
 
 before(() => {
   process.env.CONCURRENCY_TRACE_TEST = '1';
@@ -153,7 +155,7 @@ test('F5 without a launch.json: the Python file in front runs traced through the
   assert.match(terminal.output, /Process exited with code 1/);
   const panel = fake.panels[0];
   assert.equal(panel.title, 'Trace: slow_print.py');
-  const last = stateOf(panel.webview.posted.at(-1));
+  const last = lastState(panel);
   assert.equal(last?.status, 'exited');
   const saved = /Trace saved to (.*\.ctrace)/.exec(last?.message ?? '')?.[1];
   assert.ok(saved && fs.existsSync(saved), last?.message);
@@ -217,7 +219,7 @@ test('Stop in the panel ends the session too', { timeout: 60000 }, async () => {
   await until(() => fake.terminals[0]?.output.includes('first'), 'output');
   // The panel of the earlier run of slow_print.py shows this run too.
   const panel = fake.allPanels.find((p) => !p.disposed && p.title === 'Trace: slow_print.py')!;
-  await until(() => stateOf(panel.webview.posted.at(-1))?.status === 'running', 'the live panel');
+  await until(() => lastState(panel)?.status === 'running', 'the live panel');
   panel.webview.send({ type: 'stop' });
   await session.ended(15000);
   assert.match(fake.terminals[0].output, /Stopped/);
@@ -314,7 +316,7 @@ test('a module configuration runs as python -m: the module as __main__ with its 
   assert.match(terminal.output, /main __main__ pkg\.worker \['a', 'b c'\] modproj/);
   const panel = fake.panels[0];
   assert.equal(panel.title, 'Trace: -m pkg.worker');
-  const saved = /Trace saved to (.*\.ctrace)/.exec(stateOf(panel.webview.posted.at(-1))?.message ?? '')?.[1];
+  const saved = /Trace saved to (.*\.ctrace)/.exec(lastState(panel)?.message ?? '')?.[1];
   assert.ok(saved && path.basename(saved).startsWith('pkg.worker-'), saved);
   const trace = readTrace(saved);
   assert.ok(trace.threads.some((t) => t.name === 'mod-thread'), trace.threads.map((t) => t.name).join(', '));
