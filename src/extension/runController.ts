@@ -138,9 +138,10 @@ export class RunController implements vscode.Disposable {
    * A run as a launch configuration describes it (already checked by core/launchConfig):
    * its own interpreter, else the one the Run command would use. Throws LaunchError
    * (the caller says it: the debug session fails with the message).
+   * options.name: the run's name in its panel, terminal and trace (default: the script's
+   * file name, or `-m module`); options.from: what described the run, for the log.
    */
-  async prepareLaunch(launch: ResolvedLaunch, options: { name?: string; folder?: string } = {}): Promise<PreparedRun> {
-    // (name: the run's name in its panel, terminal and trace; default the script's file name, or `-m module`.)
+  async prepareLaunch(launch: ResolvedLaunch, options: { name?: string; folder?: string; from?: string } = {}): Promise<PreparedRun> {
     const file = launch.program;
     const resource = vscode.Uri.file(file ?? options.folder ?? launch.cwd);
     const settings = readSettings(resource);
@@ -163,7 +164,7 @@ export class RunController implements vscode.Disposable {
     const name = options.name ?? (file ? path.basename(file) : `-m ${launch.module ?? ''}`);
     return {
       key: file ?? `-m ${launch.module ?? ''} in ${launch.cwd}`, file, module: launch.module, name, traceName: options.name ?? launch.module, settings, args: launch.args, cwd: launch.cwd, env,
-      argsFrom: 'launch configuration', python, version,
+      argsFrom: options.from ?? 'launch configuration', python, version,
       commandLine: commandLine(python, file, launch.module, launch.args), traceFolder: this.traceFolder(settings.traceFolder, ctx),
     };
   }

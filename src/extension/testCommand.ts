@@ -50,7 +50,7 @@ export class TestTracer {
     try {
       const prepared = await this.runs.prepareLaunch(
         { name: `pytest ${nodeId}`, module: 'pytest', args: [nodeId, '-x', '-q'], cwd, env: {} },
-        { name: [path.basename(file), ...target].join('::'), folder },
+        { name: [path.basename(file), ...target].join('::'), folder, from: 'Trace Test' },
       );
       const check = await moduleInstalled(prepared.python, 'pytest', { cwd, env: prepared.env });
       if (!check.installed) {

@@ -333,6 +333,7 @@ test('Trace Test runs the test under the cursor as python -m pytest file::test -
   assert.match(terminal.name, /Concurrency Trace: test_counter\.py::test_threads_count/);
   assert.match(terminal.output, /-m pytest test_counter\.py::test_threads_count -x -q {2}\(cwd: .*fixtures\)/);
   assert.match(terminal.output, /1 passed/);
+  assert.match(fake.log.join('\n'), /-m pytest test_counter\.py::test_threads_count -x -q \(cwd .*fixtures; arguments from Trace Test\)/);
   assert.ok(result.traceFile && path.basename(result.traceFile).startsWith('test_counter.py_test_threads_count-'), result.traceFile);
   const names = readTrace(result.traceFile).threads.map((t) => t.name);
   assert.ok(names.includes('counter-0') && names.includes('counter-1'), names.join(', '));
