@@ -10,7 +10,7 @@ import type { Finding } from '../core/analysis/finding';
 import { isOngoingDeadlock } from '../core/findingState';
 import type { RunState } from '../protocol';
 import { applyLaunchEnv, type ResolvedLaunch } from '../core/launchConfig';
-import { LaunchError, checkPython, checkScript } from '../core/launcher';
+import { LaunchError, NO_THREAD_RACE_ENV, checkPython, checkScript } from '../core/launcher';
 import { resolveCommand } from '../core/interpreterChoice';
 import { pythonSupport } from '../core/pythonSupport';
 import { describeUntraced } from '../core/untracedNotes';
@@ -121,7 +121,7 @@ export class RunController implements vscode.Disposable {
     try {
       checkScript(file);
       const choice = await pickInterpreter(target, settings, ctx, (l) => this.log.info(l));
-      const env = { ...process.env, ...settings.env };
+      const env = runEnv(settings);
       this.checkSupport(choice.python, env);
       return {
         key: file, file, name: path.basename(file), settings, args: runArgs.args, cwd: runArgs.cwd, env, argsFrom: runArgs.from,
@@ -159,7 +159,7 @@ export class RunController implements vscode.Disposable {
     } else {
       ({ python, version } = await pickInterpreter(resource, settings, ctx, (l) => this.log.info(l)));
     }
-    const env = applyLaunchEnv({ ...process.env, ...settings.env }, launch.env);
+    const env = applyLaunchEnv(runEnv(settings), launch.env);
     this.checkSupport(python, env);
     const name = options.name ?? (file ? path.basename(file) : `-m ${launch.module ?? ''}`);
     return {
@@ -389,6 +389,11 @@ export class RunController implements vscode.Disposable {
       if (pick) this.log.show();
     });
   }
+}
+
+/** A run's environment from the settings: this process's, concurrencyTrace.env, the data-race switch. */
+function runEnv(settings: RunSettings): NodeJS.ProcessEnv {
+  return { ...process.env, ...settings.env, ...(settings.detectThreadRaces ? {} : NO_THREAD_RACE_ENV) };
 }
 
 /** The command line as a user would type it, for the log and the terminal's first line. */

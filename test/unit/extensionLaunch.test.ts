@@ -165,11 +165,12 @@ test('F5 without a launch.json: the Python file in front runs traced through the
   assert.match(fake.log.join('\n'), /arguments from launch configuration/);
 });
 
-test('a launch.json configuration: program, args, cwd and env from it, variables substituted; the script sees them', { timeout: 60000 }, async () => {
+test('a launch.json configuration: program, args, cwd and env from it over the settings\' env, variables substituted; the script sees them', { timeout: 60000 }, async () => {
   const out = path.join(tmp, 'seen.json');
   const probe = path.join(tmp, 'probe.py');
-  fs.writeFileSync(probe, `import json, os, sys\njson.dump({"argv": sys.argv[1:], "cwd": os.getcwd(), "A": os.environ.get("CT_A"), "HOME_SET": "HOME" in os.environ}, open(sys.argv[1], "w"))\n`);
+  fs.writeFileSync(probe, `import json, os, sys\njson.dump({"argv": sys.argv[1:], "cwd": os.getcwd(), "A": os.environ.get("CT_A"), "HOME_SET": "HOME" in os.environ, "PY_STATE": os.environ.get("CONCURRENCY_TRACE_PY_STATE")}, open(sys.argv[1], "w"))\n`);
   fake.settings.set('concurrencyTrace.env', { CT_A: 'from settings' });
+  fake.settings.set('concurrencyTrace.detectThreadRaces', false);
   const session = new Session({
     type: 'concurrency-trace', request: 'launch', name: 'probe', program: probe,
     args: `${out} 'two words' \${workspaceFolder}`, cwd: '${workspaceFolder}/..', env: { CT_A: 'from launch.json', HOME: null },
@@ -177,11 +178,12 @@ test('a launch.json configuration: program, args, cwd and env from it, variables
   assert.equal((await session.launchResponse()).success, true);
   await session.ended();
   assert.equal(session.event('exited')?.body?.exitCode, 0);
-  const seen = JSON.parse(fs.readFileSync(out, 'utf8')) as { argv: string[]; cwd: string; A: string; HOME_SET: boolean };
+  const seen = JSON.parse(fs.readFileSync(out, 'utf8')) as { argv: string[]; cwd: string; A: string; HOME_SET: boolean; PY_STATE: string | null };
   assert.deepEqual(seen.argv, [out, 'two words', FIXTURES]);
   assert.equal(seen.cwd, path.dirname(FIXTURES));
   assert.equal(seen.A, 'from launch.json', 'the configuration\'s env over the setting\'s');
   assert.equal(seen.HOME_SET, false, 'null removes a variable');
+  assert.equal(seen.PY_STATE, '0', 'the settings that shape a run apply to launched runs too (detectThreadRaces: false)');
 });
 
 test('the debug toolbar\'s Stop (disconnect) ends the whole process tree; the session ends and the trace is saved', { skip: process.platform !== 'linux', timeout: 60000 }, async () => {
