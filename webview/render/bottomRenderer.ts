@@ -226,30 +226,59 @@ export function drawCpuChart(
     if (!Number.isNaN(prevY)) ctx.lineTo(xEnd, prevY);
     ctx.stroke();
   }
-  // Words for each steady stretch wide enough to hold them.
+  drawPhaseWords(ctx, f, used, want, wantProcs, wordsY, program, pid);
+}
+
+/**
+ * Words for each steady stretch: the longest form that fits ("4 threads want CPU · 1.0 cores
+ * used", "4 threads · 1.0 cores", "4 threads"), at its start after a bracket. A stretch too
+ * narrow for its figure may run its words on into the next stretch when no more threads want
+ * CPU there (4 threads for a moment, then 4 processes; 4 processes, then 1 thread).
+ */
+function drawPhaseWords(
+  ctx: CanvasRenderingContext2D, f: Frame, used: Samples, want: Steps, wantProcs: Steps | undefined,
+  wordsY: number, program: boolean, pid: number | undefined,
+): void {
+  const { view, palette } = f;
   ctx.font = `11px ${palette.font}`;
   ctx.textBaseline = 'middle';
   const minPx = 60;
-  for (const p of phases(want, wantProcs, Math.max(view.v0, view.t0), Math.min(view.v1, f.openEnd), minPx * view.nsPerPx)) {
-    if (p.threads <= 0) continue;
-    const cores = meanOver(used, p.t0, p.t1);
-    const x0 = Math.max(0, view.x(p.t0));
-    const x1 = Math.min(view.width, view.x(p.t1));
-    // The longest words that fit: "4 threads want CPU · 1.0 cores used", "4 threads · 1.0 cores", "4 threads".
-    let text = '';
-    for (const form of [false, true, 'who'] as const) {
-      text = phaseText(p.threads, p.processes, cores, form, program);
-      if (textWidth(ctx, text) + 8 <= x1 - x0) break;
-      text = '';
+  const stretches = phases(want, wantProcs, Math.max(view.v0, view.t0), Math.min(view.v1, f.openEnd), minPx * view.nsPerPx)
+    .filter((p) => p.threads > 0)
+    .map((p) => {
+      const cores = meanOver(used, p.t0, p.t1);
+      const x0 = Math.max(0, view.x(p.t0));
+      const x1 = Math.min(view.width, view.x(p.t1));
+      const forms = ([false, true, 'who'] as const).map((form) => {
+        const text = phaseText(p.threads, p.processes, cores, form, program);
+        return { text, w: textWidth(ctx, text) };
+      });
+      // What its own words leave free of its width (all of it when none fit).
+      const own = forms.find((t) => t.w + 8 <= x1 - x0);
+      return { x0, x1, threads: p.threads, forms, spare: Math.max(0, x1 - x0 - 8 - (own ? own.w : 0)) };
+    });
+  let cursor = -Infinity;
+  stretches.forEach((p, i) => {
+    const start = Math.max(p.x0 + 5, cursor);
+    const next = stretches[i + 1];
+    // Into the following stretch: none of it when more threads want CPU there (its start
+    // matters more than these words' figure), its free room when as many, all of it when fewer
+    // (its own words give way); after the last one: up to the edge.
+    const room = !next || next.x0 - p.x1 > 1 || next.threads > p.threads ? 0 : next.threads === p.threads ? next.spare : next.x1 - next.x0 - 8;
+    const limit = p.x1 - 3 + (next ? room : view.width - p.x1);
+    const pushed = start > p.x0 + 5;
+    const chosen = p.forms.find((t) => start + t.w <= (pushed ? p.x1 - 3 : limit));
+    if (!chosen) return;
+    // A bracket over the stretch's start, unless the words before run over it.
+    if (!pushed) {
+      ctx.fillStyle = withAlpha(palette.muted, 0.6);
+      ctx.fillRect(p.x0 + 1, wordsY - 5, 1, 10);
     }
-    if (!text) continue;
-    // A bracket over the stretch, its words at the start.
-    ctx.fillStyle = withAlpha(palette.muted, 0.6);
-    ctx.fillRect(x0 + 1, wordsY - 5, 1, 10);
     ctx.fillStyle = palette.foreground;
-    ctx.fillText(text, x0 + 5, wordsY + 0.5);
-    f.collect?.phases?.push({ text, x0, x1, program, pid });
-  }
+    ctx.fillText(chosen.text, start, wordsY + 0.5);
+    cursor = start + chosen.w + 10;
+    f.collect?.phases?.push({ text: chosen.text, x0: p.x0, x1: p.x1, program, pid });
+  });
 }
 
 /** Widths of the chart's words, measured once per font (measuring is slower than drawing). */
