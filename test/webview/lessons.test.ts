@@ -12,7 +12,7 @@ import { NO_THREAD_RACE_ENV } from '../../src/core/launcher';
 import type { TraceStore } from '../../src/core/traceStore';
 import type { LayoutInfo } from '../../webview/testHook';
 import { cspViolations, ensureBuilt, launchBrowser, layout, openWebview, type PageWatch } from './harness';
-import { coresIn, FULL, kindTotals, lessonShots, show, traceExample } from './lessons';
+import { coresIn, FULL, HALF, kindTotals, lessonShots, show, traceExample } from './lessons';
 
 /** Mean over [a, b] of samples that each cover the time since the previous one of the same key. */
 function meanRate(store: TraceStore, kind: number, key: (r: number) => number | undefined, a: number, b: number): { sum: number; keys: number } {
@@ -141,6 +141,15 @@ describe('the lessons of the bundled examples, at a glance', () => {
     const samples = await page.evaluate(() => window.__concurrencyTrace!.layout(1).cpu.threadSamples);
     assert.ok(samples > 0, 'per-thread CPU samples');
     await lessonShots(page, 'threads-vs-processes');
+    // In an editor beside the code too: both stretches with their cores, at fit.
+    await page.setViewportSize(HALF);
+    await page.evaluate(() => window.__concurrencyTrace!.fit());
+    const half = (await layout(page)).phases.filter((p) => p.program).map((p) => p.text);
+    await page.setViewportSize(FULL);
+    for (const who of [/^4 threads/, /^4 processes/]) {
+      const words = half.find((w) => who.test(w));
+      assert.ok(words !== undefined && Number.isFinite(coresIn(words)), `half width: ${half.join(' | ')}`);
+    }
   });
 
   it('lock: four threads take turns holding counter_lock, the others wait their turn', async () => {
