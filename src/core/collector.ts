@@ -82,6 +82,7 @@ export class Collector {
   /** The folder changed since it was last listed (or nothing says it did not). */
   private dirChanged = true;
   private nextScan = 0;
+  private stopped = false;
   private readonly startTicks: (pid: number) => number | undefined;
   /** One batch for every read (records are ingested before the next read). */
   private readonly batch = new RecordBatch(BATCH_SLOTS);
@@ -139,9 +140,11 @@ export class Collector {
   /**
    * Stops polling and reads everything that is left; processes known only
    * from their parent's records (started, then ended before their tracer
-   * wrote anything) are added, marked never traced.
+   * wrote anything) are added, marked never traced. Once: later calls do nothing.
    */
   stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.unwatchDir();
