@@ -5,7 +5,8 @@
  * as the CLI collects them (collectWorker.ts). Figures: events per second
  * (wall and per CPU second: the machines here are shared) and the host
  * memory per event (peak RSS growth while collecting; the store's columns
- * alone are ~52 bytes an event).
+ * alone are ~52 bytes an event). BENCH_BASELINE_TREE (another checkout,
+ * with its node_modules) runs that tree's collector side by side.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -55,8 +56,8 @@ function copyUnderOtherPids(file: string, copies: number): void {
   }
 }
 
-function collectOnce(dir: string, epoch: bigint): WorkerResult {
-  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(__dirname, 'collectWorker.ts'), dir, 'bench', String(epoch)], {
+function collectOnce(dir: string, epoch: bigint, tree?: string): WorkerResult {
+  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(__dirname, 'collectWorker.ts'), dir, 'bench', String(epoch), ...(tree ? [tree] : [])], {
     encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], cwd: path.join(__dirname, '../..'),
   });
   if (r.status !== 0) throw new Error(`collector worker: ${r.stderr}`);
@@ -71,14 +72,23 @@ export function collectorAtScale(python: string, runs: number): void {
     const perFile = Math.min(events, 1_000_000);
     const file = realEventFile(python, dir, perFile);
     copyUnderOtherPids(file, Math.max(0, Math.round(events / perFile) - 1));
-    const results = Array.from({ length: Math.max(1, Math.min(runs, 3)) }, () => collectOnce(dir, epoch));
-    const n = results[0].events;
-    const wallRate = median(results.map((r) => r.events / r.wallS));
-    const cpuRate = median(results.map((r) => r.events / r.cpuS));
-    const perEvent = median(results.map((r) => (r.peakRss - r.rssBefore) / r.events));
-    console.log(`collector        ${(n / 1e6).toFixed(1)} M events (real event files, ${fs.readdirSync(dir).length} processes) · `
-      + `${(wallRate / 1e6).toFixed(2)} M events/s (${(cpuRate / 1e6).toFixed(2)} M per CPU second; goal ≥ 5) · `
-      + `host memory ${perEvent.toFixed(1)} B/event (peak RSS growth; goal ≤ 64; columns ${(results[0].columnBytes / n).toFixed(1)})`);
+    // Alternating with the baseline tree's collector where one is given (BENCH_BASELINE_TREE).
+    const builds: [string, string | undefined][] = [['this build', undefined]];
+    if (process.env.BENCH_BASELINE_TREE) builds.push(['baseline', process.env.BENCH_BASELINE_TREE]);
+    const results = builds.map((): WorkerResult[] => []);
+    for (let i = 0; i < Math.max(1, Math.min(runs, 3)); i++) {
+      builds.forEach(([, tree], b) => results[b].push(collectOnce(dir, epoch, tree)));
+    }
+    builds.forEach(([name], b) => {
+      const rs = results[b];
+      const n = rs[0].events;
+      const wallRate = median(rs.map((r) => r.events / r.wallS));
+      const cpuRate = median(rs.map((r) => r.events / r.cpuS));
+      const perEvent = median(rs.map((r) => (r.peakRss - r.rssBefore) / r.events));
+      console.log(`collector (${name.padEnd(10)}) ${(n / 1e6).toFixed(1)} M events (real event files, ${fs.readdirSync(dir).length} processes) · `
+        + `${(wallRate / 1e6).toFixed(2)} M events/s (${(cpuRate / 1e6).toFixed(2)} M per CPU second; goal ≥ 5) · `
+        + `host memory ${perEvent.toFixed(1)} B/event (peak RSS growth; goal ≤ 64; columns ${(rs[0].columnBytes / n).toFixed(1)})`);
+    });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
