@@ -180,6 +180,8 @@ interface ThreadPrev {
   /** Its last row's figures (0 and the baseline's b before any row). */
   cpu: number;
   b: number;
+  /** State R at its last read. */
+  runnable: boolean;
 }
 
 interface ProcessPrev {
@@ -198,6 +200,14 @@ interface ProcessPrev {
   /** Where the next read of its threads starts (a read cut short by the budget goes on there). */
   threadCursor: number;
 }
+
+/** Reads between two looks at the CPU time used. */
+const CHECK_EVERY = 8;
+
+const cpuMicros = (): number => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
 
 /** A sample ran out of its budget: the rest waits for the next one. */
 const OUT_OF_BUDGET = false;
@@ -225,8 +235,9 @@ export class Sampler {
   private readonly threadPrev = new Map<number, ThreadPrev>();
   private readonly processPrev = new Map<number, ProcessPrev>();
   private corePrev: ({ busy: number; total: number } | undefined)[] = [];
-  /** Where the current sample must stop reading (run clock, ns). */
+  /** This process's CPU time (µs, process.cpuUsage) at which the current sample stops reading. */
   private deadline = 0;
+  private readsSinceCheck = 0;
   private hz = 100;
 
   constructor(private readonly options: SamplerOptions) {
@@ -331,15 +342,27 @@ export class Sampler {
   private sampleProc(pids: number[]): void {
     this.refreshThreadIndex();
     this.hz = clockTicksPerSecond();
-    this.deadline = this.now() + this.budgetNs;
+    this.deadline = cpuMicros() + this.budgetNs / 1e3;
+    this.readsSinceCheck = CHECK_EVERY - 1; // the first read is checked: a tiny budget reads one process
     const live = new Set(pids);
     for (const pid of this.processPrev.keys()) if (!live.has(pid)) this.processPrev.delete(pid);
     const order = pids
       .map((pid) => ({ pid, t: this.processPrev.get(pid)?.t ?? -Infinity }))
       .sort((x, y) => x.t - y.t);
     for (const { pid } of order) {
-      if (this.sampleProcess(pid) === OUT_OF_BUDGET || this.now() >= this.deadline) return;
+      if (this.sampleProcess(pid) === OUT_OF_BUDGET || this.overBudget()) return;
     }
+  }
+
+  /**
+   * Whether this sample has used its budget of CPU time (CPU, not wall time: on a loaded
+   * machine the sampler is preempted mid-sample, and that costs nothing). Looked at every
+   * few reads (getrusage is a system call too).
+   */
+  private overBudget(): boolean {
+    if (++this.readsSinceCheck < CHECK_EVERY) return false;
+    this.readsSinceCheck = 0;
+    return cpuMicros() >= this.deadline;
   }
 
   /** One process's row and the threads that need reading; false if the budget ran out. */
@@ -377,9 +400,11 @@ export class Sampler {
     prev.t = t;
     if (!byTid) return true;
     if (stat.ticks === prev.threadTicks) {
-      // No thread used a tick since they were all read: read only those whose last row was not 0.
+      // No thread used a tick since they were all read: read only those whose last row was not
+      // 0 or that were runnable (waiting for a core: their state matters to the CPU findings).
       for (const [tid, index] of byTid) {
-        if ((this.threadPrev.get(index)?.cpu ?? 0) > 0) this.sampleThread(pid, tid, index, NaN);
+        const prev = this.threadPrev.get(index);
+        if (prev && (prev.cpu > 0 || prev.runnable)) this.sampleThread(pid, tid, index, NaN);
       }
       prev.quietAt = t;
       return true;
@@ -396,7 +421,7 @@ export class Sampler {
     const from = proc && proc.threadCursor < threads.length ? proc.threadCursor : 0;
     for (let k = 0; k < threads.length; k++) {
       const i = (from + k) % threads.length;
-      if (k > 0 && this.now() >= this.deadline) {
+      if (k > 0 && this.overBudget()) {
         if (proc) proc.threadCursor = i;
         return OUT_OF_BUDGET;
       }
@@ -429,7 +454,7 @@ export class Sampler {
     if (prev && prev.startTime === stat.startTime && (t - prev.t) / 1e9 < 1 / hz) return; // less than a tick: keep the baseline
     // No baseline, or the tid now belongs to another thread (its start time moved).
     if (!prev || prev.startTime !== stat.startTime) {
-      this.threadPrev.set(index, { ticks: stat.ticks, startTime: stat.startTime, t, cpu: 0, b });
+      this.threadPrev.set(index, { ticks: stat.ticks, startTime: stat.startTime, t, cpu: 0, b, runnable: stat.state === 'R' });
       return;
     }
     let start = prev.t;
@@ -439,7 +464,7 @@ export class Sampler {
       start = quietAt;
     }
     const cpu = Math.min(100, Math.max(0, (100 * (stat.ticks - prev.ticks)) / hz / ((t - start) / 1e9)));
-    this.threadPrev.set(index, { ticks: stat.ticks, startTime: stat.startTime, t, cpu, b });
+    this.threadPrev.set(index, { ticks: stat.ticks, startTime: stat.startTime, t, cpu, b, runnable: stat.state === 'R' });
     this.store.push(SAMPLE_CPU, t, t, index, pid, -1, cpu, b);
   }
 

@@ -16,6 +16,7 @@ import { analysisThroughput } from './analysis';
 import { collectorAtScale } from './collectScale';
 import { idleCosts } from './idleCost';
 import { pyStateCost } from './pyStateCost';
+import { samplerUnderLoad } from './samplerLoad';
 
 const PYTHON = process.env.CONCURRENCY_TRACE_PYTHON || 'python3';
 const CLI = path.join(__dirname, '../../dist/cli.js');
@@ -170,7 +171,7 @@ function realRunAtScale(): void {
   }
 }
 
-/** BENCH_ONLY=name,name runs only those sections (ratio, lock, collector, trace, real, analysis, races). */
+/** BENCH_ONLY=name,name runs only those sections (ratio, lock, collector, trace, real, load, analysis, races, idle). */
 const only = new Set((process.env.BENCH_ONLY ?? '').split(',').filter(Boolean));
 const want = (name: string): boolean => only.size === 0 || only.has(name);
 console.log(`Concurrency Trace benchmarks · ${PYTHON} · ${os.cpus().length} cores · median of ${RUNS} runs`);
@@ -182,6 +183,7 @@ if (want('lock')) withLockCost();
 if (want('collector')) collectorAtScale(PYTHON, RUNS);
 if (want('trace')) traceFilesAtScale();
 if (want('real')) realRunAtScale();
+if (want('load')) samplerUnderLoad(PYTHON, CLI);
 if (want('analysis')) analysisThroughput();
 // Thread data-race recording: python3 and, where present, the 3.12+ interpreters (sys.monitoring).
 if (want('races')) pyStateCost([PYTHON, ...(process.env.BENCH_PYTHONS ?? '').split(':').filter((p) => p && fs.existsSync(p))], RUNS);

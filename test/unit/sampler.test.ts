@@ -265,18 +265,18 @@ describe('Sampler', () => {
       const store = new TraceStore();
       // A zero budget: one process per sample.
       const sampler = new Sampler({ store, epochNs: process.hrtime.bigint(), pids: () => pids, procRoot: root, budgetMs: 0 });
-      const order: number[] = [];
+      const perSample: number[][] = [];
       for (let i = 0; i < 9; i++) {
         const before = store.length;
         await sampler.sampleOnce();
         const wrote = rows(store).slice(before).filter((r) => r.kind === SAMPLE_CPU);
-        order.push(...new Set(wrote.map((r) => r.obj)));
+        perSample.push([...new Set(wrote.map((r) => r.obj))]);
         await sleep(25);
         work();
       }
       await sampler.stop();
       // Three baselines (no rows), then one process per sample, round the three twice.
-      assert.deepEqual(order.slice(0, 6), [...pids, ...pids]);
+      assert.deepEqual(perSample.slice(0, 9), [[], [], [], ...[...pids, ...pids].map((pid) => [pid])]);
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }
