@@ -66,7 +66,7 @@ function saveTrace(out: string, store: TraceStore): string | undefined {
 
 /**
  * `CONCURRENCY_TRACE_TIMINGS=1`: one stderr line with the run's fixed costs
- * (ms from the Node process's start to each step), for the benchmarks.
+ * (ms from the Node process's start to each step, and the CLI's own CPU time), for the benchmarks.
  */
 class Timings {
   private readonly marks: [string, number][] = [];
@@ -75,7 +75,9 @@ class Timings {
     if (this.on) this.marks.push([name, performance.now()]);
   }
   report(): void {
-    if (this.on) say(`timings: ${this.marks.map(([name, ms]) => `${name} ${ms.toFixed(1)}`).join(' · ')}`);
+    if (!this.on) return;
+    const cpu = process.cpuUsage();
+    say(`timings: ${this.marks.map(([name, ms]) => `${name} ${ms.toFixed(1)}`).join(' · ')} · CLI CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)}`);
   }
 }
 

@@ -44,12 +44,12 @@ export interface TraceRunOptions {
   /** Called once the run has started, with the live store (for live views). */
   onStart?: (run: TracedRun, store: TraceStore, collector: Collector) => void;
   onWarning?: (message: string) => void;
-  /** Told as each step after the script's exit is done (for `CONCURRENCY_TRACE_TIMINGS`). */
+  /** Told as each step of the run is done (for `CONCURRENCY_TRACE_TIMINGS`). */
   onPhase?: (phase: RunPhase) => void;
 }
 
 /** Steps of a run, in order, for measuring its fixed costs. */
-export type RunPhase = 'spawned' | 'exited' | 'sampler stopped' | 'collected' | 'settled' | 'cleaned up';
+export type RunPhase = 'launched' | 'spawned' | 'exited' | 'sampler stopped' | 'collected' | 'settled' | 'cleaned up';
 
 export interface TraceRunResult {
   store: TraceStore;
@@ -62,7 +62,9 @@ export interface TraceRunResult {
 export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult> {
   const store = new TraceStore();
   store.trackUpdates = options.liveUpdates ?? true;
+  const phase = options.onPhase ?? ((): void => undefined);
   const run = launch(options);
+  phase('launched');
   const collector = new Collector({
     dir: run.dir, token: run.token, epoch: epochFromBigInt(run.epochNs), store,
     intervalMs: options.pollMs, onWarning: options.onWarning,
@@ -78,7 +80,6 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
     : undefined;
   sampler?.start();
   options.onStart?.(run, store, collector);
-  const phase = options.onPhase ?? ((): void => undefined);
   phase('spawned');
   try {
     const { code, signal } = await run.exited;
