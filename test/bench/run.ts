@@ -15,6 +15,7 @@ import { syntheticStore } from '../webview/syntheticTrace';
 import { analysisThroughput } from './analysis';
 import { collectorAtScale } from './collectScale';
 import { idleCosts } from './idleCost';
+import { liveView } from './liveView';
 import { pyStateCost } from './pyStateCost';
 import { samplerUnderLoad } from './samplerLoad';
 
@@ -171,7 +172,7 @@ function realRunAtScale(): void {
   }
 }
 
-/** BENCH_ONLY=name,name runs only those sections (ratio, lock, collector, trace, real, load, analysis, races, idle). */
+/** BENCH_ONLY=name,name runs only those sections (ratio, lock, collector, trace, real, load, analysis, races, idle, live). */
 const only = new Set((process.env.BENCH_ONLY ?? '').split(',').filter(Boolean));
 const want = (name: string): boolean => only.size === 0 || only.has(name);
 console.log(`Concurrency Trace benchmarks · ${PYTHON} · ${os.cpus().length} cores · median of ${RUNS} runs`);
@@ -190,4 +191,5 @@ if (want('races')) pyStateCost([PYTHON, ...(process.env.BENCH_PYTHONS ?? '').spl
 // Scale of collecting (sections that run programs and wait on them: after the others, one at a time).
 void (async () => {
   if (want('idle')) await idleCosts(PYTHON, CLI);
+  if (want('live')) await liveView(PYTHON, RUNS);
 })();
