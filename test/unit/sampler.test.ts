@@ -38,10 +38,12 @@ function rows(store: TraceStore): Row[] {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-function busyWait(ms: number): void {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    // spin
+/** Spins until this process has used `ms` of CPU time (its clock ticks move whatever the load). */
+function spinCpu(ms: number): void {
+  const start = process.cpuUsage();
+  for (;;) {
+    const used = process.cpuUsage(start);
+    if (used.user + used.system >= ms * 1000) return;
   }
 }
 
@@ -102,10 +104,16 @@ describe('Sampler', () => {
       const main = addThread(store, pid, pid);
       const sampler = new Sampler({ store, epochNs, intervalMs: 50, pids: () => [pid, process.pid] });
       sampler.start();
-      // This process works too (a quiet process writes no rows), leaving the timer room to fire.
-      for (let i = 0; i < 7; i++) {
-        busyWait(30);
-        await sleep(20);
+      // This process works too (a quiet process writes no rows), leaving the timer room to fire;
+      // until the rows are there (on a loaded machine the child gets a small share of a core).
+      const count = (f: (r: Row) => boolean) => rows(store).filter((r) => r.kind === SAMPLE_CPU && f(r)).length;
+      const started = Date.now();
+      const childTicks = () => parseStat(fs.readFileSync(`/proc/${pid}/stat`, 'latin1'))?.ticks ?? 0;
+      while (Date.now() - started < 10_000) {
+        spinCpu(10);
+        await sleep(40);
+        // Rows enough, and enough of the child's CPU time (clock ticks) for a peak to show.
+        if (count((r) => r.thread === -1 && r.obj === pid) >= 3 && count((r) => r.thread === main) >= 3 && childTicks() >= 20) break;
       }
       await sampler.stop();
 
@@ -146,7 +154,7 @@ describe('Sampler', () => {
     const main = addThread(store, process.pid, process.pid);
     const sampler = new Sampler({ store, epochNs: process.hrtime.bigint(), pids: () => [process.pid] });
     await sampler.sampleOnce();
-    busyWait(150);
+    spinCpu(150);
     await sampler.sampleOnce();
     await sampler.stop();
     const thread = rows(store).filter((r) => r.thread === main);
@@ -310,7 +318,7 @@ describe('Sampler', () => {
     await sampler.sampleOnce(); // the single-pid case: pidusage rejects
     pids = [gone, process.pid];
     await sampler.sampleOnce(); // the many-pid case: pidusage answers null for it
-    busyWait(40); // this process uses CPU: a quiet one would write no row
+    spinCpu(40); // this process uses CPU: a quiet one would write no row
     await sampler.sampleOnce();
     await sampler.stop();
     const all = rows(store);
@@ -338,6 +346,7 @@ describe('Sampler', () => {
     sampler.start();
     await sleep(70);
     const before = store.length;
+    spinCpu(30); // this process moved: the last sample has a row to write
     await sampler.stop();
     assert.ok(store.length > before, 'the last sample wrote rows');
     assert.equal(timers(), timersBefore);
