@@ -458,8 +458,9 @@ export class Sampler {
       return;
     }
     let start = prev.t;
-    // Quiet until quietAt: a 0 % row there, so the new figure covers only the stretch after it.
-    if (quietAt > prev.t && (t - quietAt) / 1e9 >= 1 / hz) {
+    // Quiet until quietAt: a 0 % row there, so the new figure covers only the stretch after it
+    // (its state is the last one read: not R, or it would have been read while quiet).
+    if ((quietAt - prev.t) / 1e9 >= 1 / hz && (t - quietAt) / 1e9 >= 1 / hz) {
       this.store.push(SAMPLE_CPU, quietAt, quietAt, index, pid, -1, 0, prev.b);
       start = quietAt;
     }
