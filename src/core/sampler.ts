@@ -403,8 +403,10 @@ export class Sampler {
       // No thread used a tick since they were all read: read only those whose last row was not
       // 0 or that were runnable (waiting for a core: their state matters to the CPU findings).
       for (const [tid, index] of byTid) {
-        const prev = this.threadPrev.get(index);
-        if (prev && (prev.cpu > 0 || prev.runnable)) this.sampleThread(pid, tid, index, NaN);
+        const last = this.threadPrev.get(index);
+        if (!last || !(last.cpu > 0 || last.runnable)) continue;
+        if (this.overBudget()) return OUT_OF_BUDGET; // the rest at the next sample (its ticks still equal)
+        this.sampleThread(pid, tid, index, NaN);
       }
       prev.quietAt = t;
       return true;
