@@ -64,7 +64,26 @@ function saveTrace(out: string, store: TraceStore): string | undefined {
   }
 }
 
+/**
+ * `CONCURRENCY_TRACE_TIMINGS=1`: one stderr line with the run's fixed costs
+ * (ms from the Node process's start to each step, and the CLI's own CPU time), for the benchmarks.
+ */
+class Timings {
+  private readonly marks: [string, number][] = [];
+  constructor(readonly on: boolean) {}
+  mark(name: string): void {
+    if (this.on) this.marks.push([name, performance.now()]);
+  }
+  report(): void {
+    if (!this.on) return;
+    const cpu = process.cpuUsage();
+    say(`timings: ${this.marks.map(([name, ms]) => `${name} ${ms.toFixed(1)}`).join(' · ')} · CLI CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)}`);
+  }
+}
+
 export async function cmdRun(argv: string[], startup: StartupState): Promise<number> {
+  const timings = new Timings(process.env.CONCURRENCY_TRACE_TIMINGS === '1');
+  timings.mark('run command');
   const flags = parseFlags(argv, { withValue: ['--python', '--out', '--html'], switches: ['--no-race-detection'], terminal: ['-m', '-c'], stopAtPositional: true });
   let target: RunTarget;
   let args: string[];
@@ -89,6 +108,7 @@ export async function cmdRun(argv: string[], startup: StartupState): Promise<num
   if (html) checkDestination(html);
   const python = flags.values.get('--python') ?? defaultPython();
   const info = checkPython(python);
+  timings.mark('python checked');
   const support = pythonSupport(info, process.env);
   if (!support.trace) throw new LaunchError(`${support.note ?? `Python ${info.version} is not supported`} (${python})`);
   if (support.note) say(support.note);
@@ -113,6 +133,7 @@ export async function cmdRun(argv: string[], startup: StartupState): Promise<num
         if (run.child.pid) relay.start(run.child.pid);
       },
       onWarning: (m) => warnings.add(m),
+      onPhase: (phase) => timings.mark(phase),
     });
   } finally {
     relay.stop();
@@ -125,6 +146,7 @@ export async function cmdRun(argv: string[], startup: StartupState): Promise<num
   // Never silently untraced: one line per reason the runtime left.
   for (const line of describeUntraced(result.untraced)) say(line);
   const saved = saveTrace(out, result.store);
+  timings.mark('saved');
   if (saved) say(`trace saved to ${saved} (${result.store.length} events)`);
   if (html && saved) {
     try {
@@ -135,6 +157,7 @@ export async function cmdRun(argv: string[], startup: StartupState): Promise<num
       say(err instanceof DestinationError ? err.message : `could not write the HTML report: ${describeWriteError(html, err)}`);
     }
   }
+  timings.report();
   if (result.signal) exitLikeSignal(result.signal);
   return result.exitCode ?? 1;
 }
