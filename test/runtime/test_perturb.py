@@ -1,0 +1,116 @@
+"""Schedule perturbation (perturb.py, CONCURRENCY_TRACE_PERTURB=seed): off
+unless asked, the same decisions for the same seed in another process, its
+own random streams (the program's `random` untouched), hooked into py_state
+only when on."""
+import unittest
+
+from test.runtime import tracefile
+
+# Which of 300 points of each thread paused, and the switch interval: what a seed decides.
+DECISIONS = (
+    "import sys, threading\n"
+    "from concurrency_trace import perturb\n"
+    "paused = {}\n"
+    "def record(*a):\n"
+    "    paused.setdefault(threading.current_thread().name, []).append(perturb._state.n)\n"
+    "perturb._sleep = record\n"
+    "perturb._wait_for_progress = record\n"
+    "def points():\n"
+    "    for _ in range(300):\n"
+    "        perturb.point()\n"
+    "points()\n"
+    "t = threading.Thread(target=points, name='worker')\n"
+    "t.start(); t.join()\n"
+    "print(perturb.enabled, sys.getswitchinterval())\n"
+    "print(paused.get('MainThread'))\n"
+    "print(paused.get('worker'))\n"
+)
+
+
+def decisions(seed):
+    proc, _ = tracefile.run(DECISIONS, env={"CONCURRENCY_TRACE_PERTURB": seed})
+    if proc.returncode != 0:
+        raise AssertionError(proc.stderr.decode())
+    return proc.stdout.decode().splitlines()
+
+
+class Perturbation(unittest.TestCase):
+    def test_the_same_seed_makes_the_same_decisions_in_another_process(self):
+        first = decisions("12345")
+        self.assertEqual(first[0].split()[0], "True")
+        interval = float(first[0].split()[1])
+        self.assertTrue(1e-6 <= interval <= 1e-4, interval)
+        main, worker = eval(first[1]), eval(first[2])
+        self.assertTrue(main and worker, first)
+        # A hot loop pays for a bounded number of pauses: the rate decays after the first points.
+        self.assertLess(len(main), 60, main)
+        self.assertEqual(decisions("12345"), first)
+        other = decisions("54321")
+        self.assertNotEqual(other, first)
+        # Each thread draws from a stream of its own (seeded by its name).
+        self.assertNotEqual(main, worker)
+
+    def test_off_without_a_seed_or_with_a_bad_one(self):
+        code = ("import sys, threading\n"
+                "from concurrency_trace import perturb, py_state\n"
+                "t = threading.Thread(target=lambda: None); t.start(); t.join()\n"
+                "m = py_state._mechanism\n"
+                "print(perturb.enabled, sys.getswitchinterval(),\n"
+                "      getattr(getattr(m, '_step', None), '__name__', None))\n")
+        for env in ({}, {"CONCURRENCY_TRACE_PERTURB": "x12"}, {"CONCURRENCY_TRACE_PERTURB": "-3"},
+                    {"CONCURRENCY_TRACE_PERTURB": str(1 << 63)}):
+            proc, _ = tracefile.run(code, env=env)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            enabled, interval, step = proc.stdout.decode().split()
+            self.assertEqual((enabled, interval), ("False", "0.005"), env)
+            self.assertNotEqual(step, "perturbed_step", env)
+        proc, _ = tracefile.run(code, env={"CONCURRENCY_TRACE_PERTURB": "7"})
+        self.assertEqual(proc.stdout.decode().split()[::2], ["True", "perturbed_step"], proc.stderr)
+
+    def test_the_programs_random_state_is_untouched(self):
+        code = ("import random, threading\n"
+                "from concurrency_trace import perturb\n"
+                "random.seed(99)\n"
+                "state = random.getstate()\n"
+                "counter = 0\n"
+                "def work():\n"
+                "    global counter\n"
+                "    for _ in range(300):\n"
+                "        counter += 1\n"
+                "        perturb.point()\n"
+                "ts = [threading.Thread(target=work) for _ in range(3)]\n"
+                "for t in ts: t.start()\n"
+                "for t in ts: t.join()\n"
+                "print(perturb.enabled, random.getstate() == state, random.random())\n")
+        proc, _ = tracefile.run(code, env={"CONCURRENCY_TRACE_PERTURB": "4242"})
+        plain = tracefile.subprocess.run([tracefile.sys.executable, "-c",
+                                          "import random; random.seed(99); print(random.random())"],
+                                         capture_output=True)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        enabled, same, value = proc.stdout.decode().split()
+        self.assertEqual((enabled, same), ("True", "True"))
+        self.assertEqual(value, plain.stdout.decode().strip())
+
+    def test_a_pause_ends_when_another_thread_gets_ahead(self):
+        # The main thread pauses at every point (rate 1, cap 5 s) while a worker spins
+        # through points (always runnable: only its progress can end a pause early).
+        code = ("import threading, time\n"
+                "from concurrency_trace import perturb\n"
+                "perturb.rate = 1.0; perturb.CAP_MIN = perturb.CAP_MAX = 5.0\n"
+                "stop = False\n"
+                "def worker():\n"
+                "    while not stop:\n"
+                "        perturb.passed()\n"
+                "t = threading.Thread(target=worker); t.start()\n"
+                "t0 = time.monotonic()\n"
+                "for _ in range(10):\n"
+                "    perturb.maybe_pause()\n"
+                "took = time.monotonic() - t0\n"
+                "stop = True; t.join()\n"
+                "print(took < 4.0)\n")
+        proc, _ = tracefile.run(code, env={"CONCURRENCY_TRACE_PERTURB": "1"})
+        self.assertEqual(proc.stdout, b"True\n", proc.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
