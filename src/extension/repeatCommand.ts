@@ -12,7 +12,7 @@ import { kindTitle } from '../core/findingState';
 import { NO_THREAD_RACE_ENV } from '../core/launcher';
 import { LiveRun } from '../core/liveRun';
 import {
-  DEFAULT_REPEAT_TIMES, MAX_REPEAT_TIMES, describeAttempt, describeCondition, describeRepeat, repeatRun,
+  DEFAULT_REPEAT_TIMES, MAX_REPEAT_TIMES, PERTURB_ENV, describeAttempt, describeCondition, describeRepeat, newPerturbSeed, repeatRun,
   type RepeatCondition, type RepeatResult,
 } from '../core/repeatRun';
 import { saveRunTrace } from '../core/traceStorage';
@@ -109,10 +109,16 @@ export class RepeatController {
         cancelled: () => cancelled,
         runOnce: async (attempt) => {
           progress.report({ message: `run ${attempt} of ${times}`, increment: 100 / times });
-          terminal.notice(`── run ${attempt} of ${times} ──`);
+          // concurrencyTrace.perturbSchedule: a seed per run, on its line (the CLI's --perturb=SEED repeats it).
+          const seed = p.settings.perturbSchedule ? newPerturbSeed() : undefined;
+          terminal.notice(`── run ${attempt} of ${times}${seed !== undefined ? ` (schedule perturbed, seed ${seed})` : ''} ──`);
           const run = new LiveRun({
             python: p.python, pythonVersion: p.version, script: p.file, args: p.args, cwd: p.cwd,
-            env: { ...process.env, ...p.settings.env, ...(p.settings.detectThreadRaces ? {} : NO_THREAD_RACE_ENV) }, unbuffered: p.settings.unbufferedOutput,
+            env: {
+              ...process.env, ...p.settings.env, ...(p.settings.detectThreadRaces ? {} : NO_THREAD_RACE_ENV),
+              ...(seed !== undefined ? { [PERTURB_ENV]: seed } : {}),
+            },
+            unbuffered: p.settings.unbufferedOutput,
             stopGraceMs: p.settings.stopGraceMs,
             onOutput: (text, stream) => terminal.output(text, stream),
             onWarning: (m) => this.log.warn(m),
@@ -120,7 +126,7 @@ export class RepeatController {
           current = run;
           if (cancelled) void run.stop();
           const r = await run.done;
-          return { exitCode: r.exitCode, signal: r.signal, store: r.store, cancelled: r.stopped };
+          return { exitCode: r.exitCode, signal: r.signal, store: r.store, cancelled: r.stopped, ...(seed !== undefined ? { seed } : {}) };
         },
         onAttempt: (s) => {
           const line = describeAttempt(s);
