@@ -67,6 +67,25 @@ class Perturbation(unittest.TestCase):
         proc, _ = tracefile.run(code, env={"CONCURRENCY_TRACE_PERTURB": "7"})
         self.assertEqual(proc.stdout.decode().split()[::2], ["True", "perturbed_step"], proc.stderr)
 
+    def test_event_condition_semaphore_records_are_points_when_on_only(self):
+        code = ("import threading\n"
+                "from concurrency_trace import perturb, sync_primitives\n"
+                "ev = threading.Event(); c = threading.Condition(); s = threading.Semaphore()\n"
+                "n0 = getattr(perturb._state, 'n', 0)\n"
+                "ev.set(); ev.wait()\n"
+                "with c:\n"
+                "    c.notify()\n"
+                "s.acquire(); s.release()\n"
+                "print(perturb.enabled, sync_primitives.begin.__name__, sync_primitives.point.__name__,\n"
+                "      getattr(perturb._state, 'n', 0) - n0)\n")
+        proc, trace = tracefile.run(code, env={"CONCURRENCY_TRACE_PERTURB": "5"})
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        # set, wait, notify; the semaphore's hold begins, its release ends it (no point of its own)
+        self.assertEqual(proc.stdout.decode().split(), ["True", "perturbed_begin", "perturbed_point", "4"])
+        self.assertTrue(trace.of("EVENT_SET") and trace.of("COND_NOTIFY"))
+        proc, _ = tracefile.run(code)
+        self.assertEqual(proc.stdout.decode().split(), ["False", "begin", "point", "0"], proc.stderr)
+
     def test_the_programs_random_state_is_untouched(self):
         code = ("import random, threading\n"
                 "from concurrency_trace import perturb\n"

@@ -8,8 +8,9 @@ The variable is inherited, so every Python process of the run does this:
   the seed; the same in every process): the GIL passes between runnable
   threads every few microseconds instead of every 5 ms.
 - point(): the runtime calls it just before a traced operation (a shared
-  access of py_state, a thread start; sync points once their modules call
-  it).  With a probability from the seed (1/2, 1/4, 1/8 or 1/16 for the
+  access of py_state, a thread start, the records of Condition, Semaphore,
+  Event and Barrier — threading's, multiprocessing's and the Manager's —
+  through sync_records, hooked here).  With a probability from the seed (1/2, 1/4, 1/8 or 1/16 for the
   first FULL points of a thread, then decaying as FULL/n, so a hot loop
   pays for a bounded number of pauses) the thread pauses: it releases the
   GIL and waits until another thread of the process has passed a point of
@@ -251,6 +252,35 @@ def around_step(step):
     return perturbed_step
 
 
+def _hook_sync_records():
+    """Condition, Semaphore, Event and Barrier (threading's, multiprocessing's,
+    the Manager's) record through sync_records' begin (a wait or a hold
+    starts) and point (notify, set, a release…), which their modules import
+    by name: replaced here, before those modules are imported (perturb is the
+    first area), by versions with a point first.  Off: nothing replaced."""
+    if __package__ + ".sync_records" in sys.modules:
+        return      # imported already (by name elsewhere): a late hook would reach only some callers
+    from . import sync_records
+    begin = sync_records.begin
+    record = sync_records.point
+
+    def perturbed_begin(kind, obj, f, a=0):
+        maybe_pause()
+        off = begin(kind, obj, f, a)
+        passed()
+        return off
+
+    def perturbed_point(kind, obj, f, a=0, b=0):
+        maybe_pause()
+        record(kind, obj, f, a, b)
+        passed()
+
+    perturbed_begin.__wrapped__ = begin
+    perturbed_point.__wrapped__ = record
+    sync_records.begin = perturbed_begin
+    sync_records.point = perturbed_point
+
+
 def parse_seed(text):
     """The seed from the environment, or None: a decimal integer 0..2**63-1."""
     text = (text or "").strip()
@@ -271,6 +301,7 @@ def install():
     rate = 0.5 ** (1 + rng.getrandbits(2))
     sys.setswitchinterval(switch_interval)
     enabled = True
+    _hook_sync_records()
 
 
 def after_fork_in_child():
