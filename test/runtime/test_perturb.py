@@ -80,11 +80,66 @@ class Perturbation(unittest.TestCase):
                 "      getattr(perturb._state, 'n', 0) - n0)\n")
         proc, trace = tracefile.run(code, env={"CONCURRENCY_TRACE_PERTURB": "5"})
         self.assertEqual(proc.returncode, 0, proc.stderr)
-        # set, wait, notify; the semaphore's hold begins, its release ends it (no point of its own)
-        self.assertEqual(proc.stdout.decode().split(), ["True", "perturbed_begin", "perturbed_point", "4"])
+        # set, wait, the Condition's RLock acquire, notify; the semaphore's hold begins,
+        # its release ends it (no point of its own)
+        self.assertEqual(proc.stdout.decode().split(), ["True", "perturbed_begin", "perturbed_point", "5"])
         self.assertTrue(trace.of("EVENT_SET") and trace.of("COND_NOTIFY"))
         proc, _ = tracefile.run(code)
         self.assertEqual(proc.stdout.decode().split(), ["False", "begin", "point", "0"], proc.stderr)
+
+    def test_lock_and_rlock_acquires_are_points_when_on_only(self):
+        code = ("import threading\n"
+                "from concurrency_trace import locks, perturb\n"
+                "l = threading.Lock(); r = threading.RLock()\n"
+                "n0 = getattr(perturb._state, 'n', 0)\n"
+                "with l:\n"
+                "    pass\n"
+                "l.acquire(); l.release()\n"
+                "with r:\n"
+                "    r.acquire(); r.release()\n"
+                "print(perturb.enabled, locks._native is None, getattr(perturb._state, 'n', 0) - n0)\n")
+        proc, trace = tracefile.run(code, env={"CONCURRENCY_TRACE_PERTURB": "5"})
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout.decode().split(), ["True", "True", "4"])
+        self.assertEqual(len(trace.of("LOCK_HOLD")), 3, "the records are the same")
+        proc, trace = tracefile.run(code)
+        self.assertEqual(proc.stdout.decode().split()[::2], ["False", "0"], proc.stderr)
+        self.assertEqual(len(trace.of("LOCK_HOLD")), 3)
+
+    def test_ctrl_c_during_a_pause_before_an_acquire_leaves_the_lock_free_and_a_clean_traceback(self):
+        # From inside take(), every point pauses up to 30 s; no other thread passes a
+        # point (the worker only sleeps, on locals), so the pause before `with lk`
+        # lasts until the KeyboardInterrupt of a signal arrives (SIGALRM with
+        # SIGINT's handler: no other thread is needed to send it).
+        code = ("import os, signal, threading, time, traceback\n"
+                "from concurrency_trace import perturb\n"
+                "def spin(stop):\n"
+                "    while not stop:\n"
+                "        time.sleep(0.001)\n"
+                "def take(lk, t0, d, monotonic, format_tb, KI=KeyboardInterrupt):\n"
+                "    # Locals only (no shared state: no py_state point), the module set through its dict\n"
+                "    d.update(CAP_MIN=30.0, CAP_MAX=30.0, _others_runnable=lambda: True, rate=1.0)\n"
+                "    try:\n"
+                "        with lk:\n"
+                "            return 'inside'\n"
+                "    except KI as e:\n"
+                "        d.update(rate=0.0)\n"
+                "        tb = ''.join(format_tb(e.__traceback__))\n"
+                "        return 'interrupted %s %s %d' % (monotonic() - t0 < 20, lk.locked(),\n"
+                "                                       tb.count('concurrency_trace'))\n"
+                "stop = []\n"
+                "t = threading.Thread(target=spin, args=(stop,), daemon=True); t.start()\n"
+                "signal.signal(signal.SIGALRM, signal.default_int_handler)  # Ctrl-C's, in C\n"
+                "signal.setitimer(signal.ITIMER_REAL, 0.3)\n"
+                "print(take(threading.Lock(), time.monotonic(), vars(perturb), time.monotonic,\n"
+                "           traceback.format_tb))\n"
+                "stop.append(1)\n")
+        proc, _ = tracefile.run(code, env={"CONCURRENCY_TRACE_PERTURB": "3"}, timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        words = proc.stdout.decode().split()
+        self.assertEqual(words[:3], ["interrupted", "True", "False"], proc.stdout)
+        if tracefile.sys.version_info >= (3, 11):
+            self.assertEqual(words[3], "0", "no tracer frame in the traceback")
 
     def test_the_programs_random_state_is_untouched(self):
         code = ("import random, threading\n"

@@ -8,7 +8,9 @@ The variable is inherited, so every Python process of the run does this:
   the seed; the same in every process): the GIL passes between runnable
   threads every few microseconds instead of every 5 ms.
 - point(): the runtime calls it just before a traced operation (a shared
-  access of py_state, a thread start, the records of Condition, Semaphore,
+  access of py_state, a thread start, a Lock / RLock acquire (the Python
+  wrappers of lock_hot: a perturbed run does not load the C accelerator,
+  which has no point), the records of Condition, Semaphore,
   Event and Barrier — threading's, multiprocessing's and the Manager's —
   through sync_records, hooked here).  With a probability from the seed (1/2, 1/4, 1/8 or 1/16 for the
   first FULL points of a thread, then decaying as FULL/n, so a hot loop
@@ -128,6 +130,20 @@ def point():
     thread's progress: paused threads may go on."""
     maybe_pause()
     passed()
+
+
+def point_in_wrapper():
+    """point() for a wrapper of a patched call (the traced Lock / RLock
+    acquire): an exception of the program's arriving during the pause
+    (Ctrl-C) leaves without this module's frames, as if it had arrived
+    before the call."""
+    try:
+        maybe_pause()
+        passed()
+    except BaseException as exc:
+        from .safety import hide
+        hide(exc)
+        raise
 
 
 def maybe_pause():
