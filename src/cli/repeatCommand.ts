@@ -5,7 +5,8 @@
  * --out. One line per run on stderr, a summary of all runs at the end, and
  * the exit status of the failing run. With --perturb each run has a seed of
  * its own (on its line), so that a failing schedule can be tried again.
- * Ctrl-C (or SIGTERM, SIGHUP, SIGQUIT) ends the run in progress as it would
+ * --timeout SECONDS ends a run that takes longer (a hang) and counts it as
+ * failed. Ctrl-C (or SIGTERM, SIGHUP, SIGQUIT) ends the run in progress as it would
  * end the script, and no further run starts; that run's trace is kept.
  */
 import * as fs from 'node:fs';
@@ -40,8 +41,12 @@ export function keptRunName(attempt: number, times: number): string {
   return `run-${String(attempt).padStart(String(times).length, '0')}.ctrace`;
 }
 
-/** The exit status of a run that failed: its own, or 1 when it exited 0 and failed by a finding. */
-export function failureStatus(outcome: Pick<AttemptOutcome, 'exitCode'>): number {
+/** A run ended by --timeout: the status of `timeout(1)`. */
+export const TIMED_OUT_STATUS = 124;
+
+/** The exit status of a run that failed: its own, 124 when it timed out, or 1 when it exited 0 and failed by a finding. */
+export function failureStatus(outcome: Pick<AttemptOutcome, 'exitCode' | 'timedOut'>): number {
+  if (outcome.timedOut) return TIMED_OUT_STATUS;
   return outcome.exitCode === 0 || outcome.exitCode === null ? 1 : outcome.exitCode;
 }
 
@@ -65,6 +70,7 @@ export async function cmdRepeat(setup: RunSetup, plan: RepeatPlan): Promise<numb
   if (keepDir) fs.mkdirSync(keepDir, { recursive: true, mode: 0o700 });
   const { times, until } = plan;
   say(`up to ${times} run${times === 1 ? '' : 's'} until ${describeCondition(until)}`
+    + `${plan.timeoutMs !== undefined ? ` or a run longer than ${plan.timeoutMs / 1000} s` : ''}`
     + `${setup.perturb ? `, schedule perturbed (${setup.perturb.seed !== undefined ? `seed ${setup.perturb.seed}` : 'a new seed each run'})` : ''}`
     + `${stdin === 'reopen' ? '; each run reads stdin from the start of its file' : ''}`);
 
@@ -86,8 +92,11 @@ export async function cmdRepeat(setup: RunSetup, plan: RepeatPlan): Promise<numb
         const seed = setup.perturb ? setup.perturb.seed ?? newPerturbSeed() : undefined;
         const fd = stdin === 'reopen' ? reopenStdinFile() : undefined;
         try {
-          const r = await traceOnce(setup, { seed, stdin: fd, relay: new SignalRelay(setup.startup.terminalForeground) });
-          last = { exitCode: r.exitCode, signal: r.signal, store: r.store, cancelled: stopSignal !== undefined, ...(seed !== undefined ? { seed } : {}) };
+          const r = await traceOnce(setup, { seed, stdin: fd, relay: new SignalRelay(setup.startup.terminalForeground), timeoutMs: plan.timeoutMs });
+          last = {
+            exitCode: r.exitCode, signal: r.signal, store: r.store, cancelled: stopSignal !== undefined,
+            ...(seed !== undefined ? { seed } : {}), ...(r.timedOut ? { timedOut: true } : {}),
+          };
           return last;
         } finally {
           if (fd !== undefined) fs.closeSync(fd);
@@ -106,13 +115,14 @@ export async function cmdRepeat(setup: RunSetup, plan: RepeatPlan): Promise<numb
 
   if (result.failure) {
     const { outcome, summary, findings } = result.failure;
-    const chosen = findings.filter((f) => until.kinds.includes(f.kind));
+    // A hang: its deadlock, if the trace shows one, whatever kinds were chosen.
+    const chosen = findings.filter((f) => until.kinds.includes(f.kind) || (outcome.timedOut && f.kind === 'deadlock'));
     if (chosen.length > 0) sayFindings(chosen);
     const saved = saveTrace(setup.out, outcome.store);
     if (saved) say(`trace of run ${summary.attempt} saved to ${saved} (${outcome.store.length} events)`);
     if (setup.html && saved) saveReport(setup.html, outcome.store);
     if (outcome.seed !== undefined) say(`run ${summary.attempt} had seed ${outcome.seed}: --perturb=${outcome.seed} makes the same scheduling decisions again`);
-    if (outcome.signal) exitLikeSignal(outcome.signal as NodeJS.Signals);
+    if (outcome.signal && !outcome.timedOut) exitLikeSignal(outcome.signal as NodeJS.Signals);
     return failureStatus(outcome);
   }
   if (stopSignal !== undefined) {

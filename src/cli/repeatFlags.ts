@@ -1,7 +1,7 @@
 /**
  * The flags of `run` that repeat and perturb a run, read into plain values:
  * `--repeat N`, `--until fail|finding[:kind,…]`, `--keep-all`,
- * `--perturb[=SEED]`. Pure, so that every accepted and refused spelling is
+ * `--timeout SECONDS`, `--perturb[=SEED]`. Pure, so that every accepted and refused spelling is
  * checked by unit tests.
  */
 import { FINDING_KINDS, type FindingKind } from '../core/analysis/finding';
@@ -9,7 +9,7 @@ import { MAX_REPEAT_TIMES, parsePerturbSeed, type RepeatCondition } from '../cor
 import { UsageError, type FlagSpec } from './flags';
 
 export const RUN_FLAGS: FlagSpec = {
-  withValue: ['--python', '--out', '--html', '--repeat', '--until'],
+  withValue: ['--python', '--out', '--html', '--repeat', '--until', '--timeout'],
   switches: ['--no-race-detection', '--keep-all'],
   optionalValue: ['--perturb'],
   terminal: ['-m', '-c'],
@@ -30,7 +30,12 @@ export interface RepeatPlan {
   until: RepeatCondition;
   /** Keep every run's trace (in a folder beside --out), not only the failing one's. */
   keepAll: boolean;
+  /** `--timeout SECONDS`: a run still going after this long is ended and fails (a hang). */
+  timeoutMs?: number;
 }
+
+/** The longest --timeout: a day. */
+export const MAX_TIMEOUT_S = 86400;
 
 /** `fail`, `finding`, `finding:data-race,deadlock`. */
 export function parseUntil(text: string): RepeatCondition {
@@ -53,12 +58,21 @@ export function repeatPlan(values: ReadonlyMap<string, string>, switches: Readon
   if (repeat === undefined) {
     if (values.has('--until')) throw new UsageError('--until needs --repeat N');
     if (switches.has('--keep-all')) throw new UsageError('--keep-all needs --repeat N');
+    if (values.has('--timeout')) throw new UsageError('--timeout needs --repeat N');
     return undefined;
+  }
+  const timeout = values.get('--timeout');
+  const seconds = timeout === undefined ? undefined : Number(timeout);
+  if (timeout !== undefined && (!/^\s*\d+(\.\d+)?\s*$/.test(timeout) || !(seconds! > 0) || seconds! > MAX_TIMEOUT_S)) {
+    throw new UsageError(`--timeout takes seconds, more than 0 and at most ${MAX_TIMEOUT_S} (not ${JSON.stringify(timeout)})`);
   }
   if (!/^\d+$/.test(repeat.trim()) || Number(repeat) < 1 || Number(repeat) > MAX_REPEAT_TIMES) {
     throw new UsageError(`--repeat takes a whole number from 1 to ${MAX_REPEAT_TIMES} (not ${JSON.stringify(repeat)})`);
   }
-  return { times: Number(repeat), until: parseUntil(values.get('--until') ?? 'fail'), keepAll: switches.has('--keep-all') };
+  return {
+    times: Number(repeat), until: parseUntil(values.get('--until') ?? 'fail'), keepAll: switches.has('--keep-all'),
+    ...(seconds !== undefined ? { timeoutMs: Math.round(seconds * 1000) } : {}),
+  };
 }
 
 /**

@@ -82,8 +82,17 @@ export interface RunSetup {
   perturb?: { seed?: string };
 }
 
-/** One traced run, as `python …` would run it; what went wrong in tracing it is said on stderr. */
-export async function traceOnce(setup: RunSetup, opts: { seed?: string; stdin?: number; relay: SignalRelay }): Promise<TraceRunResult> {
+/** After a run's time is up, how long the script has after SIGTERM before SIGKILL. */
+const TIMEOUT_GRACE_MS = 2000;
+
+/**
+ * One traced run, as `python …` would run it; what went wrong in tracing it is said on stderr.
+ * timeoutMs: the script is sent SIGTERM once it has run that long (SIGKILL if it is still there
+ * TIMEOUT_GRACE_MS later), and what it left running is ended too; `timedOut` says so.
+ */
+export async function traceOnce(
+  setup: RunSetup, opts: { seed?: string; stdin?: number; relay: SignalRelay; timeoutMs?: number },
+): Promise<TraceRunResult & { timedOut: boolean }> {
   const env: NodeJS.ProcessEnv = { ...process.env, ...(setup.noRaceDetection ? NO_THREAD_RACE_ENV : {}) };
   // Perturbed only when asked on this command line, and then with the seed it prints.
   delete env[PERTURB_ENV];
@@ -92,6 +101,21 @@ export async function traceOnce(setup: RunSetup, opts: { seed?: string; stdin?: 
   const warnings = new Set<string>();
   let collector: Collector | undefined;
   let result: TraceRunResult;
+  let timedOut = false;
+  const timers: NodeJS.Timeout[] = [];
+  const end = (pid: number): void => {
+    timedOut = true;
+    relay.endRemaining = true;
+    const kill = (sig: NodeJS.Signals): void => {
+      try {
+        process.kill(pid, sig);
+      } catch {
+        // already gone
+      }
+    };
+    kill('SIGTERM');
+    timers.push(setTimeout(() => kill('SIGKILL'), TIMEOUT_GRACE_MS));
+  };
   try {
     result = await traceRun({
       python: setup.python, pythonVersion: setup.info.version, pythonExecutable: setup.info.executable, ...setup.target, args: setup.args,
@@ -106,11 +130,15 @@ export async function traceOnce(setup: RunSetup, opts: { seed?: string; stdin?: 
       endRemaining: () => relay.endRemaining,
       onStart: (run, _store, c) => {
         collector = c;
-        if (run.child.pid) relay.start(run.child.pid);
+        const pid = run.child.pid;
+        if (!pid) return;
+        relay.start(pid);
+        if (opts.timeoutMs !== undefined) timers.push(setTimeout(() => end(pid), opts.timeoutMs));
       },
       onWarning: (m) => warnings.add(m),
     });
   } finally {
+    for (const t of timers) clearTimeout(t);
     relay.stop();
   }
   // What is missing from the trace and why: one line each (the collector's problems() — processes
@@ -120,7 +148,7 @@ export async function traceOnce(setup: RunSetup, opts: { seed?: string; stdin?: 
   for (const w of warnings) say(`warning: ${w}`);
   // Never silently untraced: one line per reason the runtime left.
   for (const line of describeUntraced(result.untraced)) say(line);
-  return result;
+  return { ...result, timedOut };
 }
 
 /** Writes the HTML report beside a saved trace; a failure is said, never fatal (the script's exit code wins). */

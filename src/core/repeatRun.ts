@@ -29,6 +29,8 @@ export interface AttemptOutcome {
   cancelled?: boolean;
   /** The schedule perturbation seed the run had (PERTURB_ENV), if perturbed. */
   seed?: string;
+  /** Ended by the caller because it ran too long (a hang): a failure, whatever the condition. */
+  timedOut?: boolean;
 }
 
 export interface AttemptSummary {
@@ -46,6 +48,8 @@ export interface AttemptSummary {
   cancelled: boolean;
   /** The run's perturbation seed, if perturbed: the same seed makes the same decisions again. */
   seed?: string;
+  /** Ended because it ran too long. */
+  timedOut?: boolean;
 }
 
 export interface RepeatOptions {
@@ -97,7 +101,9 @@ export function parsePerturbSeed(text: string): string | undefined {
 export function judgeAttempt(outcome: AttemptOutcome, found: readonly Finding[], until: RepeatCondition): { failed: boolean; reasons: string[] } {
   const reasons: string[] = [];
   if (outcome.cancelled) return { failed: false, reasons };
-  if (until.exit) {
+  // Its exit is the caller's doing, not the program's.
+  if (outcome.timedOut) reasons.push('timed out');
+  else if (until.exit) {
     if (outcome.signal) reasons.push(`killed by ${outcome.signal}`);
     else if (outcome.exitCode !== 0 && outcome.exitCode !== null) reasons.push(`exit code ${outcome.exitCode}`);
   }
@@ -131,6 +137,7 @@ export async function repeatRun(o: RepeatOptions): Promise<RepeatResult> {
       attempt, exitCode: outcome.exitCode, signal: outcome.signal, failed, reasons, findingCounts,
       events: outcome.store.length, durationMs: Date.now() - t0, cancelled: !!outcome.cancelled,
       ...(outcome.seed !== undefined ? { seed: outcome.seed } : {}),
+      ...(outcome.timedOut ? { timedOut: true } : {}),
     };
     result.runs.push(summary);
     o.onAttempt?.(summary);
@@ -149,7 +156,7 @@ export async function repeatRun(o: RepeatOptions): Promise<RepeatResult> {
 
 /** One line per run: "run 3: exit 0, 2 300 events, 0.4 s — ok" / "run 4 (seed 81): … — FAILED: data race". */
 export function describeAttempt(s: AttemptSummary): string {
-  const how = s.cancelled ? 'stopped' : s.signal ? `killed by ${s.signal}` : `exit ${s.exitCode ?? '?'}`;
+  const how = s.cancelled ? 'stopped' : s.timedOut ? 'timed out' : s.signal ? `killed by ${s.signal}` : `exit ${s.exitCode ?? '?'}`;
   const found = Object.entries(s.findingCounts).map(([k, n]) => `${n} ${kindWords(k)}`).join(', ');
   const verdict = s.cancelled ? 'stopped' : s.failed ? `FAILED: ${s.reasons.join(', ')}` : 'ok';
   return `run ${s.attempt}${s.seed !== undefined ? ` (seed ${s.seed})` : ''}: ${how}, ${s.events} events, ${(s.durationMs / 1000).toFixed(1)} s${found ? `, findings: ${found}` : ''} — ${verdict}`;

@@ -16,6 +16,7 @@ import { SCRIPTS } from './harness';
 const tmp = scratch('cli-repeat');
 const LOST = path.join(SCRIPTS, 'repeat', 'lost_update.py');
 const BANK = path.join(SCRIPTS, 'findings', 'bank_account.py');
+const HANG = path.join(SCRIPTS, 'repeat', 'deadlock_hang.py');
 const NULL_STDIN = { stdio: [fs.openSync('/dev/null', 'r'), 'pipe', 'pipe'] as ('pipe' | number)[] };
 
 /** The per-run lines: attempt, seed, verdict. */
@@ -84,6 +85,21 @@ test('a correct program, perturbed, runs all N and exits 0; --keep-all keeps eve
   assert.deepEqual(fs.readdirSync(kept).sort(), ['run-1.ctrace', 'run-2.ctrace', 'run-3.ctrace', 'run-4.ctrace']);
   assert.equal(readTrace(path.join(kept, 'run-4.ctrace')).meta.exitCode, 0);
   assert.equal(fs.existsSync(out), false);
+});
+
+test('--timeout ends a run that hangs and fails it (status 124), naming the deadlock its trace shows', { timeout: 120000 }, () => {
+  const out = path.join(tmp, 'hang.ctrace');
+  const t0 = Date.now();
+  const r = cli(['run', '--repeat', '5', '--until', 'finding:data-race', '--timeout', '2', '--out', out, HANG], { cwd: tmp, ...NULL_STDIN });
+  assert.equal(r.status, 124, r.stderr.toString());
+  assert.ok(Date.now() - t0 < 60000);
+  assert.equal(r.stdout.toString(), 'started\n', 'one run');
+  const runs = runLines(r.stderr);
+  assert.equal(runs.length, 1);
+  assert.match(runs[0].line, /^concurrency-trace: run 1: timed out, .*1 deadlock.* — FAILED: timed out$/);
+  assert.ok(ownLines(r.stderr).some((l) => /^concurrency-trace: {3}deadlock: Deadlock: /.test(l)), r.stderr.toString());
+  assert.ok(ownLines(r.stderr).includes('concurrency-trace: 1 run of up to 5: 1 failed (run 1: timed out), 0 passed before it.'));
+  assert.ok(fs.existsSync(out));
 });
 
 test('stdin: a file is read from its start by every run; a pipe is refused before any run', { timeout: 120000 }, () => {

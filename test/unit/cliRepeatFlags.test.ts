@@ -20,6 +20,7 @@ test('--repeat N with --until fail (the default), finding (the default kinds) or
   assert.deepEqual(parseUntil('finding:data-race, deadlock,data-race'), { exit: false, kinds: ['data-race', 'deadlock'] });
   assert.deepEqual(parse(['--repeat', '2', '-m', 'pkg', '--until', 'x']).flags.rest, ['--until', 'x'], 'after -m: the module\'s arguments');
   assert.equal(parse(['s.py']).repeat, undefined);
+  assert.equal(parse(['--repeat', '2', '--timeout', '2.5', 's.py']).repeat?.timeoutMs, 2500);
 });
 
 test('--repeat, --until and --keep-all refuse what does not go together', () => {
@@ -31,6 +32,8 @@ test('--repeat, --until and --keep-all refuse what does not go together', () => 
   assert.throws(() => parse(['--repeat', '2', '--until', 'crash', 's.py']), usage(/--until takes fail, finding or finding:KIND/));
   assert.throws(() => parse(['--repeat', '2', '--until', 'finding:race', 's.py']), usage(/unknown finding kind "race".*data-race/));
   assert.throws(() => parse(['--repeat', '2', '--until', 'finding:', 's.py']), usage(/unknown finding kind ""/));
+  assert.throws(() => parse(['--timeout', '5', 's.py']), usage(/--timeout needs --repeat N/));
+  for (const bad of ['0', '-1', 'x', '1e3', '86401']) assert.throws(() => parse(['--repeat', '2', '--timeout', bad, 's.py']), usage(/--timeout takes seconds/), bad);
 });
 
 test('--perturb: a new seed per run, --perturb=SEED that seed; a seed is what the runtime accepts (0 … 2^63 − 1)', () => {
@@ -64,4 +67,6 @@ test('a run’s line names its seed; kept traces are numbered in run order; a ru
   assert.equal(keptRunName(100, 100), 'run-100.ctrace');
   assert.equal(failureStatus({ exitCode: 3 }), 3);
   assert.equal(failureStatus({ exitCode: 0 }), 1);
+  assert.equal(failureStatus({ exitCode: null, timedOut: true }), 124);
+  assert.equal(describeAttempt({ ...s, seed: undefined, timedOut: true, exitCode: null, signal: 'SIGTERM', reasons: ['timed out'], findingCounts: {} }), 'run 7: timed out, 731 events, 0.4 s — FAILED: timed out');
 });
