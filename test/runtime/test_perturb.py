@@ -87,7 +87,7 @@ class Perturbation(unittest.TestCase):
         proc, _ = tracefile.run(code)
         self.assertEqual(proc.stdout.decode().split(), ["False", "begin", "point", "0"], proc.stderr)
 
-    def test_lock_and_rlock_acquires_are_points_when_on_only(self):
+    def test_lock_and_rlock_acquires_are_points_when_on_only_in_c_and_in_python(self):
         code = ("import threading\n"
                 "from concurrency_trace import locks, perturb\n"
                 "l = threading.Lock(); r = threading.RLock()\n"
@@ -97,14 +97,37 @@ class Perturbation(unittest.TestCase):
                 "l.acquire(); l.release()\n"
                 "with r:\n"
                 "    r.acquire(); r.release()\n"
-                "print(perturb.enabled, locks._native is None, getattr(perturb._state, 'n', 0) - n0)\n")
+                "print(perturb.enabled, locks._native is not None, getattr(perturb._state, 'n', 0) - n0)\n")
+        for native in ("1", "0"):
+            env = {"CONCURRENCY_TRACE_NATIVE": native}
+            proc, trace = tracefile.run(code, env=dict(env, CONCURRENCY_TRACE_PERTURB="5"))
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            enabled, c_path, n = proc.stdout.decode().split()
+            self.assertEqual((enabled, n), ("True", "4"), native)
+            if native == "0":
+                self.assertEqual(c_path, "False")
+            self.assertEqual(len(trace.of("LOCK_HOLD")), 3, "the records are the same")
+            proc, trace = tracefile.run(code, env=env)
+            self.assertEqual(proc.stdout.decode().split()[::2], ["False", "0"], proc.stderr)
+            self.assertEqual(len(trace.of("LOCK_HOLD")), 3)
+
+    def test_queue_puts_and_gets_are_points_when_on_only(self):
+        # The queues' own locks (and the feeder thread's start) are points too: at least 4.
+        code = ("import multiprocessing, queue\n"
+                "from concurrency_trace import mp_queues, perturb, queues\n"
+                "q = queue.Queue(); mq = multiprocessing.Queue()\n"
+                "n0 = getattr(perturb._state, 'n', 0)\n"
+                "q.put(1); q.get()\n"
+                "mq.put(2); mq.get(timeout=10)\n"
+                "n = getattr(perturb._state, 'n', 0) - n0\n"
+                "mq.close(); mq.join_thread()\n"
+                "print(perturb.enabled, queues._perturbing, mp_queues._perturbing, n >= 4, n)\n")
         proc, trace = tracefile.run(code, env={"CONCURRENCY_TRACE_PERTURB": "5"})
         self.assertEqual(proc.returncode, 0, proc.stderr)
-        self.assertEqual(proc.stdout.decode().split(), ["True", "True", "4"])
-        self.assertEqual(len(trace.of("LOCK_HOLD")), 3, "the records are the same")
-        proc, trace = tracefile.run(code)
-        self.assertEqual(proc.stdout.decode().split()[::2], ["False", "0"], proc.stderr)
-        self.assertEqual(len(trace.of("LOCK_HOLD")), 3)
+        self.assertEqual(proc.stdout.decode().split()[:4], ["True"] * 4)
+        self.assertEqual(len(trace.of("QUEUE_PUT")), 2)
+        proc, _ = tracefile.run(code)
+        self.assertEqual(proc.stdout.decode().split(), ["False", "False", "False", "False", "0"], proc.stderr)
 
     def test_ctrl_c_during_a_pause_before_an_acquire_leaves_the_lock_free_and_a_clean_traceback(self):
         # From inside take(), every point pauses up to 30 s; no other thread passes a
@@ -134,12 +157,14 @@ class Perturbation(unittest.TestCase):
                 "print(take(threading.Lock(), time.monotonic(), vars(perturb), time.monotonic,\n"
                 "           traceback.format_tb))\n"
                 "stop.append(1)\n")
-        proc, _ = tracefile.run(code, env={"CONCURRENCY_TRACE_PERTURB": "3"}, timeout=60)
-        self.assertEqual(proc.returncode, 0, proc.stderr)
-        words = proc.stdout.decode().split()
-        self.assertEqual(words[:3], ["interrupted", "True", "False"], proc.stdout)
-        if tracefile.sys.version_info >= (3, 11):
-            self.assertEqual(words[3], "0", "no tracer frame in the traceback")
+        for native in ("1", "0"):      # the C accelerator's acquire, and the Python one
+            proc, _ = tracefile.run(code, env={"CONCURRENCY_TRACE_PERTURB": "3", "CONCURRENCY_TRACE_NATIVE": native},
+                                    timeout=60)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            words = proc.stdout.decode().split()
+            self.assertEqual(words[:3], ["interrupted", "True", "False"], (native, proc.stdout))
+            if tracefile.sys.version_info >= (3, 11):
+                self.assertEqual(words[3], "0", "no tracer frame in the traceback")
 
     def test_the_programs_random_state_is_untouched(self):
         code = ("import random, threading\n"

@@ -87,6 +87,8 @@ def _lock_acquire_of(is_enter):
         if _perturbing:
             try:
                 _perturb_point()    # before anything: an exception here came before the acquire
+            except RecursionError:
+                pass                # its frames over the limit (none untraced): no point
             except BaseException as e:
                 if STRIP:
                     e.__traceback__ = e.__traceback__.tb_next
@@ -180,6 +182,8 @@ def _rlock_acquire_of(is_enter):
         if _perturbing:
             try:
                 _perturb_point()    # before anything: an exception here came before the acquire
+            except RecursionError:
+                pass                # its frames over the limit (none untraced): no point
             except BaseException as e:
                 if STRIP:
                     e.__traceback__ = e.__traceback__.tb_next

@@ -49,7 +49,7 @@ import threading
 import time
 
 from .import_hooks import after_import
-from . import lock_hot, lock_slow, native, perturb, writer
+from . import lock_hot, lock_slow, native, writer
 from .lock_objects import caller_is_user, record_object
 from .lock_records import (LOCK_HOLD, LOCK_WAIT, begin, debug, end_hold, finish, originals,
                            read_min_off, site_cache)
@@ -61,9 +61,9 @@ _ident = _thread.get_ident
 _allocate_lock = _thread.allocate_lock
 _LockType = _thread.LockType
 
-# The hot methods: C when the accelerator loads, else Python.  A perturbed
-# run (perturb.py) takes the Python ones: they have its point before an acquire.
-_native = None if perturb.enabled else native.load()
+# The hot methods: C when the accelerator loads, else Python.  Both call
+# perturb's point before an acquire when the schedule is perturbed.
+_native = native.load()
 _LockBase = _native.Lock if _native is not None else lock_hot.Lock
 _RLockBase = _native.RLock if _native is not None else lock_hot.RLock
 

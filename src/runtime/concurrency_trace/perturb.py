@@ -7,20 +7,22 @@ The variable is inherited, so every Python process of the run does this:
 - sys.setswitchinterval(x), x between 1e-6 and 1e-4 s (log-uniform, from
   the seed; the same in every process): the GIL passes between runnable
   threads every few microseconds instead of every 5 ms.
-- point(): the runtime calls it just before a traced operation (a shared
-  access of py_state, a thread start, a Lock / RLock acquire (the Python
-  wrappers of lock_hot: a perturbed run does not load the C accelerator,
-  which has no point), the records of Condition, Semaphore,
-  Event and Barrier — threading's, multiprocessing's and the Manager's —
-  through sync_records, hooked here).  With a probability from the seed (1/2, 1/4, 1/8 or 1/16 for the
-  first FULL points of a thread, then decaying as FULL/n, so a hot loop
-  pays for a bounded number of pauses) the thread pauses: it releases the
-  GIL and waits until another thread of the process has passed a point of
-  its own, or until a cap drawn from the seed has passed (1-50 ms; 1/20 of
-  that as a plain sleep when the process has no other thread, so that
-  another process gets ahead).  A pause that ends when another thread got
-  ahead puts that thread's operation before this one's: a read before a
-  write, a check before an act.
+- point(): the runtime calls it just before a traced operation: a shared
+  access of py_state, a thread start, a Lock / RLock acquire (lock_hot's
+  wrappers, or the C accelerator's, configured with point_in_wrapper), a
+  put or get of a thread or multiprocessing queue, and the records of
+  Condition, Semaphore, Event and Barrier (threading's, multiprocessing's
+  and the Manager's, through sync_records, hooked here).  With a
+  probability from the seed (1/2, 1/4, 1/8 or 1/16 for the first FULL
+  points of a thread, then decaying as FULL/n, so a hot loop pays for a
+  bounded number of pauses) the thread pauses: it releases the GIL and
+  waits until another thread of the process has passed a point of its own,
+  no other thread can run, or a cap drawn from the seed has passed
+  (CAP_MIN-CAP_MAX, 5-100 ms; ALONE_SHARE of that as a plain sleep when the
+  process has no other thread, so that another process gets ahead).  A
+  pause that ends when another thread got ahead puts that thread's
+  operation before this one's: a read before a write, a check before an
+  act.  Off: the modules check a flag set at import (or nothing is hooked).
 
 The decisions come from a private PRNG per thread (_random.Random, the
 generator random.Random is built on, seeded with a hash of the seed, the
@@ -31,7 +33,9 @@ What stays outside the seed: the OS scheduler (which thread wakes first, other
 processes), the switch interval's own timing, and anything the program reads
 from the clock.
 
-Cost when off: none (nothing calls in: the hooks are installed only when on).
+Cost when off: py_state's access step, sync_records and the C lock
+accelerator have nothing hooked; Thread.start, lock_hot's Python acquire
+and the queue wrappers check one flag.
 """
 import _thread
 import os
@@ -136,10 +140,13 @@ def point_in_wrapper():
     """point() for a wrapper of a patched call (the traced Lock / RLock
     acquire): an exception of the program's arriving during the pause
     (Ctrl-C) leaves without this module's frames, as if it had arrived
-    before the call."""
+    before the call.  At the recursion limit there is no point (the
+    wrapper's caller skips it when calling this raises RecursionError)."""
     try:
         maybe_pause()
         passed()
+    except RecursionError:
+        return      # this module's frames went over the limit: no point here (untraced, none)
     except BaseException as exc:
         from .safety import hide
         hide(exc)
@@ -164,6 +171,8 @@ def maybe_pause():
             _wait_for_progress(cap)
         else:
             _sleep(cap * ALONE_SHARE)
+    except RecursionError:
+        raise       # the caller decides (point_in_wrapper: no point)
     except Exception:
         tracer_failed()
 
