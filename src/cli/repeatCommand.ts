@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Finding } from '../core/analysis/finding';
 import { findings as analyseTrace } from '../core/analysis/findings';
-import { describeWriteError } from '../core/safeFile';
+import { DestinationError, describeWriteError } from '../core/safeFile';
 import {
   describeAttempt, describeCondition, describeRepeat, newPerturbSeed, repeatRun, type AttemptOutcome, type RepeatResult,
 } from '../core/repeatRun';
@@ -50,6 +50,16 @@ export function failureStatus(outcome: Pick<AttemptOutcome, 'exitCode' | 'timedO
   return outcome.exitCode === 0 || outcome.exitCode === null ? 1 : outcome.exitCode;
 }
 
+/** The --keep-all folder: made private if new; an existing one must be a folder of its own, not a symlink. */
+function makeKeepFolder(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { mode: 0o700 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new DestinationError(`cannot make ${dir}: ${describeWriteError(dir, err)}`);
+  }
+  if (!fs.lstatSync(dir).isDirectory()) throw new DestinationError(`cannot keep traces in ${dir}: it is not a folder (a symlink or a file)`);
+}
+
 function keepRun(dir: string, name: string, store: TraceStore): void {
   const file = path.join(dir, name);
   try {
@@ -67,7 +77,7 @@ function sayFindings(found: readonly Finding[]): void {
 export async function cmdRepeat(setup: RunSetup, plan: RepeatPlan): Promise<number> {
   const stdin = repeatStdin(stdinKind(setup.startup.closedStdio.includes(0)));
   const keepDir = plan.keepAll ? keepAllFolder(setup.out) : undefined;
-  if (keepDir) fs.mkdirSync(keepDir, { recursive: true, mode: 0o700 });
+  if (keepDir) makeKeepFolder(keepDir);
   const { times, until } = plan;
   say(`up to ${times} run${times === 1 ? '' : 's'} until ${describeCondition(until)}`
     + `${plan.timeoutMs !== undefined ? ` or a run longer than ${plan.timeoutMs / 1000} s` : ''}`

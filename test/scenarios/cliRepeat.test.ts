@@ -86,6 +86,13 @@ test('a correct program, perturbed, runs all N and exits 0; --keep-all keeps eve
   assert.deepEqual(fs.readdirSync(kept).sort(), ['run-1.ctrace', 'run-2.ctrace', 'run-3.ctrace', 'run-4.ctrace']);
   assert.equal(readTrace(path.join(kept, 'run-4.ctrace')).meta.exitCode, 0);
   assert.equal(fs.existsSync(out), false);
+  // A symlink planted where the folder goes is refused before any run, never written through.
+  const elsewhere = fs.mkdtempSync(path.join(tmp, 'elsewhere-'));
+  fs.symlinkSync(elsewhere, path.join(tmp, 'planted-runs'));
+  const planted = cli(['run', '--repeat', '2', '--keep-all', '--out', path.join(tmp, 'planted.ctrace'), LOST, 'locked'], { cwd: tmp, ...NULL_STDIN });
+  assert.equal(planted.status, 2, planted.stderr.toString());
+  assert.equal(planted.stdout.toString(), '', 'no run');
+  assert.deepEqual(fs.readdirSync(elsewhere), []);
 });
 
 test('--timeout ends a run that hangs and fails it (status 124), naming the deadlock its trace shows', { timeout: 120000 }, () => {
