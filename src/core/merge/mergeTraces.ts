@@ -18,7 +18,7 @@ import { computeFlows } from '../analysis/flows';
 import { K, kindInfo } from '../recordKinds';
 import type { ProcessInfo } from '../traceModel';
 import { TraceStore } from '../traceStore';
-import { BoundCollector, solveClocks, type ClockEstimate } from './clockOffsets';
+import { BoundCollector, solveClocks, type ClockBound, type ClockEstimate } from './clockOffsets';
 import {
   CHANNEL_IDS, FIRST_FRESH_PID, LOCAL_IDS, PartIds, globalChannelsOf, pidsOf, rolesOf, shiftFor, type FieldRole,
 } from './idSpaces';
@@ -78,10 +78,8 @@ export function mergeTraces(inputs: MergeInput[]): MergeResult {
   const total = new Array<number>(nClocks).fill(0);
   let last: ClockEstimate[] = [];
   let slack = 0;
-  let crossMessages = 0;
   for (let round = 0; round < MAX_ROUNDS; round++) {
-    const { bounds, count } = messageBounds(store, parts, nClocks);
-    crossMessages = count;
+    const bounds = messageBounds(store, parts, nClocks);
     const solution = solveClocks(nClocks, reference, bounds);
     last = solution.clocks;
     slack = solution.slackNs;
@@ -113,7 +111,7 @@ export function mergeTraces(inputs: MergeInput[]): MergeResult {
     }
   }
   const info: MergeInfo = {
-    version: 1, reference, hosts, clocks, crossMessages, slackNs: slack, notes,
+    version: 1, reference, hosts, clocks, crossMessages: crossPartMessages(store, parts), slackNs: slack, notes,
     parts: parts.map((p): MergedPart => ({
       file: p.input.file, host: p.host, clock: p.clock, argv: p.input.store.meta.argv, startedAt: p.input.store.meta.startedAt,
       exitCode: p.input.store.meta.exitCode, startNs: p.shift, renumbered: [...p.ids.pids.entries()],
@@ -339,19 +337,17 @@ function dropDuplicateCoreSamples(store: TraceStore, parts: Part[]): void {
  * their order on a connection (pipe: sends/receives, proxy calls), and for
  * pairs of clocks that have none of those, the others (queue puts/gets).
  */
-function messageBounds(store: TraceStore, parts: Part[], nClocks: number): { bounds: ReturnType<BoundCollector['bounds']>; count: number } {
+function messageBounds(store: TraceStore, parts: Part[], nClocks: number): ClockBound[] {
   const clockOfThread = new Int32Array(store.threads.length).fill(-1);
   for (const p of parts) for (let t = p.threads[0]; t < p.threads[1]; t++) clockOfThread[t] = p.clock;
   const ordered = new BoundCollector();
   const other = new BoundCollector();
-  let count = 0;
   const otherFlows: { from: number; to: number; s: number; r: number }[] = [];
   for (const f of computeFlows(store)) {
     if (f.from < 0 || f.fromThread < 0 || f.toThread < 0) continue;
     const a = clockOfThread[f.fromThread];
     const b = clockOfThread[f.toThread];
     if (a < 0 || b < 0 || a === b) continue;
-    count++;
     if (f.kind === 'pipe') ordered.add(a, b, f.fromTs, f.toTs);
     else otherFlows.push({ from: a, to: b, s: f.fromTs, r: f.toTs });
   }
@@ -361,7 +357,18 @@ function messageBounds(store: TraceStore, parts: Part[], nClocks: number): { bou
     if (reach[f.from] >= 0 && reach[f.from] === reach[f.to]) continue;
     other.add(f.from, f.to, f.s, f.r);
   }
-  return { bounds: [...ordered.bounds(), ...other.bounds()], count };
+  return [...ordered.bounds(), ...other.bounds()];
+}
+
+/** Flows from one part to another: the messages the parts exchanged. */
+function crossPartMessages(store: TraceStore, parts: Part[]): number {
+  const partOfThread = new Int32Array(store.threads.length).fill(-1);
+  for (const p of parts) for (let t = p.threads[0]; t < p.threads[1]; t++) partOfThread[t] = p.index;
+  let n = 0;
+  for (const f of computeFlows(store)) {
+    if (f.fromThread >= 0 && f.toThread >= 0 && partOfThread[f.fromThread] !== partOfThread[f.toThread]) n++;
+  }
+  return n;
 }
 
 /** Connected components of the clocks over the bounds (−1: no bound at all). */

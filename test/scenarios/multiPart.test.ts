@@ -1,0 +1,59 @@
+/**
+ * Programs in parts on one host: the BaseManager tutorial (a queue server, a
+ * producer and two workers) with each part under its own `concurrency-trace
+ * run`, as in separate terminals, combined with `concurrency-trace merge`.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { readTrace } from '../../src/core/traceFile';
+import { CLI, cli, scratch } from './cliHarness';
+import { PYTHON } from './harness';
+import { SCRIPTS, assertEveryManagerMessagePaired, loadCombined, watch, withTimeout } from './remoteQueue';
+
+const TASKS = 20;
+const env = { ...process.env, CONCURRENCY_TRACE_PYTHON: PYTHON };
+
+function run(out: string, script: string, args: string[], cwd: string, extra: NodeJS.ProcessEnv = {}) {
+  const child = spawn(process.execPath, [CLI, 'run', '--out', out, path.join(SCRIPTS, script), ...args], {
+    cwd, env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return { child, ...watch(child) };
+}
+
+test('the three-terminal BaseManager tutorial on one host: one combined trace, every put and get over the manager paired across the traces', async () => {
+  const dir = scratch('tutorial');
+  const server = run('server.ctrace', 'queue_server.py', ['127.0.0.1', '0'], dir);
+  try {
+    const first = await withTimeout(server.firstLine, 60000, 'the queue server');
+    const port = /^serving (\d+)$/.exec(first)?.[1];
+    assert.ok(port, `server said ${JSON.stringify(first)}`);
+    const workers = [1, 2].map((i) => run(`worker${i}.ctrace`, 'worker.py', ['127.0.0.1', port], dir));
+    const producer = run('producer.ctrace', 'producer.py', ['127.0.0.1', port, String(TASKS), '2'], dir);
+    const results = await withTimeout(Promise.all([producer.done, ...workers.map((w) => w.done)]), 120000, 'producer and workers');
+    for (const r of results) assert.equal(r.status, 0, r.stderr.toString());
+    assert.match(results[0].stdout.toString(), new RegExp(`^total ${(TASKS - 1) * TASKS * (2 * TASKS - 1) / 6}$`, 'm'));
+  } finally {
+    server.child.kill('SIGTERM');
+  }
+  const stopped = await withTimeout(server.done, 60000, 'the queue server after SIGTERM');
+  assert.equal(stopped.status, 0, stopped.stderr.toString());
+
+  const names = ['server', 'producer', 'worker1', 'worker2'].map((n) => path.join(dir, `${n}.ctrace`));
+  const merged = cli(['merge', ...names, '-o', path.join(dir, 'all.ctrace')], { cwd: dir });
+  assert.equal(merged.status, 0, merged.stderr.toString());
+  assert.match(merged.stdout.toString(), /^4 trace\(s\) on 1 host\(s\)/);
+  const c = loadCombined(path.join(dir, 'all.ctrace'), names.map((f) => readTrace(f)));
+  // One host, one clock: placed by the monotonic clock, no estimate needed.
+  assert.equal(c.info.hosts.length, 1);
+  assert.equal(c.info.clocks.length, 1);
+  assert.equal(c.store.processes.length, 4);
+  assert.deepEqual(c.store.processes.map((p) => p.name), ['queue_server.py', 'producer.py', 'worker.py', 'worker.py']);
+  // 20 tasks and 2 stop signals put and got, 20 results put and got.
+  const paired = assertEveryManagerMessagePaired(c);
+  assert.equal(paired, 2 * (TASKS + 2) + 2 * TASKS);
+  assert.equal(c.info.crossMessages, TASKS + 2 + TASKS);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
