@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import { resolvePathSetting } from '../core/settingVariables';
 import { FindingDiagnostics } from './findingDiagnostics';
 import { RepeatController } from './repeatCommand';
+import { registerCombineCommand } from './combineCommand';
 import { RunController } from './runController';
 import { readSettings } from './settings';
 import { exportPerfetto, openSource } from './traceActions';
@@ -54,6 +55,7 @@ export function activate(context: vscode.ExtensionContext): ConcurrencyTraceApi 
     vscode.commands.registerCommand('concurrencyTrace.stop', () => runs.stopActive()),
     vscode.commands.registerCommand('concurrencyTrace.showLog', () => log.show()),
     ...registerTraceCommands({ runs, editors, traceFolders, extensionPath: context.extensionPath, log }),
+    ...registerCombineCommand({ traceFolders, log }),
   );
   log.info(`activated (VS Code ${vscode.version}; traces in ${storageFolder})`);
   return { runs, repeats, editors, diagnostics };

@@ -19,7 +19,7 @@
  *   2^51 and up outside the channel range; the same in every process that
  *   uses the object, on any host: kept, so the traces pair through them.
  */
-import { K, kindInfo } from '../recordKinds';
+import { kindInfo } from '../recordKinds';
 import type { TraceStore } from '../traceStore';
 
 /** No Linux pid reaches this (PID_MAX_LIMIT on 64-bit): remapped pids start here. */
@@ -79,15 +79,12 @@ const ROLES_BY_NAME: Record<string, KindRoles> = {
 const DEFAULT_ROLES = roles('auto');
 const rolesByCode: (KindRoles | undefined)[] = [];
 for (const [name, r] of Object.entries(ROLES_BY_NAME)) {
-  const k = kindCode(name);
+  const k = kindByName(name);
   if (k !== undefined) rolesByCode[k] = r;
 }
 
-function kindCode(name: string): number | undefined {
-  return (K as Record<string, number | undefined>)[name] ?? codeOf(name);
-}
-
-function codeOf(name: string): number | undefined {
+/** The code of a record kind by its events.py name, undefined when this build has no such kind. */
+export function kindByName(name: string): number | undefined {
   for (let c = 0; c < 256; c++) if (kindInfo(c)?.record === name) return c;
   return undefined;
 }
@@ -165,7 +162,7 @@ export function pidsOf(store: TraceStore): Set<number> {
 /** Channels of TCP connections named by CONN_OPEN records (obj: this end, a: the peer's end). */
 export function globalChannelsOf(store: TraceStore): Set<number> {
   const out = new Set<number>();
-  const conn = kindCode('CONN_OPEN');
+  const conn = kindByName('CONN_OPEN');
   if (conn === undefined) return out;
   for (let i = 0; i < store.length; i++) {
     if (store.kind[i] !== conn) continue;
