@@ -1,5 +1,5 @@
 // Runs node's test runner (with tsx for TypeScript) on every *.test.ts under
-// the given folders: Node 20's --test does not expand globs itself.
+// the given folders (or the given files): Node 20's --test does not expand globs itself.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +9,10 @@ const flags = args.filter((a) => a.startsWith('--'));
 const dirs = args.filter((a) => !a.startsWith('--'));
 const files = [];
 const walk = (d) => {
+  if (!statSync(d).isDirectory()) {
+    files.push(d);
+    return;
+  }
   for (const name of readdirSync(d).sort()) {
     const p = join(d, name);
     if (statSync(p).isDirectory()) walk(p);

@@ -125,8 +125,14 @@ export class ProcessIngest {
           break;
       }
       const thread = this.threadFor(r.ident, r.ts).index;
-      const a = info.a === 'str' ? this.str(r.a) : r.a;
-      const b = info.b === 'str' ? this.str(r.b) : r.b;
+      let a = info.a === 'str' ? this.str(r.a) : r.a;
+      let b = info.b === 'str' ? this.str(r.b) : r.b;
+      if (r.kind === K.SHARED_READ || r.kind === K.SHARED_WRITE) {
+        // events.py: a < 0 is an int stored inline (kept as it is); an even part names a string of this
+        // process: store it as 2 × the store's string index, so one name is one part in every process.
+        if (r.a < 0) a = r.a;
+        if (r.b !== 0 && r.b % 2 === 0) b = 2 * this.str(r.b / 2);
+      }
       const end = info.span ? (r.end === 0 ? NaN : r.end) : r.ts;
       const row = store.push(r.kind, r.ts, end, thread, r.obj, this.site(r.site), a, b);
       if (info.span && r.end === 0) this.openSpans.set(r.offset, row);

@@ -7,7 +7,7 @@
  * list itself changed, so senders post it only then.
  */
 import type { Finding } from './analysis/finding';
-import { findings as analyseTrace } from './analysis/findings';
+import { FindingsEngine } from './analysis/findings';
 import type { TraceStore } from './traceStore';
 
 /** What a pass is told: the trace is complete (`final`), or how late it is on the run's clock (`now`, ns). */
@@ -26,16 +26,16 @@ export interface LiveFindingsOptions {
   minIntervalMs?: number;
   /** Largest share of the time the analysis may take. Default 0.1. */
   maxShare?: number;
-  /** The analysis to run (default: a whole-trace pass of analysis/findings). */
+  /** The analysis to run (default: the incremental FindingsEngine). */
   analysis?: (store: TraceStore) => FindingsAnalysis;
   /** Clock in ms (tests). */
   now?: () => number;
   onError?: (err: unknown) => void;
 }
 
-/** Until the analysis has an incremental engine: a whole pass each time (linear in events). */
-export function wholeTraceAnalysis(store: TraceStore): FindingsAnalysis {
-  return { update: () => analyseTrace(store) };
+/** The incremental engine: each pass reads only what is new since the last. */
+export function incrementalAnalysis(store: TraceStore): FindingsAnalysis {
+  return new FindingsEngine(store);
 }
 
 export class LiveFindings {
@@ -76,7 +76,7 @@ export class LiveFindings {
     const store = this.store();
     if (store !== this.analysedStore) {
       this.analysedStore = store;
-      this.analysis = (this.options.analysis ?? wholeTraceAnalysis)(store);
+      this.analysis = (this.options.analysis ?? incrementalAnalysis)(store);
       this.storeVersion = -1;
       this.lastNow = undefined;
       this.finalDone = false;
@@ -90,7 +90,7 @@ export class LiveFindings {
     if (!force && !settle && now < this.lastAt + interval) return false;
     const version = store.version;
     const rows = store.length;
-    const t = performance.now();
+    const t = now;
     let list: Finding[];
     try {
       list = this.analysis!.update(pass);
@@ -103,7 +103,8 @@ export class LiveFindings {
       if (pass.final) this.finalDone = true;
       return false;
     }
-    this.lastMs = performance.now() - t;
+    // On the same clock as the intervals (a test's fake clock too).
+    this.lastMs = this.now() - t;
     this.lastAt = now;
     this.storeVersion = version;
     if (pass.now !== undefined) this.lastNow = pass.now;

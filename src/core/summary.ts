@@ -164,10 +164,53 @@ export function formatSummary(s: Summary): string {
   }
   out.push('', 'Events');
   out.push(table(Object.entries(s.counts).sort().map(([k, n]) => [k, n])).replace(/^/gm, '  '));
-  out.push('', s.findings.length ? 'Findings' : 'Findings: none');
-  for (const f of s.findings) {
-    out.push(`  ${f.kind}: ${f.message}`);
-    for (const site of f.sites) out.push(`    at ${site.file}:${site.line}`);
-  }
+  out.push('', s.findings.length ? `Findings (${s.findings.length})` : 'Findings: none');
+  for (const f of s.findings) out.push('', ...formatFinding(f));
   return out.join('\n') + '\n';
+}
+
+/**
+ * One finding as text, in the words every view uses: the message, the
+ * explanation with its usual fix, each site with its role, and the steps of
+ * this run. Trace strings are printed as they are: the terminal line writer
+ * strips control characters.
+ */
+export function formatFinding(f: Finding): string[] {
+  const out = [`  ${f.kind} (${f.severity}): ${printable(f.message)}`];
+  out.push(...wrap(printable(f.explanation), 96).map((l) => `    ${l}`));
+  for (const site of f.sites) out.push(`    at ${printable(site.file)}:${site.line}${site.role ? ` — ${printable(site.role)}` : ''}`);
+  // Objects created on one line are listed together ("forks, forks#2: Lock created at t.py:14").
+  const created = new Map<string, string[]>();
+  for (const o of f.objects) {
+    if (!o.created) continue;
+    const key = `${printable(o.type || 'object')} created at ${printable(o.created.file)}:${o.created.line}`;
+    created.set(key, [...(created.get(key) ?? []), printable(o.name)]);
+  }
+  for (const [where, objects] of created) out.push(`    ${objects.join(', ')}: ${where}`);
+  if (f.steps && f.steps.length > 0) {
+    out.push('    what happened:');
+    f.steps.forEach((step, i) => out.push(`      ${i + 1}. ${printable(step)}`));
+  }
+  return out;
+}
+
+/** Trace strings (names, paths, exception texts) without control characters, for a terminal. */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?');
+}
+
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (!word) continue;
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  if (line) lines.push(line);
+  return lines;
 }

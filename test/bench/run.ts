@@ -15,6 +15,7 @@ import { buildSummary } from '../../src/core/summary';
 import { readTrace, writeTrace } from '../../src/core/traceFile';
 import { TraceStore } from '../../src/core/traceStore';
 import { syntheticStore } from '../webview/syntheticTrace';
+import { analysisThroughput } from './analysis';
 
 const PYTHON = process.env.CONCURRENCY_TRACE_PYTHON || 'python3';
 const CLI = path.join(__dirname, '../../dist/cli.js');
@@ -205,7 +206,7 @@ function realRunAtScale(): void {
   }
 }
 
-/** BENCH_ONLY=name,name runs only those sections (ratio, lock, collector, trace, real). */
+/** BENCH_ONLY=name,name runs only those sections (ratio, lock, collector, trace, real, analysis). */
 const only = new Set((process.env.BENCH_ONLY ?? '').split(',').filter(Boolean));
 const want = (name: string): boolean => only.size === 0 || only.has(name);
 console.log(`Concurrency Trace benchmarks · ${PYTHON} · ${os.cpus().length} cores · median of ${RUNS} runs`);
@@ -217,3 +218,4 @@ if (want('lock')) withLockCost();
 if (want('collector')) collectorThroughput();
 if (want('trace')) traceFilesAtScale();
 if (want('real')) realRunAtScale();
+if (want('analysis')) analysisThroughput();

@@ -1,122 +1,182 @@
 /**
- * Findings over a whole trace: deadlocks (a cycle of threads each waiting for
- * a lock another holds when the trace ends) and lock-order inversions (two
- * locks taken in opposite orders, even if the run never hung).
+ * Findings over a trace: `findings(store)` for a complete trace, and
+ * `FindingsEngine` for a growing one (live views): each `update()` reads
+ * only the rows added and the spans closed since the last call, moves every
+ * analysis forward in time order, and returns all findings so far. The work
+ * is linear in events overall.
+ *
+ * Kinds: deadlock (deadlocks.ts), lock-order-inversion (lockOrder.ts),
+ * data-race (dataRaces.ts over happensBefore.ts), gil-contention and
+ * oversubscription (cpu.ts), lock-contention (lockContention.ts),
+ * unjoined (unjoined.ts), uncaught-exception (exceptions.ts), idle-workers
+ * (idleWorkers.ts).
  */
-import { K } from '../recordKinds';
-import type { Finding, FindingSite } from './finding';
+import { K as KINDS } from '../recordKinds';
 import type { TraceStore } from '../traceStore';
+import { CpuFindings } from './cpu';
+import { DataRaces } from './dataRaces';
+import { Deadlocks } from './deadlocks';
+import { UncaughtExceptions } from './exceptions';
+import { FINDING_KINDS, type Finding } from './finding';
+import { HappensBefore } from './happensBefore';
+import { IdleWorkers } from './idleWorkers';
+import { LockContention } from './lockContention';
+import { LockOrder } from './lockOrder';
+import { Names } from './names';
+import { TimeOrder, BEGIN as BEGIN_ } from './timeOrder';
+import { Unjoined } from './unjoined';
+import { World } from './world';
+
+// Module-level copies: an imported binding can be a getter on every access (hot loops).
+const K = KINDS;
+const BEGIN = BEGIN_;
+
+export interface EngineOptions {
+  /**
+   * Live: how far behind the newest event the analysis stays (ns), so that
+   * rows of other processes read a little later still arrive in time order.
+   */
+  lagNs?: number;
+}
+
+export interface UpdateOptions {
+  /** The trace is complete: analyse everything and settle what only the end can tell. */
+  final?: boolean;
+  /** The run clock now (ns), to move on while nothing new arrives (a hang). */
+  now?: number;
+}
+
+const DEFAULT_LAG_NS = 250e6;
+
+export class FindingsEngine {
+  private readonly order: TimeOrder;
+  private readonly world: World;
+  private readonly names: Names;
+  private readonly deadlocks: Deadlocks;
+  private readonly lockOrder: LockOrder;
+  private readonly exceptions: UncaughtExceptions;
+  private readonly unjoined: Unjoined;
+  private readonly cpu: CpuFindings;
+  private readonly contention: LockContention;
+  private readonly idle: IdleWorkers;
+  /**
+   * Happens-before and races run on a stream of their own, started when the
+   * first shared access appears (from the trace's beginning): traces without
+   * shared accesses never pay for vector clocks.
+   */
+  private raceOrder: TimeOrder | undefined;
+  private hb: HappensBefore | undefined;
+  private races: DataRaces | undefined;
+  private sawShared = false;
+  private finished = false;
+  private result: Finding[] = [];
+  private replacement: FindingsEngine | undefined;
+  private readonly lagNs: number;
+
+  constructor(private readonly store: TraceStore, options: EngineOptions = {}) {
+    this.lagNs = options.lagNs ?? DEFAULT_LAG_NS;
+    this.order = new TimeOrder(store);
+    this.world = new World(store);
+    this.names = new Names(store);
+    this.deadlocks = new Deadlocks(store, this.world, this.names);
+    this.lockOrder = new LockOrder(store, this.world, this.names);
+    this.exceptions = new UncaughtExceptions(store, this.names);
+    this.unjoined = new Unjoined(store, this.names);
+    this.cpu = new CpuFindings(store, this.world, this.names);
+    this.contention = new LockContention(store, this.names);
+    this.idle = new IdleWorkers(store, this.names);
+  }
+
+  /** Points delivered out of time order so far (rows that arrived late). */
+  get lateEvents(): number {
+    return this.order.late;
+  }
+
+  update(options: UpdateOptions = {}): Finding[] {
+    if (this.replacement) return this.replacement.update(options);
+    if (this.finished) return this.result;
+    const final = options.final ?? false;
+    const upTo = final ? Infinity : Math.max(this.order.newest, options.now ?? -Infinity) - this.lagNs;
+    const { world, deadlocks, lockOrder, exceptions, unjoined, cpu, contention, idle, store, names } = this;
+    const kind = store.kind;
+    if (!this.hb && this.order.position === -Infinity && this.order.rowsSeen === 0) {
+      // Nothing analysed yet (a whole trace, or the first update): if shared accesses are there,
+      // happens-before rides on the main stream instead of sorting a stream of its own.
+      for (let i = 0; i < store.length; i++) {
+        if (kind[i] === K.SHARED_READ || kind[i] === K.SHARED_WRITE) {
+          const hb = (this.hb = new HappensBefore(store));
+          this.races = new DataRaces(store, hb, this.names);
+          this.order.onRow = (row) => hb.note(row);
+          break;
+        }
+      }
+    }
+    const hb = this.raceOrder ? undefined : this.hb;
+    const races = this.races;
+    this.order.drain(upTo, (row, phase, time) => {
+      world.apply(row, phase, time);
+      deadlocks.point(row, phase, time);
+      lockOrder.point(row, phase);
+      unjoined.point(row, phase, time);
+      cpu.point(row, phase, time);
+      contention.point(row, phase, time);
+      idle.point(row, phase, time);
+      if (hb) {
+        hb.point(row, phase);
+        if (phase === BEGIN) races!.access(row);
+      }
+      if (phase === BEGIN) {
+        exceptions.point(row);
+        const k = kind[row];
+        if (k === K.TASK_SUBMIT) names.noteTask(store.obj[row], store.strings[store.b[row]] ?? '');
+        if (k === K.SHARED_READ || k === K.SHARED_WRITE) this.sawShared = true;
+      }
+    });
+    if (this.sawShared && !this.hb) {
+      this.raceOrder = new TimeOrder(store);
+      const hb = (this.hb = new HappensBefore(store));
+      this.raceOrder.onRow = (row) => hb.note(row);
+      this.races = new DataRaces(store, this.hb, this.names);
+    }
+    if (this.raceOrder && this.hb && this.races) {
+      const { hb, races } = this;
+      this.raceOrder.drain(upTo, (row, phase) => {
+        hb.point(row, phase);
+        if (phase === BEGIN) races.access(row);
+      });
+    }
+    if (final) {
+      if (this.order.late > 0 || (this.raceOrder?.late ?? 0) > 0) {
+        // Some rows came after the analysis had passed their time: do the complete trace again in order.
+        this.replacement = new FindingsEngine(this.store, { lagNs: this.lagNs });
+        return this.replacement.update(options);
+      }
+      this.deadlocks.finish();
+      this.unjoined.finish();
+      this.cpu.finish();
+      this.finished = true;
+    }
+    const now = final ? this.store.lastTs() : Math.max(world.now, upTo);
+    this.result = sortFindings([
+      ...this.deadlocks.findings(now),
+      ...this.lockOrder.findings(),
+      ...(this.races?.findings() ?? []),
+      ...this.cpu.findings(),
+      ...this.contention.findings(now),
+      ...this.unjoined.findings(),
+      ...this.idle.findings(),
+      ...this.exceptions.findings(),
+    ]);
+    return this.result;
+  }
+}
 
 export function findings(store: TraceStore): Finding[] {
-  return [...deadlocks(store), ...lockOrderInversions(store)];
+  return new FindingsEngine(store).update({ final: true });
 }
 
-function lockName(store: TraceStore, id: number): string {
-  const o = store.objects.get(id);
-  return o?.label ? `${o.label}` : o ? `${o.type}#${id % 16777216}` : `lock #${id}`;
-}
-
-function threadName(store: TraceStore, t: number): string {
-  const th = store.threads[t];
-  return th ? `${th.name} (pid ${th.pid})` : `thread ${t}`;
-}
-
-function siteOf(store: TraceStore, row: number, role = ''): FindingSite[] {
-  const s = store.sites[store.site[row]];
-  return s ? [{ file: s.file, line: s.line, role, row }] : [];
-}
-
-/** The common fields, until each kind fills them properly. */
-function basic(store: TraceStore, kind: Finding['kind'], message: string, sites: FindingSite[], rows: number[]): Finding {
-  const ts = rows.map((r) => store.ts[r]);
-  return {
-    id: `${kind}:${sites.map((s) => `${s.file}:${s.line}`).join(',')}`,
-    kind, severity: kind === 'deadlock' ? 'error' : 'warning', message, explanation: message,
-    parties: [], objects: [], sites,
-    window: { startTs: Math.min(...ts), endTs: Math.max(...ts) },
-    events: rows, edges: [],
-  };
-}
-
-/** Threads blocked on a lock at the end of the trace, in a wait-for cycle. */
-export function deadlocks(store: TraceStore): Finding[] {
-  const holder = new Map<number, number>(); // lock -> row of the open hold
-  const waiting = new Map<number, number>(); // thread -> row of its open wait
-  for (let i = 0; i < store.length; i++) {
-    if (!Number.isNaN(store.end[i])) continue;
-    if (store.kind[i] === K.LOCK_HOLD) holder.set(store.obj[i], i);
-    else if (store.kind[i] === K.LOCK_WAIT) waiting.set(store.thread[i], i);
-  }
-  const out: Finding[] = [];
-  const reported = new Set<number>();
-  for (const start of waiting.keys()) {
-    const path: number[] = [];
-    const seen = new Map<number, number>();
-    let t: number | undefined = start;
-    while (t !== undefined && !seen.has(t) && !reported.has(t)) {
-      seen.set(t, path.length);
-      path.push(t);
-      const w = waiting.get(t);
-      const h = w === undefined ? undefined : holder.get(store.obj[w]);
-      t = h === undefined ? undefined : store.thread[h];
-    }
-    if (t === undefined || reported.has(t) || !seen.has(t)) continue;
-    const cycle = path.slice(seen.get(t));
-    cycle.forEach((x) => reported.add(x));
-    const parts = cycle.map((x) => {
-      const w = waiting.get(x)!;
-      return `${threadName(store, x)} waits for ${lockName(store, store.obj[w])}`;
-    });
-    const rows = cycle.flatMap((x) => [waiting.get(x)!, holder.get(store.obj[waiting.get(x)!])!]);
-    out.push(basic(store, 'deadlock',
-      `Deadlock: ${parts.join('; ')} — each lock is held by the next thread in this cycle.`,
-      rows.flatMap((r) => siteOf(store, r)), rows));
-  }
-  return out;
-}
-
-/** Cycles of length two in the "acquired while holding" graph. */
-export function lockOrderInversions(store: TraceStore): Finding[] {
-  const byThread = new Map<number, number[]>();
-  for (let i = 0; i < store.length; i++) {
-    if (store.kind[i] !== K.LOCK_HOLD) continue;
-    const t = store.thread[i];
-    if (!byThread.has(t)) byThread.set(t, []);
-    byThread.get(t)!.push(i);
-  }
-  // edge "outer>inner" -> [row of outer hold, row of inner hold]
-  const edges = new Map<string, [number, number]>();
-  for (const rows of byThread.values()) {
-    rows.sort((x, y) => store.ts[x] - store.ts[y]);
-    const open: number[] = [];
-    for (const r of rows) {
-      const ts = store.ts[r];
-      for (let j = open.length - 1; j >= 0; j--) {
-        const e = store.end[open[j]];
-        if (!Number.isNaN(e) && e <= ts) open.splice(j, 1);
-      }
-      for (const o of open) {
-        if (store.obj[o] === store.obj[r]) continue;
-        const key = `${store.obj[o]}>${store.obj[r]}`;
-        if (!edges.has(key)) edges.set(key, [o, r]);
-      }
-      open.push(r);
-    }
-  }
-  const out: Finding[] = [];
-  const done = new Set<string>();
-  for (const [key, [o, r]] of edges) {
-    const [a, b] = key.split('>');
-    const back = edges.get(`${b}>${a}`);
-    const pair = [a, b].sort().join('|');
-    if (!back || done.has(pair)) continue;
-    done.add(pair);
-    const A = lockName(store, Number(a));
-    const B = lockName(store, Number(b));
-    const rows = [o, r, back[0], back[1]];
-    out.push(basic(store, 'lock-order-inversion',
-      `Lock-order inversion: ${threadName(store, store.thread[o])} takes ${A} then ${B}; ${threadName(store, store.thread[back[0]])} takes ${B} then ${A}. Two threads doing this at once deadlock.`,
-      rows.flatMap((x) => siteOf(store, x)), rows));
-  }
-  return out;
+/** By kind (the contract's order), then by time. */
+function sortFindings(list: Finding[]): Finding[] {
+  const rank = new Map(FINDING_KINDS.map((k, i) => [k, i]));
+  return list.sort((a, b) => (rank.get(a.kind)! - rank.get(b.kind)!) || a.window.startTs - b.window.startTs || (a.id < b.id ? -1 : 1));
 }

@@ -5,6 +5,7 @@
  */
 import { K } from '../recordKinds';
 import type { TraceStore } from '../traceStore';
+import { resolveThreadJoins } from './threadJoins';
 
 export type FlowKind = 'spawn' | 'join' | 'queue' | 'pipe' | 'task';
 
@@ -27,7 +28,8 @@ export function computeFlows(store: TraceStore): Flow[] {
     flows.push({ kind, from, fromTs, fromThread, to, toTs, toThread });
   };
   const processStart = new Map<number, number>(); // pid -> PROCESS_START row
-  const threadStarts = new Map<string, number[]>(); // pid:ident -> THREAD_START rows
+  const threadStarts = new Map<string, number[]>(); // pid:ident -> THREAD_START rows, by time
+  const startOf = new Map<number, number>(); // thread -> its THREAD_START row
   const puts = new Map<number, number>(); // message id -> QUEUE_PUT row (in-process and multiprocessing queues)
   const keyedPuts = new Map<string, number[]>(); // queue:content key -> QUEUE_PUT rows (Manager queues)
   const keyedGets: number[] = []; // QUEUE_GET rows that carry a content key
@@ -44,6 +46,7 @@ export function computeFlows(store: TraceStore): Flow[] {
       const key = `${th.pid}:${th.ident}`;
       if (!threadStarts.has(key)) threadStarts.set(key, []);
       threadStarts.get(key)!.push(i);
+      startOf.set(store.thread[i], i);
     } else if (kind === K.QUEUE_PUT && store.a[i] !== 0) {
       if (store.b[i] & 2) push2(keyedPuts, `${store.obj[i]}:${store.a[i]}`, i);
       else puts.set(store.a[i], i);
@@ -61,6 +64,20 @@ export function computeFlows(store: TraceStore): Flow[] {
     else if (kind === K.TASK_RUN) runs.set(store.obj[i], i);
   }
   for (const list of sends.values()) list.sort((x, y) => store.ts[x] - store.ts[y]);
+  for (const list of threadStarts.values()) list.sort((x, y) => store.ts[x] - store.ts[y]);
+  // The last start at or before a time, by binary search: a reused ident can have thousands.
+  const lastStartBy = (list: number[] | undefined, t: number): number | undefined => {
+    if (!list) return undefined;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (store.ts[list[mid]] <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo > 0 ? list[lo - 1] : undefined;
+  };
+  const joined = resolveThreadJoins(store);
   for (let i = 0; i < store.length; i++) {
     const kind = store.kind[i];
     const t = store.thread[i];
@@ -73,16 +90,16 @@ export function computeFlows(store: TraceStore): Flow[] {
         break;
       }
       case K.THREAD_SPAWN: {
-        const starts = th ? threadStarts.get(`${th.pid}:${store.obj[i]}`) : undefined;
         // The started thread: the last one with this ident that began before start() returned.
-        const s = starts?.filter((r) => store.ts[r] <= endOr(store, i)).pop();
+        const s = th ? lastStartBy(threadStarts.get(`${th.pid}:${store.obj[i]}`), endOr(store, i)) : undefined;
         if (s !== undefined) push('spawn', i, store.ts[i], t, s, store.ts[s], store.thread[s]);
         break;
       }
       case K.THREAD_JOIN: {
         if (store.a[i] !== 1 || Number.isNaN(store.end[i]) || !th) break;
-        const starts = threadStarts.get(`${th.pid}:${store.obj[i]}`);
-        const s = starts?.filter((r) => store.ts[r] <= store.ts[i]).pop();
+        // Idents are reused: threadJoins.ts says which thread with this ident it waited for.
+        const target = joined.get(i);
+        const s = target === undefined ? undefined : startOf.get(target);
         if (s !== undefined && !Number.isNaN(store.end[s])) push('join', s, store.end[s], store.thread[s], i, store.end[i], t);
         break;
       }
