@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { findings } from '../../src/core/analysis/findings';
 import { readTrace } from '../../src/core/traceFile';
 import { CLI, cli, scratch } from './cliHarness';
 import { PYTHON } from './harness';
@@ -55,5 +56,39 @@ test('the three-terminal BaseManager tutorial on one host: one combined trace, e
   const paired = assertEveryManagerMessagePaired(c);
   assert.equal(paired, 2 * (TASKS + 2) + 2 * TASKS);
   assert.equal(c.info.crossMessages, TASKS + 2 + TASKS);
+  // The working program: nothing found.
+  assert.deepEqual(findings(c.store).filter((f) => f.kind === 'deadlock'), []);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('a worker that never answers deadlocks producer and worker across the manager\'s two queues: found on the combined trace, with both parties', async () => {
+  const dir = scratch('tutorial-hang');
+  const server = run('server.ctrace', 'queue_server.py', ['127.0.0.1', '0'], dir);
+  try {
+    const first = await withTimeout(server.firstLine, 60000, 'the queue server');
+    const port = /^serving (\d+)$/.exec(first)?.[1];
+    assert.ok(port, `server said ${JSON.stringify(first)}`);
+    const worker = run('worker.ctrace', 'worker.py', ['127.0.0.1', port, 'hang'], dir);
+    const producer = run('producer.ctrace', 'producer.py', ['127.0.0.1', port, '3', '1'], dir);
+    // Both block for good: stopped from outside once the producer has put its tasks and waited a while.
+    await new Promise((r) => setTimeout(r, 4000));
+    producer.child.kill('SIGTERM');
+    worker.child.kill('SIGTERM');
+    const ended = await withTimeout(Promise.all([producer.done, worker.done]), 60000, 'producer and worker after SIGTERM');
+    for (const r of ended) assert.equal(r.signal ?? r.status, r.signal ? 'SIGTERM' : 143, r.stderr.toString());
+  } finally {
+    server.child.kill('SIGTERM');
+  }
+  await withTimeout(server.done, 60000, 'the queue server after SIGTERM');
+  const names = ['server', 'producer', 'worker'].map((n) => path.join(dir, `${n}.ctrace`));
+  const parts = names.map((f) => readTrace(f));
+  const merged = cli(['merge', ...names, '-o', path.join(dir, 'all.ctrace')], { cwd: dir });
+  assert.equal(merged.status, 0, merged.stderr.toString());
+  const c = loadCombined(path.join(dir, 'all.ctrace'), parts);
+  const deadlocks = findings(c.store).filter((f) => f.kind === 'deadlock');
+  assert.equal(deadlocks.length, 1, JSON.stringify(deadlocks.map((f) => f.message)));
+  const parties = deadlocks[0].parties.map((p) => c.partOfProcess[c.store.processByPid(p.pid)!.index]).sort();
+  assert.deepEqual(parties, [1, 2]);
+  assert.match(deadlocks[0].message, /producer\.py .* waits to get from results.*worker\.py .* waits to get from tasks/);
   fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -3,7 +3,6 @@
  * `merge` and by `summary` of a combined trace.
  */
 import type { MergeInfo } from './mergeInfo';
-import { formatNs } from './mergeTraces';
 
 const BASIS: Record<string, string> = {
   reference: 'reference clock',
@@ -49,4 +48,13 @@ export function describeMerge(info: MergeInfo): string {
   }
   for (const n of info.notes) out.push(`  note: ${n}`);
   return `${out.join('\n')}\n`;
+}
+
+/** A duration in the unit that reads best (ns, µs, ms, s). */
+export function formatNs(ns: number): string {
+  const a = Math.abs(ns);
+  if (a >= 1e9) return `${(ns / 1e9).toFixed(3)} s`;
+  if (a >= 1e6) return `${(ns / 1e6).toFixed(3)} ms`;
+  if (a >= 1e3) return `${(ns / 1e3).toFixed(1)} µs`;
+  return `${Math.round(ns)} ns`;
 }

@@ -23,6 +23,7 @@ import {
   CHANNEL_IDS, FIRST_FRESH_PID, LOCAL_IDS, PartIds, globalChannelsOf, pidsOf, rolesOf, shiftFor, type FieldRole,
 } from './idSpaces';
 import { mergeInfoOf, type MergeInfo, type MergedClock, type MergedHost, type MergedPart } from './mergeInfo';
+import { formatNs } from './mergeReport';
 import { readRunPlace, type RunPlace } from './runPlace';
 
 export interface MergeInput {
@@ -434,12 +435,4 @@ function setMeta(store: TraceStore, parts: Part[], info: MergeInfo): void {
   };
   (store.meta as typeof store.meta & { merge: MergeInfo }).merge = info;
   store.version++;
-}
-
-export function formatNs(ns: number): string {
-  const a = Math.abs(ns);
-  if (a >= 1e9) return `${(ns / 1e9).toFixed(3)} s`;
-  if (a >= 1e6) return `${(ns / 1e6).toFixed(3)} ms`;
-  if (a >= 1e3) return `${(ns / 1e3).toFixed(1)} µs`;
-  return `${Math.round(ns)} ns`;
 }
