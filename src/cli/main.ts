@@ -18,7 +18,7 @@ import { cmdRun } from './runCommand';
 import { readStartupState, type StartupState } from './startupState';
 
 const USAGE = `usage:
-  concurrency-trace run [--python PATH] [--out TRACE] [--html FILE] script.py [args...]
+  concurrency-trace run [--python PATH] [--out TRACE] [--html FILE] [--no-race-detection] script.py [args...]
   concurrency-trace run [--python PATH] [--out TRACE] [--html FILE] -m module [args...]
   concurrency-trace run [--python PATH] [--out TRACE] [--html FILE] -c code [args...]
   concurrency-trace summary [--json] TRACE
@@ -32,6 +32,8 @@ run       runs the script traced, as python would run it (-m and -c as in
           signal. The trace is saved to --out (default: <script>.ctrace,
           <module>.ctrace or python-c.ctrace in the current folder); one line
           on stderr says where. --html also writes the HTML report.
+          --no-race-detection: do not record the Python state threads share
+          (globals, attributes, list/dict items).
 summary   prints processes, threads, lock contention, queues and tasks (--json:
           machine-readable, schemaVersion 1).
 export    writes Chrome Trace Event JSON that Perfetto (ui.perfetto.dev) opens.

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Collector } from '../core/collector';
 import { writeHtmlReport } from '../core/export/htmlReport';
-import { LaunchError, checkPython, checkScript, type RunTarget } from '../core/launcher';
+import { LaunchError, NO_THREAD_RACE_ENV, checkPython, checkScript, type RunTarget } from '../core/launcher';
 import { privateCacheDir } from '../core/privateCache';
 import { pythonSupport } from '../core/pythonSupport';
 import { tempRoot } from '../core/runDirs';
@@ -65,7 +65,7 @@ function saveTrace(out: string, store: TraceStore): string | undefined {
 }
 
 export async function cmdRun(argv: string[], startup: StartupState): Promise<number> {
-  const flags = parseFlags(argv, { withValue: ['--python', '--out', '--html'], switches: [], terminal: ['-m', '-c'], stopAtPositional: true });
+  const flags = parseFlags(argv, { withValue: ['--python', '--out', '--html'], switches: ['--no-race-detection'], terminal: ['-m', '-c'], stopAtPositional: true });
   let target: RunTarget;
   let args: string[];
   if (flags.values.has('-m')) {
@@ -100,6 +100,7 @@ export async function cmdRun(argv: string[], startup: StartupState): Promise<num
   try {
     result = await traceRun({
       python, pythonVersion: info.version, pythonExecutable: info.executable, ...target, args, stdio: 'inherit',
+      env: flags.switches.has('--no-race-detection') ? { ...process.env, ...NO_THREAD_RACE_ENV } : undefined,
       // Without a terminal, the script gets a session of its own: a signal aimed at this
       // process's group (a CI runner, `timeout`) reaches the script once, relayed, not twice.
       detached: !startup.hasTerminal,

@@ -5,11 +5,21 @@
  *
  * Only files whose header carries this run's token are read: another
  * program writing into the directory cannot inject events.
+ *
+ * A file is read to its end, and closed, once its process is gone (no
+ * process with that pid and start time, or a zombie): until then a claimed
+ * slot may still be written. What its status slot says (tracing stopped, and
+ * why) and what was claimed but never written go into the trace as
+ * TRACER_STATUS / EVENTS_LOST records (problems() lists them).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { addUntracedChildren, tracerProblems } from './analysis/processes';
 import { EventFileError, EventFileReader, type Epoch } from './eventFile';
 import { ProcessIngest } from './ingest';
+import { readUntracedNotes } from './untracedNotes';
+import { processStartTicks } from './processTree';
+import { K } from './recordKinds';
 import type { TraceStore } from './traceStore';
 
 export interface CollectorOptions {
@@ -20,23 +30,45 @@ export interface CollectorOptions {
   intervalMs?: number;
   /** Told about files that were refused or could not be read. */
   onWarning?: (message: string) => void;
+  /** Start time of a live process (undefined: gone); /proc by default. Tests give their own. */
+  startTicks?: (pid: number) => number | undefined;
 }
 
 interface Source {
   reader: EventFileReader;
   ingest: ProcessIngest | undefined;
   rejected: boolean;
+  /** Read to the end and closed: its process is gone. */
+  done: boolean;
+  /** Start ticks of its process when first seen; undefined: it was gone already. */
+  start: number | undefined;
+  /** Date.now() after which to look whether the process is still there. */
+  nextCheck: number;
+  /** The status slot's stop was put into the trace. */
+  stopNoted: boolean;
 }
+
+/** How often a quiet process is looked up (ms); one that has exited or owes slots, every poll. */
+const LIVENESS_MS = 500;
+/** EVENTS_LOST b: why. */
+const LOST_UNWRITTEN = 1;
+const LOST_VOIDED = 2;
+const LOST_STOPPED = 3;
+/** TRACER_STATUS a for a process known only from its parent's records. */
+export const NEVER_TRACED = 5;
 
 export class Collector {
   private readonly sources = new Map<string, Source>();
   private readonly ingests = new Map<number, ProcessIngest>();
   private timer: NodeJS.Timeout | undefined;
+  private readonly startTicks: (pid: number) => number | undefined;
   /** Records read so far (the "collected" side of emitted == collected). */
   recordsRead = 0;
   rejectedFiles: string[] = [];
 
-  constructor(private readonly options: CollectorOptions) {}
+  constructor(private readonly options: CollectorOptions) {
+    this.startTicks = options.startTicks ?? processStartTicks;
+  }
 
   start(): void {
     if (this.timer) return;
@@ -50,12 +82,18 @@ export class Collector {
     this.timer.unref();
   }
 
-  /** Stops polling and reads everything that is left. */
+  /**
+   * Stops polling and reads everything that is left; processes known only
+   * from their parent's records (started, then ended before their tracer
+   * wrote anything) are added, marked never traced.
+   */
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.poll(true);
     for (const s of this.sources.values()) s.reader.close();
+    addUntracedChildren(this.options.store, this.diskFull() ? 28 /* ENOSPC */ : 0);
+    this.notedPids();     // the run directory goes once the run is saved
   }
 
   /** Pids of processes that have written something and not exited. */
@@ -65,7 +103,27 @@ export class Collector {
     return out;
   }
 
-  /** One pass over the run directory. `final`: the run is over, skip gaps, read to the end. */
+  /**
+   * What is missing from the trace and why, one line per process (empty:
+   * nothing). A process that left an untraced note (sitecustomize: too old an
+   * interpreter, a tracer that could not start) is said by that note, with its
+   * reason, not here again; refused files are said by onWarning.
+   */
+  problems(): string[] {
+    const noted = this.notedPids();
+    return tracerProblems(this.options.store)
+      .filter((p) => p.kind === 'lost' || !noted.has(p.pid))
+      .map((p) => p.text);
+  }
+
+  private noted = new Set<number>();
+
+  private notedPids(): Set<number> {
+    if (fs.existsSync(this.options.dir)) this.noted = new Set(readUntracedNotes(this.options.dir).map((n) => n.pid));
+    return this.noted;
+  }
+
+  /** One pass over the run directory. `final`: the run is over, read every file to its end. */
   poll(final: boolean): void {
     let names: string[];
     try {
@@ -75,20 +133,19 @@ export class Collector {
     }
     for (const name of names) {
       if (!name.endsWith('.ctev') || this.sources.has(name)) continue;
-      const base = path.join(this.options.dir, name.slice(0, -5));
       this.sources.set(name, {
-        reader: new EventFileReader(base + '.ctev', base + '.ctbl', this.options.epoch),
-        ingest: undefined,
-        rejected: false,
+        reader: new EventFileReader(path.join(this.options.dir, name), this.options.epoch),
+        ingest: undefined, rejected: false, done: false, start: undefined, nextCheck: 0, stopNoted: false,
       });
     }
     for (const [name, source] of this.sources) {
-      if (source.rejected) continue;
+      if (source.rejected || source.done) continue;
       try {
         this.pollSource(name, source, final);
       } catch (err) {
         if (err instanceof EventFileError) {
           source.rejected = true;
+          source.reader.close();
           this.rejectedFiles.push(name);
           this.options.onWarning?.(err.message);
         } else {
@@ -100,7 +157,10 @@ export class Collector {
 
   private pollSource(name: string, source: Source, final: boolean): void {
     const header = source.reader.open();
-    if (!header) return;
+    if (!header) {
+      if (final) source.reader.close();
+      return;
+    }
     if (!source.ingest) {
       if (header.token !== this.options.token.slice(0, 16)) {
         throw new EventFileError(`${name}: not written by a process of this run (token mismatch); ignored`);
@@ -111,15 +171,59 @@ export class Collector {
         this.ingests.set(header.pid, ingest);
       }
       source.ingest = ingest;
+      source.start = this.startTicks(header.pid);
+    }
+    // Gone before this read: everything it wrote is in the file now.
+    let last = final;
+    const now = Date.now();
+    if (!last && now >= source.nextCheck) {
+      source.nextCheck = now + LIVENESS_MS;
+      last = source.start === undefined || this.startTicks(header.pid) !== source.start;
+      this.noteStop(source);
     }
     // Records first, then strings: a record's strings are written before it,
-    // so every string a record read here names is in the blob file by now.
-    const records = source.reader.readRecords(final);
+    // so every string a record read here names is in this batch or before.
+    const records = source.reader.readRecords(last);
     source.ingest.addBlobs(source.reader.readBlobs());
     source.ingest.ingest(records);
     this.recordsRead += records.length;
     if (source.ingest.openSpans.size > 0) {
       source.ingest.applyRefresh(source.reader.refresh([...source.ingest.openSpans.keys()]));
+    }
+    // One that has exited, or owes slots, is looked up again at the next poll.
+    if (source.reader.pendingSlots > 0 || source.ingest.process?.exited === true) source.nextCheck = 0;
+    if (last) {
+      this.noteStop(source);
+      this.noteLoss(source);
+      source.reader.close();
+      source.done = true;
+    }
+  }
+
+  /** The process stopped writing (disk full…): say so in the trace, once. */
+  private noteStop(source: Source): void {
+    if (source.stopNoted || !source.ingest) return;
+    const status = source.reader.status();
+    if (status.reason === 0) return;
+    source.stopNoted = true;
+    source.ingest.note(K.TRACER_STATUS, status.stopTs, status.reason, status.errno);
+  }
+
+  private noteLoss(source: Source): void {
+    if (!source.ingest) return;
+    const loss = source.reader.loss();
+    const ts = source.ingest.process?.endTs ?? 0;
+    if (loss.unwritten > 0) source.ingest.note(K.EVENTS_LOST, ts, loss.unwritten, source.stopNoted ? LOST_STOPPED : LOST_UNWRITTEN);
+    if (loss.voided > 0) source.ingest.note(K.EVENTS_LOST, ts, loss.voided, LOST_VOIDED);
+  }
+
+  /** Whether the run directory's filesystem has no room left for a process's first window. */
+  private diskFull(): boolean {
+    try {
+      const st = fs.statfsSync(this.options.dir);
+      return st.bavail * st.bsize < (1 << 20);
+    } catch {
+      return false;
     }
   }
 }

@@ -1,21 +1,38 @@
 /**
- * Incremental reader of one process's event file (.ctev) and blob file
- * (.ctbl), as written by src/runtime/concurrency_trace/writer.py.
+ * Incremental reader of one process's event file (.ctev), as written by
+ * src/runtime/concurrency_trace/writer.py (layout described there).
  *
- * Records are 64-byte slots; a slot whose kind is 0 is not written yet. A
+ * Records are 64-byte slots; a slot whose kind (its last 8 bytes, written
+ * last) is 0 is not written yet. A
  * span's end is written into its slot later, so the reader re-reads the slots
- * of spans it has seen open (see `refresh`).
+ * of spans it has seen open (see `refresh`). Strings are slots too (kind -1,
+ * 44 bytes each), written before any record names them.
+ *
+ * A claimed slot is never skipped while its process may still write it: a
+ * thread can lose the GIL between claiming a slot and filling it for as long
+ * as the scheduler likes. Reading goes on past such a slot and keeps it as
+ * pending; every poll looks at the pending slots again, after reading
+ * forward, so whatever a record read in this poll refers to (a string, a
+ * site written before it) is in the same batch, and the batch is delivered in
+ * slot order. Only the final read (the process is gone) gives up on pending
+ * slots, and counts them as lost.
  */
 import * as fs from 'node:fs';
 
 export const MAGIC = 'CTRACE01';
+export const FORMAT_VERSION = 2;
 export const SLOT = 64;
-const HEADER_BYTES = 64;
+const HEADER_BYTES = 2 * SLOT;
 const READ_CHUNK = 64 << 10;
-/** A gap (claimed slot never written: thread died in between) is skipped after this many polls. */
-const GAP_PATIENCE = 3;
-/** On the last read, this many empty slots in a row mean the end of the records. */
-const END_RUN = 64;
+/** A live read stops at this many empty slots in a row (the end of what is written so far). */
+const END_RUN = 1024;
+const STRING_KIND = -1;
+const VOID_KIND = -2;
+const STRING_PIECE = 44;
+/** Byte offset of a record's end field in its slot. */
+const END_AT = 32;
+/** Longest string accepted (the runtime writes at most a few KiB; argv can be long). */
+const MAX_STRING = 64 << 20;
 
 /** Nanoseconds on the run's clock: monotonic ns minus the run's epoch. */
 export interface Epoch { readonly hi: number; readonly lo: number }
@@ -70,6 +87,23 @@ export class RecordBatch {
   toArray(): RawRecord[] {
     return Array.from({ length: this.length }, (_, i) => this.load(i, emptyRecord()));
   }
+
+  /** This batch and `other` (each in slot order) as one batch in slot order. */
+  merge(other: RecordBatch): RecordBatch {
+    if (other.length === 0) return this;
+    if (this.length === 0) return other;
+    const out = new RecordBatch();
+    out.data = new Float64Array((this.length + other.length) * FIELDS);
+    let i = 0;
+    let j = 0;
+    while (i < this.length || j < other.length) {
+      const takeThis = j >= other.length || (i < this.length && this.data[i * FIELDS] <= other.data[j * FIELDS]);
+      const src = takeThis ? this.data : other.data;
+      const at = (takeThis ? i++ : j++) * FIELDS;
+      out.data.set(src.subarray(at, at + FIELDS), out.length++ * FIELDS);
+    }
+    return out;
+  }
 }
 
 export const emptyRecord = (): RawRecord => ({ offset: 0, kind: 0, ts: 0, ident: 0, obj: 0, site: 0, end: 0, endRaw: 0, a: 0, b: 0 });
@@ -80,6 +114,25 @@ export interface FileHeader {
   firstSlot: number;
 }
 
+/** The file's status slot: how far the process got, and why it stopped writing. */
+export interface FileStatus {
+  /** Slots claimed when the process exited or stopped (0: not known yet). */
+  claimed: number;
+  /** When tracing stopped (run clock), 0 if it did not. */
+  stopTs: number;
+  /** Why tracing stopped: writer.STOP_* (TRACER_STATUS a), 0 if it did not. */
+  reason: number;
+  errno: number;
+}
+
+/** What the final read found missing. */
+export interface FileLoss {
+  /** Claimed slots never written (a thread interrupted or the process killed while writing). */
+  unwritten: number;
+  /** Claimed slots the runtime marked dropped (an exception arrived in tracer code). */
+  voided: number;
+}
+
 export class EventFileError extends Error {}
 
 function readInt64(buf: Buffer, off: number): number {
@@ -87,19 +140,30 @@ function readInt64(buf: Buffer, off: number): number {
   return buf.readInt32LE(off + 4) * 4294967296 + buf.readUInt32LE(off);
 }
 
+interface PartialString {
+  bytes: Buffer;
+  need: number;
+  got: number;
+}
+
 export class EventFileReader {
   header: FileHeader | undefined;
   private fd: number | undefined;
-  private blobFd: number | undefined;
+  /** Byte offset of the first slot not yet looked at. */
   private next = 0;
-  private blobPos = 0;
-  private gapAt = -1;
-  private gapPolls = 0;
+  /** Claimed slots seen empty with written slots after them, ascending. */
+  private pending: number[] = [];
+  /** End (byte offset) of the last slot seen written. */
+  private lastWritten = 0;
+  private voided = 0;
+  private finished = false;
+  private readonly partial = new Map<number, PartialString>();
+  private strings: [number, string][] = [];
   /** One aligned chunk per reader, read through an Int32Array (little-endian hosts). */
   private readonly chunk = Buffer.allocUnsafeSlow(READ_CHUNK);
   private readonly words = new Int32Array(this.chunk.buffer, this.chunk.byteOffset, READ_CHUNK / 4);
 
-  constructor(readonly eventPath: string, readonly blobPath: string, private readonly epoch: Epoch) {}
+  constructor(readonly eventPath: string, private readonly epoch: Epoch) {}
 
   /** Reads the header; undefined while the file is too short to hold one. */
   open(): FileHeader | undefined {
@@ -108,123 +172,190 @@ export class EventFileReader {
     const buf = Buffer.alloc(HEADER_BYTES);
     const n = fs.readSync(this.fd, buf, 0, HEADER_BYTES, 0);
     if (n < HEADER_BYTES) return undefined;
-    // The writer sizes the file (zeros) before it writes the header: not yet, rather than not ours.
+    // The writer creates the file before it writes the header: not yet, rather than not ours.
     if (buf.readUInt32LE(0) === 0 && buf.readUInt32LE(4) === 0) return undefined;
     if (buf.toString('latin1', 0, 8) !== MAGIC) throw new EventFileError(`${this.eventPath}: not a Concurrency Trace event file`);
+    const version = buf.readUInt32LE(8);
+    if (version !== FORMAT_VERSION) {
+      throw new EventFileError(`${this.eventPath}: event file format ${version}, this reader reads ${FORMAT_VERSION} (runtime and collector of different versions)`);
+    }
     const slot = buf.readUInt32LE(12);
     if (slot !== SLOT) throw new EventFileError(`${this.eventPath}: unsupported slot size ${slot}`);
     const pid = readInt64(buf, 16);
     const token = buf.toString('latin1', 24, 40).replace(/\0+$/, '');
     const firstSlot = readInt64(buf, 40);
+    if (pid <= 0 || firstSlot < 2 || firstSlot > 2 ** 40) throw new EventFileError(`${this.eventPath}: damaged header`);
     this.header = { pid, token, firstSlot };
-    this.next = firstSlot * SLOT;
+    this.next = this.lastWritten = firstSlot * SLOT;
     return this.header;
   }
 
-  private time(buf: Buffer, off: number): number {
-    const hi = buf.readInt32LE(off + 4);
-    const lo = buf.readUInt32LE(off);
+  private time(hi: number, lo: number): number {
     if (hi === 0 && lo === 0) return 0;
-    return (hi - this.epoch.hi) * 4294967296 + (lo - this.epoch.lo);
+    return (hi - this.epoch.hi) * 4294967296 + ((lo >>> 0) - this.epoch.lo);
+  }
+
+  /** The status slot as it is now. */
+  status(): FileStatus {
+    const none = { claimed: 0, stopTs: 0, reason: 0, errno: 0 };
+    if (!this.open() || this.fd === undefined) return none;
+    const buf = Buffer.alloc(24);
+    if (fs.readSync(this.fd, buf, 0, 24, SLOT) < 24) return none;
+    return {
+      claimed: readInt64(buf, 0),
+      stopTs: this.time(buf.readInt32LE(12), buf.readUInt32LE(8)),
+      reason: buf.readInt32LE(16),
+      errno: buf.readInt32LE(20),
+    };
+  }
+
+  /** Claimed slots still waited for. */
+  get pendingSlots(): number {
+    return this.pending.length;
   }
 
   /**
-   * New records since the last call. With `final` (the process is gone, or
-   * the run ended) gaps are skipped at once and reading goes on to the end.
+   * New records since the last call, in slot order. With `final` (the process
+   * is gone, or the run ended) reading goes on to the end of the file and
+   * slots still unwritten are given up (see `loss`).
    */
   readRecords(final = false): RecordBatch {
     const out = new RecordBatch();
-    if (!this.open() || this.fd === undefined) return out;
-    const buf = this.chunk;
+    if (this.finished || !this.open() || this.fd === undefined) return out;
     const v = this.words;
-    const eh = this.epoch.hi;
-    const el = this.epoch.lo;
+    let pos = this.next;
+    let runStart = -1;
     for (;;) {
-      const n = fs.readSync(this.fd, buf, 0, READ_CHUNK, this.next);
+      const n = fs.readSync(this.fd, this.chunk, 0, READ_CHUNK, pos);
       const whole = n - (n % SLOT);
-      if (whole === 0) break;
-      let at = 0;
       let stop = false;
-      while (at < whole) {
+      for (let at = 0; at < whole; at += SLOT) {
         const w = at >> 2;
-        const kind = v[w + 1] * 4294967296 + (v[w] >>> 0);
-        if (kind !== 0) {
-          // Times: relative to the epoch from the two 32-bit halves (exact); 0 stays 0 (open span).
-          const ts = v[w + 2] === 0 && v[w + 3] === 0 ? 0 : (v[w + 3] - eh) * 4294967296 + ((v[w + 2] >>> 0) - el);
-          const endRaw = v[w + 11] * 4294967296 + (v[w + 10] >>> 0);
-          const end = endRaw === 0 ? 0 : (v[w + 11] - eh) * 4294967296 + ((v[w + 10] >>> 0) - el);
-          out.push(this.next + at, kind, ts, v[w + 5] * 4294967296 + (v[w + 4] >>> 0), v[w + 7] * 4294967296 + (v[w + 6] >>> 0),
-            v[w + 9] * 4294967296 + (v[w + 8] >>> 0), end, endRaw, v[w + 13] * 4294967296 + (v[w + 12] >>> 0),
-            v[w + 15] * 4294967296 + (v[w + 14] >>> 0));
-          at += SLOT;
+        if (v[w + 14] === 0 && v[w + 15] === 0) {
+          if (runStart < 0) runStart = pos + at;
+          if (!final && pos + at - runStart >= (END_RUN - 1) * SLOT) {
+            stop = true;
+            break;
+          }
           continue;
         }
-        // An empty slot: the end of what is written, or a gap left by a
-        // thread that claimed the slot and has not written it (yet).
-        let later = at + SLOT;
-        const limit = Math.min(whole, at + END_RUN * SLOT);
-        while (later < limit && v[later >> 2] === 0 && v[(later >> 2) + 1] === 0) later += SLOT;
-        const isGap = later < limit;
-        if (isGap && (final || this.waitedOnGap(this.next + at))) {
-          at = later;
-          continue;
+        if (runStart >= 0) {
+          for (let g = runStart; g < pos + at; g += SLOT) this.pending.push(g);
+          runStart = -1;
         }
-        stop = true;
-        break;
+        this.take(pos + at, w, out);
       }
-      this.next += at;
+      pos += whole;
       if (stop || n < READ_CHUNK) break;
     }
-    return out;
+    this.next = runStart >= 0 ? runStart : pos;
+    const late = this.recheckPending();
+    if (final) this.finished = true;
+    return out.merge(late);
   }
 
-  private waitedOnGap(offset: number): boolean {
-    if (this.gapAt !== offset) {
-      this.gapAt = offset;
-      this.gapPolls = 0;
+  /** Pending slots written since: read them, in slot order. */
+  private recheckPending(): RecordBatch {
+    const late = new RecordBatch();
+    if (this.pending.length === 0 || this.fd === undefined) return late;
+    const still: number[] = [];
+    const v = this.words;
+    let i = 0;
+    while (i < this.pending.length) {
+      // One read per run of consecutive pending slots (at most a chunk).
+      let j = i + 1;
+      while (j < this.pending.length && this.pending[j] === this.pending[j - 1] + SLOT && (j - i) * SLOT < READ_CHUNK) j++;
+      const first = this.pending[i];
+      const n = fs.readSync(this.fd, this.chunk, 0, (j - i) * SLOT, first);
+      for (let k = i; k < j; k++) {
+        const at = this.pending[k] - first;
+        const w = at >> 2;
+        if (at + SLOT > n || (v[w + 14] === 0 && v[w + 15] === 0)) still.push(this.pending[k]);
+        else this.take(this.pending[k], w, late);
+      }
+      i = j;
     }
-    this.gapPolls++;
-    return this.gapPolls > GAP_PATIENCE;
+    this.pending = still;
+    return late;
   }
 
-  /** Re-reads the end/a/b fields of slots holding spans that were open. */
+  /**
+   * One written slot (in this.chunk at word w): a record, a piece of a string,
+   * or a dropped slot. Layout (writer.py): int64 ts, ident, obj, site, end,
+   * a, b, kind; the kind is written last.
+   */
+  private take(offset: number, w: number, out: RecordBatch): void {
+    const v = this.words;
+    const kind = v[w + 15] * 4294967296 + (v[w + 14] >>> 0);
+    if (offset + SLOT > this.lastWritten) this.lastWritten = offset + SLOT;
+    if (kind > 0) {
+      const eh = this.epoch.hi;
+      const el = this.epoch.lo;
+      // Times: relative to the epoch from the two 32-bit halves (exact); 0 stays 0 (open span).
+      const ts = v[w] === 0 && v[w + 1] === 0 ? 0 : (v[w + 1] - eh) * 4294967296 + ((v[w] >>> 0) - el);
+      const endRaw = v[w + 9] * 4294967296 + (v[w + 8] >>> 0);
+      const end = endRaw === 0 ? 0 : (v[w + 9] - eh) * 4294967296 + ((v[w + 8] >>> 0) - el);
+      out.push(offset, kind, ts, v[w + 3] * 4294967296 + (v[w + 2] >>> 0), v[w + 5] * 4294967296 + (v[w + 4] >>> 0),
+        v[w + 7] * 4294967296 + (v[w + 6] >>> 0), end, endRaw, v[w + 11] * 4294967296 + (v[w + 10] >>> 0),
+        v[w + 13] * 4294967296 + (v[w + 12] >>> 0));
+    } else if (kind === STRING_KIND) {
+      this.takeStringPiece(w);
+    } else if (kind === VOID_KIND) {
+      this.voided++;
+    }
+  }
+
+  private takeStringPiece(w: number): void {
+    const v = this.words;
+    const id = v[w] >>> 0;
+    const total = v[w + 1] >>> 0;
+    const index = v[w + 2] >>> 0;
+    if (total > MAX_STRING) return;
+    let s = this.partial.get(id);
+    if (!s) {
+      s = { bytes: Buffer.alloc(total), need: Math.max(1, Math.ceil(total / STRING_PIECE)), got: 0 };
+      this.partial.set(id, s);
+    }
+    const start = index * STRING_PIECE;
+    if (start < total) {
+      const from = (w << 2) + 12;
+      this.chunk.copy(s.bytes, start, from, from + Math.min(STRING_PIECE, total - start));
+    }
+    if (++s.got >= s.need) {
+      this.partial.delete(id);
+      this.strings.push([id, s.bytes.toString('utf8')]);
+    }
+  }
+
+  /** After the final read: what was claimed and never written. */
+  loss(): FileLoss {
+    let unwritten = this.pending.length;
+    const claimed = this.status().claimed;
+    if (this.header && claimed * SLOT > this.lastWritten) unwritten += claimed - this.lastWritten / SLOT;
+    return { unwritten, voided: this.voided };
+  }
+
+  /** Re-reads the end/a/b fields of slots holding spans that were open (a and b are written before the end). */
   refresh(offsets: readonly number[]): { offset: number; end: number; a: number; b: number }[] {
     if (this.fd === undefined || offsets.length === 0) return [];
     const buf = Buffer.allocUnsafe(24);
     const out: { offset: number; end: number; a: number; b: number }[] = [];
     for (const offset of offsets) {
-      if (fs.readSync(this.fd, buf, 0, 24, offset + 40) < 24) continue;
-      out.push({ offset, end: this.time(buf, 0), a: readInt64(buf, 8), b: readInt64(buf, 16) });
+      if (fs.readSync(this.fd, buf, 0, 24, offset + END_AT) < 24) continue;
+      out.push({ offset, end: this.time(buf.readInt32LE(4), buf.readUInt32LE(0)), a: readInt64(buf, 8), b: readInt64(buf, 16) });
     }
     return out;
   }
 
-  /** New strings since the last call, as [id, text]. */
+  /** Strings completed since the last call, as [id, text]. */
   readBlobs(): [number, string][] {
-    const out: [number, string][] = [];
-    if (this.blobFd === undefined) {
-      if (!fs.existsSync(this.blobPath)) return out;
-      this.blobFd = fs.openSync(this.blobPath, 'r');
-    }
-    const size = fs.fstatSync(this.blobFd).size;
-    if (size <= this.blobPos) return out;
-    const buf = Buffer.allocUnsafe(size - this.blobPos);
-    const n = fs.readSync(this.blobFd, buf, 0, buf.length, this.blobPos);
-    let at = 0;
-    while (at + 8 <= n) {
-      const id = buf.readUInt32LE(at);
-      const len = buf.readUInt32LE(at + 4);
-      if (at + 8 + len > n) break;
-      out.push([id, buf.toString('utf8', at + 8, at + 8 + len)]);
-      at += 8 + len;
-    }
-    this.blobPos += at;
+    const out = this.strings;
+    this.strings = [];
     return out;
   }
 
   close(): void {
     if (this.fd !== undefined) fs.closeSync(this.fd);
-    if (this.blobFd !== undefined) fs.closeSync(this.blobFd);
-    this.fd = this.blobFd = undefined;
+    this.fd = undefined;
   }
 }

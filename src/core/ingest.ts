@@ -174,6 +174,17 @@ export class ProcessIngest {
     this.threadOf.set(r.ident, t);
   }
 
+  /**
+   * A record the collector makes about this process (TRACER_STATUS,
+   * EVENTS_LOST: what its event file says is missing), on its main thread.
+   */
+  note(kind: number, ts: number, a: number, b: number): void {
+    const p = this.ensureProcess(ts);
+    const at = ts > 0 ? ts : p.endTs;
+    const thread = p.mainThread >= 0 ? p.mainThread : this.threadFor(0, at).index;
+    this.store.push(kind, at, at, thread, this.pid, -1, a, b);
+  }
+
   /** Applies re-read span ends; returns how many spans closed. */
   applyRefresh(updates: { offset: number; end: number; a: number; b: number }[]): number {
     let closed = 0;

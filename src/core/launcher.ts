@@ -142,6 +142,13 @@ export function targetArgs(target: RunTarget, args: string[]): string[] {
   return [target.script, ...args];
 }
 
+/**
+ * Environment that turns off recording plain Python state shared by threads
+ * (the runtime's py_state: data-race detection between threads). The
+ * setting concurrencyTrace.detectThreadRaces and `run --no-race-detection`.
+ */
+export const NO_THREAD_RACE_ENV: Readonly<Record<string, string>> = { CONCURRENCY_TRACE_PY_STATE: '0' };
+
 export interface LaunchOptions {
   python: string;
   /** The script, as the user gave it: Python sets sys.argv[0] (and __file__ on 3.8) from it. */

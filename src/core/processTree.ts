@@ -32,6 +32,27 @@ export function parseStat(line: string): ProcessEntry | undefined {
   return { pid, ppid: Number(f[1]), pgid: Number(f[2]), sid: Number(f[3]), start: Number(f[19]), zombie: f[0] === 'Z' || f[0] === 'X' };
 }
 
+/**
+ * Start time (clock ticks since boot) of a running process, to tell it from a
+ * later process that reuses its pid; undefined when there is no such process
+ * or it has exited (a zombie writes nothing more). 0 where /proc is missing
+ * and the pid answers signal 0.
+ */
+export function processStartTicks(pid: number): number | undefined {
+  try {
+    const e = parseStat(fs.readFileSync(`/proc/${pid}/stat`, 'latin1'));
+    return e && !e.zombie ? e.start : undefined;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && fs.existsSync('/proc/self/stat')) return undefined;
+  }
+  try {
+    process.kill(pid, 0);
+    return 0;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM' ? 0 : undefined;
+  }
+}
+
 /** Every process visible now: /proc where there is one, `ps` elsewhere. */
 export function listProcesses(): ProcessEntry[] {
   if (process.platform === 'linux' || fs.existsSync('/proc/self/stat')) return listFromProc();

@@ -111,7 +111,16 @@ export function removeStaleRunDirs(root = tempRoot(), now = Date.now()): string[
   return removed;
 }
 
-/** Removes a run directory once its events are in a trace. */
+/**
+ * Removes a run directory once its events are in a trace. A late orphan (a
+ * resource tracker still starting after the script ended) can create a file
+ * mid-removal: retry, and if it still fails leave the folder to the next
+ * run's sweep of stale run directories rather than fail the run.
+ */
 export function removeRunDir(dir: string): void {
-  fs.rmSync(dir, { recursive: true, force: true });
+  try {
+    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+  } catch {
+    // removeStaleRunDirs takes it later
+  }
 }

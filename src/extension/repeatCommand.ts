@@ -9,6 +9,7 @@
 import * as vscode from 'vscode';
 import { FINDING_KINDS, type FindingKind } from '../core/analysis/finding';
 import { kindTitle } from '../core/findingState';
+import { NO_THREAD_RACE_ENV } from '../core/launcher';
 import { LiveRun } from '../core/liveRun';
 import {
   DEFAULT_REPEAT_TIMES, MAX_REPEAT_TIMES, describeAttempt, describeCondition, describeRepeat, repeatRun,
@@ -111,7 +112,7 @@ export class RepeatController {
           terminal.notice(`── run ${attempt} of ${times} ──`);
           const run = new LiveRun({
             python: p.python, pythonVersion: p.version, script: p.file, args: p.args, cwd: p.cwd,
-            env: { ...process.env, ...p.settings.env }, unbuffered: p.settings.unbufferedOutput,
+            env: { ...process.env, ...p.settings.env, ...(p.settings.detectThreadRaces ? {} : NO_THREAD_RACE_ENV) }, unbuffered: p.settings.unbufferedOutput,
             stopGraceMs: p.settings.stopGraceMs,
             onOutput: (text, stream) => terminal.output(text, stream),
             onWarning: (m) => this.log.warn(m),

@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import type { Finding } from '../core/analysis/finding';
 import { isOngoingDeadlock } from '../core/findingState';
 import type { RunState } from '../protocol';
-import { LaunchError, checkPython, checkScript } from '../core/launcher';
+import { LaunchError, NO_THREAD_RACE_ENV, checkPython, checkScript } from '../core/launcher';
 import { pythonSupport } from '../core/pythonSupport';
 import { describeUntraced } from '../core/untracedNotes';
 import { LiveRun, type LiveRunResult } from '../core/liveRun';
@@ -116,7 +116,7 @@ export class RunController implements vscode.Disposable {
     const terminal = this.freshTerminal(file, name, `▶ ${commandLine}  (cwd: ${runArgs.cwd})`);
     const run = new LiveRun({
       python, pythonVersion: version, script: file, args: runArgs.args, cwd: runArgs.cwd,
-      env: { ...process.env, ...settings.env },
+      env: { ...process.env, ...settings.env, ...(settings.detectThreadRaces ? {} : NO_THREAD_RACE_ENV) },
       unbuffered: settings.unbufferedOutput,
       traceFolder: prepared.traceFolder,
       keepTraces: settings.keepTraces,

@@ -11,6 +11,8 @@ export interface RunSettings {
   traceFolder: string;
   keepTraces: number;
   stopGraceMs: number;
+  /** Record Python state that threads share (globals, attributes, items) for data races. */
+  detectThreadRaces: boolean;
   /** python.defaultInterpreterPath, for the fallback chain. */
   defaultInterpreterPath: string;
 }
@@ -34,6 +36,7 @@ export function readSettings(resource?: vscode.Uri): RunSettings {
     traceFolder: c.get<string>('traceFolder') ?? '',
     keepTraces: Math.floor(num(c.get('keepTraces'), 20, 1, 10000)),
     stopGraceMs: num(c.get('stopGraceMs'), 1500, 0, 30000),
+    detectThreadRaces: c.get<boolean>('detectThreadRaces') ?? true,
     defaultInterpreterPath: py.get<string>('defaultInterpreterPath') ?? '',
   };
 }

@@ -16,6 +16,7 @@ import { readTrace, writeTrace } from '../../src/core/traceFile';
 import { TraceStore } from '../../src/core/traceStore';
 import { syntheticStore } from '../webview/syntheticTrace';
 import { analysisThroughput } from './analysis';
+import { pyStateCost } from './pyStateCost';
 
 const PYTHON = process.env.CONCURRENCY_TRACE_PYTHON || 'python3';
 const CLI = path.join(__dirname, '../../dist/cli.js');
@@ -206,7 +207,7 @@ function realRunAtScale(): void {
   }
 }
 
-/** BENCH_ONLY=name,name runs only those sections (ratio, lock, collector, trace, real, analysis). */
+/** BENCH_ONLY=name,name runs only those sections (ratio, lock, collector, trace, real, analysis, races). */
 const only = new Set((process.env.BENCH_ONLY ?? '').split(',').filter(Boolean));
 const want = (name: string): boolean => only.size === 0 || only.has(name);
 console.log(`Concurrency Trace benchmarks · ${PYTHON} · ${os.cpus().length} cores · median of ${RUNS} runs`);
@@ -219,3 +220,5 @@ if (want('collector')) collectorThroughput();
 if (want('trace')) traceFilesAtScale();
 if (want('real')) realRunAtScale();
 if (want('analysis')) analysisThroughput();
+// Thread data-race recording: python3 and, where present, the 3.12+ interpreters (sys.monitoring).
+if (want('races')) pyStateCost([PYTHON, ...(process.env.BENCH_PYTHONS ?? '').split(':').filter((p) => p && fs.existsSync(p))], RUNS);

@@ -7,7 +7,7 @@ import { Collector } from '../../src/core/collector';
 import { epochFromBigInt } from '../../src/core/eventFile';
 import { K } from '../../src/core/recordKinds';
 import { TraceStore } from '../../src/core/traceStore';
-import { blob, record, writeProcessFiles } from './fakeEventFile';
+import { EMPTY_SLOT, blob, record, writeProcessFiles } from './fakeEventFile';
 
 const EPOCH = 5_000_000n;
 
@@ -17,7 +17,7 @@ test('files of another run (wrong token) are refused and their events dropped', 
   writeProcessFiles(dir, 11, 'intruder', [record({ kind: K.THREAD_START, ts: EPOCH + 1n, ident: 1, obj: 11 })]);
   const store = new TraceStore();
   const warnings: string[] = [];
-  const c = new Collector({ dir, token: 'goodtoken', epoch: epochFromBigInt(EPOCH), store, onWarning: (w) => warnings.push(w) });
+  const c = new Collector({ dir, token: 'goodtoken', epoch: epochFromBigInt(EPOCH), store, onWarning: (w) => warnings.push(w), startTicks: () => undefined });
   c.stop();
   assert.deepEqual(store.processes.map((p) => p.pid), [10]);
   assert.equal(c.rejectedFiles.length, 1);
@@ -36,7 +36,7 @@ test('strings, sites and thread idents resolve into the store tables', () => {
   ], [blob(1, 'MainThread'), blob(2, '{"argv":["python3","app.py"],"python":"3.11.7"}'), blob(3, '/src/app.py'),
     blob(4, 'work'), blob(5, 'Lock'), blob(6, 'counter_lock')]);
   const store = new TraceStore();
-  const c = new Collector({ dir, token: 'tok', epoch: epochFromBigInt(EPOCH), store });
+  const c = new Collector({ dir, token: 'tok', epoch: epochFromBigInt(EPOCH), store, startTicks: () => 1 });
   c.poll(false);
   assert.equal(store.processes[0].name, 'app.py');
   assert.equal(store.threads[0].name, 'MainThread');
@@ -49,4 +49,73 @@ test('strings, sites and thread idents resolve into the store tables', () => {
   assert.ok(Number.isNaN(store.end[holds[1]]), 'open span');
   assert.equal(store.site[holds[0]], 0);
   c.stop();
+});
+
+const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'ct-unit-'));
+const start = (pid: number): Buffer[] => [
+  record({ kind: K.THREAD_START, ts: EPOCH + 1n, ident: 9, obj: pid }),
+  record({ kind: K.PROCESS_START, ts: EPOCH + 2n, ident: 9, obj: pid, a: 1 }),
+];
+
+test('a live process: a claimed slot is waited for over any number of polls and then read, nothing is counted lost', () => {
+  const dir = tmp();
+  const base = writeProcessFiles(dir, 30, 'tok', [...start(30), EMPTY_SLOT(), record({ kind: K.SLEEP, ts: EPOCH + 9n, ident: 9, end: EPOCH + 10n })]);
+  const store = new TraceStore();
+  const c = new Collector({ dir, token: 'tok', epoch: epochFromBigInt(EPOCH), store, startTicks: () => 777 });
+  for (let i = 0; i < 20; i++) c.poll(false);
+  assert.equal(store.rowsOf(K.SLEEP).length, 1, 'records after the unwritten slot are not held back');
+  const fd = fs.openSync(`${base}.ctev`, 'r+');
+  fs.writeSync(fd, record({ kind: K.LOCK_TRY_FAIL, ts: EPOCH + 5n, ident: 9, obj: 3 }), 0, 64, 4 * 64);
+  fs.closeSync(fd);
+  c.poll(false);
+  assert.equal(store.rowsOf(K.LOCK_TRY_FAIL).length, 1, 'the late record is read');
+  c.stop();
+  assert.deepEqual(store.rowsOf(K.EVENTS_LOST), []);
+  assert.deepEqual(c.problems(), []);
+});
+
+test('once the process is gone its file is read to the end and a slot never written is counted as lost, with why', () => {
+  const dir = tmp();
+  writeProcessFiles(dir, 31, 'tok', [...start(31), EMPTY_SLOT(), record({ kind: K.SLEEP, ts: EPOCH + 9n, ident: 9, end: EPOCH + 10n })]);
+  const store = new TraceStore();
+  let alive: number | undefined = 5;
+  const c = new Collector({ dir, token: 'tok', epoch: epochFromBigInt(EPOCH), store, startTicks: () => alive });
+  c.poll(false);
+  assert.deepEqual(store.rowsOf(K.EVENTS_LOST), [], 'not while it runs');
+  alive = 6; // the pid now belongs to another process: ours is gone
+  c.poll(false);
+  const lost = store.rowsOf(K.EVENTS_LOST);
+  assert.equal(lost.length, 1);
+  assert.equal(store.a[lost[0]], 1);
+  assert.equal(store.b[lost[0]], 1, 'claimed but never written');
+  assert.equal(store.obj[lost[0]], 31);
+  assert.match(c.problems()[0], /pid 31.*1 event lost: claimed but never written/);
+});
+
+test('a process that stopped writing (disk full) is said to be untraced from then on', () => {
+  const dir = tmp();
+  writeProcessFiles(dir, 32, 'tok', start(32), [], { claimed: 4, stopTs: EPOCH + 1_500_000_000n, reason: 1, errno: 28 });
+  const store = new TraceStore();
+  const c = new Collector({ dir, token: 'tok', epoch: epochFromBigInt(EPOCH), store, startTicks: () => 9 });
+  c.poll(false);
+  const status = store.rowsOf(K.TRACER_STATUS);
+  assert.equal(status.length, 1, 'said while the process still runs');
+  assert.equal(store.a[status[0]], 1);
+  assert.equal(store.ts[status[0]], 1_500_000_000);
+  c.stop();
+  assert.equal(store.rowsOf(K.TRACER_STATUS).length, 1, 'once');
+  assert.match(c.problems()[0], /pid 32.*tracing stopped at 1\.500 s: disk full \(ENOSPC\)/);
+});
+
+test('a child that left an untraced note is in the trace, and its problem is said once, by the note', () => {
+  const dir = tmp();
+  writeProcessFiles(dir, 33, 'tok', [...start(33), record({ kind: K.CHILD_PROCESS, ts: EPOCH + 5n, ident: 9, obj: 34, a: 1 })],
+    [blob(1, '["python3.7", "-c", "pass"]')]);
+  fs.writeFileSync(path.join(dir, 'untraced-34-0123abcd.txt'), 'Python 3.7 is older than 3.8');
+  const store = new TraceStore();
+  const c = new Collector({ dir, token: 'tok', epoch: epochFromBigInt(EPOCH), store, startTicks: () => undefined });
+  c.stop();
+  assert.ok(store.processByPid(34), 'a process of the run');
+  assert.deepEqual(store.rowsOf(K.TRACER_STATUS).map((i) => store.obj[i]), [34], 'the trace marks it never traced');
+  assert.deepEqual(c.problems(), [], 'the note says it (with its reason), not the collector again');
 });

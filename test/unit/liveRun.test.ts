@@ -95,18 +95,23 @@ test('stop ends the whole tree; the trace of the stopped run is still saved', { 
   const run = start({ python: PYTHON, script: path.join(FIXTURES, 'process_tree.py'), args: [pids], traceFolder: folder, stopGraceMs: 800 });
   await until(() => fs.existsSync(pids) && fs.readFileSync(pids, 'utf8').includes('ready'), 20000, 'tree');
   const all = fs.readFileSync(pids, 'utf8').split('\n').filter((l) => /^\d+$/.test(l)).map(Number);
+  // Each pid with its start time: pids are reused (pid_max can be 32768), so after Stop a
+  // pid only counts as a survivor if it is still the same process.
+  const startOf = (pid: number): number | undefined => {
+    try {
+      const st = parseStat(fs.readFileSync(`/proc/${pid}/stat`, 'latin1'));
+      return st && !st.zombie ? st.start : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const before = new Map(all.map((pid) => [pid, startOf(pid)]));
   assert.deepEqual(await run.stop(), []);
   assert.equal(run.status, 'stopped');
   const result = await run.done;
   assert.equal(result.stopped, true);
   assert.equal(result.signal, 'SIGTERM');
-  const alive = all.filter((pid) => {
-    try {
-      return !parseStat(fs.readFileSync(`/proc/${pid}/stat`, 'latin1'))?.zombie;
-    } catch {
-      return false;
-    }
-  });
+  const alive = all.filter((pid) => before.get(pid) !== undefined && startOf(pid) === before.get(pid));
   for (const pid of alive) process.kill(pid, 'SIGKILL');
   assert.deepEqual(alive, []);
   assert.ok(result.traceFile);

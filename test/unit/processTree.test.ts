@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { launch, removeRunDir } from '../../src/core/launcher';
-import { ProcessTreeWatch, killProcessTree, parseStat, treeMembers, type ProcessEntry } from '../../src/core/processTree';
+import { ProcessTreeWatch, killProcessTree, parseStat, processStartTicks, treeMembers, type ProcessEntry } from '../../src/core/processTree';
 
 const PYTHON = process.env.CONCURRENCY_TRACE_TEST_PYTHON || 'python3';
 const SCRIPT = path.join(__dirname, 'fixtures', 'process_tree.py');
@@ -112,4 +112,19 @@ test('a traced run launched detached is ended whole, through its run token', { s
     removeRunDir(run.dir);
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('processStartTicks: a start time for a live process, none for one that exited (zombie) or is gone', { skip: linux ? false : 'reads /proc' }, async () => {
+  const own = processStartTicks(process.pid);
+  assert.ok(typeof own === 'number' && own > 0);
+  assert.equal(processStartTicks(process.pid), own, 'stable: tells this process from a later one with its pid');
+  // A parent that does not reap its child: the child stays a zombie for a while.
+  const parent = spawn(PYTHON, ['-S', '-c', 'import os, sys, time\npid = os.fork()\nif pid == 0: os._exit(0)\nprint(pid, flush=True)\ntime.sleep(3)'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const zombie = await new Promise<number>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(processStartTicks(zombie), undefined, 'exited: writes nothing more');
+  parent.kill('SIGKILL');
+  await new Promise((r) => parent.once('exit', r));
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(processStartTicks(zombie), undefined, 'gone');
 });

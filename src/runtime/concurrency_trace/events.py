@@ -1,18 +1,20 @@
 """Record kinds written by the runtime and read by src/core/recordKinds.ts.
 
-Every record is eight little-endian int64 fields:
-    kind, ts, ident, obj, site, end, a, b
+Every record is eight little-endian int64 fields, stored in this order (the
+kind last: written last, see writer.py):
+    ts, ident, obj, site, end, a, b, kind
 ts/end are time.monotonic_ns(); ident is _thread.get_ident() of the emitting
 thread; obj is a trace object id (or pid / ident where noted); site is a call
 site id defined by a SITE record of the same process; end is the end time of a
 span (0 while it is open) and unused (0) for point records.  What a and b hold
-is listed per kind; "blob" means the id of a string in the process's blob file.
+is listed per kind; "blob" means the id of a string written by writer.blob()
+into the same file.
 
 The numbers are a file format: never reuse or renumber one.  The TypeScript
 table must list the same numbers (test/unit/recordKinds.test.ts checks).
 
 Ranges held for work in progress (take a number from your range only):
-16-19 tracer status (why a process is untraced or stopped writing);
+18-19 tracer status (why a process is untraced or stopped writing);
 43-49 waits on futures and pool results; 52-59 Python-state accesses;
 63-69 asyncio waits and synchronisation; 80-89 manager proxy calls and
 connections between traces; 90-99 native accelerator.
@@ -34,6 +36,13 @@ THREAD_EXCEPTION = 12 # obj=ident, a=blob with the exception text
 CHILD_PROCESS = 13    # subprocess.Popen / os.fork seen from the parent (not multiprocessing's own forks: those are PROCESS_SPAWN): ts=call start, obj=child pid, a=argv blob (JSON list of strings) or 0 for a fork
 PROCESS_NAME = 14     # obj=pid, a=name blob, b=flags (1 daemon, 2 internal helper: "forkserver", "resource_tracker", 4 a Manager's server: hosts shared objects, shown); written by a multiprocessing child as it starts, and on a rename of current_process()
 PROCESS_PARENT = 15   # obj=pid, a=pid of the process that called Process.start() (multiprocessing child, as it starts); under forkserver PROCESS_START's ppid is the forkserver
+
+# --- tracer status ---------------------------------------------------------
+# Made by the collector, not written as records by the runtime (a full disk has
+# no room for one): an event file's status slot says why its process stopped
+# writing (writer.STOP_*), its slots what was claimed and never written.
+TRACER_STATUS = 16    # obj=pid, a=why the process is (partly) untraced: 1 disk full, 2 no memory for the event map, 3 event file removed or replaced, 4 tracer error, 5 never traced (no event file: it ended before its tracer started, or could not create one); b=errno (0 unknown); ts=when tracing stopped (for 5: when the parent started it)
+EVENTS_LOST = 17      # obj=pid, a=records lost, b=why: 1 claimed but never written (the process ended or was killed while a thread was writing one), 2 dropped by an exception that arrived in tracer code, 3 not written because tracing had stopped
 
 # --- locks and other synchronisation ----------------------------------------
 # obj of every record below is the lock / condition / event / barrier.  OBJECT a
@@ -114,6 +123,12 @@ TASK_RESULT = 42      # obj=task id, a=1 ok, 0 raised (a raising chunk marks all
 # "Manager.Namespace", "Manager.Value", "Manager.Array"), b=label blob (the
 # assigned name from the creating line, e.g. "counter", else that line's text).
 # site = the user's line of the access; `v.value += 1` is a READ then a WRITE.
+# Plain Python state shared by threads (py_state) uses the same two kinds with
+# writer object ids: OBJECT a = "Python.globals" (label: module name),
+# "Python.object", "Python.list", "Python.dict" (label: the name the code
+# used, "Account object" when first seen as self), "Python.cell" (label: the
+# variable); a dict key that is not an int is 2 * blob of its repr ("'k'");
+# a = 0 for an absent key (`k in d` false) or a deleted variable.
 SHARED_READ = 50      # obj=shared object, a=value read, b=part
 SHARED_WRITE = 51     # obj=shared object, a=value written (or "method(args)" for list/dict methods), b=part
 #   value: > 0 a summary blob (repr, <= 80 chars; "!KeyError" if the access

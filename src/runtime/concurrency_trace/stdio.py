@@ -40,6 +40,7 @@ import os
 import sys
 
 from . import events, sites, writer
+from .guard import tracer_failed
 from .shared import hide_own_frames
 
 _IO_WRITE = events.IO_WRITE
@@ -94,6 +95,7 @@ class _Text(io.TextIOWrapper):
     _ct_tell = io.TextIOWrapper.tell
     _ct_repr = io.TextIOWrapper.__repr__
     _ct_hide = staticmethod(hide_own_frames)
+    _ct_failed = staticmethod(tracer_failed)
 
     def write(self, s):
         try:
@@ -105,7 +107,7 @@ class _Text(io.TextIOWrapper):
             if writer.enabled and s:
                 _record_text(self._ct_stream, s)
         except Exception:
-            pass
+            self._ct_failed()       # drops the tracer's failure, passes a signal handler's exception on
         return n
 
     def flush(self):
@@ -135,6 +137,7 @@ class _Buffer(io.BufferedWriter):
     _ct_write = io.BufferedWriter.write
     _ct_repr = io.BufferedWriter.__repr__
     _ct_hide = staticmethod(hide_own_frames)
+    _ct_failed = staticmethod(tracer_failed)
 
     def write(self, b):
         try:
@@ -146,7 +149,7 @@ class _Buffer(io.BufferedWriter):
             if writer.enabled and _getframe(1).f_code not in _text_codes:
                 _record_bytes(self._ct_stream, b)
         except Exception:
-            pass        # also: no Python caller at all (shutdown flush)
+            self._ct_failed()   # also: no Python caller at all (shutdown flush)
         return n
 
     def __repr__(self):
@@ -162,6 +165,7 @@ class _Raw(io.FileIO):
     _ct_write = io.FileIO.write
     _ct_repr = io.FileIO.__repr__
     _ct_hide = staticmethod(hide_own_frames)
+    _ct_failed = staticmethod(tracer_failed)
 
     write = _Buffer.write
     __repr__ = _Buffer.__repr__

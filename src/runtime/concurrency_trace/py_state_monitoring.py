@@ -1,0 +1,199 @@
+"""py_state on Python 3.12+: sys.monitoring, with a tool id of our own.
+
+- PY_START / PY_RESUME are on for all code, and switched off per code
+  object (DISABLE) the first time it runs: that is when a code object of the
+  user's files is analysed (py_state_bytecode) and gets INSTRUCTION events of
+  its own (set_local_events); other code pays one callback, once.  Code
+  already running when recording starts (the main module's frame, the
+  thread that starts the first thread) is found on the threads' stacks.
+- INSTRUCTION: called before each instruction of those code objects;
+  instructions that access nothing, and accesses that are never data
+  (a builtin, a function), are switched off for good (DISABLE).  Over-budget
+  ones are switched off too, and on again at the next epoch by setting the
+  code's local events again (py_state_access.rearm).
+
+Nothing here touches sys.settrace / sys.setprofile: a program's own tracer,
+a debugger or coverage (on its own tool id) keeps working; the ids 0-2 and 5
+(debugger, coverage, profiler, optimizer by convention) are never taken.
+"""
+import _thread
+import sys
+
+from . import py_state_access as access
+from . import py_state_arrivals as arrivals
+from .shared import hide_own_frames
+
+_mon = sys.monitoring
+_E = _mon.events
+_DISABLE = _mon.DISABLE
+_getframe = sys._getframe
+_ident = _thread.get_ident
+_infos = access.infos
+_step = access.step
+
+TOOL_IDS = (4, 3)
+_tool = None
+_instrumented = {}   # id(code) -> code with our local events
+_wants = None         # code -> bool: the user's code (set by py_state)
+
+
+def _on_start(code, offset):
+    """A call (or a generator's resumption) starts.  Code not the user's is
+    not asked about again (DISABLE); the user's is instrumented once, and
+    keeps reporting its starts: a thread starting a call of code whose
+    instructions were switched off while others were over budget there gets
+    them switched on again (py_state_arrivals.newcomer)."""
+    try:
+        info = _infos.get(id(code))
+        if info is not None and id(code) in _instrumented:
+            if not info.entries:
+                return _DISABLE
+            if info.quiet_for is not None and arrivals.newcomer(info, _ident()):
+                _mon.set_local_events(_tool, code, 0)
+                _mon.set_local_events(_tool, code, _LOCAL)
+            return None
+        if id(code) not in _instrumented and _wants(code):
+            instrument(code)
+            if _infos[id(code)].entries:
+                return None
+    except Exception:
+        access.tracer_failed()
+    except BaseException as exc:
+        # Ctrl-C (a signal handler's exception) arriving while we run: it is
+        # the program's, raised at its instruction, with its traceback.
+        hide_own_frames(exc)
+        raise
+    return _DISABLE
+
+
+def _on_instruction(code, offset):
+    info = _infos.get(id(code))
+    if info is None:
+        return _DISABLE
+    e = info.entries.get(offset)
+    if e is None:
+        return _DISABLE
+    try:
+        if _step(_getframe(1), info, e, offset) is True:
+            return _DISABLE
+    except Exception:
+        access.tracer_failed()
+    except BaseException as exc:
+        hide_own_frames(exc)
+        raise
+    return None
+
+
+_exc_traceback = BaseException.__traceback__.__get__   # no __getattribute__ of the exception's class
+_OWN_DIR = hide_own_frames.__code__.co_filename.rsplit("/", 1)[0] + "/"
+
+
+def _on_raise(code, offset, exc):
+    """An exception arrives in the user's frame.  One raised inside our
+    INSTRUCTION callback (a signal handler's KeyboardInterrupt, at the
+    callback's first instruction, before any try can catch it) carries the
+    callback's frames after the user's: they are cut off, so the program
+    prints the traceback it prints untraced."""
+    if id(code) not in _instrumented:
+        return None
+    try:
+        # Cut after the last frame that is not ours, when frames of ours
+        # follow it (an exception passing through another area's wrapper
+        # from the program's code ends in the program's frames: kept).
+        tb = _exc_traceback(exc) if isinstance(exc, BaseException) else None
+        keep = None
+        while tb is not None:
+            if not tb.tb_frame.f_code.co_filename.startswith(_OWN_DIR):
+                keep = tb
+            tb = tb.tb_next
+        if keep is not None and keep.tb_next is not None:
+            keep.tb_next = None
+    except Exception:
+        pass
+
+
+_LOCAL = _E.INSTRUCTION | _E.PY_START | _E.PY_RESUME
+
+
+def instrument(code):
+    info = access.code_info(code)
+    _instrumented[id(code)] = code
+    if info.entries:
+        _mon.set_local_events(_tool, code, _LOCAL)
+
+
+def rearm(codes):
+    for code in codes:
+        if id(code) in _instrumented:
+            _mon.set_local_events(_tool, code, 0)
+            _mon.set_local_events(_tool, code, _LOCAL)
+
+
+_real_use_tool_id = _mon.use_tool_id
+_given_up = False
+
+
+def _use_tool_id(tool_id, name):
+    """sys.monitoring.use_tool_id: a program (or its debugger) wanting the
+    id we hold gets it; recording Python state stops for good."""
+    global _given_up
+    if _tool is not None and tool_id == _tool:
+        _given_up = True
+        try:
+            deactivate()
+        except Exception:
+            pass
+    return _real_use_tool_id(tool_id, name)
+
+
+def activate(wants):
+    """Start: take a tool id, instrument what runs now, watch new code.
+    False when every id we may take is in use."""
+    global _tool, _wants
+    if _given_up:
+        return False
+    _wants = wants
+    if _mon.use_tool_id is _real_use_tool_id:
+        for attr in ("__name__", "__qualname__", "__doc__"):
+            setattr(_use_tool_id, attr, getattr(_real_use_tool_id, attr))
+        _mon.use_tool_id = _use_tool_id
+    if _tool is None:
+        for tid in TOOL_IDS:
+            if _mon.get_tool(tid) is None:
+                _real_use_tool_id(tid, "concurrency-trace")
+                _tool = tid
+                break
+        else:
+            return False
+    _mon.register_callback(_tool, _E.PY_START, _on_start)
+    _mon.register_callback(_tool, _E.PY_RESUME, _on_start)
+    _mon.register_callback(_tool, _E.INSTRUCTION, _on_instruction)
+    _mon.register_callback(_tool, _E.RAISE, _on_raise)
+    access.rearm = rearm
+    for frame in list(sys._current_frames().values()):
+        while frame is not None:
+            code = frame.f_code
+            if id(code) not in _instrumented and wants(code):
+                instrument(code)
+            frame = frame.f_back
+    # RAISE can only be set for all code: _on_raise returns at once for code not ours.
+    _mon.set_events(_tool, _E.PY_START | _E.PY_RESUME | _E.RAISE)
+    return True
+
+
+def deactivate():
+    """Stop every event of ours and give the tool id back."""
+    global _tool
+    if _tool is None:
+        return
+    tool = _tool
+    _tool = None
+    try:
+        _mon.set_events(tool, 0)
+        for code in _instrumented.values():
+            _mon.set_local_events(tool, code, 0)
+        for event in (_E.PY_START, _E.PY_RESUME, _E.INSTRUCTION, _E.RAISE):
+            _mon.register_callback(tool, event, None)
+    finally:
+        _instrumented.clear()
+        _mon.free_tool_id(tool)
