@@ -17,6 +17,18 @@ import { SCRIPTS, assertEveryManagerMessagePaired, loadCombined, watch, withTime
 const TASKS = 20;
 const env = { ...process.env, CONCURRENCY_TRACE_PYTHON: PYTHON };
 
+/** Resolves true once the child's stdout matches `pattern` (false if it ends first). */
+function linesSeen(child: ReturnType<typeof spawn>, pattern: RegExp): Promise<boolean> {
+  let text = '';
+  return new Promise((resolve) => {
+    child.stdout?.on('data', (d: Buffer) => {
+      text += d.toString();
+      if (pattern.test(text)) resolve(true);
+    });
+    child.on('close', () => resolve(false));
+  });
+}
+
 function run(out: string, script: string, args: string[], cwd: string, extra: NodeJS.ProcessEnv = {}) {
   const child = spawn(process.execPath, [CLI, 'run', '--out', out, path.join(SCRIPTS, script), ...args], {
     cwd, env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'],
@@ -68,10 +80,13 @@ test('a worker that never answers deadlocks producer and worker across the manag
     const first = await withTimeout(server.firstLine, 60000, 'the queue server');
     const port = /^serving (\d+)$/.exec(first)?.[1];
     assert.ok(port, `server said ${JSON.stringify(first)}`);
-    const worker = run('worker.ctrace', 'worker.py', ['127.0.0.1', port, 'hang'], dir);
+    const started = run('worker.ctrace', 'worker.py', ['127.0.0.1', port, 'hang'], dir);
+    const worker = { ...started, tookAll: linesSeen(started.child, /^took 2$/m) };
     const producer = run('producer.ctrace', 'producer.py', ['127.0.0.1', port, '3', '1'], dir);
-    // Both block for good: stopped from outside once the producer has put its tasks and waited a while.
-    await new Promise((r) => setTimeout(r, 4000));
+    // Both block for good once the worker has taken the 3 tasks: stopped from outside a moment later.
+    const took = await withTimeout(worker.tookAll, 60000, 'the worker taking the tasks');
+    assert.ok(took);
+    await new Promise((r) => setTimeout(r, 1000));
     producer.child.kill('SIGTERM');
     worker.child.kill('SIGTERM');
     const ended = await withTimeout(Promise.all([producer.done, worker.done]), 60000, 'producer and worker after SIGTERM');

@@ -26,7 +26,9 @@ if __name__ == '__main__':
         n = tasks.get()
         if n is None:
             break
-        if not hang:
+        if hang:
+            print('took', n, flush=True)
+        else:
             results.put(n * n)
         done += 1
     print('worker done', done, flush=True)
