@@ -61,6 +61,8 @@ export const RECORD_KINDS: readonly RecordKindInfo[] = [
   k(40, 'TASK_SUBMIT', 'task.submit', false, 'num', 'str'),
   k(41, 'TASK_RUN', 'task.start', true, 'str', 'str'),
   k(42, 'TASK_RESULT', 'task.result', false, 'num', 'num'),
+  k(43, 'TASK_WAIT', 'task.wait', true, 'num', 'num'),
+  k(44, 'TASK_WAIT_MEMBER', 'task.wait.member', false, 'num', 'num', true),
   k(50, 'SHARED_READ', 'shared.read', false, 'str', 'num'),
   k(51, 'SHARED_WRITE', 'shared.write', false, 'str', 'num'),
   k(60, 'ASYNC_CREATE', 'asyncio.task.create', false, 'str', 'str'),

@@ -136,6 +136,31 @@ def sleeper(ev):
         self.assertEqual([k.a for k in trace.of("PROCESS_TERMINATE") if k.obj == child], [15])
         self.assertEqual([(j.a, j.b) for j in joins_of(trace, child)], [(-15, 1)])
 
+    def test_a_child_killed_right_after_start_is_known_from_its_parents_records(self):
+        proc, trace = self.run_script("""
+def sleeper():
+    time.sleep(60)
+""" + MAIN + """
+    pids = []
+    for i in range(5):
+        p = mp.Process(target=sleeper, name="short-%d" % i, daemon=True)
+        p.start()
+        p.kill()
+        p.join()
+        pids.append((p.pid, p.exitcode))
+    print(pids)
+""")
+        pids = dict(eval(proc.stdout.decode()))
+        spawns = {s.obj: s for s in trace.of("PROCESS_SPAWN")}
+        self.assertEqual(set(spawns), set(pids))
+        for pid, code in pids.items():
+            spawn = spawns[pid]
+            # what a collector needs for a child that never wrote a record:
+            # its pid, its parent (the record's process), when, its name
+            self.assertTrue(spawn.end >= spawn.ts > 0)
+            self.assertTrue(trace.blob(spawn, "b").startswith("short-"), trace.blob(spawn, "b"))
+            self.assertEqual([(j.a, j.b) for j in joins_of(trace, pid)], [(code, 1)])
+
     def test_nested_processes_have_the_right_parents(self):
         proc, trace = self.run_script("""
 def leaf():

@@ -438,7 +438,7 @@ class MultiprocessingQueues(unittest.TestCase):
             ok(self, proc)
             self.assertEqual(proc.stdout, b"42\n")
             queues = objects(trace, "multiprocessing.SimpleQueue")
-            self.assertEqual(sorted(trace.blob(o, "b") for o in queues), ["inq, outq"] * 2)
+            self.assertEqual(sorted(trace.blob(o, "b") for o in queues), ["inq", "outq"])   # `inq, outq = SimpleQueue(), SimpleQueue()`
             puts = put_of(trace)
             self.assertEqual(len(puts), 2)
             for send in trace.of("PIPE_SEND"):

@@ -60,10 +60,14 @@ interface GilSpan {
   firstTs: number;
   lastTs: number;
   ns: number;
-  threads: Set<number>;
+  /** Thread → contended time (ns) it wanted the CPU in. */
+  threads: Map<number, number>;
   achievedNs: number;
   wanted: number;
 }
+
+/** A party of the finding wanted the CPU in at least this share of the contended time. */
+const PARTY_SHARE = 0.25;
 
 interface OverSpan {
   firstTs: number;
@@ -162,12 +166,12 @@ export class CpuFindings {
     if (wanting.length < 2) return;
     const ts = block * BLOCK_NS;
     let g = this.gil.get(pid);
-    if (!g) this.gil.set(pid, (g = { firstTs: ts, lastTs: ts + BLOCK_NS, ns: 0, threads: new Set(), achievedNs: 0, wanted: 0 }));
+    if (!g) this.gil.set(pid, (g = { firstTs: ts, lastTs: ts + BLOCK_NS, ns: 0, threads: new Map(), achievedNs: 0, wanted: 0 }));
     g.lastTs = ts + BLOCK_NS;
     g.ns += span;
     g.achievedNs += (processCpu / 100) * span;
     g.wanted = Math.max(g.wanted, wanting.length);
-    for (const t of wanting) g.threads.add(t);
+    for (const t of wanting) g.threads.set(t, (g.threads.get(t) ?? 0) + span);
   }
 
   private closeRunBlock(block: number): void {
@@ -208,7 +212,10 @@ export class CpuFindings {
       const p = this.store.processByPid(pid);
       const achieved = g.achievedNs / g.ns;
       const seconds = g.ns / 1e9;
-      const threads = [...g.threads];
+      // The threads that wanted the CPU for a good part of it (not the main thread that only
+      // started them in the first moments).
+      const steady = [...g.threads].filter(([, ns]) => ns >= PARTY_SHARE * g.ns).map(([t]) => t);
+      const threads = steady.length >= 2 ? steady : [...g.threads.keys()];
       out.push({
         id: `gil-contention:${pid}`,
         kind: 'gil-contention',

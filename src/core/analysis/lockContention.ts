@@ -2,8 +2,11 @@
  * lock-contention: a lock that threads spend a large share of their lives
  * waiting for (a convoy: they queue up behind it over and over). Fires when
  * at least two parties each spent at least 30 % of their life waiting for
- * the same lock, over at least 4 waits and 500 ms of waiting in total; a
- * lock held briefly, even by many threads, stays below that.
+ * the same lock, over at least 4 waits and 500 ms of waiting in total, and
+ * the lock is typically held for a while (at least half of its holds last
+ * 1 ms or more): a lock held briefly, even by many threads taking it in a
+ * tight loop, is no convoy — its waits are the GIL's turns and the machine's
+ * load (a preempted holder), not work done under the lock.
  */
 import { K as KINDS } from '../recordKinds';
 import type { TraceStore } from '../traceStore';
@@ -19,6 +22,8 @@ const MIN_SHARE = 0.3;
 const MIN_PARTIES = 2;
 const MIN_WAITS = 4;
 const MIN_TOTAL_NS = 500e6;
+const LONG_HOLD_NS = 1e6;
+const MIN_LONG_HOLD_SHARE = 0.5;
 
 interface LockStats {
   waits: number;
@@ -32,6 +37,8 @@ interface LockStats {
 
 export class LockContention {
   private readonly locks = new Map<number, LockStats>();
+  /** Lock → [holds, holds of at least LONG_HOLD_NS], for every lock (contended or not yet). */
+  private readonly holdLengths = new Map<number, [number, number]>();
 
   constructor(private readonly store: TraceStore, private readonly names: Names) {}
 
@@ -54,6 +61,14 @@ export class LockContention {
       l.lastEnd = Math.max(l.lastEnd, time);
       if (l.sampleWaits.length < 8) l.sampleWaits.push(row);
     } else if (kind === K.LOCK_HOLD) {
+      const counts = this.holdLengths.get(s.obj[row]);
+      const long = time - s.ts[row] >= LONG_HOLD_NS ? 1 : 0;
+      if (counts) {
+        counts[0]++;
+        counts[1] += long;
+      } else {
+        this.holdLengths.set(s.obj[row], [1, long]);
+      }
       const l = this.locks.get(s.obj[row]);
       if (!l) return; // nobody waited for it (yet): holds matter only for contended locks
       const h = l.holds.get(s.site[row]);
@@ -68,6 +83,8 @@ export class LockContention {
     const out: Finding[] = [];
     for (const [obj, l] of this.locks) {
       if (l.waits < MIN_WAITS) continue;
+      const holds = this.holdLengths.get(obj);
+      if (!holds || holds[1] < holds[0] * MIN_LONG_HOLD_SHARE) continue;
       let total = 0;
       const heavy: { t: number; share: number; ns: number }[] = [];
       for (const [t, ns] of l.waitNs) {

@@ -35,8 +35,11 @@ Not seen: loops that are not BaseEventLoop subclasses (uvloop).
 import sys
 import types
 
-from . import events, sites, writer
-from .shared import hide_own_frames, when_imported
+from . import events, patching, safe_values, safety, sites, writer
+from .import_hooks import after_import as when_imported
+
+hide_own_frames = safety.hide
+_failed = safety.failed
 
 _ASYNC_RUN = events.ASYNC_RUN
 _ids = {}            # id(task) -> trace id (until the task's end is recorded)
@@ -51,7 +54,7 @@ def install():
 
 
 def _classify(t):
-    name = getattr(t, "__name__", "")
+    name = safe_values.name_of(t)
     if name in ("TaskStepMethWrapper", "TaskWakeupMethWrapper"):
         kind = 1
     elif t is types.MethodType or t is types.BuiltinMethodType:
@@ -62,11 +65,50 @@ def _classify(t):
     return kind
 
 
+_CORO_TYPES = (types.CoroutineType, types.GeneratorType)
+
+
 def _coro_blob(coro):
+    """The coroutine's qualified name (its function's), without asking the
+    object: a coroutine or generator's own C field, else its type's name."""
     if coro is None:
         return 0
-    name = getattr(coro, "__qualname__", None) or type(coro).__qualname__
-    return writer.intern(name)
+    if type(coro) in _CORO_TYPES:
+        name = coro.__qualname__
+    else:
+        name = safe_values.type_name(coro)
+    return writer.intern(name if type(name) is str else "?")
+
+
+def _is_task(obj):
+    t = type(obj)
+    return any(safe_values.is_subclass(t, base) for base in _TASK_TYPES)
+
+
+def _base(task):
+    """The asyncio Task class task is made from (its methods are the
+    standard library's, whatever a subclass overrides)."""
+    t = type(task)
+    for base in _TASK_TYPES:
+        if safe_values.is_subclass(t, base):
+            return base
+    return None
+
+
+def _task_name(task):
+    base = _base(task)
+    try:
+        name = base.get_name(task) if base is not None else None
+    except Exception:
+        _failed()
+        name = None
+    return name if type(name) is str else ""
+
+
+def _task_coro(task):
+    base = _base(task)
+    coro = base.get_coro(task) if base is not None else None
+    return coro
 
 
 def _announce(task, ts, site, name=None, coro=None):
@@ -79,15 +121,16 @@ def _announce(task, ts, site, name=None, coro=None):
     get_coro() of an eagerly finished task crashes 3.12.0-3.12.1 and is None
     on 3.13."""
     if coro is None and not _done(task):
-        coro = task.get_coro()
-    frame = getattr(coro, "cr_frame", None)
+        coro = _task_coro(task)
+    frame = coro.cr_frame if type(coro) is types.CoroutineType else (
+        coro.gi_frame if type(coro) is types.GeneratorType else None)
     if frame is not None and not sites.is_user_frame(frame):
         _ids[id(task)] = -1
         return -1
     tid = writer.new_object_id()
     _ids[id(task)] = tid
     writer.point_at(events.ASYNC_CREATE, ts, writer.get_ident(), tid, site,
-                    writer.blob(name if name is not None else task.get_name()),
+                    writer.blob(name if name is not None else _task_name(task)),
                     _coro_blob(coro))
     return tid
 
@@ -98,14 +141,8 @@ def _done(task):
 
 
 def _exc_text(exc):
-    # The message only when str() is BaseException's own (no user code runs).
-    text = type(exc).__qualname__
-    if type(exc).__str__ is BaseException.__str__:
-        try:
-            text = "%s: %s" % (text, exc)
-        except Exception:
-            pass
-    return text[:300]
+    # The message only when computing it runs none of the program's code.
+    return safe_values.exception_text(exc)
 
 
 def _ended(task, tid):
@@ -122,7 +159,7 @@ def _ended(task, tid):
 
 
 def _created(task, site, t0, name, coro):
-    if not isinstance(task, _TASK_TYPES):
+    if not _is_task(task):
         return
     tid = _announce(task, t0, site, name, coro)
     # An eager task (3.12+) has already run its first step, and may be done.
@@ -131,7 +168,7 @@ def _created(task, site, t0, name, coro):
         if done:
             _ids.pop(id(task), None)
         return
-    if done or getattr(coro, "cr_suspended", False):
+    if done or (type(coro) is types.CoroutineType and getattr(coro, "cr_suspended", False)):
         writer.point_at(_ASYNC_RUN, t0, writer.get_ident(), tid, 0, end=writer.monotonic_ns())
         if done:
             _ended(task, tid)
@@ -176,12 +213,12 @@ def _patch(_asyncio):
             f = getframe(1)
             if f.f_code in named_later:
                 name = f.f_locals.get("name")
-                if name is not None:
-                    name = str(name)
+                if type(name) is not str:
+                    name = None
             coro = args[0] if args else kwargs.get("coro")
             _created(task, sites.site(1), t0, name, coro)
         except Exception:
-            pass
+            _failed()
         return task
 
     def _run(self):
@@ -199,13 +236,14 @@ def _patch(_asyncio):
             if kind is None:
                 kind = _classify(type(cb))
             if kind and writer.enabled and (kind == 1 or (
-                    cb.__name__ in _STEP_NAMES and isinstance(cb.__self__, _TASK_TYPES))):
+                    cb.__name__ in _STEP_NAMES and _is_task(cb.__self__))):
                 task = cb.__self__
                 tid = _ids.get(id(task)) or _announce(task, monotonic_ns(), 0)
                 if tid > 0:
                     off = writer.begin(_ASYNC_RUN, tid, 0)
         except Exception:
             task = None
+            _failed()
         cb = None
         try:
             orig_run(self)      # catches all but SystemExit / KeyboardInterrupt
@@ -224,21 +262,14 @@ def _patch(_asyncio):
                         else:   # an internal task: only forget it
                             _ids.pop(id(task), None)
                 except Exception:
-                    pass
+                    _failed()
                 task = None
 
-    _copy_identity(create_task, orig_create_task)
-    _copy_identity(_run, orig_run)
+    patching.copy_identity(create_task, orig_create_task)
+    patching.copy_identity(_run, orig_run)
     BaseEventLoop.create_task = create_task
     Handle._run = _run
     Handle._ct_asyncio_patched = True
-
-
-def _copy_identity(fn, orig):
-    fn.__name__ = orig.__name__
-    fn.__qualname__ = orig.__qualname__
-    fn.__doc__ = orig.__doc__
-    fn.__wrapped__ = orig
 
 
 def after_fork_in_child():

@@ -25,7 +25,7 @@ SITE = 1              # obj=site id, end=function blob, a=file blob, b=line
 OBJECT = 2            # obj=object id, a=type blob ("Lock", "Queue"…), b=label blob
 PROCESS_START = 3     # obj=pid, a=ppid, b=meta blob (JSON)
 PROCESS_EXIT = 4      # obj=pid, a=exit code, b=1 if the code is known (0: interpreter shutdown); a multiprocessing child writes it when _bootstrap returns, os._exit(n) when called; if a process has several, the last one with b=1 holds
-PROCESS_SPAWN = 5     # span in the parent around Process.start(): obj=child pid, a=owner object id (pool/executor) or 0; site=the user's call (for pool workers: the Pool()/submit line, 0 when a pool's handler thread replaces a worker)
+PROCESS_SPAWN = 5     # span in the parent around Process.start(): obj=child pid, a=owner object id (pool/executor) or 0, b=blob of the child's Process.name (so a child killed before its tracer wrote anything is still named); site=the user's call (for pool workers: the Pool()/submit line, 0 when a pool's handler thread replaces a worker); also written when start() raised after the child was created
 PROCESS_JOIN = 6      # span: obj=child pid, a=exit code seen (-N: killed by signal N), b=1 if the child had exited; Process.join(), Popen.wait() that had to wait (also inside subprocess.run / communicate), os.waitpid / os.wait called by user code; also written with ts == end when the parent first learns the code outside those (is_alive(), exitcode, Popen.poll(), a Pool reaping or terminating its workers)
 PROCESS_TERMINATE = 7 # obj=child pid, a=signal sent (terminate() 15, kill() 9, interrupt() 2); only while the child is not known to have exited
 THREAD_START = 8      # span = the thread's life: ident=the thread, obj=native id, a=name blob, b=flags (1 daemon, 2 internal)
@@ -112,6 +112,22 @@ PIPE_OPEN = 36        # the two ends of one pipe: obj=pipe object id, a=channel 
 TASK_SUBMIT = 40      # obj=task id, a=pool/executor object id, b=function blob (qualname); ident/site=the caller's thread and line. Executors: inside submit(). Pool: as its task-handler thread takes the task from the call (for imap: as it pulls the element from the iterable)
 TASK_RUN = 41         # span on the worker (pid/ident = the worker process/thread): obj=task id, a=function blob, b=argument summary blob ("3", "'a', 2, key=5"; at most 60 chars); site=0
 TASK_RESULT = 42      # obj=task id, a=1 ok, 0 raised (a raising chunk marks all its elements 0), 2 cancelled before it ran; written when the result reaches the caller's process: Pool: in its result-handler thread (ApplyResult/MapResult/IMapIterator._set), before callbacks and before get() returns; executors: when the future is completed (set_result / set_exception / cancel)
+
+# --- waits on tasks -----------------------------------------------------------
+# A thread waiting for pool / executor tasks (the task ids above):
+# Future.result() / exception() (also inside executor map() iteration),
+# concurrent.futures.wait() / as_completed(), AsyncResult.get() / wait()
+# (apply_async, map_async, and Pool.map / starmap, whose caller waits inside),
+# IMapIterator.next() (imap, imap_unordered).  Only a wait that finds its tasks
+# unfinished is recorded; site = the user's line.  A wait on several tasks
+# names a group, whose TASK_WAIT_MEMBER records list its tasks as ranges of
+# consecutive ids: futures: one group per wait() / as_completed() call (every
+# wait of one as_completed uses it), an object id, members written by the
+# waiting thread before the group's first TASK_WAIT; a Pool job (map, imap_unordered):
+# group id = pools.task_base(3, pool process pid, job, 0), members written by
+# the pool's task-handler thread as it submits each chunk (also after the wait began).
+TASK_WAIT = 43        # span in the waiting thread: obj=task id (a=0) or group id (a>0); a=what ends the wait: 0 the one task, 1 all of the group's tasks, 2 any one of them not done when the wait began (FIRST_COMPLETED, as_completed, imap_unordered), 3 all of them or the first to raise (FIRST_EXCEPTION); b=how it ended: 0 still waiting, 1 done, 2 done, a task raised (its exception is raised or returned), 3 timed out, 4 interrupted (an exception of the waiting thread itself: Ctrl-C, a signal handler's), 5 a task was cancelled
+TASK_WAIT_MEMBER = 44 # obj=group id, a=first task id, b=count: tasks a, a+1, ..., a+b-1 are in the group
 
 # --- shared memory ----------------------------------------------------------
 # multiprocessing.Value / Array (synchronized wrappers) and Manager()

@@ -1,8 +1,12 @@
 """One post-import hook for every area: patch a stdlib module right after
 its first import (and after any fresh re-import), never importing it in a
 program that does not (sitecustomize runs in every Python of a run)."""
-import os
 import sys
+
+
+def _failed():
+    from .safety import failed     # (imported late: safety imports sites, which imports writer)
+    failed()
 
 _watch = {}   # module name -> [callback(module)]
 
@@ -30,6 +34,7 @@ class _AfterImport:
                 if spec is not None:
                     break
         except Exception:
+            _failed()
             return None    # the import system asks the finders again, unhooked
         finally:
             self.busy.discard(name)
@@ -47,14 +52,14 @@ class _AfterImport:
                 if loader.__dict__.get("exec_module") is exec_then_patch:
                     del loader.exec_module
             except Exception:
-                pass
+                _failed()
             exec_module(module)
             _run_callbacks(name, module)
 
         try:
             loader.exec_module = exec_then_patch
         except Exception:
-            pass
+            _failed()
         return spec
 
     def invalidate_caches(self):
@@ -87,5 +92,4 @@ def _safe(callback, module):
     try:
         callback(module)
     except Exception:
-        if os.environ.get("CONCURRENCY_TRACE_DEBUG"):
-            raise
+        _failed()

@@ -4,10 +4,14 @@ Only objects the user's code creates are traced; the decision is made once,
 at creation, from the creating frame.  The OBJECT record names the type and
 the variable the creating line assigns to (its label)."""
 import sys
+import types
 
-from . import writer
+from . import names, safe_values, safety, writer
 from .events import OBJECT
-from .lock_records import debug, is_user, site_for, user_frame
+from .lock_records import is_user, site_for, user_frame
+
+failed = safety.failed
+_FunctionType = types.FunctionType
 
 _w = writer
 _getframe = sys._getframe
@@ -38,7 +42,7 @@ def decide(skip):
         f = creator_frame(_getframe(2), skip)
         return f if f is not None and is_user(f) else None
     except Exception:
-        debug()
+        failed()
         return None
 
 
@@ -50,45 +54,58 @@ def caller_is_user(depth):
         f = _getframe(depth + 1)
         return f if is_user(f) else None
     except Exception:
-        debug()
+        failed()
         return None
 
 
-_labels = {}        # (file, line, qualname) -> label
+_owners = {}        # id(code) -> (code, class name or "")
 
 
 def label(f):
-    """The name the creating line assigns to: `name = ...` -> "name",
-    `self.lock = ...` -> "Class.lock"; "" if none."""
+    """The name the creating statement gives the object (names.py):
+    `name = ...` -> "name", `a, b = X(), X()` -> "a" / "b",
+    `self.lock = ...` -> "Class.lock" (the class whose method made it),
+    `locks = [X() for ...]` -> "locks[…]"; "" if none."""
     if f is None:
         return ""
+    try:
+        name = names.assigned_name(f)
+        if name.startswith("self.") and "." not in name[5:]:
+            owner = _owner_class(f)
+            if owner:
+                name = owner + name[4:]
+        return name
+    except Exception:
+        failed()
+        return ""
+
+
+def _owner_class(f):
+    """Name of the class whose method runs in frame f, from the code object
+    (3.11+: its qualified name) or the module's classes that hold it;
+    never from the object itself."""
     code = f.f_code
-    key = (code.co_filename, f.f_lineno, getattr(code, "co_qualname", code.co_name))
-    name = _labels.get(key)
-    if name is None:
-        name = ""
-        try:
-            import linecache
-            import re
-            line = linecache.getline(key[0], key[1])
-            m = re.match(r"\s*([A-Za-z_][\w.]*(?:\[[^\]=]*\])?)\s*(?::[^=]*)?=(?!=)", line)
-            if m:
-                name = m.group(1)
-                if name.startswith("self.") and "." not in name[5:]:
-                    qual = getattr(code, "co_qualname", "")
-                    owner = qual.rsplit(".", 1)[0] if "." in qual else ""
-                    if not owner or "<locals>" in owner:
-                        me = f.f_locals.get("self")
-                        owner = type(me).__name__ if me is not None else ""
-                    else:
-                        owner = owner.rsplit(".", 1)[-1]
-                    if owner:
-                        name = owner + name[4:]
-        except Exception:
-            debug()
-            name = ""
-        _labels[key] = name
-    return name
+    hit = _owners.get(id(code))
+    if hit is not None and hit[0] is code:
+        return hit[1]
+    owner = ""
+    qual = getattr(code, "co_qualname", None)
+    if qual is not None:
+        parts = qual.split(".")
+        if len(parts) >= 2 and parts[-2] != "<locals>":
+            owner = parts[-2]
+    else:
+        for value in list(f.f_globals.values()):
+            if type(value) is type or safe_values.is_subclass(type(value), type):
+                d = safe_values.class_dict(value)
+                if d is not None and any(getattr(fn, "__code__", None) is code
+                                         for fn in d.values() if type(fn) is _FunctionType):
+                    owner = safe_values.name_of(value)
+                    break
+    if len(_owners) > 10000:
+        _owners.clear()
+    _owners[id(code)] = (code, owner)
+    return owner
 
 
 def record_object(obj, type_name, f, name=None):

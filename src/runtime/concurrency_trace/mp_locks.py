@@ -13,148 +13,27 @@ only, which SemLock does, so the pickled state and what an untraced child
 builds are unchanged.  A Condition, Event or Barrier is identified by one of
 its SemLocks (_ct_ref), itself untraced.
 """
-import _thread
 import sys
-import time
 
-from . import writer
+from . import patching, safe_values, safety, writer
 from .lock_objects import creator_frame, decide, init_codes, label, record_object
-from .lock_records import (LOCK_HOLD, Holds, close_hold, contended, debug, end_hold, is_user,
-                           site_of, user_frame, wrap)
+from .lock_records import is_user, user_frame
 from .locks import TracedLock, TracedRLock
+from .mp_lock_states import STATE_TYPES, MpLock, MpRLock, MpSemaphore, semlock_enter, semlock_exit
 from .sync_primitives import patch_condition_signals, patch_event_signals
 
 _w = writer
 _getframe = sys._getframe
-_mono = time.monotonic_ns
-_ident = _thread.get_ident
-_pack = writer._pack
+_failed = safety.failed
+_hide = safety.hide
 
 _MARK = "concurrency-trace"     # first item of the NEWOBJ marker of a pickled SemLock
 
 
-class _MpLock(object):
-    """Tracing state of one traced mp Lock (held by the SemLock; holds no
-    reference back to it, so no cycle delays the SemLock's finalizer)."""
-    __slots__ = ("sl", "obj", "off")
-
-    def __init__(self, sl, obj):
-        self.sl = sl
-        self.obj = obj
-        self.off = 0
-
-    def acquire(self, block=True, timeout=None):
-        if block is True and timeout is None and self.sl.acquire(False):
-            self.held(_getframe(1))
-            return True
-        return _acquire_slow(self, block, timeout, _getframe(1))
-
-    def enter(self, f):
-        if self.sl.acquire(False):
-            self.held(f)
-            return True
-        return _acquire_slow(self, True, None, f)
-
-    def held(self, f):
-        """Begin the LOCK_HOLD span of an acquire."""
-        if _w.enabled:
-            try:
-                off = _w._next_slot() << 6
-                _pack(_w._mm if off < _w._cap else _w._grow(off), off,
-                      LOCK_HOLD, _mono(), _ident(), self.obj, site_of(f), 0, 0, 0)
-                self.off = off
-                return
-            except Exception:
-                debug()
-        self.off = 0
-
-    def release(self):
-        self.exit(_getframe(1))
-
-    def exit(self, f):
-        off = self.off
-        self.off = 0
-        t = _mono()
-        self.sl.release()
-        close_hold(off, self.obj, f, t)
-
-
-class _MpRLock(_MpLock):
-    __slots__ = ()
-
-    def acquire(self, block=True, timeout=None):
-        sl = self.sl
-        if sl._is_mine():
-            return sl.acquire(block, timeout)
-        if block is True and timeout is None and sl.acquire(False):
-            self.held(_getframe(1))
-            return True
-        return _acquire_slow(self, block, timeout, _getframe(1))
-
-    def enter(self, f):
-        sl = self.sl
-        if sl._is_mine():
-            return sl.acquire()
-        return _MpLock.enter(self, f)
-
-    def exit(self, f):
-        sl = self.sl
-        off = self.off
-        t = _mono()
-        sl.release()
-        if not sl._is_mine():
-            end_hold(off, t)
-
-
-class _MpSemaphore(_MpLock):
-    __slots__ = ("holds",)
-
-    def __init__(self, sl, obj):
-        _MpLock.__init__(self, sl, obj)
-        self.holds = Holds()
-
-    def acquire(self, block=True, timeout=None):
-        return _acquire_slow(self, block, timeout, _getframe(1))
-
-    def enter(self, f):
-        return _acquire_slow(self, True, None, f)
-
-    def held(self, f):
-        self.holds.acquired(self.obj, f)
-
-    def exit(self, f):
-        t = _mono()
-        self.sl.release()
-        self.holds.released(self.obj, f, 1, t)
-
-
-def _plain_args(block, timeout):
-    """Arguments for which a try-acquire first is exactly what the C call
-    would do (it parses block as an int and timeout as a float)."""
-    tb = type(block)
-    tt = type(timeout)
-    return (tb is bool or tb is int) and (timeout is None or tt is float or tt is int)
-
-
-def _acquire_slow(ct, block, timeout, f):
-    sl = ct.sl
-    if not _plain_args(block, timeout):
-        ok = sl.acquire(block, timeout)      # raises as untraced; no wait record
-        if ok:
-            ct.held(f)
-        return ok
-    if sl.acquire(False):
-        ct.held(f)
-        return True
-    ok = contended(ct.obj, f, block, sl.acquire, True, timeout)
-    if ok:
-        ct.held(f)
-    return ok
-
-
 def _mp_type(sync, self):
+    t = type(self)
     for name in ("BoundedSemaphore", "Semaphore", "RLock", "Lock"):
-        if isinstance(self, getattr(sync, name)):
+        if safe_values.is_subclass(t, getattr(sync, name)):
             return name
     return "SemLock"
 
@@ -167,11 +46,11 @@ def _attach(sync, self, obj, ref):
     if obj:
         kind = _mp_type(sync, self)
         if kind == "RLock" or (kind == "SemLock" and self._semlock.kind == sync.RECURSIVE_MUTEX):
-            ct = _MpRLock(self._semlock, obj)
+            ct = MpRLock(self._semlock, obj)
         elif kind == "Lock":
-            ct = _MpLock(self._semlock, obj)
+            ct = MpLock(self._semlock, obj)
         else:
-            ct = _MpSemaphore(self._semlock, obj)
+            ct = MpSemaphore(self._semlock, obj)
         self._ct = ct
         self.acquire = ct.acquire
         self.release = ct.release
@@ -212,7 +91,11 @@ def patch_synchronize(sync):
 
     def make_init(orig):
         def __init__(self, *args, **kwargs):
-            orig(self, *args, **kwargs)
+            try:
+                orig(self, *args, **kwargs)
+            except BaseException as exc:
+                _hide(exc)
+                raise
             if not _w.enabled:
                 return
             try:
@@ -223,27 +106,14 @@ def patch_synchronize(sync):
                     record_object(obj, "multiprocessing." + _mp_type(sync, self),
                                   found[0], found[1])
             except Exception:
-                debug()
+                _failed()
         return __init__
-    plumbing |= init_codes(wrap(SemLock, "__init__", make_init), SemLock.__init__)
+    plumbing |= init_codes(patching.wrap(SemLock, "__init__", make_init), SemLock.__init__)
 
-    def make_enter(orig):
-        def __enter__(self):
-            ct = self._ct
-            if ct is None:
-                return self._semlock.__enter__()
-            return ct.enter(_getframe(1))
-        return __enter__
-    wrap(SemLock, "__enter__", make_enter)
-
-    def make_exit(orig):
-        def __exit__(self, *args):
-            ct = self._ct
-            if ct is None:
-                return self._semlock.__exit__(*args)
-            ct.exit(_getframe(1))
-        return __exit__
-    wrap(SemLock, "__exit__", make_exit)
+    # The guarded entry points (mp_lock_states): an acquire met by an
+    # exception is undone, a release met by one still happens.
+    patching.wrap(SemLock, "__enter__", lambda orig: semlock_enter)
+    patching.wrap(SemLock, "__exit__", lambda orig: semlock_exit)
 
     _patch_pickling(sync, SemLock)
     _patch_mp_condition(sync, plumbing)
@@ -263,7 +133,7 @@ def _patch_pickling(sync, SemLock):
             return object.__reduce_ex__(self, protocol)
         state = self.__getstate__()
         return (newobj, (type(self), (_MARK, ct.obj if ct is not None else 0, ref)), state)
-    SemLock.__reduce_ex__ = __reduce_ex__
+    _own_method(SemLock, "__reduce_ex__", __reduce_ex__)
 
     def __new__(cls, *args, **kwargs):
         self = object.__new__(cls)
@@ -271,19 +141,33 @@ def _patch_pickling(sync, SemLock):
                 and args[0][0] == _MARK):
             self.__dict__["_ct_pending"] = args[0]
         return self
+    _own_method(SemLock, "__new__", __new__)
     SemLock.__new__ = staticmethod(__new__)
 
     def make_setstate(orig):
         def __setstate__(self, state):
-            orig(self, state)
-            pending = self.__dict__.pop("_ct_pending", None)
-            if pending is not None:
-                try:
+            try:
+                orig(self, state)
+            except BaseException as exc:
+                _hide(exc)
+                raise
+            try:
+                pending = self.__dict__.pop("_ct_pending", None)
+                if pending is not None:
                     _attach(sync, self, pending[1], pending[2])
-                except Exception:
-                    debug()
+            except Exception:
+                _failed()
         return __setstate__
-    wrap(SemLock, "__setstate__", make_setstate)
+    patching.wrap(SemLock, "__setstate__", make_setstate)
+
+
+def _own_method(cls, name, fn):
+    """cls.name = fn, a method the tracer adds, named after its place (so it
+    pickles by reference as cls.name, as the inherited one did)."""
+    fn.__name__ = name
+    fn.__qualname__ = cls.__qualname__ + "." + name
+    fn.__module__ = cls.__module__
+    setattr(cls, name, fn)
 
 
 def _record_creation(cls, type_name, plumbing, identify):
@@ -292,7 +176,11 @@ def _record_creation(cls, type_name, plumbing, identify):
     def make_init(orig):
         def __init__(self, *args, **kwargs):
             f = decide(plumbing)
-            orig(self, *args, **kwargs)
+            try:
+                orig(self, *args, **kwargs)
+            except BaseException as exc:
+                _hide(exc)
+                raise
             if f is None:
                 return
             try:
@@ -300,9 +188,9 @@ def _record_creation(cls, type_name, plumbing, identify):
                 record_object(oid, type_name, f)
                 identify(self, oid, *args, **kwargs)
             except Exception:
-                debug()
+                _failed()
         return __init__
-    wrap(cls, "__init__", make_init)
+    patching.wrap(cls, "__init__", make_init)
 
 
 def _patch_mp_condition(sync, plumbing):
@@ -344,12 +232,17 @@ def _patch_mp_barrier(sync, plumbing):
 
 def _raw_of(lock):
     """The untraced lock behind a traced one (None if lock is not traced)."""
-    if type(lock) is TracedLock or type(lock) is TracedRLock:
+    t = type(lock)
+    if t is TracedLock or t is TracedRLock:
         return lock._lock
-    ct = getattr(lock, "_ct", None)
-    if type(ct) in (_MpLock, _MpRLock, _MpSemaphore):
-        return lock._semlock
+    if t in _semlock_types or (safe_values.class_attr(t, "_ct_patched") is True
+                               and _semlock_types.add(t) is None):
+        if type(lock.__dict__.get("_ct")) in STATE_TYPES:
+            return lock._semlock
     return None
+
+
+_semlock_types = set()
 
 
 def patch_sharedctypes(sc):
@@ -361,34 +254,48 @@ def patch_sharedctypes(sc):
 
     def make_init(orig):
         def __init__(self, *args, **kwargs):
-            orig(self, *args, **kwargs)
+            try:
+                orig(self, *args, **kwargs)
+            except BaseException as exc:
+                _hide(exc)
+                raise
             try:
                 raw = _raw_of(self._lock)
                 if raw is not None:
                     # What Value.value / Array[i] call around each access.
                     self.acquire = raw.acquire
                     self.release = raw.release
+                    self._ct_raw = raw
             except Exception:
-                debug()
+                _failed()
         return __init__
-    wrap(Base, "__init__", make_init)
+    patching.wrap(Base, "__init__", make_init)
+    Base._ct_raw = None
 
+    # Value.value / Array[i] take the lock with `with self:`: the raw lock,
+    # unrecorded; the user's own `with v:` is recorded.
     def make_enter(orig):
         def __enter__(self):
-            if _getframe(1).f_globals is sc_globals:
-                raw = _raw_of(self._lock)
-                if raw is not None:
+            try:
+                raw = self._ct_raw
+                if raw is not None and _getframe(1).f_globals is sc_globals:
                     return raw.__enter__()
-            return orig(self)
+                return orig(self)
+            except BaseException as exc:
+                _hide(exc)
+                raise
         return __enter__
-    wrap(Base, "__enter__", make_enter)
+    patching.wrap(Base, "__enter__", make_enter)
 
     def make_exit(orig):
         def __exit__(self, *args):
-            if _getframe(1).f_globals is sc_globals:
-                raw = _raw_of(self._lock)
-                if raw is not None:
+            try:
+                raw = self._ct_raw
+                if raw is not None and _getframe(1).f_globals is sc_globals:
                     return raw.__exit__(*args)
-            return orig(self, *args)
+                return orig(self, *args)
+            except BaseException as exc:
+                _hide(exc)
+                raise
         return __exit__
-    wrap(Base, "__exit__", make_exit)
+    patching.wrap(Base, "__exit__", make_exit)

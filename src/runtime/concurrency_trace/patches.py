@@ -38,4 +38,5 @@ def after_fork_in_child():
             try:
                 hook()
             except Exception:
-                pass
+                from .safety import failed
+                failed()

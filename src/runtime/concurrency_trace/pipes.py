@@ -29,7 +29,7 @@ import stat
 import sys
 
 from .import_hooks import after_import
-from . import events, sites, writer as _w
+from . import events, names, patching, safety, sites, writer as _w
 
 PIPE_SEND = events.PIPE_SEND
 PIPE_RECV = events.PIPE_RECV
@@ -50,6 +50,8 @@ _crc32 = binascii.crc32
 _is_user = sites.is_user_frame
 _site = sites.site
 _S_ISSOCK = stat.S_ISSOCK
+_failed = safety.failed
+_hide = safety.hide
 
 _originals = {}
 
@@ -89,12 +91,12 @@ def channel_of(conn, link=False):
                 conn._ct_tries = tries
                 settled = tries >= 8
         except Exception:
-            pass
+            _failed()
     if settled:
         try:
             conn._ct_chan = chan
         except Exception:
-            pass
+            _failed()
     return chan
 
 
@@ -177,33 +179,15 @@ def creator(depth, also_skip=()):
     return f, depth
 
 
-_labels = {}   # (filename, line) -> label text or ""
-
-
 def label_of(frame):
-    """The variable a creating line assigns to (`q = Queue()` -> "q",
-    `self.r, self.w = Pipe()` -> "self.r, self.w"), or ""; cached per line.
-    A subclass's __init__ calling super().__init__ is stepped over."""
+    """The name the creating statement gives the object (names.py):
+    `q = Queue()` -> "q", `self.r, self.w = Pipe()` -> "self.r, self.w", or
+    "".  A subclass's __init__ calling super().__init__ is stepped over."""
     hops = 0
     while frame.f_code.co_name == "__init__" and frame.f_back is not None and hops < 4:
         frame = frame.f_back
         hops += 1
-    key = (frame.f_code.co_filename, frame.f_lineno)
-    text = _labels.get(key)
-    if text is None:
-        text = ""
-        try:
-            import linecache
-            import re
-            line = linecache.getline(key[0], key[1])
-            m = re.match(r"\s*([A-Za-z_][\w.]*(?:\[[^\]=]*\])?"
-                         r"(?:\s*,\s*[A-Za-z_][\w.]*(?:\[[^\]=]*\])?)*)\s*(?::[^=]*)?=(?!=)", line)
-            if m:
-                text = m.group(1)
-        except Exception:
-            text = ""
-        _labels[key] = text
-    return text
+    return names.assigned_name(frame)
 
 
 def write_object(obj, type_name, frame, depth):
@@ -220,7 +204,7 @@ def _patch_connection(module):
     cls = getattr(module, "Connection", None)
     if cls is None or sys.platform == "win32":
         return   # PipeConnection handles have no inode: Windows pipes stay untraced
-    if getattr(cls.__dict__.get("_send_bytes"), "_ct_wrapped", False):
+    if patching.is_wrapped(cls.__dict__.get("_send_bytes")):
         return
     orig_send = cls._send_bytes
     orig_recv = cls._recv_bytes
@@ -229,80 +213,56 @@ def _patch_connection(module):
                       _recv_bytes=orig_recv, Pipe=orig_pipe)
 
     def _send_bytes(self, buf):
-        m = 0
-        if send_msg:
-            m = send_msg.pop(_get_ident(), 0)
-        site = 0
-        if not m:
-            try:
-                if not (_w.enabled and _is_user(_getframe(2))):
-                    return orig_send(self, buf)
-                site = _site(2)
-            except Exception:
+        try:
+            off = _send_begins(self, buf)
+            if not off:
                 return orig_send(self, buf)
-        off = 0
-        try:
-            if _w.enabled:
-                chan = self.__dict__.get("_ct_chan") or channel_of(self, True)
-                if chan > 0:
-                    off = _w.begin(PIPE_SEND, chan, site, content_key(buf), m)
-        except Exception:
-            off = 0
-        if not off:
-            return orig_send(self, buf)
-        try:
-            return orig_send(self, buf)
-        finally:
             try:
-                _w.finish_time(off)
-            except Exception:
-                pass
+                return orig_send(self, buf)
+            finally:
+                try:
+                    _w.finish_time(off)
+                except Exception:
+                    _failed()
+        except BaseException as exc:
+            _hide(exc)
+            raise
 
     def _recv_bytes(self, maxsize=None):
-        want = False
-        site = 0
-        if recv_want and recv_want.get(_get_ident(), 0) is None:
-            want = True
-        else:
-            try:
-                if not (_w.enabled and _is_user(_getframe(2))):
-                    return orig_recv(self, maxsize)
-                site = _site(2)
-            except Exception:
+        try:
+            off, want = _recv_begins(self)
+            if not off:
                 return orig_recv(self, maxsize)
-        off = 0
-        try:
-            if _w.enabled:
-                chan = self.__dict__.get("_ct_chan") or channel_of(self, True)
-                if chan > 0:
-                    off = _w.begin(PIPE_RECV, chan, site, 0, 0)
-        except Exception:
-            off = 0
-        if not off:
-            return orig_recv(self, maxsize)
-        try:
-            buf = orig_recv(self, maxsize)
-        except BaseException:
             try:
-                _w.finish(off, 0, 1)
+                buf = orig_recv(self, maxsize)
+            except BaseException:
+                try:
+                    _w.finish(off, 0, 1)
+                except Exception:
+                    _failed()
+                raise
+            try:
+                if buf is None:        # longer than maxsize: the caller raises
+                    _w.finish(off, 0, 1)
+                else:
+                    with buf.getbuffer() as view:
+                        key = content_key(view)
+                    _w.finish(off, key, 0)
+                    if want:
+                        recv_want[_get_ident()] = key
             except Exception:
-                pass
+                _failed()
+            return buf
+        except BaseException as exc:
+            _hide(exc)
             raise
-        try:
-            if buf is None:        # longer than maxsize: the caller raises
-                _w.finish(off, 0, 1)
-            else:
-                with buf.getbuffer() as view:
-                    key = content_key(view)
-                _w.finish(off, key, 0)
-                if want:
-                    recv_want[_get_ident()] = key
-        except Exception:
-            pass
-        return buf
 
     def Pipe(duplex=True):
-        c1, c2 = orig_pipe(duplex)
+        try:
+            c1, c2 = orig_pipe(duplex)
+        except BaseException as exc:
+            _hide(exc)
+            raise
         try:
             if _w.enabled:
                 f, depth = creator(1)
@@ -312,24 +272,60 @@ def _patch_connection(module):
                         write_object(ch1, "Pipe", f, depth)
                         _w.point(PIPE_OPEN, ch1, _site(depth), ch1, ch2)
         except Exception:
-            pass
+            _failed()
         return c1, c2
 
     for fn, orig in ((_send_bytes, orig_send), (_recv_bytes, orig_recv), (Pipe, orig_pipe)):
-        copy_identity(fn, orig)
+        patching.copy_identity(fn, orig)
     cls._ct_chan = 0
     cls._send_bytes = _send_bytes
     cls._recv_bytes = _recv_bytes
     module.Pipe = Pipe
 
 
+def _send_begins(conn, buf):
+    """The PIPE_SEND span of a traced send (0: untraced).  Frames: 0 here,
+    1 _send_bytes, 2 its caller (Connection.send / send_bytes), 3 theirs."""
+    try:
+        m = 0
+        if send_msg:
+            m = send_msg.pop(_get_ident(), 0)
+        site = 0
+        if not m:
+            if not (_w.enabled and _is_user(_getframe(3))):
+                return 0
+            site = _site(3)
+        if _w.enabled:
+            chan = conn.__dict__.get("_ct_chan") or channel_of(conn, True)
+            if chan > 0:
+                return _w.begin(PIPE_SEND, chan, site, content_key(buf), m)
+    except Exception:
+        _failed()
+    return 0
+
+
+def _recv_begins(conn):
+    """(PIPE_RECV span or 0, whether a traced queue get asked for it)."""
+    try:
+        want = False
+        site = 0
+        if recv_want and recv_want.get(_get_ident(), 0) is None:
+            want = True
+        else:
+            if not (_w.enabled and _is_user(_getframe(3))):
+                return 0, False
+            site = _site(3)
+        if _w.enabled:
+            chan = conn.__dict__.get("_ct_chan") or channel_of(conn, True)
+            if chan > 0:
+                return _w.begin(PIPE_RECV, chan, site, 0, 0), want
+    except Exception:
+        _failed()
+    return 0, False
+
+
 def copy_identity(fn, orig):
-    fn.__name__ = orig.__name__
-    fn.__qualname__ = orig.__qualname__
-    fn.__doc__ = orig.__doc__
-    fn.__module__ = getattr(orig, "__module__", fn.__module__)
-    fn.__wrapped__ = orig
-    fn._ct_wrapped = True
+    return patching.copy_identity(fn, orig)
 
 
 # --- patching on import: import_hooks.after_import ---------------------------

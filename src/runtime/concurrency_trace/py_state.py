@@ -158,6 +158,11 @@ def activate():
             _active = bool(_mechanism.activate(wants))
             if not _active:
                 _failed = True
+            elif not _atexit_registered:
+                # Off before interpreter shutdown clears module globals: our callbacks
+                # must not run (and fail) in code that runs then (weakref callbacks,
+                # __del__, the unraisable hook).
+                _register_atexit()
         except Exception:
             _failed = True
             _active = False
@@ -167,6 +172,16 @@ def activate():
                 pass
             if os.environ.get("CONCURRENCY_TRACE_DEBUG"):
                 raise
+
+
+_atexit_registered = False
+
+
+def _register_atexit():
+    global _atexit_registered
+    import atexit
+    atexit.register(deactivate)
+    _atexit_registered = True
 
 
 def deactivate():

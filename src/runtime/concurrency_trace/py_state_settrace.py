@@ -61,17 +61,11 @@ _patched_gettrace = False
 _DEREF_STORES = {"STORE_DEREF", "DELETE_DEREF"}
 
 
-def _global(frame, event, arg):
-    """The 'call' of every new frame of a thread we trace: kept short, it
-    runs for every Python call of the program (a lock wrapper's included,
-    inside the program's critical sections)."""
-    t = _table_get(id(frame.f_code), _UNKNOWN)
-    return _first_call(frame) if t is _UNKNOWN else t
-
-
 def _first_call(frame):
     """A code object seen for the first time (or after we stopped)."""
     try:
+        if _real_settrace is None:
+            return None     # the module is being torn down (interpreter shutdown)
         if not _on:
             _real_settrace(None)
             return None
@@ -85,6 +79,16 @@ def _first_call(frame):
         hide_own_frames(exc)
         raise
     return None
+
+
+def _global(frame, event, arg, _get=_table_get, _unknown=_UNKNOWN, _id=id, _first=_first_call):
+    """The 'call' of every new frame of a thread we trace: kept short, it
+    runs for every Python call of the program (a lock wrapper's included,
+    inside the program's critical sections).  What it uses rides in its
+    defaults: at interpreter shutdown module globals become None while a
+    weakref callback or a daemon thread may still call it."""
+    t = _get(_id(frame.f_code), _unknown)
+    return _first(frame) if t is _unknown else t
 
 
 def _frame_starts(frame):

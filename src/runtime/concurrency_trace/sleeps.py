@@ -4,8 +4,8 @@ time.sleep is a C function: the `time` module attribute is replaced by a
 Python function that calls the original with the very same argument, so
 results, exceptions (negative / NaN -> ValueError, wrong type -> TypeError,
 keyword -> TypeError) and interruption (PEP 475 retry; an exception from a
-signal handler propagates) are the original's, and so is the traceback on
-3.11+ (this wrapper's frame is cut from it; 3.8-3.10 show one more frame).
+signal handler propagates) are the original's, and so is the traceback
+(this wrapper's frame is cut from it: safety.hide).
 
 Only the user's sleeps are recorded: the standard library sleeps for its own
 polling (subprocess.Popen.wait with a timeout, multiprocessing.pool's
@@ -22,13 +22,12 @@ original's __module__ and __qualname__.
 import sys
 import time
 
-from . import events, guard, sites, writer
-from .shared import hide_own_frames
+from . import events, patching, safety, sites, writer
 
 _SLEEP = events.SLEEP
 _getframe = sys._getframe
 _is_user = sites.is_user_frame
-_by_code = {}   # caller's code -> record?
+_by_code = {}   # id(caller's code) -> (code, record?): id-keyed, hashing a code is slow
 # (file name, function) of stdlib frames that call a callable they were given.
 _DISPATCHERS = {
     ("threading.py", "run"),                 # Thread.run
@@ -42,6 +41,7 @@ _DISPATCHERS = {
     ("events.py", "_run"),                   # asyncio Handle._run (call_soon)
 }
 _INT64 = 9.2e18
+_KEEP_RECURSION = safety.KEEP_RECURSION_ERRORS
 _original = None
 
 
@@ -49,7 +49,9 @@ def _decide(frame):
     import os
     code = frame.f_code
     record = _is_user(frame) or (os.path.basename(code.co_filename), code.co_name) in _DISPATCHERS
-    _by_code[code] = record
+    if len(_by_code) > 10000:      # code made at run time (exec) in a loop: start over
+        _by_code.clear()
+    _by_code[id(code)] = (code, record)
     return record
 
 
@@ -59,56 +61,57 @@ def install():
     if getattr(orig, "_ct_wrapper", False):
         return
     _original = orig
-    hide = hide_own_frames
+    hide = safety.hide
 
     def sleep(*args, **kwargs):
-        off = 0
-        if len(args) == 1 and not kwargs:
-            try:            # module globals are None in late shutdown: inside try
-                f = _getframe(1) if writer.enabled else None
-                record = f is not None and _by_code.get(f.f_code)
-                if record is None:
-                    record = _decide(f)
-                if record:
-                    secs = args[0]
-                    t = type(secs)
-                    if t is float:
-                        ns = secs * 1e9
-                        a = int(ns) if -_INT64 < ns < _INT64 else -1   # False for NaN
-                    elif t is int:
-                        a = secs * 1000000000 if -9200000000 < secs < 9200000000 else -1
-                    else:
-                        a = -1
-                    off = writer.begin(_SLEEP, 0, sites.site(1), a)
-            except Exception:
-                off = 0
-                guard.tracer_failed()
-        if not off:
-            try:
-                return orig(*args, **kwargs)
-            except BaseException as exc:
-                hide(exc)
-                raise
         try:
-            result = orig(*args)
-        except BaseException as exc:
+            off = 0
+            if len(args) == 1 and not kwargs:
+                try:            # module globals are None in late shutdown: inside try
+                    f = _getframe(1) if writer.enabled else None
+                    hit = f is not None and _by_code.get(id(f.f_code))
+                    record = hit[1] if hit and hit[0] is f.f_code else (f is not None and _decide(f))
+                    if record:
+                        secs = args[0]
+                        t = type(secs)
+                        if t is float:
+                            ns = secs * 1e9
+                            a = int(ns) if -_INT64 < ns < _INT64 else -1   # False for NaN
+                        elif t is int:
+                            a = secs * 1000000000 if -9200000000 < secs < 9200000000 else -1
+                        else:
+                            a = -1
+                        off = writer.begin(_SLEEP, 0, sites.site(1), a)
+                except RecursionError:
+                    off = 0
+                    if _KEEP_RECURSION:
+                        raise
+                except Exception:
+                    off = 0
+                    safety.failed()
+            if not off:
+                return orig(*args, **kwargs)
             try:
-                writer.finish(off, a, 1)
+                result = orig(*args)
+            except BaseException:
+                try:
+                    writer.finish(off, a, 1)
+                except Exception:
+                    safety.failed()
+                raise
+            try:
+                writer.finish_time(off)
+            except RecursionError:
+                if _KEEP_RECURSION:
+                    raise
             except Exception:
-                guard.tracer_failed()
+                safety.failed()
+            return result
+        except BaseException as exc:
             hide(exc)
             raise
-        try:
-            writer.finish_time(off)
-        except Exception:
-            guard.tracer_failed()
-        return result
 
-    sleep.__name__ = orig.__name__
-    sleep.__qualname__ = getattr(orig, "__qualname__", "sleep")
-    sleep.__module__ = getattr(orig, "__module__", "time")
-    sleep.__doc__ = orig.__doc__
-    sleep.__wrapped__ = orig
+    patching.copy_identity(sleep, orig)
     sleep._ct_wrapper = True
     time.sleep = sleep
 

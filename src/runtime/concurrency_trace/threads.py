@@ -2,11 +2,17 @@
 
 Patched on the Thread class itself so subclasses (with their own run())
 inherit the tracing; every original method is called with the same
-arguments and its result returned unchanged.
+arguments and its result returned unchanged, its exceptions re-raised with
+their untraced traceback (safety).  Attributes are read from the Thread's
+own fields (_name, _daemonic, _target), never through properties or
+methods a subclass may override, and a target is named without touching it
+(safe_values): no code of the program runs that would not run untraced.
 """
+import sys
 import threading
+import types
 
-from . import events, sites, writer
+from . import events, patching, safe_values, safety, sites, writer
 
 # Helper threads the standard library starts for its own plumbing; they are
 # shown, but grouped as internal.
@@ -26,83 +32,158 @@ _INTERNAL_CLASSES = {"_ExecutorManagerThread", "_QueueManagementThread"}
 INTERNAL = 2
 DAEMON = 1
 
+_failed = safety.failed
+_hide = safety.hide
+_getframe = sys._getframe
 _originals = {}
 
 
+def _field(thread, name, default=None):
+    """A field the Thread constructor set (instance dict), read directly."""
+    try:
+        return thread.__dict__.get(name, default)
+    except Exception:
+        _failed()
+        return default
+
+
+def _name(thread):
+    name = _field(thread, "_name")
+    return name if type(name) is str else ""
+
+
+def target_key(target):
+    """(module, name) of a plain function or bound method, else (None, None)."""
+    t = type(target)
+    if t is types.MethodType:
+        target = target.__func__
+        t = type(target)
+    if t is types.FunctionType:
+        return target.__module__, target.__name__
+    return None, None
+
+
 def _flags(thread):
-    flags = DAEMON if thread.daemon else 0
-    target = getattr(thread, "_target", None)
-    func = getattr(target, "__func__", target)
-    key = (getattr(func, "__module__", None), getattr(func, "__name__", None))
-    if key in _INTERNAL_TARGETS or type(thread).__name__ in _INTERNAL_CLASSES:
+    flags = DAEMON if _field(thread, "_daemonic") else 0
+    if (target_key(_field(thread, "_target")) in _INTERNAL_TARGETS
+            or safe_values.name_of(type(thread)) in _INTERNAL_CLASSES):
         flags |= INTERNAL
     return flags
+
+
+def exception_text(exc_type, exc, tb):
+    """An uncaught exception as a traceback text without running any of the
+    program's code: frames with their source lines (read from the files),
+    then "Type: message" (safe_values.exception_text)."""
+    import linecache
+    lines = ["Traceback (most recent call last):\n"]
+    n = 0
+    while tb is not None and n < 20:
+        code = tb.tb_frame.f_code
+        lines.append('  File "%s", line %d, in %s\n' % (code.co_filename, tb.tb_lineno, code.co_name))
+        source = linecache.getline(code.co_filename, tb.tb_lineno).strip()
+        if source:
+            lines.append("    %s\n" % source)
+        tb = tb.tb_next
+        n += 1
+    if exc is None:
+        lines.append(safe_values.qualname_of(exc_type) + "\n")
+    else:
+        lines.append(safe_values.exception_text(exc) + "\n")
+    return "".join(lines)
 
 
 def install():
     Thread = threading.Thread
     orig_bootstrap_inner = Thread._bootstrap_inner
-    orig_start = Thread.start
-    orig_join = Thread.join
     name_prop = Thread.name
     orig_make_hook = getattr(threading, "_make_invoke_excepthook", None)
-    _originals.update(_bootstrap_inner=orig_bootstrap_inner, start=orig_start,
-                      join=orig_join, name=name_prop, _make_invoke_excepthook=orig_make_hook)
+    orig_is_alive = Thread.is_alive
+    _originals.update(_bootstrap_inner=orig_bootstrap_inner, start=Thread.start,
+                      join=Thread.join, name=name_prop, _make_invoke_excepthook=orig_make_hook)
 
-    def _bootstrap_inner(self):
-        span = 0
-        try:
-            if writer.enabled:
-                span = writer.begin(events.THREAD_START, threading.get_native_id(), 0,
-                                    writer.intern(self.name), _flags(self))
-        except Exception:
+    def make_bootstrap_inner(orig):
+        def _bootstrap_inner(self):
             span = 0
-        try:
-            return orig_bootstrap_inner(self)
-        finally:
-            if span:
-                try:
-                    writer.finish_time(span)
-                except Exception:
-                    pass
-
-    def start(self):
-        t0 = writer.monotonic_ns()
-        result = orig_start(self)
-        try:
-            if writer.enabled:
-                writer.point_at(events.THREAD_SPAWN, t0, writer.get_ident(), self.ident or 0,
-                                sites.site(1), end=writer.monotonic_ns())
-        except Exception:
-            pass
-        return result
-
-    def join(self, timeout=None):
-        span = 0
-        try:
-            if writer.enabled and self._started.is_set():
-                span = writer.begin(events.THREAD_JOIN, self.ident or 0, sites.site(1))
-        except Exception:
-            span = 0
-        result = orig_join(self, timeout)
-        if span:
             try:
-                writer.finish(span, 0 if self.is_alive() else 1)
+                if writer.enabled:
+                    span = writer.begin(events.THREAD_START, threading.get_native_id(), 0,
+                                        writer.intern(_name(self)), _flags(self))
             except Exception:
-                pass
-        return result
+                span = 0
+                _failed()
+            try:
+                return orig(self)
+            finally:
+                if span:
+                    try:
+                        writer.finish_time(span)
+                    except Exception:
+                        _failed()
+        return _bootstrap_inner
+
+    def make_start(orig):
+        def start(self):
+            try:
+                t0 = writer.monotonic_ns()
+                result = orig(self)
+                try:
+                    if writer.enabled:
+                        writer.point_at(events.THREAD_SPAWN, t0, writer.get_ident(),
+                                        _field(self, "_ident") or 0, sites.site(1),
+                                        end=writer.monotonic_ns())
+                except Exception:
+                    _failed()
+                return result
+            except BaseException as exc:
+                _hide(exc)
+                raise
+        return start
+
+    def make_join(orig):
+        def join(self, timeout=None):
+            try:
+                span = 0
+                try:
+                    started = _field(self, "_started")
+                    if writer.enabled and started is not None and started.is_set():
+                        span = writer.begin(events.THREAD_JOIN, _field(self, "_ident") or 0,
+                                            sites.site(1))
+                except Exception:
+                    _failed()
+                try:
+                    result = orig(self, timeout)
+                finally:
+                    # also when join raised (Ctrl-C): the wait is over
+                    if span:
+                        try:
+                            writer.finish(span, 0 if orig_is_alive(self) else 1)
+                        except Exception:
+                            _failed()
+                return result
+            except BaseException as exc:
+                _hide(exc)
+                raise
+        return join
 
     def _set_name(self, value):
-        name_prop.fset(self, value)
         try:
-            if writer.enabled and self._started.is_set() and self.ident:
-                writer.point(events.THREAD_NAME, self.ident, 0, writer.intern(self.name))
+            name_prop.fset(self, value)
+        except BaseException as exc:
+            _hide(exc)
+            raise
+        try:
+            started = _field(self, "_started")
+            ident = _field(self, "_ident")
+            if writer.enabled and started is not None and started.is_set() and ident:
+                writer.point(events.THREAD_NAME, ident, 0, writer.intern(_name(self)))
         except Exception:
-            pass
+            _failed()
 
-    Thread._bootstrap_inner = _bootstrap_inner
-    Thread.start = start
-    Thread.join = join
+    patching.wrap(Thread, "_bootstrap_inner", make_bootstrap_inner)
+    patching.wrap(Thread, "start", make_start)
+    patching.wrap(Thread, "join", make_join)
+    patching.copy_identity(_set_name, name_prop.fset)
     Thread.name = property(name_prop.fget, _set_name, name_prop.fdel, name_prop.__doc__)
 
     if orig_make_hook is not None:
@@ -112,24 +193,15 @@ def install():
             def invoke_excepthook(thread):
                 try:
                     if writer.enabled:
-                        import traceback  # only when a thread fails: keeps start-up light
-                        text = "".join(traceback.format_exc(limit=20))
-                        writer.point(events.THREAD_EXCEPTION, thread.ident or 0, 0, writer.blob(text))
+                        et, ev, tb = sys.exc_info()
+                        writer.point(events.THREAD_EXCEPTION, _field(thread, "_ident") or 0, 0,
+                                     writer.blob(exception_text(et, ev, tb)))
                 except Exception:
-                    pass
+                    _failed()
                 return invoke(thread)
             return invoke_excepthook
-        threading._make_invoke_excepthook = _make_invoke_excepthook
-
-    for fn, orig in ((_bootstrap_inner, orig_bootstrap_inner), (start, orig_start), (join, orig_join)):
-        _copy_identity(fn, orig)
-
-
-def _copy_identity(fn, orig):
-    fn.__name__ = orig.__name__
-    fn.__qualname__ = orig.__qualname__
-    fn.__doc__ = orig.__doc__
-    fn.__wrapped__ = orig
+        threading._make_invoke_excepthook = patching.copy_identity(_make_invoke_excepthook,
+                                                                   orig_make_hook)
 
 
 def uninstall():

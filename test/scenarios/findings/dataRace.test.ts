@@ -58,43 +58,34 @@ test('the same Value with no hand-off (the child only sleeps first): a data race
   assert.equal(f.objects[0].name, 'value');
 });
 
-/** Plain Python state between threads needs the runtime records of helper py-races. */
+/** Plain Python state between threads: the runtime's py_state area records it. */
 function pythonStateRecorded(run: { store: { objects: Map<number, { type: string }> } }): boolean {
   return [...run.store.objects.values()].some((o) => o.type.startsWith('Python.'));
 }
 
-test('global counter without a lock (threads): a data race on counter [needs py-races records]', async (t) => {
+test('global counter without a lock (threads): a data race on counter', async () => {
   const run = await runCorpus('counter.py', ['race']);
   assert.equal(run.exitCode, 0, run.stderr);
-  if (!pythonStateRecorded(run)) {
-    t.skip('the runtime does not record plain Python state yet (helper py-races)');
-    return;
-  }
+  assert.ok(pythonStateRecorded(run), 'plain Python state is recorded');
   const [f] = only(run, 'data-race');
   assertComplete(f);
   assert.match(f.message, /counter/);
   assert.deepEqual(lines(f, 'counter.py'), [21]);
 });
 
-test('global counter under a lock (threads): no finding [needs py-races records]', async (t) => {
+test('global counter under a lock (threads): no finding', async () => {
   const run = await runCorpus('counter.py', ['locked']);
   assert.equal(run.exitCode, 0, run.stderr);
   assert.match(run.stdout, /counter 40000/);
-  if (!pythonStateRecorded(run)) {
-    t.skip('the runtime does not record plain Python state yet (helper py-races)');
-    return;
-  }
+  assert.ok(pythonStateRecorded(run), 'plain Python state is recorded');
   assertSilent(run, 'counter under a lock');
 });
 
 for (const mode of ['queue', 'event', 'join']) {
-  test(`plain Python state handed between threads by ${mode}: no finding [needs py-races records]`, async (t) => {
+  test(`plain Python state handed between threads by ${mode}: no finding`, async () => {
     const run = await runCorpus('thread_handoff.py', [mode]);
     assert.equal(run.exitCode, 0, run.stderr);
-    if (!pythonStateRecorded(run)) {
-      t.skip('the runtime does not record plain Python state yet (helper py-races)');
-      return;
-    }
+    assert.ok(pythonStateRecorded(run), 'plain Python state is recorded');
     assertSilent(run, `thread hand-off by ${mode}`);
   });
 }
