@@ -8,7 +8,7 @@ import importlib
 import os
 
 AREAS = ("threads", "locks", "queues", "pipes", "processes", "pools",
-         "shared", "asyncio_tasks", "sleeps", "stdio",
+         "shared", "proxy_calls", "asyncio_tasks", "sleeps", "stdio",
          "py_state")   # after threads: wraps its Thread.start
 
 installed = []
