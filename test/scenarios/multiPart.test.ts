@@ -9,25 +9,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { findings } from '../../src/core/analysis/findings';
+import { K } from '../../src/core/recordKinds';
 import { readTrace } from '../../src/core/traceFile';
 import { CLI, cli, scratch } from './cliHarness';
 import { PYTHON } from './harness';
-import { SCRIPTS, assertEveryManagerMessagePaired, loadCombined, watch, withTimeout } from './remoteQueue';
+import { SCRIPTS, assertEveryManagerMessagePaired, linesSeen, loadCombined, watch, withTimeout } from './remoteQueue';
 
 const TASKS = 20;
 const env = { ...process.env, CONCURRENCY_TRACE_PYTHON: PYTHON };
-
-/** Resolves true once the child's stdout matches `pattern` (false if it ends first). */
-function linesSeen(child: ReturnType<typeof spawn>, pattern: RegExp): Promise<boolean> {
-  let text = '';
-  return new Promise((resolve) => {
-    child.stdout?.on('data', (d: Buffer) => {
-      text += d.toString();
-      if (pattern.test(text)) resolve(true);
-    });
-    child.on('close', () => resolve(false));
-  });
-}
 
 function run(out: string, script: string, args: string[], cwd: string, extra: NodeJS.ProcessEnv = {}) {
   const child = spawn(process.execPath, [CLI, 'run', '--out', out, path.join(SCRIPTS, script), ...args], {
@@ -67,7 +56,13 @@ test('the three-terminal BaseManager tutorial on one host: one combined trace, e
   // 20 tasks and 2 stop signals put and got, 20 results put and got.
   const paired = assertEveryManagerMessagePaired(c);
   assert.equal(paired, 2 * (TASKS + 2) + 2 * TASKS);
-  assert.equal(c.info.crossMessages, TASKS + 2 + TASKS);
+  // Each put and get is a proxy call, paired with its handler in the server: request and reply.
+  const calls = c.store.rowsOf(K.PROXY_CALL);
+  assert.equal(calls.length, paired);
+  const callFlows = c.flows.filter((f) => c.store.kind[f.from] === K.PROXY_CALL || c.store.kind[f.to] === K.PROXY_CALL);
+  assert.equal(callFlows.length, 2 * calls.length);
+  for (const f of callFlows) assert.equal(c.partOfProcess[c.store.threads[f.fromThread].process] === 0, c.store.kind[f.from] === K.PROXY_SERVE);
+  assert.equal(c.info.crossMessages, TASKS + 2 + TASKS + 2 * calls.length);
   // The working program: nothing found.
   assert.deepEqual(findings(c.store).filter((f) => f.kind === 'deadlock'), []);
   fs.rmSync(dir, { recursive: true, force: true });
@@ -102,8 +97,10 @@ test('a worker that never answers deadlocks producer and worker across the manag
   const c = loadCombined(path.join(dir, 'all.ctrace'), parts);
   const deadlocks = findings(c.store).filter((f) => f.kind === 'deadlock');
   assert.equal(deadlocks.length, 1, JSON.stringify(deadlocks.map((f) => f.message)));
-  const parties = deadlocks[0].parties.map((p) => c.partOfProcess[c.store.processByPid(p.pid)!.index]).sort();
-  assert.deepEqual(parties, [1, 2]);
-  assert.match(deadlocks[0].message, /producer\.py .* waits to get from results.*worker\.py .* waits to get from tasks/);
+  // Producer and worker, and the server's threads serving their gets (blocked in the server's queues).
+  const parties = new Set(deadlocks[0].parties.map((p) => c.partOfProcess[c.store.processByPid(p.pid)!.index]));
+  assert.deepEqual([...parties].sort(), [0, 1, 2]);
+  const sites = deadlocks[0].sites.map((x) => `${path.basename(x.file)}:${x.line}`).sort();
+  assert.deepEqual(sites, ['producer.py:24', 'worker.py:26']);
   fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -37,6 +37,18 @@ export function watch(child: ChildProcess): { firstLine: Promise<string>; done: 
   return { firstLine, done };
 }
 
+/** Resolves true once the child's stdout matches `pattern` (false if it ends first). */
+export function linesSeen(child: ChildProcess, pattern: RegExp): Promise<boolean> {
+  let text = '';
+  return new Promise((resolve) => {
+    child.stdout?.on('data', (d: Buffer) => {
+      text += d.toString();
+      if (pattern.test(text)) resolve(true);
+    });
+    child.on('close', () => resolve(false));
+  });
+}
+
 export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([

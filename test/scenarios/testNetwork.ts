@@ -20,9 +20,9 @@ export interface Host {
   address: string;
 }
 
-function ip(args: string[]): { ok: boolean; err: string } {
+function ip(args: string[]): { ok: boolean; err: string; out: string } {
   const r = spawnSync('ip', args, { encoding: 'utf8', timeout: 20000 });
-  return { ok: r.status === 0, err: `${r.error?.message ?? ''}${r.stderr ?? ''}`.trim() };
+  return { ok: r.status === 0, err: `${r.error?.message ?? ''}${r.stderr ?? ''}`.trim(), out: r.stdout ?? '' };
 }
 
 export class TestNetwork {
@@ -78,7 +78,18 @@ export class TestNetwork {
       h.address = `10.77.${i}.2`;
     }
     hub.address = '10.77.1.1';
-    return undefined;
+    return this.waitForCarrier();
+  }
+
+  /** Until every link has carrier (a veth end can show NO-CARRIER for a while after both ends are up). */
+  private waitForCarrier(): string | undefined {
+    const deadline = Date.now() + 10000;
+    for (;;) {
+      const down = this.hosts.filter((h, i) => i > 0 && ip(['-n', h.ns, '-br', 'link', 'show', 'dev', `ct${this.id}c${i}`]).out.split(/\s+/)[1] !== 'UP');
+      if (down.length === 0) return undefined;
+      if (Date.now() > deadline) return `the links of ${down.map((h) => h.name).join(', ')} have no carrier after 10 s`;
+      spawnSync('sleep', ['0.05']);
+    }
   }
 
   host(name: string): Host {
