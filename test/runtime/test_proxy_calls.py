@@ -7,6 +7,7 @@ import sys
 import textwrap
 import unittest
 
+from test.runtime import pythons
 from test.runtime.tracefile import run
 
 from concurrency_trace import proxy_calls  # noqa: E402  (tracefile put the runtime on sys.path)
@@ -92,9 +93,9 @@ class ProxyCalls(unittest.TestCase):
         return cs, ss
 
     def test_manager_queue_calls_in_parent_and_child_pair_with_the_manager_process_handlers(self):
-        for method in ("fork", "spawn"):
-            with self.subTest(method=method):
-                proc, trace = run(_dedent(MANAGER_QUEUE), method)
+        for (version, python), method in [(p, "fork") for p in pythons.traced_pythons()] + [(pythons.traced_pythons()[0], "spawn")]:
+            with self.subTest(python=version, method=method):
+                proc, trace = run(_dedent(MANAGER_QUEUE), method, python=python)
                 self.assertEqual(proc.stdout.split(), [b"5"], proc.stderr)
                 cs, ss = self.check_pairs(trace, ["put"] * 4 + ["get"] * 4 + ["put"] * 3 + ["get"] * 3)
                 # Callers in the parent and the child, handlers in the manager's process.
@@ -108,7 +109,12 @@ class ProxyCalls(unittest.TestCase):
                 self.assertEqual(lines, [5, 8, 16, 17, 18])
 
     def test_tcp_manager_calls_name_both_ends_of_the_connection(self):
-        proc, trace = run(_dedent(TCP_SERVER_AND_CLIENT))
+        for version, python in pythons.traced_pythons():
+            with self.subTest(python=version):
+                self.check_tcp_calls(python)
+
+    def check_tcp_calls(self, python):
+        proc, trace = run(_dedent(TCP_SERVER_AND_CLIENT), python=python)
         self.assertEqual(proc.stdout.split(), [b"x", b"0", b"empty"], proc.stderr)
         self.check_pairs(trace, ["put", "get", "qsize", "get_nowait"])
         opens = trace.of("CONN_OPEN")
