@@ -13,6 +13,7 @@ import { readTrace } from '../../src/core/traceFile';
 import { CLI, cli, scratch } from './cliHarness';
 import { PYTHON } from './harness';
 import { findings } from '../../src/core/analysis/findings';
+import { K } from '../../src/core/recordKinds';
 import { SCRIPTS, assertEveryManagerMessagePaired, linesSeen, loadCombined, trueStarts, watch, withTimeout } from './remoteQueue';
 import { TestNetwork } from './testNetwork';
 
@@ -149,5 +150,58 @@ test("three hosts, the worker's clock 1.5 s behind: a worker that never answers 
   const partsIn = new Set(deadlocks[0].parties.map((p) => c.partOfProcess[c.store.processByPid(p.pid)!.index]));
   assert.deepEqual([...partsIn].sort(), [0, 1, 2]);
   assert.deepEqual(deadlocks[0].sites.map((x) => `${path.basename(x.file)}:${x.line}`).sort(), ['producer.py:24', 'worker.py:26']);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test("two hosts talking over a multiprocessing.connection TCP connection, the client's clock 0.7 s behind: every send pairs with its receive across the traces, from both ends", async (t) => {
+  const net = TestNetwork.create(['server', 'client']);
+  if (typeof net === 'string') {
+    t.skip(`multi-host test skipped: ${net}`);
+    return;
+  }
+  const N = 30;
+  const injected = -700_000_000;
+  const dir = scratch('hosts-tcp');
+  const scripts = path.join(SCRIPTS, '..', 'tcp_echo');
+  try {
+    const start = (host: string, out: string, script: string, args: string[], extra: NodeJS.ProcessEnv = {}) => {
+      const child = net.spawn(host, process.execPath, [CLI, 'run', '--out', out, path.join(scripts, script), ...args], {
+        cwd: dir, env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      return { child, ...watch(child) };
+    };
+    const server = start('server', 'server.ctrace', 'echo_server.py', ['0.0.0.0', '50001']);
+    assert.equal(await withTimeout(server.firstLine, 60000, 'the echo server'), 'listening 50001');
+    const client = start('client', 'client.ctrace', 'echo_client.py', [net.hubAddressFor('client'), '50001', String(N)], { CONCURRENCY_TRACE_TEST_CLOCK_OFFSET_NS: String(injected) });
+    const [c, sv] = await withTimeout(Promise.all([client.done, server.done]), 120000, 'client and server');
+    assert.equal(c.status, 0, c.stderr.toString());
+    assert.equal(sv.status, 0, sv.stderr.toString());
+    assert.match(c.stdout.toString(), new RegExp(`^total ${N * (N - 1)}$`, 'm'));
+  } finally {
+    net.destroy();
+  }
+  const names = ['server', 'client'].map((n) => path.join(dir, `${n}.ctrace`));
+  const parts = names.map((f) => readTrace(f));
+  const merged = cli(['merge', ...names, '-o', path.join(dir, 'all.ctrace')], { cwd: dir });
+  assert.equal(merged.status, 0, merged.stderr.toString());
+  const m = loadCombined(path.join(dir, 'all.ctrace'), parts);
+  assert.equal(m.info.hosts.length, 2);
+  // Each end named the connection once, the other's mirror image.
+  const opens = m.store.rowsOf(K.CONN_OPEN).map((r) => [m.store.obj[r], m.store.a[r]]);
+  assert.equal(opens.length, 2);
+  assert.deepEqual(opens[1], [opens[0][1], opens[0][0]]);
+  // N + 1 messages from the client, N answers: every one paired, across the parts.
+  const sends = m.store.rowsOf(K.PIPE_SEND);
+  const recvs = m.store.rowsOf(K.PIPE_RECV);
+  assert.equal(sends.length, 2 * N + 1);
+  assert.equal(recvs.length, 2 * N + 1);
+  const pipes = m.flows.filter((f) => f.kind === 'pipe');
+  assert.equal(pipes.length, 2 * N + 1);
+  assert.deepEqual(new Set(pipes.map((f) => f.from)), new Set(sends));
+  for (const f of pipes) assert.notEqual(m.partOfProcess[m.store.threads[f.fromThread].process], m.partOfProcess[m.store.threads[f.toThread].process]);
+  const clock = m.info.clocks[m.info.parts[1].clock];
+  assert.equal(clock.basis, 'messages');
+  assert.ok(Math.abs(clock.offsetNs - injected) <= (clock.errorNs ?? 0) + 1, `offset ${clock.offsetNs} ± ${clock.errorNs}, injected ${injected}`);
+  t.diagnostic(`injected ${injected} ns; estimated ${clock.offsetNs} ns ± ${clock.errorNs} ns from ${clock.messages} messages`);
   fs.rmSync(dir, { recursive: true, force: true });
 });
