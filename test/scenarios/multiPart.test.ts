@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { findings } from '../../src/core/analysis/findings';
+import { relatedGroup, traceLinks } from '../../src/core/merge/relatedTraces';
 import { K } from '../../src/core/recordKinds';
 import { readTrace } from '../../src/core/traceFile';
 import { CLI, cli, scratch } from './cliHarness';
@@ -47,7 +48,11 @@ test('the three-terminal BaseManager tutorial on one host: one combined trace, e
   const merged = cli(['merge', ...names, '-o', path.join(dir, 'all.ctrace')], { cwd: dir });
   assert.equal(merged.status, 0, merged.stderr.toString());
   assert.match(merged.stdout.toString(), /^4 trace\(s\) on 1 host\(s\)/);
-  const c = loadCombined(path.join(dir, 'all.ctrace'), names.map((f) => readTrace(f)));
+  const parts = names.map((f) => readTrace(f));
+  const c = loadCombined(path.join(dir, 'all.ctrace'), parts);
+  // What VS Code offers to combine: the four ran together and talked (through the server).
+  const links = names.map((f, i) => traceLinks(f, parts[i]));
+  assert.deepEqual(relatedGroup(links[2], links).map((l) => l.file).sort(), [...names].sort());
   // One host, one clock: placed by the monotonic clock, no estimate needed.
   assert.equal(c.info.hosts.length, 1);
   assert.equal(c.info.clocks.length, 1);
