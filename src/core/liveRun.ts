@@ -17,7 +17,12 @@ import type { UntracedProcess } from './untracedNotes';
 export interface LiveRunOptions {
   python: string;
   pythonVersion?: string;
-  script: string;
+  /** The script, or… */
+  script?: string;
+  /** …the module, run as `python -m module` (see LaunchOptions). */
+  module?: string;
+  /** Names the saved trace (default: the script, else the module). */
+  traceName?: string;
   args: string[];
   cwd?: string;
   env?: NodeJS.ProcessEnv;
@@ -126,7 +131,7 @@ export class LiveRun {
     let result;
     try {
       result = await traceRun({
-        python: o.python, pythonVersion: o.pythonVersion, script: o.script, args: o.args, cwd: o.cwd, env,
+        python: o.python, pythonVersion: o.pythonVersion, script: o.script, module: o.module, args: o.args, cwd: o.cwd, env,
         stdio: ['pipe', 'pipe', 'pipe'], onWarning: o.onWarning,
         // A group of its own to signal as one (POSIX); on Windows detached would open a console window.
         detached: process.platform !== 'win32',
@@ -168,7 +173,7 @@ export class LiveRun {
     const out: LiveRunResult = { exitCode: result.exitCode, signal: result.signal, stopped, pruned: [], store: result.store, untraced: result.untraced };
     if (o.traceFolder) {
       try {
-        const saved = saveRunTrace(o.traceFolder, o.script, result.store, o.keepTraces ?? DEFAULT_KEEP);
+        const saved = saveRunTrace(o.traceFolder, o.traceName ?? o.script ?? o.module ?? 'python', result.store, o.keepTraces ?? DEFAULT_KEEP);
         out.traceFile = saved.file;
         out.pruned = saved.pruned;
       } catch (err) {

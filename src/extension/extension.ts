@@ -7,12 +7,15 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { resolvePathSetting } from '../core/settingVariables';
 import { FindingDiagnostics } from './findingDiagnostics';
+import { ExampleCommands } from './exampleCommands';
+import { registerLaunchType } from './launchConfigProvider';
 import { RepeatController } from './repeatCommand';
 import { registerCombineCommand } from './combineCommand';
 import { RunController } from './runController';
 import { readSettings } from './settings';
 import { exportPerfetto, openSource } from './traceActions';
 import { registerTraceCommands } from './traceCommands';
+import { TRACE_TEST_COMMAND, TestCodeLensProvider, TestTracer } from './testCommand';
 import { TRACE_VIEW_TYPE, TraceEditorProvider } from './traceEditor';
 import type { TimelineActions } from './timelineView';
 
@@ -20,6 +23,8 @@ import type { TimelineActions } from './timelineView';
 export interface ConcurrencyTraceApi {
   runs: RunController;
   repeats: RepeatController;
+  tests: TestTracer;
+  examples: ExampleCommands;
   editors: TraceEditorProvider;
   diagnostics: FindingDiagnostics;
 }
@@ -34,6 +39,9 @@ export function activate(context: vscode.ExtensionContext): ConcurrencyTraceApi 
   const diagnostics = new FindingDiagnostics();
   const runs = new RunController(context, log, actions, diagnostics);
   const repeats = new RepeatController(context, runs, log);
+  const tests = new TestTracer(runs, log);
+  const examples = new ExampleCommands(context.extensionPath, context.globalStorageUri.fsPath, runs, log);
+  const lenses = new TestCodeLensProvider();
   const editors = new TraceEditorProvider(() => ({ extensionUri: context.extensionUri, actions, intervalMs: readSettings().liveIntervalMs, diagnostics }));
   const storageFolder = path.join((context.storageUri ?? context.globalStorageUri).fsPath, 'traces');
   const traceFolders = (): string[] => {
@@ -54,11 +62,20 @@ export function activate(context: vscode.ExtensionContext): ConcurrencyTraceApi 
     vscode.commands.registerCommand('concurrencyTrace.repeatUntilFailure', (uri?: vscode.Uri) => repeats.run(asUri(uri))),
     vscode.commands.registerCommand('concurrencyTrace.stop', () => runs.stopActive()),
     vscode.commands.registerCommand('concurrencyTrace.showLog', () => log.show()),
+    vscode.commands.registerCommand(TRACE_TEST_COMMAND, (uri?: unknown, names?: unknown) => tests.trace(uri, names)),
+    vscode.commands.registerCommand('concurrencyTrace.openExample', (id?: unknown) => examples.open(id)),
+    vscode.commands.registerCommand('concurrencyTrace.runExample', (id?: unknown) => examples.run(id)),
+    lenses,
+    vscode.languages.registerCodeLensProvider({ language: 'python', scheme: 'file' }, lenses),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration('concurrencyTrace.testCodeLens')) lenses.refresh();
+    }),
+    ...registerLaunchType(runs, log),
     ...registerTraceCommands({ runs, editors, traceFolders, extensionPath: context.extensionPath, log }),
     ...registerCombineCommand({ traceFolders, log }),
   );
   log.info(`activated (VS Code ${vscode.version}; traces in ${storageFolder})`);
-  return { runs, repeats, editors, diagnostics };
+  return { runs, repeats, tests, examples, editors, diagnostics };
 }
 
 export function deactivate(): void {

@@ -9,14 +9,13 @@
 import * as vscode from 'vscode';
 import { FINDING_KINDS, type FindingKind } from '../core/analysis/finding';
 import { kindTitle } from '../core/findingState';
-import { NO_THREAD_RACE_ENV } from '../core/launcher';
 import { LiveRun } from '../core/liveRun';
 import {
   DEFAULT_REPEAT_TIMES, MAX_REPEAT_TIMES, describeAttempt, describeCondition, describeRepeat, repeatRun,
   type RepeatCondition, type RepeatResult,
 } from '../core/repeatRun';
 import { saveRunTrace } from '../core/traceStorage';
-import type { PreparedRun, RunController } from './runController';
+import type { PreparedScriptRun, RunController } from './runController';
 import { RunTerminal } from './runTerminal';
 import { TRACE_VIEW_TYPE } from './traceEditor';
 
@@ -83,7 +82,7 @@ export class RepeatController {
   }
 
   /** Runs up to `times` times; the first failing run's trace is saved and opened. */
-  async repeat(p: PreparedRun, times: number, until: RepeatCondition): Promise<RepeatOutcome> {
+  async repeat(p: PreparedScriptRun, times: number, until: RepeatCondition): Promise<RepeatOutcome> {
     const condition = describeCondition(until);
     this.log.info(`repeat: ${p.commandLine} up to ${times} times until ${condition} (cwd ${p.cwd})`);
     const terminal = new RunTerminal(`Concurrency Trace: repeat ${p.name}`, `▶ up to ${times} × ${p.commandLine}  (cwd: ${p.cwd}) until ${condition}`);
@@ -112,7 +111,7 @@ export class RepeatController {
           terminal.notice(`── run ${attempt} of ${times} ──`);
           const run = new LiveRun({
             python: p.python, pythonVersion: p.version, script: p.file, args: p.args, cwd: p.cwd,
-            env: { ...process.env, ...p.settings.env, ...(p.settings.detectThreadRaces ? {} : NO_THREAD_RACE_ENV) }, unbuffered: p.settings.unbufferedOutput,
+            env: p.env, unbuffered: p.settings.unbufferedOutput,
             stopGraceMs: p.settings.stopGraceMs,
             onOutput: (text, stream) => terminal.output(text, stream),
             onWarning: (m) => this.log.warn(m),

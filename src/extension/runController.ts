@@ -1,14 +1,17 @@
 /**
  * "Run with Concurrency Trace": save the file, pick the interpreter and the
  * arguments, start a LiveRun in its own terminal, open the timeline beside
- * the editor, and save the trace when the run is over.
+ * the editor, and save the trace when the run is over. Launch configurations
+ * (extension/debugAdapter) and the pytest command start their runs here too.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Finding } from '../core/analysis/finding';
 import { isOngoingDeadlock } from '../core/findingState';
 import type { RunState } from '../protocol';
+import { applyLaunchEnv, type ResolvedLaunch } from '../core/launchConfig';
 import { LaunchError, NO_THREAD_RACE_ENV, checkPython, checkScript } from '../core/launcher';
+import { resolveCommand } from '../core/interpreterChoice';
 import { pythonSupport } from '../core/pythonSupport';
 import { describeUntraced } from '../core/untracedNotes';
 import { LiveRun, type LiveRunResult } from '../core/liveRun';
@@ -24,7 +27,8 @@ import { TimelineView, type TimelineActions } from './timelineView';
 export const TIMELINE_VIEW_TYPE = 'concurrencyTrace.timeline';
 
 interface ActiveRun {
-  file: string;
+  key: string;
+  name: string;
   run: LiveRun;
   view: TimelineView;
   terminal: RunTerminal;
@@ -35,14 +39,24 @@ interface ActiveRun {
 
 export const STOP_AND_KEEP = 'Stop and Keep Trace';
 
-/** A script ready to run traced: see RunController.prepare. */
+/** A run ready to start: see RunController.prepare and prepareLaunch. */
 export interface PreparedRun {
-  file: string;
+  /** The run's panel and terminal are reused by the next run of the same key (the script, or the module and its folder). */
+  key: string;
+  /** The script (absolute); undefined for a module run. */
+  file?: string;
+  /** `python -m module` instead of a script. */
+  module?: string;
+  /** The run's name in its panel title and terminal. */
   name: string;
+  /** Names a module run's saved trace (a script run's is named after the script). */
+  traceName?: string;
   settings: RunSettings;
   args: string[];
   cwd: string;
-  /** Where the arguments came from (setting, remembered answer). */
+  /** The run's whole environment. */
+  env: NodeJS.ProcessEnv;
+  /** Where the arguments came from (setting, remembered answer, launch configuration). */
   argsFrom: string;
   python: string;
   version: string;
@@ -51,10 +65,25 @@ export interface PreparedRun {
   /** Where traces of runs are saved. */
   traceFolder: string;
 }
+
+/** A script run (the Run and Repeat commands). */
+export type PreparedScriptRun = PreparedRun & { file: string };
+
+/** A run that has been started: see RunController.start. */
+export interface StartedRun {
+  /** Resolves when the process is up, or has failed to start. */
+  started: Promise<void>;
+  /** The result when it is over (undefined: it could not start; said in a message). */
+  done: Promise<LiveRunResult | undefined>;
+  /** Ends the run's process tree (as Stop in the panel). */
+  stop(): void;
+}
 export const SHOW_FINDING = 'Show';
 
 export class RunController implements vscode.Disposable {
   private readonly views = new Map<string, TimelineView>();
+  /** Per run key: the file a trace of it is named after and saved near (the script; for a module, the folder it ran in). */
+  private readonly near = new Map<string, string>();
   private readonly terminals = new Map<string, RunTerminal>();
   private readonly active = new Set<ActiveRun>();
   private readonly remembered: RememberedRuns;
@@ -73,7 +102,7 @@ export class RunController implements vscode.Disposable {
    * settings and arguments (asked for if `askArguments`), the interpreter. Undefined when
    * the user cancelled or something is wrong (said in a message).
    */
-  async prepare(uri: vscode.Uri | undefined, askArguments: boolean): Promise<PreparedRun | undefined> {
+  async prepare(uri: vscode.Uri | undefined, askArguments: boolean): Promise<PreparedScriptRun | undefined> {
     const target = await this.targetFile(uri);
     if (!target) return undefined;
     const file = target.fsPath;
@@ -92,12 +121,12 @@ export class RunController implements vscode.Disposable {
     try {
       checkScript(file);
       const choice = await pickInterpreter(target, settings, ctx, (l) => this.log.info(l));
-      this.checkSupport(choice.python, { ...process.env, ...settings.env });
-      const name = path.basename(file);
-      const commandLine = [choice.python, file, ...runArgs.args].map((a) => formatArgs([a])).join(' ');
+      const env = runEnv(settings);
+      this.checkSupport(choice.python, env);
       return {
-        file, name, settings, args: runArgs.args, cwd: runArgs.cwd, argsFrom: runArgs.from, python: choice.python, version: choice.version,
-        commandLine, traceFolder: this.traceFolder(settings.traceFolder, ctx),
+        key: file, file, name: path.basename(file), settings, args: runArgs.args, cwd: runArgs.cwd, env, argsFrom: runArgs.from,
+        python: choice.python, version: choice.version,
+        commandLine: commandLine(choice.python, file, undefined, runArgs.args), traceFolder: this.traceFolder(settings.traceFolder, ctx),
       };
     } catch (err) {
       this.fail(err);
@@ -105,18 +134,60 @@ export class RunController implements vscode.Disposable {
     }
   }
 
+  /**
+   * A run as a launch configuration describes it (already checked by core/launchConfig):
+   * its own interpreter, else the one the Run command would use. Throws LaunchError
+   * (the caller says it: the debug session fails with the message).
+   * options.name: the run's name in its panel, terminal and trace (default: the script's
+   * file name, or `-m module`); options.from: what described the run, for the log.
+   */
+  async prepareLaunch(launch: ResolvedLaunch, options: { name?: string; folder?: string; from?: string } = {}): Promise<PreparedRun> {
+    const file = launch.program;
+    const resource = vscode.Uri.file(file ?? options.folder ?? launch.cwd);
+    const settings = readSettings(resource);
+    const folder = options.folder ?? vscode.workspace.getWorkspaceFolder(resource)?.uri.fsPath;
+    const ctx: VariableContext = { workspaceFolder: folder, file };
+    if (file) checkScript(file);
+    let python: string;
+    let version: string;
+    if (launch.python) {
+      const command = resolveCommand(launch.python, ctx);
+      if (!command) throw new LaunchError(`Concurrency Trace: the launch configuration's "python" (${launch.python}) was not found`);
+      version = checkPython(command).version;
+      python = command;
+      this.log.info(`interpreter: launch configuration: using ${python} (Python ${version})`);
+    } else {
+      ({ python, version } = await pickInterpreter(resource, settings, ctx, (l) => this.log.info(l)));
+    }
+    const env = applyLaunchEnv(runEnv(settings), launch.env);
+    this.checkSupport(python, env);
+    const name = options.name ?? (file ? path.basename(file) : `-m ${launch.module ?? ''}`);
+    return {
+      key: file ?? `-m ${launch.module ?? ''} in ${launch.cwd}`, file, module: launch.module, name, traceName: options.name ?? launch.module, settings, args: launch.args, cwd: launch.cwd, env,
+      argsFrom: options.from ?? 'launch configuration', python, version,
+      commandLine: commandLine(python, file, launch.module, launch.args), traceFolder: this.traceFolder(settings.traceFolder, ctx),
+    };
+  }
+
   /** Runs `uri` (else the active Python editor) traced. Resolves when the run is over. */
   async run(uri: vscode.Uri | undefined, askArguments: boolean): Promise<LiveRunResult | undefined> {
     const prepared = await this.prepare(uri, askArguments);
     if (!prepared) return undefined;
-    const { file, name, settings, python, version, commandLine } = prepared;
-    const runArgs = { args: prepared.args, cwd: prepared.cwd, from: prepared.argsFrom };
-    this.log.info(`run: ${commandLine} (cwd ${runArgs.cwd}; arguments from ${runArgs.from})`);
+    return this.start(prepared).done;
+  }
 
-    const terminal = this.freshTerminal(file, name, `▶ ${commandLine}  (cwd: ${runArgs.cwd})`);
+  /** Starts a prepared run: its terminal, its live panel, Stop; the trace is saved when it is over. */
+  start(prepared: PreparedRun): StartedRun {
+    const { key, name, settings, python, version } = prepared;
+    const target = liveRunTarget(prepared);
+    const runArgs = { args: prepared.args, cwd: prepared.cwd, from: prepared.argsFrom };
+    this.log.info(`run: ${prepared.commandLine} (cwd ${runArgs.cwd}; arguments from ${runArgs.from})`);
+    this.near.set(key, prepared.file ?? path.join(prepared.cwd, prepared.name));
+
+    const terminal = this.freshTerminal(key, name, `▶ ${prepared.commandLine}  (cwd: ${runArgs.cwd})`);
     const run = new LiveRun({
-      python, pythonVersion: version, script: file, args: runArgs.args, cwd: runArgs.cwd,
-      env: { ...process.env, ...settings.env, ...(settings.detectThreadRaces ? {} : NO_THREAD_RACE_ENV) },
+      python, pythonVersion: version, ...target, args: runArgs.args, cwd: runArgs.cwd,
+      env: prepared.env,
       unbuffered: settings.unbufferedOutput,
       traceFolder: prepared.traceFolder,
       keepTraces: settings.keepTraces,
@@ -125,7 +196,7 @@ export class RunController implements vscode.Disposable {
       onWarning: (m) => this.log.warn(m),
     });
     let final: Partial<RunState> | undefined;
-    const view = this.viewFor(file, name, settings.liveIntervalMs);
+    const view = this.viewFor(key, name, settings.liveIntervalMs);
     const stop = (): void => {
       if (run.status !== 'running') return;
       this.log.info(`stop: ending the process tree of ${name} (pid ${run.pid ?? '?'})`);
@@ -134,7 +205,7 @@ export class RunController implements vscode.Disposable {
       });
       view.pushState();
     };
-    const entry: ActiveRun = { file, run, view, terminal, stop, announced: new Set() };
+    const entry: ActiveRun = { key, name, run, view, terminal, stop, announced: new Set() };
     terminal.attach({ write: (t) => run.write(t), interrupt: () => run.interrupt(), endInput: () => run.endInput(), closed: stop });
     view.show({
       title: `Trace: ${name}`, live: true, baseDir: runArgs.cwd, stop,
@@ -144,9 +215,14 @@ export class RunController implements vscode.Disposable {
     this.active.add(entry);
     this.updateContext();
     terminal.terminal.show(true);
+    return { started: run.whenStarted(), done: this.finishRun(entry, (f) => (final = f)), stop };
+  }
+
+  private async finishRun(entry: ActiveRun, setFinal: (f: Partial<RunState>) => void): Promise<LiveRunResult | undefined> {
+    const { run, view, terminal, name } = entry;
     try {
       const result = await run.done;
-      final = { exitCode: result.exitCode, message: this.describe(result) };
+      setFinal({ exitCode: result.exitCode, message: this.describe(result) });
       terminal.finish(this.exitLine(result));
       this.log.info(`run: ${name} ${this.exitLine(result).toLowerCase()}; ${result.store.length} events`);
       if (result.traceFile) this.log.info(`trace: saved to ${result.traceFile}`);
@@ -155,7 +231,7 @@ export class RunController implements vscode.Disposable {
       for (const p of result.pruned) this.log.info(`trace: removed old ${p}`);
       return result;
     } catch (err) {
-      final = { message: (err as Error).message };
+      setFinal({ message: (err as Error).message });
       terminal.finish(`Could not run: ${(err as Error).message}`);
       this.fail(err);
       return undefined;
@@ -173,15 +249,15 @@ export class RunController implements vscode.Disposable {
     for (const r of front.length ? front : runs) r.view.current?.stop?.();
   }
 
-  /** The run panel of a script (the latest run's), if open. */
-  viewOf(file: string): TimelineView | undefined {
-    const v = this.views.get(file);
+  /** The run panel of a script (the latest run's; or of a run's key), if open. */
+  viewOf(key: string): TimelineView | undefined {
+    const v = this.views.get(key);
     return v && !v.isDisposed ? v : undefined;
   }
 
-  /** The run panel in front, with its store (for export commands). */
+  /** The run panel in front, with the file its exports are named after (for export commands). */
   activeTrace(): { view: TimelineView; file: string } | undefined {
-    for (const [file, view] of this.views) if (!view.isDisposed && view.panel.active) return { view, file };
+    for (const [key, view] of this.views) if (!view.isDisposed && view.panel.active) return { view, file: this.near.get(key) ?? key };
     return undefined;
   }
 
@@ -255,7 +331,7 @@ export class RunController implements vscode.Disposable {
     const fresh = findings.filter((f) => isOngoingDeadlock(f) && !entry.announced.has(f.id));
     if (fresh.length === 0) return;
     for (const f of fresh) entry.announced.add(f.id);
-    const name = path.basename(entry.file).replace(/[[\]()]/g, '');
+    const name = entry.name.replace(/[[\]()]/g, '');
     this.log.warn(`findings: deadlock in ${name} while it runs: ${fresh[0].message}`);
     void vscode.window.showWarningMessage(
       `Concurrency Trace: ${name} is deadlocked — threads wait for each other. Stop it and keep the trace?`, STOP_AND_KEEP, SHOW_FINDING,
@@ -313,4 +389,21 @@ export class RunController implements vscode.Disposable {
       if (pick) this.log.show();
     });
   }
+}
+
+/** A run's environment from the settings: this process's, concurrencyTrace.env, the data-race switch. */
+function runEnv(settings: RunSettings): NodeJS.ProcessEnv {
+  return { ...process.env, ...settings.env, ...(settings.detectThreadRaces ? {} : NO_THREAD_RACE_ENV) };
+}
+
+/** The command line as a user would type it, for the log and the terminal's first line. */
+function commandLine(python: string, file: string | undefined, module: string | undefined, args: string[]): string {
+  return formatArgs([python, ...(file ? [file] : ['-m', module ?? '']), ...args]);
+}
+
+/** What LiveRun runs: the script, or the module (its trace named after the run). */
+function liveRunTarget(p: PreparedRun): { script: string } | { module: string; traceName: string } {
+  if (p.file) return { script: p.file };
+  if (p.module) return { module: p.module, traceName: p.traceName ?? p.module };
+  throw new LaunchError('Concurrency Trace: nothing to run (no script and no module)');
 }

@@ -63,24 +63,62 @@ function ratio(script: string): void {
   fs.rmSync(out, { force: true });
 }
 
-function withLockCost(): void {
-  const file = path.join(SCRIPTS, 'with_lock_ns.py');
-  const env = (dir?: string): NodeJS.ProcessEnv => dir
-    ? { ...process.env, PYTHONPATH: path.join(__dirname, '../../src/runtime'), CONCURRENCY_TRACE_DIR: dir, CONCURRENCY_TRACE_TOKEN: 'bench' }
-    : { ...process.env };
-  const plain: number[][] = [];
-  const traced: number[][] = [];
+// The hot path of locks, side by side: untraced, traced with the C accelerator,
+// traced on the pure-Python path (CONCURRENCY_TRACE_NATIVE=0) and, when
+// BENCH_BASELINE names another checkout's src/runtime, traced by that one
+// (the figures before a change). The runtime alone (no CLI, collector or
+// sampler), so the columns differ only by what the tracer does in the program.
+type Variant = { name: string; env: (dir: string) => NodeJS.ProcessEnv };
+const RUNTIME = path.join(__dirname, '../../src/runtime');
+const traced = (runtime: string, extra: NodeJS.ProcessEnv) => (dir: string): NodeJS.ProcessEnv => ({
+  ...process.env, PYTHONPATH: runtime, CONCURRENCY_TRACE_DIR: dir, CONCURRENCY_TRACE_TOKEN: 'bench', ...extra,
+});
+const VARIANTS: Variant[] = [
+  { name: 'untraced', env: () => ({ ...process.env }) },
+  { name: 'native', env: traced(RUNTIME, { CONCURRENCY_TRACE_NATIVE: '1' }) },
+  { name: 'pure Python', env: traced(RUNTIME, { CONCURRENCY_TRACE_NATIVE: '0' }) },
+  ...(process.env.BENCH_BASELINE ? [{ name: 'baseline', env: traced(path.resolve(process.env.BENCH_BASELINE), {}) }] : []),
+];
+
+function nativeStatus(): string {
+  const code = 'import sys; sys.path.insert(0, sys.argv[1]); from concurrency_trace import native; native.load(); print(native.status)';
+  return execFileSync(PYTHON, ['-c', code, RUNTIME], { encoding: 'utf8' }).trim();
+}
+
+// Each script prints numbers on its last line; runs alternate between the variants.
+function measure(script: string, args: string[]): number[][][] {
+  const file = path.join(SCRIPTS, script);
+  const out: number[][][] = VARIANTS.map(() => []);
   for (let i = 0; i < RUNS; i++) {
-    plain.push(execFileSync(PYTHON, [file], { env: env(), encoding: 'utf8' }).trim().split(' ').map(Number));
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-lock-'));
-    traced.push(execFileSync(PYTHON, [file], { env: env(dir), encoding: 'utf8' }).trim().split(' ').map(Number));
-    fs.rmSync(dir, { recursive: true, force: true });
+    VARIANTS.forEach((v, k) => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-lock-'));
+      const text = execFileSync(PYTHON, [file, ...args], { env: v.env(dir), encoding: 'utf8' }).trim().split('\n');
+      out[k].push(text[text.length - 1].split(' ').map(Number));
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
   }
+  return out;
+}
+
+function lockTable(): void {
+  const cell = (s: string): string => s.padEnd(28);
+  const rows: string[] = [];
+  const perOp = measure('with_lock_ns.py', []);
   for (const [i, name] of ['Lock', 'RLock'].entries()) {
-    const p = median(plain.map((x) => x[i]));
-    const t = median(traced.map((x) => x[i]));
-    console.log(`with ${name.padEnd(12)} untraced ${p.toFixed(0)} ns · traced ${t.toFixed(0)} ns · added ${(t - p).toFixed(0)} ns per uncontended acquire+release`);
+    const m = perOp.map((runs) => median(runs.map((x) => x[i])));
+    rows.push(`${cell(`with ${name}: ns/op`)}${m.map((v, k) => cell(k === 0 ? v.toFixed(0) : `${v.toFixed(0)} (+${(v - m[0]).toFixed(0)})`)).join('')}`);
   }
+  for (const [script, label] of [['threads_lock_heavy.py', '2 threads×100k with'], ['lock_updates.py', '2 procs×100k mp Lock']] as const) {
+    const runs = measure(script, []);
+    for (const [i, what] of ['s wall', 's CPU'].entries()) {
+      const m = runs.map((r) => median(r.map((x) => x[i])));
+      rows.push(`${cell(`${label}: ${what}`)}${m.map((v, k) => cell(k === 0 ? v.toFixed(3) : `${v.toFixed(3)} (${(v / m[0]).toFixed(2)}×)`)).join('')}`);
+    }
+  }
+  console.log(`locks (native: ${nativeStatus()}; ns/op: thread CPU time, best of 9 rounds; s: inside the script, elapsed and CPU)`);
+  console.log(`${cell('')}${VARIANTS.map((v) => cell(v.name)).join('')}`);
+  for (const r of rows) console.log(r);
+  console.log('goals: ≤ 300 ns added per with lock, lock-heavy ≤ 1.5× inside the script');
 }
 
 function collectorThroughput(): void {
@@ -215,7 +253,7 @@ if (want('ratio')) {
   ratio('pool_cpu.py');
   ratio('lock_updates.py');
 }
-if (want('lock')) withLockCost();
+if (want('lock')) lockTable();
 if (want('collector')) collectorThroughput();
 if (want('trace')) traceFilesAtScale();
 if (want('real')) realRunAtScale();

@@ -5,7 +5,9 @@
  * extension: the fallback interpreter on PATH), the script's output in the
  * terminal, the timeline webview's lanes / spans / arrows / CPU through its
  * test hook, Stop on a script that runs forever (no process left), and a
- * saved .ctrace opened from the explorer in the custom editor.
+ * saved .ctrace opened from the explorer in the custom editor; F5 on a
+ * workspace launch.json (type concurrency-trace) and the debug toolbar's
+ * Stop; the walkthrough's link that opens and traces a bundled example.
  * Screenshots of every step: test-artifacts/e2e/*.png.
  */
 import * as assert from 'node:assert/strict';
@@ -59,6 +61,60 @@ if __name__ == "__main__":
         print(f"tick {i}", flush=True)
         i += 1
         time.sleep(0.3)
+`;
+
+/** Run by F5 from the workspace's launch.json: prints what the configuration gave it, starts a process and a thread. */
+const LAUNCH_PROBE = `import os
+import sys
+import threading
+from multiprocessing import Process
+
+
+def work():
+    pass
+
+
+if __name__ == "__main__":
+    print("argv", sys.argv[1:], "env", os.environ.get("CT_E2E"), "cwd", os.path.basename(os.getcwd()), flush=True)
+    p = Process(target=work, name="probe-child")
+    p.start()
+    p.join()
+    t = threading.Thread(target=work, name="probe-thread")
+    t.start()
+    t.join()
+    print("launch probe done")
+`;
+
+const LAUNCH_JSON = {
+  version: '0.2.0',
+  configurations: [
+    {
+      name: 'Trace the launch probe', type: 'concurrency-trace', request: 'launch',
+      program: '${workspaceFolder}/launch_probe.py', args: ['--n', '3'], cwd: '${workspaceFolder}/probe_cwd', env: { CT_E2E: 'from launch.json' },
+    },
+    { name: 'Trace forever', type: 'concurrency-trace', request: 'launch', program: '${workspaceFolder}/forever.py' },
+  ],
+};
+
+/** A pytest test file for the "Trace test" CodeLens. */
+const TEST_FILE = `import threading
+
+
+def test_threads_share_a_counter():
+    counter = [0]
+    lock = threading.Lock()
+
+    def work():
+        for _ in range(50):
+            with lock:
+                counter[0] += 1
+
+    threads = [threading.Thread(target=work, name=f"adder-{i}") for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert counter[0] == 100
 `;
 
 function kindTotals(l: LayoutInfo): Record<string, number> {
@@ -142,6 +198,10 @@ describe('end to end in code-server', { timeout: 9 * 60_000 }, () => {
     fs.writeFileSync(path.join(ws, 'deadlock_forever.py'), forever);
     fs.mkdirSync(path.join(ws, '.vscode'));
     fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), JSON.stringify(WORKSPACE_SETTINGS, null, 2));
+    fs.writeFileSync(path.join(ws, '.vscode', 'launch.json'), JSON.stringify(LAUNCH_JSON, null, 2));
+    fs.writeFileSync(path.join(ws, 'launch_probe.py'), LAUNCH_PROBE);
+    fs.mkdirSync(path.join(ws, 'probe_cwd'));
+    fs.writeFileSync(path.join(ws, 'test_counter.py'), TEST_FILE);
     server = new CodeServer(installed, path.join(tmp, 'user-data'), path.join(tmp, 'extensions'));
     const out = server.installExtension(vsix);
     assert.match(out, /concurrency-trace.*(successfully installed|was successfully)/i, out);
@@ -381,6 +441,98 @@ describe('end to end in code-server', { timeout: 9 * 60_000 }, () => {
     const kinds = kindTotals(l);
     assert.ok(kinds['shared.read'] >= 2000 && kinds['shared.write'] >= 2000, JSON.stringify(kinds));
     await shot('bank-timeline');
+  });
+
+  /** The floating debug toolbar, shown while a debug session runs. */
+  const debugToolbar = (): ReturnType<Page['locator']> => page.locator('.debug-toolbar');
+
+  it('F5 runs the workspace’s launch configuration traced: its args, env and cwd reach the script, its lanes are on the timeline, and the session ends with the run', async () => {
+    await quickOpen('launch_probe.py');
+    await page.keyboard.press('F5');
+    await page.locator('.terminal-tab, .single-terminal-tab, .tabs-list .monaco-list-row', { hasText: 'Concurrency Trace: launch_probe.py' }).first().waitFor({ timeout: 60_000 });
+    // (terminalText holds every terminal's rows: this run's exit line is the one after its output.)
+    const text = await waitFor('the probe’s output and the exit line in the terminal', async () => {
+      const t = await terminalText(page);
+      return /launch probe done\s*Process exited with code 0/.test(t) ? t : '';
+    }, 60_000);
+    assert.match(text, /argv \['--n', '3'\] env from launch\.json cwd probe_cwd/, text);
+    assert.match(text, /launch probe done/);
+    const frame = await frameFor('the launched run’s timeline', (s) => s.title === 'launch_probe.py' && s.ready && s.status !== 'running', 60_000);
+    const l = await layoutOf(frame);
+    const procs = l.lanes.filter((x) => x.kind === 'process' && !x.dim);
+    assert.equal(procs.length, 2, procs.map((p) => p.label).join(', '));
+    assert.ok(l.lanes.some((x) => x.kind === 'thread' && x.label === 'probe-thread'), l.lanes.map((x) => x.label).join(', '));
+    assert.ok(l.arrows.some((a) => a.kind === 'spawn'), 'the spawn arrow');
+    await shot('f5-launch-timeline');
+    // The debug session is the run: it has ended with it.
+    await waitFor('the debug toolbar to go once the run ended', async () => !(await debugToolbar().isVisible()), 15_000);
+    await waitFor('the launched run’s trace in traces/', () => fs.readdirSync(path.join(ws, 'traces')).some((n) => n.startsWith('launch_probe') && n.endsWith('.ctrace')), 15_000);
+  });
+
+  it('the debug toolbar’s Stop ends a launched run that runs forever: no process of it is left', async () => {
+    const script = path.join(ws, 'forever.py');
+    const pidsFile = path.join(ws, 'forever.pids');
+    const earlier = fs.existsSync(pidsFile) ? fs.readFileSync(pidsFile, 'utf8').split('\n').filter(Boolean).length : 0;
+    await runCommand('Debug: Select and Start Debugging');
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Trace forever' });
+    await row.first().waitFor({ state: 'visible', timeout: 15_000 });
+    await row.first().click();
+    const pids = await waitFor('three new pids in forever.pids', () => {
+      const p = fs.readFileSync(pidsFile, 'utf8').split('\n').filter(Boolean).map(Number).slice(earlier);
+      return p.length >= 3 ? p : null;
+    }, 60_000);
+    const stopButton = debugToolbar().locator('.action-item .codicon-debug-stop');
+    await stopButton.waitFor({ state: 'visible', timeout: 15_000 });
+    await shot('f5-forever-running');
+    await stopButton.click();
+    const left = await waitFor('no process of the launched forever.py alive', () => (aliveProcesses(script, pids).length === 0 ? 'none' : null), 20_000)
+      .catch(() => JSON.stringify(aliveProcesses(script, pids)));
+    assert.equal(left, 'none', `left alive after the toolbar's Stop: ${left}`);
+    await waitFor('the debug toolbar to go', async () => !(await debugToolbar().isVisible()), 15_000);
+    await waitFor('the launched run’s panel to say stopped', async () => (await timelineFrames(page)).find((x) => x.title === 'forever.py' && x.status === 'stopped'), 15_000);
+    await waitFor('“Stopped” after the ticks in the terminal', async () => /tick \d+\s*Stopped/.test(await terminalText(page)), 15_000);
+    await shot('f5-forever-stopped');
+  });
+
+  it('the walkthrough’s “Trace: Pool.map” opens the bundled example and runs it traced', async () => {
+    await runCommand('Welcome: Open Walkthrough...');
+    const pick = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Get started with Concurrency Trace' });
+    await pick.first().waitFor({ state: 'visible', timeout: 15_000 });
+    await pick.first().click();
+    const step = page.locator('.getting-started-step', { hasText: 'Processes, pools and the GIL' });
+    await step.first().waitFor({ timeout: 20_000 });
+    await step.first().click();
+    const link = page.locator('.getting-started-step', { hasText: 'Processes, pools and the GIL' }).getByText('Trace: Pool.map', { exact: true });
+    await link.first().waitFor({ state: 'visible', timeout: 15_000 });
+    await shot('walkthrough');
+    await link.first().click();
+    await page.locator('.tabs-container .tab[aria-label^="pool_square.py"]').first().waitFor({ timeout: 30_000 });
+    await waitFor('the pool’s result and the exit line in the terminal', async () => {
+      const t = await terminalText(page);
+      return /\[0, 1, 4, 9, 16, 25\]\s*Process exited with code 0/.test(t);
+    }, 60_000);
+    const frame = await frameFor('the example’s timeline', (s) => s.title === 'pool_square.py' && s.ready && s.status !== 'running', 60_000);
+    const l = await layoutOf(frame);
+    assert.ok(l.lanes.filter((x) => x.kind === 'process' && !x.dim).length >= 2, l.lanes.map((x) => x.label).join(', '));
+    await shot('walkthrough-pool');
+  });
+
+  it('the “Trace test” CodeLens runs the test with python -m pytest, traced: the test passes and its threads are on the timeline', async () => {
+    await quickOpen('test_counter.py');
+    const lens = page.locator('.codelens-decoration a', { hasText: 'Trace test' });
+    await lens.first().waitFor({ state: 'visible', timeout: 30_000 });
+    await shot('pytest-codelens');
+    await lens.first().click();
+    const text = await waitFor('pytest’s summary and the exit line in the terminal', async () => {
+      const t = await terminalText(page);
+      return /1 passed[\s\S]*Process exited with code 0/.test(t) ? t : '';
+    }, 90_000);
+    assert.match(text, /-m pytest test_counter\.py::test_threads_share_a_counter -x -q/, text);
+    const frame = await frameFor('the test run’s timeline', (s) => s.title === 'test_counter.py::test_threads_share_a_counter' && s.ready && s.status !== 'running', 60_000);
+    const l = await layoutOf(frame);
+    const threads = l.lanes.filter((x) => x.kind === 'thread').map((x) => x.label);
+    assert.ok(threads.includes('adder-0') && threads.includes('adder-1'), threads.join(', '));
+    await shot('pytest-timeline');
   });
 
   it('left no page errors from the extension’s webviews, and nothing left loopback', () => {

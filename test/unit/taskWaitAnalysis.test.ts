@@ -3,11 +3,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { findings } from '../../src/core/analysis/findings';
 import { TASK_WAIT } from '../../src/core/analysis/tasks';
-import { K, kindInfo } from '../../src/core/recordKinds';
+import { K } from '../../src/core/recordKinds';
 import { MS, Trace } from './analysisTrace';
 
-const known = kindInfo(TASK_WAIT)?.span === true;
-const why = 'record kind 43 (TASK_WAIT) is not in recordKinds.ts yet (helper rt-semantics)';
 
 function executor(workers: number): { t: Trace; pool: number; w: number[] } {
   const t = new Trace();
@@ -18,7 +16,7 @@ function executor(workers: number): { t: Trace; pool: number; w: number[] } {
   return { t, pool, w };
 }
 
-test('two tasks waiting on each other\'s results (concurrent.futures docs): a deadlock until the timeout', { skip: !known && why }, () => {
+test('two tasks waiting on each other\'s results (concurrent.futures docs): a deadlock until the timeout', () => {
   const { t, pool, w } = executor(2);
   const fnA = t.store.intern('wait_on_b');
   const fnB = t.store.intern('wait_on_a');
@@ -36,7 +34,7 @@ test('two tasks waiting on each other\'s results (concurrent.futures docs): a de
   assert.match(d.message, /waits for the result of wait_on_a\(\)/);
 });
 
-test('a task waiting for a task it queued on its own one-worker pool: a deadlock', { skip: !known && why }, () => {
+test('a task waiting for a task it queued on its own one-worker pool: a deadlock', () => {
   const { t, pool, w } = executor(1);
   t.point(K.TASK_SUBMIT, 0, 2 * MS, 601, pool, t.store.intern('outer'));
   t.span(K.TASK_RUN, w[0], 4 * MS, 1800 * MS, 601);
@@ -47,7 +45,7 @@ test('a task waiting for a task it queued on its own one-worker pool: a deadlock
   assert.match(d.message, /still queued/);
 });
 
-test('waiting for a task another worker is running is not a deadlock', { skip: !known && why }, () => {
+test('waiting for a task another worker is running is not a deadlock', () => {
   const { t, pool, w } = executor(2);
   t.point(K.TASK_SUBMIT, 0, 2 * MS, 701, pool);
   t.span(K.TASK_RUN, w[1], 3 * MS, 1000 * MS, 701);

@@ -74,6 +74,13 @@ def site_for(f):
     return 0
 
 
+def native_site(f):
+    """For the C accelerator's site cache (native/ct_sites.c): the site id of
+    frame f, and whether f is user code (then the id may be cached under f's
+    own code and instruction)."""
+    return site_for(f), is_user(f)
+
+
 def site_of(f):
     sid = site_cache.get((id(f.f_code), f.f_lasti))
     return sid if sid is not None else site_for(f)

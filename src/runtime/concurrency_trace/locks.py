@@ -30,13 +30,18 @@ records no false holds.  A tracer failure drops the record, never the call;
 an exception of a non-builtin type that arrives inside tracer code (raised
 into the thread by PyThreadState_SetAsyncExc) is passed on (see guard).
 
-Hot path (TracedLock.__enter__ / acquire / release): the real lock's
-acquire(False), the call site from an id-keyed cache (hashing a code object
-costs 0.2-1 us), one 64-byte record packed straight into the writer's map
-(writer internals: _next_slot, _mm, _cap, _grow, _pack, _pid), the end time
-packed in place at release.  No __getattr__ on the wrappers: it would slow
-every attribute access.  The hot code is written out in each method, on
-purpose: a shared helper would cost a call per acquire.
+Hot path (acquire / __enter__ / release / __exit__): the C accelerator's
+methods (native/ct_locks.c, loaded by native.py) when it is built for this
+interpreter, else the same in Python (lock_hot.py); the wrappers below
+subclass one or the other.  Both: the real lock's acquire(False), the call
+site from a cache, one 64-byte record packed straight into the writer's map,
+its end packed in place at release; exception-safe (see lock_hot).  No
+__getattr__ on the wrappers: it would slow every attribute access.
+
+type(lock) is the wrapper class (named like the real type); its metaclass
+makes isinstance(raw, type(lock)) true, and a class derived from it derive
+from the real type: `class R(type(threading.RLock()))` is a real RLock
+subclass, as untraced (its instances are not traced).
 """
 import _thread
 import sys
@@ -44,29 +49,53 @@ import threading
 import time
 
 from .import_hooks import after_import
-from . import writer
+from . import lock_hot, lock_slow, native, writer
 from .lock_objects import caller_is_user, record_object
-from .lock_records import (LOCK_HOLD, LOCK_WAIT, begin, contended, debug, end_hold, finish,
-                           originals, read_min_off, site_cache, site_for)
+from .lock_records import (LOCK_HOLD, LOCK_WAIT, begin, debug, end_hold, finish, originals,
+                           read_min_off, site_cache)
 
 _w = writer
 _getframe = sys._getframe
 _mono = time.monotonic_ns
 _ident = _thread.get_ident
-_pack = writer._pack
-_pack_end1 = writer._pack_end1
 _allocate_lock = _thread.allocate_lock
 _LockType = _thread.LockType
+
+# The hot methods: C when the accelerator loads, else Python.
+_native = native.load()
+_LockBase = _native.Lock if _native is not None else lock_hot.Lock
+_RLockBase = _native.RLock if _native is not None else lock_hot.RLock
 
 
 # --------------------------------------------------------------------------
 # threading.Lock / RLock wrappers
 
 
-class TracedLock(object):
+class _RealType(type):
+    """Metaclass of the wrappers.  Untraced, type(lock) is the real type, so
+    isinstance(raw, type(lock)) holds (a Queue's mutex, a Condition's lock):
+    it holds here too.  A class derived from the wrapper derives from the
+    real type instead (as it would untraced: the same error for the
+    non-subclassable _thread.lock, a real subclass of _thread.RLock)."""
+
+    def __new__(mcls, name, bases, ns, **kwargs):
+        if any(isinstance(b, _RealType) for b in bases):
+            bases = tuple(b._ct_real if isinstance(b, _RealType) else b for b in bases)
+            return type(name, bases, dict(ns), **kwargs)
+        return type.__new__(mcls, name, bases, ns, **kwargs)
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, cls._ct_real)
+
+    def __subclasscheck__(cls, sub):
+        return type.__subclasscheck__(cls, sub) or issubclass(sub, cls._ct_real)
+
+
+class TracedLock(_LockBase, metaclass=_RealType):
     """A user's threading.Lock: the real lock, plus LOCK_* records.  Named
     like the real type (_thread.lock), and like it, not instantiable."""
-    __slots__ = ("_lock", "_off", "_obj", "__weakref__")
+    __slots__ = ("__weakref__",)
+    _ct_real = _LockType
 
     def __new__(cls, *args, **kwargs):
         raise TypeError("cannot create '%s.%s' instances" % (cls.__module__, cls.__qualname__))
@@ -74,71 +103,6 @@ class TracedLock(object):
     @property
     def __class__(self):
         return self._lock.__class__
-
-    def acquire(self, blocking=True, timeout=-1):
-        if timeout == -1 and self._lock.acquire(False):
-            if _w.enabled:
-                try:
-                    f = _getframe(1)
-                    sid = site_cache.get((id(f.f_code), f.f_lasti))
-                    if sid is None:
-                        sid = site_for(f)
-                    off = _w._next_slot() << 6
-                    _pack(_w._mm if off < _w._cap else _w._grow(off), off,
-                          LOCK_HOLD, _mono(), _ident(), self._obj, sid, 0, 0, 0)
-                    self._off = off
-                except Exception:
-                    self._off = 0
-                    debug()
-            else:
-                self._off = 0
-            return True
-        return _acquire_slow(self, blocking, timeout, _getframe(1), _allocate_lock)
-
-    def __enter__(self):
-        if self._lock.acquire(False):
-            if _w.enabled:
-                try:
-                    f = _getframe(1)
-                    sid = site_cache.get((id(f.f_code), f.f_lasti))
-                    if sid is None:
-                        sid = site_for(f)
-                    off = _w._next_slot() << 6
-                    _pack(_w._mm if off < _w._cap else _w._grow(off), off,
-                          LOCK_HOLD, _mono(), _ident(), self._obj, sid, 0, 0, 0)
-                    self._off = off
-                except Exception:
-                    self._off = 0
-                    debug()
-            else:
-                self._off = 0
-            return True
-        return _acquire_slow(self, True, -1, _getframe(1), _allocate_lock)
-
-    def release(self):
-        off = self._off
-        self._off = 0
-        t = _mono()
-        self._lock.release()
-        if off and _w.enabled:
-            try:
-                _pack_end1(_w._mm, off + 40, t)
-            except Exception:
-                debug()
-
-    def __exit__(self, et=None, ev=None, tb=None):
-        off = self._off
-        self._off = 0
-        t = _mono()
-        self._lock.release()
-        if off and _w.enabled:
-            try:
-                _pack_end1(_w._mm, off + 40, t)
-            except Exception:
-                debug()
-
-    def locked(self):
-        return self._lock.locked()
 
     # Condition's protocol: without these it would test ownership with
     # acquire(False) / release() on this wrapper and record false holds.
@@ -152,11 +116,7 @@ class TracedLock(object):
         self.release()
 
     def _acquire_restore(self, state):
-        lock = self._lock
-        if lock.acquire(False):
-            _hold(self, _getframe(1))
-            return
-        _acquire_slow(self, True, -1, _getframe(1), _allocate_lock)
+        _restore(self, _getframe(1), _allocate_lock)
 
     if hasattr(_LockType, "_at_fork_reinit"):
         def _at_fork_reinit(self):
@@ -164,11 +124,11 @@ class TracedLock(object):
             self._off = 0
 
     if hasattr(_LockType, "acquire_lock"):
-        acquire_lock = acquire
+        acquire_lock = _LockBase.acquire
     if hasattr(_LockType, "release_lock"):
-        release_lock = release
+        release_lock = _LockBase.release
     if hasattr(_LockType, "locked_lock"):
-        locked_lock = locked
+        locked_lock = _LockBase.locked
 
     def __repr__(self):
         return repr(self._lock)
@@ -177,9 +137,10 @@ class TracedLock(object):
         return self._lock.__reduce_ex__(protocol)   # raises, as the real lock does
 
 
-class TracedRLock(object):
+class TracedRLock(_RLockBase, metaclass=_RealType):
     """A user's threading.RLock: only the outermost acquire / release record."""
-    __slots__ = ("_lock", "_off", "_obj", "__weakref__")
+    __slots__ = ("__weakref__",)
+    _ct_real = _thread.RLock
 
     def __new__(cls, *args, **kwargs):
         raise TypeError("cannot create '%s.%s' instances" % (cls.__module__, cls.__qualname__))
@@ -187,77 +148,6 @@ class TracedRLock(object):
     @property
     def __class__(self):
         return self._lock.__class__
-
-    def acquire(self, blocking=True, timeout=-1):
-        lock = self._lock
-        if lock._is_owned():
-            return lock.acquire(blocking, timeout)
-        if timeout == -1 and lock.acquire(False):
-            if _w.enabled:
-                try:
-                    f = _getframe(1)
-                    sid = site_cache.get((id(f.f_code), f.f_lasti))
-                    if sid is None:
-                        sid = site_for(f)
-                    off = _w._next_slot() << 6
-                    _pack(_w._mm if off < _w._cap else _w._grow(off), off,
-                          LOCK_HOLD, _mono(), _ident(), self._obj, sid, 0, 0, 0)
-                    self._off = off
-                except Exception:
-                    self._off = 0
-                    debug()
-            else:
-                self._off = 0
-            return True
-        return _acquire_slow(self, blocking, timeout, _getframe(1), lock.__class__)
-
-    def __enter__(self):
-        lock = self._lock
-        if lock._is_owned():
-            return lock.acquire()
-        if lock.acquire(False):
-            if _w.enabled:
-                try:
-                    f = _getframe(1)
-                    sid = site_cache.get((id(f.f_code), f.f_lasti))
-                    if sid is None:
-                        sid = site_for(f)
-                    off = _w._next_slot() << 6
-                    _pack(_w._mm if off < _w._cap else _w._grow(off), off,
-                          LOCK_HOLD, _mono(), _ident(), self._obj, sid, 0, 0, 0)
-                    self._off = off
-                except Exception:
-                    self._off = 0
-                    debug()
-            else:
-                self._off = 0
-            return True
-        return _acquire_slow(self, True, -1, _getframe(1), lock.__class__)
-
-    def release(self):
-        lock = self._lock
-        off = self._off
-        t = _mono()
-        lock.release()
-        if off and not lock._is_owned() and _w.enabled:
-            try:
-                _pack_end1(_w._mm, off + 40, t)
-            except Exception:
-                debug()
-
-    def __exit__(self, et=None, ev=None, tb=None):
-        lock = self._lock
-        off = self._off
-        t = _mono()
-        lock.release()
-        if off and not lock._is_owned() and _w.enabled:
-            try:
-                _pack_end1(_w._mm, off + 40, t)
-            except Exception:
-                debug()
-
-    def _is_owned(self):
-        return self._lock._is_owned()
 
     def _release_save(self):
         off = self._off
@@ -363,20 +253,15 @@ def _hold(self, f):
     self._off = begin(LOCK_HOLD, self._obj, f)
 
 
-def _acquire_slow(self, blocking, timeout, f, fresh):
-    """acquire() of a threading wrapper that could not take the lock at once,
-    or was given a timeout."""
+def _restore(self, f, fresh):
+    """Condition.wait's re-acquire of a traced Lock: a hold, after a wait if
+    the lock is held.  An exception after the lock is taken leaves it held:
+    wait() must return or raise with the lock held."""
     lock = self._lock
-    if timeout != -1:
-        # The real lock's argument checks, on a free lock that never blocks.
-        fresh().acquire(blocking, timeout)
-        if lock.acquire(False):
-            _hold(self, f)
-            return True
-    ok = contended(self._obj, f, blocking, lock.acquire, True, timeout)
-    if ok:
+    if lock.acquire(False):
         _hold(self, f)
-    return ok
+        return
+    lock_slow.acquire_slow(self, [], f, (), {}, fresh)
 
 
 def _new_lock(cls, raw, type_name, f, obj=0, label=None):
@@ -464,4 +349,5 @@ def install():
 
 def after_fork_in_child():
     site_cache.clear()      # site ids are per process file
+    native.after_fork_in_child()
     read_min_off()

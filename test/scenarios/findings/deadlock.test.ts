@@ -4,7 +4,6 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { FindingsEngine, findings } from '../../../src/core/analysis/findings';
 import type { Finding } from '../../../src/core/analysis/finding';
-import { kindInfo } from '../../../src/core/recordKinds';
 import { traceRun } from '../../../src/core/runTrace';
 import type { TraceStore } from '../../../src/core/traceStore';
 import { PYTHON, SCRIPTS } from '../harness';
@@ -138,15 +137,8 @@ test('two processes taking the two locks in the same order: no finding', async (
   assertSilent(run, 'same lock order');
 });
 
-/** Waits on futures / pool results are recorded from record kinds 43–49 (helper rt-semantics). */
-const futureWaitsRecorded = (): boolean => [43, 44, 45, 46, 47, 48, 49].some((k) => kindInfo(k) !== undefined);
-
 for (const mode of ['each-other', 'self-pool']) {
-  test(`concurrent.futures docs deadlock (${mode}): found, ended by the result() timeouts [needs future-wait records]`, async (t) => {
-    if (!futureWaitsRecorded()) {
-      t.skip('Future.result() waits are not recorded yet (record kinds 43-49, helper rt-semantics)');
-      return;
-    }
+  test(`concurrent.futures docs deadlock (${mode}): found, ended by the result() timeouts`, async () => {
     const run = await runCorpus('futures_deadlock.py', [mode]);
     assert.equal(run.exitCode, 0, run.stderr);
     const [d] = only(run, 'deadlock');

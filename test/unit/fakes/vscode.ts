@@ -97,6 +97,13 @@ export class CodeAction {
   command?: { command: string; title: string; arguments?: unknown[] };
   constructor(readonly title: string, readonly kind: unknown) {}
 }
+export class CodeLens {
+  constructor(readonly range: Range, readonly command?: { title: string; command: string; tooltip?: string; arguments?: unknown[] }) {}
+}
+export class DebugAdapterInlineImplementation {
+  constructor(readonly implementation: unknown) {}
+}
+export const DebugConfigurationProviderTriggerKind = { Initial: 1, Dynamic: 2 };
 export const ViewColumn = { Active: -1, Beside: -2, One: 1, Two: 2 };
 export const ProgressLocation = { SourceControl: 1, Window: 10, Notification: 15 };
 export const version = '1.95.0-fake';
@@ -129,6 +136,10 @@ export const fake = {
   lastQuickPick: [] as unknown[],
   /** Buttons clicked on notifications, in order (an answer not among a notification's buttons is left for a later one). */
   notificationAnswers: [] as string[],
+  /** vscode.debug registrations. */
+  debugProviders: [] as { type: string; provider: Record<string, (...args: never[]) => unknown>; trigger?: number }[],
+  debugAdapterFactories: new Map<string, { createDebugAdapterDescriptor(session: unknown): unknown }>(),
+  codeLensProviders: [] as { provideCodeLenses(doc: FakeDocument): unknown }[],
   reset(): void {
     this.settings.clear();
     this.executed = [];
@@ -140,6 +151,7 @@ export const fake = {
     this.opened = [];
     this.notificationAnswers = [];
     this.progress = [];
+    window.activeTextEditor = undefined;
   },
 };
 
@@ -162,6 +174,31 @@ export class FakeTerminal {
     this.disposed = true;
     this.pty.close();
   }
+}
+
+/** A TextDocument of a file on disk (its text read when asked). */
+export class FakeDocument {
+  isUntitled = false;
+  isDirty = false;
+  readonly languageId: string;
+  constructor(readonly uri: Uri) {
+    this.languageId = /\.pyw?$/.test(uri.fsPath) ? 'python' : 'plaintext';
+  }
+  get fileName(): string {
+    return this.uri.fsPath;
+  }
+  getText(): string {
+    return fs.readFileSync(this.uri.fsPath, 'utf8');
+  }
+  save(): Promise<boolean> {
+    this.isDirty = false;
+    return Promise.resolve(true);
+  }
+}
+
+/** An editor showing a document, with the cursor on `line` (0-based). */
+export function fakeEditor(file: string, line = 0): { document: FakeDocument; selection: { active: Position } } {
+  return { document: new FakeDocument(Uri.file(file)), selection: { active: new Position(line, 0) } };
 }
 
 export class FakeWebview {
@@ -290,8 +327,10 @@ export const window = {
       entry.done = true;
     }
   },
-  showTextDocument: (doc: { uri: Uri }, options: { selection: Range }) => {
-    fake.opened.push({ file: doc.uri.fsPath, line: options.selection.start.line + 1 });
+  showTextDocument: (doc: { uri: Uri }, options?: { selection?: Range }) => {
+    // Line 0: opened without a selection.
+    fake.opened.push({ file: doc.uri.fsPath, line: options?.selection ? options.selection.start.line + 1 : 0 });
+    window.activeTextEditor = { document: doc, selection: { active: options?.selection?.start ?? new Position(0, 0) } };
     return Promise.resolve(undefined);
   },
 };
@@ -319,7 +358,8 @@ export const workspace = {
   }),
   getWorkspaceFolder: (uri: Uri) =>
     fake.workspaceFolder && uri.fsPath.startsWith(fake.workspaceFolder + path.sep) ? { uri: Uri.file(fake.workspaceFolder), name: 'ws', index: 0 } : undefined,
-  openTextDocument: (uri: Uri) => Promise.resolve({ uri }),
+  openTextDocument: (uri: Uri) => Promise.resolve(new FakeDocument(uri)),
+  onDidChangeConfiguration: (_listener: unknown) => ({ dispose: () => undefined }),
   fs: {
     readFile: (uri: Uri) => Promise.resolve(new Uint8Array(fs.readFileSync(uri.fsPath))),
     writeFile: (uri: Uri, data: Uint8Array) => Promise.resolve(fs.writeFileSync(uri.fsPath, data)),
@@ -337,9 +377,25 @@ export const languages = {
     fake.hoverProviders.push(provider);
     return { dispose: () => (fake.hoverProviders = fake.hoverProviders.filter((p) => p !== provider)) };
   },
+  registerCodeLensProvider: (_selector: unknown, provider: (typeof fake.codeLensProviders)[number]) => {
+    fake.codeLensProviders.push(provider);
+    return { dispose: () => (fake.codeLensProviders = fake.codeLensProviders.filter((p) => p !== provider)) };
+  },
   registerCodeActionsProvider: (_selector: unknown, provider: (typeof fake.codeActionProviders)[number]) => {
     fake.codeActionProviders.push(provider);
     return { dispose: () => (fake.codeActionProviders = fake.codeActionProviders.filter((p) => p !== provider)) };
+  },
+};
+
+export const debug = {
+  registerDebugConfigurationProvider: (type: string, provider: (typeof fake.debugProviders)[number]['provider'], trigger?: number) => {
+    const entry = { type, provider, trigger };
+    fake.debugProviders.push(entry);
+    return { dispose: () => (fake.debugProviders = fake.debugProviders.filter((p) => p !== entry)) };
+  },
+  registerDebugAdapterDescriptorFactory: (type: string, factory: { createDebugAdapterDescriptor(session: unknown): unknown }) => {
+    fake.debugAdapterFactories.set(type, factory);
+    return { dispose: () => fake.debugAdapterFactories.delete(type) };
   },
 };
 
