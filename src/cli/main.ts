@@ -12,6 +12,7 @@ import { buildSummary, formatSummary } from '../core/summary';
 import { jsonSafe, withSafeStrings } from '../core/terminalText';
 import { TraceFileError, readTrace } from '../core/traceFile';
 import { UsageError, parseFlags } from './flags';
+import { cmdMerge } from './mergeCommand';
 import { say, writeStdout } from './output';
 import { cmdRun } from './runCommand';
 import { readStartupState, type StartupState } from './startupState';
@@ -24,6 +25,7 @@ const USAGE = `usage:
   concurrency-trace summary [--json] TRACE
   concurrency-trace export --format chrome TRACE -o OUT.json
   concurrency-trace html TRACE -o REPORT.html
+  concurrency-trace merge [--json] TRACE TRACE... -o ALL.ctrace
 
 run       runs the script traced, as python would run it (-m and -c as in
           python); its stdin/stdout/stderr and other descriptors pass through
@@ -53,6 +55,10 @@ summary   prints processes, threads, lock contention, queues and tasks (--json:
 export    writes Chrome Trace Event JSON that Perfetto (ui.perfetto.dev) opens.
 html      writes one self-contained HTML page with the interactive timeline
           (opens in a browser from disk, no network).
+merge     combines the traces of one program's parts (run in other terminals
+          or on other machines) into one: processes grouped by host, clocks
+          lined up from the messages the parts exchanged; prints each clock's
+          offset and its error (--json: the combined trace's meta.merge).
 `;
 
 async function cmdSummary(argv: string[]): Promise<number> {
@@ -103,6 +109,8 @@ export async function main(argv: string[], startup: StartupState = readStartupSt
         return cmdExport(rest);
       case 'html':
         return cmdHtml(rest);
+      case 'merge':
+        return await cmdMerge(rest);
       case undefined:
       case '-h':
       case '--help':

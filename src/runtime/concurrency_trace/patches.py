@@ -9,7 +9,7 @@ import os
 
 AREAS = ("perturb",    # first: off unless asked; keeps the original time.sleep
          "threads", "locks", "queues", "pipes", "processes", "pools",
-         "shared", "asyncio_tasks", "sleeps", "stdio",
+         "shared", "proxy_calls", "asyncio_tasks", "sleeps", "stdio",
          "py_state")   # after threads: wraps its Thread.start
 
 installed = []
