@@ -21,6 +21,7 @@ const USAGE = `usage:
   concurrency-trace run [--python PATH] [--out TRACE] [--html FILE] [--no-race-detection] script.py [args...]
   concurrency-trace run [--python PATH] [--out TRACE] [--html FILE] -m module [args...]
   concurrency-trace run [--python PATH] [--out TRACE] [--html FILE] -c code [args...]
+  concurrency-trace run --repeat N [--until fail|finding[:KIND,...]] [--timeout SECONDS] [--keep-all] [--perturb[=SEED]] [...] script.py [args...]
   concurrency-trace summary [--json] TRACE
   concurrency-trace export --format chrome TRACE -o OUT.json
   concurrency-trace html TRACE -o REPORT.html
@@ -34,6 +35,21 @@ run       runs the script traced, as python would run it (-m and -c as in
           on stderr says where. --html also writes the HTML report.
           --no-race-detection: do not record the Python state threads share
           (globals, attributes, list/dict items).
+          --repeat N: run it again and again, at most N times, until a run
+          fails: --until fail (the default) is a non-zero exit or death by a
+          signal; --until finding is a deadlock, lock-order-inversion,
+          data-race or uncaught-exception finding (finding:KIND,... chooses).
+          One line per run and a summary on stderr; the failing run's trace
+          is saved to --out (--keep-all: the passing runs' too, in
+          <out>-runs/); exits with the failing run's status (1 if it failed
+          only by a finding), 0 if none failed. Ctrl-C ends the series.
+          --timeout SECONDS: a run still going after that long (a hang) is
+          ended (SIGTERM, then SIGKILL) and fails; the status is then 124.
+          stdin: a terminal is shared, a file is read again from its start
+          by each run, a pipe is refused (it can be read only once).
+          --perturb[=SEED]: switch threads every few microseconds and pause
+          at traced operations, decided by SEED (new each run if not given;
+          printed), to make races show up sooner and again.
 summary   prints processes, threads, lock contention, queues and tasks (--json:
           machine-readable, schemaVersion 1).
 export    writes Chrome Trace Event JSON that Perfetto (ui.perfetto.dev) opens.

@@ -45,7 +45,12 @@ export interface TraceRunOptions {
   /** Called once the run has started, with the live store (for live views). */
   onStart?: (run: TracedRun, store: TraceStore, collector: Collector) => void;
   onWarning?: (message: string) => void;
+  /** Told as each step of the run is done (for `CONCURRENCY_TRACE_TIMINGS`). */
+  onPhase?: (phase: RunPhase) => void;
 }
+
+/** Steps of a run, in order, for measuring its fixed costs. */
+export type RunPhase = 'launched' | 'spawned' | 'exited' | 'sampler stopped' | 'collected' | 'settled' | 'cleaned up';
 
 export interface TraceRunResult {
   store: TraceStore;
@@ -58,7 +63,9 @@ export interface TraceRunResult {
 export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult> {
   const store = new TraceStore();
   store.trackUpdates = options.liveUpdates ?? true;
+  const phase = options.onPhase ?? ((): void => undefined);
   const run = launch(options);
+  phase('launched');
   const collector = new Collector({
     dir: run.dir, token: run.token, epoch: epochFromBigInt(run.epochNs), store,
     intervalMs: options.pollMs, onWarning: options.onWarning,
@@ -76,20 +83,26 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
     : undefined;
   sampler?.start();
   options.onStart?.(run, store, collector);
+  phase('spawned');
   try {
     const { code, signal } = await run.exited;
+    phase('exited');
     if (options.endRemaining?.()) await run.watchdog?.endRun();
     await sampler?.stop();
+    phase('sampler stopped');
     collector.stop();
+    phase('collected');
     store.meta.exitCode = code ?? (signal ? 128 + signalNumber(signal) : null);
     store.meta.signal = signal;
     settleProcesses(store, run.child.pid ?? 0, code, signal ? signalNumber(signal) : null);
+    phase('settled');
     return { store, exitCode: code, signal, untraced: readUntracedNotes(run.dir) };
   } finally {
     await sampler?.stop();
     collector.stop();
     removeRunDir(run.dir);
     await run.watchdog?.release();
+    phase('cleaned up');
   }
 }
 
