@@ -26,11 +26,12 @@
  *    the longer stretch (the CPU they used is never lost, only seen at a coarser time step).
  *  - A quiet process (CPU time and RSS unchanged since its last row) writes no row; a thread
  *    is read only when its process's CPU time moved since its threads were last read, or its
- *    own last row was not 0 (so the drop to 0 is written). When activity resumes, a 0 row at
- *    the last moment the quiet was seen comes before the new row, so a view does not spread
- *    the new figure over the quiet stretch. What is lost: a quiet thread's state changes
- *    (S ↔ D) while its process used no CPU tick, and CPU below one tick (10 ms) is seen only
- *    once the process's ticks move.
+ *    own last row was not 0 or found it runnable. A quiet thread that is not read gets a 0 %
+ *    row with its last state every 250 ms (the CPU findings weigh a row by the stretch since
+ *    the previous one). When activity resumes, a 0 row at the last moment the quiet was seen
+ *    comes before the new row, so a view does not spread the new figure over the quiet
+ *    stretch. What is lost: a quiet thread's state changes (S ↔ D) while its process used no
+ *    CPU tick, and CPU below one tick (10 ms) is seen only once the process's ticks move.
  *
  * Where /proc is missing (macOS, Windows) the thread rows are skipped silently and pidusage
  * gives the process rows; a pid that is gone is skipped; a sample never throws out of a timer,
@@ -200,6 +201,9 @@ interface ProcessPrev {
   /** Where the next read of its threads starts (a read cut short by the budget goes on there). */
   threadCursor: number;
 }
+
+/** A quiet thread (not read) gets a 0 % row at least this often (ns): a row stands for the time since the previous one. */
+const QUIET_ROW_NS = 250e6;
 
 /** Reads between two looks at the CPU time used. */
 const CHECK_EVERY = 8;
@@ -402,11 +406,19 @@ export class Sampler {
     if (stat.ticks === prev.threadTicks) {
       // No thread used a tick since they were all read: read only those whose last row was not
       // 0 or that were runnable (waiting for a core: their state matters to the CPU findings).
+      // The others get a row without a read every QUIET_ROW_NS (0 %, their last state): the CPU
+      // findings weigh a row by the time since the thread's previous one, so no row may stand
+      // for a long stretch.
       for (const [tid, index] of byTid) {
         const last = this.threadPrev.get(index);
-        if (!last || !(last.cpu > 0 || last.runnable)) continue;
-        if (this.overBudget()) return OUT_OF_BUDGET; // the rest at the next sample (its ticks still equal)
-        this.sampleThread(pid, tid, index, NaN);
+        if (!last) continue;
+        if (last.cpu > 0 || last.runnable) {
+          if (this.overBudget()) return OUT_OF_BUDGET; // the rest at the next sample (its ticks still equal)
+          this.sampleThread(pid, tid, index, NaN);
+        } else if (t - last.t >= QUIET_ROW_NS && Number.isNaN(this.store.threads[index].endTs)) {
+          last.t = t;
+          this.store.push(SAMPLE_CPU, t, t, index, pid, -1, 0, last.b);
+        }
       }
       prev.quietAt = t;
       return true;

@@ -257,6 +257,39 @@ describe('Sampler', () => {
     }
   });
 
+  test('a thread of a quiet process gets a 0 % row with its last state every 250 ms, without being read', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-proc-'));
+    try {
+      const pid = 999_301;
+      fs.mkdirSync(path.join(root, String(pid), 'task', String(pid)), { recursive: true });
+      fs.writeFileSync(path.join(root, String(pid), 'stat'), statLine(pid, 'python3', 'S', 10, 0, 700, 0, 1000));
+      const threadStat = path.join(root, String(pid), 'task', String(pid), 'stat');
+      fs.writeFileSync(threadStat, statLine(pid, 'python3', 'D', 10, 0, 700, 1, 1000));
+      const store = new TraceStore();
+      const main = addThread(store, pid, pid);
+      const epochNs = process.hrtime.bigint();
+      const sampler = new Sampler({ store, epochNs, pids: () => [pid], procRoot: root });
+      await sampler.sampleOnce(); // baselines: the thread read in state D
+      // Unreadable from now on: rows that come are not reads.
+      fs.rmSync(threadStat);
+      const started = Date.now();
+      while (Date.now() - started < 700) {
+        await sleep(50);
+        await sampler.sampleOnce();
+      }
+      await sampler.stop();
+      const elapsedMs = Date.now() - started;
+      const threadRows = rows(store).filter((r) => r.kind === SAMPLE_CPU && r.thread === main);
+      assert.ok(threadRows.length >= 2 && threadRows.length <= elapsedMs / 250, `rows: ${threadRows.length} in ${elapsedMs} ms`);
+      assert.ok(threadRows.every((r) => r.a === 0 && decodeThreadSample(r.b).state === 'D' && r.obj === pid));
+      const gaps = threadRows.slice(1).map((r, i) => r.ts - threadRows[i].ts);
+      assert.ok(gaps.every((g) => g >= 250e6), `gaps ${gaps.map((g) => (g / 1e6).toFixed(0)).join(' ')} ms`);
+      assert.equal(rows(store).filter((r) => r.kind === SAMPLE_CPU && r.thread === -1).length, 0, 'the quiet process itself: no rows');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   test('with a budget too small for every process, the least recently read go first and each gets its rows in turn', async () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-proc-'));
     try {
