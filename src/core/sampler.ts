@@ -200,6 +200,9 @@ interface ProcessPrev {
   quietAt: number;
   /** Where the next read of its threads starts (a read cut short by the budget goes on there). */
   threadCursor: number;
+  /** Threads left to read in the pass under way (0: none), and its ticks when the pass began. */
+  passLeft: number;
+  passTicks: number;
 }
 
 /** A quiet thread (not read) gets a 0 % row at least this often (ns): a row stands for the time since the previous one. */
@@ -381,7 +384,7 @@ export class Sampler {
       if (stat) {
         this.processPrev.set(pid, {
           ticks: stat.ticks, rssPages: stat.rssPages, startTime: stat.startTime, t, rowT: t, rowCpu: 0,
-          threadTicks: NaN, quietAt: NaN, threadCursor: 0,
+          threadTicks: NaN, quietAt: NaN, threadCursor: 0, passLeft: 0, passTicks: NaN,
         });
       } else {
         this.processPrev.delete(pid);
@@ -427,16 +430,26 @@ export class Sampler {
   }
 
   /**
-   * Reads a process's threads from where the last read stopped; false if the budget ran
-   * out first (the rest are read at the next sample).
+   * Reads a process's threads, a pass over all of them that may span samples: from where the
+   * last read stopped; false if the budget ran out first (the pass goes on at the next sample).
+   * Once a pass is over, its threads count as read at the ticks the process had when it began
+   * (so any tick since starts another).
    */
   private sampleThreads(pid: number, byTid: Map<number, number>, proc: ProcessPrev | undefined, ticks: number): boolean {
     const threads = [...byTid];
+    if (proc && proc.passLeft <= 0) {
+      proc.passLeft = threads.length;
+      proc.passTicks = ticks;
+    }
     const from = proc && proc.threadCursor < threads.length ? proc.threadCursor : 0;
-    for (let k = 0; k < threads.length; k++) {
+    const todo = proc ? Math.min(proc.passLeft, threads.length) : threads.length;
+    for (let k = 0; k < todo; k++) {
       const i = (from + k) % threads.length;
       if (k > 0 && this.overBudget()) {
-        if (proc) proc.threadCursor = i;
+        if (proc) {
+          proc.threadCursor = i;
+          proc.passLeft = todo - k;
+        }
         return OUT_OF_BUDGET;
       }
       const [tid, index] = threads[i];
@@ -447,8 +460,9 @@ export class Sampler {
       this.sampleThread(pid, tid, index, proc ? proc.quietAt : NaN);
     }
     if (proc) {
-      proc.threadCursor = from;
-      proc.threadTicks = ticks;
+      proc.threadCursor = threads.length > 0 ? (from + todo) % threads.length : 0;
+      proc.passLeft = 0;
+      proc.threadTicks = proc.passTicks;
     }
     return true;
   }
