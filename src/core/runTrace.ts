@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import { Collector } from './collector';
 import { epochFromBigInt } from './eventFile';
 import { launch, launchTarget, removeRunDir, targetArgs, type TracedRun } from './launcher';
+import { runPlace } from './merge/runPlace';
 import { Sampler } from './sampler';
 import { settleProcesses } from './analysis/processes';
 import { TraceStore } from './traceStore';
@@ -73,6 +74,8 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
     exitCode: null, signal: null, argv: [options.python, ...targetArgs(launchTarget(options), options.args)],
     startedAt: new Date().toISOString(), python: options.pythonVersion ?? '',
   };
+  // Host and clock of the run, so that traces of one program's parts can be combined (merge).
+  Object.assign(store.meta, runPlace(run.epochNs, options.env ?? process.env));
   collector.start();
   const sampleMs = options.sampleMs ?? 50;
   const sampler = sampleMs > 0
