@@ -28,6 +28,12 @@ export interface CollectorOptions {
   epoch: Epoch;
   store: TraceStore;
   intervalMs?: number;
+  /**
+   * Longest a live poll reads (ms, default 10): more waiting is read by the next one, started
+   * at once but after other callbacks (the extension host stays responsive at high event
+   * rates). The last read, at stop(), reads everything.
+   */
+  pollBudgetMs?: number;
   /** Told about files that were refused or could not be read. */
   onWarning?: (message: string) => void;
   /** Start time of a live process (undefined: gone); /proc by default. Tests give their own. */
@@ -83,6 +89,11 @@ export class Collector {
   private dirChanged = true;
   private nextScan = 0;
   private stopped = false;
+  private readonly pollBudgetMs: number;
+  /** performance.now() at which the current live poll stops reading. */
+  private pollDeadline = Infinity;
+  /** A live poll ran out of time with records left: one more is queued (setImmediate). */
+  private catchUp: NodeJS.Immediate | undefined;
   private readonly startTicks: (pid: number) => number | undefined;
   /** One batch for every read (records are ingested before the next read). */
   private readonly batch = new RecordBatch(BATCH_SLOTS);
@@ -93,19 +104,23 @@ export class Collector {
   constructor(private readonly options: CollectorOptions) {
     this.startTicks = options.startTicks ?? processStartTicks;
     this.intervalMs = Math.max(1, options.intervalMs ?? 30);
+    this.pollBudgetMs = Math.max(1, options.pollBudgetMs ?? 10);
   }
 
   start(): void {
     if (this.timer) return;
     this.watchDir();
-    this.timer = setInterval(() => {
-      try {
-        this.poll(false);
-      } catch (err) {
-        this.options.onWarning?.(`collector: ${(err as Error).message}`);
-      }
-    }, this.intervalMs);
+    this.timer = setInterval(() => this.livePoll(), this.intervalMs);
     this.timer.unref();
+  }
+
+  private livePoll(): void {
+    if (this.stopped) return;
+    try {
+      this.poll(false);
+    } catch (err) {
+      this.options.onWarning?.(`collector: ${(err as Error).message}`);
+    }
   }
 
   /** New files are noticed through fs.watch (inotify); without it, the folder is listed every poll. */
@@ -147,6 +162,8 @@ export class Collector {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    if (this.catchUp) clearImmediate(this.catchUp);
+    this.catchUp = undefined;
     this.unwatchDir();
     this.poll(true);
     for (const s of this.sources.values()) s.reader.close();
@@ -188,11 +205,17 @@ export class Collector {
    */
   poll(final: boolean, now = Date.now()): void {
     if (final || this.dirChanged || !this.watcher || now >= this.nextScan) this.scanDir(now);
+    this.pollDeadline = final ? Infinity : performance.now() + this.pollBudgetMs;
+    let behind = false;
     for (const [name, source] of this.sources) {
       if (source.rejected || source.done) continue;
       if (!final && now < source.nextRead && now < source.nextCheck) continue;
+      if (performance.now() >= this.pollDeadline) {
+        behind = true; // out of time before this file: the queued poll reads it
+        continue;
+      }
       try {
-        this.pollSource(name, source, final, now);
+        if (!this.pollSource(name, source, final, now)) behind = true;
       } catch (err) {
         if (err instanceof EventFileError) {
           source.rejected = true;
@@ -203,6 +226,12 @@ export class Collector {
           throw err;
         }
       }
+    }
+    if (behind && !final && !this.catchUp) {
+      this.catchUp = setImmediate(() => {
+        this.catchUp = undefined;
+        this.livePoll();
+      });
     }
   }
 
@@ -225,11 +254,12 @@ export class Collector {
     }
   }
 
-  private pollSource(name: string, source: Source, final: boolean, now: number): void {
+  /** Reads what is due of one file; false if the poll's time ran out with records left (read next). */
+  private pollSource(name: string, source: Source, final: boolean, now: number): boolean {
     const header = source.reader.open();
     if (!header) {
       if (final) source.reader.close();
-      return;
+      return true;
     }
     if (!source.ingest) {
       if (header.token !== this.options.token.slice(0, 16)) {
@@ -250,7 +280,7 @@ export class Collector {
       last = source.start === undefined || this.startTicks(header.pid) !== source.start;
       this.noteStop(source);
     }
-    if (!last && now < source.nextRead) return; // only looked up: not due for a read yet
+    if (!last && now < source.nextRead) return true; // only looked up: not due for a read yet
     // Records first, then strings: a record's strings are written before it,
     // so every string a record read here names is in this batch or before.
     // A batch at a time (bounded memory), as long as there is more to read now.
@@ -260,8 +290,15 @@ export class Collector {
       source.ingest.addBlobs(source.reader.readBlobs());
       source.ingest.ingest(records);
       read += records.length;
-    } while (source.reader.more);
+    } while (source.reader.more && performance.now() < this.pollDeadline);
     this.recordsRead += read;
+    if (source.reader.more) {
+      // Out of time with more to read: the queued poll goes on from here (a finished process too).
+      source.nextRead = 0;
+      source.idleMs = this.intervalMs;
+      if (last) source.nextCheck = 0;
+      return false;
+    }
     let closed = 0;
     if (source.ingest.openSpans.size > 0) {
       closed = source.ingest.applyRefresh(source.reader.refresh([...source.ingest.openSpans.keys()]));
@@ -283,6 +320,7 @@ export class Collector {
     } else if (source.idleMs >= MAX_IDLE_MS) {
       source.reader.release(); // quiet: no descriptor held until it writes again
     }
+    return true;
   }
 
   /** The process stopped writing (disk full…): say so in the trace, once. */

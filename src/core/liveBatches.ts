@@ -21,6 +21,11 @@ export interface LiveBatchesOptions {
   maxRows?: number;
   /** Rows a snapshot of a live run may carry; more are thinned to this. Default 200 000. */
   maxSnapshotRows?: number;
+  /**
+   * New trace rows one append of a live run looks at (default 100 000, ~25 ms of thinning);
+   * more wait for the next append: the view lags a fast run rather than stall the host.
+   */
+  maxScanRows?: number;
   /** ms clock for the event rate (tests give their own). */
   now?: () => number;
 }
@@ -39,6 +44,7 @@ export class LiveBatches {
   private versionSent = -1;
   private readonly maxRows: number;
   private readonly maxSnapshotRows: number;
+  private readonly maxScanRows: number;
   private readonly now: () => number;
   /** Rows in the view (fewer than rowsSent once thinned). */
   private viewRows = 0;
@@ -54,6 +60,7 @@ export class LiveBatches {
   constructor(private readonly store: TraceStore, options: LiveBatchesOptions = {}) {
     this.maxRows = Math.max(1, options.maxRows ?? 5000);
     this.maxSnapshotRows = Math.max(1, options.maxSnapshotRows ?? 200_000);
+    this.maxScanRows = Math.max(1, options.maxScanRows ?? 100_000);
     this.now = options.now ?? Date.now;
   }
 
@@ -106,11 +113,12 @@ export class LiveBatches {
       || store.objects.size > this.objectsSent.size || this.pinned.size > 0;
     if (!grew && pendingUpdates === 0 && store.version === this.versionSent && !live) return undefined;
     this.versionSent = store.version;
-    const { columns, omitted } = this.take(hostFrom, store.length, live ? this.maxRows : Infinity);
+    const to = live ? Math.min(store.length, hostFrom + this.maxScanRows) : store.length;
+    const { columns, omitted } = this.take(hostFrom, to, live ? this.maxRows : Infinity);
     const updates: AppendMessage['updates'] = { row: [], end: [], a: [], b: [] };
     for (let i = this.updatesSent; i < store.updatedRows.length; i++) {
       const row = store.updatedRows[i];
-      if (row >= hostFrom) continue; // sent whole (or left out) in this message
+      if (row >= hostFrom) continue; // sent whole (or left out) in this message, or sent whole later
       const view = this.viewRow(row);
       if (view < 0 || view >= fromRow) continue; // left out, or sent just now with its end
       updates.row.push(view);
@@ -176,6 +184,8 @@ export class LiveBatches {
     const earlier = [...this.pinned].filter((r) => r < from).sort((x, y) => x - y);
     const pinned = new Set(this.pinned);
     this.pinned.clear();
+    // Pinned rows past this message (a live append looks at maxScanRows at most) wait for theirs.
+    for (const r of pinned) if (r >= to) this.pinned.add(r);
     this.rowsSent = to;
     if (to - from <= cap && earlier.length === 0) {
       const columns = this.columns(from, to);

@@ -24,13 +24,16 @@
  *  - A sample reads for at most `budgetMs` (default a tenth of the interval), least recently
  *    read processes first; the rest are read at the next sample, their rows then covering
  *    the longer stretch (the CPU they used is never lost, only seen at a coarser time step).
- *  - A quiet process (CPU time and RSS unchanged since its last row) writes no row; a thread
+ *  - A quiet process (CPU time and RSS unchanged since its last row) writes no row, and after
+ *    four such reads with no busy or runnable thread it is read every 250 ms only; a thread
  *    is read only when its process's CPU time moved since its threads were last read, or its
- *    own last row was not 0 (so the drop to 0 is written). When activity resumes, a 0 row at
- *    the last moment the quiet was seen comes before the new row, so a view does not spread
- *    the new figure over the quiet stretch. What is lost: a quiet thread's state changes
- *    (S ↔ D) while its process used no CPU tick, and CPU below one tick (10 ms) is seen only
- *    once the process's ticks move.
+ *    own last row was not 0 or found it runnable. A quiet thread that is not read gets a 0 %
+ *    row with its last state about every 250 ms (the CPU findings weigh a row by the stretch since
+ *    the previous one). When activity resumes, a 0 row at the last moment the quiet was seen
+ *    comes before the new row, so a view does not spread the new figure over the quiet
+ *    stretch. What is lost: a quiet thread's state changes (S ↔ D) while its process used no
+ *    CPU tick, CPU below one tick (10 ms) is seen only once the process's ticks move, and a
+ *    long-quiet process's start is seen up to 250 ms late (the new figure then spans that).
  *
  * Where /proc is missing (macOS, Windows) the thread rows are skipped silently and pidusage
  * gives the process rows; a pid that is gone is skipped; a sample never throws out of a timer,
@@ -199,7 +202,22 @@ interface ProcessPrev {
   quietAt: number;
   /** Where the next read of its threads starts (a read cut short by the budget goes on there). */
   threadCursor: number;
+  /** Threads left to read in the pass under way (0: none), and its ticks when the pass began. */
+  passLeft: number;
+  passTicks: number;
+  /** Reads in a row that found it and all its threads quiet (none busy or runnable). */
+  quietReads: number;
 }
+
+/**
+ * A quiet process is read this often (ns), and a thread of it that is not read gets a 0 % row
+ * about as often (at the first read an interval short of it): a row stands for the time since
+ * the previous one.
+ */
+const QUIET_ROW_NS = 250e6;
+
+/** A process quiet for this many reads in a row is read every QUIET_ROW_NS only. */
+const QUIET_READS = 4;
 
 /** Reads between two looks at the CPU time used. */
 const CHECK_EVERY = 8;
@@ -349,7 +367,11 @@ export class Sampler {
     const order = pids
       .map((pid) => ({ pid, t: this.processPrev.get(pid)?.t ?? -Infinity }))
       .sort((x, y) => x.t - y.t);
+    const now = this.now();
     for (const { pid } of order) {
+      // Quiet for a while: read every QUIET_ROW_NS only (what it starts doing is seen that much later).
+      const prev = this.processPrev.get(pid);
+      if (prev && prev.quietReads >= QUIET_READS && now - prev.t < QUIET_ROW_NS) continue;
       if (this.sampleProcess(pid) === OUT_OF_BUDGET || this.overBudget()) return;
     }
   }
@@ -377,7 +399,7 @@ export class Sampler {
       if (stat) {
         this.processPrev.set(pid, {
           ticks: stat.ticks, rssPages: stat.rssPages, startTime: stat.startTime, t, rowT: t, rowCpu: 0,
-          threadTicks: NaN, quietAt: NaN, threadCursor: 0,
+          threadTicks: NaN, quietAt: NaN, threadCursor: 0, passLeft: 0, passTicks: NaN, quietReads: 0,
         });
       } else {
         this.processPrev.delete(pid);
@@ -386,7 +408,9 @@ export class Sampler {
     }
     if ((t - prev.t) / 1e9 < 1 / this.hz) return true; // less than a tick since: keep the baseline
     const moved = stat.ticks !== prev.ticks;
-    if (moved || stat.rssPages !== prev.rssPages || prev.rowCpu > 0) {
+    const wrote = moved || stat.rssPages !== prev.rssPages || prev.rowCpu > 0;
+    if (wrote) {
+      prev.quietReads = 0;
       const bytes = stat.rssPages * pageSize();
       // Quiet reads since the last row: its 0 % stretch ends there, the new figure starts there.
       if (prev.t > prev.rowT) this.store.push(SAMPLE_CPU, prev.t, prev.t, -1, pid, -1, 0, prev.rssPages * pageSize());
@@ -398,33 +422,58 @@ export class Sampler {
     prev.ticks = stat.ticks;
     prev.rssPages = stat.rssPages;
     prev.t = t;
-    if (!byTid) return true;
+    if (!byTid) {
+      if (!wrote) prev.quietReads++;
+      return true;
+    }
     if (stat.ticks === prev.threadTicks) {
       // No thread used a tick since they were all read: read only those whose last row was not
       // 0 or that were runnable (waiting for a core: their state matters to the CPU findings).
+      // The others get a row without a read every QUIET_ROW_NS (0 %, their last state): the CPU
+      // findings weigh a row by the time since the thread's previous one, so no row may stand
+      // for a long stretch.
+      let quiet = !wrote;
       for (const [tid, index] of byTid) {
         const last = this.threadPrev.get(index);
-        if (!last || !(last.cpu > 0 || last.runnable)) continue;
-        if (this.overBudget()) return OUT_OF_BUDGET; // the rest at the next sample (its ticks still equal)
-        this.sampleThread(pid, tid, index, NaN);
+        if (!last) continue;
+        if (last.cpu > 0 || last.runnable) {
+          quiet = false; // a thread to follow: read every sample
+          if (this.overBudget()) return OUT_OF_BUDGET; // the rest at the next sample (its ticks still equal)
+          this.sampleThread(pid, tid, index, NaN);
+        } else if (t - last.t >= QUIET_ROW_NS - this.intervalMs * 1e6 && Number.isNaN(this.store.threads[index].endTs)) {
+          last.t = t;
+          this.store.push(SAMPLE_CPU, t, t, index, pid, -1, 0, last.b);
+        }
       }
       prev.quietAt = t;
+      prev.quietReads = quiet ? prev.quietReads + 1 : 0;
       return true;
     }
+    prev.quietReads = 0;
     return this.sampleThreads(pid, byTid, prev, stat.ticks);
   }
 
   /**
-   * Reads a process's threads from where the last read stopped; false if the budget ran
-   * out first (the rest are read at the next sample).
+   * Reads a process's threads, a pass over all of them that may span samples: from where the
+   * last read stopped; false if the budget ran out first (the pass goes on at the next sample).
+   * Once a pass is over, its threads count as read at the ticks the process had when it began
+   * (so any tick since starts another).
    */
   private sampleThreads(pid: number, byTid: Map<number, number>, proc: ProcessPrev | undefined, ticks: number): boolean {
     const threads = [...byTid];
+    if (proc && proc.passLeft <= 0) {
+      proc.passLeft = threads.length;
+      proc.passTicks = ticks;
+    }
     const from = proc && proc.threadCursor < threads.length ? proc.threadCursor : 0;
-    for (let k = 0; k < threads.length; k++) {
+    const todo = proc ? Math.min(proc.passLeft, threads.length) : threads.length;
+    for (let k = 0; k < todo; k++) {
       const i = (from + k) % threads.length;
       if (k > 0 && this.overBudget()) {
-        if (proc) proc.threadCursor = i;
+        if (proc) {
+          proc.threadCursor = i;
+          proc.passLeft = todo - k;
+        }
         return OUT_OF_BUDGET;
       }
       const [tid, index] = threads[i];
@@ -435,8 +484,9 @@ export class Sampler {
       this.sampleThread(pid, tid, index, proc ? proc.quietAt : NaN);
     }
     if (proc) {
-      proc.threadCursor = from;
-      proc.threadTicks = ticks;
+      proc.threadCursor = threads.length > 0 ? (from + todo) % threads.length : 0;
+      proc.passLeft = 0;
+      proc.threadTicks = proc.passTicks;
     }
     return true;
   }

@@ -34,6 +34,7 @@ interface Watched {
   omitted: number;
   traceRows: number;
   loopDelayP99Ms: number;
+  loopDelayMaxMs: number;
 }
 
 /** Runs `script` live with a feed posting every 40 ms; figures of what the feed posted. */
@@ -45,7 +46,7 @@ async function watchLive(python: string, script: string, args: string[]): Promis
   const run = new LiveRun({ python, script, args, onOutput: () => undefined });
   await run.whenStarted();
   const batches = new LiveBatches(run.store);
-  const w: Watched = { firstRowMs: NaN, messages: 0, rowsPerMessage: [], buildMs: [], snapshotMs: [], snapshotRows: 0, eventsPerSecond: [], omitted: 0, traceRows: 0, loopDelayP99Ms: 0 };
+  const w: Watched = { firstRowMs: NaN, messages: 0, rowsPerMessage: [], buildMs: [], snapshotMs: [], snapshotRows: 0, eventsPerSecond: [], omitted: 0, traceRows: 0, loopDelayP99Ms: 0, loopDelayMaxMs: 0 };
   let built = ms();
   const feed = new LiveFeed({
     batches,
@@ -76,6 +77,7 @@ async function watchLive(python: string, script: string, args: string[]): Promis
     feed.tick();
   }, 40);
   void run.done.then(() => {
+    delay.disable(); // the delay while live (the final read and snapshot are after the run)
     built = ms();
     feed.finish();
   });
@@ -88,6 +90,7 @@ async function watchLive(python: string, script: string, args: string[]): Promis
     delay.disable();
   }
   w.loopDelayP99Ms = delay.percentile(99) / 1e6;
+  w.loopDelayMaxMs = delay.max / 1e6;
   return w;
 }
 
@@ -103,7 +106,7 @@ export async function liveView(python: string, runs: number): Promise<void> {
     const w = await watchLive(python, path.join(SCRIPTS, 'many_locks.py'), [String(events)]);
     const rates = w.eventsPerSecond.filter((r) => r > 0);
     console.log(`live high rate   ${(events / 1e6).toFixed(1)} M lock holds: ${w.messages} messages, rows per message median ${median(w.rowsPerMessage).toFixed(0)}, largest ${Math.max(...w.rowsPerMessage)} · `
-      + `append built in median ${median(w.buildMs).toFixed(1)} ms, longest ${Math.max(...w.buildMs).toFixed(1)} ms · host event-loop delay p99 ${w.loopDelayP99Ms.toFixed(0)} ms · `
+      + `append built in median ${median(w.buildMs).toFixed(1)} ms, longest ${Math.max(...w.buildMs).toFixed(1)} ms · host event-loop delay while live p99 ${w.loopDelayP99Ms.toFixed(0)} ms, longest ${w.loopDelayMaxMs.toFixed(0)} ms · `
       + `final snapshot ${w.snapshotRows} rows in ${w.snapshotMs.map((x) => x.toFixed(0)).join(', ')} ms · `
       + `rate shown up to ${(Math.max(0, ...rates) / 1e6).toFixed(2)} M events/s · ${w.omitted} of ${w.traceRows} rows left out of the view while live`);
   } finally {

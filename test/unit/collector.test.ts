@@ -129,3 +129,28 @@ test('a child that left an untraced note is in the trace, and its problem is sai
   assert.deepEqual(store.rowsOf(K.TRACER_STATUS).map((i) => store.obj[i]), [34], 'the trace marks it never traced');
   assert.deepEqual(c.problems(), [], 'the note says it (with its reason), not the collector again');
 });
+
+test('a live poll reads for at most its time budget; the rest is read by polls queued after other callbacks, and nothing is lost', async () => {
+  const dir = tmp();
+  const n = 200_000;
+  const sleeps = Array.from({ length: n }, (_, i) => record({ kind: K.SLEEP, ts: EPOCH + 10n + BigInt(i), ident: 9, end: EPOCH + 11n + BigInt(i) }));
+  writeProcessFiles(dir, 33, 'tok', [...start(33), ...sleeps]);
+  const store = new TraceStore();
+  store.trackUpdates = false;
+  const c = new Collector({ dir, token: 'tok', epoch: epochFromBigInt(EPOCH), store, startTicks: () => 11, pollBudgetMs: 1 });
+  c.poll(false);
+  const first = store.rowsOf(K.SLEEP).length;
+  assert.ok(first > 0 && first < n, `one poll read ${first} of ${n}`);
+  // The queued polls go on after other callbacks: count the turns this loop gets meanwhile.
+  let turns = 0;
+  const started = Date.now();
+  while (store.rowsOf(K.SLEEP).length < n && Date.now() - started < 20_000) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    turns++;
+  }
+  assert.equal(store.rowsOf(K.SLEEP).length, n, 'everything read while live');
+  assert.ok(turns > 1, `other callbacks ran between the polls (${turns} turns)`);
+  c.stop();
+  assert.equal(store.rowsOf(K.SLEEP).length, n, 'nothing read twice');
+  assert.deepEqual(store.rowsOf(K.EVENTS_LOST), []);
+});

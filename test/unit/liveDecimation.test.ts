@@ -190,3 +190,26 @@ test('decimate shares the room fairly: a quiet thread keeps all its rows next to
   assert.equal(d.rows.filter((r) => host.thread[r] === 1).length, 5);
   assert.ok(d.rows.filter((r) => host.thread[r] === 0).length <= 95);
 });
+
+test('a live append looks at maxScanRows new trace rows at most, the next goes on from there, and every row is sent or counted once', () => {
+  const host = hostWithThreads(2);
+  const batches = new LiveBatches(host, { maxRows: 100, maxScanRows: 1000 });
+  const view = storeFromSnapshot(wire(batches.snapshot(running)));
+  holds(host, 2, 1500); // 3 000 rows: three appends' worth
+  const finalRow = host.length - 1;
+  batches.pin([{ events: [finalRow], edges: [], sites: [] } as unknown as Finding]); // a finding names the last row
+  let counted = 0;
+  let appends = 0;
+  for (;;) {
+    const msg = batches.append(running);
+    if (!msg || (msg.columns.kind.length === 0 && !msg.omitted)) break;
+    appends++;
+    applyAppend(view, wire(msg));
+    counted += msg.columns.kind.length + (msg.omitted?.count.reduce((x, y) => x + y, 0) ?? 0);
+    assert.ok(msg.load && msg.load.traceRows === host.length);
+  }
+  assert.equal(appends, 3, 'three appends of 1 000 trace rows each');
+  assert.equal(counted, 3000, 'every row sent or counted, none twice');
+  assert.ok(batches.viewRow(finalRow) >= 0, 'the pinned row past the first append reaches the view with its own');
+  assertViewMatches(view, host, batches);
+});

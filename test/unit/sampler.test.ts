@@ -257,6 +257,83 @@ describe('Sampler', () => {
     }
   });
 
+  test('a thread of a quiet process gets a 0 % row with its last state every 200-250 ms, without being read', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-proc-'));
+    try {
+      const pid = 999_301;
+      fs.mkdirSync(path.join(root, String(pid), 'task', String(pid)), { recursive: true });
+      fs.writeFileSync(path.join(root, String(pid), 'stat'), statLine(pid, 'python3', 'S', 10, 0, 700, 0, 1000));
+      const threadStat = path.join(root, String(pid), 'task', String(pid), 'stat');
+      fs.writeFileSync(threadStat, statLine(pid, 'python3', 'D', 10, 0, 700, 1, 1000));
+      const store = new TraceStore();
+      const main = addThread(store, pid, pid);
+      const epochNs = process.hrtime.bigint();
+      const sampler = new Sampler({ store, epochNs, pids: () => [pid], procRoot: root });
+      await sampler.sampleOnce(); // baselines: the thread read in state D
+      // Unreadable from now on: rows that come are not reads.
+      fs.rmSync(threadStat);
+      const started = Date.now();
+      while (Date.now() - started < 700) {
+        await sleep(50);
+        await sampler.sampleOnce();
+      }
+      await sampler.stop();
+      const elapsedMs = Date.now() - started;
+      const threadRows = rows(store).filter((r) => r.kind === SAMPLE_CPU && r.thread === main);
+      assert.ok(threadRows.length >= 2 && threadRows.length <= elapsedMs / 200, `rows: ${threadRows.length} in ${elapsedMs} ms`);
+      assert.ok(threadRows.every((r) => r.a === 0 && decodeThreadSample(r.b).state === 'D' && r.obj === pid));
+      const gaps = threadRows.slice(1).map((r, i) => r.ts - threadRows[i].ts);
+      assert.ok(gaps.every((g) => g >= 200e6), `gaps ${gaps.map((g) => (g / 1e6).toFixed(0)).join(' ')} ms`);
+      assert.equal(rows(store).filter((r) => r.kind === SAMPLE_CPU && r.thread === -1).length, 0, 'the quiet process itself: no rows');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('a pass over a process\'s threads spans samples when the budget is small, and once over, a quiet process\'s threads are not read again', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-proc-'));
+    try {
+      const pid = 999_401;
+      const tids = [pid, pid + 1, pid + 2, pid + 3];
+      const writeProcess = (ticks: number) => fs.writeFileSync(path.join(root, String(pid), 'stat'), statLine(pid, 'python3', 'S', ticks, 0, 700, 0, 1000));
+      const writeThreads = (ticks: number) => {
+        for (const tid of tids) {
+          fs.mkdirSync(path.join(root, String(pid), 'task', String(tid)), { recursive: true });
+          fs.writeFileSync(path.join(root, String(pid), 'task', String(tid), 'stat'), statLine(tid, 'python3', 'S', ticks, 0, 700, 0, 1000));
+        }
+      };
+      writeThreads(10);
+      writeProcess(10);
+      const store = new TraceStore();
+      for (const tid of tids) addThread(store, pid, tid);
+      const sampler = new Sampler({ store, epochNs: process.hrtime.bigint(), pids: () => [pid], procRoot: root, budgetMs: 0 });
+      const threadRows = () => rows(store).filter((r) => r.kind === SAMPLE_CPU && r.thread >= 0);
+      // One thread a sample: four samples read every thread once (baselines, no rows).
+      for (let i = 0; i < 4; i++) {
+        await sampler.sampleOnce();
+        await sleep(15);
+      }
+      // The threads' files now say they ran, their process's says nobody did: not read.
+      writeThreads(20);
+      for (let i = 0; i < 4; i++) {
+        await sampler.sampleOnce();
+        await sleep(15);
+      }
+      assert.equal(threadRows().length, 0, 'no thread read after the pass');
+      // The process moved: a new pass, one thread this sample (a 0 row at the last quiet read, then its figure).
+      // (Quiet for four reads, it is read every 250 ms only.)
+      await sleep(260);
+      writeProcess(50);
+      await sampler.sampleOnce();
+      const after = threadRows();
+      assert.equal(new Set(after.map((r) => r.thread)).size, 1, JSON.stringify(after));
+      assert.deepEqual(after.map((r) => r.a > 0), [false, true]);
+      await sampler.stop();
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   test('with a budget too small for every process, the least recently read go first and each gets its rows in turn', async () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-proc-'));
     try {
