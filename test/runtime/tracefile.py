@@ -3,6 +3,7 @@
 Independent of the Node collector on purpose: the runtime's own tests check
 what the runtime writes, in the file format's own terms.
 """
+import atexit
 import glob
 import os
 import shutil
@@ -33,11 +34,21 @@ class Record(dict):
     __getattr__ = dict.__getitem__
 
 
+_made = []     # the scripts' folders, removed when the test run ends (some tests run a script again)
+
+
+@atexit.register
+def _remove_made():
+    for d in _made:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def run(code, *args, python=None, timeout=120, env=None, cwd=None, stdin=None, files=None, popen=None):
     """Run `code` (a script's text) traced; returns (CompletedProcess, Trace).
     files: {name: text} written next to the script; popen: more
     subprocess.run arguments (preexec_fn, pass_fds…)."""
     tmp = tempfile.mkdtemp(prefix="ct-test-")
+    _made.append(tmp)
     script = os.path.join(tmp, "script.py")
     with open(script, "w") as f:
         f.write(code)
