@@ -65,6 +65,8 @@ export class TimelineApp {
   readonly frameMs: number[] = [];
   /** Milliseconds spent handling each of the last host messages. */
   readonly messageMs: number[] = [];
+  /** performance.now() when the trace arrived (snapshot message, or the report's page started) and when its first frame was drawn. */
+  readonly timing = { received: NaN, firstFrame: NaN };
   /** Where the last frame's time went (ms). */
   lastPhases = { lanes: 0, arrows: 0, bottom: 0, axis: 0 };
   readonly dom: Dom;
@@ -126,15 +128,24 @@ export class TimelineApp {
   start(): void {
     this.host.onMessage((m) => this.handle(m));
     const embedded = this.host.embedded();
-    if (embedded) this.load(embedded);
+    if (embedded) {
+      this.markReceived(0); // the page's start: the trace came with it
+      this.load(embedded);
+    }
     else this.host.post({ type: 'ready' });
   }
 
   handle(m: HostToWebview): void {
     const t = performance.now();
+    if (m.type === 'snapshot') this.markReceived(t);
     this.apply(m);
     this.messageMs.push(performance.now() - t);
     if (this.messageMs.length > 1000) this.messageMs.splice(0, 500);
+  }
+
+  private markReceived(t: number): void {
+    this.timing.received = t;
+    this.timing.firstFrame = NaN;
   }
 
   private apply(m: HostToWebview): void {
@@ -305,6 +316,7 @@ export class TimelineApp {
     drawAxis(this.dom.axis, this.view, w, AXIS_H, 0);
     const ms = performance.now() - t;
     this.lastPhases = { lanes: t1 - t, arrows: t2 - t1, bottom: t3 - t2, axis: t + ms - t3 };
+    if (this.loaded && Number.isNaN(this.timing.firstFrame)) this.timing.firstFrame = t + ms;
     if (!collect) {
       this.frameMs.push(ms);
       if (this.frameMs.length > 1000) this.frameMs.splice(0, 500);

@@ -43,6 +43,8 @@ export interface TestHook {
   frameMs(): number[];
   phases(): TimelineApp['lastPhases'];
   messageMs(): number[];
+  /** performance.now() when the trace arrived and when its first frame was drawn. */
+  timing(): TimelineApp['timing'];
   /** Draws a frame now and returns how long it took (ms). */
   renderNow(): number;
   eventCount(): number;
@@ -119,6 +121,7 @@ export function installTestHook(app: TimelineApp): void {
     frameMs: () => app.frameMs.slice(),
     phases: () => ({ ...app.lastPhases }),
     messageMs: () => app.messageMs.slice(),
+    timing: () => ({ ...app.timing }),
     renderNow: () => {
       const t = performance.now();
       app.render();
