@@ -9,6 +9,7 @@ import type { HostToWebview, RunState, SnapshotMessage } from '../src/protocol';
 import { layoutLanes, type LaneRow, type Layout } from './data/laneLayout';
 import { compileQuery, NO_QUERY, type SearchQuery } from './data/search';
 import type { Category } from './data/spanKinds';
+import { snapshotStore } from './data/snapshotCodec';
 import { TimelineData } from './data/timelineData';
 import type { Hit } from './hitTest';
 import type { Host } from './host';
@@ -66,7 +67,9 @@ export class TimelineApp {
   /** Milliseconds spent handling each of the last host messages. */
   readonly messageMs: number[] = [];
   /** performance.now() when the trace arrived (snapshot message, or the report's page started) and when its first frame was drawn. */
-  readonly timing = { received: NaN, firstFrame: NaN };
+  readonly timing = { received: NaN, firstFrame: NaN, load: { store: 0, index: 0, layout: 0 } };
+  /** The flows (arrows) of the loaded snapshot are computed (they follow its first frame). */
+  flowsReady = false;
   /** Where the last frame's time went (ms). */
   lastPhases = { lanes: 0, arrows: 0, bottom: 0, axis: 0 };
   readonly dom: Dom;
@@ -120,9 +123,9 @@ export class TimelineApp {
     this.resize();
   }
 
-  /** Resolves once the first trace has been drawn. */
+  /** Resolves once the first trace has been drawn with its arrows. */
   whenReady(): Promise<void> {
-    return this.loaded ? Promise.resolve() : new Promise((resolve) => this.readyWaiters.push(resolve));
+    return this.loaded && this.flowsReady ? Promise.resolve() : new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
   start(): void {
@@ -130,7 +133,7 @@ export class TimelineApp {
     const embedded = this.host.embedded();
     if (embedded) {
       this.markReceived(0); // the page's start: the trace came with it
-      this.load(embedded);
+      this.loadSnapshot(embedded);
     }
     else this.host.post({ type: 'ready' });
   }
@@ -157,7 +160,7 @@ export class TimelineApp {
       this.findingSel.reveal(m.id);
       return;
     }
-    if (m.type === 'snapshot') this.load(m);
+    if (m.type === 'snapshot') this.loadSnapshot(m);
     else if (m.type === 'append') {
       if (!this.loaded || !applyAppend(this.store, m)) {
         // A lost step: ask for a fresh snapshot, once (again only if none came for a while).
@@ -197,12 +200,33 @@ export class TimelineApp {
     this.selectRow(-1);
   }
 
-  load(m: SnapshotMessage): void {
+  /** Loads a snapshot once its columns are decoded (compressed ones, in the report, take a moment). */
+  private loadSnapshot(m: SnapshotMessage): void {
+    const t = performance.now();
+    const failed = (err: unknown): void => {
+      this.state = { ...m.state, status: 'failed', message: `The trace could not be read: ${err instanceof Error ? err.message : String(err)}` };
+      this.dom.empty.textContent = this.state.message ?? '';
+      this.dom.empty.hidden = false;
+      renderChrome(this);
+    };
+    try {
+      const store = snapshotStore(m);
+      if (store instanceof TraceStore) this.load(m, store, performance.now() - t);
+      else store.then((s) => this.load(m, s, performance.now() - t), failed);
+    } catch (err) {
+      failed(err);
+    }
+  }
+
+  load(m: SnapshotMessage, store = storeFromSnapshot(m), decodeMs = 0): void {
     const first = !this.loaded;
     this.askedAt = -Infinity;
-    this.store = storeFromSnapshot(m);
+    const t0 = performance.now() - decodeMs;
+    this.store = store;
+    const t1 = performance.now();
     this.data = new TimelineData(this.store);
     this.data.index();
+    const t2 = performance.now();
     this.state = m.state;
     this.tablesSeen = tablesSignature(this.store);
     this.selectedRow = -1;
@@ -212,12 +236,22 @@ export class TimelineApp {
     this.refreshDomain();
     if (first) this.zoom.fit();
     this.relayout();
-    this.recomputeFlows();
+    this.timing.load = { store: t1 - t0, index: t2 - t1, layout: performance.now() - t2 };
+    // Arrows follow a frame later: the first paint does not wait for a pass over the whole trace.
+    this.flows = [];
+    this.flowsDirty = true;
+    this.flowsReady = false;
+    const loaded = this.store;
+    requestAnimationFrame(() => setTimeout(() => {
+      if (this.store !== loaded) return; // a newer snapshot came: its own pass follows
+      if (this.flowsDirty) this.recomputeFlows();
+      this.flowsReady = true;
+      for (const w of this.readyWaiters.splice(0)) w();
+    }));
     this.loaded = true;
     renderChrome(this);
     this.findingSel.refreshPane();
     this.request();
-    for (const w of this.readyWaiters.splice(0)) w();
   }
 
   /** Where open spans end: the live clock while running, else the end of the trace. */

@@ -63,7 +63,7 @@ declare global {
 export function installTestHook(app: TimelineApp): void {
   const hook: TestHook = {
     ready: app.whenReady(),
-    isReady: () => app.loaded,
+    isReady: () => app.loaded && app.flowsReady,
     get state() {
       return app.state;
     },

@@ -47,6 +47,8 @@ export interface ScaleFigures {
   /** Page start → first frame drawn, for the report opened from file:// (ms). */
   reportFirstPaint: number;
   frames: FrameFigures[];
+  /** Where the load's time went. */
+  notes: string[];
   error?: string;
 }
 
@@ -55,12 +57,12 @@ const pct = (xs: number[], p: number): number => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 };
 
-async function firstPaint(page: Page): Promise<number> {
-  await waitReady(page);
-  await page.waitForFunction(() => !Number.isNaN(window.__concurrencyTrace!.timing().firstFrame), null, { timeout: 120_000 });
+async function firstPaint(page: Page): Promise<{ ms: number; phases: string }> {
+  await page.waitForFunction(() => window.__concurrencyTrace?.isReady() === true, null, { timeout: 120_000 });
   return page.evaluate(() => {
     const t = window.__concurrencyTrace!.timing();
-    return t.firstFrame - t.received;
+    const phases = Object.entries(t.load).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
+    return { ms: t.firstFrame - t.received, phases };
   });
 }
 
@@ -68,7 +70,7 @@ async function firstPaint(page: Page): Promise<number> {
 async function walkFrames(page: Page, width: number): Promise<FrameFigures> {
   const ms = await page.evaluate(async ({ zooms, places }) => {
     const hook = window.__concurrencyTrace!;
-    const canvases = [...document.querySelectorAll('canvas')];
+    const canvases = Array.from(document.querySelectorAll('canvas'));
     const raster = (): void => {
       for (const c of canvases) c.getContext('2d')?.getImageData(0, 0, 1, 1);
     };
@@ -96,7 +98,7 @@ async function walkFrames(page: Page, width: number): Promise<FrameFigures> {
 
 export async function measureScale(browser: Browser, store: TraceStore): Promise<ScaleFigures> {
   const fig: ScaleFigures = {
-    events: store.length, snapshotBytes: NaN, snapshotBinaryBytes: 0, reportBytes: NaN, webviewFirstPaint: NaN, reportFirstPaint: NaN, frames: [],
+    events: store.length, snapshotBytes: NaN, snapshotBinaryBytes: 0, reportBytes: NaN, webviewFirstPaint: NaN, reportFirstPaint: NaN, frames: [], notes: [],
   };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-scale-'));
   try {
@@ -122,7 +124,10 @@ export async function measureScale(browser: Browser, store: TraceStore): Promise
         try {
           await send(page, JSON.parse(json));
           const fp = await firstPaint(page);
-          if (width === WIDTHS[WIDTHS.length - 1]) fig.webviewFirstPaint = fp;
+          if (width === WIDTHS[WIDTHS.length - 1]) {
+            fig.webviewFirstPaint = fp.ms;
+            fig.notes.push(`view load ${fp.phases} ms`);
+          }
           fig.frames.push(await walkFrames(page, width));
         } finally {
           await page.close();
@@ -132,7 +137,9 @@ export async function measureScale(browser: Browser, store: TraceStore): Promise
     if (Number.isFinite(fig.reportBytes)) {
       const { page } = await openReport(browser, report);
       try {
-        fig.reportFirstPaint = await firstPaint(page);
+        const fp = await firstPaint(page);
+        fig.reportFirstPaint = fp.ms;
+        fig.notes.push(`report load ${fp.phases} ms`);
       } finally {
         await page.close();
       }
@@ -156,6 +163,7 @@ export function formatScaleTable(rows: ScaleFigures[]): string[] {
     });
     const snap = r.snapshotBinaryBytes ? `${mb(r.snapshotBytes)} (+${mb(r.snapshotBinaryBytes)} binary)` : mb(r.snapshotBytes);
     lines.push([r.events.toLocaleString('en-US'), snap, mb(r.reportBytes), ms(r.webviewFirstPaint), ms(r.reportFirstPaint), ...frames].join(' | '));
+    if (r.notes.length) lines.push(`  (${r.events.toLocaleString('en-US')}: ${r.notes.join('; ')})`);
     if (r.error) lines.push(`  (${r.events.toLocaleString('en-US')}: ${r.error})`);
   }
   return lines;
