@@ -17,6 +17,7 @@ import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { buildHtmlReport } from '../../../src/core/export/htmlReport';
 import type { TraceStore } from '../../../src/core/traceStore';
+import type { HostToWebview } from '../../../src/protocol';
 import { LABEL_W } from '../../../webview/ui/dom';
 import { launchBrowser, openReport, openWebview, send, snapshotOf, waitReady } from '../harness';
 import { syntheticStore } from '../syntheticTrace';
@@ -119,35 +120,47 @@ export async function measureScale(browser: Browser, store: TraceStore): Promise
       fig.error = `${fig.error ? `${fig.error}; ` : ''}snapshot: ${(err as Error).message}`;
     }
     if (json !== undefined) {
-      for (const width of WIDTHS) {
-        const { page } = await openWebview(browser, { width: width + LABEL_W, height: HEIGHT });
-        try {
-          await send(page, JSON.parse(json));
-          const fp = await firstPaint(page);
-          if (width === WIDTHS[WIDTHS.length - 1]) {
-            fig.webviewFirstPaint = fp.ms;
-            fig.notes.push(`view load ${fp.phases} ms`);
-          }
-          fig.frames.push(await walkFrames(page, width));
-        } finally {
-          await page.close();
-        }
+      try {
+        await measureWebview(browser, json, fig);
+      } catch (err) {
+        fig.error = `${fig.error ? `${fig.error}; ` : ''}webview: ${(err as Error).message.split('\n')[0]}`;
       }
     }
     if (Number.isFinite(fig.reportBytes)) {
-      const { page } = await openReport(browser, report);
       try {
-        const fp = await firstPaint(page);
-        fig.reportFirstPaint = fp.ms;
-        fig.notes.push(`report load ${fp.phases} ms`);
-      } finally {
-        await page.close();
+        const { page } = await openReport(browser, report);
+        try {
+          const fp = await firstPaint(page);
+          fig.reportFirstPaint = fp.ms;
+          fig.notes.push(`report load ${fp.phases} ms`);
+        } finally {
+          await page.close();
+        }
+      } catch (err) {
+        fig.error = `${fig.error ? `${fig.error}; ` : ''}report page: ${(err as Error).message.split('\n')[0]}`;
       }
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
   return fig;
+}
+
+async function measureWebview(browser: Browser, json: string, fig: ScaleFigures): Promise<void> {
+  for (const width of WIDTHS) {
+    const { page } = await openWebview(browser, { width: width + LABEL_W, height: HEIGHT });
+    try {
+      await send(page, JSON.parse(json) as HostToWebview);
+      const fp = await firstPaint(page);
+      if (width === WIDTHS[WIDTHS.length - 1]) {
+        fig.webviewFirstPaint = fp.ms;
+        fig.notes.push(`view load ${fp.phases} ms`);
+      }
+      fig.frames.push(await walkFrames(page, width));
+    } finally {
+      await page.close();
+    }
+  }
 }
 
 const mb = (n: number): string => (Number.isFinite(n) ? `${(n / 1e6).toFixed(1)} MB` : '—');
