@@ -5,7 +5,7 @@
  */
 import type { TimelineApp } from './app';
 import { eventName } from './data/spanKinds';
-import type { DrawnArrow, DrawnFinding, DrawnSpan } from './render/frame';
+import type { DrawnArrow, DrawnColumn, DrawnFinding, DrawnItems, DrawnSpan } from './render/frame';
 
 export interface LaneInfo {
   key: string;
@@ -21,7 +21,7 @@ export interface LaneInfo {
 
 export interface LayoutInfo {
   lanes: LaneInfo[];
-  spans: { total: number; counts: Record<string, Record<string, number>>; sample: DrawnSpan[] };
+  spans: { total: number; counts: Record<string, Record<string, number>>; sample: DrawnSpan[]; columns: DrawnColumn[] };
   arrows: DrawnArrow[];
   cpu: { cores: number; points: number; threadSamples: number; coreRuns: number };
   stdout: number;
@@ -68,7 +68,7 @@ export function installTestHook(app: TimelineApp): void {
       return app.state;
     },
     layout(limit = 5000) {
-      const collect: { spans: DrawnSpan[]; arrows: DrawnArrow[]; limit: number; finding?: DrawnFinding } = { spans: [], arrows: [], limit };
+      const collect: DrawnItems = { spans: [], arrows: [], limit, columns: [] };
       const f = app.render(collect);
       const c = app.dom.lanesCanvas.getBoundingClientRect();
       const top = c.top - f.scrollTop;
@@ -95,7 +95,10 @@ export function installTestHook(app: TimelineApp): void {
       const shift = <T extends { x0: number; x1: number }>(o: T, dy: (o: T) => T): T => dy({ ...o, x0: o.x0 + c.left, x1: o.x1 + c.left });
       return {
         lanes,
-        spans: { total, counts, sample: collect.spans.map((s) => shift(s, (o) => ({ ...o, y: o.y + c.top }))) },
+        spans: {
+          total, counts, sample: collect.spans.map((s) => shift(s, (o) => ({ ...o, y: o.y + c.top }))),
+          columns: (collect.columns ?? []).map((col) => ({ ...col, x: col.x + c.left, y: col.y + c.top })),
+        },
         arrows: collect.arrows.map((a) => shift(a, (o) => ({ ...o, y0: o.y0 + c.top, y1: o.y1 + c.top }))),
         cpu: {
           cores: app.data.coreSamples.length,

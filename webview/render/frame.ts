@@ -71,11 +71,24 @@ export interface DrawnFinding {
   edges: { fromRow: number; toRow: number; label: string; x0: number; y0: number; x1: number; y1: number }[];
 }
 
+/** A pixel column of a lane level where spans narrower than a pixel were drawn as one (lodSpans.ts). */
+export interface DrawnColumn {
+  lane: string;
+  x: number;
+  y: number;
+  h: number;
+  /** Spans summed into it. */
+  count: number;
+  /** The category drawn: the one that took most of the column's time. */
+  category: string;
+}
+
 export interface DrawnItems {
   spans: DrawnSpan[];
   arrows: DrawnArrow[];
   limit: number;
   finding?: DrawnFinding;
+  columns?: DrawnColumn[];
 }
 
 /** Sizes a canvas for the device pixel ratio and returns its context scaled to CSS pixels. */

@@ -12,6 +12,7 @@ import { CATEGORIES, eventLabel, eventName, pointCategory, spanCategory, type Ca
 import { blend, textOn } from '../theme';
 import { DrawBatch } from './drawBatch';
 import { fitText, type Frame } from './frame';
+import { drawLevelAggregated } from './lodSpans';
 
 const batch = new DrawBatch();
 
@@ -208,6 +209,12 @@ function drawSpans(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, spans:
     const n = list.n;
     const y = laneTop + d * ROW_H + 1;
     const h = ROW_H - 2;
+    // Far more spans in view than pixels: from the level of detail (lodSpans.ts).
+    const aggregated = drawLevelAggregated(f, row, list, y, h, batch, labels, charW);
+    if (aggregated >= 0) {
+      drawn += aggregated;
+      continue;
+    }
     let i = firstSpanEndingAfter(store, list, v0, openEnd);
     // Visit every visible span (so a merged run's colour is exact) unless there are far more
     // than pixels; then sample a couple per pixel column.
