@@ -5,6 +5,7 @@
  * arrows become faint straight lines, one per pixel pair, without heads.
  */
 import type { Flow, FlowKind } from '../../src/core/analysis/flows';
+import { visibleFlows } from '../data/flowIndex';
 import { LANE_PAD, PROCESS_H, ROW_H, type Layout } from '../data/laneLayout';
 import type { Frame } from './frame';
 
@@ -33,22 +34,21 @@ export function drawArrows(ctx: CanvasRenderingContext2D, f: Frame): number {
   const ends = new Map<FlowKind, number[]>();
   for (const k of KIND_ORDER) if (f.flowKinds.has(k)) ends.set(k, []);
   let count = 0;
-  for (let i = 0; i < flows.length; i++) {
+  // By binary search per kind and thread pair (flowIndex.ts); sampled per 4-pixel column when dense.
+  const seen = visibleFlows(flows, v0, v1, f.flowKinds, DENSE, 4 * view.nsPerPx, (i) => {
     const fl = flows[i];
-    if (fl.fromTs > v1) break;
-    if (fl.toTs < v0) continue;
     const list = ends.get(fl.kind);
-    if (!list) continue;
+    if (!list) return;
     const ra = fl.fromThread >= 0 && fl.fromThread < anchors.length ? anchors[fl.fromThread] : -1;
     const rb = fl.toThread >= 0 && fl.toThread < anchors.length ? anchors[fl.toThread] : -1;
-    if (ra < 0 || rb < 0) continue;
+    if (ra < 0 || rb < 0) return;
     list.push(i, ra, rb);
     count++;
-  }
+  });
   if (count === 0) return 0;
-  const dense = count > DENSE;
+  const dense = seen.sampled || count > DENSE;
   const baseAlpha = ctx.globalAlpha;
-  if (dense) ctx.globalAlpha = Math.max(0.12, Math.min(0.6, DENSE / count));
+  if (dense) ctx.globalAlpha = Math.max(0.12, Math.min(0.6, DENSE / Math.max(count, seen.count)));
   ctx.lineWidth = dense ? 0.75 : 1.25;
   // Dense: one arrow per (kind, lane pair, 4-pixel source column); sources come in time order.
   const lastX = dense ? new Map<number, number>() : undefined;
