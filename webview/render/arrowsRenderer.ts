@@ -5,7 +5,7 @@
  * arrows become faint straight lines, one per pixel pair, without heads.
  */
 import type { Flow, FlowKind } from '../../src/core/analysis/flows';
-import { visibleFlows } from '../data/flowIndex';
+import { flowIndex, visibleFlows } from '../data/flowIndex';
 import { LANE_PAD, PROCESS_H, ROW_H, type Layout } from '../data/laneLayout';
 import type { Frame } from './frame';
 
@@ -35,7 +35,9 @@ export function drawArrows(ctx: CanvasRenderingContext2D, f: Frame): number {
   for (const k of KIND_ORDER) if (f.flowKinds.has(k)) ends.set(k, []);
   let count = 0;
   // By binary search per kind and thread pair (flowIndex.ts); sampled per 4-pixel column when dense.
-  const seen = visibleFlows(flows, v0, v1, f.flowKinds, DENSE, 4 * view.nsPerPx, (i) => {
+  // Dense: about DENSE lines in all (long anti-aliased lines are what a CPU rasterizer spends a frame on).
+  const columnNs = Math.max(4, Math.ceil((flowIndex(flows).groups.length * view.width) / DENSE)) * view.nsPerPx;
+  const seen = visibleFlows(flows, v0, v1, f.flowKinds, DENSE, columnNs, (i) => {
     const fl = flows[i];
     const list = ends.get(fl.kind);
     if (!list) return;
@@ -66,7 +68,7 @@ export function drawArrows(ctx: CanvasRenderingContext2D, f: Frame): number {
       const x1 = view.x(fl.toTs);
       if (lastX) {
         const key = ra * 65536 + rb;
-        const px = Math.round(x0 / 4);
+        const px = Math.round(x0 / (seen.sampled ? columnNs / view.nsPerPx : 4));
         if (lastX.get(key) === px) continue;
         lastX.set(key, px);
       }

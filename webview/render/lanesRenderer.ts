@@ -210,7 +210,7 @@ function drawSpans(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, spans:
     const y = laneTop + d * ROW_H + 1;
     const h = ROW_H - 2;
     // Far more spans in view than pixels: from the level of detail (lodSpans.ts).
-    const aggregated = drawLevelAggregated(f, row, list, y, h, batch, labels, charW);
+    const aggregated = drawLevelAggregated(ctx, f, row, list, y, h, batch, labels, charW);
     if (aggregated >= 0) {
       drawn += aggregated;
       continue;

@@ -12,7 +12,7 @@ import type { LaneRow } from '../data/laneLayout';
 import { CATEGORY_COUNT, lowerBoundKey, spanLod, type LodLevel } from '../data/levelOfDetail';
 import { CATEGORIES, eventLabel, eventName } from '../data/spanKinds';
 import { textOn } from '../theme';
-import type { DrawBatch } from './drawBatch';
+import { DrawBatch } from './drawBatch';
 import { fitText, type Frame } from './frame';
 
 /** Span by span while at most this many spans per pixel of width are in view. */
@@ -27,6 +27,7 @@ export interface SpanLabel {
 }
 
 const colTime = new Float64Array(CATEGORY_COUNT);
+const columns = new DrawBatch();
 
 /** Spans of `list` in view (binary searches only). */
 export function spansInView(f: Frame, list: RowList): { from: number; to: number } {
@@ -38,7 +39,7 @@ export function spansInView(f: Frame, list: RowList): { from: number; to: number
  * view (all drawn, as columns or one by one), or −1 when the caller should draw span by span.
  */
 export function drawLevelAggregated(
-  f: Frame, row: LaneRow, list: RowList, y: number, h: number, batch: DrawBatch, labels: SpanLabel[], charW: number,
+  ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, list: RowList, y: number, h: number, batch: DrawBatch, labels: SpanLabel[], charW: number,
 ): number {
   const { view, store } = f;
   if (f.hidden.size > 0 || row.filterEvents) return -1;
@@ -49,7 +50,9 @@ export function drawLevelAggregated(
   if (!level) return -1;
   const styles = f.spanStyles;
   if (!styles) return -1;
-  drawBins(f, row, level, y, h, batch, styles.colors);
+  // Columns without outlines (an outline per run of columns would only add strokes to rasterize).
+  drawBins(f, row, level, y, h, columns, styles.colors);
+  columns.paint(ctx, null);
   drawOneByOne(f, row, list, level.long, level.nLong, y, h, batch, labels, charW, styles);
   // Rows added since the levels were built (a live run), one by one.
   drawTail(f, row, list, lod.covered, y, h, batch, styles);

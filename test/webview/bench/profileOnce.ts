@@ -18,7 +18,7 @@ async function main() {
   await page.waitForTimeout(300);
   if (mode !== 'load') {
     await cdp.send('Profiler.start');
-    await page.evaluate(() => { const h = window.__concurrencyTrace!; const { t0, t1 } = h.layout(0).view; for (const z of [1, 2, 4, 16]) for (let i = 0; i < 8; i++) { const span = (t1 - t0) / z; const c = t0 + span / 2 + ((t1 - t0 - span) * i) / 7; h.zoomTo(c - span / 2, c + span / 2); h.renderNow(); } });
+    await page.evaluate(() => { const h = window.__concurrencyTrace!; const { t0, t1 } = h.layout(0).view; for (const z of [2, 4, 8]) for (let i = 0; i < 8; i++) { const span = (t1 - t0) / z; const c = t0 + span / 2 + ((t1 - t0 - span) * i) / 7; h.zoomTo(c - span / 2, c + span / 2); h.renderNow(); } });
   }
   const { profile } = await cdp.send('Profiler.stop') as any;
   const self = new Map<string, number>();
