@@ -379,6 +379,7 @@ export class TimelineApp {
   private select(hit: Hit | undefined): void {
     if (hit?.type === 'event' || hit?.type === 'stdout') this.selectRow(hit.row);
     else if (hit?.type === 'lane') this.inspectLane(this.layout.rows[hit.lane]);
+    else if (hit?.type === 'cluster') this.zoom.zoomTo(hit.from, Math.max(hit.to, hit.from + 1)); // spread them over the width
     else this.selectRow(-1);
   }
 
