@@ -43,6 +43,8 @@ export interface TestHook {
   frameMs(): number[];
   phases(): TimelineApp['lastPhases'];
   messageMs(): number[];
+  /** Spans placed on each lane (by lane key), lanes with spans only. */
+  laneSpanCounts(): [string, number][];
   /** performance.now() when the trace arrived and when its first frame was drawn. */
   timing(): TimelineApp['timing'];
   /** Draws a frame now and returns how long it took (ms). */
@@ -125,6 +127,7 @@ export function installTestHook(app: TimelineApp): void {
     phases: () => ({ ...app.lastPhases }),
     messageMs: () => app.messageMs.slice(),
     timing: () => ({ ...app.timing }),
+    laneSpanCounts: () => app.layout.rows.filter((r) => r.spans && r.spans.count > 0).map((r) => [r.key, r.spans!.count] as [string, number]),
     renderNow: () => {
       const t = performance.now();
       app.render();
