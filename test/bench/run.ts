@@ -14,6 +14,7 @@ import { writeChromeTrace } from '../../src/core/export/chrome';
 import { buildSummary } from '../../src/core/summary';
 import { readTrace, writeTrace } from '../../src/core/traceFile';
 import { TraceStore } from '../../src/core/traceStore';
+import { webviewScaleBench } from '../webview/bench/scaleBench';
 import { syntheticStore } from '../webview/syntheticTrace';
 import { analysisThroughput } from './analysis';
 import { pyStateCost } from './pyStateCost';
@@ -245,7 +246,7 @@ function realRunAtScale(): void {
   }
 }
 
-/** BENCH_ONLY=name,name runs only those sections (ratio, lock, collector, trace, real, analysis, races). */
+/** BENCH_ONLY=name,name runs only those sections (ratio, lock, collector, trace, real, analysis, races, webview). */
 const only = new Set((process.env.BENCH_ONLY ?? '').split(',').filter(Boolean));
 const want = (name: string): boolean => only.size === 0 || only.has(name);
 console.log(`Concurrency Trace benchmarks · ${PYTHON} · ${os.cpus().length} cores · median of ${RUNS} runs`);
@@ -260,3 +261,10 @@ if (want('real')) realRunAtScale();
 if (want('analysis')) analysisThroughput();
 // Thread data-race recording: python3 and, where present, the 3.12+ interpreters (sys.monitoring).
 if (want('races')) pyStateCost([PYTHON, ...(process.env.BENCH_PYTHONS ?? '').split(':').filter((p) => p && fs.existsSync(p))], RUNS);
+// The timeline at scale in headless Chromium (BENCH_WEBVIEW_EVENTS: sizes, default 200 000 and 1 M).
+if (want('webview')) {
+  webviewScaleBench((process.env.BENCH_WEBVIEW_EVENTS || '200000,1000000').split(',').map(Number)).catch((err: unknown) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}

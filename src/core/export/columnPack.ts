@@ -33,6 +33,7 @@ const NAMES: Name[] = ['kind', 'ts', 'end', 'thread', 'obj', 'site', 'a', 'b'];
 const enum Enc {
   I32 = 1,
   F64Planes = 2,
+  F64 = 3,
   /** Transform flag: the column holds deltas (ts) or durations (end). */
   Relative = 16,
 }
@@ -67,12 +68,17 @@ function storedValues(name: Name, c: StoreColumns, n: number): { values: Float64
   return { values, relative: false };
 }
 
-/** The first `rows` rows of the columns as one block. */
-export function packColumns(c: StoreColumns, rows: number): Uint8Array {
+/**
+ * The first `rows` rows of the columns as one block. `forGzip` (default) splits float columns
+ * into byte planes, which compress several times better; without it they are stored as they
+ * are (faster to read back, for bytes that are not compressed).
+ */
+export function packColumns(c: StoreColumns, rows: number, forGzip = true): Uint8Array {
   const parts = NAMES.map((name) => {
     const { values, relative } = storedValues(name, c, rows);
     const i32 = isInt32Column(values);
-    return { name, values, enc: (i32 ? Enc.I32 : Enc.F64Planes) | (relative ? Enc.Relative : 0), bytes: rows * (i32 ? 4 : 8) };
+    const enc = i32 ? Enc.I32 : forGzip ? Enc.F64Planes : Enc.F64;
+    return { name, values, enc: enc | (relative ? Enc.Relative : 0), bytes: rows * (i32 ? 4 : 8) };
   });
   let size = align8(HEADER + NAMES.length * ENTRY);
   for (const p of parts) size += align8(p.bytes);
@@ -85,14 +91,24 @@ export function packColumns(c: StoreColumns, rows: number): Uint8Array {
   parts.forEach((p, k) => {
     out[HEADER + k * ENTRY] = NAMES.indexOf(p.name);
     out[HEADER + k * ENTRY + 1] = p.enc;
-    if (p.enc & Enc.I32) {
-      for (let i = 0; i < rows; i++) dv.setInt32(at + 4 * i, p.values[i], true);
-    } else {
-      const bytes = new Uint8Array(p.values.buffer, 0, rows * 8);
-      // Little-endian hosts only (every platform the extension ships for): planes of byte b.
-      for (let b = 0; b < 8; b++) {
-        const plane = at + b * rows;
-        for (let i = 0; i < rows; i++) out[plane + i] = bytes[i * 8 + b];
+    // Little-endian hosts only (every platform the extension ships for): typed arrays are the bytes.
+    const enc = p.enc & 3;
+    if (enc === Enc.I32) new Int32Array(out.buffer, at, rows).set(p.values);
+    else if (enc === Enc.F64) new Float64Array(out.buffer, at, rows).set(p.values);
+    else {
+      const words = new Uint32Array(p.values.buffer, 0, rows * 2);
+      for (let i = 0; i < rows; i++) {
+        const lo = words[2 * i];
+        const hi = words[2 * i + 1];
+        let q = at + i;
+        out[q] = lo;
+        out[(q += rows)] = lo >>> 8;
+        out[(q += rows)] = lo >>> 16;
+        out[(q += rows)] = lo >>> 24;
+        out[(q += rows)] = hi;
+        out[(q += rows)] = hi >>> 8;
+        out[(q += rows)] = hi >>> 16;
+        out[(q += rows)] = hi >>> 24;
       }
     }
     at += align8(p.bytes);
@@ -120,20 +136,30 @@ export function unpackColumns(block: Uint8Array): StoreColumns {
     const enc = block[HEADER + k * ENTRY + 1];
     if (!name || seen.has(name)) throw new Error('packed columns: bad column table');
     seen.add(name);
-    const i32 = (enc & 3) === Enc.I32;
-    if (!i32 && (enc & 3) !== Enc.F64Planes) throw new Error(`packed columns: unknown encoding ${enc}`);
-    const bytes = rows * (i32 ? 4 : 8);
+    const kind = enc & 3;
+    if (kind !== Enc.I32 && kind !== Enc.F64 && kind !== Enc.F64Planes) throw new Error(`packed columns: unknown encoding ${enc}`);
+    const bytes = rows * (kind === Enc.I32 ? 4 : 8);
     if (at + bytes > block.byteLength) throw new Error('packed columns: truncated');
     const col = out[name];
-    if (i32) {
-      for (let i = 0; i < rows; i++) col[i] = dv.getInt32(at + 4 * i, true);
-    } else {
+    const start = block.byteOffset + at;
+    // Views need aligned offsets: a block at an odd offset is copied once.
+    const aligned = (n: number): ArrayBuffer | SharedArrayBuffer => (start % n === 0 ? block.buffer : block.slice(at, at + bytes).buffer);
+    const off = (n: number): number => (start % n === 0 ? start : 0);
+    if (kind === Enc.I32) col.set(new Int32Array(aligned(4), off(4), rows));
+    else if (kind === Enc.F64) col.set(new Float64Array(aligned(8), off(8), rows));
+    else {
       const f = new Float64Array(rows);
-      const u8 = new Uint8Array(f.buffer);
-      for (let b = 0; b < 8; b++) {
-        const plane = block.byteOffset + at + b * rows;
-        const src = new Uint8Array(block.buffer, plane, rows);
-        for (let i = 0; i < rows; i++) u8[i * 8 + b] = src[i];
+      const words = new Uint32Array(f.buffer);
+      const src = block.subarray(at, at + bytes);
+      const r2 = 2 * rows;
+      const r3 = 3 * rows;
+      const r4 = 4 * rows;
+      const r5 = 5 * rows;
+      const r6 = 6 * rows;
+      const r7 = 7 * rows;
+      for (let i = 0; i < rows; i++) {
+        words[2 * i] = src[i] | (src[rows + i] << 8) | (src[r2 + i] << 16) | (src[r3 + i] << 24);
+        words[2 * i + 1] = src[r4 + i] | (src[r5 + i] << 8) | (src[r6 + i] << 16) | (src[r7 + i] << 24);
       }
       col.set(f);
     }

@@ -17,7 +17,8 @@ import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { buildHtmlReport } from '../../../src/core/export/htmlReport';
 import type { TraceStore } from '../../../src/core/traceStore';
-import type { HostToWebview } from '../../../src/protocol';
+import type { HostToWebview, SnapshotMessage } from '../../../src/protocol';
+import { packColumns } from '../../../src/core/export/columnPack';
 import { LABEL_W } from '../../../webview/ui/dom';
 import { launchBrowser, openReport, openWebview, send, snapshotOf, waitReady } from '../harness';
 import { syntheticStore } from '../syntheticTrace';
@@ -45,6 +46,8 @@ export interface ScaleFigures {
   reportBytes: number;
   /** Trace received → first frame drawn, in the webview (ms). */
   webviewFirstPaint: number;
+  /** The same with the columns sent as packed bytes (PackedColumns.bytes) instead of JSON numbers. */
+  webviewPackedFirstPaint: number;
   /** Page start → first frame drawn, for the report opened from file:// (ms). */
   reportFirstPaint: number;
   frames: FrameFigures[];
@@ -99,7 +102,7 @@ async function walkFrames(page: Page, width: number): Promise<FrameFigures> {
 
 export async function measureScale(browser: Browser, store: TraceStore): Promise<ScaleFigures> {
   const fig: ScaleFigures = {
-    events: store.length, snapshotBytes: NaN, snapshotBinaryBytes: 0, reportBytes: NaN, webviewFirstPaint: NaN, reportFirstPaint: NaN, frames: [], notes: [],
+    events: store.length, snapshotBytes: NaN, snapshotBinaryBytes: 0, reportBytes: NaN, webviewFirstPaint: NaN, webviewPackedFirstPaint: NaN, reportFirstPaint: NaN, frames: [], notes: [],
   };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-scale-'));
   try {
@@ -126,6 +129,11 @@ export async function measureScale(browser: Browser, store: TraceStore): Promise
         fig.error = `${fig.error ? `${fig.error}; ` : ''}webview: ${(err as Error).message.split('\n')[0]}`;
       }
     }
+    try {
+      await measurePackedWebview(browser, store, fig);
+    } catch (err) {
+      fig.error = `${fig.error ? `${fig.error}; ` : ''}webview (packed): ${(err as Error).message.split('\n')[0]}`;
+    }
     if (Number.isFinite(fig.reportBytes)) {
       try {
         const { page } = await openReport(browser, report);
@@ -144,6 +152,30 @@ export async function measureScale(browser: Browser, store: TraceStore): Promise
     fs.rmSync(dir, { recursive: true, force: true });
   }
   return fig;
+}
+
+/** First paint when the snapshot carries its columns as bytes (what VS Code's postMessage transfers as they are). */
+async function measurePackedWebview(browser: Browser, store: TraceStore, fig: ScaleFigures): Promise<void> {
+  const header = snapshotOf(store) as SnapshotMessage;
+  header.columns = { kind: [], ts: [], end: [], thread: [], obj: [], site: [], a: [], b: [] };
+  const block = packColumns(store.columns(), store.length, false);
+  fig.snapshotBinaryBytes = block.byteLength;
+  const { page } = await openWebview(browser, { width: WIDTHS[WIDTHS.length - 1] + LABEL_W, height: HEIGHT });
+  try {
+    // The bytes reach the page as base64 (the test driver's channel is text), then travel by postMessage as bytes.
+    const b64 = Buffer.from(block.buffer, block.byteOffset, block.byteLength).toString('base64');
+    await page.evaluate(([json, data, rows]) => {
+      const bin = atob(data);
+      const bytes = new Uint8Array(bin.length);
+      for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+      const m = JSON.parse(json) as SnapshotMessage;
+      m.packed = { format: 'ctc1', rows, bytes };
+      window.postMessage(m, '*');
+    }, [JSON.stringify(header), b64, store.length] as const);
+    fig.webviewPackedFirstPaint = (await firstPaint(page)).ms;
+  } finally {
+    await page.close();
+  }
 }
 
 async function measureWebview(browser: Browser, json: string, fig: ScaleFigures): Promise<void> {
@@ -167,15 +199,16 @@ const mb = (n: number): string => (Number.isFinite(n) ? `${(n / 1e6).toFixed(1)}
 const ms = (n: number): string => (Number.isFinite(n) ? `${n.toFixed(0)} ms` : '—');
 
 export function formatScaleTable(rows: ScaleFigures[]): string[] {
-  const cols = ['events', 'snapshot', 'report', 'first paint (view)', 'first paint (report)', ...WIDTHS.map((w) => `frame ${w} px p50 / p95 / max`)];
+  const cols = ['events', 'snapshot JSON (packed)', 'report', 'first paint: view JSON / view packed / report', ...WIDTHS.map((w) => `frame ${w} px p50 / p95 / max`)];
   const lines = [cols.join(' | ')];
   for (const r of rows) {
     const frames = WIDTHS.map((w) => {
       const f = r.frames.find((x) => x.width === w);
       return f ? `${f.p50.toFixed(1)} / ${f.p95.toFixed(1)} / ${f.max.toFixed(0)} ms` : '—';
     });
-    const snap = r.snapshotBinaryBytes ? `${mb(r.snapshotBytes)} (+${mb(r.snapshotBinaryBytes)} binary)` : mb(r.snapshotBytes);
-    lines.push([r.events.toLocaleString('en-US'), snap, mb(r.reportBytes), ms(r.webviewFirstPaint), ms(r.reportFirstPaint), ...frames].join(' | '));
+    const snap = `${mb(r.snapshotBytes)} (${mb(r.snapshotBinaryBytes)})`;
+    const paint = `${ms(r.webviewFirstPaint)} / ${ms(r.webviewPackedFirstPaint)} / ${ms(r.reportFirstPaint)}`;
+    lines.push([r.events.toLocaleString('en-US'), snap, mb(r.reportBytes), paint, ...frames].join(' | '));
     if (r.notes.length) lines.push(`  (${r.events.toLocaleString('en-US')}: ${r.notes.join('; ')})`);
     if (r.error) lines.push(`  (${r.events.toLocaleString('en-US')}: ${r.error})`);
   }
