@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as zlib from 'node:zlib';
 import { packColumns, unpackColumns } from '../../src/core/export/columnPack';
-import { packedSnapshot } from '../../src/core/export/reportCodec';
+import { bytesSnapshot, packedSnapshot } from '../../src/core/export/reportCodec';
+import { snapshotStore } from '../../webview/data/snapshotCodec';
 import { K } from '../../src/core/recordKinds';
 import { TraceStore } from '../../src/core/traceStore';
 import { RowList } from '../../webview/data/laneIndex';
@@ -68,6 +69,30 @@ test('the report snapshot carries the tables as JSON and no JSON columns', () =>
   assert.equal(msg.tables.strings.length, s.strings.length);
   const back = unpackColumns(new Uint8Array(zlib.gunzipSync(Buffer.from(msg.packed!.gzipBase64!, 'base64'))));
   sameBits(s.columns().ts, back.ts, 'ts');
+});
+
+for (const [how, make] of [['bytes', bytesSnapshot], ['gzip + base64', packedSnapshot]] as const) {
+  test(`the webview rebuilds the trace of a snapshot with packed columns (${how}): same rows, same tables`, async () => {
+    const s = syntheticStore({ events: 20_000 });
+    const back = await snapshotStore(make(s, { status: 'saved', title: 't' }));
+    assert.equal(back.length, s.length);
+    const a = s.columns();
+    const b = back.columns();
+    for (const name of ['kind', 'ts', 'end', 'thread', 'obj', 'site', 'a', 'b'] as const) sameBits(a[name], b[name], name);
+    assert.deepEqual(back.strings, s.strings);
+    assert.deepEqual(back.threads.map((t) => t.name), s.threads.map((t) => t.name));
+    assert.deepEqual([...back.objects.keys()], [...s.objects.keys()]);
+    // It grows like any store (a live append after a packed snapshot).
+    back.push(K.SLEEP, 1, 2, 0, 0, -1, 0, 0);
+    assert.equal(back.length, s.length + 1);
+  });
+}
+
+test('a snapshot whose packed rows disagree with its block is refused', () => {
+  const s = syntheticStore({ events: 2_000 });
+  const m = bytesSnapshot(s, { status: 'saved', title: 't' });
+  m.packed!.rows += 1;
+  assert.throws(() => snapshotStore(m), /expected/);
 });
 
 /** One lane level of n non-overlapping spans of varied lengths (a few long ones), and its store. */
