@@ -28,6 +28,8 @@ const HEIGHT = 900;
 /** Zoom factors of the walk (1: the whole trace) and the places looked at for each. */
 const ZOOMS = [1, 2, 4, 16, 64, 256, 1024, 4096, 16384, 65536];
 const PLACES = 8;
+/** From this size on, frames are measured in the report (a JSON snapshot that big takes the page down). */
+const REPORT_FRAMES_FROM = 2_000_000;
 
 export interface FrameFigures {
   width: number;
@@ -122,18 +124,6 @@ export async function measureScale(browser: Browser, store: TraceStore): Promise
     } catch (err) {
       fig.error = `${fig.error ? `${fig.error}; ` : ''}snapshot: ${(err as Error).message}`;
     }
-    if (json !== undefined) {
-      try {
-        await measureWebview(browser, json, fig);
-      } catch (err) {
-        fig.error = `${fig.error ? `${fig.error}; ` : ''}webview: ${(err as Error).message.split('\n')[0]}`;
-      }
-    }
-    try {
-      await measurePackedWebview(browser, store, fig);
-    } catch (err) {
-      fig.error = `${fig.error ? `${fig.error}; ` : ''}webview (packed): ${(err as Error).message.split('\n')[0]}`;
-    }
     if (Number.isFinite(fig.reportBytes)) {
       try {
         const { page } = await openReport(browser, report);
@@ -141,11 +131,31 @@ export async function measureScale(browser: Browser, store: TraceStore): Promise
           const fp = await firstPaint(page);
           fig.reportFirstPaint = fp.ms;
           fig.notes.push(`report load ${fp.phases} ms`);
+          if (store.length > REPORT_FRAMES_FROM) {
+            // Too big for a JSON message: the frames are walked in the report instead.
+            for (const width of WIDTHS) {
+              await page.setViewportSize({ width: width + LABEL_W, height: HEIGHT });
+              fig.frames.push(await walkFrames(page, width));
+            }
+            fig.notes.push('frames walked in the report');
+          }
         } finally {
           await page.close();
         }
       } catch (err) {
         fig.error = `${fig.error ? `${fig.error}; ` : ''}report page: ${(err as Error).message.split('\n')[0]}`;
+      }
+    }
+    try {
+      await measurePackedWebview(browser, store, fig);
+    } catch (err) {
+      fig.error = `${fig.error ? `${fig.error}; ` : ''}webview (packed): ${(err as Error).message.split('\n')[0]}`;
+    }
+    if (json !== undefined) {
+      try {
+        await measureWebview(browser, json, fig);
+      } catch (err) {
+        fig.error = `${fig.error ? `${fig.error}; ` : ''}webview: ${(err as Error).message.split('\n')[0]}`;
       }
     }
   } finally {
