@@ -50,7 +50,8 @@ export function drawArrows(ctx: CanvasRenderingContext2D, f: Frame): number {
   if (count === 0) return 0;
   const dense = seen.sampled || count > DENSE;
   const baseAlpha = ctx.globalAlpha;
-  if (dense) ctx.globalAlpha = Math.max(0.12, Math.min(0.6, DENSE / Math.max(count, seen.count)));
+  // Sampled, the lines drawn are bounded (about DENSE): a fixed faintness keeps them visible.
+  if (dense) ctx.globalAlpha = seen.sampled ? 0.3 : Math.max(0.12, Math.min(0.6, DENSE / count));
   ctx.lineWidth = dense ? 0.75 : 1.25;
   // Dense: one arrow per (kind, lane pair, 4-pixel source column); sources come in time order.
   const lastX = dense ? new Map<number, number>() : undefined;
