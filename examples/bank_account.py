@@ -25,8 +25,8 @@ def withdraw(balance, n, use_lock):
 if __name__ == "__main__":
     use_lock = "--lock" in sys.argv
     balance = Value("i", 0)
-    workers = [Process(target=deposit, args=(balance, 1000, use_lock)),
-               Process(target=withdraw, args=(balance, 1000, use_lock))]
+    workers = [Process(target=deposit, args=(balance, 3000, use_lock)),
+               Process(target=withdraw, args=(balance, 3000, use_lock))]
     for w in workers:
         w.start()
     for w in workers:

@@ -1,9 +1,15 @@
-"""A producer process feeds a queue; two consumer processes share the work."""
+"""A producer process feeds a queue; two consumer processes share the work.
+
+The producer makes an item every 20 ms (the sleep stands in for real work) and
+puts it on the queue; whichever consumer is free gets it. None tells a consumer
+to stop. Each item is an arrow on the timeline, from its put to its get."""
+import time
 from multiprocessing import Process, Queue, Lock
 
 
 def producer(q, n):
     for i in range(n):
+        time.sleep(0.02)
         q.put(i)
     q.put(None)
     q.put(None)

@@ -6,6 +6,7 @@ import { computeFlows, type Flow, type FlowKind } from '../src/core/analysis/flo
 import { applyAppend, storeFromSnapshot } from '../src/core/applyMessages';
 import { TraceStore } from '../src/core/traceStore';
 import type { HostToWebview, RunState, SnapshotMessage } from '../src/protocol';
+import { buildCpuModel, type CpuModel } from './data/cpuModel';
 import { layoutLanes, type LaneRow, type Layout } from './data/laneLayout';
 import { compileQuery, NO_QUERY, type SearchQuery } from './data/search';
 import type { Category } from './data/spanKinds';
@@ -28,16 +29,12 @@ import { DetailsPane } from './ui/details';
 import { FindingSelection } from './findingSelection';
 import { buildDom, LABEL_W, type Dom } from './ui/dom';
 import { hoverText } from './ui/hoverText';
+import { laneDetails } from './ui/laneDetails';
 import { renderLaneLabels } from './ui/laneLabels';
 import { bindControls, renderBottomLabels, renderChrome } from './ui/chrome';
 import { Tooltip } from './ui/tooltip';
 
 const AXIS_H = 24;
-
-function taskList(tasks: { name: string; coroutine: string }[]): string {
-  const shown = tasks.slice(0, 40).map((x) => `${x.name} (${x.coroutine})`).join(', ');
-  return tasks.length > 40 ? `${shown} … and ${tasks.length - 40} more` : shown;
-}
 
 /** What of the process and thread tables shows in the lane labels (they are resent whole on every append). */
 function tablesSignature(store: TraceStore): string {
@@ -52,13 +49,17 @@ export class TimelineApp {
   data = new TimelineData(this.store);
   layout: Layout = { rows: [], height: 0, anchor: new Int32Array(0), processRow: new Int32Array(0) };
   flows: Flow[] = [];
+  /** Cores used and threads wanting CPU, rebuilt with the flows. */
+  cpu: CpuModel | undefined;
   state: RunState = { status: 'saved', title: '' };
   readonly view = new TimeView();
   palette: Palette;
   readonly hidden = new Set<Category>();
   readonly flowKinds = new Set<FlowKind>(['spawn', 'join', 'queue', 'pipe', 'task']);
   readonly collapsed = new Set<number>();
-  showHelpers = true;
+  /** Helper groups unfolded by the user (folded by default: "my code" first). */
+  readonly opened = new Set<string>();
+  showHelpers = false;
   query: SearchQuery = NO_QUERY;
   selectedRow = -1;
   loaded = false;
@@ -78,7 +79,7 @@ export class TimelineApp {
   /** The findings (host messages; the report's embedded snapshot), the pane, the selected one. */
   readonly findingSel: FindingSelection;
   private readonly tooltip: Tooltip;
-  private bottom: BottomLayout = bottomLayout(0);
+  bottomLayout: BottomLayout = bottomLayout(0);
   private frameRequested = false;
   private flowsDirty = false;
   private flowTimer: ReturnType<typeof setTimeout> | undefined;
@@ -104,12 +105,14 @@ export class TimelineApp {
     }), () => this.request());
     const pointer = bindPointer(this.dom, {
       frame: () => this.frame(),
-      bottom: () => this.bottom,
+      bottom: () => this.bottomLayout,
       hover: (hit, e) => this.hover(hit, e),
       cursor: (x) => this.cursor(x),
       select: (hit) => this.select(hit),
       zoomTo: (a, b) => this.zoom.zoomTo(a, b),
     });
+    // Fit shows the program's activity, once it is over (a live run follows its end).
+    this.zoom.fitRange = () => (this.state.status === 'running' ? undefined : this.data.fitRange(this.view.t1));
     bindKeys(document.body, this.zoom, pointer.lastX, () => this.clearSelection());
     bindControls(this, host);
     renderChrome(this);
@@ -260,27 +263,37 @@ export class TimelineApp {
   }
 
   private refreshDomain(): void {
-    this.view.setDomain(this.data.startTime(), this.openEnd());
+    const start = this.data.startTime();
+    const end = this.openEnd();
+    // A little room after the program's last event, so what ends there is not cut by the edge.
+    const pad = this.state.status === 'running' ? 0 : (end - start) * 0.015;
+    this.view.setDomain(start, end + pad);
     this.zoom.sync();
   }
 
   relayout(): void {
-    this.layout = layoutLanes(this.data, { collapsed: this.collapsed, showHelpers: this.showHelpers, query: this.query });
+    this.layout = layoutLanes(this.data, {
+      collapsed: this.collapsed, opened: this.opened, showHelpers: this.showHelpers, query: this.query, live: this.state.status === 'running',
+    });
     renderLaneLabels(this.dom.laneLabels, this.layout, {
-      toggle: (p) => this.toggleProcess(p),
+      toggle: (row) => this.toggleRow(row),
       inspect: (row) => this.inspectLane(row),
       threadColor: (t) => threadColor(this.palette, t),
     });
     this.findingSel.markLanes();
-    this.bottom = bottomLayout(this.data.coreSamples.length);
+    this.bottomLayout = bottomLayout(this.data.coreSamples.length);
     renderBottomLabels(this);
     this.dom.empty.hidden = this.loaded || this.store.length > 0;
     this.request();
   }
 
-  toggleProcess(p: number): void {
-    if (this.collapsed.has(p)) this.collapsed.delete(p);
-    else this.collapsed.add(p);
+  /** A twisty: fold or unfold a process (and what it started) or a helper group. */
+  toggleRow(row: LaneRow): void {
+    if (row.kind === 'helpers') {
+      if (row.collapsed) this.opened.add(row.key);
+      else this.opened.delete(row.key);
+    } else if (this.collapsed.has(row.process)) this.collapsed.delete(row.process);
+    else this.collapsed.add(row.process);
     this.relayout();
   }
 
@@ -302,7 +315,9 @@ export class TimelineApp {
   recomputeFlows(): void {
     const t = performance.now();
     this.flows = sortFlows(computeFlows(this.store));
+    this.cpu = buildCpuModel(this.data, this.openEnd());
     this.flowsDirty = false;
+    renderBottomLabels(this);
     this.lastFlowAt = performance.now();
     this.lastFlowMs = this.lastFlowAt - t;
     this.request();
@@ -329,7 +344,7 @@ export class TimelineApp {
     return {
       store: this.store, data: this.data, layout: this.layout, view: this.view, palette: this.palette,
       openEnd: this.openEnd(), scrollTop: this.dom.lanesScroll.scrollTop, viewHeight: this.dom.lanesScroll.clientHeight,
-      hidden: this.hidden, flowKinds: this.flowKinds, flows: this.flows, query: this.query, selectedRow: this.selectedRow, finding: sel, collect,
+      hidden: this.hidden, flowKinds: this.flowKinds, flows: this.flows, cpu: this.cpu, query: this.query, selectedRow: this.selectedRow, finding: sel, collect,
     };
   }
 
@@ -344,8 +359,8 @@ export class TimelineApp {
     drawArrows(lanes, f);
     drawFinding(lanes, f);
     const t2 = performance.now();
-    const bottom = prepareCanvas(this.dom.bottomCanvas, w, this.bottom.height);
-    drawBottom(bottom, f, this.bottom);
+    const bottom = prepareCanvas(this.dom.bottomCanvas, w, this.bottomLayout.height);
+    drawBottom(bottom, f, this.bottomLayout);
     const t3 = performance.now();
     drawAxis(this.dom.axis, this.view, w, AXIS_H, 0);
     const ms = performance.now() - t;
@@ -386,24 +401,15 @@ export class TimelineApp {
   selectRow(row: number): void {
     this.selectedRow = row;
     if (row < 0) this.details.hide();
-    else this.details.show(this.store, row, this.view.t0, this.openEnd(), this.flows, (r) => this.data.taskName(r));
+    else this.details.show(this.store, this.data.naming, row, this.view.t0, this.openEnd(), this.flows, (r) => this.data.taskName(r));
     this.request();
   }
 
   private inspectLane(row: LaneRow | undefined): void {
     if (!row) return;
     this.selectedRow = -1;
-    const s = this.store;
-    if (row.kind === 'process') {
-      const p = s.processes[row.process];
-      this.details.showText(p.name, [['pid', String(p.pid)], ['parent pid', String(p.parentPid)], ['status', row.detail],
-        ['command', p.argv.join(' ')], ['helper', p.internal ? 'yes (standard library)' : 'no']]);
-    } else {
-      const t = s.threads[row.thread];
-      this.details.showText(row.label, [['thread', `${t.name} (${row.detail})`], ['process', `${s.processes[t.process]?.name} (pid ${t.pid})`],
-        ['daemon', t.daemon ? 'yes' : 'no'], ['helper', t.internal ? 'yes (standard library)' : 'no'], ...(t.exception ? [['exception', t.exception] as [string, string]] : []),
-        ...(row.task ? [['asyncio tasks', taskList(row.task.tasks)] as [string, string]] : [])]);
-    }
+    const d = laneDetails(this.data, row, { v0: this.view.v0, v1: this.view.v1, openEnd: this.openEnd() });
+    this.details.showText(d.title, d.rows);
     this.request();
   }
 }

@@ -1,8 +1,9 @@
 /** What is under the pointer: an event on a lane, a lane, a stdout write, a core sample. */
 import { firstSpanEndingAfter, type RowList } from './data/laneIndex';
-import { LANE_PAD, ROW_H, rowAt } from './data/laneLayout';
+import { LANE_PAD, ROW_H, rowAt, sharedRowOf } from './data/laneLayout';
 import { clusterAt, type SpanCluster } from './data/spanCluster';
 import { pointCategory, spanCategory } from './data/spanKinds';
+import { sampleAt, stepAt } from './data/cpuModel';
 import type { BottomLayout } from './render/bottomRenderer';
 import type { Frame } from './render/frame';
 
@@ -12,8 +13,9 @@ export type Hit =
   /** Several spans narrower than a pixel in the column under the pointer (drawn as one). */
   | ({ type: 'cluster'; lane: number } & SpanCluster)
   | { type: 'stdout'; row: number }
-  | { type: 'core'; core: number; thread: number; cpu: number }
-  | { type: 'cpu'; t: number; values: number[] };
+  | { type: 'core'; core: number; thread: number; cpu: number; t: number; from: number }
+  | { type: 'cpu'; t: number; values: { util: number; mine: number }[] }
+  | { type: 'program'; t: number; cores: number; want: number; processes: number };
 
 const TOL_PX = 3;
 
@@ -30,6 +32,12 @@ export function hitLanes(f: Frame, x: number, y: number): Hit | undefined {
   const points = lane.task ? lane.task.points : f.data.threadLanes[lane.thread]?.points;
   if (points && local < 8) {
     const p = nearestPoint(f, points, t, tol + view.nsPerPx);
+    if (p >= 0) return { type: 'event', row: p, lane: li };
+  }
+  const threadLane = lane.task ? undefined : f.data.threadLanes[lane.thread];
+  const sharedRow = sharedRowOf(threadLane);
+  if (threadLane && sharedRow >= 0 && Math.floor(local / ROW_H) === sharedRow && !f.hidden.has('shared')) {
+    const p = nearestPoint(f, threadLane.shared, t, tol);
     if (p >= 0) return { type: 'event', row: p, lane: li };
   }
   const levels = lane.spans?.levels ?? [];
@@ -84,31 +92,31 @@ function nearestPoint(f: Frame, points: RowList, t: number, tol: number): number
 export function hitBottom(f: Frame, b: BottomLayout, x: number, y: number): Hit | undefined {
   const { view, store, data } = f;
   const t = view.t(x);
-  if (y < b.cpuY) {
+  if (y < b.programY) {
     const p = nearestInList(data.stdout, t, 4 * view.nsPerPx);
     return p >= 0 ? { type: 'stdout', row: p } : undefined;
   }
   if (y < b.coresY) {
-    const values = data.coreSamples.map((list) => {
+    const cpu = f.cpu;
+    if (!cpu) return undefined;
+    return { type: 'program', t, cores: sampleAt(cpu.program, t), want: stepAt(cpu.want, t), processes: stepAt(cpu.wantProcesses, t) };
+  }
+  if (y < b.seenY) {
+    const values = data.coreSamples.map((list, c) => {
       const i = list.lowerBound(t);
-      return i < list.n ? store.a[list.rows[i]] : NaN;
+      const from = i > 0 ? list.ts[i - 1] : -Infinity;
+      if (i >= list.n || from > t) return { util: NaN, mine: NaN };
+      return { util: store.a[list.rows[i]], mine: 100 * Math.min(1, f.cpu?.coreShare[c]?.[i] ?? 0) };
     });
     return { type: 'cpu', t, values };
   }
-  const core = Math.floor((y - b.coresY - 2) / Math.max(1, b.coreRowH));
-  const runs = data.coreRuns[core];
-  if (!runs) return undefined;
-  let lo = 0;
-  let hi = runs.n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (runs.end[mid] < t) lo = mid + 1;
-    else hi = mid;
-  }
-  for (let i = lo; i < runs.n && runs.end[i] <= t + runs.maxLen; i++) {
-    if (runs.start[i] <= t && runs.end[i] >= t) return { type: 'core', core, thread: runs.thread[i], cpu: runs.cpu[i] };
-  }
-  return undefined;
+  const core = Math.floor((y - b.seenY - 2) / Math.max(1, b.seenRowH));
+  const s = data.coreSightings[core];
+  if (!s) return undefined;
+  const tol = 4 * view.nsPerPx;
+  let best = -1;
+  for (let i = s.lowerBound(t - tol); i < s.n && s.ts[i] <= t + tol; i++) if (best < 0 || Math.abs(s.ts[i] - t) < Math.abs(s.ts[best] - t)) best = i;
+  return best >= 0 ? { type: 'core', core, thread: s.thread[best], cpu: s.cpu[best], t: s.ts[best], from: s.from[best] } : undefined;
 }
 
 function nearestInList(list: RowList, t: number, tol: number): number {

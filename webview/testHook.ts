@@ -5,7 +5,7 @@
  */
 import type { TimelineApp } from './app';
 import { eventName } from './data/spanKinds';
-import type { DrawnArrow, DrawnColumn, DrawnFinding, DrawnItems, DrawnSpan } from './render/frame';
+import type { DrawnArrow, DrawnColumn, DrawnFinding, DrawnPhase, DrawnPoint, DrawnRun, DrawnSpan, DrawnItems } from './render/frame';
 
 export interface LaneInfo {
   key: string;
@@ -17,13 +17,18 @@ export interface LaneInfo {
   height: number;
   kind: string;
   dim: boolean;
+  /** The row stands for a process (a header, or the one row of a process with one thread of its own). */
+  process: boolean;
+  collapsed: boolean;
 }
 
 export interface LayoutInfo {
   lanes: LaneInfo[];
   spans: { total: number; counts: Record<string, Record<string, number>>; sample: DrawnSpan[]; columns: DrawnColumn[] };
   arrows: DrawnArrow[];
-  cpu: { cores: number; points: number; threadSamples: number; coreRuns: number };
+  cpu: { cores: number; points: number; threadSamples: number; coreSightings: number };
+  /** CPU stretches labelled in words, as drawn (page x). */
+  phases: DrawnPhase[];
   stdout: number;
   view: { t0: number; t1: number; v0: number; v1: number; width: number };
   /** The selected finding as drawn (page coordinates), if one is selected. */
@@ -47,6 +52,10 @@ export interface TestHook {
   laneSpanCounts(): [string, number][];
   /** performance.now() when the trace arrived and when its first frame was drawn. */
   timing(): TimelineApp['timing'];
+  /** Point events as drawn in this frame (page x), with the words beside them. */
+  drawnPoints(limit?: number): DrawnPoint[];
+  /** Runs of tiny spans drawn as one (page x), with how many spans each holds. */
+  drawnRuns(limit?: number): DrawnRun[];
   /** Draws a frame now and returns how long it took (ms). */
   renderNow(): number;
   eventCount(): number;
@@ -70,13 +79,14 @@ export function installTestHook(app: TimelineApp): void {
       return app.state;
     },
     layout(limit = 5000) {
-      const collect: DrawnItems = { spans: [], arrows: [], limit, columns: [] };
+      const collect: DrawnItems & { phases: DrawnPhase[] } = { spans: [], arrows: [], limit, phases: [], columns: [] };
       const f = app.render(collect);
       const c = app.dom.lanesCanvas.getBoundingClientRect();
       const top = c.top - f.scrollTop;
       const counts: Record<string, Record<string, number>> = {};
       let total = 0;
-      const lanes: LaneInfo[] = app.layout.rows.map((r) => {
+      const lanes: LaneInfo[] = [];
+      for (const r of app.layout.rows) {
         const th = app.store.threads[r.thread];
         const p = app.store.processes[r.process];
         if (r.spans) {
@@ -89,11 +99,18 @@ export function installTestHook(app: TimelineApp): void {
           counts[r.key] = byKind;
           total += r.spans.count;
         }
-        return {
-          key: r.key, label: r.label, detail: r.detail, pid: p?.pid ?? 0, tid: r.kind === 'process' ? undefined : th?.nativeId,
-          y: top + r.y, height: r.height, kind: r.kind, dim: r.dim,
-        };
-      });
+        const base = { key: r.key, pid: p?.pid ?? 0, y: top + r.y, height: r.height, dim: r.dim, collapsed: r.collapsed };
+        // A process drawn on its only thread's row is listed both as the process and as the thread.
+        if (r.processRow && th) {
+          lanes.push({ ...base, kind: 'process', label: r.label, detail: r.detail, process: true });
+          lanes.push({ ...base, kind: 'thread', label: app.data.naming.words.thread(th).label, detail: `tid ${th.nativeId}`, tid: th.nativeId, process: false });
+        } else {
+          lanes.push({
+            ...base, kind: r.kind, label: r.label, detail: r.detail, tid: r.kind === 'process' || r.thread < 0 ? undefined : th?.nativeId,
+            process: r.kind === 'process',
+          });
+        }
+      }
       const shift = <T extends { x0: number; x1: number }>(o: T, dy: (o: T) => T): T => dy({ ...o, x0: o.x0 + c.left, x1: o.x1 + c.left });
       return {
         lanes,
@@ -106,8 +123,9 @@ export function installTestHook(app: TimelineApp): void {
           cores: app.data.coreSamples.length,
           points: app.data.coreSamples.reduce((n, l) => n + l.n, 0),
           threadSamples: app.data.threadSampleCount,
-          coreRuns: app.data.coreRuns.reduce((n, r) => n + r.n, 0),
+          coreSightings: app.data.coreSightings.reduce((n, r) => n + r.n, 0),
         },
+        phases: collect.phases.map((p) => ({ ...p, x0: p.x0 + c.left, x1: p.x1 + c.left })),
         stdout: app.data.stdout.n,
         view: { t0: app.view.t0, t1: app.view.t1, v0: app.view.v0, v1: app.view.v1, width: app.view.width },
         finding: collect.finding ? {
@@ -128,6 +146,18 @@ export function installTestHook(app: TimelineApp): void {
     messageMs: () => app.messageMs.slice(),
     timing: () => ({ ...app.timing }),
     laneSpanCounts: () => app.layout.rows.filter((r) => r.spans && r.spans.count > 0).map((r) => [r.key, r.spans!.count] as [string, number]),
+    drawnPoints(limit = 20000) {
+      const collect: DrawnItems = { spans: [], arrows: [], limit, points: [] };
+      app.render(collect);
+      const left = app.dom.lanesCanvas.getBoundingClientRect().left;
+      return (collect.points ?? []).map((p) => ({ ...p, x: p.x + left }));
+    },
+    drawnRuns(limit = 20000) {
+      const collect: DrawnItems = { spans: [], arrows: [], limit, runs: [] };
+      app.render(collect);
+      const left = app.dom.lanesCanvas.getBoundingClientRect().left;
+      return (collect.runs ?? []).map((r) => ({ ...r, x0: r.x0 + left, x1: r.x1 + left }));
+    },
     renderNow: () => {
       const t = performance.now();
       app.render();

@@ -99,7 +99,7 @@ export function readPalette(): Palette {
     monoFont: v.monoFont || 'monospace',
     category: {
       running: green, lockWait: red, lockHold: orange, queue: blue, join: purple, sync: yellow,
-      sleep: grey, task: cyan, spawn: magenta, async: fallback(v.brightGreen, '#23d18b', '#14ce14'), shared: fallback(v.brightBlue, '#3b8eea', '#0451a5'),
+      sleep: grey, task: cyan, await: fallback(v.brightYellow, '#f5f543', '#b5ba00'), spawn: magenta, async: fallback(v.brightGreen, '#23d18b', '#14ce14'), shared: fallback(v.brightBlue, '#3b8eea', '#0451a5'),
       lifecycle: foreground,
     },
     flow: { spawn: magenta, join: purple, queue: blue, pipe: cyan, task: orange },

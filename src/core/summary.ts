@@ -3,10 +3,14 @@
  * event counts, lock contention, queue traffic, tasks per worker — as JSON
  * (the contract in DESIGN.md) or as a readable table.
  */
+import { cpuTotals } from './cpuUse';
+import { foldNames, Naming, plural, programWords, type ProcessRole } from './naming';
 import { K, kindInfo } from './recordKinds';
 import type { TraceStore } from './traceStore';
 
 import type { Finding } from './analysis/finding';
+import { mergeInfoOf, type MergeInfo } from './merge/mergeInfo';
+import { describeMerge } from './merge/mergeReport';
 
 export type { Finding } from './analysis/finding';
 
@@ -14,13 +18,23 @@ export interface Summary {
   schemaVersion: 1;
   exitCode: number | null;
   durationMs: number;
-  processes: { pid: number; ppid: number; name: string; exitCode: number | null; internal: boolean }[];
-  threads: { pid: number; tid: number; name: string; daemon: boolean; internal: boolean }[];
+  /**
+   * `label` says what it runs ("deposit()", "Pool(4) worker 1"), `ended` how it ended in words,
+   * `cpuMs` its CPU time from the sampler (0 when it ended before a sample).
+   */
+  processes: { pid: number; ppid: number; name: string; exitCode: number | null; internal: boolean; label: string; role: ProcessRole; ended: string; cpuMs: number }[];
+  /** `helper`: the standard library's or a library's thread (queue feeders, pool handlers, Manager server threads). */
+  threads: { pid: number; tid: number; name: string; daemon: boolean; internal: boolean; label: string; helper: boolean; cpuMs: number }[];
+  /** Programs started with subprocess / os.fork that wrote no trace (not Python, or not traced). */
+  programs: { pid: number; ppid: number; command: string; ended: string }[];
   counts: Record<string, number>;
   locks: { id: number; name: string; type: string; acquisitions: number; waits: number; timeouts: number; waitMs: number; holdMs: number }[];
-  queues: { id: number; name: string; type: string; puts: number; gets: number }[];
+  /** `puts` / `gets` that succeeded; failed ones (Full, Empty, timeouts, closed) counted apart. */
+  queues: { id: number; name: string; type: string; puts: number; gets: number; failedPuts: number; failedGets: number }[];
   tasks: { pid: number; thread: string; tasks: number; busyMs: number }[];
   findings: Finding[];
+  /** A combined trace (merge): its hosts, parts and clock offsets with their errors. */
+  merge?: MergeInfo;
 }
 
 /** Vocabulary counts: a span record stands for two events (acquire+release, start+end…). */
@@ -49,10 +63,8 @@ export function buildSummary(store: TraceStore, findings: Finding[] = []): Summa
   const locks = new Map<number, Summary['locks'][number]>();
   const queues = new Map<number, Summary['queues'][number]>();
   const tasks = new Map<number, Summary['tasks'][number]>();
-  const objectName = (id: number): { name: string; type: string } => {
-    const o = store.objects.get(id);
-    return { name: o?.label || (o ? `${o.type}#${id % 16777216}` : `#${id}`), type: o?.type ?? '' };
-  };
+  const naming = new Naming(store).update();
+  const objectName = (id: number): { name: string; type: string } => ({ name: naming.objects.name(id), type: store.objects.get(id)?.type ?? '' });
   const lock = (id: number): Summary['locks'][number] => {
     let l = locks.get(id);
     if (!l) locks.set(id, (l = { id, ...objectName(id), acquisitions: 0, waits: 0, timeouts: 0, waitMs: 0, holdMs: 0 }));
@@ -60,7 +72,7 @@ export function buildSummary(store: TraceStore, findings: Finding[] = []): Summa
   };
   const queue = (id: number): Summary['queues'][number] => {
     let q = queues.get(id);
-    if (!q) queues.set(id, (q = { id, ...objectName(id), puts: 0, gets: 0 }));
+    if (!q) queues.set(id, (q = { id, ...objectName(id), puts: 0, gets: 0, failedPuts: 0, failedGets: 0 }));
     return q;
   };
   const end = store.lastTs();
@@ -83,18 +95,21 @@ export function buildSummary(store: TraceStore, findings: Finding[] = []): Summa
       case K.LOCK_TRY_FAIL:
         lock(store.obj[i]).timeouts++;
         break;
+      // b & 1: the call failed (Full / Empty / a timeout / closed): nothing was handed over.
       case K.QUEUE_PUT:
-        queue(store.obj[i]).puts++;
+        if (store.b[i] & 1) queue(store.obj[i]).failedPuts++;
+        else queue(store.obj[i]).puts++;
         break;
       case K.QUEUE_GET:
-        queue(store.obj[i]).gets++;
+        if (store.b[i] & 1) queue(store.obj[i]).failedGets++;
+        else queue(store.obj[i]).gets++;
         break;
       case K.TASK_RUN: {
         const t = store.threads[store.thread[i]];
         let row = tasks.get(store.thread[i]);
         const proc = t ? store.processes[t.process] : undefined;
-        // A pool worker is known by its process (ForkPoolWorker-1) or its thread (ThreadPoolExecutor-0_0).
-        const worker = t && proc && t.main && proc.name ? `${proc.name}` : t?.name ?? '';
+        // A pool worker is known by its process (Pool(4) worker 1) or its thread (ThreadPoolExecutor-0 worker 1).
+        const worker = t && proc && t.main ? naming.words.process(proc).label : t ? naming.words.thread(t).label : '';
         if (!row) tasks.set(store.thread[i], (row = { pid: t?.pid ?? 0, thread: worker, tasks: 0, busyMs: 0 }));
         row.tasks++;
         row.busyMs += spanNs(i) / 1e6;
@@ -110,17 +125,30 @@ export function buildSummary(store: TraceStore, findings: Finding[] = []): Summa
     if (x.busyMs !== undefined) x.busyMs = Math.round(x.busyMs * 100) / 100;
     return x;
   };
+  const cpu = cpuTotals(store);
+  const cpuMs = (ns: number | undefined): number => Math.round((ns ?? 0) / 1e5) / 10;
   return {
     schemaVersion: 1,
     exitCode: store.meta.exitCode,
     durationMs: ms(end),
-    processes: store.processes.map((p) => ({ pid: p.pid, ppid: p.parentPid, name: p.name, exitCode: p.exitCode, internal: p.internal })),
-    threads: store.threads.map((t) => ({ pid: t.pid, tid: t.nativeId, name: t.name, daemon: t.daemon, internal: t.internal })),
+    processes: store.processes.map((p) => {
+      const w = naming.words.process(p);
+      return { pid: p.pid, ppid: p.parentPid, name: p.name, exitCode: p.exitCode, internal: p.internal, label: w.label, role: w.role, ended: w.ended, cpuMs: cpuMs(cpu.process.get(p.pid)) };
+    }),
+    threads: store.threads.map((t) => {
+      const w = naming.words.thread(t);
+      return { pid: t.pid, tid: t.nativeId, name: t.name, daemon: t.daemon, internal: t.internal, label: w.label, helper: w.helper, cpuMs: cpuMs(cpu.thread[t.index]) };
+    }),
+    programs: naming.facts.childPrograms(store).map((c) => {
+      const w = programWords(store, c.row, c.joinRow);
+      return { pid: c.pid, ppid: store.threads[store.thread[c.row]]?.pid ?? 0, command: w.command, ended: w.ended };
+    }),
     counts: countEvents(store),
     locks: [...locks.values()].map(round),
     queues: [...queues.values()],
     tasks: [...tasks.values()].map(round),
     findings,
+    ...((m) => (m ? { merge: m } : {}))(mergeInfoOf(store.meta)),
   };
 }
 
@@ -131,7 +159,8 @@ function table(rows: (string | number)[][]): string {
 
 export function formatSummary(s: Summary): string {
   const out: string[] = [];
-  out.push(`Exit code ${s.exitCode ?? '?'} · ${s.durationMs} ms · ${s.processes.length} process(es) · ${s.threads.length} thread(s)`);
+  out.push(`Exit code ${s.exitCode ?? '?'} · ${s.durationMs} ms · ${plural(s.processes.length, 'process', 'processes')} · ${plural(s.threads.length, 'thread')}`);
+  if (s.merge) out.push('', 'Combined from', describeMerge(s.merge).trimEnd());
   out.push('', 'Processes');
   const children = new Map<number, Summary['processes']>();
   const pids = new Set(s.processes.map((p) => p.pid));
@@ -142,13 +171,31 @@ export function formatSummary(s: Summary): string {
   }
   const walk = (parent: number, depth: number): void => {
     for (const p of children.get(parent) ?? []) {
-      const threads = s.threads.filter((t) => t.pid === p.pid).map((t) => t.name);
-      const exit = p.exitCode === null ? 'exit ?' : p.exitCode < 0 ? `killed by signal ${-p.exitCode}` : `exit ${p.exitCode}`;
-      out.push(`${'  '.repeat(depth + 1)}${p.pid} ${p.name}${p.internal ? ' (helper)' : ''} — ${exit} — threads: ${threads.join(', ')}`);
+      const indent = '  '.repeat(depth + 1);
+      const threads = s.threads.filter((t) => t.pid === p.pid);
+      const mine = threads.filter((t) => !t.helper).map((t) => t.label);
+      const helpers = threads.filter((t) => t.helper).map((t) => t.label);
+      let list = mine.length ? foldNames(mine, 8) : 'none of its own';
+      if (helpers.length) list += ` · ${plural(helpers.length, 'helper')}: ${foldNames(helpers, 3)}`;
+      const name = p.label !== p.name ? `${p.label} (${p.name})` : p.name;
+      const role = p.role === 'helper' ? ' (helper)' : '';
+      const cpu = p.cpuMs > 0 ? ` — CPU ${p.cpuMs} ms` : '';
+      out.push(`${indent}${p.pid} ${name}${role} — ${p.ended}${cpu} — threads: ${list}`);
+      for (const c of s.programs.filter((x) => x.ppid === p.pid)) out.push(`${indent}  ${c.pid} ${c.command || 'forked child'} (not traced) — ${c.ended}`);
       walk(p.pid, depth + 1);
     }
   };
   walk(0, 0);
+  const busy = s.processes.filter((p) => p.cpuMs > 0);
+  if (busy.length) {
+    // Per-thread CPU from the sampler: the GIL lesson in figures (four threads of one process share ~1 core).
+    out.push('', 'CPU (sampled every 50 ms)');
+    out.push(table([['pid', 'process', 'CPU ms', 'threads by CPU'], ...busy.map((p) => {
+      const threads = s.threads.filter((t) => t.pid === p.pid && t.cpuMs > 0).sort((a, b) => b.cpuMs - a.cpuMs);
+      const top = threads.slice(0, 4).map((t) => `${t.label} ${Math.round(t.cpuMs)} ms`).join(', ');
+      return [p.pid, p.label, Math.round(p.cpuMs), threads.length > 4 ? `${top} and ${threads.length - 4} more` : top || '—'];
+    })]).replace(/^/gm, '  '));
+  }
   if (s.locks.length) {
     out.push('', 'Locks');
     out.push(table([['lock', 'type', 'acquisitions', 'waits', 'wait ms', 'held ms', 'timeouts'],
@@ -156,7 +203,9 @@ export function formatSummary(s: Summary): string {
   }
   if (s.queues.length) {
     out.push('', 'Queues and pipes');
-    out.push(table([['queue', 'type', 'puts', 'gets'], ...s.queues.map((q) => [q.name, q.type, q.puts, q.gets])]).replace(/^/gm, '  '));
+    const failed = s.queues.some((q) => q.failedGets + q.failedPuts > 0);
+    out.push(table([['queue', 'type', 'puts', 'gets', ...(failed ? ['failed puts', 'failed gets (empty / timeout)'] : [])],
+      ...s.queues.map((q) => [q.name, q.type, q.puts, q.gets, ...(failed ? [q.failedPuts, q.failedGets] : [])])]).replace(/^/gm, '  '));
   }
   if (s.tasks.length) {
     out.push('', 'Tasks per worker');

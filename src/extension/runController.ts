@@ -22,7 +22,7 @@ import { pickInterpreter } from './interpreter';
 import type { FindingDiagnostics } from './findingDiagnostics';
 import { RunTerminal } from './runTerminal';
 import { readSettings, type RunSettings } from './settings';
-import { TimelineView, type TimelineActions } from './timelineView';
+import { createTimelinePanel, TimelineView, type TimelineActions } from './timelineView';
 
 export const TIMELINE_VIEW_TYPE = 'concurrencyTrace.timeline';
 
@@ -305,10 +305,7 @@ export class RunController implements vscode.Disposable {
       existing.panel.reveal(undefined, true);
       return existing;
     }
-    const panel = vscode.window.createWebviewPanel(TIMELINE_VIEW_TYPE, `Trace: ${name}`, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, {
-      enableScripts: true,
-      retainContextWhenHidden: false,
-    });
+    const panel = createTimelinePanel(TIMELINE_VIEW_TYPE, `Trace: ${name}`);
     panel.iconPath = vscode.Uri.joinPath(this.context.extensionUri, 'media', 'icon.png');
     const view = new TimelineView(panel, {
       extensionUri: this.context.extensionUri, actions: this.actions, intervalMs, diagnostics: this.diagnostics,

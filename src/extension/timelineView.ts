@@ -15,6 +15,36 @@ import type { TraceStore } from '../core/traceStore';
 import type { FindingDiagnostics, FindingOwner } from './findingDiagnostics';
 import { timelinePageHtml, webviewOptions } from './panelHtml';
 
+/** Where a run's timeline opens (setting concurrencyTrace.panelPlacement). */
+export type PanelPlacement = 'beside' | 'below' | 'tab';
+
+export function readPanelPlacement(): PanelPlacement {
+  const v = vscode.workspace.getConfiguration('concurrencyTrace').get<string>('panelPlacement', 'beside');
+  return v === 'below' || v === 'tab' ? v : 'beside';
+}
+
+/** Beside the editor (keeping its focus), in the editor's own group as a tab of its full size, or beside then moved below. */
+export function panelShowOptions(placement: PanelPlacement): { viewColumn: vscode.ViewColumn; preserveFocus: boolean } {
+  if (placement === 'tab') return { viewColumn: vscode.ViewColumn.Active, preserveFocus: false };
+  return { viewColumn: vscode.ViewColumn.Beside, preserveFocus: placement === 'beside' };
+}
+
+/**
+ * A new panel for a run's timeline where the setting says. A panel the user then moves stays
+ * where they put it: later runs of the same script reuse it.
+ */
+export function createTimelinePanel(viewType: string, title: string): vscode.WebviewPanel {
+  const placement = readPanelPlacement();
+  const panel = vscode.window.createWebviewPanel(viewType, title, panelShowOptions(placement), { enableScripts: true, retainContextWhenHidden: false });
+  if (placement === 'below') {
+    // The new panel is the active editor: into a group under the editor, then back to the code.
+    void Promise.resolve(vscode.commands.executeCommand('workbench.action.moveEditorToBelowGroup'))
+      .then(() => vscode.commands.executeCommand('workbench.action.focusAboveGroup'))
+      .then(undefined, () => undefined);
+  }
+  return panel;
+}
+
 /** How often a growing trace's findings are looked at (the analysis itself runs at most every 500 ms). */
 const FINDINGS_POLL_MS = 100;
 let viewCount = 0;

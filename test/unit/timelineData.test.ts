@@ -9,6 +9,7 @@ import { compileQuery, NO_QUERY } from '../../webview/data/search';
 import { eventLabel } from '../../webview/data/spanKinds';
 import { TimelineData } from '../../webview/data/timelineData';
 import { TimeView } from '../../webview/timeView';
+import { buildCpuModel, phases, stepAt, type Steps } from '../../webview/data/cpuModel';
 
 function storeWith(processes: [pid: number, parent: number, internal?: boolean][]): TraceStore {
   const s = new TraceStore();
@@ -77,7 +78,7 @@ test('asyncio tasks that do not overlap share a lane; overlapping ones get their
   assert.deepEqual(lanes.map((l) => l.tasks.map((t) => t.name)), [['t10', 't12'], ['t11']]);
   const run = s.rowsOf(K.ASYNC_RUN)[2];
   assert.equal(eventLabel(s, run, (r) => data.taskName(r)), 't12');
-  const layout = layoutLanes(data, { collapsed: new Set(), showHelpers: true, query: NO_QUERY });
+  const layout = layoutLanes(data, { collapsed: new Set(), opened: new Set(), showHelpers: true, query: NO_QUERY });
   assert.deepEqual(layout.rows.map((r) => r.label), ['p1', 'MainThread', 'asyncio tasks (2)', 't11']);
 });
 
@@ -95,21 +96,69 @@ test('indexing is incremental and reports when lanes change', () => {
   assert.equal(data.indexed, s.length);
 });
 
-test('processes nest under the process that started them; collapsing moves arrows to the header', () => {
+test('processes nest under the process that started them; one with a single thread is one row; collapsing moves arrows up', () => {
   const s = storeWith([[1, 0], [2, 1], [3, 2], [4, 1, true]]);
   const data = new TimelineData(s);
   data.index();
-  const open = layoutLanes(data, { collapsed: new Set(), showHelpers: true, query: NO_QUERY });
-  assert.deepEqual(open.rows.map((r) => `${r.kind}:${r.label}:${r.indent}`),
-    ['process:p1:0', 'thread:MainThread:1', 'process:p2:1', 'thread:MainThread:2', 'process:p3:2', 'thread:MainThread:3', 'process:p4:1', 'thread:MainThread:2']);
-  assert.equal(open.rows[6].dim, true, 'helper process dimmed');
+  const opts = { collapsed: new Set<number>(), opened: new Set<string>(), showHelpers: true, query: NO_QUERY };
+  const open = layoutLanes(data, opts);
+  assert.deepEqual(open.rows.map((r) => `${r.kind}:${r.label}:${r.indent}${r.processRow ? ':as process' : ''}`),
+    ['thread:p1:0:as process', 'thread:p2:1:as process', 'thread:p3:2:as process', 'helpers:1 helper process:1', 'thread:p4:2:as process']);
+  assert.equal(open.rows[4].dim, true, 'helper process dimmed');
+  assert.equal(open.processRow[1], 1);
   assert.equal(rowAt(open, open.rows[3].y + 1), 3);
-  const collapsed = layoutLanes(data, { collapsed: new Set([1]), showHelpers: true, query: NO_QUERY });
-  assert.deepEqual(collapsed.rows.map((r) => r.label), ['p1', 'MainThread', 'p2', 'p4', 'MainThread']);
-  assert.equal(collapsed.anchor[2], 2, 'the grandchild’s thread attaches to p2’s header');
+  const folded = layoutLanes(data, { ...opts, showHelpers: false });
+  assert.deepEqual(folded.rows.map((r) => r.label), ['p1', 'p2', 'p3', '1 helper process'], 'helper processes are folded by default');
+  assert.equal(folded.anchor[3], 3, 'the folded helper’s thread attaches to its group');
+  const collapsed = layoutLanes(data, { ...opts, collapsed: new Set([1]) });
+  assert.deepEqual(collapsed.rows.map((r) => r.label), ['p1', 'p2', '1 helper process', 'p4']);
+  assert.equal(collapsed.rows[1].collapsed, true);
+  assert.equal(collapsed.anchor[2], 1, 'the grandchild’s thread attaches to p2’s row');
   // A parent-pid cycle does not hang and still shows everyone.
   s.processes[0].parentPid = 3;
-  assert.equal(layoutLanes(data, { collapsed: new Set(), showHelpers: true, query: NO_QUERY }).rows.filter((r) => r.kind === 'process').length, 4);
+  assert.equal(layoutLanes(data, opts).rows.filter((r) => r.processRow || r.kind === 'process').length, 4);
+});
+
+test('my code first: a process\'s helper threads are folded into one row under its own threads, unfolded on demand', () => {
+  const s = storeWith([[1, 0]]);
+  const p = s.processes[0];
+  const add = (name: string, internal: boolean): number => s.addThread({ process: p.index, pid: 1, ident: s.threads.length + 10, nativeId: 100 + s.threads.length, name, startTs: 5, endTs: NaN, daemon: true, internal, main: false, exception: null }).index;
+  const feeder = add('QueueFeederThread', true);
+  add('worker-1', false);
+  add('Thread-3 (_handle_results)', true);
+  const data = new TimelineData(s);
+  data.index();
+  const opts = { collapsed: new Set<number>(), opened: new Set<string>(), showHelpers: false, query: NO_QUERY };
+  const l = layoutLanes(data, opts);
+  assert.deepEqual(l.rows.map((r) => `${r.kind}:${r.label}`), ['process:p1', 'thread:MainThread', 'thread:worker-1', 'helpers:2 helper threads']);
+  assert.match(l.rows[3].detail, /queue feeder, Pool's result handler/);
+  assert.equal(l.anchor[feeder], 3, 'a folded helper’s arrows attach to the group');
+  const unfolded = layoutLanes(data, { ...opts, opened: new Set([l.rows[3].key]) });
+  assert.deepEqual(unfolded.rows.slice(3).map((r) => `${r.kind}:${r.label}:${r.dim}`), ['helpers:2 helper threads:true', 'thread:queue feeder:true', "thread:Pool's result handler:true"]);
+});
+
+test('a program the trace saw started but that wrote no trace gets a row under its parent', () => {
+  const s = storeWith([[1, 0]]);
+  s.push(K.CHILD_PROCESS, 10, 10, 0, 4242, -1, s.intern('["uname","-p"]'), 0);
+  s.push(K.PROCESS_JOIN, 11, 20, 0, 4242, -1, 0, 1);
+  const data = new TimelineData(s);
+  data.index();
+  const l = layoutLanes(data, { collapsed: new Set(), opened: new Set(), showHelpers: false, query: NO_QUERY });
+  const row = l.rows.find((r) => r.kind === 'program');
+  assert.ok(row, l.rows.map((r) => r.label).join(', '));
+  assert.equal(row.label, 'uname -p');
+  assert.match(row.detail, /pid 4242 · not traced · exit 0/);
+});
+
+test('the trace\'s time is the program\'s: samples before and after it are not part of the fit', () => {
+  const s = storeWith([[1, 0]]);
+  s.push(K.SAMPLE_CORE, 1, 1, -1, 0, -1, 50, 0);
+  s.push(K.SLEEP, 100, 200, 0, 0, -1, 0, 0);
+  s.push(K.SAMPLE_CORE, 5000, 5000, -1, 0, -1, 50, 0);
+  const data = new TimelineData(s);
+  data.index();
+  assert.equal(data.startTime(), 1, 'the process starts at 1 (storeWith)');
+  assert.equal(data.endTime(), 1000, 'the process’s end, not the sample at 5000');
 });
 
 test('search keeps lanes by name, or by the objects and kinds of their events', () => {
@@ -118,10 +167,10 @@ test('search keeps lanes by name, or by the objects and kinds of their events', 
   s.push(K.LOCK_HOLD, 10, 20, 1, 77, -1, 0, 0);
   const data = new TimelineData(s);
   data.index();
-  const labels = (text: string): string[] => layoutLanes(data, { collapsed: new Set(), showHelpers: true, query: compileQuery(s, text) }).rows.map((r) => `${r.label}${r.filterEvents ? '*' : ''}`);
-  assert.deepEqual(labels('p2'), ['p1', 'p2', 'MainThread']);
-  assert.deepEqual(labels('db_lock'), ['p1', 'p2', 'MainThread*']);
-  assert.deepEqual(labels('lock.acquire'), ['p1', 'p2', 'MainThread*']);
+  const labels = (text: string): string[] => layoutLanes(data, { collapsed: new Set(), opened: new Set(), showHelpers: true, query: compileQuery(s, text) }).rows.map((r) => `${r.label}${r.filterEvents ? '*' : ''}`);
+  assert.deepEqual(labels('p2'), ['p1', 'p2']);
+  assert.deepEqual(labels('db_lock'), ['p1', 'p2*']);
+  assert.deepEqual(labels('lock.acquire'), ['p1', 'p2*']);
   assert.deepEqual(labels('nothing'), []);
 });
 
@@ -154,4 +203,43 @@ test('a span that closes after later spans arrived no longer holds them up a lev
   s.update(hold, 20, 0, 0);
   assert.equal(data.index(), true, 'the lane got lower');
   assert.equal(data.threadLanes[0].spans.depth, 1);
+});
+
+test('CPU stretches in words: threads starting one after another do not split the stretch they start', () => {
+  const steps = (pairs: [number, number][]): Steps => ({ t: Float64Array.from(pairs.map((p) => p[0])), v: Int32Array.from(pairs.map((p) => p[1])), max: Math.max(...pairs.map((p) => p[1])) });
+  // 1 thread, then 4 starting 10 apart, 4 for a long time, a blip of 5, then 1 again.
+  const want = steps([[0, 1], [100, 2], [110, 3], [120, 4], [130, 5], [135, 4], [600, 1]]);
+  // Boundaries are read at a few points per minimum stretch (here every 50 / 6 ns): within one of them.
+  const near = (out: { t0: number; t1: number; threads: number }[], want: [number, number, number][]): void => {
+    assert.equal(out.length, want.length, JSON.stringify(out));
+    out.forEach((p, i) => {
+      assert.equal(p.threads, want[i][2]);
+      assert.ok(Math.abs(p.t0 - want[i][0]) <= 50 / 6 + 1e-6 && Math.abs(p.t1 - want[i][1]) <= 50 / 6 + 1e-6, JSON.stringify(out));
+    });
+  };
+  near(phases(want, undefined, 0, 1000, 50), [[0, 100, 1], [100, 600, 4], [600, 1000, 1]]);
+  // Changes all shorter than the minimum, together long enough: one stretch of the value that held longest.
+  const busy = steps([[0, 2], [20, 3], [60, 2], [80, 3], [120, 0]]);
+  near(phases(busy, undefined, 0, 200, 50), [[0, 120, 3], [120, 200, 0]]);
+  assert.deepEqual(phases(want, undefined, 5, 5, 50), []);
+});
+
+test('threads wanting CPU: alive and not in a recorded wait; a pool worker only inside its tasks', () => {
+  const s = storeWith([[1, 0], [2, 1]]);
+  const t2 = s.addThread({ process: 0, pid: 1, ident: 7, nativeId: 77, name: 'worker-1', startTs: 100, endTs: 600, daemon: false, internal: false, main: false, exception: null }).index;
+  // The main thread (1..1000) joins worker-1 from 100 to 600; worker-1 sleeps 200..300.
+  s.push(K.THREAD_JOIN, 100, 600, 0, 7, -1, 1, 0);
+  s.push(K.SLEEP, 200, 300, t2, 0, -1, 0, 0);
+  // Process 2 is a Pool(2) worker: it wants CPU inside its task (700..900) but not in the task's sleep (750..800).
+  s.objects.set(9, { id: 9, type: 'Pool', label: 'Pool(2)', pid: 1, site: -1 });
+  s.push(K.PROCESS_SPAWN, 50, 60, 0, 2, -1, 9, 0);
+  s.push(K.TASK_RUN, 700, 900, 1, 5, -1, 0, 0);
+  s.push(K.SLEEP, 750, 800, 1, 0, -1, 0, 0);
+  const data = new TimelineData(s);
+  data.index();
+  const m = buildCpuModel(data, 1000);
+  const at = (t: number): number => stepAt(m.want, t);
+  assert.deepEqual([at(50), at(150), at(250), at(400), at(650), at(720), at(760), at(850), at(950)], [1, 1, 0, 1, 1, 2, 1, 2, 1]);
+  assert.equal(stepAt(m.wantProcesses, 720), 2, 'the program and its pool worker');
+  assert.equal(stepAt(m.processWant.get(0)!, 150), 1, 'the main process: worker-1 while main joins');
 });

@@ -49,7 +49,7 @@ export function syntheticStore(o: SyntheticOptions): TraceStore {
   const POOL = obj(106, 'Pool', 'Pool(4)');
   const CHANNEL = obj(107, 'Pipe', 'results_pipe');
   const VALUE = obj(108, 'Value', 'counter');
-  obj(109, 'Lock', ''); // unnamed: shown as Lock#109
+  obj(109, 'Lock', ''); // unnamed: shown by its type, Lock
 
   const main = proc(1000, 1, 'synthetic_app.py');
   const mainT = thread(main, 1, 1000, 'MainThread');

@@ -39,6 +39,15 @@ describe('timeline webview', () => {
     await browser?.close();
   });
 
+  /** Unfolds (or folds) every helper group through the Show menu. */
+  async function unfoldHelpers(on: boolean): Promise<void> {
+    await page.click('#show-menu');
+    const box = page.locator('.menu vscode-checkbox', { hasText: 'unfold every helper group' });
+    if ((await box.evaluate((e) => (e as HTMLElement & { checked: boolean }).checked)) !== on) await box.click();
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('.menu', { state: 'hidden' });
+  }
+
   /** Zooms the view onto a row's time, with some room either side. */
   async function zoomOnto(row: number, before = 1e6, afterNs = 2e6): Promise<void> {
     const t = store.ts[row];
@@ -49,28 +58,41 @@ describe('timeline webview', () => {
     assert.deepEqual((await posted(page))[0], { type: 'ready' });
   });
 
-  it('shows one group per process, nested under its parent, and a lane per thread and asyncio task', async () => {
+  it('shows each process nested under its parent, its own threads first, helpers folded, a lane per asyncio task', async () => {
     const l = await layout(page);
-    const procs = l.lanes.filter((x) => x.kind === 'process');
-    assert.deepEqual(procs.map((p) => p.pid), [1000, 1001, 1002, 1004]);
+    const procs = l.lanes.filter((x) => x.process);
+    // The forkserver is a helper process: folded into a group under the program.
+    assert.deepEqual(procs.map((p) => p.pid), [1000, 1002, 1004]);
     assert.match(procs[0].detail, /pid 1000 · exit 0/);
     const threads = l.lanes.filter((x) => x.kind === 'thread');
     assert.ok(threads.some((t) => t.label === 'MainThread' && t.tid === 1000));
     assert.ok(threads.some((t) => t.label === 'worker-1' && t.tid === 2001));
-    assert.equal(threads.find((t) => t.label === 'QueueFeederThread')?.dim, true, 'helper thread dimmed');
-    assert.equal(procs.find((p) => p.label === 'forkserver')?.dim, true, 'helper process dimmed');
+    assert.ok(!threads.some((t) => t.tid === 1003), 'the queue feeder is folded');
+    const groups = l.lanes.filter((x) => x.kind === 'helpers');
+    assert.deepEqual(groups.map((g) => [g.label, g.collapsed, g.dim]), [['1 helper thread', true, true], ['1 helper process', true, true]]);
     assert.ok(l.lanes.some((x) => x.kind === 'task'), 'asyncio task lane');
-    // The pool worker (started by Process-1) comes right after Process-1's threads, indented deeper.
-    const order = l.lanes.map((x) => x.label);
-    assert.ok(order.indexOf('SpawnPoolWorker-1') > order.indexOf('Process-1'));
-    const indent = await page.evaluate(() => Array.from(document.querySelectorAll('.lane-label.process')).map((e) => (e as HTMLElement).style.paddingLeft));
-    assert.equal(indent[3], '28px', 'grandchild indented two levels');
+    // Process-1 has one thread of its own: one row, labelled with the process, its helpers and its pool worker under it.
+    const order = l.lanes.filter((x) => x.kind !== 'thread' || !x.process).map((x) => `${x.kind}:${x.label}`);
+    // Process-1 is named by what it runs (the first function of its own code).
+    const p1 = order.indexOf('process:run_pool()');
+    assert.ok(p1 > 0 && order[p1 + 1] === 'thread:MainThread' && order[p1 + 2] === 'helpers:1 helper thread' && order[p1 + 3] === 'process:Pool(4) worker 1', order.join(' | '));
+    assert.match(l.lanes.find((x) => x.label === 'run_pool()')!.detail, /^Process-1 · pid 1002 · exit 0$/);
+    // Unfolding a group shows its members, dimmed.
+    await page.click('.lane-label[data-key="h:1002"]');
+    const open = await layout(page);
+    assert.equal(open.lanes.find((x) => x.tid === 1003)?.label, 'feeds results_pipe');
+    assert.equal(open.lanes.find((x) => x.tid === 1003)?.dim, true);
+    await page.click('.lane-label[data-key="h:1002"]');
+    assert.ok(!(await layout(page)).lanes.some((x) => x.tid === 1003), 'folded again');
+    const indent = await page.evaluate(() => Array.from(document.querySelectorAll('.lane-label.process, .lane-label.process-row')).map((e) => (e as HTMLElement).style.paddingLeft));
+    assert.equal(indent[2], '28px', 'grandchild indented two levels');
     // Lanes are labelled for screen readers.
     const aria = await page.getAttribute('.lane-label.thread', 'aria-label');
     assert.match(aria ?? '', /^Thread MainThread, tid 1000$/);
   });
 
   it('draws spans of every state, with readable labels', async () => {
+    await unfoldHelpers(true);
     const l = await layout(page);
     const all: Record<string, number> = {};
     for (const byKind of Object.values(l.spans.counts)) for (const [k, n] of Object.entries(byKind)) all[k] = (all[k] ?? 0) + n;
@@ -87,13 +109,15 @@ describe('timeline webview', () => {
     assert.equal(labels.get(hold), 'balance_lock');
     const unnamed = store.rowsOf(K.LOCK_WAIT).find((r) => store.obj[r] === 109)!;
     await zoomOnto(unnamed);
-    assert.ok((await layout(page)).spans.sample.some((s) => s.row === unnamed && s.label === 'wait Lock#109'));
+    assert.ok((await layout(page)).spans.sample.some((s) => s.row === unnamed && s.label === 'wait Lock'), 'an unnamed lock by its type');
   });
 
   it('extends open spans to now while the run is live', async () => {
     const open = syntheticStore({ events: 500 });
     const hold = open.rowsOf(K.LOCK_HOLD).pop()!;
     open.update(hold, NaN, 0, 0);
+    // Live: the program has not exited yet.
+    open.processes[0].exited = false;
     const nowTs = open.lastTs() + 50e6;
     try {
       await send(page, snapshotOf(open, { status: 'running', title: 'live', nowTs }));
@@ -111,23 +135,28 @@ describe('timeline webview', () => {
     }
   });
 
-  it('draws flow arrows of every kind, each with a toggle', async () => {
+  it('draws flow arrows of every kind, each with a toggle in the Show menu', async () => {
     await page.evaluate(() => window.__concurrencyTrace!.fit());
     const start = await layout(page);
     const kinds = new Set(start.arrows.map((a) => a.kind));
     for (const k of ['spawn', 'join', 'queue', 'pipe', 'task']) assert.ok(kinds.has(k as never), `${k} arrows`);
-    await page.locator('.legend vscode-checkbox', { hasText: 'queue' }).last().click();
+    assert.equal(await page.isVisible('.menu'), false, 'the toggles are out of the lanes’ way');
+    await page.click('#show-menu');
+    await page.locator('.menu vscode-checkbox', { hasText: 'queue' }).last().click();
     const without = await layout(page);
     assert.ok(!without.arrows.some((a) => a.kind === 'queue'), 'queue arrows hidden');
     assert.ok(without.arrows.some((a) => a.kind === 'pipe'), 'other arrows stay');
-    await page.locator('.legend vscode-checkbox', { hasText: 'queue' }).last().click();
+    assert.match(await page.getAttribute('#show-menu', 'class') ?? '', /filtered/, 'the Show button says something is hidden');
+    await page.locator('.menu vscode-checkbox', { hasText: 'queue' }).last().click();
     assert.ok((await layout(page)).arrows.some((a) => a.kind === 'queue'));
+    await page.mouse.click(5, 300); // outside: the menu closes
+    await page.waitForSelector('.menu', { state: 'hidden' });
   });
 
   it('charts CPU per core, cores by thread and stdout', async () => {
     const l = await layout(page);
     assert.equal(l.cpu.cores, 4);
-    assert.ok(l.cpu.points > 0 && l.cpu.threadSamples > 0 && l.cpu.coreRuns > 0);
+    assert.ok(l.cpu.points > 0 && l.cpu.threadSamples > 0 && l.cpu.coreSightings > 0);
     assert.equal(l.stdout, store.rowsOf(K.IO_WRITE).length);
   });
 
@@ -174,24 +203,26 @@ describe('timeline webview', () => {
     await page.waitForFunction(() => window.__concurrencyTrace!.layout(1).lanes.filter((l) => l.kind === 'thread').length === 1);
     assert.deepEqual((await layout(page)).lanes.map((l) => l.label), ['synthetic_app.py', 'worker-2']);
     await search.fill('results_pipe');
-    await page.waitForFunction(() => window.__concurrencyTrace!.layout(1).lanes.some((l) => l.label === 'QueueFeederThread'));
+    await page.waitForFunction(() => window.__concurrencyTrace!.layout(1).lanes.some((l) => l.label === 'feeds results_pipe'));
     const labels = (await layout(page)).lanes.filter((l) => l.kind === 'thread').map((l) => l.label).sort();
-    assert.deepEqual(labels, ['MainThread', 'QueueFeederThread'], 'the pipe’s two ends');
+    assert.deepEqual(labels, ['MainThread', 'feeds results_pipe'], 'the pipe’s two ends (helpers unfold for a search)');
     await search.fill('barrier.wait');
     await page.waitForFunction(() => window.__concurrencyTrace!.layout(1).lanes.filter((l) => l.kind === 'thread').length === 4);
     await search.fill('');
     await page.waitForFunction(() => window.__concurrencyTrace!.layout(1).lanes.length > 10);
   });
 
-  it('collapses a process and its children into its header', async () => {
+  it('collapses a process and what it started into its row', async () => {
     await page.evaluate(() => window.__concurrencyTrace!.fit());
     const before = (await layout(page)).lanes.length;
     await page.click('.lane-label[data-key="p:1002"] .twisty');
     const l = await layout(page);
-    assert.ok(!l.lanes.some((x) => x.label === 'QueueFeederThread' || x.label === 'SpawnPoolWorker-1'));
-    assert.equal(l.lanes.length, before - 4);
-    const header = l.lanes.find((x) => x.key === 'p:1002')!;
-    assert.ok(l.arrows.some((a) => Math.abs(a.y1 - (header.y + header.height / 2)) < 1 || Math.abs(a.y0 - (header.y + header.height / 2)) < 1), 'arrows attach to the header');
+    assert.ok(!l.lanes.some((x) => x.tid === 1003 || x.pid === 1004), 'its feeder thread and its pool worker are gone');
+    assert.ok(l.lanes.length < before);
+    const row = l.lanes.find((x) => x.key === 'p:1002')!;
+    assert.equal(row.collapsed, true);
+    const mid = row.y + row.height / 2;
+    assert.ok(l.arrows.some((a) => Math.abs(a.y1 - mid) < 12 || Math.abs(a.y0 - mid) < 12), 'arrows attach to its row');
     await page.click('.lane-label[data-key="p:1002"] .twisty');
     assert.equal((await layout(page)).lanes.length, before);
   });

@@ -1,74 +1,97 @@
 /**
- * Turns the indexed data and the view options (collapsed processes, helpers
- * shown or not, search) into rows from top to bottom: each process as a
- * header nested under the process that started it, then its threads, each
- * followed by the asyncio tasks its loop ran.
+ * Turns the indexed data and the view options (collapsed processes, opened
+ * helper groups, search) into rows from top to bottom: each process nested
+ * under the process that started it, its own threads first ("my code"), then
+ * one folded row for its helper threads (queue feeders, pool handlers, a
+ * Manager's server threads), the programs it started that are not traced, and
+ * its child processes, helper processes (forkserver…) last and folded. A
+ * process with one thread of its own is one row: the thread's lane, labelled
+ * with the process.
  */
+import type { ChildProgram } from '../../src/core/naming';
 import type { ProcessInfo, ThreadInfo } from '../../src/core/traceModel';
 import type { LaneSpans } from './laneIndex';
 import { laneHasMatch, type SearchQuery } from './search';
 import type { TaskLane, TimelineData } from './timelineData';
 
-export type RowKind = 'process' | 'thread' | 'task';
+export type RowKind = 'process' | 'thread' | 'task' | 'helpers' | 'program';
 
 export interface LaneRow {
   key: string;
   kind: RowKind;
   label: string;
-  /** Second part of the label: pid, tid, exit code. */
+  /** Second part of the label: the own name, pid/tid, how it ended. */
   detail: string;
   y: number;
   height: number;
   indent: number;
   process: number;
-  /** Thread index (the loop thread for a task lane); −1 on a process header. */
+  /** Thread index (the loop thread for a task lane); −1 on a process header or a group. */
   thread: number;
   spans?: LaneSpans;
   task?: TaskLane;
-  /** Standard-library helpers (forkserver, feeder threads): drawn dimmed. */
+  /** Standard-library and library helpers: drawn dimmed. */
   dim: boolean;
   /** Only part of its events match the search: dim the others. */
   filterEvents: boolean;
+  /** Has a twisty (a process with something under it, a helper group). */
+  collapsible: boolean;
   collapsed: boolean;
   failed: boolean;
+  /** A thread row that also stands for its process (the process's only thread of its own). */
+  processRow: boolean;
+  /** A helper group: the helper threads and helper processes it folds. */
+  members?: { threads: number[]; processes: number[] };
+  /** An untraced program the process started (subprocess, os.fork). */
+  program?: ChildProgram;
 }
 
 export interface LayoutOptions {
   collapsed: ReadonlySet<number>;
+  /** Helper groups the user unfolded (by row key). */
+  opened: ReadonlySet<string>;
+  /** Unfold every helper group. */
   showHelpers: boolean;
   query: SearchQuery;
+  /** The run is still going: a process without an exit is "running", not "still running at the end". */
+  live?: boolean;
 }
 
 export interface Layout {
   rows: LaneRow[];
   height: number;
-  /** Per thread: the row its arrows attach to (its lane, else the nearest visible process header), −1 if none. */
+  /** Per thread: the row its arrows attach to (its lane, else its folded group or process), −1 if none. */
   anchor: Int32Array;
-  /** Per process: its header row, −1 if not shown. */
+  /** Per process: the row that stands for it, −1 if not shown. */
   processRow: Int32Array;
 }
 
 export const ROW_H = 16;
 export const LANE_PAD = 3;
 export const PROCESS_H = 22;
+/** A process with several threads of its own: its header also charts cores used against threads wanting CPU. */
+export const PROCESS_CHART_H = 36;
+export const GROUP_H = 18;
 
 export function laneHeight(depth: number): number {
   return depth * ROW_H + 2 * LANE_PAD;
 }
 
-export function exitText(p: ProcessInfo): string {
-  if (p.signal === 15) return 'terminated (SIGTERM)';
-  if (p.signal) return `killed by signal ${p.signal}`;
-  if (p.exitCode !== null && p.exitCode !== undefined) return `exit ${p.exitCode}`;
-  return p.exited ? 'exited' : 'running';
+/**
+ * The row of a thread's lane that holds its reads and writes of shared memory: one of its own
+ * under the spans, so the values read and written never sit on a span's words; −1 if none.
+ */
+export function sharedRowOf(lane: { spans: { depth: number }; shared: { n: number } } | undefined): number {
+  return lane && lane.shared.n > 0 ? lane.spans.depth : -1;
 }
 
-function threadLabel(t: ThreadInfo): string {
+function tidText(t: ThreadInfo): string {
   return t.nativeId > 0 ? `tid ${t.nativeId}` : `ident ${t.ident}`;
 }
 
 export function layoutLanes(data: TimelineData, opts: LayoutOptions): Layout {
   const store = data.store;
+  const words = data.naming.words;
   const rows: LaneRow[] = [];
   const q = opts.query;
   const anchor = new Int32Array(store.threads.length).fill(-1);
@@ -84,11 +107,22 @@ export function layoutLanes(data: TimelineData, opts: LayoutOptions): Layout {
       children.get(parent.pid)!.push(p);
     } else roots.push(p);
   }
-  const order = (a: ProcessInfo, b: ProcessInfo): number => a.startTs - b.startTs || a.pid - b.pid;
+  // In the order the program started them (its start() call), else by when each began.
+  const started = (p: ProcessInfo): number => {
+    const r = data.naming.facts.spawnRow.get(p.pid) ?? data.naming.facts.childRow.get(p.pid);
+    return r === undefined ? p.startTs : store.ts[r];
+  };
+  const order = (a: ProcessInfo, b: ProcessInfo): number => started(a) - started(b) || a.pid - b.pid;
   roots.sort(order);
   for (const list of children.values()) list.sort(order);
   const threadsOf: ThreadInfo[][] = store.processes.map(() => []);
   for (const t of store.threads) threadsOf[t.process]?.push(t);
+  const programsOf = new Map<number, ChildProgram[]>();
+  for (const c of data.naming.facts.childPrograms(store)) {
+    const pid = store.threads[store.thread[c.row]]?.pid ?? 0;
+    if (!programsOf.has(pid)) programsOf.set(pid, []);
+    programsOf.get(pid)!.push(c);
+  }
 
   let y = 0;
   const add = (row: Omit<LaneRow, 'y'>): number => {
@@ -116,57 +150,117 @@ export function layoutLanes(data: TimelineData, opts: LayoutOptions): Layout {
     return keep;
   };
 
+  /** A thread's lane and its asyncio task lanes; returns false when the search drops it. */
+  const threadRows = (p: ProcessInfo, t: ThreadInfo, indent: number, dim: boolean, asProcess: boolean, collapsed: boolean, hasBelow: boolean): boolean => {
+    const lane = data.threadLanes[t.index];
+    const procMatches = !q.active || q.processes.has(p.index);
+    const nameMatch = procMatches || q.threads.has(t.index);
+    const eventMatch = !nameMatch && !!lane && laneHasMatch(q, lane.spans);
+    const taskMatch = !!lane && lane.tasks.some((task) => laneHasMatch(q, task.spans));
+    if (!nameMatch && !eventMatch && !taskMatch) return false;
+    const tw = words.thread(t);
+    let label = tw.label;
+    let detail = `${tw.name ? `${tw.name} · ` : ''}${tidText(t)}`;
+    let failed = !!t.exception;
+    if (asProcess) {
+      const pw = words.process(p, !opts.live);
+      label = pw.label;
+      detail = `${pw.name ? `${pw.name} · ` : ''}pid ${p.pid} · ${pw.ended}`;
+      failed = failed || pw.failed;
+    }
+    const row = add({
+      key: asProcess ? `p:${p.pid}` : `t:${p.pid}:${t.ident}:${t.index}`, kind: 'thread', label, detail,
+      height: Math.max(laneHeight(sharedRowOf(lane) >= 0 ? (lane?.spans.depth ?? 0) + 1 : lane?.spans.depth ?? 1), asProcess ? PROCESS_H : 0), indent, process: p.index, thread: t.index,
+      spans: lane?.spans, dim, filterEvents: !nameMatch, collapsible: asProcess && hasBelow, collapsed, failed, processRow: asProcess,
+    });
+    anchor[t.index] = row;
+    if (asProcess) processRow[p.index] = row;
+    for (const task of lane?.tasks ?? []) {
+      if (!nameMatch && !laneHasMatch(q, task.spans)) continue;
+      const one = task.tasks.length === 1 ? task.tasks[0] : undefined;
+      add({
+        key: `a:${p.pid}:${task.key}`, kind: 'task', label: one ? one.name : `asyncio tasks (${task.tasks.length})`,
+        detail: one ? one.coroutine : `${task.tasks[0]?.name ?? ''} …`, height: laneHeight(task.spans.depth),
+        indent: indent + 1, process: p.index, thread: t.index, spans: task.spans, task, dim,
+        filterEvents: !nameMatch, collapsible: false, collapsed: false, failed: false, processRow: false,
+      });
+    }
+    return true;
+  };
+
+  /** One folded row for helpers; unfolded, their rows follow. Returns the group row. */
+  const helperGroup = (p: ProcessInfo, key: string, helpers: ThreadInfo[], procs: ProcessInfo[], indent: number, seen: Set<number>): void => {
+    const open = opts.showHelpers || opts.opened.has(key) || q.active;
+    const names = [...helpers.map((t) => words.thread(t).label), ...procs.map((c) => words.process(c).label)];
+    const what = procs.length && !helpers.length ? 'helper process' : 'helper thread';
+    const n = names.length;
+    const group = add({
+      key, kind: 'helpers', label: `${n} ${what}${n === 1 ? '' : 's'}`, detail: data.naming.fold(names, 3), height: GROUP_H,
+      indent, process: p.index, thread: -1, dim: true, filterEvents: false, collapsible: true, collapsed: !open, failed: false,
+      processRow: false, members: { threads: helpers.map((t) => t.index), processes: procs.map((c) => c.index) },
+    });
+    for (const t of helpers) anchor[t.index] = group;
+    if (!open) {
+      for (const c of procs) markUnder(c, group, seen);
+      return;
+    }
+    for (const t of helpers) threadRows(p, t, indent + 1, true, false, false, false);
+    for (const c of procs) visit(c, indent + 1, seen);
+  };
+
+  /** Everything of a process (and below it) that is not shown attaches to `row`. */
+  const markUnder = (c: ProcessInfo, row: number, seen: Set<number>): void => {
+    if (seen.has(c.pid)) return;
+    seen.add(c.pid);
+    processRow[c.index] = row;
+    for (const t of threadsOf[c.index]) anchor[t.index] = row;
+    for (const g of children.get(c.pid) ?? []) markUnder(g, row, seen);
+  };
+
   const visit = (p: ProcessInfo, indent: number, seen: Set<number>): void => {
     if (seen.has(p.pid)) return; // a parentPid cycle would loop forever
     seen.add(p.pid);
     if (!keeps(p, new Set())) return;
     const collapsed = opts.collapsed.has(p.index);
-    const helper = p.internal;
-    const header = add({
-      key: `p:${p.pid}`, kind: 'process', label: p.name, detail: `pid ${p.pid} · ${exitText(p)}`, height: PROCESS_H,
-      indent, process: p.index, thread: -1, dim: helper, filterEvents: false, collapsed,
-      // SIGTERM is how a Pool ends its workers: not a failure by itself.
-      failed: (p.exitCode !== null && p.exitCode !== 0 && !p.signal) || (!!p.signal && p.signal !== 15),
-    });
-    processRow[p.index] = header;
-    const procMatches = !q.active || q.processes.has(p.index);
-    for (const t of threadsOf[p.index]) {
-      anchor[t.index] = header;
-      if (collapsed) continue;
-      if (t.internal && !opts.showHelpers) continue;
-      const lane = data.threadLanes[t.index];
-      const nameMatch = procMatches || q.threads.has(t.index);
-      const eventMatch = !nameMatch && !!lane && laneHasMatch(q, lane.spans);
-      const taskMatch = !!lane && lane.tasks.some((task) => laneHasMatch(q, task.spans));
-      if (!nameMatch && !eventMatch && !taskMatch) continue;
-      anchor[t.index] = add({
-        key: `t:${p.pid}:${t.ident}:${t.index}`, kind: 'thread', label: t.name, detail: threadLabel(t),
-        height: laneHeight(lane?.spans.depth ?? 1), indent: indent + 1, process: p.index, thread: t.index, spans: lane?.spans,
-        dim: t.internal || helper, filterEvents: !nameMatch, collapsed: false, failed: !!t.exception,
+    const pw = words.process(p, !opts.live);
+    const helperProcess = pw.role === 'helper';
+    const all = threadsOf[p.index];
+    const own = all.filter((t) => !words.thread(t).helper);
+    const helpers = all.filter((t) => words.thread(t).helper);
+    const kids = (children.get(p.pid) ?? []).filter((c) => keeps(c, new Set()));
+    const userKids = kids.filter((c) => words.role(c) !== 'helper');
+    const helperKids = kids.filter((c) => words.role(c) === 'helper');
+    const programs = programsOf.get(p.pid) ?? [];
+    const hasBelow = helpers.length + kids.length + programs.length > 0;
+    const single = own.length === 1 && (data.threadLanes[own[0].index]?.tasks.length ?? 0) === 0;
+    let header: number;
+    if (single && threadRows(p, own[0], indent, helperProcess, true, collapsed, hasBelow)) {
+      header = processRow[p.index];
+    } else {
+      header = add({
+        key: `p:${p.pid}`, kind: 'process', label: pw.label, detail: `${pw.name ? `${pw.name} · ` : ''}pid ${p.pid} · ${pw.ended}`, height: own.length >= 2 ? PROCESS_CHART_H : PROCESS_H,
+        indent, process: p.index, thread: -1, dim: helperProcess, filterEvents: false, collapsible: all.length + kids.length + programs.length > 0,
+        collapsed, failed: pw.failed, processRow: false,
       });
-      for (const task of lane?.tasks ?? []) {
-        if (!nameMatch && !laneHasMatch(q, task.spans)) continue;
-        const one = task.tasks.length === 1 ? task.tasks[0] : undefined;
-        add({
-          key: `a:${p.pid}:${task.key}`, kind: 'task', label: one ? one.name : `asyncio tasks (${task.tasks.length})`,
-          detail: one ? one.coroutine : `${task.tasks[0]?.name ?? ''} …`, height: laneHeight(task.spans.depth),
-          indent: indent + 2, process: p.index, thread: t.index, spans: task.spans, task, dim: helper,
-          filterEvents: !nameMatch, collapsed: false, failed: false,
-        });
-      }
+      processRow[p.index] = header;
+      if (!collapsed) for (const t of own) threadRows(p, t, indent + 1, helperProcess, false, false, false);
     }
+    for (const t of all) if (anchor[t.index] < 0 || collapsed) anchor[t.index] = header;
     if (collapsed) {
-      // Everything below a collapsed process attaches to its header.
-      const mark = (c: ProcessInfo): void => {
-        if (seen.has(c.pid)) return;
-        seen.add(c.pid);
-        for (const t of threadsOf[c.index]) anchor[t.index] = header;
-        for (const g of children.get(c.pid) ?? []) mark(g);
-      };
-      for (const c of children.get(p.pid) ?? []) mark(c);
+      for (const c of kids) markUnder(c, header, seen);
       return;
     }
-    for (const c of children.get(p.pid) ?? []) visit(c, indent + 1, seen);
+    if (helpers.length) helperGroup(p, `h:${p.pid}`, helpers, [], indent + 1, seen);
+    for (const c of programs) {
+      const w = data.naming.program(c);
+      add({
+        key: `x:${c.pid}`, kind: 'program', label: w.label, detail: `pid ${c.pid} · not traced · ${w.ended}`, height: GROUP_H,
+        indent: indent + 1, process: p.index, thread: -1, dim: true, filterEvents: false, collapsible: false, collapsed: false,
+        failed: w.failed, processRow: false, program: c,
+      });
+    }
+    for (const c of userKids) visit(c, indent + 1, seen);
+    if (helperKids.length) helperGroup(p, `hp:${p.pid}`, [], helperKids, indent + 1, seen);
   };
   const seen = new Set<number>();
   for (const r of roots) visit(r, 0, seen);

@@ -7,7 +7,7 @@
 import { K } from '../../src/core/recordKinds';
 import type { TraceStore } from '../../src/core/traceStore';
 import type { RowList } from './laneIndex';
-import { LANE_PAD, PROCESS_H, ROW_H, type LaneRow, type Layout } from './laneLayout';
+import { LANE_PAD, ROW_H, type LaneRow, type Layout } from './laneLayout';
 import { spanCategory } from './spanKinds';
 import type { TimelineData } from './timelineData';
 
@@ -55,7 +55,8 @@ export function placeRow(store: TraceStore, data: TimelineData, layout: Layout, 
   const e = store.end[r];
   const t1 = Number.isNaN(e) ? openEnd : Math.max(e, ts);
   const span = !!spanCategory(store.kind[r]);
-  if (row.kind === 'process') return { lane, y: row.y + 2, h: PROCESS_H - 4, t0: ts, t1, span, onHeader: true };
+  if (row.kind === 'process') return { lane, y: row.y + 2, h: row.height - 4, t0: ts, t1, span, onHeader: true };
+  if (row.kind === 'helpers' || row.kind === 'program') return { lane, y: row.y + 2, h: row.height - 4, t0: ts, t1, span, onHeader: true };
   const top = row.y + LANE_PAD;
   if (span && row.spans) {
     const d = row.spans.levels.findIndex((lv) => hasRow(lv, r, ts));

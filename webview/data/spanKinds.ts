@@ -2,11 +2,12 @@
  * How each record kind shows on the timeline: as a span or a point of which
  * state category (colour, legend entry), and the text it is labelled with.
  */
-import { K, kindInfo } from '../../src/core/recordKinds';
+import { ObjectNames } from '../../src/core/naming/objectNames';
+import { K, kindInfo, RECORD_KINDS } from '../../src/core/recordKinds';
 import type { TraceStore } from '../../src/core/traceStore';
 
 export type Category =
-  | 'running' | 'lockWait' | 'lockHold' | 'queue' | 'join' | 'sync' | 'sleep' | 'task' | 'spawn' | 'async' | 'shared' | 'lifecycle';
+  | 'running' | 'lockWait' | 'lockHold' | 'queue' | 'join' | 'sync' | 'sleep' | 'task' | 'await' | 'spawn' | 'async' | 'shared' | 'lifecycle';
 
 export interface CategoryInfo {
   id: Category;
@@ -24,6 +25,7 @@ export const CATEGORIES: readonly CategoryInfo[] = [
   { id: 'sync', label: 'cond / event / barrier', title: 'Condition, Event and Barrier waits' },
   { id: 'sleep', label: 'sleep', title: 'time.sleep' },
   { id: 'task', label: 'pool task', title: 'A pool / executor task running on a worker' },
+  { id: 'await', label: 'await / result wait', title: 'An asyncio task waiting in an await; Future.result(), AsyncResult.get(), wait()' },
   { id: 'spawn', label: 'start', title: 'Thread.start / Process.start' },
   { id: 'async', label: 'asyncio step', title: 'One step of an asyncio task' },
   { id: 'shared', label: 'shared access', title: 'Value / Array / Manager reads and writes' },
@@ -50,6 +52,39 @@ const POINT_CATEGORY = new Map<number, Category>([
   [K.THREAD_EXCEPTION, 'lifecycle'], [K.CHILD_PROCESS, 'spawn'],
   [K.ASYNC_CREATE, 'async'], [K.ASYNC_END, 'async'],
 ]);
+
+/**
+ * Record kinds reserved for waits (events.py): 43–49 waits on futures and pool results, 63–69
+ * asyncio waits and synchronisation. Whatever the runtime adds there is drawn from the kind
+ * table alone: its spans as waits ('await'), its points as task / asyncio marks. An asyncio
+ * await span goes on the lane of the task that was running when it began (timelineData).
+ */
+export const FUTURE_WAIT_KINDS = { from: 43, to: 49 } as const;
+export const ASYNC_WAIT_KINDS = { from: 63, to: 69 } as const;
+const inRange = (code: number, r: { from: number; to: number }): boolean => code >= r.from && code <= r.to;
+for (const info of RECORD_KINDS) {
+  if (info.meta || SPAN_CATEGORY.has(info.code) || POINT_CATEGORY.has(info.code)) continue;
+  if (inRange(info.code, FUTURE_WAIT_KINDS)) (info.span ? SPAN_CATEGORY : POINT_CATEGORY).set(info.code, info.span ? 'await' : 'task');
+  else if (inRange(info.code, ASYNC_WAIT_KINDS)) (info.span ? SPAN_CATEGORY : POINT_CATEGORY).set(info.code, info.span ? 'await' : 'async');
+}
+
+export function isAsyncWaitKind(kind: number): boolean {
+  return inRange(kind, ASYNC_WAIT_KINDS);
+}
+
+/**
+ * Spans in which a thread does not want the CPU: it waits for a lock, a queue, a pipe, a join,
+ * a condition / event / barrier, a sleep, a result. (A loop thread's awaits are not thread
+ * waits: the loop runs other tasks meanwhile.)
+ */
+const WAIT_KINDS = new Set<number>([
+  K.LOCK_WAIT, K.COND_WAIT, K.EVENT_WAIT, K.BARRIER_WAIT, K.SLEEP, K.THREAD_JOIN, K.PROCESS_JOIN,
+  K.QUEUE_GET, K.QUEUE_PUT, K.PIPE_RECV, K.QUEUE_JOIN,
+]);
+
+export function isWaitKind(kind: number): boolean {
+  return WAIT_KINDS.has(kind) || (inRange(kind, FUTURE_WAIT_KINDS) && SPAN_CATEGORY.get(kind) === 'await');
+}
 
 // Arrays by kind code: looked up for every span drawn.
 const spanByKind: (Category | undefined)[] = [];
@@ -80,11 +115,30 @@ export function allEventKinds(): { kind: number; event: string }[] {
   return [...SPAN_CATEGORY.keys(), ...POINT_CATEGORY.keys(), K.IO_WRITE].map((kind) => ({ kind, event: eventName(kind) }));
 }
 
-/** An object's name: its label, else type#id (the id shortened the way the Perfetto export does). */
+/** An object's name: the name the user gave it, numbered when two share one (core/naming). */
 export function objectLabel(store: TraceStore, id: number): string {
-  const o = store.objects.get(id);
-  if (o) return o.label || `${o.type}#${id % 16777216}`;
-  return `#${id % 16777216}`;
+  return ObjectNames.of(store).name(id);
+}
+
+/**
+ * A shared access's value (events.py SHARED_*: a < 0 an int stored inline as −(2**51 + v),
+ * a > 0 a string of the trace, 0 none) and the part of the object it touched (0 the whole
+ * object, odd 2i + 1 the element i, even 2 × a string: a field, attribute or key).
+ */
+export function sharedValue(store: TraceStore, a: number): string | undefined {
+  if (a < 0) return String(-a - 2 ** 51);
+  if (a > 0) return store.strings[a] ?? undefined;
+  return undefined;
+}
+
+export function sharedTarget(store: TraceStore, obj: number, part: number): string {
+  const base = objectLabel(store, obj);
+  if (!part) return base;
+  if (part % 2 !== 0) return `${base}[${(part - 1) / 2}]`;
+  const name = store.strings[part / 2] ?? '';
+  const type = store.objects.get(obj)?.type ?? '';
+  if (type === 'Python.globals' || type === 'Python.cell') return name || base;
+  return /dict$/i.test(type) ? `${base}[${name}]` : `${base}.${name}`;
 }
 
 export function formatDuration(ns: number): string {
@@ -96,7 +150,20 @@ export function formatDuration(ns: number): string {
   return `${+(ns / 1e9).toPrecision(4)} s`;
 }
 
-function threadByIdent(store: TraceStore, pid: number, ident: number): string {
+/**
+ * The thread of a process with an ident at a time: idents are reused once a thread has ended,
+ * so the one started by a start() is the first to start from its beginning on, and the one a
+ * join() waits for the last to start before it.
+ */
+function threadByIdent(store: TraceStore, pid: number, ident: number, ts: number, started: boolean): string {
+  let best: { name: string; startTs: number } | undefined;
+  for (const t of store.threads) {
+    if (t.pid !== pid || t.ident !== ident) continue;
+    const fits = started ? t.startTs >= ts : t.startTs <= ts;
+    if (!fits) continue;
+    if (!best || (started ? t.startTs < best.startTs : t.startTs > best.startTs)) best = t;
+  }
+  if (best) return best.name;
   for (const t of store.threads) if (t.pid === pid && t.ident === ident) return t.name;
   return `thread ${ident}`;
 }
@@ -131,8 +198,8 @@ export function eventLabel(store: TraceStore, row: number, taskName?: (row: numb
     case K.PIPE_RECV: return `recv ${objectLabel(store, obj)}`;
     case K.QUEUE_JOIN: return `join ${objectLabel(store, obj)}`;
     case K.QUEUE_TASK_DONE: return `task_done ${objectLabel(store, obj)}`;
-    case K.THREAD_JOIN: return `join ${th ? threadByIdent(store, th.pid, obj) : obj}`;
-    case K.THREAD_SPAWN: return `start ${th ? threadByIdent(store, th.pid, obj) : obj}`;
+    case K.THREAD_JOIN: return `join ${th ? threadByIdent(store, th.pid, obj, store.ts[row], false) : obj}`;
+    case K.THREAD_SPAWN: return `start ${th ? threadByIdent(store, th.pid, obj, store.ts[row], true) : obj}`;
     case K.PROCESS_JOIN: return `join ${processLabel(store, obj)}`;
     case K.PROCESS_SPAWN: return `start ${processLabel(store, obj)}`;
     case K.CHILD_PROCESS: return `child ${processLabel(store, obj)}`;
@@ -144,12 +211,22 @@ export function eventLabel(store: TraceStore, row: number, taskName?: (row: numb
     case K.TASK_RUN: return `${str(a) || 'task'}(${str(store.b[row])})`;
     case K.TASK_SUBMIT: return `submit ${str(store.b[row]) || 'task'}`;
     case K.TASK_RESULT: return a === 1 ? 'result' : a === 2 ? 'cancelled' : 'raised';
-    case K.SHARED_READ: return `read ${objectLabel(store, obj)}`;
-    case K.SHARED_WRITE: return `write ${objectLabel(store, obj)}`;
+    case K.SHARED_READ: {
+      const v = sharedValue(store, a);
+      return `read ${sharedTarget(store, obj, store.b[row])}${v === undefined ? '' : ` → ${v}`}`;
+    }
+    case K.SHARED_WRITE: {
+      const v = sharedValue(store, a);
+      return `write ${sharedTarget(store, obj, store.b[row])}${v === undefined ? '' : ` = ${v}`}`;
+    }
     case K.ASYNC_CREATE: return `create ${str(a) || 'task'}`;
     case K.ASYNC_END: return `${taskName?.(row) ?? 'task'} ${a === 1 ? 'done' : a === 2 ? 'cancelled' : 'raised'}`;
     case K.ASYNC_RUN: return taskName?.(row) ?? 'step';
     case K.IO_WRITE: return str(a);
-    default: return eventName(kind);
+    default: {
+      // Kinds drawn from the table alone (see FUTURE_WAIT_KINDS): their name and object.
+      const name = eventName(kind).replace(/^asyncio\./, '');
+      return store.objects.has(obj) ? `${name} ${objectLabel(store, obj)}` : name;
+    }
   }
 }

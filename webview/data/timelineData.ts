@@ -4,11 +4,12 @@
  * time range. index() only looks at rows added since the last call, so a live
  * append costs what it adds, not the size of the trace.
  */
+import { Naming } from '../../src/core/naming';
 import { K } from '../../src/core/recordKinds';
 import { decodeThreadSample } from '../../src/core/threadSample';
 import type { TraceStore } from '../../src/core/traceStore';
 import { LaneSpans, RowList } from './laneIndex';
-import { pointCategory, spanCategory } from './spanKinds';
+import { isAsyncWaitKind, pointCategory, spanCategory } from './spanKinds';
 
 /** An asyncio task as seen on its loop thread. */
 export interface AsyncTask {
@@ -16,6 +17,9 @@ export interface AsyncTask {
   name: string;
   coroutine: string;
   lane: TaskLane;
+  /** Its life: created (or first seen) until it ended (NaN while it has not). */
+  t0: number;
+  t1: number;
 }
 
 /**
@@ -39,38 +43,64 @@ export interface ThreadLane {
   points: RowList;
   /** SAMPLE_CPU rows of this thread. */
   cpu: RowList;
+  /** Its reads and writes of shared memory (drawn as ticks across the lane, with their values). */
+  shared: RowList;
   /** Asyncio task lanes run on this thread, by first appearance. */
   tasks: TaskLane[];
   lastSampleTs: number;
 }
 
-/** Intervals in which a thread ran on a core (from consecutive per-thread samples). */
-export class CoreRuns {
-  start = new Float64Array(64);
-  end = new Float64Array(64);
+/**
+ * What /proc says about where threads ran: at each per-thread sample, the core the thread was
+ * last seen on (field 39 of its stat) and the CPU it used since its previous sample. Nothing
+ * about where it ran in between: a thread can move between cores many times in one interval.
+ */
+export class CoreSightings {
+  /** Sample time. */
+  ts = new Float64Array(64);
+  /** Start of the interval the CPU figure covers. */
+  from = new Float64Array(64);
   thread = new Int32Array(64);
   cpu = new Float32Array(64);
   n = 0;
-  /** Longest interval, so a search by end time can look back far enough. */
-  maxLen = 0;
 
-  push(start: number, end: number, thread: number, cpu: number): void {
-    if (this.n === this.start.length) {
+  push(ts: number, from: number, thread: number, cpu: number): void {
+    if (this.n === this.ts.length) {
       const grow = <T extends Float64Array | Int32Array | Float32Array>(a: T, make: new (n: number) => T): T => {
         const b = new make(a.length * 2);
         b.set(a);
         return b;
       };
-      this.start = grow(this.start, Float64Array);
-      this.end = grow(this.end, Float64Array);
+      this.ts = grow(this.ts, Float64Array);
+      this.from = grow(this.from, Float64Array);
       this.thread = grow(this.thread, Int32Array);
       this.cpu = grow(this.cpu, Float32Array);
     }
-    this.start[this.n] = start;
-    this.end[this.n] = end;
-    this.thread[this.n] = thread;
-    this.cpu[this.n++] = cpu;
-    this.maxLen = Math.max(this.maxLen, end - start);
+    // Samples of different threads may come slightly out of order: keep ts sorted.
+    let at = this.n++;
+    while (at > 0 && this.ts[at - 1] > ts) {
+      this.ts[at] = this.ts[at - 1];
+      this.from[at] = this.from[at - 1];
+      this.thread[at] = this.thread[at - 1];
+      this.cpu[at] = this.cpu[at - 1];
+      at--;
+    }
+    this.ts[at] = ts;
+    this.from[at] = from;
+    this.thread[at] = thread;
+    this.cpu[at] = cpu;
+  }
+
+  /** Index of the first sighting at or after t. */
+  lowerBound(t: number): number {
+    let lo = 0;
+    let hi = this.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.ts[mid] < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 }
 
@@ -85,11 +115,13 @@ export class TimelineData {
   readonly stdout = new RowList();
   /** SAMPLE_CORE rows per core. */
   readonly coreSamples: RowList[] = [];
-  /** What ran on each core. */
-  readonly coreRuns: CoreRuns[] = [];
+  /** Which threads /proc last saw on each core, sample by sample. */
+  readonly coreSightings: CoreSightings[] = [];
   /** Per-process SAMPLE_CPU rows (thread −1), by pid. */
   readonly processCpu = new Map<number, RowList>();
   threadSampleCount = 0;
+  /** Per thread: the asyncio task of its latest step, so an await begun in a step goes on that task's lane. */
+  private readonly stepTask = new Map<number, number>();
   indexed = 0;
   /** How many of store.updatedRows (spans closed after they arrived) have been looked at. */
   private updatesSeen = 0;
@@ -97,15 +129,22 @@ export class TimelineData {
   structure = 0;
   t0 = Infinity;
   private tSamples0 = Infinity;
+  /** The first event that is not a process's or thread's own start (where the program starts doing things). */
+  tActivity = Infinity;
+  /** The last moment of the program's own events (samples after it are not part of the story). */
   tLast = -Infinity;
+  /** Words for processes, threads and objects, kept up to date by index(). */
+  readonly naming: Naming;
 
-  constructor(readonly store: TraceStore) {}
+  constructor(readonly store: TraceStore) {
+    this.naming = new Naming(store);
+  }
 
   private lane(thread: number): ThreadLane {
     let lane = this.threadLanes[thread];
     if (!lane) {
       for (let i = this.threadLanes.length; i <= thread; i++) {
-        if (!this.threadLanes[i]) this.threadLanes[i] = { thread: i, spans: new LaneSpans(), points: new RowList(), cpu: new RowList(), tasks: [], lastSampleTs: NaN };
+        if (!this.threadLanes[i]) this.threadLanes[i] = { thread: i, spans: new LaneSpans(), points: new RowList(), cpu: new RowList(), shared: new RowList(), tasks: [], lastSampleTs: NaN };
       }
       lane = this.threadLanes[thread];
       this.structure++;
@@ -126,7 +165,7 @@ export class TimelineData {
         this.structure++;
       }
       lane.busyUntil = Infinity;
-      task = { id: taskId, name: `task ${taskId % 100000}`, coroutine: '', lane };
+      task = { id: taskId, name: `task ${taskId % 100000}`, coroutine: '', lane, t0: ts, t1: NaN };
       lane.tasks.push(task);
       this.tasks.set(key, task);
     }
@@ -157,6 +196,7 @@ export class TimelineData {
     }
     for (let row = this.indexed; row < s.length; row++) this.indexRow(row);
     this.indexed = s.length;
+    this.naming.update();
     return this.structure !== before;
   }
 
@@ -169,6 +209,7 @@ export class TimelineData {
       const pid = s.threads[thread]?.pid ?? 0;
       return this.tasks.get(`${pid}:${s.obj[row]}`)?.lane.spans;
     }
+    if (isAsyncWaitKind(kind)) return this.awaitLane(row)?.spans ?? this.threadLanes[thread]?.spans;
     return spanCategory(kind) ? this.threadLanes[thread]?.spans : undefined;
   }
 
@@ -178,20 +219,19 @@ export class TimelineData {
     const ts = s.ts[row];
     const thread = s.thread[row];
     if (ts > 0) {
-      // The trace starts with its first process, not with the sampler's first tick before Python ran.
-      if (kind !== K.SAMPLE_CORE && kind !== K.SAMPLE_CPU) this.t0 = Math.min(this.t0, ts);
-      else this.tSamples0 = Math.min(this.tSamples0, ts);
-      this.tLast = Math.max(this.tLast, ts);
-      const e = s.end[row];
-      if (e > ts) this.tLast = Math.max(this.tLast, e);
+      // The trace is the program's time: from its first event to its last, not the sampler's
+      // ticks before Python ran or after the program ended.
+      if (kind !== K.SAMPLE_CORE && kind !== K.SAMPLE_CPU) {
+        this.t0 = Math.min(this.t0, ts);
+        if (kind !== K.PROCESS_START && kind !== K.THREAD_START && kind !== K.PROCESS_EXIT) this.tActivity = Math.min(this.tActivity, ts);
+        this.tLast = Math.max(this.tLast, ts);
+        const e = s.end[row];
+        if (e > ts) this.tLast = Math.max(this.tLast, e);
+      } else this.tSamples0 = Math.min(this.tSamples0, ts);
     }
     if (kind === K.SAMPLE_CORE) {
       const core = s.obj[row];
-      while (this.coreSamples.length <= core) {
-        this.coreSamples.push(new RowList());
-        this.coreRuns.push(new CoreRuns());
-        this.structure++;
-      }
+      this.ensureCore(core);
       this.coreSamples[core].push(row, ts);
       return;
     }
@@ -209,12 +249,8 @@ export class TimelineData {
       lane.lastSampleTs = ts;
       const { core, state } = decodeThreadSample(s.b[row]);
       if (s.a[row] > 0 || state === 'R') {
-        while (this.coreRuns.length <= core) {
-          this.coreSamples.push(new RowList());
-          this.coreRuns.push(new CoreRuns());
-          this.structure++;
-        }
-        this.coreRuns[core].push(from, ts, thread, s.a[row]);
+        this.ensureCore(core);
+        this.coreSightings[core].push(ts, from, thread, s.a[row]);
       }
       return;
     }
@@ -233,14 +269,32 @@ export class TimelineData {
         this.structure++; // the lane's label may change
       } else if (kind === K.ASYNC_END) {
         lane.points.push(row, ts);
+        task.t1 = ts;
         if (lane.tasks[lane.tasks.length - 1] === task) lane.busyUntil = ts;
-      } else if (lane.spans.add(s, row)) this.structure++;
+      } else {
+        if (lane.spans.add(s, row)) this.structure++;
+        this.stepTask.set(thread, s.obj[row]);
+      }
       lane.spans.objs.add(s.obj[row]);
       return;
+    }
+    if (isAsyncWaitKind(kind)) {
+      // What a task waits on: on the lane of the task whose step it began in.
+      const lane = this.awaitLane(row);
+      if (lane) {
+        if (spanCategory(kind)) {
+          if (lane.spans.add(s, row)) this.structure++;
+        } else if (pointCategory(kind)) lane.points.push(row, ts);
+        return;
+      }
     }
     const lane = this.lane(thread);
     if (spanCategory(kind)) {
       if (lane.spans.add(s, row)) this.structure++;
+    } else if (kind === K.SHARED_READ || kind === K.SHARED_WRITE) {
+      lane.shared.push(row, ts);
+      lane.spans.kinds.set(kind, (lane.spans.kinds.get(kind) ?? 0) + 1);
+      lane.spans.objs.add(s.obj[row]);
     } else if (pointCategory(kind)) {
       lane.points.push(row, ts);
       lane.spans.kinds.set(kind, (lane.spans.kinds.get(kind) ?? 0) + 1);
@@ -248,10 +302,37 @@ export class TimelineData {
     }
   }
 
+  private ensureCore(core: number): void {
+    while (this.coreSamples.length <= core) {
+      this.coreSamples.push(new RowList());
+      this.coreSightings.push(new CoreSightings());
+      this.structure++;
+    }
+  }
+
+  /** The task lane an asyncio wait row belongs to: the task of its thread's latest step. */
+  private awaitLane(row: number): TaskLane | undefined {
+    const thread = this.store.thread[row];
+    const task = this.stepTask.get(thread);
+    if (task === undefined) return undefined;
+    return this.tasks.get(`${this.store.threads[thread]?.pid ?? 0}:${task}`)?.lane;
+  }
+
   /** Time of "now": the live clock when given, else the last moment of the trace. */
   endTime(nowTs?: number): number {
     const last = Number.isFinite(this.tLast) ? this.tLast : 0;
     return nowTs !== undefined && nowTs > last ? nowTs : last;
+  }
+
+  /**
+   * What "fit" shows: the program's time, less a start-up (imports, interpreter start) that
+   * takes more than a fifth of it before anything happens; the rest is a zoom-out away.
+   */
+  fitRange(end: number): [number, number] | undefined {
+    const t0 = this.startTime();
+    const a = this.tActivity;
+    if (!Number.isFinite(a) || !(end > a) || a - t0 < 0.2 * (end - t0)) return undefined;
+    return [Math.max(t0, a - 0.04 * (end - a)), end];
   }
 
   startTime(): number {

@@ -94,8 +94,13 @@ export class ZoomController {
     this.changed();
   }
 
+  /** What "fit" shows, when it is not the whole trace (set by the app). */
+  fitRange: (() => [number, number] | undefined) | undefined;
+
   fit(): void {
-    this.view.show(this.view.t0, this.view.t1);
+    const r = this.fitRange?.();
+    if (r) this.view.show(r[0], r[1]);
+    else this.view.show(this.view.t0, this.view.t1);
     this.changed();
   }
 

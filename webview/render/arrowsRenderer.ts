@@ -6,7 +6,7 @@
  */
 import type { Flow, FlowKind } from '../../src/core/analysis/flows';
 import { flowIndex, visibleFlows } from '../data/flowIndex';
-import { LANE_PAD, PROCESS_H, ROW_H, type Layout } from '../data/laneLayout';
+import { LANE_PAD, ROW_H, type Layout } from '../data/laneLayout';
 import type { Frame } from './frame';
 
 /** Beyond this many visible arrows, drop the heads and curves and draw one arrow per pixel pair. */
@@ -17,7 +17,9 @@ export function anchorY(layout: Layout, thread: number): number {
   const ri = thread >= 0 && thread < layout.anchor.length ? layout.anchor[thread] : -1;
   if (ri < 0) return NaN;
   const row = layout.rows[ri];
-  return row.kind === 'process' ? row.y + PROCESS_H / 2 : row.y + LANE_PAD + ROW_H / 2;
+  if (row.kind === 'process') return row.y + row.height / 2;
+  if (row.kind === 'helpers' || row.kind === 'program') return row.y + row.height / 2;
+  return row.y + LANE_PAD + ROW_H / 2;
 }
 
 /** Sorts flows by source time (once per recompute), so a frame can stop early. */

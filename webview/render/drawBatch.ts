@@ -7,10 +7,21 @@ export class DrawBatch {
   private readonly rects = new Map<string, number[]>();
   private readonly tris = new Map<string, number[]>();
 
+  // The last group asked for: runs of shapes of one style skip building the key.
+  private lastMap: Map<string, number[]> | undefined;
+  private lastColor = '';
+  private lastAlpha = NaN;
+  private lastList: number[] = [];
+
   private list(map: Map<string, number[]>, color: string, alpha: number): number[] {
+    if (map === this.lastMap && color === this.lastColor && alpha === this.lastAlpha) return this.lastList;
     const key = `${alpha}|${color}`;
     let l = map.get(key);
     if (!l) map.set(key, (l = []));
+    this.lastMap = map;
+    this.lastColor = color;
+    this.lastAlpha = alpha;
+    this.lastList = l;
     return l;
   }
 
@@ -70,5 +81,6 @@ export class DrawBatch {
     ctx.globalAlpha = base;
     this.rects.clear();
     this.tris.clear();
+    this.lastMap = undefined;
   }
 }

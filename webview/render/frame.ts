@@ -2,6 +2,7 @@
 import type { Finding } from '../../src/core/analysis/finding';
 import type { Flow, FlowKind } from '../../src/core/analysis/flows';
 import type { TraceStore } from '../../src/core/traceStore';
+import type { CpuModel } from '../data/cpuModel';
 import type { Layout } from '../data/laneLayout';
 import type { SearchQuery } from '../data/search';
 import type { Category } from '../data/spanKinds';
@@ -29,6 +30,8 @@ export interface Frame {
   finding?: FrameFinding;
   /** Collect what is drawn (test hook), off in normal frames. */
   collect?: DrawnItems;
+  /** Cores used and threads wanting CPU (rebuilt with the flows). */
+  cpu?: CpuModel;
   /** Per-frame lookup tables of the lanes renderer. */
   spanStyles?: { catOf: Int8Array; colors: string[] };
 }
@@ -83,10 +86,42 @@ export interface DrawnColumn {
   category: string;
 }
 
+/** A stretch of a CPU chart labelled in words ("4 threads want CPU · 1.0 cores used"). */
+export interface DrawnPhase {
+  text: string;
+  x0: number;
+  x1: number;
+  /** The program's row (true) or a process header. */
+  program: boolean;
+  /** The process header's pid (process rows). */
+  pid?: number;
+}
+
+/** A point event as drawn (a marker, or a shared access's tick). */
+export interface DrawnPoint {
+  lane: string;
+  row: number;
+  kind: string;
+  x: number;
+  /** The text drawn beside it, if there was room. */
+  label?: string;
+}
+
+/** Tiny spans drawn as one run (at least MIN_PX wide), with how many spans it holds. */
+export interface DrawnRun {
+  lane: string;
+  x0: number;
+  x1: number;
+  count: number;
+}
+
 export interface DrawnItems {
   spans: DrawnSpan[];
   arrows: DrawnArrow[];
   limit: number;
+  points?: DrawnPoint[];
+  runs?: DrawnRun[];
+  phases?: DrawnPhase[];
   finding?: DrawnFinding;
   columns?: DrawnColumn[];
 }

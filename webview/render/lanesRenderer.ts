@@ -5,12 +5,14 @@
  * touched; spans narrower than a pixel are merged per pixel column.
  */
 import { firstSpanEndingAfter, type LaneSpans, type RowList } from '../data/laneIndex';
-import { LANE_PAD, PROCESS_H, ROW_H, type LaneRow } from '../data/laneLayout';
+import { LANE_PAD, PROCESS_H, ROW_H, sharedRowOf, type LaneRow } from '../data/laneLayout';
 import { placeRow } from '../data/rowPlace';
 import { eventMatches } from '../data/search';
-import { CATEGORIES, eventLabel, eventName, pointCategory, spanCategory, type Category } from '../data/spanKinds';
+import { CATEGORIES, eventLabel, eventName, spanCategory, type Category } from '../data/spanKinds';
 import { blend, textOn } from '../theme';
+import { drawCpuChart } from './bottomRenderer';
 import { DrawBatch } from './drawBatch';
+import { drawPoints, drawShared, type Label } from './eventMarks';
 import { fitText, type Frame } from './frame';
 import { drawLevelAggregated } from './lodSpans';
 
@@ -35,6 +37,8 @@ export function drawLanes(ctx: CanvasRenderingContext2D, f: Frame): number {
     const y = row.y - top;
     ctx.globalAlpha = row.dim ? 0.55 : 1;
     if (row.kind === 'process') drawProcess(ctx, f, row, y);
+    else if (row.kind === 'helpers') drawHelpers(ctx, f, row, y);
+    else if (row.kind === 'program') drawProgram(ctx, f, row, y);
     else drawn += drawLane(ctx, f, row, y, charW);
     ctx.globalAlpha = 1;
     ctx.fillStyle = palette.border;
@@ -58,24 +62,77 @@ function drawSelection(ctx: CanvasRenderingContext2D, f: Frame): void {
   ctx.strokeRect(x1 - x0 + 2 < 6 ? (x0 + x1) / 2 - 3 : x0 - 1, p.y - f.scrollTop, w, p.h);
 }
 
+/** Where a process's life ends on screen: its exit (or the signal that ended it), else "now". */
+function processEnd(f: Frame, process: number): number {
+  const p = f.store.processes[process];
+  const end = p ? f.data.naming.lifeEnd(p) : NaN;
+  return Number.isNaN(end) ? f.openEnd : end;
+}
+
+/** The exit mark at the end of a process's life (red when it ended badly). */
+function drawExit(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, y: number, h: number): void {
+  const p = f.store.processes[row.process];
+  if (!p?.exited) return;
+  const x = f.view.x(processEnd(f, row.process));
+  if (x < -2 || x > f.view.width + 2) return;
+  ctx.fillStyle = row.failed ? f.palette.error : f.palette.foreground;
+  ctx.fillRect(x - 1, y + 3, 2, h - 6);
+}
+
+/** A folded group of helpers: a thin line for each one's life. */
+function drawHelpers(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, y: number): void {
+  const { view, palette, store } = f;
+  ctx.fillStyle = blend(palette.background, palette.muted, 0.55);
+  const mid = y + row.height / 2 - 1;
+  const line = (t0: number, t1: number): void => {
+    const x0 = Math.max(view.x(t0), -1);
+    const x1 = Math.min(view.x(t1), view.width + 1);
+    if (x1 >= 0 && x0 <= view.width) ctx.fillRect(x0, mid, Math.max(1, x1 - x0), 2);
+  };
+  for (const t of (row.members?.threads ?? []).slice(0, 200)) {
+    const th = store.threads[t];
+    if (th) line(th.startTs, Number.isNaN(th.endTs) ? processEnd(f, th.process) : th.endTs);
+  }
+  for (const p of (row.members?.processes ?? []).slice(0, 200)) line(store.processes[p].startTs, processEnd(f, p));
+}
+
+/** A program the process started that is not traced: from its start to when its parent saw it end. */
+function drawProgram(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, y: number): void {
+  const c = row.program;
+  if (!c) return;
+  const { view, palette, store } = f;
+  const t0 = store.ts[c.row];
+  const j = c.joinRow;
+  const t1 = j >= 0 && !Number.isNaN(store.end[j]) && store.b[j] === 1 ? store.end[j] : t0;
+  const x0 = view.x(t0);
+  const x1 = Math.max(view.x(t1), x0 + 3);
+  if (x1 < 0 || x0 > view.width) return;
+  ctx.fillStyle = blend(palette.background, palette.category.spawn, 0.45);
+  ctx.fillRect(x0, y + 4, x1 - x0, row.height - 8);
+}
+
 function drawProcess(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, y: number): void {
   const { view, palette, store } = f;
   const p = store.processes[row.process];
   ctx.fillStyle = palette.headerBackground;
-  ctx.fillRect(0, y, view.width, PROCESS_H);
-  const end = p.exited ? p.endTs : f.openEnd;
+  ctx.fillRect(0, y, view.width, row.height);
+  const end = processEnd(f, row.process);
   const x0 = Math.max(view.x(p.startTs), -1);
   const x1 = Math.min(view.x(end), view.width + 1);
   if (x1 >= 0 && x0 <= view.width) {
     // The process's own CPU % (all its threads, 100 per core) shades its life bar.
     ctx.fillStyle = blend(palette.headerBackground, palette.muted, 0.35);
     ctx.fillRect(x0, y + PROCESS_H - 6, Math.max(1, x1 - x0), 4);
-    const cpu = f.data.processCpu.get(p.pid);
-    if (cpu) shadeSamples(ctx, f, cpu, y + 3, PROCESS_H - 10, shades(palette.headerBackground, palette.category.running), p.startTs, 100);
-    if (p.exited && x1 <= view.width) {
-      ctx.fillStyle = row.failed ? palette.error : palette.foreground;
-      ctx.fillRect(x1 - 1, y + 3, 2, PROCESS_H - 6);
+    const want = f.cpu?.processWant.get(p.index);
+    const used = f.cpu?.processCores.get(p.index);
+    if (want && used && row.height > PROCESS_H) {
+      // Several threads of one process: cores used against threads wanting CPU, in words (the GIL lesson).
+      drawCpuChart(ctx, f, used, want, undefined, y + 2, row.height - 4, Math.max(f.cpu!.cores, want.max), f.cpu!.cores, false, p.pid);
+    } else {
+      const cpu = f.data.processCpu.get(p.pid);
+      if (cpu) shadeSamples(ctx, f, cpu, y + 3, PROCESS_H - 10, shades(palette.headerBackground, palette.category.running), p.startTs, 100);
     }
+    drawExit(ctx, f, row, y, row.height);
   }
 }
 
@@ -86,7 +143,8 @@ function drawLane(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, y: numb
   const laneH = row.height - 2 * LANE_PAD;
   const running = palette.category.running;
   if (row.kind === 'thread' && th && !f.hidden.has('running')) {
-    const end = Number.isNaN(th.endTs) ? f.openEnd : th.endTs;
+    // A thread never seen to end ended with its process at the latest (SIGTERM ends no thread).
+    const end = Number.isNaN(th.endTs) ? processEnd(f, th.process) : th.endTs;
     const x0 = Math.max(view.x(th.startTs), -1);
     const x1 = Math.min(view.x(end), view.width + 1);
     if (x1 >= 0 && x0 <= view.width) {
@@ -97,10 +155,42 @@ function drawLane(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, y: numb
       if (lane) shadeSamples(ctx, f, lane.cpu, laneTop, laneH, shades(life, running), th.startTs, 100);
     }
   }
+  if (row.task && !f.hidden.has('async')) {
+    // A task's life: between its steps it is suspended in an await (what it waits on, when the
+    // runtime records it, is drawn on top).
+    ctx.fillStyle = blend(palette.background, palette.category.async, 0.1);
+    // Tasks of one lane never overlap: in creation order, starts and ends both ascend.
+    const tasks = row.task.tasks;
+    const end = (i: number): number => (Number.isNaN(tasks[i].t1) ? processEnd(f, row.process) : tasks[i].t1);
+    let lo = 0;
+    let hi = tasks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (end(mid) < view.v0) lo = mid + 1;
+      else hi = mid;
+    }
+    let runX0 = NaN;
+    let runX1 = NaN;
+    for (let i = lo; i < tasks.length && tasks[i].t0 <= view.v1; i++) {
+      const x0 = Math.max(view.x(tasks[i].t0), -1);
+      const x1 = Math.min(view.x(end(i)), view.width + 1);
+      if (!Number.isNaN(runX0) && x0 <= runX1 + 1) runX1 = Math.max(runX1, x1);
+      else {
+        if (!Number.isNaN(runX0)) ctx.fillRect(runX0, laneTop, Math.max(1, runX1 - runX0), laneH);
+        runX0 = x0;
+        runX1 = x1;
+      }
+    }
+    if (!Number.isNaN(runX0)) ctx.fillRect(runX0, laneTop, Math.max(1, runX1 - runX0), laneH);
+  }
   let drawn = 0;
+  if (row.processRow) drawExit(ctx, f, row, y, row.height);
   if (row.spans) drawn += drawSpans(ctx, f, row, row.spans, laneTop, charW);
   const points = row.task ? row.task.points : data.threadLanes[row.thread]?.points;
   if (points) drawPoints(ctx, f, row, points, laneTop);
+  const lane = row.task ? undefined : data.threadLanes[row.thread];
+  const sharedRow = sharedRowOf(lane);
+  if (lane && sharedRow >= 0 && !f.hidden.has('shared')) drawShared(ctx, f, row, lane.shared, laneTop + sharedRow * ROW_H + 1, ROW_H - 2);
   return drawn;
 }
 
@@ -163,20 +253,14 @@ function shades(under: string, color: string): string[] {
 
 /** Spans narrower than this merge with their neighbours into runs (per-call cost, not pixels, bounds a frame). */
 const MERGE_PX = 2;
+/** A run of tiny spans is drawn at least this wide, so a 0.2 ms task shows at any zoom. */
+const MIN_PX = 3;
 /** Up to this many spans per pixel of width, a level is walked span by span. */
 const SPANS_PER_PX = 200;
 const CATEGORY_IDS: Category[] = CATEGORIES.map((c) => c.id);
 const CATEGORY_INDEX = Object.fromEntries(CATEGORY_IDS.map((c, i) => [c, i])) as Record<Category, number>;
 /** Time per category inside the run being merged. */
 const runTime = new Float64Array(CATEGORY_IDS.length);
-
-interface Label {
-  text: string;
-  x: number;
-  y: number;
-  color: string;
-  alpha: number;
-}
 
 /** Per frame: the category index of each span kind (−1: not a span, or hidden) and its colour. */
 function spanStyles(f: Frame): { catOf: Int8Array; colors: string[] } {
@@ -194,7 +278,8 @@ function drawSpans(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, spans:
   const kinds = store.kind;
   const ends = store.end;
   const objs = store.obj;
-  const openEnd = f.openEnd;
+  // A span still open when its process ended (killed in a wait) ends with the process.
+  const openEnd = processEnd(f, row.process);
   // view.x, inlined: this loop runs for every visible span.
   const scale = width / (v1 - v0);
   const { catOf, colors } = f.spanStyles ?? spanStyles(f);
@@ -222,15 +307,35 @@ function drawSpans(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, spans:
     let runX0 = 0;
     let runX1 = -Infinity;
     let runAlpha = 1;
+    let runCount = 0;
+    // A run's count is written after it only if the next thing drawn leaves room for it.
+    let pending: Label | undefined;
+    let pendingEnd = 0;
+    const settle = (nextX: number): void => {
+      if (pending && nextX >= pendingEnd) labels.push(pending);
+      pending = undefined;
+    };
     const flush = (): void => {
       if (runX1 > runX0) {
-        // A merged run shows the state that took most of its time.
+        // A merged run shows the state that took most of its time, never thinner than MIN_PX,
+        // with the number of spans in it when there are several (six 0.2 ms tasks at fit).
         let best = 0;
         for (let c = 1; c < runTime.length; c++) if (runTime[c] > runTime[best]) best = c;
-        batch.rect(colors[best], runAlpha, runX0, y, runX1 - runX0, h);
+        const w = Math.max(MIN_PX, runX1 - runX0);
+        batch.rect(colors[best], runAlpha, runX0, y, w, h);
+        f.collect?.runs?.push({ lane: row.key, x0: runX0, x1: runX0 + w, count: runCount });
         runTime.fill(0);
+        if (runCount > 1) {
+          const text = `×${runCount}`;
+          const tx = runX0 + w + 2;
+          if (tx < width) {
+            pending = { text, x: tx, y: y + h / 2 + 0.5, color: f.palette.muted, alpha: runAlpha };
+            pendingEnd = tx + text.length * charW + 3;
+          }
+        }
       }
       runX1 = -Infinity;
+      runCount = 0;
     };
     for (; i < n; i++) {
       const s = starts[i];
@@ -252,22 +357,29 @@ function drawSpans(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, spans:
         // (Nearly) sub-pixel: grow the current run, then (if sampling) jump past this pixel column.
         const px = Math.floor(x0);
         const w = Math.max(1, Math.ceil(x1) - px);
-        if (runX1 >= px && runAlpha === alpha) {
+        // Spans closer than the minimum width join the run (they would be drawn over each other).
+        if (runX1 > -Infinity && px <= Math.max(runX1, runX0 + MIN_PX) && runAlpha === alpha) {
           if (px + w > runX1) runX1 = px + w;
         } else {
           flush();
+          settle(px);
           runX0 = px;
           runX1 = px + w;
           runAlpha = alpha;
         }
         runTime[c] += e - s;
+        runCount++;
         if (!exhaustive) {
           const j = list.seek(i + 1, v0 + (px + 1) / scale) - 2;
-          if (j > i) i = j;
+          if (j > i) {
+            runCount += j - i;
+            i = j;
+          }
         }
         continue;
       }
       flush();
+      settle(x0);
       const cx0 = Math.max(x0, -2);
       const cx1 = Math.min(x1, width + 2);
       const color = colors[c];
@@ -278,6 +390,7 @@ function drawSpans(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, spans:
       }
     }
     flush();
+    settle(width);
   }
   batch.paint(ctx, f.palette.outline);
   const base = ctx.globalAlpha;
@@ -288,50 +401,4 @@ function drawSpans(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, spans:
   }
   ctx.globalAlpha = base;
   return drawn;
-}
-
-/** Markers closer than this merge into one bar (they are 7 px wide: closer ones are a blob anyway). */
-const MARKER_GAP = 8;
-
-/**
- * Point markers: small triangles at the top of the lane; where they crowd (closer than
- * MARKER_GAP), one bar in the first one's colour.
- */
-function drawPoints(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, points: RowList, laneTop: number): void {
-  const { view, palette, store } = f;
-  const pad = 4 * view.nsPerPx;
-  let i = points.lowerBound(view.v0 - pad);
-  let runX0 = NaN;
-  let runX1 = NaN;
-  let runColor = '';
-  let runAlpha = 1;
-  const flush = (): void => {
-    if (Number.isNaN(runX0)) return;
-    if (runX1 - runX0 < 1) batch.marker(runColor, runAlpha, runX0, laneTop);
-    else batch.rect(runColor, runAlpha, runX0 - 3, laneTop, runX1 - runX0 + 6, 3);
-    runX0 = NaN;
-  };
-  while (i < points.n) {
-    const t = points.ts[i];
-    if (t > view.v1 + pad) break;
-    const r = points.rows[i];
-    const cat = pointCategory(store.kind[r]);
-    if (!cat || f.hidden.has(cat)) {
-      i++;
-      continue;
-    }
-    const x = view.x(t);
-    const alpha = row.filterEvents && !eventMatches(f.query, store.kind[r], store.obj[r]) ? 0.25 : 1;
-    if (!Number.isNaN(runX0) && x - runX1 < MARKER_GAP && alpha === runAlpha) runX1 = x;
-    else {
-      flush();
-      runX0 = runX1 = x;
-      runColor = palette.category[cat];
-      runAlpha = alpha;
-    }
-    // Everything within the next pixel column joins this run: skip it.
-    i = points.seek(i + 1, view.t(Math.floor(x) + 1));
-  }
-  flush();
-  batch.paint(ctx, palette.outline);
 }

@@ -6,7 +6,7 @@
 import type { Flow } from '../../src/core/analysis/flows';
 import { K } from '../../src/core/recordKinds';
 import type { TraceStore } from '../../src/core/traceStore';
-import { exitText } from '../data/laneLayout';
+import type { Naming } from '../../src/core/naming';
 import { eventLabel, eventName, formatDuration, objectLabel } from '../data/spanKinds';
 
 export interface DetailsActions {
@@ -49,7 +49,7 @@ export class DetailsPane {
     this.el.replaceChildren();
   }
 
-  show(store: TraceStore, r: number, t0: number, openEnd: number, flows: readonly Flow[], taskName?: (row: number) => string | undefined): void {
+  show(store: TraceStore, naming: Naming, r: number, t0: number, openEnd: number, flows: readonly Flow[], taskName?: (row: number) => string | undefined): void {
     const el = this.begin(eventLabel(store, r, taskName) || eventName(store.kind[r]));
 
     const dl = document.createElement('dl');
@@ -73,11 +73,15 @@ export class DetailsPane {
     const th = store.threads[store.thread[r]];
     if (th) {
       const p = store.processes[th.process];
-      item('Thread', `${th.name} (tid ${th.nativeId || th.ident})`);
-      if (p) item('Process', `${p.name} (pid ${p.pid}, ${exitText(p)})`);
+      const tw = naming.words.thread(th);
+      item('Thread', `${tw.label}${tw.label !== th.name ? ` — ${th.name}` : ''} (tid ${th.nativeId || th.ident})`);
+      if (p) {
+        const pw = naming.words.process(p);
+        item('Process', `${pw.label}${pw.name ? ` — ${pw.name}` : ''} (pid ${p.pid}, ${pw.ended})`);
+      }
     }
     const o = store.objects.get(store.obj[r]);
-    if (o) item('Object', `${objectLabel(store, o.id)} — ${o.type}`);
+    if (o) item('Object', `${naming.objects.name(o.id)} — ${o.type}`);
     for (const [k, v] of extra(store, r)) item(k, v);
     el.appendChild(dl);
 

@@ -1,7 +1,8 @@
 /**
- * The page's elements, built once: toolbar, legend (category and arrow
- * toggles), axis, lanes (labels + canvas), bottom panel, details pane.
- * Text from the trace is only ever set with textContent.
+ * The page's elements, built once: a one-line toolbar (title, status,
+ * filter, a "Show" menu holding the category and arrow toggles, Fit, Export,
+ * Stop), axis, lanes (labels + canvas), bottom panel, details pane. The lanes
+ * get the height. Text from the trace is only ever set with textContent.
  */
 import { CATEGORIES, type Category } from '../data/spanKinds';
 import type { FlowKind } from '../../src/core/analysis/flows';
@@ -24,6 +25,9 @@ export interface Dom {
   fit: HTMLElement;
   stop: HTMLElement;
   exportButton: HTMLElement;
+  /** The "Show" button and the menu it opens (categories, arrows, helpers, how to move around). */
+  menuButton: HTMLElement;
+  menu: HTMLElement;
   categoryBoxes: Map<Category, HTMLElement & { checked: boolean }>;
   swatches: Map<string, HTMLElement>;
   flowBoxes: Map<FlowKind, HTMLElement & { checked: boolean }>;
@@ -98,33 +102,46 @@ export function buildDom(root: HTMLElement): Dom {
   const searchIcon = icon('filter');
   searchIcon.setAttribute('slot', 'content-before');
   search.appendChild(searchIcon);
-  const helpers = toggle(toolbar, 'helper threads', 'Show standard-library helper threads (queue feeders, pool handlers), dimmed');
+  const menuButton = button(toolbar, 'show-menu', 'filter', 'Show', true, 'Event kinds and arrows to show, helper threads');
+  menuButton.setAttribute('aria-haspopup', 'true');
+  menuButton.setAttribute('aria-expanded', 'false');
   const spacer = el('span', 'spacer', toolbar);
   spacer.setAttribute('aria-hidden', 'true');
-  const fit = button(toolbar, 'fit', 'screen-full', 'Fit', true, 'Show the whole trace (0)');
-  const exportButton = button(toolbar, 'export-perfetto', 'export', 'Export for Perfetto', true, 'Save as Chrome Trace JSON for ui.perfetto.dev');
+  const fit = button(toolbar, 'fit', 'screen-full', 'Fit', true, 'Show what the program did, from its first event to its last (0); zoom out for its start-up');
+  const exportButton = button(toolbar, 'export-perfetto', 'export', 'Export', true, 'Export: save as Chrome Trace JSON for ui.perfetto.dev');
   const stop = button(toolbar, 'stop', 'debug-stop', 'Stop', false, 'Stop the traced program');
   stop.hidden = true;
 
-  const legend = el('div', 'legend', root);
-  legend.setAttribute('aria-label', 'Legend: show or hide event categories and arrows');
+  // The menu: what the legend was, out of the lanes' way until asked for.
+  const menu = el('div', 'menu legend', root);
+  menu.hidden = true;
+  menu.setAttribute('role', 'dialog');
+  menu.setAttribute('aria-label', 'Show: event kinds, arrows and helper threads');
   const swatches = new Map<string, HTMLElement>();
   const categoryBoxes = new Map<Category, HTMLElement & { checked: boolean }>();
+  const kindsHead = el('div', 'legend-heading', menu);
+  kindsHead.textContent = 'Events';
+  const kinds = el('div', 'menu-grid', menu);
   for (const c of CATEGORIES) {
     const sw = el('span', 'swatch');
     swatches.set(`cat:${c.id}`, sw);
-    categoryBoxes.set(c.id, toggle(legend, c.label, c.title, sw));
+    categoryBoxes.set(c.id, toggle(kinds, c.label, c.title, sw));
   }
-  const arrows = el('span', 'legend-heading', legend);
-  arrows.textContent = 'Arrows:';
+  const arrows = el('div', 'legend-heading', menu);
+  arrows.textContent = 'Arrows';
+  const arrowBox = el('div', 'menu-grid', menu);
   const flowBoxes = new Map<FlowKind, HTMLElement & { checked: boolean }>();
   for (const f of FLOW_KINDS) {
     const sw = el('span', 'swatch line');
     swatches.set(`flow:${f.id}`, sw);
-    flowBoxes.set(f.id, toggle(legend, f.label, `Show ${f.label} arrows`, sw));
+    flowBoxes.set(f.id, toggle(arrowBox, f.label, `Show ${f.label} arrows`, sw));
   }
-  const hint = el('span', 'hint', legend);
-  hint.textContent = 'Ctrl+wheel or W/S zoom · drag, Shift+wheel or A/D pan · Shift+drag zoom to range · click for details';
+  const lanesHead = el('div', 'legend-heading', menu);
+  lanesHead.textContent = 'Lanes';
+  const helpers = toggle(menu, 'unfold every helper group', 'Helper threads and processes (queue feeders, pool handlers, a Manager\'s server threads, forkserver) are folded under their process; show them all');
+  helpers.removeAttribute('checked');
+  const hint = el('div', 'hint', menu);
+  hint.textContent = 'Ctrl+wheel or W/S zoom · drag, Shift+wheel or A/D pan · Shift+drag zoom to range · 0 fit · click for details';
 
   const main = el('div', 'main', root);
   const timeline = el('div', 'timeline', main);
@@ -157,7 +174,7 @@ export function buildDom(root: HTMLElement): Dom {
   details.setAttribute('aria-label', 'Event details');
   details.hidden = true;
   return {
-    root, title, status, counts, search, helpers, fit, stop, exportButton, categoryBoxes, swatches, flowBoxes, timeline, readout, axis,
+    root, title, status, counts, search, helpers, fit, stop, exportButton, menuButton, menu, categoryBoxes, swatches, flowBoxes, timeline, readout, axis,
     lanesScroll, lanesCanvas, laneLabels, bottomLabels, bottomCanvas, cursor, brush, details, empty, main,
   };
 }

@@ -1,7 +1,7 @@
 /** Tooltip text for whatever the pointer is over. */
 import { K } from '../../src/core/recordKinds';
 import type { TimelineData } from '../data/timelineData';
-import { exitText, type Layout } from '../data/laneLayout';
+import type { Layout } from '../data/laneLayout';
 import { eventLabel, eventName, formatDuration, objectLabel } from '../data/spanKinds';
 import type { Hit } from '../hitTest';
 
@@ -20,9 +20,9 @@ export function hoverText(data: TimelineData, layout: Layout, hit: Hit, t0: numb
     const e = store.end[r];
     const lines: (string | [string, string])[] = [['kind', eventName(store.kind[r])], ['at', formatDuration(ts - t0)]];
     if (e !== ts) lines.push(['duration', Number.isNaN(e) ? `${formatDuration(openEnd - ts)} (open)` : formatDuration(e - ts)]);
-    if (th) lines.push(['thread', `${th.name} (pid ${th.pid})`]);
+    if (th) lines.push(['thread', `${data.naming.words.thread(th).label} (pid ${th.pid})`]);
     const o = store.objects.get(store.obj[r]);
-    if (o && store.kind[r] !== K.LOCK_HOLD) lines.push(['object', `${objectLabel(store, o.id)} (${o.type})`]);
+    if (o && store.kind[r] !== K.LOCK_HOLD) lines.push(['object', `${data.naming.objects.name(o.id)} (${o.type})`]);
     const site = store.sites[store.site[r]];
     if (site && store.site[r] >= 0) lines.push(['at line', `${site.file.split(/[\\/]/).pop()}:${site.line}`]);
     return { title: eventLabel(store, r, (x) => data.taskName(x)), lines };
@@ -49,19 +49,32 @@ export function hoverText(data: TimelineData, layout: Layout, hit: Hit, t0: numb
   }
   if (hit.type === 'core') {
     const th = store.threads[hit.thread];
-    return { title: `core ${hit.core}`, lines: [['thread', th ? `${th.name} (pid ${th.pid})` : '?'], ['cpu', `${Math.round(hit.cpu)} %`]] };
+    return {
+      title: `${th ? data.naming.words.thread(th).label : 'a thread'} last seen on core ${hit.core}`,
+      lines: [['at', formatDuration(hit.t - t0)], ['process', th ? `${data.naming.words.process(store.processes[th.process]).label} (pid ${th.pid})` : '?'],
+        ['CPU', `${Math.round(hit.cpu)} % of a core over the ${formatDuration(hit.t - hit.from)} before`]],
+      body: 'Where /proc saw the thread at this sample (the core it last ran on). In between it may have run on any core.',
+    };
   }
   if (hit.type === 'cpu') {
-    const shown = hit.values.map((v, c) => [`core ${c}`, Number.isNaN(v) ? '—' : `${Math.round(v)} %`] as [string, string]);
-    const valid = hit.values.filter((v) => !Number.isNaN(v));
-    const mean = valid.length ? valid.reduce((a, b) => a + b, 0) / valid.length : NaN;
-    return { title: `CPU at ${formatDuration(hit.t - t0)}`, lines: [['mean', Number.isNaN(mean) ? '—' : `${Math.round(mean)} %`], ...shown.slice(0, 16)] };
+    const lines = hit.values.slice(0, 16).map((v, c) => [`core ${c}`, Number.isNaN(v.util) ? '—'
+      : `${Math.round(v.util)} % busy: this program ${Math.round(Math.min(v.mine, v.util))} %, other load ${Math.max(0, Math.round(v.util - v.mine))} %`] as [string, string]);
+    return { title: `CPU per core at ${formatDuration(hit.t - t0)}`, lines, body: 'This program\'s share comes from its threads\' samples, counted on the core each was last seen on.' };
+  }
+  if (hit.type === 'program') {
+    return {
+      title: `This program at ${formatDuration(hit.t - t0)}`,
+      lines: [['cores used', Number.isNaN(hit.cores) ? '—' : hit.cores.toFixed(2)],
+        ['threads wanting CPU', `${hit.want}${hit.processes > 1 ? ` in ${hit.processes} processes` : ''}`]],
+      body: 'A thread wants CPU when it is not inside a recorded wait (lock, queue, join, sleep, event…). Threads of one process share one GIL: together they get about 1 core.',
+    };
   }
   const row = layout.rows[hit.lane];
   if (!row) return undefined;
-  if (row.kind === 'process') {
+  if (row.kind === 'process' || row.processRow) {
     const p = store.processes[row.process];
-    return { title: p.name, lines: [['pid', String(p.pid)], ['parent', String(p.parentPid)], ['status', exitText(p)]] };
+    const w = data.naming.words.process(p);
+    return { title: w.label, lines: [...(w.name ? [['name', w.name] as [string, string]] : []), ['pid', String(p.pid)], ['parent', String(p.parentPid)], ['ended', w.ended], ...(w.endedWhy ? [w.endedWhy] : [])] };
   }
   return { title: row.label, lines: [row.detail] };
 }

@@ -6,7 +6,7 @@
 import type { Layout, LaneRow } from '../data/laneLayout';
 
 export interface LaneLabelActions {
-  toggle: (process: number) => void;
+  toggle: (row: LaneRow) => void;
   inspect: (row: LaneRow) => void;
   threadColor: (thread: number) => string;
 }
@@ -17,31 +17,37 @@ export function renderLaneLabels(container: HTMLElement, layout: Layout, actions
   const frag = document.createDocumentFragment();
   for (const row of layout.rows) {
     const item = document.createElement('div');
-    item.className = `lane-label ${row.kind}${row.dim ? ' dim' : ''}${row.failed ? ' failed' : ''}`;
+    item.className = `lane-label ${row.kind}${row.processRow ? ' process-row' : ''}${row.dim ? ' dim' : ''}${row.failed ? ' failed' : ''}`;
     item.setAttribute('role', 'listitem');
     item.style.top = `${row.y}px`;
     item.style.height = `${row.height}px`;
     item.style.paddingLeft = `${4 + row.indent * 12}px`;
     item.dataset.key = row.key;
-    const what = row.kind === 'process' ? 'Process' : row.kind === 'thread' ? 'Thread' : 'Asyncio task';
+    const what = row.kind === 'process' || row.processRow ? 'Process' : row.kind === 'thread' ? 'Thread'
+      : row.kind === 'helpers' ? 'Group' : row.kind === 'program' ? 'Program' : 'Asyncio task';
     item.setAttribute('aria-label', `${what} ${row.label}, ${row.detail}`);
     item.title = `${row.label} — ${row.detail}`;
-    if (row.kind === 'process') {
+    if (row.collapsible) {
       const tw = document.createElement('button');
       tw.className = `twisty codicon codicon-chevron-${row.collapsed ? 'right' : 'down'}`;
       tw.setAttribute('aria-expanded', String(!row.collapsed));
       tw.setAttribute('aria-label', `${row.collapsed ? 'Expand' : 'Collapse'} ${row.label}`);
       tw.addEventListener('click', (e) => {
         e.stopPropagation();
-        actions.toggle(row.process);
+        actions.toggle(row);
       });
       item.appendChild(tw);
-    } else if (row.kind === 'thread') {
+    } else if (row.kind === 'process' || row.processRow || row.kind === 'helpers' || row.kind === 'program') {
+      const gap = document.createElement('span');
+      gap.className = row.kind === 'program' ? 'codicon codicon-terminal task-icon' : 'twisty-gap';
+      item.appendChild(gap);
+    }
+    if (row.kind === 'thread') {
       const chip = document.createElement('span');
       chip.className = 'chip';
       chip.style.background = actions.threadColor(row.thread);
       item.appendChild(chip);
-    } else {
+    } else if (row.kind === 'task') {
       const i = document.createElement('span');
       i.className = 'codicon codicon-symbol-event task-icon';
       item.appendChild(i);
@@ -53,7 +59,8 @@ export function renderLaneLabels(container: HTMLElement, layout: Layout, actions
     detail.className = 'detail';
     detail.textContent = row.detail;
     item.append(name, detail);
-    item.addEventListener('click', () => actions.inspect(row));
+    // A helper group unfolds on a click anywhere on its label.
+    item.addEventListener('click', () => (row.kind === 'helpers' ? actions.toggle(row) : actions.inspect(row)));
     frag.appendChild(item);
   }
   container.appendChild(frag);

@@ -38,6 +38,8 @@ import time
 import types
 
 from . import py_state_access as access
+from .py_state_bytecode import GLOBAL as _GLOBAL, READ as _READ
+from .py_state_values import is_data as _is_data
 from .shared import hide_own_frames
 
 _real_settrace = sys.settrace
@@ -70,7 +72,7 @@ def _first_call(frame):
             _real_settrace(None)
             return None
         code = frame.f_code
-        traced = _decide(code)
+        traced = _decide(code, frame)
         _table[id(code)] = _local if traced else None   # _decided holds the code
         return _local if traced else None
     except Exception:
@@ -166,15 +168,39 @@ def _stop(frame):
     return None
 
 
-def _decide(code):
+def _decide(code, frame):
     traced = False
     if _wants(code):
         if _writes_shared_cell(code):
             _stop_everywhere()
         elif not (code.co_cellvars or code.co_freevars):
-            traced = bool(access.code_info(code).entries)
+            entries = access.code_info(code).entries
+            traced = bool(entries) and not _reads_only_callables(entries, frame)
     _decided[id(code)] = (code, traced)
     return traced
+
+
+def _reads_only_callables(entries, frame):
+    """Whether every access the code can make is a read of a global that
+    holds a function, class, module, lock... (nothing py_state records).
+    Such code (`for i in range(n): total += i % 7`) is left untraced: an
+    opcode event per instruction of a CPU-bound loop would make it run
+    tens of times slower for nothing.  Decided once per code object from
+    the globals as they are at its first call; only plain dict lookups and
+    type checks (no user code runs)."""
+    g = frame.f_globals
+    b = frame.f_builtins
+    missing = _UNKNOWN
+    for e in entries.values():
+        a = e.access
+        if a is None or a.op != _GLOBAL or a.kind != _READ:
+            return False
+        v = g.get(a.name, missing) if type(g) is dict else missing
+        if v is missing:
+            v = b.get(a.name, missing) if type(b) is dict else missing
+        if v is missing or _is_data(v):
+            return False
+    return True
 
 
 def _writes_shared_cell(code):
@@ -288,7 +314,7 @@ def activate(wants):
     while f is not None:
         code = f.f_code
         known = _decided.get(id(code))
-        if (known[1] if known is not None else _decide(code)):
+        if (known[1] if known is not None else _decide(code, f)):
             f.f_trace = _local
             f.f_trace_lines = False
             f.f_trace_opcodes = True
