@@ -84,6 +84,9 @@ function merged(store: TraceStore, rows: number[], openEnd: number): [number, nu
   return out;
 }
 
+/** What a process's first row stands for (the sampler's interval: its baseline read before it). */
+const FIRST_SAMPLE_NS = 50e6;
+
 function samplesOf(store: TraceStore, list: RowList, scale: number): Samples {
   const t = new Float64Array(list.n);
   const v = new Float32Array(list.n);
@@ -102,19 +105,38 @@ export function buildCpuModel(data: TimelineData, openEnd: number): CpuModel {
   const facts = data.naming.facts;
   const cores = Math.max(1, data.coreSamples.length);
 
-  // Cores used: each process's samples; the program's, summed per sampling round (one time for all pids).
+  // Cores used: each process's samples; the program's, their sum over time. A process's row
+  // stands for the time since its previous row (the sampler reads processes at times of their
+  // own: a quiet process writes no row, a sample out of budget leaves some for the next), so
+  // the rows are added as steps over their own stretches, not per sampling round.
   const processCores = new Map<number, Samples>();
-  const rounds = new Map<number, number>();
+  const deltas = new Map<number, number>();
+  const add = (t: number, v: number): void => {
+    deltas.set(t, (deltas.get(t) ?? 0) + v);
+  };
   for (const p of store.processes) {
     const list = data.processCpu.get(p.pid);
     if (!list || list.n === 0) continue;
     processCores.set(p.index, samplesOf(store, list, 100));
     if (words.role(p) === 'helper') continue;
-    for (let i = 0; i < list.n; i++) rounds.set(list.ts[i], (rounds.get(list.ts[i]) ?? 0) + store.a[list.rows[i]] / 100);
+    for (let i = 0; i < list.n; i++) {
+      const to = list.ts[i];
+      const from = i > 0 ? list.ts[i - 1] : to - FIRST_SAMPLE_NS;
+      const v = store.a[list.rows[i]] / 100;
+      if (!(to > from) || v === 0) continue;
+      add(from, v);
+      add(to, -v);
+    }
   }
-  const roundTimes = [...rounds.keys()].sort((a, b) => a - b);
-  const program: Samples = { t: Float64Array.from(roundTimes), v: Float32Array.from(roundTimes.map((t) => rounds.get(t)!)), max: 0 };
-  for (const x of program.v) program.max = Math.max(program.max, x);
+  const times = [...deltas.keys()].sort((a, b) => a - b);
+  const program: Samples = { t: new Float64Array(Math.max(0, times.length - 1)), v: new Float32Array(Math.max(0, times.length - 1)), max: 0 };
+  let level = 0;
+  for (let k = 0; k + 1 < times.length; k++) {
+    level += deltas.get(times[k])!;
+    program.t[k] = times[k + 1];
+    program.v[k] = Math.max(0, level);
+    program.max = Math.max(program.max, program.v[k]);
+  }
 
   // Threads wanting CPU.
   const all: [number, number][] = [];

@@ -36,6 +36,8 @@ const SPAN_CATEGORY = new Map<number, Category>([
   [K.LOCK_WAIT, 'lockWait'], [K.LOCK_HOLD, 'lockHold'],
   [K.QUEUE_PUT, 'queue'], [K.QUEUE_GET, 'queue'], [K.PIPE_SEND, 'queue'], [K.PIPE_RECV, 'queue'],
   [K.QUEUE_TASK_DONE, 'queue'], [K.QUEUE_JOIN, 'queue'],
+  // A Manager proxy call (caller) and its handler (server): messages like a queue's.
+  [K.PROXY_CALL, 'queue'], [K.PROXY_SERVE, 'queue'],
   [K.THREAD_JOIN, 'join'], [K.PROCESS_JOIN, 'join'],
   [K.COND_WAIT, 'sync'], [K.EVENT_WAIT, 'sync'], [K.BARRIER_WAIT, 'sync'],
   [K.SLEEP, 'sleep'], [K.TASK_RUN, 'task'],
@@ -79,7 +81,7 @@ export function isAsyncWaitKind(kind: number): boolean {
  */
 const WAIT_KINDS = new Set<number>([
   K.LOCK_WAIT, K.COND_WAIT, K.EVENT_WAIT, K.BARRIER_WAIT, K.SLEEP, K.THREAD_JOIN, K.PROCESS_JOIN,
-  K.QUEUE_GET, K.QUEUE_PUT, K.PIPE_RECV, K.QUEUE_JOIN,
+  K.QUEUE_GET, K.QUEUE_PUT, K.PIPE_RECV, K.QUEUE_JOIN, K.PROXY_CALL,
 ]);
 
 export function isWaitKind(kind: number): boolean {

@@ -31,7 +31,7 @@ from .import_hooks import after_import
 
 PROXY_CALL = events.PROXY_CALL
 PROXY_SERVE = events.PROXY_SERVE
-_M64 = (1 << 64) - 1
+_M52 = (1 << 52) - 1
 _MASK51 = (1 << 51) - 1
 
 _getframe = sys._getframe
@@ -43,17 +43,13 @@ _PKG_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _saved = {}
 
 
-def _mix(x):
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _M64
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _M64
-    return x ^ (x >> 31)
-
-
 def call_key(content_key, caller_channel):
-    """The key of one call: below 2**52, non-zero; 0 when a part is unknown."""
+    """The key of one call: below 2**52, non-zero; 0 when a part is unknown.
+    For one caller end, distinct requests get distinct keys (an xor with a
+    constant of that end); one multiplication, so it costs about nothing."""
     if not content_key or caller_channel <= 0:
         return 0
-    return (_mix(((content_key * 0x9E3779B97F4A7C15) ^ caller_channel) & _M64) >> 12) or 1
+    return ((((caller_channel & _M52) * 0x9E3779B97F4A7C15) >> 12) ^ content_key) & _M52 or 1
 
 
 def _own_channel(conn):
@@ -114,6 +110,14 @@ def request_names(data):
     """(ident, method name) read off the first opcodes of a pickled request
     tuple (ident, methodname, args, kwds), or None.  Nothing is unpickled."""
     n = len(data)
+    # Protocols 4-5 (what connections use): PROTO v, FRAME n8, MARK, SHORT_BINUNICODE, MEMOIZE, SHORT_BINUNICODE
+    if n > 16 and data[0] == 0x80 and data[2] == 0x95 and data[11] == 0x28 and data[12] == 0x8C:
+        e1 = 14 + data[13]
+        if e1 + 2 < n and data[e1] == 0x94 and data[e1 + 1] == 0x8C:
+            e2 = e1 + 3 + data[e1 + 2]
+            if e2 <= n:
+                return (bytes(data[14:e1]).decode("utf-8", "replace"),
+                        bytes(data[e1 + 3:e2]).decode("utf-8", "replace"))
     i = 0
     if n > 1 and data[0] == 0x80:       # PROTO
         i = 2
@@ -241,6 +245,7 @@ def _hook_server(conn, server):
     recv = cls._recv_bytes
     address = getattr(server, "address", None)
     state = [0, 0]      # open PROXY_SERVE offset, the caller's channel
+    ids = {}            # (ident, method) read off a request -> (referent id, method blob)
 
     def _recv_bytes(maxsize=None):
         try:
@@ -252,9 +257,13 @@ def _hook_server(conn, server):
                     with buf.getbuffer() as view:
                         key = call_key(_content_key(view), state[1])
                         names = request_names(view)
-                    ident, method = names if names else (None, None)
-                    state[0] = _w.begin(PROXY_SERVE, server_referent_id(address, ident), 0,
-                                        _w.intern(method) if method else 0, key)
+                    hit = ids.get(names)
+                    if hit is None:
+                        ident, method = names if names else (None, None)
+                        hit = (server_referent_id(address, ident), _w.intern(method) if method else 0)
+                        if len(ids) < 4096:
+                            ids[names] = hit
+                    state[0] = _w.begin(PROXY_SERVE, hit[0], 0, hit[1], key)
             except RecursionError:
                 if safety.KEEP_RECURSION_ERRORS:
                     raise

@@ -18,7 +18,7 @@ if __name__ == "__main__":
     p = Process(target=f, args=(queue,))
     p.start()
     if sys.argv[1] == "deadlock":
-        p.join(timeout=1.5)       # this deadlocks (until the timeout)
+        p.join(timeout=4)         # this deadlocks (until the timeout; long enough on a loaded machine)
         obj = queue.get()
     else:
         obj = queue.get()
