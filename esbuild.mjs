@@ -10,7 +10,7 @@ if (existsSync('src/extension/extension.ts')) {
 }
 if (existsSync('webview/main.ts')) {
   await build({
-    bundle: true, platform: 'browser', target: 'es2022', format: 'iife', sourcemap: true, logLevel: 'warning', minify: true,
+    bundle: true, platform: 'browser', target: 'es2022', format: 'iife', sourcemap: true, logLevel: 'warning', minify: !process.env.CT_NO_MINIFY,
     // webview.css comes along (css loader); the codicon font is copied next to it as dist/codicon.ttf.
     entryPoints: ['webview/main.ts'], outfile: 'dist/webview.js', loader: { '.css': 'css', '.ttf': 'file' }, assetNames: '[name]',
   });

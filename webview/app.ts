@@ -10,6 +10,7 @@ import { buildCpuModel, type CpuModel } from './data/cpuModel';
 import { layoutLanes, type LaneRow, type Layout } from './data/laneLayout';
 import { compileQuery, NO_QUERY, type SearchQuery } from './data/search';
 import type { Category } from './data/spanKinds';
+import { snapshotStore } from './data/snapshotCodec';
 import { TimelineData } from './data/timelineData';
 import type { Hit } from './hitTest';
 import type { Host } from './host';
@@ -66,6 +67,10 @@ export class TimelineApp {
   readonly frameMs: number[] = [];
   /** Milliseconds spent handling each of the last host messages. */
   readonly messageMs: number[] = [];
+  /** performance.now() when the trace arrived (snapshot message, or the report's page started) and when its first frame was drawn. */
+  readonly timing = { received: NaN, firstFrame: NaN, load: { store: 0, index: 0, layout: 0 } };
+  /** The flows (arrows) of the loaded snapshot are computed (they follow its first frame). */
+  flowsReady = false;
   /** Where the last frame's time went (ms). */
   lastPhases = { lanes: 0, arrows: 0, bottom: 0, axis: 0 };
   readonly dom: Dom;
@@ -121,23 +126,32 @@ export class TimelineApp {
     this.resize();
   }
 
-  /** Resolves once the first trace has been drawn. */
+  /** Resolves once the first trace has been drawn with its arrows. */
   whenReady(): Promise<void> {
-    return this.loaded ? Promise.resolve() : new Promise((resolve) => this.readyWaiters.push(resolve));
+    return this.loaded && this.flowsReady ? Promise.resolve() : new Promise((resolve) => this.readyWaiters.push(resolve));
   }
 
   start(): void {
     this.host.onMessage((m) => this.handle(m));
     const embedded = this.host.embedded();
-    if (embedded) this.load(embedded);
+    if (embedded) {
+      this.markReceived(0); // the page's start: the trace came with it
+      this.loadSnapshot(embedded);
+    }
     else this.host.post({ type: 'ready' });
   }
 
   handle(m: HostToWebview): void {
     const t = performance.now();
+    if (m.type === 'snapshot') this.markReceived(t);
     this.apply(m);
     this.messageMs.push(performance.now() - t);
     if (this.messageMs.length > 1000) this.messageMs.splice(0, 500);
+  }
+
+  private markReceived(t: number): void {
+    this.timing.received = t;
+    this.timing.firstFrame = NaN;
   }
 
   private apply(m: HostToWebview): void {
@@ -149,7 +163,7 @@ export class TimelineApp {
       this.findingSel.reveal(m.id);
       return;
     }
-    if (m.type === 'snapshot') this.load(m);
+    if (m.type === 'snapshot') this.loadSnapshot(m);
     else if (m.type === 'append') {
       if (!this.loaded || !applyAppend(this.store, m)) {
         // A lost step: ask for a fresh snapshot, once (again only if none came for a while).
@@ -189,12 +203,33 @@ export class TimelineApp {
     this.selectRow(-1);
   }
 
-  load(m: SnapshotMessage): void {
+  /** Loads a snapshot once its columns are decoded (compressed ones, in the report, take a moment). */
+  private loadSnapshot(m: SnapshotMessage): void {
+    const t = performance.now();
+    const failed = (err: unknown): void => {
+      this.state = { ...m.state, status: 'failed', message: `The trace could not be read: ${err instanceof Error ? err.message : String(err)}` };
+      this.dom.empty.textContent = this.state.message ?? '';
+      this.dom.empty.hidden = false;
+      renderChrome(this);
+    };
+    try {
+      const store = snapshotStore(m);
+      if (store instanceof TraceStore) this.load(m, store, performance.now() - t);
+      else store.then((s) => this.load(m, s, performance.now() - t), failed);
+    } catch (err) {
+      failed(err);
+    }
+  }
+
+  load(m: SnapshotMessage, store = storeFromSnapshot(m), decodeMs = 0): void {
     const first = !this.loaded;
     this.askedAt = -Infinity;
-    this.store = storeFromSnapshot(m);
+    const t0 = performance.now() - decodeMs;
+    this.store = store;
+    const t1 = performance.now();
     this.data = new TimelineData(this.store);
     this.data.index();
+    const t2 = performance.now();
     this.state = m.state;
     this.tablesSeen = tablesSignature(this.store);
     this.selectedRow = -1;
@@ -204,12 +239,22 @@ export class TimelineApp {
     this.refreshDomain();
     if (first) this.zoom.fit();
     this.relayout();
-    this.recomputeFlows();
+    this.timing.load = { store: t1 - t0, index: t2 - t1, layout: performance.now() - t2 };
+    // Arrows follow a frame later: the first paint does not wait for a pass over the whole trace.
+    this.flows = [];
+    this.flowsDirty = true;
+    this.flowsReady = false;
+    const loaded = this.store;
+    requestAnimationFrame(() => setTimeout(() => {
+      if (this.store !== loaded) return; // a newer snapshot came: its own pass follows
+      if (this.flowsDirty) this.recomputeFlows();
+      this.flowsReady = true;
+      for (const w of this.readyWaiters.splice(0)) w();
+    }));
     this.loaded = true;
     renderChrome(this);
     this.findingSel.refreshPane();
     this.request();
-    for (const w of this.readyWaiters.splice(0)) w();
   }
 
   /** Where open spans end: the live clock while running, else the end of the trace. */
@@ -320,6 +365,7 @@ export class TimelineApp {
     drawAxis(this.dom.axis, this.view, w, AXIS_H, 0);
     const ms = performance.now() - t;
     this.lastPhases = { lanes: t1 - t, arrows: t2 - t1, bottom: t3 - t2, axis: t + ms - t3 };
+    if (this.loaded && Number.isNaN(this.timing.firstFrame)) this.timing.firstFrame = t + ms;
     if (!collect) {
       this.frameMs.push(ms);
       if (this.frameMs.length > 1000) this.frameMs.splice(0, 500);
@@ -348,6 +394,7 @@ export class TimelineApp {
   private select(hit: Hit | undefined): void {
     if (hit?.type === 'event' || hit?.type === 'stdout') this.selectRow(hit.row);
     else if (hit?.type === 'lane') this.inspectLane(this.layout.rows[hit.lane]);
+    else if (hit?.type === 'cluster') this.zoom.zoomTo(hit.from, Math.max(hit.to, hit.from + 1)); // spread them over the width
     else this.selectRow(-1);
   }
 

@@ -1,6 +1,7 @@
 /** What is under the pointer: an event on a lane, a lane, a stdout write, a core sample. */
 import { firstSpanEndingAfter, type RowList } from './data/laneIndex';
 import { LANE_PAD, ROW_H, rowAt, sharedRowOf } from './data/laneLayout';
+import { clusterAt, type SpanCluster } from './data/spanCluster';
 import { pointCategory, spanCategory } from './data/spanKinds';
 import { sampleAt, stepAt } from './data/cpuModel';
 import type { BottomLayout } from './render/bottomRenderer';
@@ -9,6 +10,8 @@ import type { Frame } from './render/frame';
 export type Hit =
   | { type: 'event'; row: number; lane: number }
   | { type: 'lane'; lane: number }
+  /** Several spans narrower than a pixel in the column under the pointer (drawn as one). */
+  | ({ type: 'cluster'; lane: number } & SpanCluster)
   | { type: 'stdout'; row: number }
   | { type: 'core'; core: number; thread: number; cpu: number; t: number; from: number }
   | { type: 'cpu'; t: number; values: { util: number; mine: number }[] }
@@ -40,6 +43,11 @@ export function hitLanes(f: Frame, x: number, y: number): Hit | undefined {
   const levels = lane.spans?.levels ?? [];
   const d = Math.floor(local / ROW_H);
   const list = levels[d];
+  if (list && f.hidden.size === 0) {
+    const px = Math.floor(x);
+    const cluster = clusterAt(store, list, view.t(px), view.t(px + 1), f.openEnd);
+    if (cluster) return { type: 'cluster', lane: li, ...cluster };
+  }
   if (list) {
     let best = -1;
     let bestDist = Infinity;

@@ -5,7 +5,7 @@
  */
 import type { TimelineApp } from './app';
 import { eventName } from './data/spanKinds';
-import type { DrawnArrow, DrawnFinding, DrawnPhase, DrawnPoint, DrawnRun, DrawnSpan, DrawnItems } from './render/frame';
+import type { DrawnArrow, DrawnColumn, DrawnFinding, DrawnPhase, DrawnPoint, DrawnRun, DrawnSpan, DrawnItems } from './render/frame';
 
 export interface LaneInfo {
   key: string;
@@ -24,7 +24,7 @@ export interface LaneInfo {
 
 export interface LayoutInfo {
   lanes: LaneInfo[];
-  spans: { total: number; counts: Record<string, Record<string, number>>; sample: DrawnSpan[] };
+  spans: { total: number; counts: Record<string, Record<string, number>>; sample: DrawnSpan[]; columns: DrawnColumn[] };
   arrows: DrawnArrow[];
   cpu: { cores: number; points: number; threadSamples: number; coreSightings: number };
   /** CPU stretches labelled in words, as drawn (page x). */
@@ -48,6 +48,10 @@ export interface TestHook {
   frameMs(): number[];
   phases(): TimelineApp['lastPhases'];
   messageMs(): number[];
+  /** Spans placed on each lane (by lane key), lanes with spans only. */
+  laneSpanCounts(): [string, number][];
+  /** performance.now() when the trace arrived and when its first frame was drawn. */
+  timing(): TimelineApp['timing'];
   /** Point events as drawn in this frame (page x), with the words beside them. */
   drawnPoints(limit?: number): DrawnPoint[];
   /** Runs of tiny spans drawn as one (page x), with how many spans each holds. */
@@ -70,12 +74,12 @@ declare global {
 export function installTestHook(app: TimelineApp): void {
   const hook: TestHook = {
     ready: app.whenReady(),
-    isReady: () => app.loaded,
+    isReady: () => app.loaded && app.flowsReady,
     get state() {
       return app.state;
     },
     layout(limit = 5000) {
-      const collect: { spans: DrawnSpan[]; arrows: DrawnArrow[]; limit: number; finding?: DrawnFinding; phases: DrawnPhase[] } = { spans: [], arrows: [], limit, phases: [] };
+      const collect: DrawnItems & { phases: DrawnPhase[] } = { spans: [], arrows: [], limit, phases: [], columns: [] };
       const f = app.render(collect);
       const c = app.dom.lanesCanvas.getBoundingClientRect();
       const top = c.top - f.scrollTop;
@@ -110,7 +114,10 @@ export function installTestHook(app: TimelineApp): void {
       const shift = <T extends { x0: number; x1: number }>(o: T, dy: (o: T) => T): T => dy({ ...o, x0: o.x0 + c.left, x1: o.x1 + c.left });
       return {
         lanes,
-        spans: { total, counts, sample: collect.spans.map((s) => shift(s, (o) => ({ ...o, y: o.y + c.top }))) },
+        spans: {
+          total, counts, sample: collect.spans.map((s) => shift(s, (o) => ({ ...o, y: o.y + c.top }))),
+          columns: (collect.columns ?? []).map((col) => ({ ...col, x: col.x + c.left, y: col.y + c.top })),
+        },
         arrows: collect.arrows.map((a) => shift(a, (o) => ({ ...o, y0: o.y0 + c.top, y1: o.y1 + c.top }))),
         cpu: {
           cores: app.data.coreSamples.length,
@@ -137,6 +144,8 @@ export function installTestHook(app: TimelineApp): void {
     frameMs: () => app.frameMs.slice(),
     phases: () => ({ ...app.lastPhases }),
     messageMs: () => app.messageMs.slice(),
+    timing: () => ({ ...app.timing }),
+    laneSpanCounts: () => app.layout.rows.filter((r) => r.spans && r.spans.count > 0).map((r) => [r.key, r.spans!.count] as [string, number]),
     drawnPoints(limit = 20000) {
       const collect: DrawnItems = { spans: [], arrows: [], limit, points: [] };
       app.render(collect);

@@ -35,7 +35,24 @@ function appendColumns(store: TraceStore, c: EventColumns): void {
 export function storeFromSnapshot(msg: SnapshotMessage): TraceStore {
   const store = new TraceStore();
   applyTables(store, msg.tables);
-  appendColumns(store, msg.columns);
+  // Whole columns at once (a million rows pushed one by one took a third of a second).
+  const c = msg.columns;
+  const n = c.kind.length;
+  const even = [c.ts, c.end, c.thread, c.obj, c.site, c.a, c.b].every((col) => col.length === n);
+  if (!even) appendColumns(store, c);
+  else if (n > 0) {
+    store.kind = Uint16Array.from(c.kind);
+    store.ts = Float64Array.from(c.ts);
+    store.end = Float64Array.from(c.end);
+    for (let i = 0; i < n; i++) if (store.end[i] === -1) store.end[i] = NaN;
+    store.thread = Int32Array.from(c.thread);
+    store.obj = Float64Array.from(c.obj);
+    store.site = Int32Array.from(c.site);
+    store.a = Float64Array.from(c.a);
+    store.b = Float64Array.from(c.b);
+    store.length = n;
+    store.version++;
+  }
   return store;
 }
 

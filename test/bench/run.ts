@@ -11,6 +11,7 @@ import { findings } from '../../src/core/analysis/findings';
 import { writeChromeTrace } from '../../src/core/export/chrome';
 import { buildSummary } from '../../src/core/summary';
 import { readTrace, writeTrace } from '../../src/core/traceFile';
+import { webviewScaleBench } from '../webview/bench/scaleBench';
 import { syntheticStore } from '../webview/syntheticTrace';
 import { analysisThroughput } from './analysis';
 import { collectorAtScale } from './collectScale';
@@ -210,7 +211,7 @@ function realRunAtScale(): void {
   }
 }
 
-/** BENCH_ONLY=name,name runs only those sections (ratio, lock, collector, trace, real, load, analysis, races, idle, live). */
+/** BENCH_ONLY=name,name runs only those sections (ratio, lock, collector, trace, real, load, analysis, races, idle, live, webview). */
 const only = new Set((process.env.BENCH_ONLY ?? '').split(',').filter(Boolean));
 const want = (name: string): boolean => only.size === 0 || only.has(name);
 console.log(`Concurrency Trace benchmarks · ${PYTHON} · ${os.cpus().length} cores · median of ${RUNS} runs`);
@@ -226,8 +227,13 @@ if (want('load')) samplerUnderLoad(PYTHON, CLI);
 if (want('analysis')) analysisThroughput();
 // Thread data-race recording: python3 and, where present, the 3.12+ interpreters (sys.monitoring).
 if (want('races')) pyStateCost([PYTHON, ...(process.env.BENCH_PYTHONS ?? '').split(':').filter((p) => p && fs.existsSync(p))], RUNS);
-// Scale of collecting (sections that run programs and wait on them: after the others, one at a time).
+// Scale of collecting (sections that run programs and wait on them: after the others, one at a time),
+// then the timeline at scale in headless Chromium (BENCH_WEBVIEW_EVENTS: sizes, default 200 000 and 1 M).
 void (async () => {
   if (want('idle')) await idleCosts(PYTHON, CLI);
   if (want('live')) await liveView(PYTHON, RUNS);
-})();
+  if (want('webview')) await webviewScaleBench((process.env.BENCH_WEBVIEW_EVENTS || '200000,1000000').split(',').map(Number));
+})().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});

@@ -5,6 +5,7 @@
  * arrows become faint straight lines, one per pixel pair, without heads.
  */
 import type { Flow, FlowKind } from '../../src/core/analysis/flows';
+import { flowIndex, visibleFlows } from '../data/flowIndex';
 import { LANE_PAD, ROW_H, type Layout } from '../data/laneLayout';
 import type { Frame } from './frame';
 
@@ -35,22 +36,24 @@ export function drawArrows(ctx: CanvasRenderingContext2D, f: Frame): number {
   const ends = new Map<FlowKind, number[]>();
   for (const k of KIND_ORDER) if (f.flowKinds.has(k)) ends.set(k, []);
   let count = 0;
-  for (let i = 0; i < flows.length; i++) {
+  // By binary search per kind and thread pair (flowIndex.ts); sampled per 4-pixel column when dense.
+  // Dense: about DENSE lines in all (long anti-aliased lines are what a CPU rasterizer spends a frame on).
+  const columnNs = Math.max(4, Math.ceil((flowIndex(flows).groups.length * view.width) / DENSE)) * view.nsPerPx;
+  const seen = visibleFlows(flows, v0, v1, f.flowKinds, DENSE, columnNs, (i) => {
     const fl = flows[i];
-    if (fl.fromTs > v1) break;
-    if (fl.toTs < v0) continue;
     const list = ends.get(fl.kind);
-    if (!list) continue;
+    if (!list) return;
     const ra = fl.fromThread >= 0 && fl.fromThread < anchors.length ? anchors[fl.fromThread] : -1;
     const rb = fl.toThread >= 0 && fl.toThread < anchors.length ? anchors[fl.toThread] : -1;
-    if (ra < 0 || rb < 0) continue;
+    if (ra < 0 || rb < 0) return;
     list.push(i, ra, rb);
     count++;
-  }
+  });
   if (count === 0) return 0;
-  const dense = count > DENSE;
+  const dense = seen.sampled || count > DENSE;
   const baseAlpha = ctx.globalAlpha;
-  if (dense) ctx.globalAlpha = Math.max(0.12, Math.min(0.6, DENSE / count));
+  // Sampled, the lines drawn are bounded (about DENSE): a fixed faintness keeps them visible.
+  if (dense) ctx.globalAlpha = seen.sampled ? 0.3 : Math.max(0.12, Math.min(0.6, DENSE / count));
   ctx.lineWidth = dense ? 0.75 : 1.25;
   // Dense: one arrow per (kind, lane pair, 4-pixel source column); sources come in time order.
   const lastX = dense ? new Map<number, number>() : undefined;
@@ -68,7 +71,7 @@ export function drawArrows(ctx: CanvasRenderingContext2D, f: Frame): number {
       const x1 = view.x(fl.toTs);
       if (lastX) {
         const key = ra * 65536 + rb;
-        const px = Math.round(x0 / 4);
+        const px = Math.round(x0 / (seen.sampled ? columnNs / view.nsPerPx : 4));
         if (lastX.get(key) === px) continue;
         lastX.set(key, px);
       }

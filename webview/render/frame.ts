@@ -74,6 +74,18 @@ export interface DrawnFinding {
   edges: { fromRow: number; toRow: number; label: string; x0: number; y0: number; x1: number; y1: number }[];
 }
 
+/** A pixel column of a lane level where spans narrower than a pixel were drawn as one (lodSpans.ts). */
+export interface DrawnColumn {
+  lane: string;
+  x: number;
+  y: number;
+  h: number;
+  /** Spans summed into it. */
+  count: number;
+  /** The category drawn: the one that took most of the column's time. */
+  category: string;
+}
+
 /** A stretch of a CPU chart labelled in words ("4 threads want CPU · 1.0 cores used"). */
 export interface DrawnPhase {
   text: string;
@@ -111,6 +123,7 @@ export interface DrawnItems {
   runs?: DrawnRun[];
   phases?: DrawnPhase[];
   finding?: DrawnFinding;
+  columns?: DrawnColumn[];
 }
 
 /** Sizes a canvas for the device pixel ratio and returns its context scaled to CSS pixels. */

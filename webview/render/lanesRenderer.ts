@@ -14,6 +14,7 @@ import { drawCpuChart } from './bottomRenderer';
 import { DrawBatch } from './drawBatch';
 import { drawPoints, drawShared, type Label } from './eventMarks';
 import { fitText, type Frame } from './frame';
+import { drawLevelAggregated } from './lodSpans';
 
 const batch = new DrawBatch();
 
@@ -293,6 +294,12 @@ function drawSpans(ctx: CanvasRenderingContext2D, f: Frame, row: LaneRow, spans:
     const n = list.n;
     const y = laneTop + d * ROW_H + 1;
     const h = ROW_H - 2;
+    // Far more spans in view than pixels: from the level of detail (lodSpans.ts).
+    const aggregated = drawLevelAggregated(ctx, f, row, list, y, h, batch, labels, charW);
+    if (aggregated >= 0) {
+      drawn += aggregated;
+      continue;
+    }
     let i = firstSpanEndingAfter(store, list, v0, openEnd);
     // Visit every visible span (so a merged run's colour is exact) unless there are far more
     // than pixels; then sample a couple per pixel column.

@@ -27,6 +27,15 @@ export function hoverText(data: TimelineData, layout: Layout, hit: Hit, t0: numb
     if (site && store.site[r] >= 0) lines.push(['at line', `${site.file.split(/[\\/]/).pop()}:${site.line}`]);
     return { title: eventLabel(store, r, (x) => data.taskName(x)), lines };
   }
+  if (hit.type === 'cluster') {
+    const about = hit.sampled ? '≈ ' : '';
+    return {
+      title: `${hit.count.toLocaleString('en-US')} spans in this pixel`,
+      lines: [['from', formatDuration(hit.from - t0)], ['to', formatDuration(hit.to - t0)],
+        ...hit.kinds.slice(0, 4).map(([kind, n]) => [eventName(kind), `${about}${n.toLocaleString('en-US')}`] as [string, string]),
+        'Click or Ctrl + wheel to zoom in and see each one.'],
+    };
+  }
   if (hit.type === 'stdout') {
     const r = hit.row;
     const th = store.threads[store.thread[r]];

@@ -7,10 +7,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Finding } from '../analysis/finding';
 import { findings as analyseTrace } from '../analysis/findings';
-import { LiveBatches } from '../liveBatches';
 import { writeFileAtomic } from '../safeFile';
 import { reportPageHtml } from '../timelineHtml';
 import type { TraceStore } from '../traceStore';
+import { packedSnapshot } from './reportCodec';
 
 export interface HtmlReportOptions {
   /** Shown in the title bar and the page title (default: the script's name). */
@@ -52,7 +52,8 @@ export function buildHtmlReport(store: TraceStore, options: HtmlReportOptions | 
   const cssFile = path.join(dir, 'webview.css');
   const style = fs.existsSync(cssFile) ? inlineFonts(fs.readFileSync(cssFile, 'utf8'), dir) : '';
   const title = opts.title ?? reportTitle(store);
-  const snapshot = new LiveBatches(store).snapshot({ status: 'saved', title, exitCode: store.meta.exitCode });
+  // Columns packed and gzipped (reportCodec.ts): a 1 M-event report is a few MB, not 45.
+  const snapshot = packedSnapshot(store, { status: 'saved', title, exitCode: store.meta.exitCode });
   snapshot.findings = opts.findings ?? analyseTrace(store);
   return reportPageHtml({ script, style, snapshotJson: JSON.stringify(snapshot), title: `${title} — Concurrency Trace` });
 }
