@@ -137,6 +137,7 @@ describe('timeline webview', () => {
 
   it('draws flow arrows of every kind, each with a toggle in the Show menu', async () => {
     await page.evaluate(() => window.__concurrencyTrace!.fit());
+    await waitReady(page); // arrows are computed after the first paint of a (re)load
     const start = await layout(page);
     const kinds = new Set(start.arrows.map((a) => a.kind));
     for (const k of ['spawn', 'join', 'queue', 'pipe', 'task']) assert.ok(kinds.has(k as never), `${k} arrows`);
