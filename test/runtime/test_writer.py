@@ -330,8 +330,6 @@ class Memory(unittest.TestCase):
         self.assertLess(grown - plain_grown, 30, "RSS grew %d MiB traced, %d untraced" % (grown, plain_grown))
         self.assertEqual(len([r for r in trace.of("IO_WRITE") if r.b & 0xFF == 1]), 200000)
 
-    @unittest.skipIf(hasattr(__import__("concurrency_trace.lock_records").lock_records, "_keep"),
-                     "lock_records still keeps every code object it saw (its fix: sites.forget_with)")
     def test_exec_generated_code_taking_a_lock_is_not_kept_alive(self):
         code = EXEC_SNIPPETS.replace("SNIPPET", repr("with lock:\n    x = %d\n"))
         proc, trace = tracefile.run(code, timeout=180)

@@ -37,19 +37,17 @@ def read_min_off():
 
 site_cache = {}     # (id(code), f_lasti) -> site id, for user frames only
 _user_codes = {}    # id(code) -> is user code
-_keep = []          # the codes named by id above, kept alive so ids are not reused
+# Both are keyed by id(code) without keeping the code alive: sites.forget_with
+# drops an entry when its code is freed, before the id can be reused (a
+# program that exec()s 100 000 snippets taking a lock keeps none of them).
 
 
 def is_user(f):
     cid = id(f.f_code)
     user = _user_codes.get(cid)
     if user is None:
-        if len(_keep) > 100000:     # code made at run time (exec) in a loop: start over
-            _user_codes.clear()
-            site_cache.clear()
-            del _keep[:]
         user = _user_codes[cid] = bool(sites.is_user_frame(f))
-        _keep.append(f.f_code)
+        sites.forget_with(f.f_code, _user_codes, cid)
     return user
 
 
@@ -69,6 +67,7 @@ def site_for(f):
             if g is None:
                 return 0
             sid = site_cache[key] = sites.site(depth)
+            sites.forget_with(f.f_code, site_cache, key)
             return sid
         f = f.f_back
     return 0
