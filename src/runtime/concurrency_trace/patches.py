@@ -9,7 +9,8 @@ import os
 
 AREAS = ("threads", "locks", "queues", "pipes", "processes", "pools",
          "shared", "asyncio_tasks", "sleeps", "stdio",
-         "py_state")   # after threads: wraps its Thread.start
+         "py_state",   # after threads: wraps its Thread.start
+         "lib_joblib")
 
 installed = []
 
