@@ -53,3 +53,42 @@ for (const [backend, worker] of [['loky', /^LokyProcess-\d+$/], ['multiprocessin
     }
   });
 }
+
+for (const backend of ['loky', 'multiprocessing', 'threading'] as const) {
+  test(`joblib ${backend} backend: each delayed(square)(i) is a task submitted by the caller, run on a worker with its arguments, its result back in the caller`, { skip: skipJoblib }, async () => {
+    const r = await traceScript('joblib_backends.py', [backend], { python: DEBIAN_PYTHON });
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.equal(r.stdout.trim(), SQUARES);
+    const s = r.store;
+    const main = s.processes.find((p) => p.argv.some((a) => a.endsWith('joblib_backends.py')) && !s.processByPid(p.ppid)?.argv.some((a) => a.endsWith('joblib_backends.py')));
+    assert.ok(main, 'the script process');
+    const str = (i: number, field: 'a' | 'b'): string => s.strings[s[field][i]] ?? '';
+    const submits = rows(s, 'TASK_SUBMIT').filter((i) => s.objects.get(s.a[i])?.type === 'joblib.Parallel');
+    assert.equal(submits.length, 8, 'one submit per delayed call');
+    assert.equal(s.objects.get(s.a[submits[0]])?.label, `Parallel(n_jobs=4, ${backend})`);
+    for (const i of submits) {
+      assert.equal(str(i, 'b'), 'square');
+      assert.equal(s.threads[s.thread[i]].pid, main.pid, 'submitted in the caller');
+      assert.match(s.sites[s.site[i]]?.file ?? '', /joblib_backends\.py$/, "site: the user's Parallel line");
+    }
+    const ids = new Set(submits.map((i) => s.obj[i]));
+    const runs = rows(s, 'TASK_RUN').filter((i) => ids.has(s.obj[i]));
+    assert.equal(runs.length, 8, 'each submitted call ran once');
+    assert.deepEqual(runs.map((i) => str(i, 'b')).sort(), [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `${i}, pause=0.01`).sort());
+    for (const i of runs) {
+      assert.equal(str(i, 'a'), 'square');
+      const t = s.threads[s.thread[i]];
+      if (backend === 'threading') assert.ok(t.pid === main.pid && !t.main, 'on a worker thread');
+      else assert.notEqual(t.pid, main.pid, 'in a worker process');
+      assert.ok(s.end[i] - s.ts[i] >= 9e6, 'the span holds the call (a 10 ms sleep)');
+    }
+    const results = rows(s, 'TASK_RESULT').filter((i) => ids.has(s.obj[i]));
+    assert.equal(results.length, 8, 'each result reached the caller');
+    const runEnd = new Map(runs.map((i) => [s.obj[i], s.end[i]]));
+    for (const i of results) {
+      assert.equal(s.a[i], 1, 'ok');
+      assert.equal(s.threads[s.thread[i]].pid, main.pid);
+      assert.ok(s.ts[i] >= (runEnd.get(s.obj[i]) ?? Infinity) - 1e6, 'after the run ended');
+    }
+  });
+}

@@ -109,6 +109,11 @@ PIPE_OPEN = 36        # the two ends of one pipe: obj=pipe object id, a=channel 
 #   Pool / ThreadPool: (1, pid of the pool's process, job, task index);
 #   ProcessPoolExecutor: (2, executor object id, work id, 0).
 #   ThreadPoolExecutor: an object id.
+#   joblib (lib_joblib): call k of a batch: base (5, id of the batch's unit, k, 0),
+#   the unit = the Pool task above (multiprocessing / threading backends) or a
+#   loky work item (4, inode of the executor's call-queue pipe, work_id, 0); the
+#   pool object is the Parallel instance (OBJECT a="joblib.Parallel", b=
+#   "Parallel(n_jobs=4, loky)"); TASK_RESULT when the batch's completion callback runs.
 TASK_SUBMIT = 40      # obj=task id, a=pool/executor object id, b=function blob (qualname); ident/site=the caller's thread and line. Executors: inside submit(). Pool: as its task-handler thread takes the task from the call (for imap: as it pulls the element from the iterable)
 TASK_RUN = 41         # span on the worker (pid/ident = the worker process/thread): obj=task id, a=function blob, b=argument summary blob ("3", "'a', 2, key=5"; at most 60 chars); site=0
 TASK_RESULT = 42      # obj=task id, a=1 ok, 0 raised (a raising chunk marks all its elements 0), 2 cancelled before it ran; written when the result reaches the caller's process: Pool: in its result-handler thread (ApplyResult/MapResult/IMapIterator._set), before callbacks and before get() returns; executors: when the future is completed (set_result / set_exception / cancel)

@@ -14,6 +14,8 @@ _M64 = (1 << 64) - 1
 POOL = 1                # (1, pool process pid, job, task index)
 PROCESS_EXECUTOR = 2    # (2, executor object id, work id, 0)
 POOL_JOB_GROUP = 3      # (3, pool process pid, job, 0): the group of a Pool job's tasks (TASK_WAIT)
+# 4 and 5 are lib_joblib's: (4, loky call-queue pipe inode, work_id, 0) a loky
+# work item; (5, unit id, k, 0) call k of a joblib batch.
 
 
 def task_base(domain, a, b, c):
