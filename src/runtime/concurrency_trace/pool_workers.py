@@ -162,7 +162,7 @@ class Results(QueueProxy):
 
 class CallItems(QueueProxy):
     """A ProcessPoolExecutor worker's call queue."""
-    __slots__ = ("_get", "_owner", "_chunk_fn", "span", "elements", "_task_base")
+    __slots__ = ("_get", "_owner", "_chunk_fn", "span", "elements", "_task_base", "task")
 
     def __init__(self, queue, owner, chunk_fn, task_base):
         QueueProxy.__init__(self, queue)
@@ -202,8 +202,9 @@ class CallItems(QueueProxy):
             self.elements = elements
             item.args = (elements,)
             return
-        self.span = _run_span(self._task_base(_PROCESS_EXECUTOR, owner, work_id, 0),
-                              writer.intern(safe_values.func_name(fn)), call_args, d.get("kwargs"))
+        self.task = self._task_base(_PROCESS_EXECUTOR, owner, work_id, 0)
+        self.span = _run_span(self.task, writer.intern(safe_values.func_name(fn)), call_args,
+                              d.get("kwargs"))
 
     ended = PoolTasks.ended
 
