@@ -34,6 +34,7 @@ import sys
 import threading
 
 from . import sites, writer
+from .patching import copy_identity
 
 # Loaded at the first Thread.start (_load): a process that never starts a
 # thread does not pay for importing dis and the rest.
@@ -234,7 +235,7 @@ def install():
                 arrivals.thread_started(ident)
         return result
 
-    _copy_identity(start, orig_start)
+    copy_identity(start, orig_start)
     _originals["start"] = orig_start
     Thread.start = start
     if sys.version_info < (3, 12):
@@ -249,16 +250,9 @@ def install():
                     pass
             return orig_inner(self)
 
-        _copy_identity(_bootstrap_inner, orig_inner)
+        copy_identity(_bootstrap_inner, orig_inner)
         _originals["_bootstrap_inner"] = orig_inner
         Thread._bootstrap_inner = _bootstrap_inner
-
-
-def _copy_identity(fn, orig):
-    fn.__name__ = orig.__name__
-    fn.__qualname__ = orig.__qualname__
-    fn.__doc__ = orig.__doc__
-    fn.__wrapped__ = orig
 
 
 def after_fork_in_child():
