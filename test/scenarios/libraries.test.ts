@@ -92,3 +92,40 @@ for (const backend of ['loky', 'multiprocessing', 'threading'] as const) {
     }
   });
 }
+
+const skipDask = debianHas('dask') ? false : 'Debian python3-dask is not installed';
+
+for (const scheduler of ['threads', 'processes'] as const) {
+  test(`dask local ${scheduler} scheduler: each of the graph's 6 keys is a task labelled with its key, submitted, run on a worker and its result back`, { skip: skipDask }, async () => {
+    const r = await traceScript('dask_local.py', [scheduler], { python: DEBIAN_PYTHON });
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.equal(r.stdout.trim(), '10');
+    const s = r.store;
+    const main = s.processes.find((p) => p.argv.some((a) => a.endsWith('dask_local.py')));
+    assert.ok(main);
+    const str = (i: number, field: 'a' | 'b'): string => s.strings[s[field][i]] ?? '';
+    const submits = rows(s, 'TASK_SUBMIT').filter((i) => s.objects.get(s.a[i])?.type === 'dask');
+    assert.deepEqual(submits.map((i) => str(i, 'b').replace(/-[0-9a-f-]+$/, '')).sort(), ['add', 'inc', 'inc', 'inc', 'inc', 'total']);
+    assert.equal(s.objects.get(s.a[submits[0]])?.label, `dask ${scheduler}(2)`);
+    for (const i of submits) {
+      assert.equal(s.threads[s.thread[i]].pid, main.pid);
+      assert.match(s.sites[s.site[i]]?.file ?? '', /dask_local\.py$/, "site: the user's compute() line");
+    }
+    const keyOf = new Map(submits.map((i) => [s.obj[i], str(i, 'b')]));
+    const runs = rows(s, 'TASK_RUN').filter((i) => keyOf.has(s.obj[i]));
+    assert.equal(runs.length, 6, 'each key ran once');
+    for (const i of runs) {
+      assert.equal(str(i, 'a'), keyOf.get(s.obj[i]), 'run labelled with its key');
+      const t = s.threads[s.thread[i]];
+      if (scheduler === 'threads') assert.ok(t.pid === main.pid && !t.main, 'on a worker thread');
+      else assert.notEqual(t.pid, main.pid, 'in a worker process');
+    }
+    for (const i of runs.filter((i) => str(i, 'a').startsWith('inc-'))) assert.ok(s.end[i] - s.ts[i] >= 9e6, 'inc sleeps 10 ms inside its span');
+    const results = rows(s, 'TASK_RESULT').filter((i) => keyOf.has(s.obj[i]));
+    assert.equal(results.length, 6);
+    for (const i of results) {
+      assert.equal(s.a[i], 1);
+      assert.equal(s.threads[s.thread[i]].pid, main.pid, 'in the caller process');
+    }
+  });
+}
