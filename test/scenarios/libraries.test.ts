@@ -129,3 +129,36 @@ for (const scheduler of ['threads', 'processes'] as const) {
     }
   });
 }
+
+const skipDistributed = debianHas('distributed') ? false : 'Debian python3-distributed is not installed';
+
+test("dask.distributed LocalCluster: the client's 6 keys are tasks run on the worker processes, the wanted key's result back in the client", { skip: skipDistributed }, async () => {
+  const r = await traceScript('dask_distributed.py', [], { python: DEBIAN_PYTHON });
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.equal(r.stdout.trim(), '10');
+  const s = r.store;
+  const main = s.processes.find((p) => p.argv.some((a) => a.endsWith('dask_distributed.py')));
+  assert.ok(main);
+  const workers = new Set(s.processes.filter((p) => p.name === 'Dask Worker process (from Nanny)').map((p) => p.pid));
+  assert.equal(workers.size, 2, 'two worker processes');
+  const str = (i: number, field: 'a' | 'b'): string => s.strings[s[field][i]] ?? '';
+  const submits = rows(s, 'TASK_SUBMIT').filter((i) => s.objects.get(s.a[i])?.type === 'dask');
+  assert.deepEqual(submits.map((i) => str(i, 'b').replace(/-[0-9a-f-]+$/, '')).sort(), ['add', 'inc', 'inc', 'inc', 'inc', 'total']);
+  assert.match(s.objects.get(s.a[submits[0]])?.label ?? '', /^dask distributed tcp:\/\/127\.0\.0\.1:\d+$/);
+  for (const i of submits) {
+    assert.equal(s.threads[s.thread[i]].pid, main.pid);
+    assert.match(s.sites[s.site[i]]?.file ?? '', /dask_distributed\.py$/, "site: the user's compute() line");
+  }
+  const keyOf = new Map(submits.map((i) => [s.obj[i], str(i, 'b')]));
+  const runs = rows(s, 'TASK_RUN').filter((i) => keyOf.has(s.obj[i]));
+  assert.equal(runs.length, 6, 'each key ran once');
+  for (const i of runs) {
+    assert.equal(str(i, 'a'), keyOf.get(s.obj[i]));
+    assert.ok(workers.has(s.threads[s.thread[i]].pid), 'on a worker process');
+  }
+  assert.deepEqual(runs.filter((i) => str(i, 'a').startsWith('add-')).map((i) => str(i, 'b')), ['1, 2'], "add's arguments: the results of two incs");
+  const results = rows(s, 'TASK_RESULT').filter((i) => keyOf.has(s.obj[i]));
+  assert.deepEqual(results.map((i) => keyOf.get(s.obj[i])?.replace(/-[0-9a-f-]+$/, '')), ['total'], 'only the wanted key comes back to the client');
+  assert.equal(s.a[results[0]], 1, 'ok');
+  assert.equal(s.threads[s.thread[results[0]]].pid, main.pid);
+});
