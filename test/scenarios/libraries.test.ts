@@ -162,3 +162,35 @@ test("dask.distributed LocalCluster: the client's 6 keys are tasks run on the wo
   assert.equal(s.a[results[0]], 1, 'ok');
   assert.equal(s.threads[s.thread[results[0]]].pid, main.pid);
 });
+
+const skipIpp = debianHas('ipyparallel') ? false : 'Debian python3-ipyparallel is not installed';
+
+test('ipyparallel: apply_sync and map_sync calls are tasks from the client to the engine process that ran them', { skip: skipIpp }, async () => {
+  const r = await traceScript('ipyparallel_apply.py', [], { python: DEBIAN_PYTHON });
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.equal(r.stdout, "[('engine-0', True), ('engine-1', True)]\n[0, 1, 4, 9]\n");
+  const s = r.store;
+  const main = s.processes.find((p) => p.argv.some((a) => a.endsWith('ipyparallel_apply.py')));
+  assert.ok(main);
+  const engines = new Set(s.processes.filter((p) => p.name === 'ipyparallel.engine').map((p) => p.pid));
+  assert.equal(engines.size, 2, 'two engine processes');
+  const str = (i: number, field: 'a' | 'b'): string => s.strings[s[field][i]] ?? '';
+  const submits = rows(s, 'TASK_SUBMIT').filter((i) => s.objects.get(s.a[i])?.type === 'ipyparallel');
+  assert.equal(submits.length, 4, 'two applies and a map chunk per engine');
+  assert.deepEqual(submits.map((i) => str(i, 'b')).sort(), ['<lambda>', '<lambda>', 'where', 'where']);
+  for (const i of submits) {
+    assert.equal(s.threads[s.thread[i]].pid, main.pid);
+    assert.match(s.sites[s.site[i]]?.file ?? '', /ipyparallel_apply\.py$/, "site: the user's line");
+  }
+  const ids = new Set(submits.map((i) => s.obj[i]));
+  const runs = rows(s, 'TASK_RUN').filter((i) => ids.has(s.obj[i]));
+  assert.equal(runs.length, 4, 'each request ran once');
+  assert.deepEqual(new Set(runs.map((i) => s.threads[s.thread[i]].pid)), engines, 'on both engines');
+  assert.deepEqual(runs.filter((i) => str(i, 'a') === 'where').map((i) => str(i, 'b')).sort(), ["'engine-0'", "'engine-1'"]);
+  const results = rows(s, 'TASK_RESULT').filter((i) => ids.has(s.obj[i]));
+  assert.equal(results.length, 4, 'each reply reached the client');
+  for (const i of results) {
+    assert.equal(s.a[i], 1);
+    assert.equal(s.threads[s.thread[i]].pid, main.pid);
+  }
+});

@@ -114,6 +114,14 @@ PIPE_OPEN = 36        # the two ends of one pipe: obj=pipe object id, a=channel 
 #   loky work item (4, inode of the executor's call-queue pipe, work_id, 0); the
 #   pool object is the Parallel instance (OBJECT a="joblib.Parallel", b=
 #   "Parallel(n_jobs=4, loky)"); TASK_RESULT when the batch's completion callback runs.
+#   dask local schedulers (lib_dask): key k of a batch get_async submits: base
+#   (6, the executor task id of the batch, k, 0); TASK_SUBMIT b / TASK_RUN a = the
+#   key's text; OBJECT a="dask", b="dask threads(4)" / "dask processes(4)".
+#   dask.distributed (lib_distributed, workers traced by this run): (7, crc32 of
+#   the scheduler address, crc32 of the key's text, its length); OBJECT a="dask",
+#   b="dask distributed tcp://..." (the Client); TASK_RESULT only for keys the
+#   client receives.  ipyparallel (lib_ipyparallel): (8, crc32 of the apply
+#   request's msg id, its length, 0); OBJECT a="ipyparallel" (the Client).
 TASK_SUBMIT = 40      # obj=task id, a=pool/executor object id, b=function blob (qualname); ident/site=the caller's thread and line. Executors: inside submit(). Pool: as its task-handler thread takes the task from the call (for imap: as it pulls the element from the iterable)
 TASK_RUN = 41         # span on the worker (pid/ident = the worker process/thread): obj=task id, a=function blob, b=argument summary blob ("3", "'a', 2, key=5"; at most 60 chars); site=0
 TASK_RESULT = 42      # obj=task id, a=1 ok, 0 raised (a raising chunk marks all its elements 0), 2 cancelled before it ran; written when the result reaches the caller's process: Pool: in its result-handler thread (ApplyResult/MapResult/IMapIterator._set), before callbacks and before get() returns; executors: when the future is completed (set_result / set_exception / cancel)

@@ -15,10 +15,9 @@ the batch's future completes (a = 0 for a key whose task raised).  The pool
 object: OBJECT a="dask", b="dask threads(4)" / "dask processes(4)".
 dask.distributed is not covered here.
 """
-import sys
 import threading
 
-from . import events, futures, patching, pool_workers, safe_values, safety, sites, writer
+from . import events, futures, lib_sites, patching, pool_workers, safe_values, safety, writer
 from .task_ids import task_base
 
 _failed = safety.failed
@@ -46,24 +45,7 @@ def key_text(key):
     return safe_values.value_text(key)
 
 
-def _user_site():
-    f = sys._getframe(1)
-    depth = 1
-    dask_dir = _package_dir()
-    while f is not None:
-        name = f.f_code.co_filename
-        if sites.is_user_frame(f) and not (dask_dir and name.startswith(dask_dir)):
-            return sites.site(depth)
-        f = f.f_back
-        depth += 1
-    return 0
-
-
-def _package_dir():
-    import os
-    module = sys.modules.get("dask")
-    path = getattr(module, "__file__", None)
-    return os.path.dirname(path) + os.sep if type(path) is str else ""
+_user_site = lib_sites.user_site
 
 
 def _pool_object(submit, num_workers):

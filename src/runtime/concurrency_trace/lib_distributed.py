@@ -18,10 +18,9 @@ cluster reuses the id: each run of it is its own TASK_RUN span).  Records:
     TASK_RESULT.
 Workers on other machines (not traced) are not seen here.
 """
-import sys
 import zlib
 
-from . import events, patching, safe_values, safety, sites, writer
+from . import events, lib_sites, patching, safe_values, safety, writer
 from .task_ids import owner_id, set_owner_id, task_base
 
 _failed = safety.failed
@@ -70,28 +69,8 @@ def _address(client):
     return address if type(address) is str else ""
 
 
-def _package_dirs():
-    import os
-    out = []
-    for name in ("dask", "distributed"):
-        path = getattr(sys.modules.get(name), "__file__", None)
-        if type(path) is str:
-            out.append(os.path.dirname(path) + os.sep)
-    return tuple(out)
 
-
-def _user_site():
-    f = sys._getframe(1)
-    depth = 1
-    packages = _package_dirs()
-    while f is not None:
-        name = f.f_code.co_filename
-        if sites.is_user_frame(f) and not (packages and name.startswith(packages)):
-            return sites.site(depth)
-        f = f.f_back
-        depth += 1
-    return 0
-
+_user_site = lib_sites.user_site
 
 def _client_object(client, address):
     oid = owner_id(client)

@@ -24,10 +24,9 @@ backends (pools.py), labelled "SafeFunction".  n_jobs=1 (sequential) runs
 inline and records nothing here.
 """
 import os
-import sys
 import threading
 
-from . import events, patching, pool_workers, pools, processes, safe_values, safety, sites, writer
+from . import events, lib_sites, patching, pool_workers, pools, processes, safe_values, safety, writer
 from .task_ids import POOL, owner_id, set_owner_id, task_base
 
 _failed = safety.failed
@@ -65,25 +64,7 @@ def item_id(unit, k):
 
 # --- caller side -------------------------------------------------------------
 
-def _user_site():
-    """Site of the first frame outside joblib and this tracer (the user's
-    Parallel(...)(...) line)."""
-    f = sys._getframe(1)
-    depth = 1
-    library = _joblib_dir()
-    while f is not None:
-        name = f.f_code.co_filename
-        if sites.is_user_frame(f) and not (library and name.startswith(library)):
-            return sites.site(depth)
-        f = f.f_back
-        depth += 1
-    return 0
-
-
-def _joblib_dir():
-    module = sys.modules.get("joblib")
-    path = getattr(module, "__file__", None)
-    return os.path.dirname(path) + os.sep if type(path) is str else ""
+_user_site = lib_sites.user_site
 
 
 def _parallel_object(backend):

@@ -10,7 +10,7 @@ import os
 AREAS = ("threads", "locks", "queues", "pipes", "processes", "pools",
          "shared", "asyncio_tasks", "sleeps", "stdio",
          "py_state",   # after threads: wraps its Thread.start
-         "lib_joblib", "lib_dask", "lib_distributed")
+         "lib_joblib", "lib_dask", "lib_distributed", "lib_ipyparallel")
 
 installed = []
 
