@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
+import { findings } from '../../src/core/analysis/findings';
 import { tracerProblems } from '../../src/core/analysis/processes';
 import { buildSummary } from '../../src/core/summary';
 import { rows, traceScript } from './harness';
@@ -193,4 +194,6 @@ test('ipyparallel: apply_sync and map_sync calls are tasks from the client to th
     assert.equal(s.a[i], 1);
     assert.equal(s.threads[s.thread[i]].pid, main.pid);
   }
+  // The controller, its schedulers and the engines are ipyparallel's to start and stop.
+  assert.deepEqual(findings(s).filter((f) => f.kind === 'unjoined').map((f) => f.message), []);
 });
