@@ -265,11 +265,11 @@ export class Collector {
       if (header.token !== this.options.token.slice(0, 16)) {
         throw new EventFileError(`${name}: not written by a process of this run (token mismatch); ignored`);
       }
-      let ingest = this.ingests.get(header.pid);
-      if (!ingest) {
-        ingest = new ProcessIngest(this.options.store, header.pid);
-        this.ingests.set(header.pid, ingest);
-      }
+      // One ingest per file (its own strings and sites); a second file of a pid is the
+      // image the process exec'ed into, the same process (ingest.ts).
+      const earlier = this.ingests.get(header.pid);
+      const ingest = new ProcessIngest(this.options.store, header.pid, earlier);
+      if (!earlier) this.ingests.set(header.pid, ingest);
       source.ingest = ingest;
       source.start = this.startTicks(header.pid);
     }

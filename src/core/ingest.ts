@@ -46,7 +46,14 @@ export class ProcessIngest {
   process: ProcessInfo | undefined;
   private readonly scratch = emptyRecord();
 
-  constructor(private readonly store: TraceStore, readonly pid: number) {}
+  /**
+   * One ingest per event file.  A process that replaced its image with
+   * os.exec* (loky starts its workers with fork + execve) has one file per
+   * image: each has its own strings, sites and thread idents, and `sameProcess`
+   * (the ingest of another file of this pid) makes them one process whose
+   * main thread continues across the exec (one lane, not two).
+   */
+  constructor(private readonly store: TraceStore, readonly pid: number, private readonly sameProcess?: ProcessIngest) {}
 
   addBlobs(blobs: [number, string][]): void {
     for (const [id, text] of blobs) this.blobs.set(id, text);
@@ -64,12 +71,18 @@ export class ProcessIngest {
 
   private ensureProcess(ts: number): ProcessInfo {
     if (this.process) return this.process;
+    const shared = this.sameProcess?.sharedProcess();
+    if (shared) return (this.process = shared);
     // Records before PROCESS_START (should not happen) still get a home.
     this.process = this.store.addProcess({
       pid: this.pid, ppid: 0, parentPid: 0, name: `pid ${this.pid}`, argv: [], python: '', startTs: ts,
       endTs: ts, exited: false, exitCode: null, signal: null, internal: false, wallNsAtStart: null, mainThread: -1,
     });
     return this.process;
+  }
+
+  private sharedProcess(): ProcessInfo | undefined {
+    return this.process ?? this.sameProcess?.sharedProcess();
   }
 
   private threadFor(ident: number, ts: number): ThreadInfo {
@@ -128,7 +141,7 @@ export class ProcessIngest {
       const site = local === 0 ? -1 : this.siteMap.get(local) ?? -1;
       const row = store.push(kind, ts, end, lastThread, d[o + 4], site, a, b);
       if (isSpan && rawEnd === 0) this.openSpans.set(d[o], row);
-      if (kind === K.THREAD_START && rawEnd !== 0) store.threads[lastThread].endTs = rawEnd;
+      if (kind === K.THREAD_START && rawEnd !== 0) threadEnded(store.threads[lastThread], ts, rawEnd);
     }
   }
 
@@ -201,18 +214,39 @@ export class ProcessIngest {
     }
     const argv = Array.isArray(meta.argv) ? meta.argv.map(String) : [];
     const p = this.ensureProcess(r.ts);
+    const image = imageStart.get(p);
+    if (image !== undefined && image > r.ts) {
+      // The image before an exec, read after the one that replaced it: only its start counts.
+      p.startTs = Math.min(p.startTs, r.ts);
+      this.store.version++;
+      return;
+    }
+    imageStart.set(p, r.ts);
     p.ppid = r.a;
     if (!p.parentPid) p.parentPid = r.a;
     p.argv = argv;
     p.name = processName(argv) || p.name;
     p.python = meta.python ?? '';
-    p.startTs = r.ts;
+    p.startTs = image === undefined ? r.ts : Math.min(p.startTs, r.ts);
     if (typeof meta.wallNs === 'number' && typeof meta.monoNs === 'number') p.wallNsAtStart = meta.wallNs;
     this.store.version++;
   }
 
   private startThread(r: RawRecord): void {
     const p = this.ensureProcess(r.ts);
+    const main = p.mainThread >= 0 ? this.store.threads[p.mainThread] : undefined;
+    if (this.sameProcess && main && r.obj === this.pid && main.nativeId === this.pid && !this.threadOf.has(r.ident)) {
+      // The main thread of another image of this process (before or after an exec): the same lane.
+      if (r.ts >= main.startTs) {
+        main.name = this.text(r.a) || main.name;
+        main.endTs = r.end === 0 ? NaN : r.end;
+      }
+      lastStart.set(main, Math.max(lastStart.get(main) ?? main.startTs, r.ts));
+      main.startTs = Math.min(main.startTs, r.ts);
+      this.threadOf.set(r.ident, main);
+      this.store.version++;
+      return;
+    }
     const t = this.store.addThread({
       process: p.index, pid: this.pid, ident: r.ident, nativeId: r.obj, name: this.text(r.a) || `Thread ${r.ident}`,
       startTs: r.ts, endTs: r.end === 0 ? NaN : r.end, daemon: (r.b & 1) !== 0, internal: (r.b & 2) !== 0,
@@ -244,13 +278,23 @@ export class ProcessIngest {
       const kind = store.kind[row];
       const info = kindInfo(kind);
       store.update(row, u.end, info?.a === 'num' ? u.a : store.a[row], info?.b === 'num' ? u.b : store.b[row]);
-      if (kind === K.THREAD_START) store.threads[store.thread[row]].endTs = u.end;
+      if (kind === K.THREAD_START) threadEnded(store.threads[store.thread[row]], store.ts[row], u.end);
       if (this.process && u.end > this.process.endTs) this.process.endTs = u.end;
       this.openSpans.delete(u.offset);
       closed++;
     }
     return closed;
   }
+}
+
+/** Start time of the latest image (exec) of a process whose PROCESS_START was read. */
+const imageStart = new WeakMap<ProcessInfo, number>();
+/** Start of the latest THREAD_START record of a thread that continues across an exec. */
+const lastStart = new WeakMap<ThreadInfo, number>();
+
+/** A thread's lane ends with its latest image's THREAD_START span (an exec ends the earlier one). */
+function threadEnded(t: ThreadInfo, startTs: number, end: number): void {
+  if (startTs >= (lastStart.get(t) ?? startTs)) t.endTs = end;
 }
 
 /** A short name for a process from its command line: the script, or the -c / -m payload. */

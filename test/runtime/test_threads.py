@@ -47,5 +47,35 @@ class ThreadLifecycle(unittest.TestCase):
         self.assertIn("ZeroDivisionError", trace.blob(exc[0]))
 
 
+LIBRARY_THREADS = """
+import os, sys, threading
+os.makedirs("site-packages", exist_ok=True)
+with open(os.path.join("site-packages", "somelib.py"), "w") as f:
+    f.write("import threading\\n"
+            "def loop():\\n    pass\\n"
+            "class Helper(threading.Thread):\\n    def run(self):\\n        pass\\n")
+sys.path.insert(0, os.path.abspath("site-packages"))
+import somelib
+def mine():
+    pass
+for t in (threading.Thread(target=somelib.loop, name="lib-target"), somelib.Helper(name="lib-class"),
+          threading.Thread(target=mine, name="user-target"),
+          threading.Thread(target=print, args=(), name="builtin-target")):
+    t.start(); t.join()
+"""
+
+
+class LibraryThreads(unittest.TestCase):
+    def test_threads_running_a_function_of_an_installed_package_carry_the_library_flag(self):
+        proc, trace = tracefile.run(LIBRARY_THREADS)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        flags = {trace.blob(r): r.b for r in trace.of("THREAD_START")}
+        self.assertEqual(flags["lib-target"] & 4, 4)
+        self.assertEqual(flags["lib-class"] & 4, 4)
+        self.assertEqual(flags["user-target"] & 4, 0)
+        self.assertEqual(flags["builtin-target"] & 4, 0)
+        self.assertEqual(flags["MainThread"] & 4, 0)
+
+
 if __name__ == "__main__":
     unittest.main()

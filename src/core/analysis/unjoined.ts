@@ -6,7 +6,8 @@
  *   killed at exit is what daemon means. Executor workers are the
  *   executor's business.
  * - A process: started by user code (not a pool's worker, not a standard
- *   library helper, not a daemon the standard library terminated at exit)
+ *   library helper, not started from an installed package (ipyparallel's
+ *   controller and engines, loky's resource tracker), not a daemon the standard library terminated at exit)
  *   that no user code joined (join(), is_alive()/exitcode learning it ended,
  *   Popen.wait()/poll(), os.waitpid): left running when its parent ended, a
  *   zombie while its parent went on, or joined only by multiprocessing's
@@ -23,6 +24,8 @@ import { JoinResolver } from './threadJoins';
 // Module-level copies: an imported binding can be a getter on every access (hot loops).
 const K = KINDS;
 const BEGIN = BEGIN_;
+
+const INSTALLED_PACKAGE = /[\\/](site|dist)-packages[\\/]/;
 
 /** A child that exited this long before its parent, never reaped, was a zombie worth a word. */
 const ZOMBIE_NS = 1e9;
@@ -53,7 +56,7 @@ export class Unjoined {
       if (s.site[row] >= 0) this.lastSeen[t] = Math.max(this.lastSeen[t] ?? -Infinity, time);
       switch (kind) {
         case K.THREAD_SPAWN:
-          if (th && s.site[row] >= 0) this.pendingSpawn.set(`${th.pid}:${s.obj[row]}`, row);
+          if (th && this.byUserCode(row)) this.pendingSpawn.set(`${th.pid}:${s.obj[row]}`, row);
           break;
         case K.THREAD_START: {
           const key = th ? `${th.pid}:${th.ident}` : '';
@@ -65,10 +68,10 @@ export class Unjoined {
           break;
         }
         case K.PROCESS_SPAWN:
-          if (s.a[row] === 0 && s.site[row] >= 0) this.processSpawn.set(s.obj[row], row);
+          if (s.a[row] === 0 && this.byUserCode(row)) this.processSpawn.set(s.obj[row], row);
           break;
         case K.CHILD_PROCESS:
-          if (s.site[row] >= 0) this.processSpawn.set(s.obj[row], row);
+          if (this.byUserCode(row)) this.processSpawn.set(s.obj[row], row);
           break;
         case K.PROCESS_TERMINATE:
           if (s.site[row] < 0) this.stdlibTerminated.add(s.obj[row]);
@@ -82,6 +85,15 @@ export class Unjoined {
     else if (kind === K.THREAD_JOIN && s.a[row] === 1) for (const x of this.joins.targets(row)) this.joinedThreads.add(x);
     else if (kind === K.PROCESS_JOIN && s.b[row] === 1 && s.site[row] >= 0) this.joinedPids.add(s.obj[row]);
     if (s.site[row] >= 0) this.lastSeen[t] = Math.max(this.lastSeen[t] ?? -Infinity, time);
+  }
+
+  /**
+   * Started from the user's own code: a site outside the installed packages
+   * (joblib, dask, ipyparallel start and stop their helpers themselves).
+   */
+  private byUserCode(row: number): boolean {
+    const site = this.store.site[row];
+    return site >= 0 && !INSTALLED_PACKAGE.test(this.store.sites[site]?.file ?? '');
   }
 
   finish(): void {

@@ -160,6 +160,11 @@ def _announce_process():
     writer.point(events.PROCESS_START, os.getpid(), 0, os.getppid(), writer.blob(_meta()))
 
 
+def main_thread_span():
+    """The slot of this process's main-thread THREAD_START span."""
+    return _main_thread_span
+
+
 def _after_fork_in_child():
     global _exit_recorded
     _exit_recorded = False

@@ -39,6 +39,16 @@ def patch_os():
             _originals[name] = orig
             patching.replace_global(os, name, copy_identity(_waiter(orig), orig))
 
+    # os.execv / os.execve (os.execl*, execvp* call them through os's globals):
+    # the new image starts a tracer and event file of its own for this pid
+    # (the collector makes them one process); this image's main-thread span
+    # ends here.  loky starts every worker with fork + execve.
+    for name in ("execv", "execve"):
+        orig = getattr(os, name, None)
+        if orig is not None:
+            _originals[name] = orig
+            patching.replace_global(os, name, copy_identity(_exec(orig), orig))
+
     orig_fork = getattr(os, "fork", None)
     if orig_fork is None:
         return
@@ -67,6 +77,24 @@ def patch_os():
         return pid
 
     patching.replace_global(os, "fork", copy_identity(fork, orig_fork))
+
+
+def _exec(orig):
+    def exec_(*args, **kwargs):
+        try:
+            if writer.enabled:
+                from . import bootstrap
+                span = bootstrap.main_thread_span()
+                if span:
+                    writer.finish_time(span)
+        except Exception:
+            _failed()
+        try:
+            return orig(*args, **kwargs)
+        except BaseException as exc:
+            _hide(exc)
+            raise
+    return exec_
 
 
 def _exit_code(status):

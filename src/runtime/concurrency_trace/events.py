@@ -28,7 +28,7 @@ PROCESS_EXIT = 4      # obj=pid, a=exit code, b=1 if the code is known (0: inter
 PROCESS_SPAWN = 5     # span in the parent around Process.start(): obj=child pid, a=owner object id (pool/executor) or 0, b=blob of the child's Process.name (so a child killed before its tracer wrote anything is still named); site=the user's call (for pool workers: the Pool()/submit line, 0 when a pool's handler thread replaces a worker); also written when start() raised after the child was created
 PROCESS_JOIN = 6      # span: obj=child pid, a=exit code seen (-N: killed by signal N), b=1 if the child had exited; Process.join(), Popen.wait() that had to wait (also inside subprocess.run / communicate), os.waitpid / os.wait called by user code; also written with ts == end when the parent first learns the code outside those (is_alive(), exitcode, Popen.poll(), a Pool reaping or terminating its workers)
 PROCESS_TERMINATE = 7 # obj=child pid, a=signal sent (terminate() 15, kill() 9, interrupt() 2); only while the child is not known to have exited
-THREAD_START = 8      # span = the thread's life: ident=the thread, obj=native id, a=name blob, b=flags (1 daemon, 2 internal)
+THREAD_START = 8      # span = the thread's life: ident=the thread, obj=native id, a=name blob, b=flags (1 daemon, 2 internal, 4 library: the function it runs (target, else its class's run) is defined under site-packages / dist-packages)
 THREAD_SPAWN = 9      # span around Thread.start(): obj=ident of the new thread
 THREAD_JOIN = 10      # span: obj=ident of the joined thread, a=1 if it had ended
 THREAD_NAME = 11      # obj=ident, a=name blob (rename after start)
@@ -109,6 +109,19 @@ PIPE_OPEN = 36        # the two ends of one pipe: obj=pipe object id, a=channel 
 #   Pool / ThreadPool: (1, pid of the pool's process, job, task index);
 #   ProcessPoolExecutor: (2, executor object id, work id, 0).
 #   ThreadPoolExecutor: an object id.
+#   joblib (lib_joblib): call k of a batch: base (5, id of the batch's unit, k, 0),
+#   the unit = the Pool task above (multiprocessing / threading backends) or a
+#   loky work item (4, inode of the executor's call-queue pipe, work_id, 0); the
+#   pool object is the Parallel instance (OBJECT a="joblib.Parallel", b=
+#   "Parallel(n_jobs=4, loky)"); TASK_RESULT when the batch's completion callback runs.
+#   dask local schedulers (lib_dask): key k of a batch get_async submits: base
+#   (6, the executor task id of the batch, k, 0); TASK_SUBMIT b / TASK_RUN a = the
+#   key's text; OBJECT a="dask", b="dask threads(4)" / "dask processes(4)".
+#   dask.distributed (lib_distributed, workers traced by this run): (7, crc32 of
+#   the scheduler address, crc32 of the key's text, its length); OBJECT a="dask",
+#   b="dask distributed tcp://..." (the Client); TASK_RESULT only for keys the
+#   client receives.  ipyparallel (lib_ipyparallel): (8, crc32 of the apply
+#   request's msg id, its length, 0); OBJECT a="ipyparallel" (the Client).
 TASK_SUBMIT = 40      # obj=task id, a=pool/executor object id, b=function blob (qualname); ident/site=the caller's thread and line. Executors: inside submit(). Pool: as its task-handler thread takes the task from the call (for imap: as it pulls the element from the iterable)
 TASK_RUN = 41         # span on the worker (pid/ident = the worker process/thread): obj=task id, a=function blob, b=argument summary blob ("3", "'a', 2, key=5"; at most 60 chars); site=0
 TASK_RESULT = 42      # obj=task id, a=1 ok, 0 raised (a raising chunk marks all its elements 0), 2 cancelled before it ran; written when the result reaches the caller's process: Pool: in its result-handler thread (ApplyResult/MapResult/IMapIterator._set), before callbacks and before get() returns; executors: when the future is completed (set_result / set_exception / cancel)

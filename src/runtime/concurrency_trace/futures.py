@@ -18,7 +18,8 @@ from . import events, patching, pool_workers, processes, safe_values, safety, si
 _failed = safety.failed
 _hide = safety.hide
 _futures = {}                        # id(Future) -> (Future, Task), until it completes
-_tls = threading.local()             # .pending: a submit() in progress in this thread
+_tls = threading.local()             # .pending: a submit() in progress in this thread; .running: a
+                                     # worker thread's task (lib_dask reads it)
 _process_chunk_fn = [None]
 
 
@@ -41,6 +42,17 @@ def task_of(future):
     if hit is not None and hit[0] is future:
         return hit[1]
     return None
+
+
+def take_created():
+    """The Task of the future this thread's last submit() made (once; None if none)."""
+    task = _tls.__dict__.pop("created", None)
+    return task
+
+
+def running_task():
+    """Id of the ThreadPoolExecutor task this worker thread is running (0: none)."""
+    return _tls.__dict__.get("running", 0)
 
 
 def _pop_task(future):
@@ -79,6 +91,7 @@ def _future_created(future, pending):
         ids = tuple(range(base, base + n))
         task = Task(ids, kind, fblob)
     _futures[id(future)] = (future, task)
+    _tls.created = task
     ts = writer.monotonic_ns()
     for tid in task.ids:
         writer.point_at(events.TASK_SUBMIT, ts, ident, tid, site, oid, fblob)
@@ -120,6 +133,7 @@ def patch_future(mod):
                         task.span = writer.begin(events.TASK_RUN, task.ids[0], 0, task.fblob,
                                                  writer.blob(safe_values.summary(task.args, task.kwargs)))
                         task.fn = task.args = task.kwargs = None
+                        _tls.running = task.ids[0]
                 except Exception:
                     _failed()
             return result
@@ -139,6 +153,8 @@ def patch_future(mod):
                         return orig(self, value)
                     ts = 0
                     try:
+                        if task.kind == "thread":
+                            _tls.running = 0
                         if task.span:
                             writer.finish_time(task.span)
                         ts = writer.monotonic_ns()

@@ -10,7 +10,8 @@ import os
 AREAS = ("perturb",    # first: off unless asked; keeps the original time.sleep
          "threads", "locks", "queues", "pipes", "processes", "pools",
          "shared", "proxy_calls", "asyncio_tasks", "sleeps", "stdio",
-         "py_state")   # after threads: wraps its Thread.start
+         "py_state",   # after threads: wraps its Thread.start
+         "lib_joblib", "lib_dask", "lib_distributed", "lib_ipyparallel")
 
 installed = []
 

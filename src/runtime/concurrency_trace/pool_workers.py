@@ -94,7 +94,7 @@ class Elements(object):
 
 class PoolTasks(QueueProxy):
     """A multiprocessing.pool worker's inqueue."""
-    __slots__ = ("_get", "_parent", "_chunked", "_reraise", "span", "elements", "_task_base")
+    __slots__ = ("_get", "_parent", "_chunked", "_reraise", "span", "elements", "_task_base", "task")
 
     def __init__(self, queue, parent, chunked, reraise, task_base):
         QueueProxy.__init__(self, queue)
@@ -105,6 +105,7 @@ class PoolTasks(QueueProxy):
         self._task_base = task_base
         self.span = 0
         self.elements = None
+        self.task = 0               # id of the unchunked task running (lib_joblib reads it)
 
     def get(self, *args, **kwargs):
         task = self._get(*args, **kwargs)
@@ -128,11 +129,12 @@ class PoolTasks(QueueProxy):
             self.elements = elements
             return (job, i, func, ((fn, elements),), kwds)
         if func is not self._reraise:
-            self.span = _run_span(self._task_base(_POOL, parent, job, i),
-                                  writer.intern(safe_values.func_name(func)), args, kwds)
+            self.task = self._task_base(_POOL, parent, job, i)
+            self.span = _run_span(self.task, writer.intern(safe_values.func_name(func)), args, kwds)
         return task
 
     def ended(self):
+        self.task = 0
         span, self.span = self.span, 0
         if span:
             try:
@@ -160,7 +162,7 @@ class Results(QueueProxy):
 
 class CallItems(QueueProxy):
     """A ProcessPoolExecutor worker's call queue."""
-    __slots__ = ("_get", "_owner", "_chunk_fn", "span", "elements", "_task_base")
+    __slots__ = ("_get", "_owner", "_chunk_fn", "span", "elements", "_task_base", "task")
 
     def __init__(self, queue, owner, chunk_fn, task_base):
         QueueProxy.__init__(self, queue)
@@ -170,6 +172,7 @@ class CallItems(QueueProxy):
         self._task_base = task_base
         self.span = 0
         self.elements = None
+        self.task = 0               # id of the unchunked task running (lib_joblib reads it)
 
     def get(self, *args, **kwargs):
         item = self._get(*args, **kwargs)
@@ -199,8 +202,9 @@ class CallItems(QueueProxy):
             self.elements = elements
             item.args = (elements,)
             return
-        self.span = _run_span(self._task_base(_PROCESS_EXECUTOR, owner, work_id, 0),
-                              writer.intern(safe_values.func_name(fn)), call_args, d.get("kwargs"))
+        self.task = self._task_base(_PROCESS_EXECUTOR, owner, work_id, 0)
+        self.span = _run_span(self.task, writer.intern(safe_values.func_name(fn)), call_args,
+                              d.get("kwargs"))
 
     ended = PoolTasks.ended
 

@@ -34,6 +34,7 @@ _failed = safety.failed
 _hide = safety.hide
 _list_owner = {}                     # id(Pool._pool list) -> pool object id
 _chunks = {}                         # (job, i) -> elements in that chunk (0: not a task)
+delivering = threading.local()       # .job: the Pool job whose result _set is handing over
 
 
 def install():
@@ -211,13 +212,18 @@ def _patch_pool(mod):
 
     def make_set(orig):
         def _set(self, i, obj):
+            job = None
             try:
                 job = self.__dict__.get("_job")
                 if writer.enabled and type(job) is int:
                     _delivered(job, i, obj)
             except Exception:
                 _failed()
-            return orig(self, i, obj)
+            delivering.job = job        # callbacks run inside: lib_joblib reads it
+            try:
+                return orig(self, i, obj)
+            finally:
+                delivering.job = None
         return _set
 
     for name in ("ApplyResult", "MapResult", "IMapIterator", "IMapUnorderedIterator"):

@@ -348,6 +348,12 @@ def _patch_popen_wait(mod):
 
 # --- helper processes ------------------------------------------------------------
 
+def helper_main_patch(label):
+    """A when_imported callback: the module's main() marks this process as
+    an internal helper named `label` (lib_joblib: loky's resource tracker)."""
+    return _patch_helper_main(label)
+
+
 def _patch_helper_main(label):
     def patch(mod):
         orig = getattr(mod, "main", None)

@@ -8,6 +8,7 @@ own fields (_name, _daemonic, _target), never through properties or
 methods a subclass may override, and a target is named without touching it
 (safe_values): no code of the program runs that would not run untraced.
 """
+import os
 import sys
 import threading
 import types
@@ -31,6 +32,7 @@ _INTERNAL_TARGETS = {
 _INTERNAL_CLASSES = {"_ExecutorManagerThread", "_QueueManagementThread"}
 INTERNAL = 2
 DAEMON = 1
+LIBRARY = 4
 
 _failed = safety.failed
 _hide = safety.hide
@@ -68,7 +70,27 @@ def _flags(thread):
     if (target_key(_field(thread, "_target")) in _INTERNAL_TARGETS
             or safe_values.name_of(type(thread)) in _INTERNAL_CLASSES):
         flags |= INTERNAL
+    if _runs_library_code(thread):
+        flags |= LIBRARY
     return flags
+
+
+_PACKAGES = (os.sep + "site-packages" + os.sep, os.sep + "dist-packages" + os.sep)
+
+
+def _runs_library_code(thread):
+    """Whether the function the thread runs (its target, else its class's
+    run()) is defined in an installed package: dask's event-loop and comm
+    threads, loky's and ipyparallel's helpers."""
+    fn = _field(thread, "_target")
+    if fn is None:
+        fn = safe_values.class_attr(type(thread), "run")
+    if type(fn) is types.MethodType:
+        fn = fn.__func__
+    if type(fn) is not types.FunctionType:
+        return False
+    name = fn.__code__.co_filename
+    return _PACKAGES[0] in name or _PACKAGES[1] in name
 
 
 def exception_text(exc_type, exc, tb):

@@ -1,0 +1,182 @@
+"""dask's local schedulers (dask.local.get_async: the threaded and the
+multiprocessing scheduler): installed when the program imports dask.local,
+never importing dask itself.
+
+One task per dask key.  get_async submits ready keys in batches
+(batch_execute_tasks(args) on an executor: a ThreadPoolExecutor, or a
+ProcessPoolExecutor under the multiprocessing scheduler); the batch is an
+executor task (futures.py), whose id both sides know: the caller from the
+future, a worker thread from futures.running_task(), a worker process from
+its call item (pool_workers).  Key k of a batch: task id task_base(DASK_KEY,
+batch task id, k, 0).  Records: TASK_SUBMIT in the caller as the batch is
+submitted (b = the key's text, site = the user's compute() line), TASK_RUN
+on the worker around execute_task (a = the key's text, b = 0), TASK_RESULT as
+the batch's future completes (a = 0 for a key whose task raised).  The pool
+object: OBJECT a="dask", b="dask threads(4)" / "dask processes(4)".
+dask.distributed is not covered here.
+"""
+import threading
+
+from . import events, futures, lib_sites, patching, pool_workers, safe_values, safety, writer
+from .task_ids import task_base
+
+_failed = safety.failed
+_hide = safety.hide
+
+DASK_KEY = 6        # task_ids domain: (6, batch task id, k, 0)
+_tls = threading.local()    # worker: .unit, .k for the batch being run
+_pools = {}                 # id(submit's executor) -> (executor, object id)
+
+
+def install():
+    from . import processes
+    processes.when_imported("dask.local", _patch_local)
+
+
+def after_fork_in_child():
+    _tls.__dict__.clear()
+    _pools.clear()
+
+
+def key_text(key):
+    """A dask key as text: a str, or a tuple of str / int / float ("('x', 0)")."""
+    if type(key) is str:
+        return key
+    return safe_values.value_text(key)
+
+
+_user_site = lib_sites.user_site
+
+
+def _pool_object(submit, num_workers):
+    executor = getattr(submit, "__self__", None)
+    if executor is None:
+        return 0
+    hit = _pools.get(id(executor))
+    if hit is not None and hit[0] is executor:
+        return hit[1]
+    kind = safe_values.name_of(type(executor))
+    kind = "threads" if "Thread" in kind else "processes" if "Process" in kind else kind
+    oid = writer.new_object_id()
+    _pools[id(executor)] = (executor, oid)
+    writer.point(events.OBJECT, oid, _user_site(), writer.intern("dask"),
+                 writer.blob("dask %s(%s)" % (kind, num_workers if type(num_workers) is int else "?")))
+    return oid
+
+
+def _patch_local(mod):
+    orig_get = getattr(mod, "get_async", None)
+    orig_batch = getattr(mod, "batch_execute_tasks", None)
+    orig_execute = getattr(mod, "execute_task", None)
+    if orig_get is None or orig_batch is None or orig_execute is None or patching.is_wrapped(orig_get):
+        return
+
+    # Caller: get_async(submit, num_workers, dsk, result, ...) with its submit wrapped.
+    def get_async(submit, num_workers, *args, **kwargs):
+        try:
+            if writer.enabled and callable(submit):
+                submit = _submitter(submit, num_workers, orig_batch)
+        except Exception:
+            _failed()
+        return orig_get(submit, num_workers, *args, **kwargs)
+    mod.get_async = patching.copy_identity(get_async, orig_get)
+
+    # Worker: the batch's unit, then one TASK_RUN per execute_task.
+    def batch_execute_tasks(it):
+        try:
+            unit = _running_unit() if writer.enabled else 0
+            _tls.unit, _tls.k = unit, 0
+        except Exception:
+            _failed()
+        try:
+            return orig_batch(it)
+        except BaseException as exc:
+            _hide(exc)
+            raise
+        finally:
+            _tls.unit = 0
+    mod.batch_execute_tasks = patching.copy_identity(batch_execute_tasks, orig_batch)
+
+    def execute_task(key, *args, **kwargs):
+        span = 0
+        try:
+            unit = _tls.__dict__.get("unit", 0)
+            if unit and writer.enabled:
+                k = _tls.k
+                _tls.k = k + 1
+                label = writer.blob(key_text(key))
+                span = writer.begin(events.TASK_RUN, task_base(DASK_KEY, unit, k, 0), 0, label, 0)
+        except Exception:
+            _failed()
+        try:
+            return orig_execute(key, *args, **kwargs)
+        except BaseException as exc:
+            _hide(exc)
+            raise
+        finally:
+            if span:
+                try:
+                    writer.finish_time(span)
+                except Exception:
+                    _failed()
+    mod.execute_task = patching.copy_identity(execute_task, orig_execute)
+
+
+def _running_unit():
+    unit = futures.running_task()
+    if unit:
+        return unit
+    source = pool_workers.current_source()
+    return getattr(source, "task", 0) if source is not None else 0
+
+
+def _submitter(submit, num_workers, batch_fn):
+    def traced_submit(fn, *args, **kwargs):
+        futures.take_created()
+        future = submit(fn, *args, **kwargs)
+        try:
+            task = futures.take_created()    # the future may be done (and forgotten) already
+            if (task is not None and writer.enabled and args and type(args[0]) is list
+                    and _is_batch(fn, batch_fn)):
+                _submitted(future, task.ids[0], args[0], _pool_object(submit, num_workers))
+        except Exception:
+            _failed()
+        return future
+    return traced_submit
+
+
+def _is_batch(fn, batch_fn):
+    return fn is batch_fn or getattr(fn, "__wrapped__", None) is batch_fn
+
+
+def _submitted(future, unit, batch, oid):
+    ts = writer.monotonic_ns()
+    ident = writer.get_ident()
+    site = _user_site()
+    n = 0
+    for k, a in enumerate(batch):
+        key = a[0] if type(a) is tuple and a else None
+        writer.point_at(events.TASK_SUBMIT, ts, ident, task_base(DASK_KEY, unit, k, 0), site, oid,
+                        writer.blob(key_text(key)))
+        n += 1
+    future.add_done_callback(_done_callback(unit, n))
+
+
+def _done_callback(unit, n):
+    def done(future):
+        try:
+            if not writer.enabled:
+                return
+            failed = ()
+            if not future.cancelled() and future._exception is None:
+                out = future._result
+                if type(out) is list:
+                    failed = [type(r) is tuple and len(r) == 3 and r[2] is True for r in out]
+            ts = writer.monotonic_ns()
+            ident = writer.get_ident()
+            for k in range(n):
+                ok = 0 if (k < len(failed) and failed[k]) else 1
+                writer.point_at(events.TASK_RESULT, ts, ident, task_base(DASK_KEY, unit, k, 0), 0, ok)
+        except Exception:
+            _failed()
+    return done

@@ -1,0 +1,199 @@
+/**
+ * Libraries built on multiprocessing and threads (issue 10): joblib's loky,
+ * multiprocessing and threading backends under Debian's /usr/bin/python3.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { test } from 'node:test';
+import { findings } from '../../src/core/analysis/findings';
+import { tracerProblems } from '../../src/core/analysis/processes';
+import { buildSummary } from '../../src/core/summary';
+import { rows, traceScript } from './harness';
+
+const DEBIAN_PYTHON = '/usr/bin/python3';
+
+function debianHas(module: string): boolean {
+  try {
+    execFileSync(DEBIAN_PYTHON, ['-c', `import ${module}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const joblib = debianHas('joblib');
+const skipJoblib = joblib ? false : 'Debian python3-joblib is not installed';
+const SQUARES = '[0, 1, 4, 9, 16, 25, 36, 49]';
+
+for (const [backend, worker] of [['loky', /^LokyProcess-\d+$/], ['multiprocessing', /^ForkPoolWorker-\d+$/]] as const) {
+  test(`joblib ${backend} backend: in 10 runs every one of the 4 workers is a process of the trace with exactly one lane per thread`, { skip: skipJoblib }, async () => {
+    for (let run = 0; run < 10; run++) {
+      const r = await traceScript('joblib_backends.py', [backend], { python: DEBIAN_PYTHON });
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.equal(r.stdout.trim(), SQUARES);
+      // The workers the program started: each is a process of the trace exactly once (one the
+      // pool shut down before its tracer wrote anything is there, marked never traced).
+      const spawned = [...new Set(rows(r.store, 'PROCESS_SPAWN').map((i) => r.store.obj[i]))];
+      assert.equal(spawned.length, 4, `run ${run}: ${spawned.length} workers started`);
+      const workers = spawned.map((pid) => {
+        const found = r.store.processes.filter((p) => p.pid === pid);
+        assert.equal(found.length, 1, `run ${run}: worker ${pid} is one process of the trace`);
+        return found[0];
+      });
+      const untraced = new Set(tracerProblems(r.store).filter((p) => p.kind === 'never-traced').map((p) => p.pid));
+      for (const w of workers) if (!untraced.has(w.pid)) assert.match(w.name, worker, `run ${run}: worker ${w.pid}`);
+      for (const w of workers) {
+        const lanes = r.store.threads.filter((t) => t.pid === w.pid);
+        assert.ok(lanes.length >= 1, `run ${run}: ${w.name} has its main thread`);
+        assert.equal(lanes.filter((t) => t.main).length, 1, `run ${run}: ${w.name} has one main thread`);
+        assert.equal(new Set(lanes.map((t) => t.nativeId)).size, lanes.length, `run ${run}: ${w.name}: one lane per thread`);
+      }
+      const threads = buildSummary(r.store).threads;
+      const keys = threads.map((t) => `${t.pid}/${t.tid}`);
+      assert.equal(new Set(keys).size, keys.length, `run ${run}: summary threads are unique`);
+    }
+  });
+}
+
+for (const backend of ['loky', 'multiprocessing', 'threading'] as const) {
+  test(`joblib ${backend} backend: each delayed(square)(i) is a task submitted by the caller, run on a worker with its arguments, its result back in the caller`, { skip: skipJoblib }, async () => {
+    const r = await traceScript('joblib_backends.py', [backend], { python: DEBIAN_PYTHON });
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.equal(r.stdout.trim(), SQUARES);
+    const s = r.store;
+    const main = s.processes.find((p) => p.argv.some((a) => a.endsWith('joblib_backends.py')) && !s.processByPid(p.ppid)?.argv.some((a) => a.endsWith('joblib_backends.py')));
+    assert.ok(main, 'the script process');
+    const str = (i: number, field: 'a' | 'b'): string => s.strings[s[field][i]] ?? '';
+    const submits = rows(s, 'TASK_SUBMIT').filter((i) => s.objects.get(s.a[i])?.type === 'joblib.Parallel');
+    assert.equal(submits.length, 8, 'one submit per delayed call');
+    assert.equal(s.objects.get(s.a[submits[0]])?.label, `Parallel(n_jobs=4, ${backend})`);
+    for (const i of submits) {
+      assert.equal(str(i, 'b'), 'square');
+      assert.equal(s.threads[s.thread[i]].pid, main.pid, 'submitted in the caller');
+      assert.match(s.sites[s.site[i]]?.file ?? '', /joblib_backends\.py$/, "site: the user's Parallel line");
+    }
+    const ids = new Set(submits.map((i) => s.obj[i]));
+    const runs = rows(s, 'TASK_RUN').filter((i) => ids.has(s.obj[i]));
+    assert.equal(runs.length, 8, 'each submitted call ran once');
+    assert.deepEqual(runs.map((i) => str(i, 'b')).sort(), [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `${i}, pause=0.01`).sort());
+    for (const i of runs) {
+      assert.equal(str(i, 'a'), 'square');
+      const t = s.threads[s.thread[i]];
+      if (backend === 'threading') assert.ok(t.pid === main.pid && !t.main, 'on a worker thread');
+      else assert.notEqual(t.pid, main.pid, 'in a worker process');
+      assert.ok(s.end[i] - s.ts[i] >= 9e6, 'the span holds the call (a 10 ms sleep)');
+    }
+    const results = rows(s, 'TASK_RESULT').filter((i) => ids.has(s.obj[i]));
+    assert.equal(results.length, 8, 'each result reached the caller');
+    const runEnd = new Map(runs.map((i) => [s.obj[i], s.end[i]]));
+    for (const i of results) {
+      assert.equal(s.a[i], 1, 'ok');
+      assert.equal(s.threads[s.thread[i]].pid, main.pid);
+      assert.ok(s.ts[i] >= (runEnd.get(s.obj[i]) ?? Infinity) - 1e6, 'after the run ended');
+    }
+  });
+}
+
+const skipDask = debianHas('dask') ? false : 'Debian python3-dask is not installed';
+
+for (const scheduler of ['threads', 'processes'] as const) {
+  test(`dask local ${scheduler} scheduler: each of the graph's 6 keys is a task labelled with its key, submitted, run on a worker and its result back`, { skip: skipDask }, async () => {
+    const r = await traceScript('dask_local.py', [scheduler], { python: DEBIAN_PYTHON });
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.equal(r.stdout.trim(), '10');
+    const s = r.store;
+    const main = s.processes.find((p) => p.argv.some((a) => a.endsWith('dask_local.py')));
+    assert.ok(main);
+    const str = (i: number, field: 'a' | 'b'): string => s.strings[s[field][i]] ?? '';
+    const submits = rows(s, 'TASK_SUBMIT').filter((i) => s.objects.get(s.a[i])?.type === 'dask');
+    assert.deepEqual(submits.map((i) => str(i, 'b').replace(/-[0-9a-f-]+$/, '')).sort(), ['add', 'inc', 'inc', 'inc', 'inc', 'total']);
+    assert.equal(s.objects.get(s.a[submits[0]])?.label, `dask ${scheduler}(2)`);
+    for (const i of submits) {
+      assert.equal(s.threads[s.thread[i]].pid, main.pid);
+      assert.match(s.sites[s.site[i]]?.file ?? '', /dask_local\.py$/, "site: the user's compute() line");
+    }
+    const keyOf = new Map(submits.map((i) => [s.obj[i], str(i, 'b')]));
+    const runs = rows(s, 'TASK_RUN').filter((i) => keyOf.has(s.obj[i]));
+    assert.equal(runs.length, 6, 'each key ran once');
+    for (const i of runs) {
+      assert.equal(str(i, 'a'), keyOf.get(s.obj[i]), 'run labelled with its key');
+      const t = s.threads[s.thread[i]];
+      if (scheduler === 'threads') assert.ok(t.pid === main.pid && !t.main, 'on a worker thread');
+      else assert.notEqual(t.pid, main.pid, 'in a worker process');
+    }
+    for (const i of runs.filter((i) => str(i, 'a').startsWith('inc-'))) assert.ok(s.end[i] - s.ts[i] >= 9e6, 'inc sleeps 10 ms inside its span');
+    const results = rows(s, 'TASK_RESULT').filter((i) => keyOf.has(s.obj[i]));
+    assert.equal(results.length, 6);
+    for (const i of results) {
+      assert.equal(s.a[i], 1);
+      assert.equal(s.threads[s.thread[i]].pid, main.pid, 'in the caller process');
+    }
+  });
+}
+
+const skipDistributed = debianHas('distributed') ? false : 'Debian python3-distributed is not installed';
+
+test("dask.distributed LocalCluster: the client's 6 keys are tasks run on the worker processes, the wanted key's result back in the client", { skip: skipDistributed }, async () => {
+  const r = await traceScript('dask_distributed.py', [], { python: DEBIAN_PYTHON });
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.equal(r.stdout.trim(), '10');
+  const s = r.store;
+  const main = s.processes.find((p) => p.argv.some((a) => a.endsWith('dask_distributed.py')));
+  assert.ok(main);
+  const workers = new Set(s.processes.filter((p) => p.name === 'Dask Worker process (from Nanny)').map((p) => p.pid));
+  assert.equal(workers.size, 2, 'two worker processes');
+  const str = (i: number, field: 'a' | 'b'): string => s.strings[s[field][i]] ?? '';
+  const submits = rows(s, 'TASK_SUBMIT').filter((i) => s.objects.get(s.a[i])?.type === 'dask');
+  assert.deepEqual(submits.map((i) => str(i, 'b').replace(/-[0-9a-f-]+$/, '')).sort(), ['add', 'inc', 'inc', 'inc', 'inc', 'total']);
+  assert.match(s.objects.get(s.a[submits[0]])?.label ?? '', /^dask distributed tcp:\/\/127\.0\.0\.1:\d+$/);
+  for (const i of submits) {
+    assert.equal(s.threads[s.thread[i]].pid, main.pid);
+    assert.match(s.sites[s.site[i]]?.file ?? '', /dask_distributed\.py$/, "site: the user's compute() line");
+  }
+  const keyOf = new Map(submits.map((i) => [s.obj[i], str(i, 'b')]));
+  const runs = rows(s, 'TASK_RUN').filter((i) => keyOf.has(s.obj[i]));
+  assert.equal(runs.length, 6, 'each key ran once');
+  for (const i of runs) {
+    assert.equal(str(i, 'a'), keyOf.get(s.obj[i]));
+    assert.ok(workers.has(s.threads[s.thread[i]].pid), 'on a worker process');
+  }
+  assert.deepEqual(runs.filter((i) => str(i, 'a').startsWith('add-')).map((i) => str(i, 'b')), ['1, 2'], "add's arguments: the results of two incs");
+  const results = rows(s, 'TASK_RESULT').filter((i) => keyOf.has(s.obj[i]));
+  assert.deepEqual(results.map((i) => keyOf.get(s.obj[i])?.replace(/-[0-9a-f-]+$/, '')), ['total'], 'only the wanted key comes back to the client');
+  assert.equal(s.a[results[0]], 1, 'ok');
+  assert.equal(s.threads[s.thread[results[0]]].pid, main.pid);
+});
+
+const skipIpp = debianHas('ipyparallel') ? false : 'Debian python3-ipyparallel is not installed';
+
+test('ipyparallel: apply_sync and map_sync calls are tasks from the client to the engine process that ran them', { skip: skipIpp }, async () => {
+  const r = await traceScript('ipyparallel_apply.py', [], { python: DEBIAN_PYTHON });
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.equal(r.stdout, "[('engine-0', True), ('engine-1', True)]\n[0, 1, 4, 9]\n");
+  const s = r.store;
+  const main = s.processes.find((p) => p.argv.some((a) => a.endsWith('ipyparallel_apply.py')));
+  assert.ok(main);
+  const engines = new Set(s.processes.filter((p) => p.name === 'ipyparallel.engine').map((p) => p.pid));
+  assert.equal(engines.size, 2, 'two engine processes');
+  const str = (i: number, field: 'a' | 'b'): string => s.strings[s[field][i]] ?? '';
+  const submits = rows(s, 'TASK_SUBMIT').filter((i) => s.objects.get(s.a[i])?.type === 'ipyparallel');
+  assert.equal(submits.length, 4, 'two applies and a map chunk per engine');
+  assert.deepEqual(submits.map((i) => str(i, 'b')).sort(), ['<lambda>', '<lambda>', 'where', 'where']);
+  for (const i of submits) {
+    assert.equal(s.threads[s.thread[i]].pid, main.pid);
+    assert.match(s.sites[s.site[i]]?.file ?? '', /ipyparallel_apply\.py$/, "site: the user's line");
+  }
+  const ids = new Set(submits.map((i) => s.obj[i]));
+  const runs = rows(s, 'TASK_RUN').filter((i) => ids.has(s.obj[i]));
+  assert.equal(runs.length, 4, 'each request ran once');
+  assert.deepEqual(new Set(runs.map((i) => s.threads[s.thread[i]].pid)), engines, 'on both engines');
+  assert.deepEqual(runs.filter((i) => str(i, 'a') === 'where').map((i) => str(i, 'b')).sort(), ["'engine-0'", "'engine-1'"]);
+  const results = rows(s, 'TASK_RESULT').filter((i) => ids.has(s.obj[i]));
+  assert.equal(results.length, 4, 'each reply reached the client');
+  for (const i of results) {
+    assert.equal(s.a[i], 1);
+    assert.equal(s.threads[s.thread[i]].pid, main.pid);
+  }
+  // The controller, its schedulers and the engines are ipyparallel's to start and stop.
+  assert.deepEqual(findings(s).filter((f) => f.kind === 'unjoined').map((f) => f.message), []);
+});
