@@ -27,7 +27,7 @@ function sharedRecords(dir: string): number {
     if (!f.endsWith('.ctev')) continue;
     const b = fs.readFileSync(path.join(dir, f));
     for (let off = 64; off + 64 <= b.length; off += 64) {
-      const kind = Number(b.readBigInt64LE(off));
+      const kind = Number(b.readBigInt64LE(off + 56)); // the kind is a record's last field (writer.py)
       if (kind === 50 || kind === 51) n++;
     }
   }
