@@ -8,7 +8,7 @@
  * objects).
  */
 import type { Finding } from './core/analysis/finding';
-import type { ObjectInfo, ProcessInfo, SiteInfo, ThreadInfo } from './core/traceModel';
+import type { ObjectInfo, ProcessInfo, SiteInfo, ThreadInfo } from './core/trace/traceModel';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -91,7 +91,7 @@ export interface OmittedRows {
 
 /**
  * A thinned live view (a run whose trace grows faster than a view can take,
- * see core/liveBatches.ts): the view's rows are a subset of the trace's,
+ * see core/live/liveBatches.ts): the view's rows are a subset of the trace's,
  * numbered in the order they were sent. `fromRow`, `updates.row` and the
  * rows in findings are always the view's numbers (the host translates).
  * What was left out comes as `omitted`; the trace on disk has every row, and

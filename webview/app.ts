@@ -3,8 +3,8 @@
  * view state, and draws on demand (one requestAnimationFrame per change).
  */
 import { computeFlows, type Flow, type FlowKind } from '../src/core/analysis/flows';
-import { applyAppend, storeFromSnapshot } from '../src/core/applyMessages';
-import { TraceStore } from '../src/core/traceStore';
+import { applyAppend, storeFromSnapshot } from '../src/core/live/applyMessages';
+import { TraceStore } from '../src/core/trace/traceStore';
 import type { HostToWebview, RunState, SnapshotMessage } from '../src/protocol';
 import { buildCpuModel, type CpuModel } from './data/cpuModel';
 import { layoutLanes, type LaneRow, type Layout } from './data/laneLayout';

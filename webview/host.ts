@@ -23,7 +23,7 @@ export interface Host {
   embedded(): SnapshotMessage | undefined;
 }
 
-/** The same id as in src/core/timelineHtml.ts (not imported: that module uses node:crypto). */
+/** The same id as in src/core/export/timelineHtml.ts (not imported: that module uses node:crypto). */
 export const SNAPSHOT_ELEMENT_ID = 'ct-snapshot';
 
 const HOST_MESSAGES = new Set<string>(['snapshot', 'append', 'state', 'findings', 'selectFinding']);

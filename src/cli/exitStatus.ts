@@ -5,7 +5,7 @@
  * SIGWINCH) cannot be mirrored that way; then the shells' convention 128 + N.
  */
 import { execFileSync } from 'node:child_process';
-import { signalNumber } from '../core/runTrace';
+import { signalNumber } from '../core/run/runTrace';
 
 /** Signals whose default action dumps core: Node must not write a core file of its own for them. */
 const CORE_DUMPING = new Set<string>(['SIGQUIT', 'SIGILL', 'SIGTRAP', 'SIGABRT', 'SIGIOT', 'SIGBUS', 'SIGFPE', 'SIGSEGV', 'SIGXCPU', 'SIGXFSZ', 'SIGSYS']);

@@ -5,9 +5,9 @@
 import * as path from 'node:path';
 import { MergeError, mergeTraces } from '../core/merge/mergeTraces';
 import { describeMerge } from '../core/merge/mergeReport';
-import { checkDestination } from '../core/safeFile';
-import { jsonSafe, terminalSafeLines } from '../core/terminalText';
-import { readTrace, writeTrace } from '../core/traceFile';
+import { checkDestination } from '../core/trace/safeFile';
+import { jsonSafe, terminalSafeLines } from '../core/export/terminalText';
+import { readTrace, writeTrace } from '../core/trace/traceFile';
 import { UsageError, parseFlags } from './flags';
 import { say, writeStdout } from './output';
 

@@ -4,7 +4,7 @@
  * strings). Output to stdout survives a reader that goes away early
  * (`summary --json | head`): EPIPE ends the command quietly.
  */
-import { terminalSafe } from '../core/terminalText';
+import { terminalSafe } from '../core/export/terminalText';
 
 /** One line on stderr: "concurrency-trace: <message>". */
 export function say(message: string): void {

@@ -1,6 +1,6 @@
 /**
  * `concurrency-trace run --repeat N --until fail|finding[:kind,…]`: races
- * hide, so the script runs again and again (core/repeatRun, each run as
+ * hide, so the script runs again and again (core/run/repeatRun, each run as
  * `run` alone makes it) until the first failing run, whose trace is kept at
  * --out. One line per run on stderr, a summary of all runs at the end, and
  * the exit status of the failing run. With --perturb each run has a seed of
@@ -13,12 +13,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Finding } from '../core/analysis/finding';
 import { findings as analyseTrace } from '../core/analysis/findings';
-import { DestinationError, describeWriteError } from '../core/safeFile';
+import { DestinationError, describeWriteError } from '../core/trace/safeFile';
 import {
   describeAttempt, describeCondition, describeRepeat, newPerturbSeed, repeatRun, type AttemptOutcome, type RepeatResult,
-} from '../core/repeatRun';
-import { writeTrace } from '../core/traceFile';
-import type { TraceStore } from '../core/traceStore';
+} from '../core/run/repeatRun';
+import { writeTrace } from '../core/trace/traceFile';
+import type { TraceStore } from '../core/trace/traceStore';
 import { exitLikeSignal } from './exitStatus';
 import { say } from './output';
 import type { RepeatPlan } from './repeatFlags';

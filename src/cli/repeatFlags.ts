@@ -5,7 +5,7 @@
  * checked by unit tests.
  */
 import { FINDING_KINDS, type FindingKind } from '../core/analysis/finding';
-import { MAX_REPEAT_TIMES, parsePerturbSeed, type RepeatCondition } from '../core/repeatRun';
+import { MAX_REPEAT_TIMES, parsePerturbSeed, type RepeatCondition } from '../core/run/repeatRun';
 import { UsageError, type FlagSpec } from './flags';
 
 export const RUN_FLAGS: FlagSpec = {

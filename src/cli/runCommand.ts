@@ -4,7 +4,7 @@
  * descriptors, exit code and signals — then saves the trace and says where.
  * With `--repeat N`, again and again until a run fails (repeatCommand).
  */
-import { newPerturbSeed } from '../core/repeatRun';
+import { newPerturbSeed } from '../core/run/repeatRun';
 import { say } from './output';
 import { cmdRepeat } from './repeatCommand';
 import { SignalRelay } from './signalRelay';

@@ -1,7 +1,7 @@
 /** Asks for a script's arguments and working directory; the answer is remembered for the file. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ArgumentsError, formatArgs, parseArgs, type RememberedRun, type RunArguments } from '../core/runArguments';
+import { ArgumentsError, formatArgs, parseArgs, type RememberedRun, type RunArguments } from '../core/run/runArguments';
 
 /** Undefined when the user cancelled. */
 export async function promptRunArguments(file: string, current: RunArguments, remembered: RememberedRun | undefined): Promise<RememberedRun | undefined> {

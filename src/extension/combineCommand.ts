@@ -13,8 +13,8 @@ import * as vscode from 'vscode';
 import { MergeError, mergeTraces } from '../core/merge/mergeTraces';
 import { clockLines } from '../core/merge/mergeReport';
 import { relatedGroup, traceLinks, type TraceLinks } from '../core/merge/relatedTraces';
-import { TraceFileError, readTrace, writeTrace } from '../core/traceFile';
-import { listTraces, type StoredTrace } from '../core/traceStorage';
+import { TraceFileError, readTrace, writeTrace } from '../core/trace/traceFile';
+import { listTraces, type StoredTrace } from '../core/trace/traceStorage';
 import { TRACE_VIEW_TYPE } from './traceEditor';
 
 export interface CombineDeps {

@@ -10,8 +10,8 @@
  * pausing: the session is the traced run, and says so when asked for more.
  */
 import * as vscode from 'vscode';
-import type { LiveRunResult } from '../core/liveRun';
-import type { LaunchConfigInput } from '../core/launchConfig';
+import type { LiveRunResult } from '../core/run/liveRun';
+import type { LaunchConfigInput } from '../core/setup/launchConfig';
 import type { StartedRun } from './runController';
 
 interface DapRequest {

@@ -1,6 +1,6 @@
 /**
  * "Open Example…" and "Trace Example…" (the walkthrough's links): the
- * bundled examples (core/examples) are found in the installed extension,
+ * bundled examples (core/setup/examples) are found in the installed extension,
  * copied once into the extension's global storage (a folder per extension
  * version, so the user may edit and save them without touching the install)
  * and opened; "Trace" also runs the example traced, as the Run command does.
@@ -8,8 +8,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { EXAMPLE_LESSONS, lessonById, type ExampleLesson } from '../core/examples';
-import type { LiveRunResult } from '../core/liveRun';
+import { EXAMPLE_LESSONS, lessonById, type ExampleLesson } from '../core/setup/examples';
+import type { LiveRunResult } from '../core/run/liveRun';
 import type { RunController } from './runController';
 
 export class ExampleCommands {

@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { resolvePathSetting } from '../core/settingVariables';
+import { resolvePathSetting } from '../core/setup/settingVariables';
 import { FindingDiagnostics } from './findingDiagnostics';
 import { ExampleCommands } from './exampleCommands';
 import { registerLaunchType } from './launchConfigProvider';

@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import type { Finding, FindingSeverity, FindingSite } from '../core/analysis/finding';
-import { kindTitle, kindWords } from '../core/findingState';
+import { kindTitle, kindWords } from '../core/live/findingState';
 import { resolveSourcePath } from './traceActions';
 
 export const REVEAL_FINDING_COMMAND = 'concurrencyTrace.revealFinding';

@@ -1,14 +1,14 @@
 /**
  * Gathers the interpreter candidates VS Code knows of (our setting, the
  * Python extension's selection, python.defaultInterpreterPath) and lets
- * core/interpreterChoice pick. The Python extension is optional: absent,
+ * core/setup/interpreterChoice pick. The Python extension is optional: absent,
  * disabled or slow, it is skipped with a note in the log.
  */
 import { PythonExtension } from '@vscode/python-extension';
 import * as vscode from 'vscode';
-import { chooseInterpreter, interpreterCandidates, type InterpreterChoice } from '../core/interpreterChoice';
-import { LaunchError, checkPython } from '../core/launcher';
-import type { VariableContext } from '../core/settingVariables';
+import { chooseInterpreter, interpreterCandidates, type InterpreterChoice } from '../core/setup/interpreterChoice';
+import { LaunchError, checkPython } from '../core/run/launcher';
+import type { VariableContext } from '../core/setup/settingVariables';
 import type { RunSettings } from './settings';
 
 const PYTHON_EXTENSION_ID = 'ms-python.python';

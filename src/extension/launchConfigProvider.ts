@@ -1,12 +1,12 @@
 /**
  * Launch configurations of type "concurrency-trace": defaults for F5 without
  * a launch.json (the Python file in front), a "Current File" entry in the Run
- * view's list, and a check of each configuration (core/launchConfig) before
+ * view's list, and a check of each configuration (core/setup/launchConfig) before
  * its session starts, with a message naming what is wrong.
  */
 import * as vscode from 'vscode';
-import { CURRENT_FILE_NAME, LAUNCH_TYPE, LaunchConfigError, resolveLaunch, withDefaults, type LaunchConfigInput, type LaunchContext } from '../core/launchConfig';
-import { LaunchError, checkScript } from '../core/launcher';
+import { CURRENT_FILE_NAME, LAUNCH_TYPE, LaunchConfigError, resolveLaunch, withDefaults, type LaunchConfigInput, type LaunchContext } from '../core/setup/launchConfig';
+import { LaunchError, checkScript } from '../core/run/launcher';
 import { TracedRunAdapterFactory, type TracedSessionHost } from './debugAdapter';
 import type { RunController } from './runController';
 

@@ -1,9 +1,9 @@
 /**
  * The timeline page for a webview (run panel and trace editor): the bundled
- * app from dist/ under core/timelineHtml's nonce CSP.
+ * app from dist/ under core/export/timelineHtml's nonce CSP.
  */
 import * as vscode from 'vscode';
-import { webviewPageHtml } from '../core/timelineHtml';
+import { webviewPageHtml } from '../core/export/timelineHtml';
 
 export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
   return {

@@ -1,20 +1,20 @@
 /**
  * "Run with Concurrency Trace: Repeat Until Failure…": asks how many runs at
  * most and what counts as a failure (a non-zero exit, findings of chosen
- * kinds), runs the script again and again in one terminal (core/repeatRun,
+ * kinds), runs the script again and again in one terminal (core/run/repeatRun,
  * one LiveRun each), stops at the first failing run, saves that run's trace
  * and opens it, and says how all runs went. Cancel (the progress
  * notification) or closing the terminal stops the run in progress.
  */
 import * as vscode from 'vscode';
 import { FINDING_KINDS, type FindingKind } from '../core/analysis/finding';
-import { kindTitle } from '../core/findingState';
-import { LiveRun } from '../core/liveRun';
+import { kindTitle } from '../core/live/findingState';
+import { LiveRun } from '../core/run/liveRun';
 import {
   DEFAULT_REPEAT_TIMES, MAX_REPEAT_TIMES, PERTURB_ENV, describeAttempt, describeCondition, describeRepeat, newPerturbSeed, repeatRun,
   type RepeatCondition, type RepeatResult,
-} from '../core/repeatRun';
-import { saveRunTrace } from '../core/traceStorage';
+} from '../core/run/repeatRun';
+import { saveRunTrace } from '../core/trace/traceStorage';
 import type { PreparedScriptRun, RunController } from './runController';
 import { RunTerminal } from './runTerminal';
 import { TRACE_VIEW_TYPE } from './traceEditor';

@@ -7,16 +7,16 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Finding } from '../core/analysis/finding';
-import { isOngoingDeadlock } from '../core/findingState';
+import { isOngoingDeadlock } from '../core/live/findingState';
 import type { RunState } from '../protocol';
-import { applyLaunchEnv, type ResolvedLaunch } from '../core/launchConfig';
-import { LaunchError, NO_THREAD_RACE_ENV, checkPython, checkScript } from '../core/launcher';
-import { resolveCommand } from '../core/interpreterChoice';
-import { pythonSupport } from '../core/pythonSupport';
-import { describeUntraced } from '../core/untracedNotes';
-import { LiveRun, type LiveRunResult } from '../core/liveRun';
-import { RememberedRuns, formatArgs, resolveRunArguments } from '../core/runArguments';
-import { resolvePathSetting, type VariableContext } from '../core/settingVariables';
+import { applyLaunchEnv, type ResolvedLaunch } from '../core/setup/launchConfig';
+import { LaunchError, NO_THREAD_RACE_ENV, checkPython, checkScript } from '../core/run/launcher';
+import { resolveCommand } from '../core/setup/interpreterChoice';
+import { pythonSupport } from '../core/setup/pythonSupport';
+import { describeUntraced } from '../core/run/untracedNotes';
+import { LiveRun, type LiveRunResult } from '../core/run/liveRun';
+import { RememberedRuns, formatArgs, resolveRunArguments } from '../core/run/runArguments';
+import { resolvePathSetting, type VariableContext } from '../core/setup/settingVariables';
 import { promptRunArguments } from './argumentsPrompt';
 import { pickInterpreter } from './interpreter';
 import type { FindingDiagnostics } from './findingDiagnostics';
@@ -135,7 +135,7 @@ export class RunController implements vscode.Disposable {
   }
 
   /**
-   * A run as a launch configuration describes it (already checked by core/launchConfig):
+   * A run as a launch configuration describes it (already checked by core/setup/launchConfig):
    * its own interpreter, else the one the Run command would use. Throws LaunchError
    * (the caller says it: the debug session fails with the message).
    * options.name: the run's name in its panel, terminal and trace (default: the script's

@@ -1,11 +1,11 @@
 /**
  * The terminal a traced run shows its output in: a Pseudoterminal owned by
  * the extension, so the script's stdio stay pipes the collector can sit
- * beside. Keys go through core/terminalLine (echo, line editing, Ctrl-C,
+ * beside. Keys go through core/export/terminalLine (echo, line editing, Ctrl-C,
  * Ctrl-D); closing the terminal stops the run.
  */
 import * as vscode from 'vscode';
-import { TerminalLine, TerminalOutput } from '../core/terminalLine';
+import { TerminalLine, TerminalOutput } from '../core/export/terminalLine';
 
 export interface TerminalTarget {
   write(text: string): void;

@@ -13,7 +13,7 @@ export interface RunSettings {
   stopGraceMs: number;
   /** Record Python state that threads share (globals, attributes, items) for data races. */
   detectThreadRaces: boolean;
-  /** Repeat Until Failure… perturbs each run's schedule (a seed per run; core/repeatRun PERTURB_ENV). */
+  /** Repeat Until Failure… perturbs each run's schedule (a seed per run; core/run/repeatRun PERTURB_ENV). */
   perturbSchedule: boolean;
   /** python.defaultInterpreterPath, for the fallback chain. */
   defaultInterpreterPath: string;

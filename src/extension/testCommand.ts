@@ -1,5 +1,5 @@
 /**
- * "Trace Test": the pytest test under the cursor (core/pytestTarget) run
+ * "Trace Test": the pytest test under the cursor (core/setup/pytestTarget) run
  * traced as `python -m pytest file::Class::test -x -q` in the workspace
  * folder, through the same run machinery as a launch configuration with
  * `"module": "pytest"`. The interpreter is the Run command's; when pytest is
@@ -8,11 +8,11 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { LiveRunResult } from '../core/liveRun';
-import { LaunchError } from '../core/launcher';
-import { moduleInstalled } from '../core/moduleCheck';
-import { findTests, isTestFileName, pytestNodeId, testAt } from '../core/pytestTarget';
-import { resolvePathSetting } from '../core/settingVariables';
+import type { LiveRunResult } from '../core/run/liveRun';
+import { LaunchError } from '../core/run/launcher';
+import { moduleInstalled } from '../core/setup/moduleCheck';
+import { findTests, isTestFileName, pytestNodeId, testAt } from '../core/setup/pytestTarget';
+import { resolvePathSetting } from '../core/setup/settingVariables';
 import type { RunController } from './runController';
 import { readSettings } from './settings';
 

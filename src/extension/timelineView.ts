@@ -1,17 +1,17 @@
 /**
  * Host side of one timeline webview (a run's panel or a .ctrace editor):
- * serves the page, feeds it through core/liveFeed, keeps the trace's
- * findings (core/liveFindings: again and again while it grows) for the page
+ * serves the page, feeds it through core/live/liveFeed, keeps the trace's
+ * findings (core/live/liveFindings: again and again while it grows) for the page
  * and the Problems panel, and answers what the page asks for (open a source
  * line, stop the run, export).
  */
 import * as vscode from 'vscode';
 import type { Finding } from '../core/analysis/finding';
 import type { RunState, WebviewToHost } from '../protocol';
-import { LiveBatches } from '../core/liveBatches';
-import { LiveFeed } from '../core/liveFeed';
-import { LiveFindings, type PassOptions } from '../core/liveFindings';
-import type { TraceStore } from '../core/traceStore';
+import { LiveBatches } from '../core/live/liveBatches';
+import { LiveFeed } from '../core/live/liveFeed';
+import { LiveFindings, type PassOptions } from '../core/live/liveFindings';
+import type { TraceStore } from '../core/trace/traceStore';
 import type { FindingDiagnostics, FindingOwner } from './findingDiagnostics';
 import { timelinePageHtml, webviewOptions } from './panelHtml';
 

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { exportChrome } from '../core/export/chrome';
 import { buildHtmlReport } from '../core/export/htmlReport';
-import type { TraceStore } from '../core/traceStore';
+import type { TraceStore } from '../core/trace/traceStore';
 
 /** A source path from a trace, absolute (relative ones are relative to the run's folder, else the workspace). */
 export function resolveSourcePath(file: string, baseDir?: string): string {

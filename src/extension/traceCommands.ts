@@ -4,9 +4,9 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { readTrace } from '../core/traceFile';
-import { listTraces } from '../core/traceStorage';
-import type { TraceStore } from '../core/traceStore';
+import { readTrace } from '../core/trace/traceFile';
+import { listTraces } from '../core/trace/traceStorage';
+import type { TraceStore } from '../core/trace/traceStore';
 import type { RunController } from './runController';
 import { exportPerfetto, saveHtmlReport } from './traceActions';
 import { TRACE_VIEW_TYPE, type TraceEditorProvider } from './traceEditor';

@@ -4,8 +4,8 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { TraceFileError, decodeTrace, readTrace } from '../core/traceFile';
-import { TraceStore } from '../core/traceStore';
+import { TraceFileError, decodeTrace, readTrace } from '../core/trace/traceFile';
+import { TraceStore } from '../core/trace/traceStore';
 import { TimelineView, type TimelineViewOptions } from './timelineView';
 
 export const TRACE_VIEW_TYPE = 'concurrencyTrace.traceViewer';

@@ -6,9 +6,9 @@
  * CPU samples, over 8 threads in 2 processes.
  */
 import { FindingsEngine, findings } from '../../src/core/analysis/findings';
-import { K, kindInfo } from '../../src/core/recordKinds';
-import { TraceStore } from '../../src/core/traceStore';
-import { encodeThreadSample } from '../../src/core/threadSample';
+import { K, kindInfo } from '../../src/core/trace/recordKinds';
+import { TraceStore } from '../../src/core/trace/traceStore';
+import { encodeThreadSample } from '../../src/core/run/threadSample';
 
 export function syntheticTrace(events: number): TraceStore {
   const s = new TraceStore();

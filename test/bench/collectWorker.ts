@@ -10,9 +10,9 @@
  * build's collector runs side by side (BENCH_BASELINE_TREE).
  */
 import * as path from 'node:path';
-import type * as CollectorModule from '../../src/core/collector';
-import type * as EventFileModule from '../../src/core/eventFile';
-import type * as TraceStoreModule from '../../src/core/traceStore';
+import type * as CollectorModule from '../../src/core/run/collector';
+import type * as EventFileModule from '../../src/core/run/eventFile';
+import type * as TraceStoreModule from '../../src/core/trace/traceStore';
 
 const [dir, token, epoch, tree = path.join(__dirname, '../..')] = process.argv.slice(2);
 const core = (name: string): string => path.join(tree, 'src/core', name);

@@ -11,9 +11,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { HostToWebview } from '../../src/protocol';
-import { LiveBatches } from '../../src/core/liveBatches';
-import { LiveFeed } from '../../src/core/liveFeed';
-import { LiveRun } from '../../src/core/liveRun';
+import { LiveBatches } from '../../src/core/live/liveBatches';
+import { LiveFeed } from '../../src/core/live/liveFeed';
+import { LiveRun } from '../../src/core/run/liveRun';
 
 const SCRIPTS = path.join(__dirname, 'scripts');
 

@@ -8,8 +8,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { SAMPLE_CORE, SAMPLE_CPU } from '../../src/core/recordKinds';
-import { readTrace } from '../../src/core/traceFile';
+import { SAMPLE_CORE, SAMPLE_CPU } from '../../src/core/trace/recordKinds';
+import { readTrace } from '../../src/core/trace/traceFile';
 
 const SCRIPTS = path.join(__dirname, 'scripts');
 

@@ -4,9 +4,9 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { K } from '../../src/core/recordKinds';
-import { encodeTrace, readTrace, writeTrace } from '../../src/core/traceFile';
-import { TraceStore } from '../../src/core/traceStore';
+import { K } from '../../src/core/trace/recordKinds';
+import { encodeTrace, readTrace, writeTrace } from '../../src/core/trace/traceFile';
+import { TraceStore } from '../../src/core/trace/traceStore';
 import { CLI, cli, ownLines, scratch, scriptStderr } from './cliHarness';
 import { PYTHON, SCRIPTS } from './harness';
 

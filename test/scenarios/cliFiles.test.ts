@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { readTrace } from '../../src/core/traceFile';
+import { readTrace } from '../../src/core/trace/traceFile';
 import { CLI, canUnshare, cli, ownLines, scratch } from './cliHarness';
 import { PYTHON, SCRIPTS } from './harness';
 

@@ -4,7 +4,7 @@ import { spawnSync, type StdioOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { readTrace } from '../../src/core/traceFile';
+import { readTrace } from '../../src/core/trace/traceFile';
 import { CLI, cli, ownLines, scratch, scriptStderr } from './cliHarness';
 import { PYTHON, SCRIPTS } from './harness';
 

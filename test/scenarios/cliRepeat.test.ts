@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { readTrace } from '../../src/core/traceFile';
+import { readTrace } from '../../src/core/trace/traceFile';
 import { cli, ownLines, scratch, startCli } from './cliHarness';
 import { SCRIPTS } from './harness';
 

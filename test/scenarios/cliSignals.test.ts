@@ -4,8 +4,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { RUN_DIR_PREFIX, tempRoot } from '../../src/core/runDirs';
-import { readTrace } from '../../src/core/traceFile';
+import { RUN_DIR_PREFIX, tempRoot } from '../../src/core/run/runDirs';
+import { readTrace } from '../../src/core/trace/traceFile';
 import { CLI, alive, cli, ownLines, scratch, startCli, until } from './cliHarness';
 import { PYTHON, SCRIPTS } from './harness';
 

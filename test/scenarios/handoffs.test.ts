@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { computeFlows } from '../../src/core/analysis/flows';
-import type { TraceStore } from '../../src/core/traceStore';
+import type { TraceStore } from '../../src/core/trace/traceStore';
 import { rows, START_METHODS, traceScript } from './harness';
 
 const pidOf = (s: TraceStore, row: number): number => s.threads[s.thread[row]].pid;

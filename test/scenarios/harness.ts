@@ -2,9 +2,9 @@
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { K, kindInfo } from '../../src/core/recordKinds';
-import { traceRun } from '../../src/core/runTrace';
-import type { TraceStore } from '../../src/core/traceStore';
+import { K, kindInfo } from '../../src/core/trace/recordKinds';
+import { traceRun } from '../../src/core/run/runTrace';
+import type { TraceStore } from '../../src/core/trace/traceStore';
 
 export const SCRIPTS = path.join(__dirname, 'scripts');
 export const PYTHON = process.env.CONCURRENCY_TRACE_TEST_PYTHON || 'python3';

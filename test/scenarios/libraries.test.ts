@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import { findings } from '../../src/core/analysis/findings';
 import { tracerProblems } from '../../src/core/analysis/processes';
-import { buildSummary } from '../../src/core/summary';
+import { buildSummary } from '../../src/core/export/summary';
 import { rows, traceScript } from './harness';
 
 const DEBIAN_PYTHON = '/usr/bin/python3';

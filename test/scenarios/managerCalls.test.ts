@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { computeFlows } from '../../src/core/analysis/flows';
-import { K } from '../../src/core/recordKinds';
+import { K } from '../../src/core/trace/recordKinds';
 import { START_METHODS, traceScript } from './harness';
 
 for (const method of START_METHODS) {

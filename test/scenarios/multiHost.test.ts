@@ -9,11 +9,11 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { readTrace } from '../../src/core/traceFile';
+import { readTrace } from '../../src/core/trace/traceFile';
 import { CLI, cli, scratch } from './cliHarness';
 import { PYTHON } from './harness';
 import { findings } from '../../src/core/analysis/findings';
-import { K } from '../../src/core/recordKinds';
+import { K } from '../../src/core/trace/recordKinds';
 import { SCRIPTS, assertEveryManagerMessagePaired, linesSeen, loadCombined, trueStarts, watch, withTimeout } from './remoteQueue';
 import { TestNetwork } from './testNetwork';
 

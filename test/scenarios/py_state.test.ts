@@ -11,9 +11,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { K } from '../../src/core/recordKinds';
-import { readTrace } from '../../src/core/traceFile';
-import type { TraceStore } from '../../src/core/traceStore';
+import { K } from '../../src/core/trace/recordKinds';
+import { readTrace } from '../../src/core/trace/traceFile';
+import type { TraceStore } from '../../src/core/trace/traceStore';
 import { PYTHON, SCRIPTS, pythonHas, rows, runUntraced, traceScript } from './harness';
 
 /** python3, and the interpreters with sys.monitoring (3.12+) where this machine has them. */

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { readTrace } from '../../src/core/traceFile';
+import { readTrace } from '../../src/core/trace/traceFile';
 import { PYTHON, SCRIPTS } from './harness';
 
 const CLI = path.join(__dirname, '../../dist/cli.js');

@@ -9,9 +9,9 @@ import * as path from 'node:path';
 import { computeFlows, type Flow } from '../../src/core/analysis/flows';
 import { mergeInfoOf, type MergeInfo } from '../../src/core/merge/mergeInfo';
 import { readRunPlace } from '../../src/core/merge/runPlace';
-import { K } from '../../src/core/recordKinds';
-import { readTrace } from '../../src/core/traceFile';
-import type { TraceStore } from '../../src/core/traceStore';
+import { K } from '../../src/core/trace/recordKinds';
+import { readTrace } from '../../src/core/trace/traceFile';
+import type { TraceStore } from '../../src/core/trace/traceStore';
 import type { CliResult } from './cliHarness';
 
 export const SCRIPTS = path.join(__dirname, 'scripts', 'remote_queue');

@@ -1,7 +1,7 @@
 /** Shared values, asyncio, sleeps, output and process trees. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { TraceStore } from '../../src/core/traceStore';
+import type { TraceStore } from '../../src/core/trace/traceStore';
 import { rows, START_METHODS, traceScript, userProcesses } from './harness';
 
 const pidOf = (s: TraceStore, row: number): number => s.threads[s.thread[row]].pid;

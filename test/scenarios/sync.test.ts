@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { findings } from '../../src/core/analysis/findings';
-import { K } from '../../src/core/recordKinds';
-import type { TraceStore } from '../../src/core/traceStore';
+import { K } from '../../src/core/trace/recordKinds';
+import type { TraceStore } from '../../src/core/trace/traceStore';
 import { rows, START_METHODS, traceScript } from './harness';
 
 const label = (s: TraceStore, row: number): string => s.objects.get(s.obj[row])?.label ?? '';

@@ -1,6 +1,6 @@
 /** Builds small synthetic traces for the analysis unit tests: processes, threads, objects, spans and points. */
-import { K } from '../../src/core/recordKinds';
-import { TraceStore } from '../../src/core/traceStore';
+import { K } from '../../src/core/trace/recordKinds';
+import { TraceStore } from '../../src/core/trace/traceStore';
 
 export const MS = 1e6;
 

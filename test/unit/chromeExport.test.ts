@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Flow } from '../../src/core/analysis/flows';
 import { exportChrome, type ChromeEvent } from '../../src/core/export/chrome';
-import { K } from '../../src/core/recordKinds';
-import { TraceStore } from '../../src/core/traceStore';
+import { K } from '../../src/core/trace/recordKinds';
+import { TraceStore } from '../../src/core/trace/traceStore';
 
 /** Run clock: µs since an arbitrary boot-time origin, plus odd nanoseconds. */
 const T0 = 7_000_000_000_123;

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import { test } from 'node:test';
 import { UsageError, parseFlags } from '../../src/cli/flags';
 import { closedAtStart, inheritedDescriptors, terminalPosition } from '../../src/cli/startupState';
-import { jsonSafe, terminalSafe, terminalSafeLines, withSafeStrings } from '../../src/core/terminalText';
+import { jsonSafe, terminalSafe, terminalSafeLines, withSafeStrings } from '../../src/core/export/terminalText';
 
 const RUN = { withValue: ['--python', '--out', '--html'], switches: [], terminal: ['-m', '-c'], stopAtPositional: true };
 

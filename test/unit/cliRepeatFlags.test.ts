@@ -5,7 +5,7 @@ import { UsageError, parseFlags } from '../../src/cli/flags';
 import { failureStatus, keepAllFolder, keptRunName } from '../../src/cli/repeatCommand';
 import { DEFAULT_UNTIL_KINDS, RUN_FLAGS, parseUntil, perturbPlan, repeatPlan } from '../../src/cli/repeatFlags';
 import { repeatStdin } from '../../src/cli/repeatStdin';
-import { describeAttempt, parsePerturbSeed, type AttemptSummary } from '../../src/core/repeatRun';
+import { describeAttempt, parsePerturbSeed, type AttemptSummary } from '../../src/core/run/repeatRun';
 
 const parse = (argv: string[]) => {
   const f = parseFlags(argv, RUN_FLAGS);

@@ -3,10 +3,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
-import { Collector } from '../../src/core/collector';
-import { epochFromBigInt } from '../../src/core/eventFile';
-import { K } from '../../src/core/recordKinds';
-import { TraceStore } from '../../src/core/traceStore';
+import { Collector } from '../../src/core/run/collector';
+import { epochFromBigInt } from '../../src/core/run/eventFile';
+import { K } from '../../src/core/trace/recordKinds';
+import { TraceStore } from '../../src/core/trace/traceStore';
 import { EMPTY_SLOT, blob, record, writeProcessFiles } from './fakeEventFile';
 
 /** Folders made by the tests here, removed once they are all done. */

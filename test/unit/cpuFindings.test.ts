@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { findings } from '../../src/core/analysis/findings';
-import { K } from '../../src/core/recordKinds';
-import { encodeThreadSample } from '../../src/core/threadSample';
+import { K } from '../../src/core/trace/recordKinds';
+import { encodeThreadSample } from '../../src/core/run/threadSample';
 import { MS, Trace } from './analysisTrace';
 
 /** Four threads of one process sampled every 50 ms for 3 s: `cpu` % each, `runnable` of them in state R per sample. */

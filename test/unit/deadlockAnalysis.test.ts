@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FindingsEngine, findings } from '../../src/core/analysis/findings';
-import { K } from '../../src/core/recordKinds';
+import { K } from '../../src/core/trace/recordKinds';
 import { MS, Trace } from './analysisTrace';
 
 const kinds = (t: Trace): string[] => findings(t.store).map((f) => f.kind);

@@ -11,8 +11,8 @@ import * as path from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
 import type * as vscodeTypes from 'vscode';
 import { activate } from '../../src/extension/extension';
-import type { LiveRunResult } from '../../src/core/liveRun';
-import { K } from '../../src/core/recordKinds';
+import type { LiveRunResult } from '../../src/core/run/liveRun';
+import { K } from '../../src/core/trace/recordKinds';
 import { FakeMemento, Uri, fake } from './fakes/vscode';
 
 const ROOT = path.resolve(__dirname, '..', '..');

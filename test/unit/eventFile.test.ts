@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
-import { EventFileError, EventFileReader, epochFromBigInt } from '../../src/core/eventFile';
+import { EventFileError, EventFileReader, epochFromBigInt } from '../../src/core/run/eventFile';
 import { EMPTY_SLOT, END_AT, blob, header, record, stringSlots, voidSlot, writeProcessFiles } from './fakeEventFile';
 
 /** Folders made by the tests here, removed once they are all done. */

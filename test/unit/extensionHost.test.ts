@@ -15,9 +15,9 @@ import type { ConcurrencyTraceApi } from '../../src/extension/extension';
 import { activate } from '../../src/extension/extension';
 import type { Finding } from '../../src/core/analysis/finding';
 import { findings } from '../../src/core/analysis/findings';
-import { checkPython } from '../../src/core/launcher';
-import { readTrace } from '../../src/core/traceFile';
-import { parseStat } from '../../src/core/processTree';
+import { checkPython } from '../../src/core/run/launcher';
+import { readTrace } from '../../src/core/trace/traceFile';
+import { parseStat } from '../../src/core/run/processTree';
 import { FakeMemento, FakePanel, Position, Uri, fake } from './fakes/vscode';
 
 const ROOT = path.resolve(__dirname, '..', '..');

@@ -15,11 +15,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, beforeEach, test } from 'node:test';
 import type * as vscodeTypes from 'vscode';
-import { EXAMPLE_LESSONS } from '../../src/core/examples';
+import { EXAMPLE_LESSONS } from '../../src/core/setup/examples';
 import type { ConcurrencyTraceApi } from '../../src/extension/extension';
 import { activate } from '../../src/extension/extension';
-import { readTrace } from '../../src/core/traceFile';
-import { parseStat } from '../../src/core/processTree';
+import { readTrace } from '../../src/core/trace/traceFile';
+import { parseStat } from '../../src/core/run/processTree';
 import { FakeMemento, Uri, fake, fakeEditor, window } from './fakes/vscode';
 
 const ROOT = path.resolve(__dirname, '..', '..');

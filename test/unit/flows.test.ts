@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { computeFlows } from '../../src/core/analysis/flows';
-import { K } from '../../src/core/recordKinds';
-import { TraceStore } from '../../src/core/traceStore';
+import { K } from '../../src/core/trace/recordKinds';
+import { TraceStore } from '../../src/core/trace/traceStore';
 
 function store(): TraceStore {
   const s = new TraceStore();

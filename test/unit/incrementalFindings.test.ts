@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FindingsEngine, findings } from '../../src/core/analysis/findings';
-import { K, kindInfo } from '../../src/core/recordKinds';
-import { TraceStore } from '../../src/core/traceStore';
+import { K, kindInfo } from '../../src/core/trace/recordKinds';
+import { TraceStore } from '../../src/core/trace/traceStore';
 import { MS, Trace, value } from './analysisTrace';
 
 /** A run with a lock cycle that dissolves, a data race and a lock-order inversion. */

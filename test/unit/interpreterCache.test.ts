@@ -3,9 +3,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { InterpreterCache, selectionFingerprint } from '../../src/core/interpreterCache';
-import { LaunchError, checkPython } from '../../src/core/launcher';
-import { cacheDirPath, privateCacheDir, readCacheFile } from '../../src/core/privateCache';
+import { InterpreterCache, selectionFingerprint } from '../../src/core/setup/interpreterCache';
+import { LaunchError, checkPython } from '../../src/core/run/launcher';
+import { cacheDirPath, privateCacheDir, readCacheFile } from '../../src/core/setup/privateCache';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-icache-'));
 const PYENV = '/root/.pyenv/versions';

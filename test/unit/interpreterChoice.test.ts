@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { checkPython } from '../../src/core/launcher';
-import { chooseInterpreter, interpreterCandidates, resolveCommand, type ProbeResult } from '../../src/core/interpreterChoice';
+import { checkPython } from '../../src/core/run/launcher';
+import { chooseInterpreter, interpreterCandidates, resolveCommand, type ProbeResult } from '../../src/core/setup/interpreterChoice';
 
 const posix = process.platform !== 'win32';
 

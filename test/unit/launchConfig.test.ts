@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { CURRENT_FILE_NAME, LAUNCH_TYPE, LaunchConfigError, applyLaunchEnv, resolveLaunch, withDefaults, type LaunchContext } from '../../src/core/launchConfig';
+import { CURRENT_FILE_NAME, LAUNCH_TYPE, LaunchConfigError, applyLaunchEnv, resolveLaunch, withDefaults, type LaunchContext } from '../../src/core/setup/launchConfig';
 
 const WS = path.join(path.sep, 'ws');
 const ACTIVE = path.join(WS, 'pkg', 'main.py');

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applyAppend, storeFromSnapshot } from '../../src/core/applyMessages';
-import { LiveBatches } from '../../src/core/liveBatches';
-import { K } from '../../src/core/recordKinds';
-import { TraceStore } from '../../src/core/traceStore';
+import { applyAppend, storeFromSnapshot } from '../../src/core/live/applyMessages';
+import { LiveBatches } from '../../src/core/live/liveBatches';
+import { K } from '../../src/core/trace/recordKinds';
+import { TraceStore } from '../../src/core/trace/traceStore';
 
 const running = { status: 'running' as const, title: 't' };
 

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { AppendMessage, HostToWebview, RunState, SnapshotMessage } from '../../src/protocol';
 import type { Finding } from '../../src/core/analysis/finding';
-import { applyAppend, storeFromSnapshot } from '../../src/core/applyMessages';
-import { LiveBatches } from '../../src/core/liveBatches';
-import { decimate } from '../../src/core/liveDecimation';
-import { LiveFeed } from '../../src/core/liveFeed';
-import { K } from '../../src/core/recordKinds';
-import { TraceStore } from '../../src/core/traceStore';
+import { applyAppend, storeFromSnapshot } from '../../src/core/live/applyMessages';
+import { LiveBatches } from '../../src/core/live/liveBatches';
+import { decimate } from '../../src/core/live/liveDecimation';
+import { LiveFeed } from '../../src/core/live/liveFeed';
+import { K } from '../../src/core/trace/recordKinds';
+import { TraceStore } from '../../src/core/trace/traceStore';
 
 const running: RunState = { status: 'running', title: 't' };
 const wire = <T>(m: T): T => JSON.parse(JSON.stringify(m)) as T;

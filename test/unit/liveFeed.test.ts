@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { HostToWebview, RunState } from '../../src/protocol';
-import { applyAppend, storeFromSnapshot } from '../../src/core/applyMessages';
-import { LiveBatches } from '../../src/core/liveBatches';
-import { LiveFeed } from '../../src/core/liveFeed';
-import { K } from '../../src/core/recordKinds';
-import { TraceStore } from '../../src/core/traceStore';
+import { applyAppend, storeFromSnapshot } from '../../src/core/live/applyMessages';
+import { LiveBatches } from '../../src/core/live/liveBatches';
+import { LiveFeed } from '../../src/core/live/liveFeed';
+import { K } from '../../src/core/trace/recordKinds';
+import { TraceStore } from '../../src/core/trace/traceStore';
 
 function setup(opts: { intervalMs?: number; post?: (m: HostToWebview) => PromiseLike<boolean> | boolean } = {}) {
   const store = new TraceStore();

@@ -1,5 +1,5 @@
 /**
- * Findings of a growing trace (core/liveFindings) and how the live feed
+ * Findings of a growing trace (core/live/liveFindings) and how the live feed
  * carries them: the real analysis on a trace that deadlocks while it grows,
  * the pass rate bounded by time and by the analysis's own cost, the version
  * moving only when the list changes, a failing pass keeping the last answer,
@@ -9,11 +9,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Finding } from '../../src/core/analysis/finding';
-import { LiveBatches } from '../../src/core/liveBatches';
-import { LiveFeed } from '../../src/core/liveFeed';
-import { LiveFindings } from '../../src/core/liveFindings';
-import { K } from '../../src/core/recordKinds';
-import { TraceStore } from '../../src/core/traceStore';
+import { LiveBatches } from '../../src/core/live/liveBatches';
+import { LiveFeed } from '../../src/core/live/liveFeed';
+import { LiveFindings } from '../../src/core/live/liveFindings';
+import { K } from '../../src/core/trace/recordKinds';
+import { TraceStore } from '../../src/core/trace/traceStore';
 import type { HostToWebview, RunState } from '../../src/protocol';
 
 const MS = 1e6;

@@ -3,9 +3,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, test } from 'node:test';
-import { LiveRun, type LiveRunOptions } from '../../src/core/liveRun';
-import { parseStat } from '../../src/core/processTree';
-import { readTrace } from '../../src/core/traceFile';
+import { LiveRun, type LiveRunOptions } from '../../src/core/run/liveRun';
+import { parseStat } from '../../src/core/run/processTree';
+import { readTrace } from '../../src/core/trace/traceFile';
 
 const PYTHON = process.env.CONCURRENCY_TRACE_TEST_PYTHON || 'python3';
 const FIXTURES = path.join(__dirname, 'fixtures');

@@ -5,8 +5,8 @@ import { FIRST_FRESH_PID } from '../../src/core/merge/idSpaces';
 import { mergeInfoOf } from '../../src/core/merge/mergeInfo';
 import { describeMerge } from '../../src/core/merge/mergeReport';
 import { MergeError, mergeTraces } from '../../src/core/merge/mergeTraces';
-import { K } from '../../src/core/recordKinds';
-import { decodeTrace, encodeTrace } from '../../src/core/traceFile';
+import { K } from '../../src/core/trace/recordKinds';
+import { decodeTrace, encodeTrace } from '../../src/core/trace/traceFile';
 import { A, MS, S, WALL, producerAndWorker, trace, type Where } from './partTraces';
 
 test('two traces become one: every process, grouped by host, colliding pids renumbered', () => {

@@ -1,11 +1,11 @@
 /** The words for processes, threads and objects (core/naming) and the summary that prints them. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { foldNames, Naming, programWords } from '../../src/core/naming';
-import { K, SAMPLE_CPU } from '../../src/core/recordKinds';
-import { buildSummary, formatSummary } from '../../src/core/summary';
-import { TraceStore } from '../../src/core/traceStore';
-import type { ProcessInfo } from '../../src/core/traceModel';
+import { foldNames, Naming, programWords } from '../../src/core/naming/index';
+import { K, SAMPLE_CPU } from '../../src/core/trace/recordKinds';
+import { buildSummary, formatSummary } from '../../src/core/export/summary';
+import { TraceStore } from '../../src/core/trace/traceStore';
+import type { ProcessInfo } from '../../src/core/trace/traceModel';
 
 function proc(s: TraceStore, pid: number, parent: number, name: string, extra: Partial<ProcessInfo> = {}): ProcessInfo {
   const p = s.addProcess({ pid, ppid: parent, parentPid: parent, name, argv: [], python: '', startTs: 10, endTs: 1000, exited: true, exitCode: 0, signal: null, internal: false, wallNsAtStart: null, mainThread: -1, ...extra });

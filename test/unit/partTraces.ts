@@ -4,8 +4,8 @@
  * (or a shared one), with known true times.
  */
 import type { RunPlace } from '../../src/core/merge/runPlace';
-import { K } from '../../src/core/recordKinds';
-import { TraceStore } from '../../src/core/traceStore';
+import { K } from '../../src/core/trace/recordKinds';
+import { TraceStore } from '../../src/core/trace/traceStore';
 
 export const MS = 1e6;
 export const S = 1e9;

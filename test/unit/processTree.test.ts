@@ -4,8 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { launch, removeRunDir } from '../../src/core/launcher';
-import { ProcessTreeWatch, killProcessTree, parseStat, processStartTicks, treeMembers, type ProcessEntry } from '../../src/core/processTree';
+import { launch, removeRunDir } from '../../src/core/run/launcher';
+import { ProcessTreeWatch, killProcessTree, parseStat, processStartTicks, treeMembers, type ProcessEntry } from '../../src/core/run/processTree';
 
 const PYTHON = process.env.CONCURRENCY_TRACE_TEST_PYTHON || 'python3';
 const SCRIPT = path.join(__dirname, 'fixtures', 'process_tree.py');

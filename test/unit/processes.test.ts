@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { settleProcesses, tracerProblemLine, tracerProblems } from '../../src/core/analysis/processes';
-import { K } from '../../src/core/recordKinds';
-import { TraceStore } from '../../src/core/traceStore';
+import { K } from '../../src/core/trace/recordKinds';
+import { TraceStore } from '../../src/core/trace/traceStore';
 
 function proc(s: TraceStore, pid: number, ppid: number): void {
   const p = s.addProcess({ pid, ppid, parentPid: ppid, name: `p${pid}`, argv: [], python: '', startTs: 0, endTs: 10, exited: false,

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { computeFlows } from '../../src/core/analysis/flows';
 import { mergeTraces } from '../../src/core/merge/mergeTraces';
-import { K } from '../../src/core/recordKinds';
+import { K } from '../../src/core/trace/recordKinds';
 import { A, MS, S, trace, type Where } from './partTraces';
 
 const QUEUE_AS_CLIENT_NAMES_IT = 2 ** 52 + 2 ** 51 + 111;

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { findTests, isTestFileName, pytestNodeId, testAt } from '../../src/core/pytestTarget';
+import { findTests, isTestFileName, pytestNodeId, testAt } from '../../src/core/setup/pytestTarget';
 
 const SOURCE = `"""Tests.
 

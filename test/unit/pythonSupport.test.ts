@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TESTED_PYTHONS, pythonSupport } from '../../src/core/pythonSupport';
+import { TESTED_PYTHONS, pythonSupport } from '../../src/core/setup/pythonSupport';
 
 test('tested versions 3.8–3.15 are traced without a note', () => {
   for (let minor = TESTED_PYTHONS.oldest[1]; minor <= TESTED_PYTHONS.newest[1]; minor++) {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { findings } from '../../src/core/analysis/findings';
 import { computeFlows } from '../../src/core/analysis/flows';
-import { K } from '../../src/core/recordKinds';
+import { K } from '../../src/core/trace/recordKinds';
 import { MS, Trace, value } from './analysisTrace';
 
 const VAR = 2 ** 51 + 42;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { RECORD_KINDS } from '../../src/core/recordKinds';
+import { RECORD_KINDS } from '../../src/core/trace/recordKinds';
 
 test('the TypeScript record table lists exactly the kinds of events.py with the same numbers', () => {
   const py = fs.readFileSync(path.join(__dirname, '../../src/runtime/concurrency_trace/events.py'), 'utf8');

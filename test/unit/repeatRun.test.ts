@@ -1,5 +1,5 @@
 /**
- * core/repeatRun: real traced runs of real scripts (core/runTrace) repeated
+ * core/run/repeatRun: real traced runs of real scripts (core/run/runTrace) repeated
  * until the first failure — a non-zero exit on the third run, a deadlock
  * finding on the first — or N passing runs; what a failure is under each
  * condition; cancellation between runs; the summary's words.
@@ -10,10 +10,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
 import type { Finding } from '../../src/core/analysis/finding';
-import { checkPython } from '../../src/core/launcher';
-import { describeAttempt, describeCondition, describeRepeat, judgeAttempt, repeatRun, type AttemptOutcome } from '../../src/core/repeatRun';
-import { traceRun } from '../../src/core/runTrace';
-import { TraceStore } from '../../src/core/traceStore';
+import { checkPython } from '../../src/core/run/launcher';
+import { describeAttempt, describeCondition, describeRepeat, judgeAttempt, repeatRun, type AttemptOutcome } from '../../src/core/run/repeatRun';
+import { traceRun } from '../../src/core/run/runTrace';
+import { TraceStore } from '../../src/core/trace/traceStore';
 
 const FIXTURES = path.join(__dirname, 'fixtures');
 const python = checkPython(process.env.CONCURRENCY_TRACE_TEST_PYTHON || 'python3').executable;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { ArgumentsError, MAX_REMEMBERED, RememberedRuns, formatArgs, parseArgs, resolveRunArguments, type KeyValueState } from '../../src/core/runArguments';
+import { ArgumentsError, MAX_REMEMBERED, RememberedRuns, formatArgs, parseArgs, resolveRunArguments, type KeyValueState } from '../../src/core/run/runArguments';
 
 class MapState implements KeyValueState {
   readonly map = new Map<string, unknown>();

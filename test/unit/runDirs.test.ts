@@ -4,8 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { RUN_DIR_PREFIX, createRunDir, processStartTime, removeStaleRunDirs, tempRoot } from '../../src/core/runDirs';
-import { Watchdog } from '../../src/core/watchdog';
+import { RUN_DIR_PREFIX, createRunDir, processStartTime, removeStaleRunDirs, tempRoot } from '../../src/core/run/runDirs';
+import { Watchdog } from '../../src/core/run/watchdog';
 
 const PYTHON = process.env.CONCURRENCY_TRACE_TEST_PYTHON || 'python3';
 const alive = (pid: number): boolean => {
@@ -84,7 +84,7 @@ test('the watchdog ends the run\'s processes and removes the run directory when 
   const token = 'feedfacecafebeef';
   const launcher = spawn(process.execPath, ['--import', 'tsx', '-e', `
     const { spawn } = require('node:child_process');
-    const { Watchdog } = require(${JSON.stringify(path.join(__dirname, '../../src/core/watchdog.ts'))});
+    const { Watchdog } = require(${JSON.stringify(path.join(__dirname, '../../src/core/run/watchdog.ts'))});
     new Watchdog(${JSON.stringify(PYTHON)}, ${JSON.stringify(dir)}, ${JSON.stringify(token)});
     // A parent that ignores SIGTERM and a grandchild that does not carry the token (found by descent).
     const tree = spawn(${JSON.stringify(PYTHON)}, ['-c', 'import signal, subprocess, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); c = subprocess.Popen(["sleep", "60"], env={}); print(c.pid, flush=True); time.sleep(60)'],

@@ -5,8 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { writeHtmlReport } from '../../src/core/export/htmlReport';
-import { AtomicFile, DestinationError, checkDestination, tempNameFor, writeFileAtomic } from '../../src/core/safeFile';
-import { TraceStore } from '../../src/core/traceStore';
+import { AtomicFile, DestinationError, checkDestination, tempNameFor, writeFileAtomic } from '../../src/core/trace/safeFile';
+import { TraceStore } from '../../src/core/trace/traceStore';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-safefile-'));
 const leftovers = (d: string): string[] => fs.readdirSync(d).filter((n) => n.includes('.tmp'));

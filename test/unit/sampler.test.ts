@@ -4,9 +4,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, test } from 'node:test';
-import { SAMPLE_CORE, SAMPLE_CPU } from '../../src/core/recordKinds';
-import { Sampler, decodeThreadSample, encodeThreadSample, pageSize, parseStat } from '../../src/core/sampler';
-import { TraceStore } from '../../src/core/traceStore';
+import { SAMPLE_CORE, SAMPLE_CPU } from '../../src/core/trace/recordKinds';
+import { Sampler, decodeThreadSample, encodeThreadSample, pageSize, parseStat } from '../../src/core/run/sampler';
+import { TraceStore } from '../../src/core/trace/traceStore';
 
 const hasProc = process.platform === 'linux' && fs.existsSync('/proc/self/task');
 
@@ -432,8 +432,8 @@ describe('Sampler', () => {
   });
 
   test('a started sampler that is never stopped does not keep Node alive', { skip: !hasProc }, () => {
-    const sampler = path.resolve(__dirname, '../../src/core/sampler.ts');
-    const store = path.resolve(__dirname, '../../src/core/traceStore.ts');
+    const sampler = path.resolve(__dirname, '../../src/core/run/sampler.ts');
+    const store = path.resolve(__dirname, '../../src/core/trace/traceStore.ts');
     const script = `
       const { Sampler } = require(${JSON.stringify(sampler)});
       const { TraceStore } = require(${JSON.stringify(store)});

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { expandVariables, resolvePathSetting } from '../../src/core/settingVariables';
+import { expandVariables, resolvePathSetting } from '../../src/core/setup/settingVariables';
 
 const ctx = { workspaceFolder: '/ws/proj', file: '/ws/proj/pkg/main.py', home: '/home/u', env: { VENV: '/opt/v' } };
 

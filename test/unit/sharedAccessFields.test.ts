@@ -5,10 +5,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { sharedValue } from '../../src/core/analysis/names';
-import { Collector } from '../../src/core/collector';
-import { epochFromBigInt } from '../../src/core/eventFile';
-import { K } from '../../src/core/recordKinds';
-import { TraceStore } from '../../src/core/traceStore';
+import { Collector } from '../../src/core/run/collector';
+import { epochFromBigInt } from '../../src/core/run/eventFile';
+import { K } from '../../src/core/trace/recordKinds';
+import { TraceStore } from '../../src/core/trace/traceStore';
 import { blob, record, writeProcessFiles } from './fakeEventFile';
 
 const EPOCH = 5_000_000n;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { findings } from '../../src/core/analysis/findings';
 import { TASK_WAIT } from '../../src/core/analysis/tasks';
-import { K } from '../../src/core/recordKinds';
+import { K } from '../../src/core/trace/recordKinds';
 import { MS, Trace } from './analysisTrace';
 
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TerminalLine, TerminalOutput } from '../../src/core/terminalLine';
+import { TerminalLine, TerminalOutput } from '../../src/core/export/terminalLine';
 
 test('typed text is echoed and sent line by line on Enter', () => {
   const t = new TerminalLine();

@@ -1,8 +1,8 @@
 /** The timeline's data side (pure, no DOM): lane indexes, layout, search, time window. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { K } from '../../src/core/recordKinds';
-import { TraceStore } from '../../src/core/traceStore';
+import { K } from '../../src/core/trace/recordKinds';
+import { TraceStore } from '../../src/core/trace/traceStore';
 import { firstSpanEndingAfter, LaneSpans, RowList } from '../../webview/data/laneIndex';
 import { layoutLanes, rowAt } from '../../webview/data/laneLayout';
 import { compileQuery, NO_QUERY } from '../../webview/data/search';

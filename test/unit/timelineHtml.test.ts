@@ -5,8 +5,8 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import type { Finding } from '../../src/core/analysis/finding';
 import { buildHtmlReport } from '../../src/core/export/htmlReport';
-import { jsonForScript, reportCsp, reportPageHtml, webviewCsp, webviewPageHtml } from '../../src/core/timelineHtml';
-import { TraceStore } from '../../src/core/traceStore';
+import { jsonForScript, reportCsp, reportPageHtml, webviewCsp, webviewPageHtml } from '../../src/core/export/timelineHtml';
+import { TraceStore } from '../../src/core/trace/traceStore';
 
 test('the webview page loads only its own script (by nonce) and styles, no inline styles allowed', () => {
   const html = webviewPageHtml({ cspSource: 'https://x.vscode-cdn.net', scriptUri: 'https://x.vscode-cdn.net/dist/webview.js', styleUri: 'https://x.vscode-cdn.net/dist/webview.css', nonce: 'abc123', title: 'a <b> & "c"' });

@@ -5,10 +5,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import * as zlib from 'node:zlib';
-import { K } from '../../src/core/recordKinds';
-import { TraceFileError, decodeTrace, encodeTrace, readTrace, writeTrace } from '../../src/core/traceFile';
-import { CHUNK_HEADER, INDEX_ENTRY, MAGIC, ROWS_PER_CHUNK, TRAILER_MAGIC, pad8 } from '../../src/core/traceFormat';
-import { TraceStore } from '../../src/core/traceStore';
+import { K } from '../../src/core/trace/recordKinds';
+import { TraceFileError, decodeTrace, encodeTrace, readTrace, writeTrace } from '../../src/core/trace/traceFile';
+import { CHUNK_HEADER, INDEX_ENTRY, MAGIC, ROWS_PER_CHUNK, TRAILER_MAGIC, pad8 } from '../../src/core/trace/traceFormat';
+import { TraceStore } from '../../src/core/trace/traceStore';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-tracefile-'));
 

@@ -3,9 +3,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { readTrace } from '../../src/core/traceFile';
-import { isAutoSavedTrace, listTraces, pruneTraces, saveRunTrace, traceFileName, tracesToPrune } from '../../src/core/traceStorage';
-import { TraceStore } from '../../src/core/traceStore';
+import { readTrace } from '../../src/core/trace/traceFile';
+import { isAutoSavedTrace, listTraces, pruneTraces, saveRunTrace, traceFileName, tracesToPrune } from '../../src/core/trace/traceStorage';
+import { TraceStore } from '../../src/core/trace/traceStore';
 
 test('traceFileName: script stem and local time, sortable; safe characters only', () => {
   const when = new Date(2025, 0, 2, 3, 4, 5, 6);

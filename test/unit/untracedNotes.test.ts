@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { describeUntraced, readUntracedNotes } from '../../src/core/untracedNotes';
+import { describeUntraced, readUntracedNotes } from '../../src/core/run/untracedNotes';
 
 function runDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'ct-notes-'));

@@ -1,5 +1,5 @@
 /**
- * The "Get started" walkthrough and the .vsix: every lesson of core/examples
+ * The "Get started" walkthrough and the .vsix: every lesson of core/setup/examples
  * linked from exactly one step (which is ticked off by running it), every
  * step's page present, and the package holding what the walkthrough opens.
  */
@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { EXAMPLE_LESSONS } from '../../src/core/examples';
+import { EXAMPLE_LESSONS } from '../../src/core/setup/examples';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 

@@ -6,9 +6,9 @@
  * tested before (and independently of) every kind of the analysis.
  */
 import type { Finding } from '../../src/core/analysis/finding';
-import { K } from '../../src/core/recordKinds';
-import type { ProcessInfo } from '../../src/core/traceModel';
-import { TraceStore } from '../../src/core/traceStore';
+import { K } from '../../src/core/trace/recordKinds';
+import type { ProcessInfo } from '../../src/core/trace/traceModel';
+import { TraceStore } from '../../src/core/trace/traceStore';
 
 export const APP_FILE = '/work/example/bank.py';
 const MS = 1e6;

@@ -9,9 +9,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { LiveBatches } from '../../src/core/liveBatches';
-import { webviewPageHtml } from '../../src/core/timelineHtml';
-import type { TraceStore } from '../../src/core/traceStore';
+import { LiveBatches } from '../../src/core/live/liveBatches';
+import { webviewPageHtml } from '../../src/core/export/timelineHtml';
+import type { TraceStore } from '../../src/core/trace/traceStore';
 import type { HostToWebview, RunState, WebviewToHost } from '../../src/protocol';
 import type { LayoutInfo } from '../../webview/testHook';
 

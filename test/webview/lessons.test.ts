@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { K, SAMPLE_CORE, SAMPLE_CPU } from '../../src/core/recordKinds';
-import { NO_THREAD_RACE_ENV } from '../../src/core/launcher';
-import type { TraceStore } from '../../src/core/traceStore';
+import { K, SAMPLE_CORE, SAMPLE_CPU } from '../../src/core/trace/recordKinds';
+import { NO_THREAD_RACE_ENV } from '../../src/core/run/launcher';
+import type { TraceStore } from '../../src/core/trace/traceStore';
 import type { LayoutInfo } from '../../webview/testHook';
 import { cspViolations, ensureBuilt, launchBrowser, layout, openWebview, type PageWatch } from './harness';
 import { coresIn, FULL, HALF, kindTotals, lessonShots, show, traceExample } from './lessons';

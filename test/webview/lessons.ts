@@ -7,8 +7,8 @@
 import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { findings } from '../../src/core/analysis/findings';
-import { traceRun } from '../../src/core/runTrace';
-import type { TraceStore } from '../../src/core/traceStore';
+import { traceRun } from '../../src/core/run/runTrace';
+import type { TraceStore } from '../../src/core/trace/traceStore';
 import type { LayoutInfo } from '../../webview/testHook';
 import { darkThemeVars, layout, ROOT, screenshot, send, snapshotOf, waitReady } from './harness';
 

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { writeTrace } from '../../src/core/traceFile';
+import { writeTrace } from '../../src/core/trace/traceFile';
 import { cspViolations, DIST, ensureBuilt, launchBrowser, layout, openReport, ROOT, screenshot, waitReady } from './harness';
 import { syntheticStore } from './syntheticTrace';
 

@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { buildHtmlReport } from '../../src/core/export/htmlReport';
-import type { TraceStore } from '../../src/core/traceStore';
+import type { TraceStore } from '../../src/core/trace/traceStore';
 import { findingsTrace } from './findingsTrace';
 import { cspViolations, ensureBuilt, launchBrowser, layout, openReport, openWebview, screenshot, send, snapshotOf, waitReady } from './harness';
 import { syntheticStore } from './syntheticTrace';

@@ -3,10 +3,10 @@
  * points, flows of every kind, asyncio tasks, CPU samples, stdout — at any
  * size (the benchmark uses 200 000 events). Deterministic.
  */
-import { K } from '../../src/core/recordKinds';
-import { encodeThreadSample } from '../../src/core/threadSample';
-import type { ProcessInfo } from '../../src/core/traceModel';
-import { TraceStore } from '../../src/core/traceStore';
+import { K } from '../../src/core/trace/recordKinds';
+import { encodeThreadSample } from '../../src/core/run/threadSample';
+import type { ProcessInfo } from '../../src/core/trace/traceModel';
+import { TraceStore } from '../../src/core/trace/traceStore';
 
 export interface SyntheticOptions {
   /** Roughly how many events (rows) to make. */

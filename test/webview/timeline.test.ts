@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { K } from '../../src/core/recordKinds';
-import type { TraceStore } from '../../src/core/traceStore';
+import { K } from '../../src/core/trace/recordKinds';
+import type { TraceStore } from '../../src/core/trace/traceStore';
 import { cspViolations, darkThemeVars, ensureBuilt, launchBrowser, layout, openWebview, posted, screenshot, send, snapshotOf, waitReady, type PageWatch } from './harness';
 import { SCRIPT_FILE, syntheticStore } from './syntheticTrace';
 

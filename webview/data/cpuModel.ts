@@ -12,9 +12,9 @@
  *   of the machine's load.
  * Built at a bounded rate (like the flows), not per frame.
  */
-import { decodeThreadSample } from '../../src/core/threadSample';
-import { K } from '../../src/core/recordKinds';
-import type { TraceStore } from '../../src/core/traceStore';
+import { decodeThreadSample } from '../../src/core/run/threadSample';
+import { K } from '../../src/core/trace/recordKinds';
+import type { TraceStore } from '../../src/core/trace/traceStore';
 import type { RowList } from './laneIndex';
 import { isWaitKind } from './spanKinds';
 import type { TimelineData } from './timelineData';

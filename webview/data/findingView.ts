@@ -5,7 +5,7 @@
  */
 import type { Finding, FindingKind, FindingSeverity } from '../../src/core/analysis/finding';
 import { FINDING_KINDS } from '../../src/core/analysis/finding';
-import type { TraceStore } from '../../src/core/traceStore';
+import type { TraceStore } from '../../src/core/trace/traceStore';
 
 export const SEVERITY_ORDER: Record<FindingSeverity, number> = { error: 0, warning: 1, info: 2 };
 

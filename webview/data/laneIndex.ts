@@ -4,7 +4,7 @@
  * which no two spans overlap (so both starts and ends are sorted and one
  * binary search finds the first visible span).
  */
-import type { TraceStore } from '../../src/core/traceStore';
+import type { TraceStore } from '../../src/core/trace/traceStore';
 
 /** A growable list of store rows with their start times, kept in time order. */
 export class RowList {

@@ -8,8 +8,8 @@
  * process with one thread of its own is one row: the thread's lane, labelled
  * with the process.
  */
-import type { ChildProgram } from '../../src/core/naming';
-import type { ProcessInfo, ThreadInfo } from '../../src/core/traceModel';
+import type { ChildProgram } from '../../src/core/naming/index';
+import type { ProcessInfo, ThreadInfo } from '../../src/core/trace/traceModel';
 import type { LaneSpans } from './laneIndex';
 import { laneHasMatch, type SearchQuery } from './search';
 import type { TaskLane, TimelineData } from './timelineData';

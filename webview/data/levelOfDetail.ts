@@ -14,7 +14,7 @@
  * Built lazily, per list, for the rows closed when it is built; rows added
  * later are drawn one by one until there are enough of them to rebuild.
  */
-import type { TraceStore } from '../../src/core/traceStore';
+import type { TraceStore } from '../../src/core/trace/traceStore';
 import type { RowList } from './laneIndex';
 import { CATEGORIES, spanCategory } from './spanKinds';
 

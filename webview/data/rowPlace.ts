@@ -4,8 +4,8 @@
  * Used to outline the selection and a finding's events and to attach a
  * finding's arrows.
  */
-import { K } from '../../src/core/recordKinds';
-import type { TraceStore } from '../../src/core/traceStore';
+import { K } from '../../src/core/trace/recordKinds';
+import type { TraceStore } from '../../src/core/trace/traceStore';
 import type { RowList } from './laneIndex';
 import { LANE_PAD, ROW_H, type LaneRow, type Layout } from './laneLayout';
 import { spanCategory } from './spanKinds';

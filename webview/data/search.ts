@@ -4,7 +4,7 @@
  * by name show whole; lanes that only hold matching events show with the
  * other events dimmed.
  */
-import type { TraceStore } from '../../src/core/traceStore';
+import type { TraceStore } from '../../src/core/trace/traceStore';
 import { allEventKinds, objectLabel } from './spanKinds';
 import type { LaneSpans } from './laneIndex';
 

@@ -5,9 +5,9 @@
  * the browser's DecompressionStream (no code of ours, nothing fetched: the
  * report's CSP allows it). Packed columns become the store's columns directly.
  */
-import { storeFromSnapshot } from '../../src/core/applyMessages';
+import { storeFromSnapshot } from '../../src/core/live/applyMessages';
 import { unpackColumns, type StoreColumns } from '../../src/core/export/columnPack';
-import { TraceStore } from '../../src/core/traceStore';
+import { TraceStore } from '../../src/core/trace/traceStore';
 import type { EventColumns, SnapshotMessage } from '../../src/protocol';
 
 const NO_COLUMNS: EventColumns = { kind: [], ts: [], end: [], thread: [], obj: [], site: [], a: [], b: [] };

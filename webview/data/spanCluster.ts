@@ -5,7 +5,7 @@
  * instead of one arbitrary span. Binary searches, then at most a few
  * thousand spans looked at (kinds sampled beyond that).
  */
-import type { TraceStore } from '../../src/core/traceStore';
+import type { TraceStore } from '../../src/core/trace/traceStore';
 import { firstSpanEndingAfter, type RowList } from './laneIndex';
 
 export interface SpanCluster {

@@ -3,8 +3,8 @@
  * state category (colour, legend entry), and the text it is labelled with.
  */
 import { ObjectNames } from '../../src/core/naming/objectNames';
-import { K, kindInfo, RECORD_KINDS } from '../../src/core/recordKinds';
-import type { TraceStore } from '../../src/core/traceStore';
+import { K, kindInfo, RECORD_KINDS } from '../../src/core/trace/recordKinds';
+import type { TraceStore } from '../../src/core/trace/traceStore';
 
 export type Category =
   | 'running' | 'lockWait' | 'lockHold' | 'queue' | 'join' | 'sync' | 'sleep' | 'task' | 'await' | 'spawn' | 'async' | 'shared' | 'lifecycle';

@@ -4,10 +4,10 @@
  * time range. index() only looks at rows added since the last call, so a live
  * append costs what it adds, not the size of the trace.
  */
-import { Naming } from '../../src/core/naming';
-import { K } from '../../src/core/recordKinds';
-import { decodeThreadSample } from '../../src/core/threadSample';
-import type { TraceStore } from '../../src/core/traceStore';
+import { Naming } from '../../src/core/naming/index';
+import { K } from '../../src/core/trace/recordKinds';
+import { decodeThreadSample } from '../../src/core/run/threadSample';
+import type { TraceStore } from '../../src/core/trace/traceStore';
 import { LaneSpans, RowList } from './laneIndex';
 import { isAsyncWaitKind, pointCategory, spanCategory } from './spanKinds';
 

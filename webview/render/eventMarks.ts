@@ -5,7 +5,7 @@
 import type { RowList } from '../data/laneIndex';
 import type { LaneRow } from '../data/laneLayout';
 import { eventMatches } from '../data/search';
-import { K } from '../../src/core/recordKinds';
+import { K } from '../../src/core/trace/recordKinds';
 import { eventLabel, eventName, pointCategory } from '../data/spanKinds';
 import { blend } from '../theme';
 import { DrawBatch } from './drawBatch';

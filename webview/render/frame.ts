@@ -1,7 +1,7 @@
 /** What one drawing pass needs to know; built by the app for every frame. */
 import type { Finding } from '../../src/core/analysis/finding';
 import type { Flow, FlowKind } from '../../src/core/analysis/flows';
-import type { TraceStore } from '../../src/core/traceStore';
+import type { TraceStore } from '../../src/core/trace/traceStore';
 import type { CpuModel } from '../data/cpuModel';
 import type { Layout } from '../data/laneLayout';
 import type { SearchQuery } from '../data/search';

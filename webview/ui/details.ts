@@ -4,9 +4,9 @@
  * source", and the partner events its flows lead to. Text only (no HTML).
  */
 import type { Flow } from '../../src/core/analysis/flows';
-import { K } from '../../src/core/recordKinds';
-import type { TraceStore } from '../../src/core/traceStore';
-import type { Naming } from '../../src/core/naming';
+import { K } from '../../src/core/trace/recordKinds';
+import type { TraceStore } from '../../src/core/trace/traceStore';
+import type { Naming } from '../../src/core/naming/index';
 import { eventLabel, eventName, formatDuration, objectLabel } from '../data/spanKinds';
 
 export interface DetailsActions {

@@ -5,8 +5,8 @@
  * inspect one). The words are the analysis's own; text only.
  */
 import type { Finding } from '../../src/core/analysis/finding';
-import type { TraceStore } from '../../src/core/traceStore';
-import { kindWords } from '../../src/core/findingState';
+import type { TraceStore } from '../../src/core/trace/traceStore';
+import { kindWords } from '../../src/core/live/findingState';
 import { SEVERITY_ICON } from '../data/findingView';
 import { eventLabel, formatDuration } from '../data/spanKinds';
 import type { DetailsPane } from './details';

@@ -6,7 +6,7 @@
  * their height in a half-width editor. Trace text is only set as text.
  */
 import type { Finding, FindingKind } from '../../src/core/analysis/finding';
-import { isOngoingDeadlock, kindWords } from '../../src/core/findingState';
+import { isOngoingDeadlock, kindWords } from '../../src/core/live/findingState';
 import { countByKind, SEVERITY_ICON, sortFindings } from '../data/findingView';
 
 export interface FindingsPaneActions {

@@ -1,5 +1,5 @@
 /** Tooltip text for whatever the pointer is over. */
-import { K } from '../../src/core/recordKinds';
+import { K } from '../../src/core/trace/recordKinds';
 import type { TimelineData } from '../data/timelineData';
 import type { Layout } from '../data/laneLayout';
 import { eventLabel, eventName, formatDuration, objectLabel } from '../data/spanKinds';

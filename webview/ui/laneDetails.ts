@@ -4,8 +4,8 @@
  * time and share of its life and of the visible window; for a helper group
  * its members; for an untraced program its command line.
  */
-import { FIRST_SAMPLE_NS } from '../../src/core/cpuUse';
-import type { TraceStore } from '../../src/core/traceStore';
+import { FIRST_SAMPLE_NS } from '../../src/core/export/cpuUse';
+import type { TraceStore } from '../../src/core/trace/traceStore';
 import type { RowList } from '../data/laneIndex';
 import type { LaneRow } from '../data/laneLayout';
 import { formatDuration } from '../data/spanKinds';

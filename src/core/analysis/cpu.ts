@@ -13,9 +13,9 @@
  * oversubscription — many more runnable threads of the run than cores
  *   (more than twice as many) for a long time.
  */
-import { K as KINDS } from '../recordKinds';
-import { decodeThreadSample } from '../threadSample';
-import type { TraceStore } from '../traceStore';
+import { K as KINDS } from '../trace/recordKinds';
+import { decodeThreadSample } from '../run/threadSample';
+import type { TraceStore } from '../trace/traceStore';
 import type { Finding } from './finding';
 import type { Names } from './names';
 import { BEGIN as BEGIN_ } from './timeOrder';

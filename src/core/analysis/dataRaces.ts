@@ -14,8 +14,8 @@
  * and one interleaving from this run, preferring one where an update was
  * lost (both read before either wrote).
  */
-import { K as KINDS } from '../recordKinds';
-import type { TraceStore } from '../traceStore';
+import { K as KINDS } from '../trace/recordKinds';
+import type { TraceStore } from '../trace/traceStore';
 import type { Finding, FindingSite } from './finding';
 import type { HappensBefore } from './happensBefore';
 import { sharedValue, type Names } from './names';

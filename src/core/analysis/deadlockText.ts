@@ -3,8 +3,8 @@
  * whom, how it formed (steps), how long it lasted and how it ended, and the
  * fix that usually applies to that shape of deadlock.
  */
-import { K as KINDS } from '../recordKinds';
-import type { TraceStore } from '../traceStore';
+import { K as KINDS } from '../trace/recordKinds';
+import type { TraceStore } from '../trace/traceStore';
 import type { Finding, FindingEdge, FindingObject, FindingSite } from './finding';
 import type { Names } from './names';
 import { TASK_WAIT } from './tasks';

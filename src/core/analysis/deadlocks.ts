@@ -12,8 +12,8 @@
  * anyone could end (a queue get, an event, a condition) that end by their
  * own timeout are polling, not a deadlock.
  */
-import { K as KINDS } from '../recordKinds';
-import type { TraceStore } from '../traceStore';
+import { K as KINDS } from '../trace/recordKinds';
+import type { TraceStore } from '../trace/traceStore';
 import type { Finding } from './finding';
 import { describeEpisode, type EpisodeView, type PartyView } from './deadlockText';
 import type { Names } from './names';

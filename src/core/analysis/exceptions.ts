@@ -5,8 +5,8 @@
  * SystemExit are how programs are stopped, not failures: they are left out.
  * Failures of the same kind at the same place are one finding with a count.
  */
-import { K as KINDS } from '../recordKinds';
-import type { TraceStore } from '../traceStore';
+import { K as KINDS } from '../trace/recordKinds';
+import type { TraceStore } from '../trace/traceStore';
 import type { Finding, FindingSite } from './finding';
 import type { Names } from './names';
 

@@ -11,8 +11,8 @@
  * unjoined (unjoined.ts), uncaught-exception (exceptions.ts), idle-workers
  * (idleWorkers.ts).
  */
-import { K as KINDS } from '../recordKinds';
-import type { TraceStore } from '../traceStore';
+import { K as KINDS } from '../trace/recordKinds';
+import type { TraceStore } from '../trace/traceStore';
 import { CpuFindings } from './cpu';
 import { DataRaces } from './dataRaces';
 import { Deadlocks } from './deadlocks';

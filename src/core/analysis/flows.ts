@@ -5,8 +5,8 @@
  * call → its handler in the server → back to the caller (drawn as 'pipe':
  * messages on a connection).
  */
-import { K } from '../recordKinds';
-import type { TraceStore } from '../traceStore';
+import { K } from '../trace/recordKinds';
+import type { TraceStore } from '../trace/traceStore';
 import { resolveThreadJoins } from './threadJoins';
 
 export type FlowKind = 'spawn' | 'join' | 'queue' | 'pipe' | 'task';

@@ -18,8 +18,8 @@
  * A synchronized Value's own per-access lock is not recorded, so it orders
  * nothing: `v.value += 1` without `with v.get_lock():` stays a race.
  */
-import { K as KINDS } from '../recordKinds';
-import type { TraceStore } from '../traceStore';
+import { K as KINDS } from '../trace/recordKinds';
+import type { TraceStore } from '../trace/traceStore';
 import { BEGIN as BEGIN_ } from './timeOrder';
 import { TASK_WAIT, TASK_WAIT_MEMBER } from './tasks';
 import { IS_WAIT } from './world';

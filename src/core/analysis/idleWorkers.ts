@@ -9,8 +9,8 @@
  * Workers: the processes a Pool started (PROCESS_SPAWN a = the pool) and
  * every thread that ran one of its tasks.
  */
-import { K as KINDS } from '../recordKinds';
-import type { TraceStore } from '../traceStore';
+import { K as KINDS } from '../trace/recordKinds';
+import type { TraceStore } from '../trace/traceStore';
 import type { Finding } from './finding';
 import type { Names } from './names';
 import { BEGIN as BEGIN_ } from './timeOrder';

@@ -8,8 +8,8 @@
  * tight loop, is no convoy — its waits are the GIL's turns and the machine's
  * load (a preempted holder), not work done under the lock.
  */
-import { K as KINDS } from '../recordKinds';
-import type { TraceStore } from '../traceStore';
+import { K as KINDS } from '../trace/recordKinds';
+import type { TraceStore } from '../trace/traceStore';
 import type { Finding, FindingSite } from './finding';
 import type { Names } from './names';
 import { BEGIN as BEGIN_ } from './timeOrder';

@@ -11,8 +11,8 @@
  * or a common gate lock is held around every edge of the cycle (the gate
  * already orders them).
  */
-import { K as KINDS } from '../recordKinds';
-import type { TraceStore } from '../traceStore';
+import { K as KINDS } from '../trace/recordKinds';
+import type { TraceStore } from '../trace/traceStore';
 import type { Finding, FindingEdge, FindingSite } from './finding';
 import type { Names } from './names';
 import { BEGIN as BEGIN_ } from './timeOrder';

@@ -6,7 +6,7 @@
  * file/line with a role.
  */
 import type { FindingObject, FindingParty, FindingSite } from './finding';
-import type { TraceStore } from '../traceStore';
+import type { TraceStore } from '../trace/traceStore';
 
 export class Names {
   /** Object id → its display name; assigned on first use, numbered in that order. */

@@ -6,10 +6,10 @@
  * launcher for the root.
  */
 import * as fs from 'node:fs';
-import { processName } from '../ingest';
-import { K } from '../recordKinds';
-import type { ProcessInfo } from '../traceModel';
-import type { TraceStore } from '../traceStore';
+import { processName } from '../run/ingest';
+import { K } from '../trace/recordKinds';
+import type { ProcessInfo } from '../trace/traceModel';
+import type { TraceStore } from '../trace/traceStore';
 
 /** TRACER_STATUS a: why a process is (partly) missing (writer.STOP_* and the reader's own). */
 export const TRACER_STOP_REASONS: Readonly<Record<number, string>> = {

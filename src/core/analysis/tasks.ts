@@ -8,8 +8,8 @@
  * first to raise; b = how it ended: 1/2 done, 3 timed out, 4 interrupted,
  * 5 cancelled) and TASK_WAIT_MEMBER rows (obj = group, tasks a … a+b-1).
  */
-import { K as KINDS } from '../recordKinds';
-import type { TraceStore } from '../traceStore';
+import { K as KINDS } from '../trace/recordKinds';
+import type { TraceStore } from '../trace/traceStore';
 import { BEGIN as BEGIN_ } from './timeOrder';
 
 // Module-level copies: an imported binding can be a getter on every access (hot loops).

@@ -7,8 +7,8 @@
  * (threads are usually joined in the order they were started); else the
  * last one that ended.
  */
-import { K as KINDS } from '../recordKinds';
-import type { TraceStore } from '../traceStore';
+import { K as KINDS } from '../trace/recordKinds';
+import type { TraceStore } from '../trace/traceStore';
 
 // Module-level copies: an imported binding can be a getter on every access (hot loops).
 const K = KINDS;

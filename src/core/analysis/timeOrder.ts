@@ -10,8 +10,8 @@
  * a point), 2 = end of a zero-length span (after its begin at the same time).
  * At equal times ends come first: a lock is released before it is taken again.
  */
-import { kindInfo } from '../recordKinds';
-import type { TraceStore } from '../traceStore';
+import { kindInfo } from '../trace/recordKinds';
+import type { TraceStore } from '../trace/traceStore';
 
 export const END = 0;
 export const BEGIN = 1;

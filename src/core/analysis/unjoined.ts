@@ -14,8 +14,8 @@
  *   exit handler.
  * Judged on a complete trace only: while a run lasts, anything can still be joined.
  */
-import { K as KINDS } from '../recordKinds';
-import type { TraceStore } from '../traceStore';
+import { K as KINDS } from '../trace/recordKinds';
+import type { TraceStore } from '../trace/traceStore';
 import type { Finding, FindingSite } from './finding';
 import type { Names } from './names';
 import { BEGIN as BEGIN_ } from './timeOrder';

@@ -14,8 +14,8 @@
  * keeps a set from being stuck, which is what keeps this quiet on programs
  * that work.
  */
-import { K as KINDS } from '../recordKinds';
-import type { TraceStore } from '../traceStore';
+import { K as KINDS } from '../trace/recordKinds';
+import type { TraceStore } from '../trace/traceStore';
 import { TASK_WAIT } from './tasks';
 import type { World } from './world';
 

@@ -4,8 +4,8 @@
  * held by whom, which processes have ended. Every analysis reads it; only the
  * engine moves it forward (before the analyses see a point).
  */
-import { K as KINDS } from '../recordKinds';
-import type { TraceStore } from '../traceStore';
+import { K as KINDS } from '../trace/recordKinds';
+import type { TraceStore } from '../trace/traceStore';
 import { TASK_WAIT, Tasks } from './tasks';
 import { BEGIN as BEGIN_ } from './timeOrder';
 

@@ -21,9 +21,9 @@
  * millions of events never becomes one array or one string in memory.
  */
 import { computeFlows, type Flow } from '../analysis/flows';
-import { K as KINDS, kindInfo as lookUpKind } from '../recordKinds';
-import { AtomicFile } from '../safeFile';
-import type { TraceStore } from '../traceStore';
+import { K as KINDS, kindInfo as lookUpKind } from '../trace/recordKinds';
+import { AtomicFile } from '../trace/safeFile';
+import type { TraceStore } from '../trace/traceStore';
 
 export interface ChromeEvent {
   name: string;

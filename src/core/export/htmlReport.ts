@@ -7,9 +7,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Finding } from '../analysis/finding';
 import { findings as analyseTrace } from '../analysis/findings';
-import { writeFileAtomic } from '../safeFile';
-import { reportPageHtml } from '../timelineHtml';
-import type { TraceStore } from '../traceStore';
+import { writeFileAtomic } from '../trace/safeFile';
+import { reportPageHtml } from './timelineHtml';
+import type { TraceStore } from '../trace/traceStore';
 import { packedSnapshot } from './reportCodec';
 
 export interface HtmlReportOptions {

@@ -8,8 +8,8 @@
  */
 import * as zlib from 'node:zlib';
 import type { RunState, SnapshotMessage } from '../../protocol';
-import { LiveBatches } from '../liveBatches';
-import type { TraceStore } from '../traceStore';
+import { LiveBatches } from '../live/liveBatches';
+import type { TraceStore } from '../trace/traceStore';
 import { packColumns } from './columnPack';
 
 /** The store's tables with no rows: LiveBatches makes the tables part of a snapshot; the rows go packed. */

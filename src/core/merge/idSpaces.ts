@@ -19,8 +19,8 @@
  *   2^51 and up outside the channel range; the same in every process that
  *   uses the object, on any host: kept, so the traces pair through them.
  */
-import { kindInfo } from '../recordKinds';
-import type { TraceStore } from '../traceStore';
+import { kindInfo } from '../trace/recordKinds';
+import type { TraceStore } from '../trace/traceStore';
 
 /** No Linux pid reaches this (PID_MAX_LIMIT on 64-bit): remapped pids start here. */
 export const FIRST_FRESH_PID = 4194304;

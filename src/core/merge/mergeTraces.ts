@@ -15,9 +15,9 @@
  * settled, and paired again once the clocks moved.
  */
 import { computeFlows } from '../analysis/flows';
-import { K, kindInfo } from '../recordKinds';
-import type { ProcessInfo } from '../traceModel';
-import { TraceStore } from '../traceStore';
+import { K, kindInfo } from '../trace/recordKinds';
+import type { ProcessInfo } from '../trace/traceModel';
+import { TraceStore } from '../trace/traceStore';
 import { BoundCollector, solveClocks, type ClockBound, type ClockEstimate } from './clockOffsets';
 import {
   CHANNEL_IDS, FIRST_FRESH_PID, LOCAL_IDS, PartIds, globalChannelsOf, kindByName, pidsOf, rolesOf, shiftFor, type FieldRole,

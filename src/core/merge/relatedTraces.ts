@@ -9,8 +9,8 @@
  * referent), a TCP connection (both ends' addresses), a Unix socket between
  * them (both ends' inodes, on one host), a proxy call's key.
  */
-import { K } from '../recordKinds';
-import type { TraceStore } from '../traceStore';
+import { K } from '../trace/recordKinds';
+import type { TraceStore } from '../trace/traceStore';
 import { autoSpace, kindByName } from './idSpaces';
 import { mergeInfoOf } from './mergeInfo';
 import { readRunPlace } from './runPlace';

@@ -6,9 +6,9 @@
  * which queue a feeder thread feeds, the programs a process started that are
  * not traced. Rows are kept, not values, so a span closed later reads right.
  */
-import { K } from '../recordKinds';
+import { K } from '../trace/recordKinds';
 import { ObjectNames } from './objectNames';
-import type { TraceStore } from '../traceStore';
+import type { TraceStore } from '../trace/traceStore';
 
 /** A program started with subprocess / os.fork that wrote no trace of its own. */
 export interface ChildProgram {

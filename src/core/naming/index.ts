@@ -2,8 +2,8 @@
  * Names and words shared by the summary, the timeline and the HTML report:
  * one Naming per trace, kept up to date as rows arrive (update()).
  */
-import type { ProcessInfo } from '../traceModel';
-import type { TraceStore } from '../traceStore';
+import type { ProcessInfo } from '../trace/traceModel';
+import type { TraceStore } from '../trace/traceStore';
 import { NamingFacts, type ChildProgram } from './facts';
 import { foldNames } from './lists';
 import { ObjectNames } from './objectNames';

@@ -5,7 +5,7 @@
  * so a name never changes once given. The same rule as the findings' names
  * (analysis/names.ts), so the timeline, the summary and the findings agree.
  */
-import type { TraceStore } from '../traceStore';
+import type { TraceStore } from '../trace/traceStore';
 
 const perStore = new WeakMap<TraceStore, ObjectNames>();
 

@@ -7,8 +7,8 @@
  * like processes), and how each one ended in words that alarm only when
  * something went wrong (a pool's shutdown is not a kill).
  */
-import type { ProcessInfo, ThreadInfo } from '../traceModel';
-import type { TraceStore } from '../traceStore';
+import type { ProcessInfo, ThreadInfo } from '../trace/traceModel';
+import type { TraceStore } from '../trace/traceStore';
 import type { NamingFacts } from './facts';
 import type { ObjectNames } from './objectNames';
 

@@ -1,4 +1,4 @@
-"""Record kinds written by the runtime and read by src/core/recordKinds.ts.
+"""Record kinds written by the runtime and read by src/core/trace/recordKinds.ts.
 
 Every record is eight little-endian int64 fields, stored in this order (the
 kind last: written last, see writer.py):

@@ -1,7 +1,7 @@
 /** data-race corpus: shared Values, Manager values and plain Python state, racing or ordered. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { K } from '../../../src/core/recordKinds';
+import { K } from '../../../src/core/trace/recordKinds';
 import { assertComplete, assertSilent, lines, only, runCorpus } from './corpus';
 
 test('bank account without a lock: a data race on balance between the two processes, whatever the interleaving', async () => {

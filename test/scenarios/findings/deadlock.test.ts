@@ -4,8 +4,8 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { FindingsEngine, findings } from '../../../src/core/analysis/findings';
 import type { Finding } from '../../../src/core/analysis/finding';
-import { traceRun } from '../../../src/core/runTrace';
-import type { TraceStore } from '../../../src/core/traceStore';
+import { traceRun } from '../../../src/core/run/runTrace';
+import type { TraceStore } from '../../../src/core/trace/traceStore';
 import { PYTHON, SCRIPTS } from '../harness';
 import { assertComplete, assertSilent, lines, only, runCorpus } from './corpus';
 

@@ -16,7 +16,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { buildHtmlReport } from '../../../src/core/export/htmlReport';
-import type { TraceStore } from '../../../src/core/traceStore';
+import type { TraceStore } from '../../../src/core/trace/traceStore';
 import type { HostToWebview, SnapshotMessage } from '../../../src/protocol';
 import { packColumns } from '../../../src/core/export/columnPack';
 import { LABEL_W } from '../../../webview/ui/dom';

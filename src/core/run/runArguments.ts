@@ -4,7 +4,7 @@
  * none and the workspace folder.
  */
 import * as path from 'node:path';
-import { resolvePathSetting, type VariableContext } from './settingVariables';
+import { resolvePathSetting, type VariableContext } from '../setup/settingVariables';
 
 export class ArgumentsError extends Error {}
 

@@ -8,7 +8,7 @@
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ArgumentsError, parseArgs } from './runArguments';
+import { ArgumentsError, parseArgs } from '../run/runArguments';
 import { expandVariables, type VariableContext } from './settingVariables';
 
 export const LAUNCH_TYPE = 'concurrency-trace';

@@ -13,9 +13,9 @@
  * what a pixel column would show survives. Left out: the other rows of each
  * stretch, counted in `OmittedRows` with their time range and busy time.
  */
-import type { OmittedRows } from '../protocol';
-import { K } from './recordKinds';
-import type { TraceStore } from './traceStore';
+import type { OmittedRows } from '../../protocol';
+import { K } from '../trace/recordKinds';
+import type { TraceStore } from '../trace/traceStore';
 
 export interface Decimated {
   /** Trace rows to send, ascending. */

@@ -7,10 +7,10 @@ import * as os from 'node:os';
 import { Collector } from './collector';
 import { epochFromBigInt } from './eventFile';
 import { launch, launchTarget, removeRunDir, targetArgs, type TracedRun } from './launcher';
-import { runPlace } from './merge/runPlace';
+import { runPlace } from '../merge/runPlace';
 import { Sampler } from './sampler';
-import { settleProcesses } from './analysis/processes';
-import { TraceStore } from './traceStore';
+import { settleProcesses } from '../analysis/processes';
+import { TraceStore } from '../trace/traceStore';
 import { readUntracedNotes, type UntracedProcess } from './untracedNotes';
 
 export interface TraceRunOptions {

@@ -3,7 +3,7 @@
  * alone (no analysis here: the webview bundles this too): the words for each
  * kind, and whether a deadlock still holds the program.
  */
-import type { Finding, FindingKind } from './analysis/finding';
+import type { Finding, FindingKind } from '../analysis/finding';
 
 /** Each kind in a few words, as the pane's chips, the Problems hover and the repeat summary say it. */
 export const KIND_WORDS: Record<FindingKind, string> = {

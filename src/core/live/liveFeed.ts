@@ -5,11 +5,11 @@
  * reloads it when shown, and it asks for a snapshot). A post that has not
  * been delivered yet holds back the next one rather than queueing behind it.
  */
-import type { AppendMessage, HostToWebview, RunState, SnapshotMessage } from '../protocol';
-import type { Finding } from './analysis/finding';
+import type { AppendMessage, HostToWebview, RunState, SnapshotMessage } from '../../protocol';
+import type { Finding } from '../analysis/finding';
 import type { LiveBatches } from './liveBatches';
 
-/** The findings to show with the trace (core/liveFindings keeps them). */
+/** The findings to show with the trace (core/live/liveFindings keeps them). */
 export interface FeedFindings {
   readonly list: readonly Finding[];
   /** Moves when the list changed. */

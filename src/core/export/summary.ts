@@ -4,15 +4,15 @@
  * (the contract in DESIGN.md) or as a readable table.
  */
 import { cpuTotals } from './cpuUse';
-import { foldNames, Naming, plural, programWords, type ProcessRole } from './naming';
-import { K, kindInfo } from './recordKinds';
-import type { TraceStore } from './traceStore';
+import { foldNames, Naming, plural, programWords, type ProcessRole } from '../naming/index';
+import { K, kindInfo } from '../trace/recordKinds';
+import type { TraceStore } from '../trace/traceStore';
 
-import type { Finding } from './analysis/finding';
-import { mergeInfoOf, type MergeInfo } from './merge/mergeInfo';
-import { describeMerge } from './merge/mergeReport';
+import type { Finding } from '../analysis/finding';
+import { mergeInfoOf, type MergeInfo } from '../merge/mergeInfo';
+import { describeMerge } from '../merge/mergeReport';
 
-export type { Finding } from './analysis/finding';
+export type { Finding } from '../analysis/finding';
 
 export interface Summary {
   schemaVersion: 1;

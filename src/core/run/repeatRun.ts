@@ -7,10 +7,10 @@
  * in a terminal, a traceRun on the CLI's stdio).
  */
 import { randomInt } from 'node:crypto';
-import type { Finding, FindingKind } from './analysis/finding';
-import { findings as analyseTrace } from './analysis/findings';
-import { kindWords } from './findingState';
-import type { TraceStore } from './traceStore';
+import type { Finding, FindingKind } from '../analysis/finding';
+import { findings as analyseTrace } from '../analysis/findings';
+import { kindWords } from '../live/findingState';
+import type { TraceStore } from '../trace/traceStore';
 
 /** When a run counts as failed. */
 export interface RepeatCondition {

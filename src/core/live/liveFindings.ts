@@ -6,9 +6,9 @@
  * off the host's critical path on big traces. `version` moves only when the
  * list itself changed, so senders post it only then.
  */
-import type { Finding } from './analysis/finding';
-import { FindingsEngine } from './analysis/findings';
-import type { TraceStore } from './traceStore';
+import type { Finding } from '../analysis/finding';
+import { FindingsEngine } from '../analysis/findings';
+import type { TraceStore } from '../trace/traceStore';
 
 /** What a pass is told: the trace is complete (`final`), or how late it is on the run's clock (`now`, ns). */
 export interface PassOptions {

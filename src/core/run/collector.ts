@@ -14,13 +14,13 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { addUntracedChildren, tracerProblems } from './analysis/processes';
+import { addUntracedChildren, tracerProblems } from '../analysis/processes';
 import { EventFileError, EventFileReader, RecordBatch, type Epoch } from './eventFile';
 import { ProcessIngest } from './ingest';
 import { readUntracedNotes } from './untracedNotes';
 import { processStartTicks } from './processTree';
-import { K } from './recordKinds';
-import type { TraceStore } from './traceStore';
+import { K } from '../trace/recordKinds';
+import type { TraceStore } from '../trace/traceStore';
 
 export interface CollectorOptions {
   dir: string;

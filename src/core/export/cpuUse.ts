@@ -4,8 +4,8 @@
  * or process, so each sample stands for that stretch; a first sample for the
  * sampler's usual interval (its baseline was taken then).
  */
-import { SAMPLE_CPU } from './recordKinds';
-import type { TraceStore } from './traceStore';
+import { SAMPLE_CPU } from '../trace/recordKinds';
+import type { TraceStore } from '../trace/traceStore';
 
 /** What a first sample stands for: the sampler's default interval. */
 export const FIRST_SAMPLE_NS = 50e6;

@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { writeFileAtomic } from './safeFile';
+import { writeFileAtomic } from '../trace/safeFile';
 
 const MAX_FILE = 1 << 20;
 

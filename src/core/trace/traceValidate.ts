@@ -13,7 +13,7 @@ import { K as KINDS, kindInfo as lookUpKind, SAMPLE_CORE as CORE_SAMPLE, SAMPLE_
 import type { ObjectInfo, ProcessInfo, SiteInfo, ThreadInfo } from './traceModel';
 import type { TraceStore } from './traceStore';
 import { MAX_CORES, MAX_ROWS, MAX_TS, SCHEMA_VERSION } from './traceFormat';
-import { BadMergeInfo, validateMergeInfo } from './merge/mergeInfo';
+import { BadMergeInfo, validateMergeInfo } from '../merge/mergeInfo';
 
 // Module-level copies: an imported binding can be a getter on every access (checkRows runs per event).
 const K = KINDS;

@@ -45,9 +45,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PidusageSamples } from './pidusageSamples';
-import { SAMPLE_CORE, SAMPLE_CPU } from './recordKinds';
+import { SAMPLE_CORE, SAMPLE_CPU } from '../trace/recordKinds';
 import { encodeThreadSample } from './threadSample';
-import type { TraceStore } from './traceStore';
+import type { TraceStore } from '../trace/traceStore';
 
 // Thread sample encoding (b = core + 256 × state letter) lives in threadSample.ts, pure for the webview.
 export { decodeThreadSample, encodeThreadSample } from './threadSample';

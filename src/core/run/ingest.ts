@@ -4,9 +4,9 @@
  * (sites, objects, names) into those tables, and follows open spans.
  */
 import { emptyRecord, type RawRecord, type RecordBatch } from './eventFile';
-import { K as KINDS, kindInfo as lookUpKind } from './recordKinds';
-import type { ProcessInfo, ThreadInfo } from './traceModel';
-import type { TraceStore } from './traceStore';
+import { K as KINDS, kindInfo as lookUpKind } from '../trace/recordKinds';
+import type { ProcessInfo, ThreadInfo } from '../trace/traceModel';
+import type { TraceStore } from '../trace/traceStore';
 
 interface ProcessMeta {
   argv?: string[];

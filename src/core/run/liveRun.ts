@@ -4,14 +4,14 @@
  * input and signals passed in, Stop ending the whole tree, and the trace
  * saved when it is over.
  */
-import { markVanished } from './analysis/processes';
+import { markVanished } from '../analysis/processes';
 import { StringDecoder } from 'node:string_decoder';
-import type { RunState, RunStatus } from '../protocol';
+import type { RunState, RunStatus } from '../../protocol';
 import type { TracedRun } from './launcher';
 import { ProcessTreeWatch, killProcessTree } from './processTree';
 import { traceRun } from './runTrace';
-import { DEFAULT_KEEP, saveRunTrace } from './traceStorage';
-import { TraceStore } from './traceStore';
+import { DEFAULT_KEEP, saveRunTrace } from '../trace/traceStorage';
+import { TraceStore } from '../trace/traceStore';
 import type { UntracedProcess } from './untracedNotes';
 
 export interface LiveRunOptions {

@@ -10,11 +10,11 @@
  * number sent (fromRow, closed spans, findings) is translated to the view's.
  * Once the run is over, a thinned view gets a full snapshot: the whole trace.
  */
-import type { AppendMessage, EventColumns, LiveLoad, OmittedRows, RunState, SnapshotMessage, TablesUpdate } from '../protocol';
-import { PROTOCOL_VERSION } from '../protocol';
-import type { Finding } from './analysis/finding';
+import type { AppendMessage, EventColumns, LiveLoad, OmittedRows, RunState, SnapshotMessage, TablesUpdate } from '../../protocol';
+import { PROTOCOL_VERSION } from '../../protocol';
+import type { Finding } from '../analysis/finding';
 import { decimate } from './liveDecimation';
-import type { TraceStore } from './traceStore';
+import type { TraceStore } from '../trace/traceStore';
 
 export interface LiveBatchesOptions {
   /** New rows one message may carry while a run is live; more are thinned to this. Default 5000. */

@@ -7,7 +7,7 @@ import { execFileSync, spawn, type ChildProcess, type StdioOptions } from 'node:
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { InterpreterCache } from './interpreterCache';
+import { InterpreterCache } from '../setup/interpreterCache';
 import { createRunDir, removeRunDir, removeStaleRunDirs } from './runDirs';
 import { Watchdog } from './watchdog';
 
@@ -17,10 +17,10 @@ export class LaunchError extends Error {}
 
 /** The folder holding sitecustomize.py and the concurrency_trace package. */
 export function runtimeDir(): string {
-  // Sources (src/core → src/runtime), the CLI bundle (dist → src/runtime) and
+  // Sources (src/core/run → src/runtime), the CLI bundle (dist → src/runtime) and
   // the packaged extension (dist → runtime).
   const candidates = [
-    path.resolve(__dirname, '..', 'runtime'),
+    path.resolve(__dirname, '..', '..', 'runtime'),
     path.resolve(__dirname, '..', 'src', 'runtime'),
     path.resolve(__dirname, 'runtime'),
   ];

@@ -2,8 +2,8 @@
  * The receiving side of liveBatches: rebuilds a TraceStore from snapshot and
  * append messages (in the webview, the HTML report and tests).
  */
-import type { AppendMessage, EventColumns, SnapshotMessage, TablesUpdate } from '../protocol';
-import { TraceStore } from './traceStore';
+import type { AppendMessage, EventColumns, SnapshotMessage, TablesUpdate } from '../../protocol';
+import { TraceStore } from '../trace/traceStore';
 
 const fromWire = (end: number): number => (end === -1 ? NaN : end);
 
