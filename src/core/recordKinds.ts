@@ -69,6 +69,7 @@ export const RECORD_KINDS: readonly RecordKindInfo[] = [
   k(61, 'ASYNC_RUN', 'asyncio.task.step', true, 'num', 'num'),
   k(62, 'ASYNC_END', 'asyncio.task.end', false, 'num', 'num'),
   k(63, 'ASYNC_WAIT', 'asyncio.task.wait', true, 'num', 'num'),
+  k(64, 'ASYNC_HOLD', 'asyncio.lock.hold', true, 'num', 'num'),
   k(70, 'SLEEP', 'sleep', true, 'num', 'num'),
   k(71, 'IO_WRITE', 'io.write', false, 'str', 'num'),
 ];
@@ -112,7 +113,7 @@ export const K = {
   QUEUE_TASK_DONE: code('QUEUE_TASK_DONE'), QUEUE_JOIN: code('QUEUE_JOIN'), PIPE_OPEN: code('PIPE_OPEN'),
   TASK_SUBMIT: code('TASK_SUBMIT'), TASK_RUN: code('TASK_RUN'), TASK_RESULT: code('TASK_RESULT'),
   SHARED_READ: code('SHARED_READ'), SHARED_WRITE: code('SHARED_WRITE'),
-  ASYNC_CREATE: code('ASYNC_CREATE'), ASYNC_RUN: code('ASYNC_RUN'), ASYNC_END: code('ASYNC_END'), ASYNC_WAIT: code('ASYNC_WAIT'),
+  ASYNC_CREATE: code('ASYNC_CREATE'), ASYNC_RUN: code('ASYNC_RUN'), ASYNC_END: code('ASYNC_END'), ASYNC_WAIT: code('ASYNC_WAIT'), ASYNC_HOLD: code('ASYNC_HOLD'),
   SLEEP: code('SLEEP'), IO_WRITE: code('IO_WRITE'),
   SAMPLE_CPU, SAMPLE_CORE,
 } as const;

@@ -35,7 +35,7 @@ Not seen: loops that are not BaseEventLoop subclasses (uvloop).
 import sys
 import types
 
-from . import asyncio_waits, events, patching, safe_values, safety, sites, writer
+from . import asyncio_sync, asyncio_waits, events, patching, safe_values, safety, sites, writer
 from .import_hooks import after_import as when_imported
 
 hide_own_frames = safety.hide
@@ -189,6 +189,10 @@ def _patch(_asyncio):
                                     getattr(tasks, "_CTask", None)} if isinstance(t, type))
     try:
         asyncio_waits.setup(_ids, _TASK_TYPES)
+    except Exception:
+        _failed()
+    try:
+        asyncio_sync.install(_ids)
     except Exception:
         _failed()
 
