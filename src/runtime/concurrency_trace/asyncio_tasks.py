@@ -83,9 +83,17 @@ def _coro_blob(coro):
     return writer.intern(name if type(name) is str else "?")
 
 
+_task_type = {}     # type -> whether it is an asyncio Task class (cached: asked at every wakeup)
+
+
 def _is_task(obj):
     t = type(obj)
-    return any(safe_values.is_subclass(t, base) for base in _TASK_TYPES)
+    known = _task_type.get(t)
+    if known is None:
+        known = any(safe_values.is_subclass(t, base) for base in _TASK_TYPES)
+        if len(_task_type) < 1000:
+            _task_type[t] = known
+    return known
 
 
 def _base(task):

@@ -47,7 +47,9 @@ _object_getattribute = object.__getattribute__
 _user_code = sites.is_user_code
 _frame_site = sites.frame_site
 
-_codes = {}          # code -> kind (0 unknown); module-level codes: few, kept alive
+_codes = {}          # code -> kind, from setup(): module-level codes, few
+_info = {}           # id(code) -> _learn(code)
+_waiter_kinds = {}   # type of a _fut_waiter -> TASK / GATHER / FUTURE
 _asyncio_dir = ""
 _task_types = ()
 _gathering = None
@@ -105,14 +107,33 @@ def _consts(fn):
     return code.co_consts if code is not None else ()
 
 
-def _kind_of(code):
+def _learn(code):
+    """(code, is user code, wait kind) for a code object met in a chain;
+    kept (the code with it, so its id is not reused) up to 10 000 codes."""
     kind = _codes.get(code)
     if kind is None:
         name = code.co_filename
         kind = IO if (name.startswith(_asyncio_dir) and
                       name[len(_asyncio_dir):] in _IO_MODULES) else 0
-        if len(_codes) < 10000:
-            _codes[code] = kind
+    info = (code, bool(_user_code(code)), kind)
+    if len(_info) >= 10000:
+        _info.clear()
+    _info[id(code)] = info
+    return info
+
+
+def _waiter_kind(t):
+    """TASK, GATHER or FUTURE for the type of a task's _fut_waiter."""
+    kind = _waiter_kinds.get(t)
+    if kind is None:
+        if any(safe_values.is_subclass(t, base) for base in _task_types):
+            kind = TASK
+        elif _gathering is not None and safe_values.is_subclass(t, _gathering):
+            kind = GATHER
+        else:
+            kind = FUTURE
+        if len(_waiter_kinds) < 1000:
+            _waiter_kinds[t] = kind
     return kind
 
 
@@ -157,11 +178,6 @@ def _group(members):
     return gid
 
 
-def _is_task(obj):
-    t = type(obj)
-    return any(safe_values.is_subclass(t, base) for base in _task_types)
-
-
 def suspended(task, tid, coro):
     """After a step that left task (trace id tid) suspended: open its
     ASYNC_WAIT span if it waits on a future."""
@@ -183,12 +199,16 @@ def suspended(task, tid, coro):
             break
         if f is None:
             break
-        if _user_code(f.f_code):
+        code = f.f_code
+        info = _info.get(id(code))
+        if info is None or info[0] is not code:
+            info = _learn(code)
+        if info[1]:
             user = f
             lib = via = None
             kind = 0
         elif not kind:      # the first standard-library coroutine that names the wait
-            k = _kind_of(f.f_code)
+            k = info[2]
             if k > 0:
                 lib, kind = f, k
             elif k == _WAIT_FOR and via is None:
@@ -210,20 +230,18 @@ def suspended(task, tid, coro):
         owner = _local(lib, "self")     # 3.13+: the _AsCompletedIterator
         obj = _group(_attr(owner, "_todo")) if owner is not None else 0
     elif kind != SLEEP and kind != IO:
-        if not _is_task(waiter) and via is not None:
+        kind = _waiter_kind(type(waiter))
+        if kind != TASK and via is not None:
             inner = _local(via, "fut")      # 3.8-3.11: wait_for's own waiter; the task it waits for
-            if inner is not None and _is_task(inner):
+            if inner is not None and _waiter_kind(type(inner)) == TASK:
                 waiter = inner
-        if _is_task(waiter):
-            kind = TASK
+                kind = TASK
+        if kind == TASK:
             obj = _ids.get(id(waiter), 0)
             if obj < 0:
                 obj = 0
-        elif _gathering is not None and safe_values.is_subclass(type(waiter), _gathering):
-            kind = GATHER
+        elif kind == GATHER:
             obj = _group(_attr(waiter, "_children"))
-        else:
-            kind = FUTURE
     site = _frame_site(user) if user is not None else 0
     _open[id(task)] = writer.begin(ASYNC_WAIT, tid, site, obj, kind)
 
