@@ -1,7 +1,8 @@
 /**
  * Hand-offs between threads and processes, as arrows: spawn (start() →
  * the child's first moment), join (end of the child → join returns), queue
- * put → get, pipe send → recv, task submit → run → result.
+ * put → get, pipe send → recv, task submit → run → result, an asyncio task's
+ * end → the end of the await of it (ASYNC_WAIT b=3).
  */
 import { K } from '../recordKinds';
 import type { TraceStore } from '../traceStore';
@@ -19,6 +20,9 @@ export interface Flow {
   toTs: number;
   toThread: number;
 }
+
+/** ASYNC_WAIT b: the task waits for another task (events.py). */
+const ASYNC_WAIT_TASK = 3;
 
 const endOr = (store: TraceStore, i: number): number => (Number.isNaN(store.end[i]) ? store.ts[i] : store.end[i]);
 
@@ -38,6 +42,7 @@ export function computeFlows(store: TraceStore): Flow[] {
   const submits = new Map<number, number>();
   const runs = new Map<number, number>();
   const recvs: number[] = [];
+  const asyncEnds = new Map<number, number>(); // asyncio task id -> ASYNC_END row
   for (let i = 0; i < store.length; i++) {
     const kind = store.kind[i];
     const th = store.threads[store.thread[i]];
@@ -62,6 +67,7 @@ export function computeFlows(store: TraceStore): Flow[] {
     } else if (kind === K.PIPE_RECV) recvs.push(i);
     else if (kind === K.TASK_SUBMIT) submits.set(store.obj[i], i);
     else if (kind === K.TASK_RUN) runs.set(store.obj[i], i);
+    else if (kind === K.ASYNC_END) asyncEnds.set(store.obj[i], i);
   }
   for (const list of sends.values()) list.sort((x, y) => store.ts[x] - store.ts[y]);
   for (const list of threadStarts.values()) list.sort((x, y) => store.ts[x] - store.ts[y]);
@@ -123,6 +129,13 @@ export function computeFlows(store: TraceStore): Flow[] {
       case K.TASK_RESULT: {
         const r = runs.get(store.obj[i]);
         if (r !== undefined) push('task', r, endOr(store, r), store.thread[r], i, store.ts[i], t);
+        break;
+      }
+      case K.ASYNC_WAIT: {
+        // `await task` (wait_for, shield): the awaited task's end resumed the awaiting one.
+        if (store.b[i] !== ASYNC_WAIT_TASK || store.a[i] === 0 || Number.isNaN(store.end[i])) break;
+        const e = asyncEnds.get(store.a[i]);
+        if (e !== undefined && store.ts[e] <= store.end[i]) push('task', e, store.ts[e], store.thread[e], i, store.end[i], t);
         break;
       }
       default:
