@@ -262,10 +262,29 @@ static PyObject *acquire_unowned(CTLock *self, RawType *rt, PyObject *fresh, PyO
     return wait_then_hold(self, rt, site, on, NULL, 0, NULL);
 }
 
+/* Schedule perturbation (perturb.py): its point before an acquire, called
+   plainly (signals not blocked: Ctrl-C ends the pause).  An exception from it
+   came before the acquire: nothing is taken.  RecursionError: its frames went
+   over the limit, where untraced there are none: no point. */
+static int perturb_before_acquire(void)
+{
+    if (perturb_point == NULL)
+        return 0;
+    PyObject *r = CALL_NOARGS(perturb_point);
+    if (r == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_RecursionError))
+            return -1;
+        PyErr_Clear();
+        return 0;
+    }
+    Py_DECREF(r);
+    return 0;
+}
+
 static PyObject *Lock_acquire(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kwnames)
 {
     CTLock *self = (CTLock *)op;
-    if (check_lock(self) < 0)
+    if (check_lock(self) < 0 || perturb_before_acquire() < 0)
         return NULL;
     PyObject *r = acquire_unowned(self, &raw_lock, fresh_lock, args, PyVectorcall_NARGS(nargsf), kwnames);
     flush_held();
@@ -346,7 +365,7 @@ static PyObject *RLock_acquire(PyObject *op, PyObject *const *args, size_t nargs
 {
     CTLock *self = (CTLock *)op;
     Py_ssize_t nargs = PyVectorcall_NARGS(nargsf);
-    if (check_lock(self) < 0)
+    if (check_lock(self) < 0 || perturb_before_acquire() < 0)
         return NULL;
     int owned = rlock_owned(self->lock);
     if (owned < 0)

@@ -77,6 +77,7 @@ static PyObject *runtime_prefix;    /* ".../src/runtime/": tracer code lives und
 static PyObject *fresh_lock;        /* _thread.allocate_lock */
 static PyObject *classify;          /* guard.raised_by_program(exc) -> the program's? */
 static PyObject *method_type;       /* types.MethodType: a Wrapper binds like a function */
+static PyObject *perturb_point;     /* perturb.point_in_wrapper when the schedule is perturbed, else NULL */
 static PyObject *pending;           /* program exceptions waiting for the main thread */
 static int pending_scheduled;
 static unsigned long main_ident;

@@ -160,20 +160,20 @@ static int fetch_raw(RawType *rt, PyObject *type, int with_owned)
 /* configure(writer=, site_lookup=, runtime_prefix=, allocate_lock=,
              rlock_type=, classify=, method_type=,
              kinds=(LOCK_WAIT, LOCK_HOLD, LOCK_TRY_FAIL), main_ident=, debug=,
-             enter_takes_args=True, exit_takes_any=True) */
+             enter_takes_args=True, exit_takes_any=True, perturb_point=None) */
 static PyObject *m_configure(PyObject *m, PyObject *args, PyObject *kwargs)
 {
     (void)m;
     static const char *kw[] = {"writer", "site_lookup", "runtime_prefix", "allocate_lock", "rlock_type",
                                "classify", "method_type", "kinds", "main_ident",
-                               "debug", "enter_takes_args", "exit_takes_any", NULL};
-    PyObject *writer, *lookup, *prefix, *alloc, *rlock, *cls, *mtype;
+                               "debug", "enter_takes_args", "exit_takes_any", "perturb_point", NULL};
+    PyObject *writer, *lookup, *prefix, *alloc, *rlock, *cls, *mtype, *point = Py_None;
     long long kwait, khold, kfail;
     unsigned long ident_main;
     int debug, enter_args = 1, exit_any = 1;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOUOOOO(LLL)kp|pp:configure", (char **)kw, &writer,
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOUOOOO(LLL)kp|ppO:configure", (char **)kw, &writer,
                                      &lookup, &prefix, &alloc, &rlock, &cls, &mtype, &kwait,
-                                     &khold, &kfail, &ident_main, &debug, &enter_args, &exit_any))
+                                     &khold, &kfail, &ident_main, &debug, &enter_args, &exit_any, &point))
         return NULL;
     PyObject *wd = PyObject_GetAttrString(writer, "__dict__");
     if (wd == NULL)
@@ -189,6 +189,10 @@ static PyObject *m_configure(PyObject *m, PyObject *args, PyObject *kwargs)
     KEEP(fresh_lock, alloc);
     KEEP(classify, cls);
     KEEP(method_type, mtype);
+    if (point == Py_None)
+        Py_CLEAR(perturb_point);
+    else
+        KEEP(perturb_point, point);
     PyObject *probe = CALL_NOARGS(alloc);
     if (probe == NULL)
         return NULL;
@@ -214,7 +218,7 @@ static PyMethodDef module_methods[] = {
     {"configure", (PyCFunction)(void (*)(void))m_configure, METH_VARARGS | METH_KEYWORDS,
      "configure(writer=, site_lookup=, runtime_prefix=, allocate_lock=, rlock_type=, "
      "classify=, method_type=, kinds=, main_ident=, debug=, enter_takes_args=True, "
-     "exit_takes_any=True): start recording"},
+     "exit_takes_any=True, perturb_point=None): start recording"},
     {"reset", m_reset, METH_O, "reset(main_ident): after fork, site ids start over"},
     {"point", (PyCFunction)(void (*)(void))m_point, METH_FASTCALL,
      "point(kind, obj, site, a=0, b=0) -> offset (0: not written)"},

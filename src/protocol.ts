@@ -60,6 +60,43 @@ export interface TablesUpdate {
   meta: RunMeta;
 }
 
+/**
+ * How fast a live run's trace grows and how much of it the view holds (sent
+ * with snapshots and appends while a run is live).
+ */
+export interface LiveLoad {
+  /** Events recorded per second, over about the last second. */
+  eventsPerSecond: number;
+  /** Rows of the trace on the host (the view holds fewer when thinned). */
+  traceRows: number;
+  /** Rows of the trace the view was not sent, so far (summed up in the `omitted` of the messages). */
+  omittedRows: number;
+}
+
+/**
+ * Rows left out of a thinned live view, summed per thread and stretch of
+ * time (columns, one entry per stretch): to draw as density where the rows
+ * themselves are not there.
+ */
+export interface OmittedRows {
+  /** Store thread index. */
+  thread: number[];
+  /** First ts and last end of the rows left out (ns, run clock). */
+  from: number[];
+  to: number[];
+  count: number[];
+  /** Time their spans covered, summed (ns; points add 0). */
+  busy: number[];
+}
+
+/**
+ * A thinned live view (a run whose trace grows faster than a view can take,
+ * see core/liveBatches.ts): the view's rows are a subset of the trace's,
+ * numbered in the order they were sent. `fromRow`, `updates.row` and the
+ * rows in findings are always the view's numbers (the host translates).
+ * What was left out comes as `omitted`; the trace on disk has every row, and
+ * once the run is over the view gets a full snapshot.
+ */
 export interface SnapshotMessage {
   type: 'snapshot';
   protocol: number;
@@ -68,6 +105,10 @@ export interface SnapshotMessage {
   state: RunState;
   /** What the analysis found in these rows (absent: none computed yet). */
   findings?: Finding[];
+  /** While a run is live. */
+  load?: LiveLoad;
+  /** Rows of the trace left out of this snapshot (a thinned view). */
+  omitted?: OmittedRows;
 }
 
 export interface AppendMessage {
@@ -79,6 +120,10 @@ export interface AppendMessage {
   updates: { row: number[]; end: number[]; a: number[]; b: number[] };
   tables: TablesUpdate;
   state: RunState;
+  /** While a run is live. */
+  load?: LiveLoad;
+  /** Rows of the trace left out of this append (a thinned view). */
+  omitted?: OmittedRows;
 }
 
 export interface StateMessage {

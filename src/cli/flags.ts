@@ -13,6 +13,8 @@ export interface FlagSpec {
   withValue: string[];
   /** Options without a value. */
   switches: string[];
+  /** Options whose value is optional and only given inline (`--perturb`, `--perturb=7`): the value, or '' without one. */
+  optionalValue?: string[];
   /** Options that take a value and end option parsing, as python's -m and -c (`-m pkg.mod args…`, also `-mpkg.mod`). */
   terminal?: string[];
   /** Stop at the first positional argument: everything after it is left alone (a script's own arguments). */
@@ -40,6 +42,8 @@ export function parseFlags(argv: string[], spec: FlagSpec): Flags {
       const value = inline ?? argv[++i];
       if (value === undefined) throw new UsageError(`${name} needs a value`);
       out.values.set(name, value);
+    } else if (spec.optionalValue?.includes(name)) {
+      out.values.set(name, inline ?? '');
     } else if (spec.switches.includes(name)) {
       out.switches.add(name);
     } else if (arg.startsWith('-') && arg !== '-') {

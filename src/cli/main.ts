@@ -12,6 +12,7 @@ import { buildSummary, formatSummary } from '../core/summary';
 import { jsonSafe, withSafeStrings } from '../core/terminalText';
 import { TraceFileError, readTrace } from '../core/traceFile';
 import { UsageError, parseFlags } from './flags';
+import { cmdMerge } from './mergeCommand';
 import { say, writeStdout } from './output';
 import { cmdRun } from './runCommand';
 import { readStartupState, type StartupState } from './startupState';
@@ -20,9 +21,11 @@ const USAGE = `usage:
   concurrency-trace run [--python PATH] [--out TRACE] [--html FILE] [--no-race-detection] script.py [args...]
   concurrency-trace run [--python PATH] [--out TRACE] [--html FILE] -m module [args...]
   concurrency-trace run [--python PATH] [--out TRACE] [--html FILE] -c code [args...]
+  concurrency-trace run --repeat N [--until fail|finding[:KIND,...]] [--timeout SECONDS] [--keep-all] [--perturb[=SEED]] [...] script.py [args...]
   concurrency-trace summary [--json] TRACE
   concurrency-trace export --format chrome TRACE -o OUT.json
   concurrency-trace html TRACE -o REPORT.html
+  concurrency-trace merge [--json] TRACE TRACE... -o ALL.ctrace
 
 run       runs the script traced, as python would run it (-m and -c as in
           python); its stdin/stdout/stderr and other descriptors pass through
@@ -32,11 +35,30 @@ run       runs the script traced, as python would run it (-m and -c as in
           on stderr says where. --html also writes the HTML report.
           --no-race-detection: do not record the Python state threads share
           (globals, attributes, list/dict items).
+          --repeat N: run it again and again, at most N times, until a run
+          fails: --until fail (the default) is a non-zero exit or death by a
+          signal; --until finding is a deadlock, lock-order-inversion,
+          data-race or uncaught-exception finding (finding:KIND,... chooses).
+          One line per run and a summary on stderr; the failing run's trace
+          is saved to --out (--keep-all: the passing runs' too, in
+          <out>-runs/); exits with the failing run's status (1 if it failed
+          only by a finding), 0 if none failed. Ctrl-C ends the series.
+          --timeout SECONDS: a run still going after that long (a hang) is
+          ended (SIGTERM, then SIGKILL) and fails; the status is then 124.
+          stdin: a terminal is shared, a file is read again from its start
+          by each run, a pipe is refused (it can be read only once).
+          --perturb[=SEED]: switch threads every few microseconds and pause
+          at traced operations, decided by SEED (new each run if not given;
+          printed), to make races show up sooner and again.
 summary   prints processes, threads, lock contention, queues and tasks (--json:
           machine-readable, schemaVersion 1).
 export    writes Chrome Trace Event JSON that Perfetto (ui.perfetto.dev) opens.
 html      writes one self-contained HTML page with the interactive timeline
           (opens in a browser from disk, no network).
+merge     combines the traces of one program's parts (run in other terminals
+          or on other machines) into one: processes grouped by host, clocks
+          lined up from the messages the parts exchanged; prints each clock's
+          offset and its error (--json: the combined trace's meta.merge).
 `;
 
 async function cmdSummary(argv: string[]): Promise<number> {
@@ -87,6 +109,8 @@ export async function main(argv: string[], startup: StartupState = readStartupSt
         return cmdExport(rest);
       case 'html':
         return cmdHtml(rest);
+      case 'merge':
+        return await cmdMerge(rest);
       case undefined:
       case '-h':
       case '--help':

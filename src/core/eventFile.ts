@@ -31,6 +31,8 @@ const VOID_KIND = -2;
 const STRING_PIECE = 44;
 /** Byte offset of a record's end field in its slot. */
 const END_AT = 32;
+/** Open spans' slots at most this far apart are re-read in one read. */
+const REFRESH_GAP = 4096;
 /** Longest string accepted (the runtime writes at most a few KiB; argv can be long). */
 const MAX_STRING = 64 << 20;
 
@@ -61,18 +63,31 @@ const FIELDS = 10; // offset, kind, ts, ident, obj, site, end, endRaw, a, b
 /** Records read in one poll, flat in a Float64Array (no object per record). */
 export class RecordBatch {
   length = 0;
-  data = new Float64Array(1024 * FIELDS);
+  data: Float64Array;
+
+  constructor(capacity = 1024) {
+    this.data = new Float64Array(Math.max(1, capacity) * FIELDS);
+  }
+
+  /** Empties the batch for reuse (its buffer is kept). */
+  clear(): this {
+    this.length = 0;
+    return this;
+  }
 
   push(offset: number, kind: number, ts: number, ident: number, obj: number, site: number, end: number, endRaw: number, a: number, b: number): void {
-    if ((this.length + 1) * FIELDS > this.data.length) {
-      const next = new Float64Array(this.data.length * 2);
-      next.set(this.data);
-      this.data = next;
-    }
+    if ((this.length + 1) * FIELDS > this.data.length) this.reserve(this.length + 1);
     const d = this.data;
     let o = this.length++ * FIELDS;
     d[o++] = offset; d[o++] = kind; d[o++] = ts; d[o++] = ident; d[o++] = obj;
     d[o++] = site; d[o++] = end; d[o++] = endRaw; d[o++] = a; d[o] = b;
+  }
+
+  private reserve(records: number): void {
+    if (records * FIELDS <= this.data.length) return;
+    const next = new Float64Array(Math.max(records * FIELDS, this.data.length * 2));
+    next.set(this.data.subarray(0, this.length * FIELDS));
+    this.data = next;
   }
 
   /** Fills `into` with record i (reuse one object in loops). */
@@ -88,21 +103,35 @@ export class RecordBatch {
     return Array.from({ length: this.length }, (_, i) => this.load(i, emptyRecord()));
   }
 
-  /** This batch and `other` (each in slot order) as one batch in slot order. */
+  /**
+   * Merges `other` (few records, in slot order) into this batch (in slot
+   * order), in place: the records of this batch between two of `other`'s
+   * move as one block.
+   */
   merge(other: RecordBatch): RecordBatch {
     if (other.length === 0) return this;
-    if (this.length === 0) return other;
-    const out = new RecordBatch();
-    out.data = new Float64Array((this.length + other.length) * FIELDS);
-    let i = 0;
-    let j = 0;
-    while (i < this.length || j < other.length) {
-      const takeThis = j >= other.length || (i < this.length && this.data[i * FIELDS] <= other.data[j * FIELDS]);
-      const src = takeThis ? this.data : other.data;
-      const at = (takeThis ? i++ : j++) * FIELDS;
-      out.data.set(src.subarray(at, at + FIELDS), out.length++ * FIELDS);
+    const n = this.length;
+    const m = other.length;
+    this.reserve(n + m);
+    const d = this.data;
+    const od = other.data;
+    // From the back: the block of this batch above other's last record moves up by m, and so on.
+    let i = n; // records of this batch not yet placed: [0, i)
+    let out = n + m;
+    for (let j = m - 1; j >= 0; j--) {
+      const at = od[j * FIELDS];
+      let k = i;
+      while (k > 0 && d[(k - 1) * FIELDS] > at) k--;
+      if (k < i) {
+        d.copyWithin((out - (i - k)) * FIELDS, k * FIELDS, i * FIELDS);
+        out -= i - k;
+        i = k;
+      }
+      out--;
+      d.set(od.subarray(j * FIELDS, (j + 1) * FIELDS), out * FIELDS);
     }
-    return out;
+    this.length = n + m;
+    return this;
   }
 }
 
@@ -157,20 +186,25 @@ export class EventFileReader {
   private lastWritten = 0;
   private voided = 0;
   private finished = false;
+  private moreNow = false;
+  /** Start of a run of empty slots a bounded final read stopped in (-1: none). */
+  private finalRunStart = -1;
   private readonly partial = new Map<number, PartialString>();
   private strings: [number, string][] = [];
   /** One aligned chunk per reader, read through an Int32Array (little-endian hosts). */
   private readonly chunk = Buffer.allocUnsafeSlow(READ_CHUNK);
   private readonly words = new Int32Array(this.chunk.buffer, this.chunk.byteOffset, READ_CHUNK / 4);
+  /** Device and inode of the file when first opened. */
+  private identity: { dev: number; ino: number } | undefined;
 
   constructor(readonly eventPath: string, private readonly epoch: Epoch) {}
 
   /** Reads the header; undefined while the file is too short to hold one. */
   open(): FileHeader | undefined {
     if (this.header) return this.header;
-    this.fd ??= fs.openSync(this.eventPath, 'r');
+    const fd = this.descriptor();
     const buf = Buffer.alloc(HEADER_BYTES);
-    const n = fs.readSync(this.fd, buf, 0, HEADER_BYTES, 0);
+    const n = fs.readSync(fd, buf, 0, HEADER_BYTES, 0);
     if (n < HEADER_BYTES) return undefined;
     // The writer creates the file before it writes the header: not yet, rather than not ours.
     if (buf.readUInt32LE(0) === 0 && buf.readUInt32LE(4) === 0) return undefined;
@@ -190,6 +224,47 @@ export class EventFileReader {
     return this.header;
   }
 
+  /**
+   * The open descriptor, opened again after `release` (and checked to be the
+   * same file: a file put in its place is refused).
+   */
+  private descriptor(): number {
+    if (this.fd !== undefined) return this.fd;
+    let fd: number;
+    try {
+      fd = fs.openSync(this.eventPath, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // A symlink in the run folder is not a process's file; one that went away cannot be read again.
+      if (code === 'ELOOP' || code === 'ENOENT') throw new EventFileError(`${this.eventPath}: ${code === 'ELOOP' ? 'a symbolic link, not an event file' : 'removed while the run was going on'}; ignored`);
+      throw err;
+    }
+    const st = fs.fstatSync(fd);
+    if (this.identity === undefined) {
+      this.identity = { dev: st.dev, ino: st.ino };
+    } else if (st.dev !== this.identity.dev || st.ino !== this.identity.ino) {
+      fs.closeSync(fd);
+      throw new EventFileError(`${this.eventPath}: replaced while the run was going on; ignored from then on`);
+    }
+    this.fd = fd;
+    return fd;
+  }
+
+  /** Whether the file is open now (a released reader holds no descriptor). */
+  get isOpen(): boolean {
+    return this.fd !== undefined;
+  }
+
+  /**
+   * Closes the descriptor until the next read (a quiet process's file need
+   * not hold one: a run of many processes would hold as many). The reader's
+   * state is kept; the next read opens the file again.
+   */
+  release(): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
+  }
+
   private time(hi: number, lo: number): number {
     if (hi === 0 && lo === 0) return 0;
     return (hi - this.epoch.hi) * 4294967296 + ((lo >>> 0) - this.epoch.lo);
@@ -198,9 +273,9 @@ export class EventFileReader {
   /** The status slot as it is now. */
   status(): FileStatus {
     const none = { claimed: 0, stopTs: 0, reason: 0, errno: 0 };
-    if (!this.open() || this.fd === undefined) return none;
+    if (!this.open()) return none;
     const buf = Buffer.alloc(24);
-    if (fs.readSync(this.fd, buf, 0, 24, SLOT) < 24) return none;
+    if (fs.readSync(this.descriptor(), buf, 0, 24, SLOT) < 24) return none;
     return {
       claimed: readInt64(buf, 0),
       stopTs: this.time(buf.readInt32LE(12), buf.readUInt32LE(8)),
@@ -218,15 +293,30 @@ export class EventFileReader {
    * New records since the last call, in slot order. With `final` (the process
    * is gone, or the run ended) reading goes on to the end of the file and
    * slots still unwritten are given up (see `loss`).
+   *
+   * `maxSlots` bounds the slots looked at in this call (memory: the batch
+   * holds at most that many records, plus late ones); `more` then says
+   * there is more to read now. `into` is a batch to reuse (cleared first).
    */
-  readRecords(final = false): RecordBatch {
-    const out = new RecordBatch();
-    if (this.finished || !this.open() || this.fd === undefined) return out;
+  readRecords(final = false, maxSlots = Infinity, into?: RecordBatch): RecordBatch {
+    const out = into ? into.clear() : new RecordBatch();
+    this.moreNow = false;
+    if (this.finished || !this.open()) return out;
+    const fd = this.descriptor();
     const v = this.words;
+    // A live read looks at least twice END_RUN slots: a limit inside a run of empty slots still moves on.
+    const limit = this.next + Math.max(2 * END_RUN, Math.min(maxSlots, 2 ** 40)) * SLOT;
     let pos = this.next;
-    let runStart = -1;
+    // A final read that stopped at its limit inside a run of empty slots goes on with it.
+    let runStart = final ? this.finalRunStart : -1;
+    let stopped: 'end' | 'limit' | 'eof' = 'eof';
     for (;;) {
-      const n = fs.readSync(this.fd, this.chunk, 0, READ_CHUNK, pos);
+      const want = Math.min(READ_CHUNK, limit - pos);
+      if (want < SLOT) {
+        stopped = 'limit';
+        break;
+      }
+      const n = fs.readSync(fd, this.chunk, 0, want, pos);
       const whole = n - (n % SLOT);
       let stop = false;
       for (let at = 0; at < whole; at += SLOT) {
@@ -246,18 +336,36 @@ export class EventFileReader {
         this.take(pos + at, w, out);
       }
       pos += whole;
-      if (stop || n < READ_CHUNK) break;
+      if (stop) {
+        stopped = 'end';
+        break;
+      }
+      if (n < want) break;
     }
-    this.next = runStart >= 0 ? runStart : pos;
+    if (final) {
+      // Nothing is waited for any more: a run of empty slots cut by the limit goes on next call.
+      this.finalRunStart = stopped === 'limit' ? runStart : -1;
+      this.next = pos;
+    } else {
+      // Empty slots at the end of what was read are looked at again next time.
+      this.next = runStart >= 0 ? runStart : pos;
+    }
+    this.moreNow = stopped === 'limit';
     const late = this.recheckPending();
-    if (final) this.finished = true;
-    return out.merge(late);
+    if (final && !this.moreNow) this.finished = true;
+    return late ? out.merge(late) : out;
+  }
+
+  /** The last readRecords stopped at its maxSlots: there is more to read now. */
+  get more(): boolean {
+    return this.moreNow;
   }
 
   /** Pending slots written since: read them, in slot order. */
-  private recheckPending(): RecordBatch {
-    const late = new RecordBatch();
-    if (this.pending.length === 0 || this.fd === undefined) return late;
+  private recheckPending(): RecordBatch | undefined {
+    if (this.pending.length === 0) return undefined;
+    const fd = this.descriptor();
+    const late = new RecordBatch(Math.min(this.pending.length, 1024));
     const still: number[] = [];
     const v = this.words;
     let i = 0;
@@ -266,7 +374,7 @@ export class EventFileReader {
       let j = i + 1;
       while (j < this.pending.length && this.pending[j] === this.pending[j - 1] + SLOT && (j - i) * SLOT < READ_CHUNK) j++;
       const first = this.pending[i];
-      const n = fs.readSync(this.fd, this.chunk, 0, (j - i) * SLOT, first);
+      const n = fs.readSync(fd, this.chunk, 0, (j - i) * SLOT, first);
       for (let k = i; k < j; k++) {
         const at = this.pending[k] - first;
         const w = at >> 2;
@@ -335,14 +443,34 @@ export class EventFileReader {
     return { unwritten, voided: this.voided };
   }
 
-  /** Re-reads the end/a/b fields of slots holding spans that were open (a and b are written before the end). */
+  /**
+   * Re-reads the end/a/b fields of slots holding spans that were open (a and
+   * b are written before the end); returns the spans whose end is written
+   * now. Slots close together are read in one go (a process with thousands of
+   * threads has as many open spans, mostly side by side).
+   */
   refresh(offsets: readonly number[]): { offset: number; end: number; a: number; b: number }[] {
-    if (this.fd === undefined || offsets.length === 0) return [];
-    const buf = Buffer.allocUnsafe(24);
+    if (offsets.length === 0 || !this.header) return [];
+    const fd = this.descriptor();
+    const sorted = Float64Array.from(offsets).sort();
     const out: { offset: number; end: number; a: number; b: number }[] = [];
-    for (const offset of offsets) {
-      if (fs.readSync(this.fd, buf, 0, 24, offset + END_AT) < 24) continue;
-      out.push({ offset, end: this.time(buf.readInt32LE(4), buf.readUInt32LE(0)), a: readInt64(buf, 8), b: readInt64(buf, 16) });
+    const buf = this.chunk;
+    let i = 0;
+    while (i < sorted.length) {
+      // A group: slots no more than REFRESH_GAP apart, in one read of at most a chunk.
+      const first = sorted[i];
+      let j = i + 1;
+      while (j < sorted.length && sorted[j] - sorted[j - 1] <= REFRESH_GAP && sorted[j] + SLOT - first <= READ_CHUNK) j++;
+      const n = fs.readSync(fd, buf, 0, sorted[j - 1] + SLOT - first, first);
+      for (let k = i; k < j; k++) {
+        const at = sorted[k] - first + END_AT;
+        if (at + 24 > n) continue;
+        const lo = buf.readUInt32LE(at);
+        const hi = buf.readInt32LE(at + 4);
+        if (lo === 0 && hi === 0) continue; // still open
+        out.push({ offset: sorted[k], end: this.time(hi, lo), a: readInt64(buf, at + 8), b: readInt64(buf, at + 16) });
+      }
+      i = j;
     }
     return out;
   }

@@ -19,6 +19,24 @@ interface ProcessMeta {
 const K = KINDS;
 const kindInfo = lookUpKind;
 
+/** What ingest needs to know of a kind, one byte per code (0: unknown kind). */
+const KNOWN = 1;
+const SPAN = 2;
+const A_STR = 4;
+const B_STR = 8;
+/** Metadata and lifecycle records: folded into the tables by ProcessIngest.special. */
+const SPECIAL = 16;
+const SHARED = 32;
+const KIND_FLAGS = new Uint8Array(256);
+for (let code = 0; code < KIND_FLAGS.length; code++) {
+  const info = kindInfo(code);
+  if (!info) continue;
+  KIND_FLAGS[code] = KNOWN | (info.span ? SPAN : 0) | (info.a === 'str' ? A_STR : 0) | (info.b === 'str' ? B_STR : 0)
+    | ([K.SITE, K.OBJECT, K.PROCESS_START, K.PROCESS_NAME, K.PROCESS_PARENT, K.PROCESS_EXIT, K.THREAD_START, K.THREAD_NAME,
+      K.THREAD_EXCEPTION].includes(code) ? SPECIAL : 0)
+    | (code === K.SHARED_READ || code === K.SHARED_WRITE ? SHARED : 0);
+}
+
 export class ProcessIngest {
   private readonly blobs = new Map<number, string>();
   private readonly siteMap = new Map<number, number>();
@@ -70,73 +88,103 @@ export class ProcessIngest {
 
   ingest(records: RecordBatch): void {
     const store = this.store;
-    const r = this.scratch;
-    for (let i = 0; i < records.length; i++) {
-      records.load(i, r);
-      const info = kindInfo(r.kind);
-      if (!info) continue; // a newer runtime's kind: skip rather than guess
-      if (this.process && r.ts > this.process.endTs) this.process.endTs = r.ts;
-      switch (r.kind) {
-        case K.SITE:
-          this.siteMap.set(r.obj, store.addSite(this.text(r.a), r.b, this.text(r.endRaw)));
-          continue;
-        case K.OBJECT:
-          store.objects.set(r.obj, { id: r.obj, type: this.text(r.a), label: this.text(r.b), pid: this.pid, site: this.site(r.site) });
-          store.version++;
-          continue;
-        case K.PROCESS_START:
-          this.startProcess(r);
-          break;
-        case K.PROCESS_NAME: {
-          const p = this.ensureProcess(r.ts);
-          p.name = this.text(r.a) || p.name;
-          p.internal = p.internal || (r.b & 2) !== 0;
-          store.version++;
-          continue;
-        }
-        case K.PROCESS_PARENT: {
-          const p = this.ensureProcess(r.ts);
-          p.parentPid = r.a;
-          store.version++;
-          continue;
-        }
-        case K.PROCESS_EXIT: {
-          const p = this.ensureProcess(r.ts);
-          p.exited = true;
-          p.endTs = r.ts;
-          if (r.b === 1) p.exitCode = r.a;
-          break;
-        }
-        case K.THREAD_START:
-          this.startThread(r);
-          break;
-        case K.THREAD_NAME: {
-          const t = this.threadOf.get(r.obj);
-          if (t) t.name = this.text(r.a) || t.name;
-          store.version++;
-          continue;
-        }
-        case K.THREAD_EXCEPTION: {
-          const t = this.threadOf.get(r.obj);
-          if (t) t.exception = this.text(r.a);
-          break;
-        }
-        default:
-          break;
+    const d = records.data;
+    const n = records.length;
+    // The thread of the previous record: records come in runs of one thread.
+    let lastIdent = NaN;
+    let lastThread = -1;
+    for (let i = 0; i < n; i++) {
+      const o = i * 10; // RecordBatch fields: offset, kind, ts, ident, obj, site, end, endRaw, a, b
+      const kind = d[o + 1];
+      const flags = kind < KIND_FLAGS.length ? KIND_FLAGS[kind] : 0;
+      if (flags === 0) continue; // a newer runtime's kind: skip rather than guess
+      const ts = d[o + 2];
+      const p = this.process;
+      if (p && ts > p.endTs) p.endTs = ts;
+      if (flags & SPECIAL) {
+        // Metadata and lifecycle records: rare, the general path.
+        if (this.special(records.load(i, this.scratch))) continue;
+        lastIdent = NaN; // may have started a thread under that ident
       }
-      const thread = this.threadFor(r.ident, r.ts).index;
-      let a = info.a === 'str' ? this.str(r.a) : r.a;
-      let b = info.b === 'str' ? this.str(r.b) : r.b;
-      if (r.kind === K.SHARED_READ || r.kind === K.SHARED_WRITE) {
+      const ident = d[o + 3];
+      if (ident !== lastIdent) {
+        lastThread = this.threadFor(ident, ts).index;
+        lastIdent = ident;
+      }
+      const ra = d[o + 8];
+      const rb = d[o + 9];
+      let a = flags & A_STR ? this.str(ra) : ra;
+      let b = flags & B_STR ? this.str(rb) : rb;
+      if (flags & SHARED) {
         // events.py: a < 0 is an int stored inline (kept as it is); an even part names a string of this
         // process: store it as 2 × the store's string index, so one name is one part in every process.
-        if (r.a < 0) a = r.a;
-        if (r.b !== 0 && r.b % 2 === 0) b = 2 * this.str(r.b / 2);
+        if (ra < 0) a = ra;
+        if (rb !== 0 && rb % 2 === 0) b = 2 * this.str(rb / 2);
       }
-      const end = info.span ? (r.end === 0 ? NaN : r.end) : r.ts;
-      const row = store.push(r.kind, r.ts, end, thread, r.obj, this.site(r.site), a, b);
-      if (info.span && r.end === 0) this.openSpans.set(r.offset, row);
-      if (r.kind === K.THREAD_START && r.end !== 0) store.threads[thread].endTs = r.end;
+      const rawEnd = d[o + 6];
+      const isSpan = (flags & SPAN) !== 0;
+      const end = isSpan ? (rawEnd === 0 ? NaN : rawEnd) : ts;
+      const local = d[o + 5];
+      const site = local === 0 ? -1 : this.siteMap.get(local) ?? -1;
+      const row = store.push(kind, ts, end, lastThread, d[o + 4], site, a, b);
+      if (isSpan && rawEnd === 0) this.openSpans.set(d[o], row);
+      if (kind === K.THREAD_START && rawEnd !== 0) store.threads[lastThread].endTs = rawEnd;
+    }
+  }
+
+  /**
+   * A metadata or lifecycle record (SPECIAL in KIND_FLAGS): folds it into the
+   * tables; returns true when it is not kept as an event row.
+   */
+  private special(r: RawRecord): boolean {
+    const store = this.store;
+    switch (r.kind) {
+      case K.SITE:
+        this.siteMap.set(r.obj, store.addSite(this.text(r.a), r.b, this.text(r.endRaw)));
+        return true;
+      case K.OBJECT:
+        store.objects.set(r.obj, { id: r.obj, type: this.text(r.a), label: this.text(r.b), pid: this.pid, site: this.site(r.site) });
+        store.version++;
+        return true;
+      case K.PROCESS_START:
+        this.startProcess(r);
+        return false;
+      case K.PROCESS_NAME: {
+        const p = this.ensureProcess(r.ts);
+        p.name = this.text(r.a) || p.name;
+        p.internal = p.internal || (r.b & 2) !== 0;
+        store.version++;
+        return true;
+      }
+      case K.PROCESS_PARENT: {
+        const p = this.ensureProcess(r.ts);
+        p.parentPid = r.a;
+        store.version++;
+        return true;
+      }
+      case K.PROCESS_EXIT: {
+        const p = this.ensureProcess(r.ts);
+        p.exited = true;
+        p.endTs = r.ts;
+        if (r.b === 1) p.exitCode = r.a;
+        return false;
+      }
+      case K.THREAD_START:
+        this.startThread(r);
+        return false;
+      case K.THREAD_NAME: {
+        const t = this.threadOf.get(r.obj);
+        if (t) t.name = this.text(r.a) || t.name;
+        store.version++;
+        return true;
+      }
+      case K.THREAD_EXCEPTION: {
+        const t = this.threadOf.get(r.obj);
+        if (t) t.exception = this.text(r.a);
+        return false;
+      }
+      default:
+        return false;
     }
   }
 

@@ -5,7 +5,7 @@
  * reloads it when shown, and it asks for a snapshot). A post that has not
  * been delivered yet holds back the next one rather than queueing behind it.
  */
-import type { HostToWebview, RunState } from '../protocol';
+import type { AppendMessage, HostToWebview, RunState, SnapshotMessage } from '../protocol';
 import type { Finding } from './analysis/finding';
 import type { LiveBatches } from './liveBatches';
 
@@ -71,9 +71,21 @@ export class LiveFeed {
   /** One step of the cadence (the timer calls it; tests may too). */
   tick(): void {
     if (!this.visible || !this.synced || this.inFlight) return;
-    const message = this.options.batches.append(this.options.state());
-    if (message) this.post(message, 'append');
+    const message = this.next(this.options.state());
+    if (message) this.post(message, message.type);
     this.sendFindings();
+  }
+
+  /**
+   * The next message: an append (with the rows the findings to send name, in
+   * a thinned view), or a full snapshot once the run of a thinned view is over.
+   */
+  private next(state: RunState): AppendMessage | SnapshotMessage | undefined {
+    const batches = this.options.batches;
+    if (batches.thinned && state.status !== 'running') return this.snapshotMessage(state);
+    const f = this.options.findings?.();
+    if (f && f.version !== this.findingsSent) batches.pin(f.list);
+    return batches.append(state);
   }
 
   /**
@@ -90,7 +102,7 @@ export class LiveFeed {
   pushState(): void {
     if (!this.visible || !this.synced) return;
     const state = this.options.state();
-    const message = this.options.batches.append(state) ?? { type: 'state' as const, state };
+    const message = this.next(state) ?? { type: 'state' as const, state };
     // Not held back by an undelivered post: a final state must not be lost.
     this.post(message, message.type);
     this.sendFindings();
@@ -101,7 +113,10 @@ export class LiveFeed {
     const f = this.options.findings?.();
     if (!f || f.version === this.findingsSent || !this.synced) return;
     this.findingsSent = f.version;
-    this.post({ type: 'findings', findings: [...f.list], rows: f.rows }, 'findings');
+    const batches = this.options.batches;
+    // A thinned view numbers its rows its own way: the findings' rows are translated (rows: the view's length).
+    const rows = batches.thinned ? batches.viewLength : f.rows;
+    this.post({ type: 'findings', findings: batches.viewFindings(f.list), rows }, 'findings');
   }
 
   dispose(): void {
@@ -112,14 +127,19 @@ export class LiveFeed {
   private sendSnapshot(): void {
     if (!this.visible) return;
     this.synced = true;
-    const snapshot = this.options.batches.snapshot(this.options.state());
+    this.post(this.snapshotMessage(this.options.state()), 'snapshot');
+  }
+
+  private snapshotMessage(state: RunState): SnapshotMessage {
+    const batches = this.options.batches;
     const f = this.options.findings?.();
+    const snapshot = batches.snapshot(state, f?.list);
     if (f) {
       // Rows past the snapshot's end (the trace grew since the pass) are ignored by the view until they arrive.
-      snapshot.findings = [...f.list];
+      snapshot.findings = batches.viewFindings(f.list);
       this.findingsSent = f.version;
     }
-    this.post(snapshot, 'snapshot');
+    return snapshot;
   }
 
   private post(message: HostToWebview, type: 'snapshot' | 'append' | 'state' | 'findings'): void {

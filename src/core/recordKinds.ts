@@ -72,6 +72,9 @@ export const RECORD_KINDS: readonly RecordKindInfo[] = [
   k(64, 'ASYNC_HOLD', 'asyncio.lock.hold', true, 'num', 'num'),
   k(70, 'SLEEP', 'sleep', true, 'num', 'num'),
   k(71, 'IO_WRITE', 'io.write', false, 'str', 'num'),
+  k(80, 'CONN_OPEN', 'connection.open', false, 'num', 'str', true),
+  k(81, 'PROXY_CALL', 'manager.call', true, 'str', 'num'),
+  k(82, 'PROXY_SERVE', 'manager.serve', true, 'str', 'num'),
 ];
 
 /** Kinds written by the Node side (sampler), never by the runtime. */
@@ -115,5 +118,6 @@ export const K = {
   SHARED_READ: code('SHARED_READ'), SHARED_WRITE: code('SHARED_WRITE'),
   ASYNC_CREATE: code('ASYNC_CREATE'), ASYNC_RUN: code('ASYNC_RUN'), ASYNC_END: code('ASYNC_END'), ASYNC_WAIT: code('ASYNC_WAIT'), ASYNC_HOLD: code('ASYNC_HOLD'),
   SLEEP: code('SLEEP'), IO_WRITE: code('IO_WRITE'),
+  CONN_OPEN: code('CONN_OPEN'), PROXY_CALL: code('PROXY_CALL'), PROXY_SERVE: code('PROXY_SERVE'),
   SAMPLE_CPU, SAMPLE_CORE,
 } as const;

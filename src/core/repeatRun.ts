@@ -6,6 +6,7 @@
  * `run --repeat N --until …`: how one run is made is the caller's (a LiveRun
  * in a terminal, a traceRun on the CLI's stdio).
  */
+import { randomInt } from 'node:crypto';
 import type { Finding, FindingKind } from './analysis/finding';
 import { findings as analyseTrace } from './analysis/findings';
 import { kindWords } from './findingState';
@@ -26,6 +27,10 @@ export interface AttemptOutcome {
   store: TraceStore;
   /** Ended by the user (Stop, Ctrl-C on the repeat itself): not a failure, and the repeat ends. */
   cancelled?: boolean;
+  /** The schedule perturbation seed the run had (PERTURB_ENV), if perturbed. */
+  seed?: string;
+  /** Ended by the caller because it ran too long (a hang): a failure, whatever the condition. */
+  timedOut?: boolean;
 }
 
 export interface AttemptSummary {
@@ -41,6 +46,10 @@ export interface AttemptSummary {
   events: number;
   durationMs: number;
   cancelled: boolean;
+  /** The run's perturbation seed, if perturbed: the same seed makes the same decisions again. */
+  seed?: string;
+  /** Ended because it ran too long. */
+  timedOut?: boolean;
 }
 
 export interface RepeatOptions {
@@ -68,11 +77,33 @@ export interface RepeatResult {
 export const DEFAULT_REPEAT_TIMES = 20;
 export const MAX_REPEAT_TIMES = 10000;
 
+/**
+ * Schedule perturbation (runtime perturb.py): set to a seed in the script's
+ * environment, every Python process of the run switches threads every few
+ * microseconds and pauses at traced operations, decided by that seed.
+ */
+export const PERTURB_ENV = 'CONCURRENCY_TRACE_PERTURB';
+
+/** A fresh seed for a perturbed run: short enough to type again. */
+export function newPerturbSeed(): string {
+  return String(randomInt(1, 1_000_000_000));
+}
+
+/** A seed as the runtime takes it (a decimal integer 0 … 2^63 − 1, perturb.parse_seed), normalised; else undefined. */
+export function parsePerturbSeed(text: string): string | undefined {
+  const t = text.trim();
+  if (!/^\d{1,19}$/.test(t)) return undefined;
+  const v = BigInt(t);
+  return v < 1n << 63n ? v.toString() : undefined;
+}
+
 /** Whether a run failed under the condition, and why. */
 export function judgeAttempt(outcome: AttemptOutcome, found: readonly Finding[], until: RepeatCondition): { failed: boolean; reasons: string[] } {
   const reasons: string[] = [];
   if (outcome.cancelled) return { failed: false, reasons };
-  if (until.exit) {
+  // Its exit is the caller's doing, not the program's.
+  if (outcome.timedOut) reasons.push('timed out');
+  else if (until.exit) {
     if (outcome.signal) reasons.push(`killed by ${outcome.signal}`);
     else if (outcome.exitCode !== 0 && outcome.exitCode !== null) reasons.push(`exit code ${outcome.exitCode}`);
   }
@@ -105,6 +136,8 @@ export async function repeatRun(o: RepeatOptions): Promise<RepeatResult> {
     const summary: AttemptSummary = {
       attempt, exitCode: outcome.exitCode, signal: outcome.signal, failed, reasons, findingCounts,
       events: outcome.store.length, durationMs: Date.now() - t0, cancelled: !!outcome.cancelled,
+      ...(outcome.seed !== undefined ? { seed: outcome.seed } : {}),
+      ...(outcome.timedOut ? { timedOut: true } : {}),
     };
     result.runs.push(summary);
     o.onAttempt?.(summary);
@@ -121,12 +154,12 @@ export async function repeatRun(o: RepeatOptions): Promise<RepeatResult> {
   return result;
 }
 
-/** One line per run: "run 3: exit 0, 2 300 events, 0.4 s — ok" / "— FAILED: data race". */
+/** One line per run: "run 3: exit 0, 2 300 events, 0.4 s — ok" / "run 4 (seed 81): … — FAILED: data race". */
 export function describeAttempt(s: AttemptSummary): string {
-  const how = s.cancelled ? 'stopped' : s.signal ? `killed by ${s.signal}` : `exit ${s.exitCode ?? '?'}`;
+  const how = s.cancelled ? 'stopped' : s.timedOut ? 'timed out' : s.signal ? `killed by ${s.signal}` : `exit ${s.exitCode ?? '?'}`;
   const found = Object.entries(s.findingCounts).map(([k, n]) => `${n} ${kindWords(k)}`).join(', ');
   const verdict = s.cancelled ? 'stopped' : s.failed ? `FAILED: ${s.reasons.join(', ')}` : 'ok';
-  return `run ${s.attempt}: ${how}, ${s.events} events, ${(s.durationMs / 1000).toFixed(1)} s${found ? `, findings: ${found}` : ''} — ${verdict}`;
+  return `run ${s.attempt}${s.seed !== undefined ? ` (seed ${s.seed})` : ''}: ${how}, ${s.events} events, ${(s.durationMs / 1000).toFixed(1)} s${found ? `, findings: ${found}` : ''} — ${verdict}`;
 }
 
 /** The summary of all runs: how many ran, how many failed, and the first failure. */

@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import { Collector } from './collector';
 import { epochFromBigInt } from './eventFile';
 import { launch, launchTarget, removeRunDir, targetArgs, type TracedRun } from './launcher';
+import { runPlace } from './merge/runPlace';
 import { Sampler } from './sampler';
 import { settleProcesses } from './analysis/processes';
 import { TraceStore } from './traceStore';
@@ -44,7 +45,12 @@ export interface TraceRunOptions {
   /** Called once the run has started, with the live store (for live views). */
   onStart?: (run: TracedRun, store: TraceStore, collector: Collector) => void;
   onWarning?: (message: string) => void;
+  /** Told as each step of the run is done (for `CONCURRENCY_TRACE_TIMINGS`). */
+  onPhase?: (phase: RunPhase) => void;
 }
+
+/** Steps of a run, in order, for measuring its fixed costs. */
+export type RunPhase = 'launched' | 'spawned' | 'exited' | 'sampler stopped' | 'collected' | 'settled' | 'cleaned up';
 
 export interface TraceRunResult {
   store: TraceStore;
@@ -57,7 +63,9 @@ export interface TraceRunResult {
 export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult> {
   const store = new TraceStore();
   store.trackUpdates = options.liveUpdates ?? true;
+  const phase = options.onPhase ?? ((): void => undefined);
   const run = launch(options);
+  phase('launched');
   const collector = new Collector({
     dir: run.dir, token: run.token, epoch: epochFromBigInt(run.epochNs), store,
     intervalMs: options.pollMs, onWarning: options.onWarning,
@@ -66,6 +74,8 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
     exitCode: null, signal: null, argv: [options.python, ...targetArgs(launchTarget(options), options.args)],
     startedAt: new Date().toISOString(), python: options.pythonVersion ?? '',
   };
+  // Host and clock of the run, so that traces of one program's parts can be combined (merge).
+  Object.assign(store.meta, runPlace(run.epochNs, options.env ?? process.env));
   collector.start();
   const sampleMs = options.sampleMs ?? 50;
   const sampler = sampleMs > 0
@@ -73,20 +83,26 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
     : undefined;
   sampler?.start();
   options.onStart?.(run, store, collector);
+  phase('spawned');
   try {
     const { code, signal } = await run.exited;
+    phase('exited');
     if (options.endRemaining?.()) await run.watchdog?.endRun();
     await sampler?.stop();
+    phase('sampler stopped');
     collector.stop();
+    phase('collected');
     store.meta.exitCode = code ?? (signal ? 128 + signalNumber(signal) : null);
     store.meta.signal = signal;
     settleProcesses(store, run.child.pid ?? 0, code, signal ? signalNumber(signal) : null);
+    phase('settled');
     return { store, exitCode: code, signal, untraced: readUntracedNotes(run.dir) };
   } finally {
     await sampler?.stop();
     collector.stop();
     removeRunDir(run.dir);
     await run.watchdog?.release();
+    phase('cleaned up');
   }
 }
 

@@ -4,27 +4,44 @@
  * Every `intervalMs` (default 50 ms) one sample writes these rows into the store, all point
  * events (end = ts) at the sample time on the run clock (process.hrtime.bigint() − epochNs):
  *
- *  - per process (pidusage):  kind SAMPLE_CPU,  thread −1,  obj pid,  a cpu % (0–100 × cores),
+ *  - per process (Linux /proc/<pid>/stat; elsewhere pidusage):
+ *                             kind SAMPLE_CPU,  thread −1,  obj pid,  a cpu % (0–100 × cores),
  *                             b RSS bytes
  *  - per thread (Linux /proc/<pid>/task/<tid>/stat, threads the store knows):
  *                             kind SAMPLE_CPU,  thread = store thread index,  obj pid,
  *                             a cpu % (0–100),  b = encodeThreadSample(core, state)
  *  - per core (os.cpus()):    kind SAMPLE_CORE, thread −1,  obj core index,  a utilization % (0–100)
  *
- * Every figure is a delta over the time since the previous sample, so the first time a
- * process, thread or core is seen only sets its baseline and writes no row. Thread and core
- * figures come from clock ticks (CLK_TCK, 100 Hz on Linux): over a 50 ms window they move in
- * steps of about 20 %.
+ * Every figure is a delta over the time since the previous row of the same process, thread
+ * or core (a view draws a row over that stretch), so the first time one is seen only sets its
+ * baseline and writes no row. Thread and core figures come from clock ticks (CLK_TCK, 100 Hz
+ * on Linux): over a 50 ms window they move in steps of about 20 %.
  *
- * Where /proc is missing (macOS, Windows) the thread rows are skipped silently; a pid that is
- * gone is skipped; a sample never throws out of a timer, two samples never overlap (a tick that
- * finds the previous sample still running is skipped), and the timer never keeps Node alive.
+ * Bounded cost whatever the number of processes and threads (Linux):
+ *  - /proc is read synchronously, one open/read/close per file: no descriptor is kept, nothing
+ *    waits on the thread pool (pidusage's chain of thread-pool hops is what starved sampling
+ *    under load), so a sample is one stretch of the event loop and the interval holds.
+ *  - A sample reads for at most `budgetMs` (default a tenth of the interval), least recently
+ *    read processes first; the rest are read at the next sample, their rows then covering
+ *    the longer stretch (the CPU they used is never lost, only seen at a coarser time step).
+ *  - A quiet process (CPU time and RSS unchanged since its last row) writes no row; a thread
+ *    is read only when its process's CPU time moved since its threads were last read, or its
+ *    own last row was not 0 (so the drop to 0 is written). When activity resumes, a 0 row at
+ *    the last moment the quiet was seen comes before the new row, so a view does not spread
+ *    the new figure over the quiet stretch. What is lost: a quiet thread's state changes
+ *    (S ↔ D) while its process used no CPU tick, and CPU below one tick (10 ms) is seen only
+ *    once the process's ticks move.
+ *
+ * Where /proc is missing (macOS, Windows) the thread rows are skipped silently and pidusage
+ * gives the process rows; a pid that is gone is skipped; a sample never throws out of a timer,
+ * two samples never overlap (a tick that finds the previous sample still running is skipped),
+ * and the timer never keeps Node alive.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import pidusage from 'pidusage';
+import { PidusageSamples } from './pidusageSamples';
 import { SAMPLE_CORE, SAMPLE_CPU } from './recordKinds';
 import { encodeThreadSample } from './threadSample';
 import type { TraceStore } from './traceStore';
@@ -44,6 +61,8 @@ export interface ThreadStat {
   startTime: number;
   /** Field 39: the CPU the thread last ran on. */
   core: number;
+  /** Field 24: resident set size in pages (the whole process's, in a thread's stat too). */
+  rssPages: number;
 }
 
 /**
@@ -62,25 +81,55 @@ export function parseStat(line: string): ThreadStat | undefined {
   const stime = Number(f[12]);
   const startTime = Number(f[19]);
   const core = Number(f[36]);
+  const rssPages = Number(f[21]);
   if (state.length !== 1 || !Number.isFinite(utime) || !Number.isFinite(stime) || !Number.isFinite(startTime)
     || !Number.isInteger(core) || core < 0) return undefined;
-  return { state, ticks: utime + stime, startTime, core };
+  return { state, ticks: utime + stime, startTime, core, rssPages: Number.isFinite(rssPages) ? rssPages : 0 };
+}
+
+/** AT_PAGESZ and AT_CLKTCK from /proc/self/auxv (pairs of 64-bit words), read once. */
+let auxv: { pageSize?: number; clockTicks?: number } | undefined;
+
+function auxvValues(): { pageSize?: number; clockTicks?: number } {
+  if (auxv === undefined) {
+    auxv = {};
+    try {
+      const data = fs.readFileSync('/proc/self/auxv');
+      for (let i = 0; i + 16 <= data.length && os.endianness() === 'LE'; i += 16) {
+        const type = Number(data.readBigUInt64LE(i));
+        const value = Number(data.readBigUInt64LE(i + 8));
+        if (type === 0) break;
+        if (type === 6 && value > 0) auxv.pageSize = value;
+        if (type === 17 && value > 0) auxv.clockTicks = value;
+      }
+    } catch {
+      // no /proc: the defaults
+    }
+  }
+  return auxv;
 }
 
 let clockTicks: number | undefined;
 
-/** CLK_TCK, from `getconf` once; 100 if that fails. */
+/** CLK_TCK: from the auxiliary vector (no process started), else `getconf` once, else 100. */
 export function clockTicksPerSecond(): number {
   if (clockTicks === undefined) {
-    clockTicks = 100;
-    try {
-      const n = parseInt(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8', timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] }), 10);
-      if (n > 0) clockTicks = n;
-    } catch {
-      // keep 100
+    clockTicks = auxvValues().clockTicks ?? 100;
+    if (auxvValues().clockTicks === undefined) {
+      try {
+        const n = parseInt(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8', timeout: 2000, stdio: ['ignore', 'pipe', 'ignore'] }), 10);
+        if (n > 0) clockTicks = n;
+      } catch {
+        // keep 100
+      }
     }
   }
   return clockTicks;
+}
+
+/** Bytes per page (RSS in /proc is in pages): the auxiliary vector's, else 4096. */
+export function pageSize(): number {
+  return auxvValues().pageSize ?? 4096;
 }
 
 const readBuffer = Buffer.alloc(4096);
@@ -107,46 +156,17 @@ function readSmallFile(file: string): string | undefined {
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// pidusage housekeeping
-
-/**
- * pidusage keeps one open fd per pid in a module-global history, and `pidusage.clear()` drops
- * that history without closing them (v4.1.0: one leaked fd per sampled pid). We close the fds of
- * our pids ourselves through its history module; if that module cannot be found, only clear().
- */
-interface PidusageHistory {
-  get(pid: number): { fd?: number } | undefined;
-}
-let pidusageHistory: PidusageHistory | null | undefined;
-
-function historyModule(): PidusageHistory | null {
-  if (pidusageHistory === undefined) {
-    pidusageHistory = null;
-    try {
-      const h = require('pidusage/lib/history') as Partial<PidusageHistory> | undefined;
-      if (h && typeof h.get === 'function') pidusageHistory = h as PidusageHistory;
-    } catch {
-      // layout changed: fall back to clear() alone
-    }
-  }
-  return pidusageHistory;
-}
-
-/** Samplers started and not yet stopped: pidusage's history is shared, clear it after the last. */
-let activeSamplers = 0;
-
-// ---------------------------------------------------------------------------------------------
-
 export interface SamplerOptions {
   store: TraceStore;
   /** process.hrtime.bigint() at the run's time zero. */
   epochNs: bigint;
   /** Default 50 ms. */
   intervalMs?: number;
+  /** Longest a sample reads /proc (ms; one process at least); default a tenth of the interval, at least 1 ms. */
+  budgetMs?: number;
   /** Pids to sample now: those seen so far that have not exited. */
   pids: () => number[];
-  /** Where per-thread stats are read from; default '/proc'. pidusage always reads the real one. */
+  /** Where process and thread stats are read from; default '/proc'. */
   procRoot?: string;
   /** Told (once) if a sample fails for an unexpected reason. */
   onWarning?: (message: string) => void;
@@ -155,11 +175,46 @@ export interface SamplerOptions {
 interface ThreadPrev {
   ticks: number;
   startTime: number;
+  /** When it was last read (its last row, or its baseline). */
   t: number;
+  /** Its last row's figures (0 and the baseline's b before any row). */
+  cpu: number;
+  b: number;
+  /** State R at its last read. */
+  runnable: boolean;
 }
+
+interface ProcessPrev {
+  ticks: number;
+  rssPages: number;
+  startTime: number;
+  /** When it was last read. */
+  t: number;
+  /** When its last row (or its baseline) was written; before t: quiet reads since. */
+  rowT: number;
+  rowCpu: number;
+  /** Its ticks when its threads were last all read (NaN: not yet). */
+  threadTicks: number;
+  /** The latest read at which its threads were known not to have moved since their own reads. */
+  quietAt: number;
+  /** Where the next read of its threads starts (a read cut short by the budget goes on there). */
+  threadCursor: number;
+}
+
+/** Reads between two looks at the CPU time used. */
+const CHECK_EVERY = 8;
+
+const cpuMicros = (): number => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
+
+/** A sample ran out of its budget: the rest waits for the next one. */
+const OUT_OF_BUDGET = false;
 
 export class Sampler {
   readonly intervalMs: number;
+  private readonly budgetNs: number;
   private readonly store: TraceStore;
   private readonly epochNs: bigint;
   private readonly procRoot: string;
@@ -167,12 +222,10 @@ export class Sampler {
   private timer: NodeJS.Timeout | undefined;
   private inflight: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
-  private counted = false;
   private warned = false;
+  /** Platforms without /proc: process rows from pidusage. */
+  private readonly pidusage = new PidusageSamples();
 
-  /** Pids pidusage has answered for (a baseline is set) and every pid it was asked about. */
-  private readonly seenPids = new Set<number>();
-  private readonly askedPids = new Set<number>();
   /** pid → native tid → store thread index. */
   private readonly threadIndex = new Map<number, Map<number, number>>();
   private indexedThreads = 0;
@@ -180,12 +233,18 @@ export class Sampler {
   private pendingThreads: number[] = [];
   /** Store thread index → previous reading. */
   private readonly threadPrev = new Map<number, ThreadPrev>();
+  private readonly processPrev = new Map<number, ProcessPrev>();
   private corePrev: ({ busy: number; total: number } | undefined)[] = [];
+  /** This process's CPU time (µs, process.cpuUsage) at which the current sample stops reading. */
+  private deadline = 0;
+  private readsSinceCheck = 0;
+  private hz = 100;
 
   constructor(private readonly options: SamplerOptions) {
     this.store = options.store;
     this.epochNs = options.epochNs;
     this.intervalMs = Math.max(1, options.intervalMs ?? 50);
+    this.budgetNs = Math.max(0, options.budgetMs ?? Math.max(1, this.intervalMs / 10)) * 1e6;
     this.procRoot = options.procRoot ?? '/proc';
     this.procExists = fs.existsSync(this.procRoot);
   }
@@ -193,10 +252,6 @@ export class Sampler {
   /** Takes a baseline sample now, then one every interval until stop(). */
   start(): void {
     if (this.timer || this.stopping) return;
-    if (!this.counted) {
-      this.counted = true;
-      activeSamplers++;
-    }
     void this.sampleOnce();
     this.timer = setInterval(() => {
       if (!this.inflight) void this.sampleOnce();
@@ -215,7 +270,7 @@ export class Sampler {
     this.timer = undefined;
     if (this.inflight) await this.inflight;
     await this.sampleOnce();
-    this.release();
+    this.pidusage.release();
   }
 
   /**
@@ -250,10 +305,11 @@ export class Sampler {
   private async sample(): Promise<void> {
     const pids = [...new Set(this.options.pids())].filter((p) => Number.isInteger(p) && p > 0);
     this.sampleCores();
-    // pidusage reads on the thread pool while the thread stats are read here.
-    const processes = this.sampleProcesses(pids);
-    await this.sampleThreads(pids);
-    await processes;
+    if (this.procExists) {
+      this.sampleProc(pids);
+    } else {
+      this.writeUsage(await this.pidusage.usage(pids));
+    }
   }
 
   private sampleCores(): void {
@@ -277,30 +333,142 @@ export class Sampler {
     }
   }
 
-  private async sampleProcesses(pids: number[]): Promise<void> {
-    if (pids.length === 0) return;
-    let stats: Record<string, pidusage.Status | null | undefined>;
-    try {
-      for (const pid of pids) this.askedPids.add(pid);
-      // An array always answers with a map (null for a pid that is gone), except that a
-      // single-pid array rejects when that pid is gone.
-      stats = await pidusage(pids.slice());
-    } catch {
+  private writeUsage(usage: Map<number, { cpu: number; memory: number }>): void {
+    const ts = this.now();
+    for (const [pid, u] of usage) this.store.push(SAMPLE_CPU, ts, ts, -1, pid, -1, u.cpu, u.memory);
+  }
+
+  /** Linux: processes and their threads from /proc, least recently read first, within the budget. */
+  private sampleProc(pids: number[]): void {
+    this.refreshThreadIndex();
+    this.hz = clockTicksPerSecond();
+    this.deadline = cpuMicros() + this.budgetNs / 1e3;
+    this.readsSinceCheck = CHECK_EVERY - 1; // the first read is checked: a tiny budget reads one process
+    const live = new Set(pids);
+    for (const pid of this.processPrev.keys()) if (!live.has(pid)) this.processPrev.delete(pid);
+    const order = pids
+      .map((pid) => ({ pid, t: this.processPrev.get(pid)?.t ?? -Infinity }))
+      .sort((x, y) => x.t - y.t);
+    for (const { pid } of order) {
+      if (this.sampleProcess(pid) === OUT_OF_BUDGET || this.overBudget()) return;
+    }
+  }
+
+  /**
+   * Whether this sample has used its budget of CPU time (CPU, not wall time: on a loaded
+   * machine the sampler is preempted mid-sample, and that costs nothing). Looked at every
+   * few reads (getrusage is a system call too).
+   */
+  private overBudget(): boolean {
+    if (++this.readsSinceCheck < CHECK_EVERY) return false;
+    this.readsSinceCheck = 0;
+    return cpuMicros() >= this.deadline;
+  }
+
+  /** One process's row and the threads that need reading; false if the budget ran out. */
+  private sampleProcess(pid: number): boolean {
+    const text = readSmallFile(path.join(this.procRoot, String(pid), 'stat'));
+    const t = this.now();
+    const stat = text === undefined ? undefined : parseStat(text);
+    const byTid = this.threadIndex.get(pid);
+    const prev = this.processPrev.get(pid);
+    if (!stat || !prev || prev.startTime !== stat.startTime) {
+      // A baseline (or a process whose stat cannot be read: every thread is read).
+      if (stat) {
+        this.processPrev.set(pid, {
+          ticks: stat.ticks, rssPages: stat.rssPages, startTime: stat.startTime, t, rowT: t, rowCpu: 0,
+          threadTicks: NaN, quietAt: NaN, threadCursor: 0,
+        });
+      } else {
+        this.processPrev.delete(pid);
+      }
+      return byTid ? this.sampleThreads(pid, byTid, this.processPrev.get(pid), stat?.ticks ?? NaN) : true;
+    }
+    if ((t - prev.t) / 1e9 < 1 / this.hz) return true; // less than a tick since: keep the baseline
+    const moved = stat.ticks !== prev.ticks;
+    if (moved || stat.rssPages !== prev.rssPages || prev.rowCpu > 0) {
+      const bytes = stat.rssPages * pageSize();
+      // Quiet reads since the last row: its 0 % stretch ends there, the new figure starts there.
+      if (prev.t > prev.rowT) this.store.push(SAMPLE_CPU, prev.t, prev.t, -1, pid, -1, 0, prev.rssPages * pageSize());
+      const cpu = (100 * (stat.ticks - prev.ticks)) / this.hz / ((t - prev.t) / 1e9);
+      prev.rowCpu = Math.max(0, cpu);
+      prev.rowT = t;
+      this.store.push(SAMPLE_CPU, t, t, -1, pid, -1, prev.rowCpu, bytes);
+    }
+    prev.ticks = stat.ticks;
+    prev.rssPages = stat.rssPages;
+    prev.t = t;
+    if (!byTid) return true;
+    if (stat.ticks === prev.threadTicks) {
+      // No thread used a tick since they were all read: read only those whose last row was not
+      // 0 or that were runnable (waiting for a core: their state matters to the CPU findings).
+      for (const [tid, index] of byTid) {
+        const last = this.threadPrev.get(index);
+        if (!last || !(last.cpu > 0 || last.runnable)) continue;
+        if (this.overBudget()) return OUT_OF_BUDGET; // the rest at the next sample (its ticks still equal)
+        this.sampleThread(pid, tid, index, NaN);
+      }
+      prev.quietAt = t;
+      return true;
+    }
+    return this.sampleThreads(pid, byTid, prev, stat.ticks);
+  }
+
+  /**
+   * Reads a process's threads from where the last read stopped; false if the budget ran
+   * out first (the rest are read at the next sample).
+   */
+  private sampleThreads(pid: number, byTid: Map<number, number>, proc: ProcessPrev | undefined, ticks: number): boolean {
+    const threads = [...byTid];
+    const from = proc && proc.threadCursor < threads.length ? proc.threadCursor : 0;
+    for (let k = 0; k < threads.length; k++) {
+      const i = (from + k) % threads.length;
+      if (k > 0 && this.overBudget()) {
+        if (proc) proc.threadCursor = i;
+        return OUT_OF_BUDGET;
+      }
+      const [tid, index] = threads[i];
+      if (!Number.isNaN(this.store.threads[index].endTs)) {
+        this.threadPrev.delete(index); // ended: nothing more to sample
+        continue;
+      }
+      this.sampleThread(pid, tid, index, proc ? proc.quietAt : NaN);
+    }
+    if (proc) {
+      proc.threadCursor = from;
+      proc.threadTicks = ticks;
+    }
+    return true;
+  }
+
+  /** One thread's row; `quietAt`: until then its process used no tick since this thread's last read. */
+  private sampleThread(pid: number, tid: number, index: number, quietAt: number): void {
+    const text = readSmallFile(path.join(this.procRoot, String(pid), 'task', String(tid), 'stat'));
+    const t = this.now();
+    const stat = text === undefined ? undefined : parseStat(text);
+    if (!stat) {
+      this.threadPrev.delete(index);
       return;
     }
-    const ts = this.now();
-    for (const pid of pids) {
-      const s = stats[pid];
-      if (!s) {
-        this.seenPids.delete(pid);
-        continue;
-      }
-      if (!this.seenPids.has(pid)) {
-        this.seenPids.add(pid); // pidusage's first answer for a pid is 0 %: a baseline only
-        continue;
-      }
-      this.store.push(SAMPLE_CPU, ts, ts, -1, pid, -1, s.cpu, s.memory);
+    const prev = this.threadPrev.get(index);
+    const hz = this.hz;
+    const b = encodeThreadSample(stat.core, stat.state);
+    if (prev && prev.startTime === stat.startTime && (t - prev.t) / 1e9 < 1 / hz) return; // less than a tick: keep the baseline
+    // No baseline, or the tid now belongs to another thread (its start time moved).
+    if (!prev || prev.startTime !== stat.startTime) {
+      this.threadPrev.set(index, { ticks: stat.ticks, startTime: stat.startTime, t, cpu: 0, b, runnable: stat.state === 'R' });
+      return;
     }
+    let start = prev.t;
+    // Quiet until quietAt: a 0 % row there, so the new figure covers only the stretch after it
+    // (its state is the last one read: not R, or it would have been read while quiet).
+    if ((quietAt - prev.t) / 1e9 >= 1 / hz && (t - quietAt) / 1e9 >= 1 / hz) {
+      this.store.push(SAMPLE_CPU, quietAt, quietAt, index, pid, -1, 0, prev.b);
+      start = quietAt;
+    }
+    const cpu = Math.min(100, Math.max(0, (100 * (stat.ticks - prev.ticks)) / hz / ((t - start) / 1e9)));
+    this.threadPrev.set(index, { ticks: stat.ticks, startTime: stat.startTime, t, cpu, b, runnable: stat.state === 'R' });
+    this.store.push(SAMPLE_CPU, t, t, index, pid, -1, cpu, b);
   }
 
   /** Maps threads added to the store since the last sample (and those that lacked a tid). */
@@ -320,64 +488,5 @@ export class Sampler {
     const old = byTid.get(t.nativeId);
     if (old === undefined || old < i) byTid.set(t.nativeId, i); // a reused tid: the later thread
     return true;
-  }
-
-  private async sampleThreads(pids: number[]): Promise<void> {
-    if (!this.procExists) return;
-    this.refreshThreadIndex();
-    let hz = 0;
-    for (const pid of pids) {
-      const byTid = this.threadIndex.get(pid);
-      if (!byTid) continue;
-      if (hz === 0) hz = clockTicksPerSecond();
-      for (const [tid, index] of byTid) {
-        if (!Number.isNaN(this.store.threads[index].endTs)) {
-          this.threadPrev.delete(index); // ended: nothing more to sample
-          continue;
-        }
-        const text = readSmallFile(path.join(this.procRoot, String(pid), 'task', String(tid), 'stat'));
-        const t = this.now();
-        const stat = text === undefined ? undefined : parseStat(text);
-        if (!stat) {
-          this.threadPrev.delete(index);
-          continue;
-        }
-        const prev = this.threadPrev.get(index);
-        const elapsedS = prev ? (t - prev.t) / 1e9 : 0;
-        if (prev && prev.startTime === stat.startTime && elapsedS < 1 / hz) continue; // less than a tick: keep the baseline
-        this.threadPrev.set(index, { ticks: stat.ticks, startTime: stat.startTime, t });
-        // No baseline, or the tid now belongs to another thread (its start time moved).
-        if (!prev || prev.startTime !== stat.startTime) continue;
-        const cpu = (100 * (stat.ticks - prev.ticks)) / hz / elapsedS;
-        this.store.push(SAMPLE_CPU, t, t, index, pid, -1, Math.min(100, Math.max(0, cpu)), encodeThreadSample(stat.core, stat.state));
-      }
-      // Let other callbacks run between processes: one process's threads is a short read.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
-  }
-
-  /** Closes pidusage's fds for our pids, and clears its history after the last sampler. */
-  private release(): void {
-    const history = historyModule();
-    if (history) {
-      for (const pid of this.askedPids) {
-        try {
-          const h = history.get(pid);
-          if (h && typeof h.fd === 'number') {
-            const fd = h.fd;
-            h.fd = undefined;
-            fs.closeSync(fd);
-          }
-        } catch {
-          // already closed
-        }
-      }
-    }
-    this.askedPids.clear();
-    if (this.counted) {
-      this.counted = false;
-      activeSamplers--;
-    }
-    if (activeSamplers === 0) pidusage.clear();
   }
 }

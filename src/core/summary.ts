@@ -7,6 +7,8 @@ import { K, kindInfo } from './recordKinds';
 import type { TraceStore } from './traceStore';
 
 import type { Finding } from './analysis/finding';
+import { mergeInfoOf, type MergeInfo } from './merge/mergeInfo';
+import { describeMerge } from './merge/mergeReport';
 
 export type { Finding } from './analysis/finding';
 
@@ -21,6 +23,8 @@ export interface Summary {
   queues: { id: number; name: string; type: string; puts: number; gets: number }[];
   tasks: { pid: number; thread: string; tasks: number; busyMs: number }[];
   findings: Finding[];
+  /** A combined trace (merge): its hosts, parts and clock offsets with their errors. */
+  merge?: MergeInfo;
 }
 
 /** Vocabulary counts: a span record stands for two events (acquire+release, start+end…). */
@@ -121,6 +125,7 @@ export function buildSummary(store: TraceStore, findings: Finding[] = []): Summa
     queues: [...queues.values()],
     tasks: [...tasks.values()].map(round),
     findings,
+    ...((m) => (m ? { merge: m } : {}))(mergeInfoOf(store.meta)),
   };
 }
 
@@ -132,6 +137,7 @@ function table(rows: (string | number)[][]): string {
 export function formatSummary(s: Summary): string {
   const out: string[] = [];
   out.push(`Exit code ${s.exitCode ?? '?'} · ${s.durationMs} ms · ${s.processes.length} process(es) · ${s.threads.length} thread(s)`);
+  if (s.merge) out.push('', 'Combined from', describeMerge(s.merge).trimEnd());
   out.push('', 'Processes');
   const children = new Map<number, Summary['processes']>();
   const pids = new Set(s.processes.map((p) => p.pid));

@@ -13,6 +13,7 @@ import { K as KINDS, kindInfo as lookUpKind, SAMPLE_CORE as CORE_SAMPLE, SAMPLE_
 import type { ObjectInfo, ProcessInfo, SiteInfo, ThreadInfo } from './traceModel';
 import type { TraceStore } from './traceStore';
 import { MAX_CORES, MAX_ROWS, MAX_TS, SCHEMA_VERSION } from './traceFormat';
+import { BadMergeInfo, validateMergeInfo } from './merge/mergeInfo';
 
 // Module-level copies: an imported binding can be a getter on every access (checkRows runs per event).
 const K = KINDS;
@@ -95,7 +96,7 @@ function describe(v: Json): string {
 }
 
 const KNOWN = {
-  meta: new Set(['exitCode', 'signal', 'argv', 'startedAt', 'python']),
+  meta: new Set(['exitCode', 'signal', 'argv', 'startedAt', 'python', 'merge']),
   process: new Set(['index', 'pid', 'ppid', 'parentPid', 'name', 'argv', 'python', 'startTs', 'endTs', 'exited', 'exitCode', 'signal', 'internal', 'wallNsAtStart', 'mainThread']),
   thread: new Set(['index', 'process', 'pid', 'ident', 'nativeId', 'name', 'startTs', 'endTs', 'daemon', 'internal', 'main', 'exception']),
   site: new Set(['file', 'line', 'func']),
@@ -142,8 +143,19 @@ export function validateHeader(v: Json): TraceHeader {
     argv: textList(m.argv, 'meta.argv'),
     startedAt: text(m.startedAt, 'meta.startedAt'),
     python: text(m.python, 'meta.python'),
+    // A combined trace (concurrency-trace merge): its hosts, parts and clock offsets.
+    ...(m.merge === undefined ? {} : { merge: mergeMeta(m.merge) }),
   };
   return { eventCount, tables, meta };
+}
+
+function mergeMeta(v: Json): ReturnType<typeof validateMergeInfo> {
+  try {
+    return validateMergeInfo(v);
+  } catch (err) {
+    if (err instanceof BadMergeInfo) throw new BadTrace(err.message);
+    throw err;
+  }
 }
 
 /** Checks the items of one table as they arrive, chunk by chunk. */

@@ -10,6 +10,7 @@ import { FindingDiagnostics } from './findingDiagnostics';
 import { ExampleCommands } from './exampleCommands';
 import { registerLaunchType } from './launchConfigProvider';
 import { RepeatController } from './repeatCommand';
+import { registerCombineCommand } from './combineCommand';
 import { RunController } from './runController';
 import { readSettings } from './settings';
 import { exportPerfetto, openSource } from './traceActions';
@@ -71,6 +72,7 @@ export function activate(context: vscode.ExtensionContext): ConcurrencyTraceApi 
     }),
     ...registerLaunchType(runs, log),
     ...registerTraceCommands({ runs, editors, traceFolders, extensionPath: context.extensionPath, log }),
+    ...registerCombineCommand({ traceFolders, log }),
   );
   log.info(`activated (VS Code ${vscode.version}; traces in ${storageFolder})`);
   return { runs, repeats, tests, examples, editors, diagnostics };

@@ -11,7 +11,7 @@ import { FINDING_KINDS, type FindingKind } from '../core/analysis/finding';
 import { kindTitle } from '../core/findingState';
 import { LiveRun } from '../core/liveRun';
 import {
-  DEFAULT_REPEAT_TIMES, MAX_REPEAT_TIMES, describeAttempt, describeCondition, describeRepeat, repeatRun,
+  DEFAULT_REPEAT_TIMES, MAX_REPEAT_TIMES, PERTURB_ENV, describeAttempt, describeCondition, describeRepeat, newPerturbSeed, repeatRun,
   type RepeatCondition, type RepeatResult,
 } from '../core/repeatRun';
 import { saveRunTrace } from '../core/traceStorage';
@@ -108,10 +108,13 @@ export class RepeatController {
         cancelled: () => cancelled,
         runOnce: async (attempt) => {
           progress.report({ message: `run ${attempt} of ${times}`, increment: 100 / times });
-          terminal.notice(`── run ${attempt} of ${times} ──`);
+          // concurrencyTrace.perturbSchedule: a seed per run, on its line (the CLI's --perturb=SEED repeats it).
+          const seed = p.settings.perturbSchedule ? newPerturbSeed() : undefined;
+          terminal.notice(`── run ${attempt} of ${times}${seed !== undefined ? ` (schedule perturbed, seed ${seed})` : ''} ──`);
           const run = new LiveRun({
             python: p.python, pythonVersion: p.version, script: p.file, args: p.args, cwd: p.cwd,
-            env: p.env, unbuffered: p.settings.unbufferedOutput,
+            env: seed !== undefined ? { ...p.env, [PERTURB_ENV]: seed } : p.env,
+            unbuffered: p.settings.unbufferedOutput,
             stopGraceMs: p.settings.stopGraceMs,
             onOutput: (text, stream) => terminal.output(text, stream),
             onWarning: (m) => this.log.warn(m),
@@ -119,7 +122,7 @@ export class RepeatController {
           current = run;
           if (cancelled) void run.stop();
           const r = await run.done;
-          return { exitCode: r.exitCode, signal: r.signal, store: r.store, cancelled: r.stopped };
+          return { exitCode: r.exitCode, signal: r.signal, store: r.store, cancelled: r.stopped, ...(seed !== undefined ? { seed } : {}) };
         },
         onAttempt: (s) => {
           const line = describeAttempt(s);

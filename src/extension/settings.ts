@@ -13,6 +13,8 @@ export interface RunSettings {
   stopGraceMs: number;
   /** Record Python state that threads share (globals, attributes, items) for data races. */
   detectThreadRaces: boolean;
+  /** Repeat Until Failure… perturbs each run's schedule (a seed per run; core/repeatRun PERTURB_ENV). */
+  perturbSchedule: boolean;
   /** python.defaultInterpreterPath, for the fallback chain. */
   defaultInterpreterPath: string;
 }
@@ -37,6 +39,7 @@ export function readSettings(resource?: vscode.Uri): RunSettings {
     keepTraces: Math.floor(num(c.get('keepTraces'), 20, 1, 10000)),
     stopGraceMs: num(c.get('stopGraceMs'), 1500, 0, 30000),
     detectThreadRaces: c.get<boolean>('detectThreadRaces') ?? true,
+    perturbSchedule: c.get<boolean>('perturbSchedule') ?? false,
     defaultInterpreterPath: py.get<string>('defaultInterpreterPath') ?? '',
   };
 }

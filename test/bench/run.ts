@@ -8,15 +8,16 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { findings } from '../../src/core/analysis/findings';
-import { Collector } from '../../src/core/collector';
-import { epochFromBigInt } from '../../src/core/eventFile';
 import { writeChromeTrace } from '../../src/core/export/chrome';
 import { buildSummary } from '../../src/core/summary';
 import { readTrace, writeTrace } from '../../src/core/traceFile';
-import { TraceStore } from '../../src/core/traceStore';
 import { syntheticStore } from '../webview/syntheticTrace';
 import { analysisThroughput } from './analysis';
+import { collectorAtScale } from './collectScale';
+import { idleCosts } from './idleCost';
+import { liveView } from './liveView';
 import { pyStateCost } from './pyStateCost';
+import { samplerUnderLoad } from './samplerLoad';
 
 const PYTHON = process.env.CONCURRENCY_TRACE_PYTHON || 'python3';
 const CLI = path.join(__dirname, '../../dist/cli.js');
@@ -121,42 +122,6 @@ function lockTable(): void {
   console.log('goals: ≤ 300 ns added per with lock, lock-heavy ≤ 1.5× inside the script');
 }
 
-function collectorThroughput(): void {
-  // Real event files written by the real runtime: one process, 4 threads, many spans.
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-collect-'));
-  const code = [
-    'import threading, time',
-    'from concurrency_trace import writer',
-    'def emit(n):',
-    '    for i in range(n):',
-    '        off = writer.begin(70, 0, 0, i)',
-    '        writer.finish_time(off)',
-    'ts = [threading.Thread(target=emit, args=(250000,)) for _ in range(4)]',
-    '[t.start() for t in ts]; [t.join() for t in ts]',
-  ].join('\n');
-  const env = { ...process.env, PYTHONPATH: path.join(__dirname, '../../src/runtime'), CONCURRENCY_TRACE_DIR: dir, CONCURRENCY_TRACE_TOKEN: 'bench' };
-  const epoch = process.hrtime.bigint();
-  execFileSync(PYTHON, ['-c', code], { env });
-  const rates: number[] = [];
-  let perEvent = 0;
-  let heapPerEvent = 0;
-  for (let i = 0; i < 3; i++) {
-    global.gc?.();
-    const heap0 = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
-    const store = new TraceStore();
-    const c = new Collector({ dir, token: 'bench', epoch: epochFromBigInt(epoch), store });
-    const t = process.hrtime.bigint();
-    c.stop();
-    const s = Number(process.hrtime.bigint() - t) / 1e9;
-    rates.push(store.length / s);
-    perEvent = store.columnBytes() / store.length;
-    global.gc?.();
-    heapPerEvent = (process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers - heap0) / store.length;
-  }
-  console.log(`collector        ${(median(rates) / 1e6).toFixed(2)} M events/s parsed and stored · columns ${perEvent.toFixed(0)} B/event (capacity incl.) · heap+buffers ${heapPerEvent.toFixed(0)} B/event`);
-  fs.rmSync(dir, { recursive: true, force: true });
-}
-
 /** Wall time, CPU time (user + system, s) and peak RSS (MB) of one CLI command, from GNU time. */
 function cliCommand(args: string[]): { s: number; cpu: number; mb: number } {
   const t = process.hrtime.bigint();
@@ -245,7 +210,7 @@ function realRunAtScale(): void {
   }
 }
 
-/** BENCH_ONLY=name,name runs only those sections (ratio, lock, collector, trace, real, analysis, races). */
+/** BENCH_ONLY=name,name runs only those sections (ratio, lock, collector, trace, real, load, analysis, races, idle, live). */
 const only = new Set((process.env.BENCH_ONLY ?? '').split(',').filter(Boolean));
 const want = (name: string): boolean => only.size === 0 || only.has(name);
 console.log(`Concurrency Trace benchmarks · ${PYTHON} · ${os.cpus().length} cores · median of ${RUNS} runs`);
@@ -254,9 +219,15 @@ if (want('ratio')) {
   ratio('lock_updates.py');
 }
 if (want('lock')) lockTable();
-if (want('collector')) collectorThroughput();
+if (want('collector')) collectorAtScale(PYTHON, RUNS);
 if (want('trace')) traceFilesAtScale();
 if (want('real')) realRunAtScale();
+if (want('load')) samplerUnderLoad(PYTHON, CLI);
 if (want('analysis')) analysisThroughput();
 // Thread data-race recording: python3 and, where present, the 3.12+ interpreters (sys.monitoring).
 if (want('races')) pyStateCost([PYTHON, ...(process.env.BENCH_PYTHONS ?? '').split(':').filter((p) => p && fs.existsSync(p))], RUNS);
+// Scale of collecting (sections that run programs and wait on them: after the others, one at a time).
+void (async () => {
+  if (want('idle')) await idleCosts(PYTHON, CLI);
+  if (want('live')) await liveView(PYTHON, RUNS);
+})();

@@ -429,8 +429,7 @@ describe('end to end in code-server', { timeout: 9 * 60_000 }, () => {
     await shot('hang-go-to-source');
   });
 
-  it('runs bank_account.py from the palette: both processes’ reads and writes of the shared balance are on the timeline', async () => {
-    // (The data race itself needs the analysis' data-race kind; until it lands this test does not assert the finding.)
+  it('runs bank_account.py from the palette: both processes’ reads and writes of the shared balance are on the timeline, and the Findings pane names the data race on it', async () => {
     await quickOpen('bank_account.py');
     await runCommand('Concurrency Trace: Run with Concurrency Trace');
     const frame = await frameFor('the bank run’s timeline', (s) => s.title === 'bank_account.py' && s.ready && s.status !== 'running', 90_000);
@@ -440,6 +439,11 @@ describe('end to end in code-server', { timeout: 9 * 60_000 }, () => {
     assert.equal(procs.length, 3, procs.map((p) => p.label).join(', '));
     const kinds = kindTotals(l);
     assert.ok(kinds['shared.read'] >= 2000 && kinds['shared.write'] >= 2000, JSON.stringify(kinds));
+    // Unordered read-modify-writes of one Value by two processes: a data race, whatever the balance.
+    await waitFor('the data race in the Findings pane', async () => ((await frame.evaluate('window.__concurrencyTrace.findingIds()')) as string[]).some((id) => id.startsWith('data-race')), 20_000, 100);
+    await frame.locator('.findings-toggle').click();
+    const race = (await frame.locator('.findings-list li.finding[data-kind="data-race"] .finding-msg').first().textContent()) ?? '';
+    assert.match(race, /balance/, race);
     await shot('bank-timeline');
   });
 

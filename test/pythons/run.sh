@@ -13,5 +13,5 @@ echo "== scenarios under $py" >&2
 status=0
 node test/run.mjs --test-concurrency=1 test/scenarios || status=1
 echo "== runtime tests under $py" >&2
-"$py" -m unittest discover -s test/runtime -t . -p 'test_*.py' || status=1
+CT_TEST_PYTHONS=current "$py" -m unittest discover -s test/runtime -t . -p 'test_*.py' || status=1
 exit $status

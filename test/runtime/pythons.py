@@ -1,6 +1,7 @@
 """The CPython interpreters these tests run on: the one running them, pyenv's
 3.8-3.13 and 3.14 / 3.15 (~/.cache/ct-pythons), those that exist and that the
-tracer traces.  CT_TEST_PYTHONS=current limits a run to the current one."""
+tracer traces.  CT_TEST_PYTHONS=current limits a run to the current one;
+CT_TEST_PYTHONS=3.8,3.12 to those versions (of the ones found)."""
 import functools
 import glob
 import os
@@ -24,8 +25,10 @@ def _candidates():
 @functools.lru_cache(maxsize=None)
 def traced_pythons():
     """(version, path) of each interpreter the tracer runs in, one per version."""
-    if os.environ.get("CT_TEST_PYTHONS") == "current":
+    only = os.environ.get("CT_TEST_PYTHONS", "").strip()
+    if only == "current":
         return (("%d.%d" % sys.version_info[:2], sys.executable),)
+    wanted = set(v.strip() for v in only.split(",") if v.strip())
     found = {}
     for path in _candidates():
         if not os.access(path, os.X_OK):
@@ -36,6 +39,8 @@ def traced_pythons():
         except (OSError, subprocess.TimeoutExpired):
             continue
         if not out or out in found or tuple(map(int, out.split("."))) < (3, 8):
+            continue
+        if wanted and out not in wanted:
             continue
         proc, trace = tracefile.run("print(1)\n", python=path, timeout=60)
         if proc.returncode == 0 and trace.of("PROCESS_START"):

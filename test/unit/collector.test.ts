@@ -2,17 +2,28 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { Collector } from '../../src/core/collector';
 import { epochFromBigInt } from '../../src/core/eventFile';
 import { K } from '../../src/core/recordKinds';
 import { TraceStore } from '../../src/core/traceStore';
 import { EMPTY_SLOT, blob, record, writeProcessFiles } from './fakeEventFile';
 
+/** Folders made by the tests here, removed once they are all done. */
+const made: string[] = [];
+after(() => {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+});
+const tmp = (): string => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-unit-'));
+  made.push(dir);
+  return dir;
+};
+
 const EPOCH = 5_000_000n;
 
 test('files of another run (wrong token) are refused and their events dropped', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-unit-'));
+  const dir = tmp();
   writeProcessFiles(dir, 10, 'goodtoken', [record({ kind: K.THREAD_START, ts: EPOCH + 1n, ident: 1, obj: 10 })]);
   writeProcessFiles(dir, 11, 'intruder', [record({ kind: K.THREAD_START, ts: EPOCH + 1n, ident: 1, obj: 11 })]);
   const store = new TraceStore();
@@ -25,7 +36,7 @@ test('files of another run (wrong token) are refused and their events dropped', 
 });
 
 test('strings, sites and thread idents resolve into the store tables', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-unit-'));
+  const dir = tmp();
   writeProcessFiles(dir, 20, 'tok', [
     record({ kind: K.THREAD_START, ts: EPOCH + 1n, ident: 9, obj: 2020, a: 1 }),
     record({ kind: K.PROCESS_START, ts: EPOCH + 2n, ident: 9, obj: 20, a: 1, b: 2 }),
@@ -51,7 +62,6 @@ test('strings, sites and thread idents resolve into the store tables', () => {
   c.stop();
 });
 
-const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'ct-unit-'));
 const start = (pid: number): Buffer[] => [
   record({ kind: K.THREAD_START, ts: EPOCH + 1n, ident: 9, obj: pid }),
   record({ kind: K.PROCESS_START, ts: EPOCH + 2n, ident: 9, obj: pid, a: 1 }),

@@ -2,11 +2,21 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { EventFileError, EventFileReader, epochFromBigInt } from '../../src/core/eventFile';
 import { EMPTY_SLOT, END_AT, blob, header, record, stringSlots, voidSlot, writeProcessFiles } from './fakeEventFile';
 
-const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'ct-unit-'));
+/** Folders made by the tests here, removed once they are all done. */
+const made: string[] = [];
+after(() => {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+});
+const tmp = (): string => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-unit-'));
+  made.push(dir);
+  return dir;
+};
+
 const EPOCH = 1_000_000_000_000n;
 const reader = (base: string): EventFileReader => new EventFileReader(`${base}.ctev`, epochFromBigInt(EPOCH));
 

@@ -382,6 +382,30 @@ test('Repeat Until Failure… asks how many runs and what fails, reruns until th
   assert.deepEqual(context.workspaceState.get('concurrencyTrace.repeat'), { times: 5, until: { exit: true, kinds: ['deadlock'] } });
 });
 
+test('Repeat Until Failure… with concurrencyTrace.perturbSchedule: each run gets a seed of its own, shown on its line and given to the script', { timeout: 60000 }, async () => {
+  const counter = path.join(tmp, 'perturb-count');
+  fake.settings.set('concurrencyTrace.args', [counter]);
+  fake.settings.set('concurrencyTrace.perturbSchedule', true);
+  fake.answers.inputBox.push('4');
+  fake.answers.quickPick.push([0]);
+  try {
+    const outcome = (await fake.commands.get('concurrencyTrace.repeatUntilFailure')!(Uri.file(path.join(FIXTURES, 'perturb_seed.py')))) as Awaited<ReturnType<typeof api.repeats.run>>;
+    assert.deepEqual(outcome?.result.runs.map((r) => r.failed), [false, true]);
+    const seeds = outcome!.result.runs.map((r) => r.seed);
+    assert.ok(seeds.every((x) => x && /^\d+$/.test(x)) && seeds[0] !== seeds[1], JSON.stringify(seeds));
+    const term = fake.terminals.at(-1)!;
+    for (const [i, seed] of seeds.entries()) {
+      assert.match(term.output, new RegExp(`run ${i + 1} of 4 \\(schedule perturbed, seed ${seed}\\)`));
+      assert.match(term.output, new RegExp(`run ${i + 1} \\(seed ${seed}\\): exit ${i}`));
+      // What the script saw: the seed, and the switch interval the runtime set from it (1e-6 … 1e-4 s).
+      const seen = new RegExp(`seed ${seed} interval (\\S+)`).exec(term.output);
+      assert.ok(seen && Number(seen[1]) >= 1e-6 && Number(seen[1]) <= 1e-4, term.output);
+    }
+  } finally {
+    fake.settings.delete('concurrencyTrace.perturbSchedule');
+  }
+});
+
 test('Repeat Until Failure…: Cancel stops the run in progress; nothing failed, nothing is saved', { timeout: 60000 }, async () => {
   fake.settings.set('concurrencyTrace.args', ['60']);
   fake.answers.inputBox.push('3');

@@ -96,7 +96,7 @@ test('the watchdog ends the run\'s processes and removes the run directory when 
   const [parent, grandchild] = line.trim().split(/\s+/).map(Number);
   assert.ok(alive(parent) && alive(grandchild));
   launcher.kill('SIGKILL');
-  assert.ok(await until(() => !alive(parent) && !alive(grandchild) && !fs.existsSync(dir), 30000), 'processes and run directory gone');
+  assert.ok(await until(() => !alive(parent) && !alive(grandchild) && !fs.existsSync(dir), 60000), 'processes and run directory gone');
 });
 
 test('a released watchdog leaves everything alone', async () => {

@@ -185,7 +185,9 @@ export class CpuFindings {
       runnable += b.runnable / b.weight;
       if (b.runnable > 0) pids.add(this.store.threads[t]?.pid ?? -1);
     }
-    if (span === 0 || runnable <= 2 * this.cores) return;
+    // More than twice as many threads as cores: at least one whole thread more (a block's average
+    // of 4.2 threads on 2 cores is four busy threads and a moment of a fifth, not oversubscription).
+    if (span === 0 || runnable < 2 * this.cores + 1) return;
     const ts = block * BLOCK_NS;
     if (!this.over) this.over = { firstTs: ts, lastTs: ts, ns: 0, runnableNs: 0, runnableMax: 0, pids: new Set() };
     const o = this.over;

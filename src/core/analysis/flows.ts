@@ -1,8 +1,10 @@
 /**
  * Hand-offs between threads and processes, as arrows: spawn (start() →
  * the child's first moment), join (end of the child → join returns), queue
- * put → get, pipe send → recv, task submit → run → result, an asyncio task's
- * end → the end of the await of it (ASYNC_WAIT b=3).
+ * put → get, pipe send → recv, task submit → run → result, Manager proxy
+ * call → its handler in the server → back to the caller (drawn as 'pipe':
+ * messages on a connection), an asyncio task's end → the end of the await
+ * of it (ASYNC_WAIT b=3).
  */
 import { K } from '../recordKinds';
 import type { TraceStore } from '../traceStore';
@@ -43,6 +45,8 @@ export function computeFlows(store: TraceStore): Flow[] {
   const runs = new Map<number, number>();
   const recvs: number[] = [];
   const asyncEnds = new Map<number, number>(); // asyncio task id -> ASYNC_END row
+  const calls = new Map<number, number[]>(); // call key -> PROXY_CALL rows
+  const serves = new Map<number, number[]>(); // call key -> PROXY_SERVE rows
   for (let i = 0; i < store.length; i++) {
     const kind = store.kind[i];
     const th = store.threads[store.thread[i]];
@@ -59,6 +63,12 @@ export function computeFlows(store: TraceStore): Flow[] {
     else if (kind === K.PIPE_OPEN && store.a[i] !== store.b[i]) {
       partner.set(store.a[i], store.b[i]);
       partner.set(store.b[i], store.a[i]);
+    } else if (kind === K.CONN_OPEN && store.obj[i] !== store.a[i]) {
+      // A TCP connection's ends (channels from the addresses, the same in the traces of both ends).
+      partner.set(store.obj[i], store.a[i]);
+      partner.set(store.a[i], store.obj[i]);
+    } else if ((kind === K.PROXY_CALL || kind === K.PROXY_SERVE) && store.b[i] !== 0) {
+      push2(kind === K.PROXY_CALL ? calls : serves, store.b[i], i);
     }
     else if (kind === K.PIPE_SEND) {
       const key = `${store.obj[i]}:${store.a[i]}`;
@@ -166,6 +176,20 @@ export function computeFlows(store: TraceStore): Flow[] {
       p = s !== undefined && store.b[s] !== 0 ? puts.get(store.b[s]) : undefined;
     }
     if (p !== undefined) push('queue', p, store.ts[p], store.thread[p], i, endOr(store, i), store.thread[i]);
+  }
+  // A proxy call and its handler share a call key (one thread's calls on one
+  // connection): k-th with k-th in each side's time order; request and reply.
+  for (const [key, list] of calls) {
+    const handlers = serves.get(key);
+    if (!handlers) continue;
+    list.sort(byTime);
+    handlers.sort(byTime);
+    for (let n = 0; n < Math.min(list.length, handlers.length); n++) {
+      const c = list[n];
+      const h = handlers[n];
+      push('pipe', c, store.ts[c], store.thread[c], h, store.ts[h], store.thread[h]);
+      if (!Number.isNaN(store.end[h]) && !Number.isNaN(store.end[c])) push('pipe', h, store.end[h], store.thread[h], c, store.end[c], store.thread[c]);
+    }
   }
   return flows;
 }

@@ -193,3 +193,14 @@ ASYNC_HOLD = 64       # span: a task holds an asyncio.Lock / Semaphore / Bounded
 # --- time and output --------------------------------------------------------
 SLEEP = 70            # span: time.sleep called from user code or given as the callable to Thread / executor / Pool / call_soon (the stdlib's own polling sleeps are not recorded); site=the user's line (0 if none): a=requested ns (-1 if not an int/float), b=1 if it raised (ValueError, or an exception from a signal handler)
 IO_WRITE = 71         # write to the process's own sys.stdout / sys.stderr: a=text blob (first 4096 chars; bytes written to .buffer decoded as UTF-8 with replacement), b=stream (1 stdout, 2 stderr) | 256 bytes via .buffer | 512 text truncated; site=the user's call
+
+# --- manager proxy calls and connections between traces (80-89) --------------
+# TCP channel ids are not inodes (meaningless on another host): the channel of
+# a TCP end is 2**52 + 51 bits of a hash of "tcp <this ip:port>><peer ip:port>"
+# (connections.py), so both ends, in any trace on any host, compute both
+# ends' channels.  A call key (proxy_calls.py) mixes the request's content key
+# with the caller's end's channel: caller and server derive it from what each
+# has, without a byte added to the connection; equal keys pair k-th with k-th.
+CONN_OPEN = 80        # a TCP connection's ends, once per connection and process (first traced use): obj=this end's channel, a=the peer end's channel, b=blob "this ip:port > peer ip:port"
+PROXY_CALL = 81       # span in the caller around one manager request and its reply (BaseProxy._callmethod): obj=the referent's id (as the proxy's other records name it), site=the user's call, a=method name blob, b=call key (0 if unknown)
+PROXY_SERVE = 82      # span in the manager's server thread (Server.serve_client) from a request received to its reply sent: obj=the referent's id as a client reaching the server at its own address names a Manager queue, a=method name blob (0 if not readable), b=call key

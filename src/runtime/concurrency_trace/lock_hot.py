@@ -52,7 +52,7 @@ import itertools
 import sys
 import time
 
-from . import writer
+from . import perturb, writer
 from .events import LOCK_HOLD
 from .lock_records import site_cache, site_for
 from .guard import raised_by_program as _by_program
@@ -72,6 +72,11 @@ _ONCE = ((),)
 
 
 # --------------------------------------------------------------------------
+# Schedule perturbation (perturb.py): on for the whole process or not at all
+# (it is installed before this module is imported); off, one global check.
+_perturbing = perturb.enabled
+_perturb_point = perturb.point_in_wrapper
+
 # The methods.  The hot code is written out in each: a shared helper would
 # cost a call per operation, and a call can fail at the recursion limit.
 
@@ -79,6 +84,15 @@ _ONCE = ((),)
 def _lock_acquire_of(is_enter):
     """Lock.acquire (is_enter false) or Lock.__enter__: one body."""
     def acquire(self, *args, **kw):
+        if _perturbing:
+            try:
+                _perturb_point()    # before anything: an exception here came before the acquire
+            except RecursionError:
+                pass                # its frames over the limit (none untraced): no point
+            except BaseException as e:
+                if STRIP:
+                    e.__traceback__ = e.__traceback__.tb_next
+                raise
         lock = self._lock
         if is_enter and (args or kw) and not ENTER_TAKES_ARGS:
             try:
@@ -165,6 +179,15 @@ class Lock(object):
 def _rlock_acquire_of(is_enter):
     """RLock.acquire (is_enter false) or RLock.__enter__: one body."""
     def acquire(self, *args, **kw):
+        if _perturbing:
+            try:
+                _perturb_point()    # before anything: an exception here came before the acquire
+            except RecursionError:
+                pass                # its frames over the limit (none untraced): no point
+            except BaseException as e:
+                if STRIP:
+                    e.__traceback__ = e.__traceback__.tb_next
+                raise
         lock = self._lock
         if is_enter and (args or kw) and not ENTER_TAKES_ARGS:
             try:

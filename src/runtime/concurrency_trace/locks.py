@@ -61,7 +61,8 @@ _ident = _thread.get_ident
 _allocate_lock = _thread.allocate_lock
 _LockType = _thread.LockType
 
-# The hot methods: C when the accelerator loads, else Python.
+# The hot methods: C when the accelerator loads, else Python.  Both call
+# perturb's point before an acquire when the schedule is perturbed.
 _native = native.load()
 _LockBase = _native.Lock if _native is not None else lock_hot.Lock
 _RLockBase = _native.RLock if _native is not None else lock_hot.RLock

@@ -13,7 +13,7 @@ import _thread
 import collections
 import sys
 
-from . import events, patching, pipes, safe_values, safety, sites, writer as _w
+from . import events, patching, perturb, pipes, safe_values, safety, sites, writer as _w
 
 QUEUE_PUT = events.QUEUE_PUT
 QUEUE_GET = events.QUEUE_GET
@@ -33,6 +33,10 @@ _send_msg = pipes.send_msg
 _recv_want = pipes.recv_want
 _failed = safety.failed
 _hide = safety.hide
+# Schedule perturbation (perturb.py, installed before this module is
+# imported): a point before a traced put / get; off, one global check.
+_perturbing = perturb.enabled
+_perturb_point = perturb.point_in_wrapper
 
 _saved = {}
 
@@ -112,6 +116,8 @@ def _traced(q):
 
 def _put(q, orig, args):
     """A put on a multiprocessing queue, traced; called by a wrapper."""
+    if _perturbing:
+        _perturb_point()
     ident = _get_ident()
     off = m = 0
     try:
@@ -140,6 +146,8 @@ def _put(q, orig, args):
 
 
 def _get(q, orig, args):
+    if _perturbing:
+        _perturb_point()
     ident = _get_ident()
     off = 0
     try:

@@ -75,6 +75,10 @@ def configure(mod, **changes):
                     main_ident=threading.main_thread().ident,
                     debug=bool(os.environ.get("CONCURRENCY_TRACE_DEBUG")),
                     enter_takes_args=lock_slow.ENTER_TAKES_ARGS, exit_takes_any=lock_slow.EXIT_TAKES_ANY)
+    from . import perturb
+    if perturb.enabled:
+        # Its point before every acquire (a build without this setting refuses it: the Python path then).
+        settings["perturb_point"] = perturb.point_in_wrapper
     settings.update(changes)
     mod.configure(**settings)
 

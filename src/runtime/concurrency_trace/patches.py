@@ -7,8 +7,9 @@ after_fork_in_child() to reset per-process state.
 import importlib
 import os
 
-AREAS = ("threads", "locks", "queues", "pipes", "processes", "pools",
-         "shared", "asyncio_tasks", "sleeps", "stdio",
+AREAS = ("perturb",    # first: off unless asked; keeps the original time.sleep
+         "threads", "locks", "queues", "pipes", "processes", "pools",
+         "shared", "proxy_calls", "asyncio_tasks", "sleeps", "stdio",
          "py_state")   # after threads: wraps its Thread.start
 
 installed = []

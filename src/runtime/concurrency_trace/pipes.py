@@ -29,7 +29,7 @@ import stat
 import sys
 
 from .import_hooks import after_import
-from . import events, names, patching, safety, sites, writer as _w
+from . import connections, events, names, patching, safety, sites, writer as _w
 
 PIPE_SEND = events.PIPE_SEND
 PIPE_RECV = events.PIPE_RECV
@@ -86,6 +86,8 @@ def channel_of(conn, link=False):
             if peer:
                 peer_chan = CHANNEL_BASE | ((st.st_dev & 0x7ff) << 40) | (peer & 0xffffffffff)
                 _w.point(PIPE_OPEN, chan, 0, chan, peer_chan)
+            elif connections.tcp_channels(conn):
+                chan = connections.tcp_channels(conn)[0]    # TCP: from the addresses (pairs across hosts)
             else:
                 tries = conn.__dict__.get("_ct_tries", 0) + 1
                 conn._ct_tries = tries

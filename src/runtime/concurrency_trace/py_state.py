@@ -33,7 +33,8 @@ import os
 import sys
 import threading
 
-from . import sites, writer
+from . import perturb, sites, writer
+from .patching import copy_identity
 
 # Loaded at the first Thread.start (_load): a process that never starts a
 # thread does not pay for importing dis and the rest.
@@ -69,7 +70,20 @@ def _load():
     access.UNLIMITED = _mode == "all"
     access.is_user_globals = _is_user_globals
     values._user_module_check = _user_module_name
+    if perturb.enabled:
+        _perturb(mechanism)
     _mechanism = mechanism
+
+
+def _perturb(mechanism):
+    """Schedule perturbation (run --perturb): a point before every access
+    the mechanism reports, and every access keeps reporting (no instruction
+    or frame goes quiet over budget: records stay within the budget, the
+    pauses go on)."""
+    mechanism._step = perturb.around_step(access.step)
+    access.SWITCH_OFF = False
+    if hasattr(mechanism, "SATURATED_RUN"):
+        mechanism.SATURATED_RUN = sys.maxsize
 
 
 def _compute_roots():
@@ -232,9 +246,12 @@ def install():
         finally:
             if noted:
                 arrivals.thread_started(ident)
+        if perturb.enabled:
+            # The new thread may get ahead of the one that started it.
+            perturb.point()
         return result
 
-    _copy_identity(start, orig_start)
+    copy_identity(start, orig_start)
     _originals["start"] = orig_start
     Thread.start = start
     if sys.version_info < (3, 12):
@@ -249,16 +266,9 @@ def install():
                     pass
             return orig_inner(self)
 
-        _copy_identity(_bootstrap_inner, orig_inner)
+        copy_identity(_bootstrap_inner, orig_inner)
         _originals["_bootstrap_inner"] = orig_inner
         Thread._bootstrap_inner = _bootstrap_inner
-
-
-def _copy_identity(fn, orig):
-    fn.__name__ = orig.__name__
-    fn.__qualname__ = orig.__qualname__
-    fn.__doc__ = orig.__doc__
-    fn.__wrapped__ = orig
 
 
 def after_fork_in_child():

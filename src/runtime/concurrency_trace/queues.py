@@ -22,7 +22,7 @@ as it would untraced just after or before the call.
 import _thread
 import sys
 
-from . import events, patching, pipes, safe_values, safety, sites, writer as _w
+from . import events, patching, perturb, pipes, safe_values, safety, sites, writer as _w
 from .import_hooks import after_import
 from .queue_messages import QueueState, add_more, forget, prune, take, take_more
 
@@ -47,6 +47,10 @@ _hide = safety.hide
 _KEEP_RECURSION = safety.KEEP_RECURSION_ERRORS
 
 _originals = {}
+# Schedule perturbation (perturb.py, installed before this module is
+# imported): a point before a traced put / get; off, one global check.
+_perturbing = perturb.enabled
+_perturb_point = perturb.point_in_wrapper
 
 
 def _make_put(orig, full, depth=1):
@@ -63,6 +67,8 @@ def _make_put(orig, full, depth=1):
             st = self._ctrace
             if st is None or not _w.enabled:
                 return orig(self, *args, **kwargs)
+            if _perturbing:
+                _perturb_point()
             if len(args) == 1 and not kwargs:
                 item = args[0]
                 block = True
@@ -157,6 +163,8 @@ def _make_get(orig, empty, depth=1):
             st = self._ctrace
             if st is None or not _w.enabled:
                 return orig(self, *args, **kwargs)
+            if _perturbing:
+                _perturb_point()
             if not args and not kwargs:
                 block = True
                 timeout = None

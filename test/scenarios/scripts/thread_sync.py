@@ -15,7 +15,7 @@ items = []
 def holder():
     with lock:
         ready.set()
-        time.sleep(0.05)
+        time.sleep(0.5)     # long enough for the waiter to be blocked on a loaded machine
 
 
 def waiter():

@@ -132,6 +132,8 @@ export const fake = {
   diagnostics: new Map<string, Diagnostic[]>(),
   hoverProviders: [] as { provideHover(doc: { uri: Uri }, pos: Position): unknown }[],
   codeActionProviders: [] as { provideCodeActions(doc: { uri: Uri }, range: Range, context: { diagnostics: Diagnostic[] }): unknown }[],
+  /** The items of the last showQuickPick, as offered (`picked`: ticked beforehand). */
+  lastQuickPick: [] as unknown[],
   /** Buttons clicked on notifications, in order (an answer not among a notification's buttons is left for a later one). */
   notificationAnswers: [] as string[],
   /** vscode.debug registrations. */
@@ -305,6 +307,7 @@ export const window = {
   showSaveDialog: () => Promise.resolve(((p) => (p ? Uri.file(p) : undefined))(fake.answers.saveDialog.shift())),
   showOpenDialog: () => Promise.resolve(((p) => (p ? [Uri.file(p)] : undefined))(fake.answers.openDialog.shift())),
   showQuickPick: <T>(items: T[], options?: { canPickMany?: boolean }) => {
+    fake.lastQuickPick = items;
     const answer = fake.answers.quickPick.shift();
     if (answer === undefined) return Promise.resolve(undefined);
     if (options?.canPickMany) return Promise.resolve((Array.isArray(answer) ? answer : [answer]).map((i) => items[i]));
