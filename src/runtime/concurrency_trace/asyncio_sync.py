@@ -187,7 +187,7 @@ def _released(self, obj, f, single):
         stack = next((s for s in holds.values() if s), None)
     if stack:
         off = stack.pop()
-        if off:
+        if off >= _w._first_off:        # (a hold begun in the parent of a forked child: its file)
             _w.finish_time(off)
     else:
         point(LOCK_RELEASE, obj, f, 1)
