@@ -57,3 +57,14 @@ test('a task links submit -> run -> result, and a spawn links to the child start
   const result = s.push(K.TASK_RESULT, 5, 5, 0, 55, -1, 1, 0);
   assert.deepEqual(kinds(s), [`spawn:${spawn}->${start}`, `task:${run}->${result}`, `task:${submit}->${run}`].sort());
 });
+
+test('an asyncio task awaited by another links its end to the end of that wait', () => {
+  const s = store();
+  const waiter = 2 ** 30 + 1;
+  const awaited = 2 ** 30 + 2;
+  const end = s.push(K.ASYNC_END, 5, 5, 0, awaited, -1, 1, 0);
+  const wait = s.push(K.ASYNC_WAIT, 1, 6, 0, waiter, -1, awaited, 3);
+  s.push(K.ASYNC_WAIT, 1, 6, 0, waiter, -1, awaited, 1); // a sleep: a is not a task
+  s.push(K.ASYNC_WAIT, 7, Number.NaN, 0, waiter, -1, awaited, 3); // still waiting
+  assert.deepEqual(kinds(s), [`task:${end}->${wait}`]);
+});

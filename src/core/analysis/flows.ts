@@ -3,7 +3,8 @@
  * the child's first moment), join (end of the child → join returns), queue
  * put → get, pipe send → recv, task submit → run → result, Manager proxy
  * call → its handler in the server → back to the caller (drawn as 'pipe':
- * messages on a connection).
+ * messages on a connection), an asyncio task's end → the end of the await
+ * of it (ASYNC_WAIT b=3).
  */
 import { K } from '../trace/recordKinds';
 import type { TraceStore } from '../trace/traceStore';
@@ -21,6 +22,9 @@ export interface Flow {
   toTs: number;
   toThread: number;
 }
+
+/** ASYNC_WAIT b: the task waits for another task (events.py). */
+const ASYNC_WAIT_TASK = 3;
 
 const endOr = (store: TraceStore, i: number): number => (Number.isNaN(store.end[i]) ? store.ts[i] : store.end[i]);
 
@@ -40,6 +44,7 @@ export function computeFlows(store: TraceStore): Flow[] {
   const submits = new Map<number, number>();
   const runs = new Map<number, number>();
   const recvs: number[] = [];
+  const asyncEnds = new Map<number, number>(); // asyncio task id -> ASYNC_END row
   const calls = new Map<number, number[]>(); // call key -> PROXY_CALL rows
   const serves = new Map<number, number[]>(); // call key -> PROXY_SERVE rows
   for (let i = 0; i < store.length; i++) {
@@ -72,6 +77,7 @@ export function computeFlows(store: TraceStore): Flow[] {
     } else if (kind === K.PIPE_RECV) recvs.push(i);
     else if (kind === K.TASK_SUBMIT) submits.set(store.obj[i], i);
     else if (kind === K.TASK_RUN) runs.set(store.obj[i], i);
+    else if (kind === K.ASYNC_END) asyncEnds.set(store.obj[i], i);
   }
   for (const list of sends.values()) list.sort((x, y) => store.ts[x] - store.ts[y]);
   for (const list of threadStarts.values()) list.sort((x, y) => store.ts[x] - store.ts[y]);
@@ -133,6 +139,13 @@ export function computeFlows(store: TraceStore): Flow[] {
       case K.TASK_RESULT: {
         const r = runs.get(store.obj[i]);
         if (r !== undefined) push('task', r, endOr(store, r), store.thread[r], i, store.ts[i], t);
+        break;
+      }
+      case K.ASYNC_WAIT: {
+        // `await task` (wait_for, shield): the awaited task's end resumed the awaiting one.
+        if (store.b[i] !== ASYNC_WAIT_TASK || store.a[i] === 0 || Number.isNaN(store.end[i])) break;
+        const e = asyncEnds.get(store.a[i]);
+        if (e !== undefined && store.ts[e] <= store.end[i]) push('task', e, store.ts[e], store.thread[e], i, store.end[i], t);
         break;
       }
       default:

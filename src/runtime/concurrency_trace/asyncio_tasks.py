@@ -35,7 +35,7 @@ Not seen: loops that are not BaseEventLoop subclasses (uvloop).
 import sys
 import types
 
-from . import events, patching, safe_values, safety, sites, writer
+from . import asyncio_sync, asyncio_waits, events, patching, safe_values, safety, sites, writer
 from .import_hooks import after_import as when_imported
 
 hide_own_frames = safety.hide
@@ -47,6 +47,9 @@ _cb_kinds = {}       # callback type -> 0 not a step, 1 step wrapper, 2 check na
 _STEP_NAMES = frozenset(("task_wakeup", "__step", "__wakeup"))
 _TASK_TYPES = ()
 _originals = {}
+_suspended = asyncio_waits.suspended
+_resumed = asyncio_waits.resumed
+_open_waits = asyncio_waits._open
 
 
 def install():
@@ -80,9 +83,17 @@ def _coro_blob(coro):
     return writer.intern(name if type(name) is str else "?")
 
 
+_task_type = {}     # type -> whether it is an asyncio Task class (cached: asked at every wakeup)
+
+
 def _is_task(obj):
     t = type(obj)
-    return any(safe_values.is_subclass(t, base) for base in _TASK_TYPES)
+    known = _task_type.get(t)
+    if known is None:
+        known = any(safe_values.is_subclass(t, base) for base in _TASK_TYPES)
+        if len(_task_type) < 1000:
+            _task_type[t] = known
+    return known
 
 
 def _base(task):
@@ -147,6 +158,7 @@ def _exc_text(exc):
 
 def _ended(task, tid):
     _ids.pop(id(task), None)
+    _resumed(task)
     if getattr(task, "_state", None) == "CANCELLED":
         a, b = 2, 0
     else:
@@ -172,6 +184,8 @@ def _created(task, site, t0, name, coro):
         writer.point_at(_ASYNC_RUN, t0, writer.get_ident(), tid, 0, end=writer.monotonic_ns())
         if done:
             _ended(task, tid)
+        else:
+            _suspended(task, tid, coro)
 
 
 def _patch(_asyncio):
@@ -181,6 +195,14 @@ def _patch(_asyncio):
         return
     _TASK_TYPES = tuple(t for t in {getattr(tasks, "Task", None), getattr(tasks, "_PyTask", None),
                                     getattr(tasks, "_CTask", None)} if isinstance(t, type))
+    try:
+        asyncio_waits.setup(_ids, _TASK_TYPES)
+    except Exception:
+        _failed()
+    try:
+        asyncio_sync.install(_ids)
+    except Exception:
+        _failed()
 
     BaseEventLoop = base_events.BaseEventLoop
     orig_create_task = BaseEventLoop.create_task
@@ -240,6 +262,8 @@ def _patch(_asyncio):
                 task = cb.__self__
                 tid = _ids.get(id(task)) or _announce(task, monotonic_ns(), 0)
                 if tid > 0:
+                    if _open_waits:
+                        _resumed(task)
                     off = writer.begin(_ASYNC_RUN, tid, 0)
         except Exception:
             task = None
@@ -261,6 +285,8 @@ def _patch(_asyncio):
                             _ended(task, tid)
                         else:   # an internal task: only forget it
                             _ids.pop(id(task), None)
+                    elif tid > 0:
+                        _suspended(task, tid, task._coro)
                 except Exception:
                     _failed()
                 task = None
@@ -274,3 +300,4 @@ def _patch(_asyncio):
 
 def after_fork_in_child():
     _ids.clear()
+    asyncio_waits.after_fork_in_child()

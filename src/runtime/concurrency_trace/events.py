@@ -177,6 +177,31 @@ SHARED_WRITE = 51     # obj=shared object, a=value written (or "method(args)" fo
 ASYNC_CREATE = 60     # obj=task id, a=name blob (task.get_name()), b=coroutine blob (qualname)
 ASYNC_RUN = 61        # span: one step of a task on its loop thread: obj=task id (an eager task's first step is inside create_task)
 ASYNC_END = 62        # obj=task id, a=1 ok, 0 raised, 2 cancelled; b=exception blob when raised ("Type: message"; "Type" if the class has its own __str__)
+ASYNC_WAIT = 63       # span: a suspended task waiting (asyncio_waits.py): ts=end of the step that suspended it,
+                      #   end=start of its next step (0 while still waiting); ident=the loop thread; obj=task id;
+                      #   site=the user's `await` line (innermost user coroutine); b=what it waits on, a=that object:
+                      #   1 asyncio.sleep (a=0); 2 a plain future (a=0); 3 another task (a=its task id: await task,
+                      #   wait_for, shield; 0 if that task is not recorded); 4 gather (a=group id: all of it);
+                      #   5/6/7 asyncio.wait ALL_COMPLETED / FIRST_COMPLETED (also as_completed) / FIRST_EXCEPTION
+                      #   (a=group id or 0); 8 TaskGroup exit (a=group of its tasks); 9 Queue.get, 10 Queue.put
+                      #   (full), 11 Queue.join (a=the queue); 12 Lock.acquire, 13 Event.wait, 14 Condition.wait /
+                      #   wait_for, 15 Semaphore / BoundedSemaphore.acquire, 16 Barrier.wait (a=the object; 0 if
+                      #   the standard library made it); 17 I/O (streams, loop socket / connection calls; a=0).
+                      #   Groups are listed by TASK_WAIT_MEMBER records (obj=group id, a=a task id, b=1) written
+                      #   just before.  Whatever satisfied the wait (a task's ASYNC_END, a QUEUE_PUT, an EVENT_SET,
+                      #   a release...) comes before the span's end.  A bare yield (sleep(0)) is no wait.
+ASYNC_HOLD = 64       # span: a task holds an asyncio.Lock / Semaphore / BoundedSemaphore (asyncio_sync.py): obj=the
+                      #   lock, a=task id of the holder (0: none recorded), ts=acquire returned, end=release (0 while
+                      #   held); ident=the loop thread; site=the user's acquire / `async with` line.  Holds of one
+                      #   Lock never overlap; a semaphore's holds are per task.  A release by a task holding none
+                      #   is a LOCK_RELEASE point (a Lock's release by another task ends the open hold instead).
+# asyncio objects made by user code: OBJECT a = "asyncio.Queue", "asyncio.LifoQueue", "asyncio.PriorityQueue",
+# "asyncio.Lock", "asyncio.Event", "asyncio.Condition", "asyncio.Semaphore", "asyncio.BoundedSemaphore",
+# "asyncio.Barrier"; b = the variable's name.  Their operations reuse the threading kinds, written in the step of
+# the task that does them (the task is the one whose ASYNC_RUN on that thread contains the record): QUEUE_PUT /
+# QUEUE_GET zero-length spans at put_nowait / get_nowait (put() and get() end there) with message ids (a; b=1 it
+# raised QueueFull / QueueEmpty); EVENT_SET (b=1 clear); COND_NOTIFY (a=n, -1 notify_all).  Their waits are
+# ASYNC_WAIT spans (b=9..16, a=the object).
 
 # --- time and output --------------------------------------------------------
 SLEEP = 70            # span: time.sleep called from user code or given as the callable to Thread / executor / Pool / call_soon (the stdlib's own polling sleeps are not recorded); site=the user's line (0 if none): a=requested ns (-1 if not an int/float), b=1 if it raised (ValueError, or an exception from a signal handler)

@@ -163,6 +163,19 @@ def site(depth=1):
     return _define(f) if f is not None else 0
 
 
+def frame_site(f):
+    """Site id of user-code frame f, which need not be on this thread's stack
+    (a suspended coroutine's frame)."""
+    code = f.f_code
+    key = (id(code), f.f_lasti)
+    sid = _by_instruction.get(key)
+    if sid is None:
+        sid = _define(f)
+        forget_with(code, _by_instruction, key)
+        _by_instruction[key] = sid
+    return sid
+
+
 def reset_after_fork():
     """Site ids are per file; the child writes a new file."""
     global _next_site
