@@ -1,7 +1,6 @@
 /**
  * What this process was given when it started, which a traced script must be
- * given too: descriptors above 2 (`run s.py 3<in`), closed stdin/stdout/
- * stderr (Python then sets sys.stdin to None), and where it stands on its
+ * given too: descriptors above 2 (`run s.py 3<in`), and where it stands on its
  * terminal (is it the foreground job, so that Ctrl-C reaches the script by
  * itself?). Read once at start-up, before this process opens files of its own.
  *
@@ -27,24 +26,6 @@ function link(fd: number): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function openFlags(fd: number): number | undefined {
-  try {
-    const m = /^flags:\s*([0-7]+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1'));
-    return m ? parseInt(m[1], 8) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Node opens /dev/null read-write on a standard descriptor that was closed
- * at start (a shell's `<&-`); a redirection from /dev/null opens it read-only
- * (stdin) or write-only (stdout/stderr). So /dev/null open O_RDWR means closed.
- */
-export function closedAtStart(fd: number, target = link(fd), flags = openFlags(fd)): boolean {
-  return target === '/dev/null' && flags !== undefined && (flags & 3) === fs.constants.O_RDWR;
 }
 
 /**
@@ -96,7 +77,11 @@ export function readStartupState(): StartupState {
   const position = terminalPosition();
   return {
     inheritedFds: inheritedDescriptors(),
-    closedStdio: [0, 1, 2].filter((fd) => closedAtStart(fd)),
+    // A standard descriptor closed at start (`<&-`) cannot be told apart here: Node opens
+    // /dev/null read-write in its place before any code of ours runs, exactly as a parent's
+    // subprocess.DEVNULL looks. Tools run us with DEVNULL far more often than anyone closes
+    // stdin, so /dev/null is passed on as it is (README, Limits).
+    closedStdio: [],
     hasTerminal: position.hasTerminal,
     terminalForeground: position.foreground,
   };

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { test } from 'node:test';
 import { UsageError, parseFlags } from '../../src/cli/flags';
-import { closedAtStart, inheritedDescriptors, terminalPosition } from '../../src/cli/startupState';
+import { inheritedDescriptors, terminalPosition } from '../../src/cli/startupState';
 import { jsonSafe, terminalSafe, terminalSafeLines, withSafeStrings } from '../../src/core/export/terminalText';
 
 const RUN = { withValue: ['--python', '--out', '--html'], switches: [], terminal: ['-m', '-c'], stopAtPositional: true };
@@ -17,14 +17,6 @@ test('run flags: -m and -c take a value and end option parsing, as in python', (
   assert.deepEqual(parseFlags(['--python=/py', 's.py', '--out', 'z'], RUN).rest, ['s.py', '--out', 'z']);
   assert.throws(() => parseFlags(['-m'], RUN), (e: unknown) => e instanceof UsageError && /-m needs a value/.test(e.message));
   assert.throws(() => parseFlags(['--bogus'], RUN), /unknown option --bogus/);
-});
-
-test('a standard descriptor is "closed at start" when Node put /dev/null there read-write', () => {
-  assert.equal(closedAtStart(0, '/dev/null', 0o2100002), true);
-  assert.equal(closedAtStart(0, '/dev/null', 0o100000), false, '< /dev/null is read-only');
-  assert.equal(closedAtStart(1, '/dev/null', 0o100001), false, '> /dev/null is write-only');
-  assert.equal(closedAtStart(0, '/dev/pts/3', 0o2100002), false);
-  assert.equal(closedAtStart(0, undefined, undefined), false);
 });
 
 test('inherited descriptors are told from Node\'s own: no epoll/eventfd, no pipe with both ends here', () => {
