@@ -82,7 +82,9 @@ export class Unjoined {
       return;
     }
     if (kind === K.THREAD_START) this.joins.ended(t, time);
-    else if (kind === K.THREAD_JOIN && s.a[row] === 1) for (const x of this.joins.targets(row)) this.joinedThreads.add(x);
+    // Any join() of the thread counts, also one still waiting when the run ended (stopped while
+    // the main thread joined a deadlocked worker: a deadlock, not a thread nobody joins).
+    else if (kind === K.THREAD_JOIN) for (const x of this.joins.targets(row)) this.joinedThreads.add(x);
     else if (kind === K.PROCESS_JOIN && s.b[row] === 1 && s.site[row] >= 0) this.joinedPids.add(s.obj[row]);
     if (s.site[row] >= 0) this.lastSeen[t] = Math.max(this.lastSeen[t] ?? -Infinity, time);
   }
