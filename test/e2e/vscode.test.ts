@@ -406,12 +406,27 @@ describe('end to end in code-server', { timeout: 9 * 60_000 }, () => {
     // The Problems panel: the finding at the lines of the two waits.
     await page.keyboard.press('Escape');
     await page.keyboard.press('Control+Shift+M');
+    // Only this run's deadlock (ended by Stop): the list is virtual, and other findings come first.
+    const filter = page.getByPlaceholder(/^Filter \(e\.g\./).first();
+    await filter.waitFor({ state: 'visible', timeout: 10_000 });
+    await filter.fill('SIGTERM');
     const rows = page.locator('.markers-panel .monaco-list-row');
+    let seen: string[] = [];
     const problems = await waitFor('the deadlock in the Problems panel at both waits', async () => {
-      const texts = await rows.allTextContents();
+      // The list is virtual (each problem shows its related places too): read it at its top and,
+      // scrolled with End, at its bottom.
+      const top = await rows.allTextContents();
+      if (top.length > 0) {
+        await rows.first().click();
+        await page.keyboard.press('End');
+      }
+      const texts = (seen = [...top, ...(await rows.allTextContents())]);
       const at = waitLines.map((line) => texts.find((t) => /Deadlock/.test(t) && t.includes(`[Ln ${line},`)));
       return at.every(Boolean) ? texts : null;
-    }, 20_000);
+    }, 20_000).catch(async (e: unknown) => {
+      await shot('hang-problems-missing');
+      throw new Error(`${String(e)}; rows: ${seen.join(' | ')}`);
+    });
     assert.ok(problems.some((t) => /deadlock_forever\.py/.test(t)), problems.join(' | '));
     assert.ok(problems.some((t) => /Concurrency Trace/.test(t)), `source shown: ${problems.join(' | ')}`);
     await shot('hang-problems');
