@@ -52,6 +52,8 @@ test('SIGINT to the CLI\'s process group reaches the script once, not twice', as
   const run = startCli(['run', '--out', path.join(tmp, 'group.ctrace'), '-c',
     'import signal, sys, time\nn = []\nsignal.signal(signal.SIGINT, lambda *a: n.append(1))\nprint("ready", flush=True)\ntime.sleep(1.5)\nprint("got", len(n))\n'], tmp);
   await run.firstLine;
+  // Once the script sleeps (a signal inside the print itself sometimes ended it on 3.15: noted, not yet understood).
+  await new Promise((resolve) => setTimeout(resolve, 300));
   process.kill(run.child.pid!, 'SIGINT');
   const r = await run.done;
   assert.match(r.stdout.toString(), /got 1\n/);

@@ -59,7 +59,11 @@ test('a lock abandoned by a thread that failed: its own deadlock message', async
   assertComplete(d);
   assert.equal(d.details?.shape, 'abandoned');
   assert.match(d.message, /never released/);
-  assert.deepEqual(lines(d, 'abandoned.py'), [19, 33]);
+  // The acquire that was never released and the wait on it; and MainThread's join of the waiting
+  // thread (line 42) when that join is already under way as the wait begins (it can never be
+  // woken either).
+  const at = lines(d, 'abandoned.py');
+  assert.ok(at.includes(19) && at.includes(33) && at.every((l) => [19, 33, 42].includes(l)), at.join(', '));
 });
 
 test('a lock released by `with` even when the work fails: no finding', async () => {
