@@ -1,18 +1,16 @@
 """Call sites and records shared by the lock modules (locks, sync_primitives,
 mp_locks, manager_locks).  The helpers for the slow paths never raise: a
 tracer failure drops the record (see guard.tracer_failed)."""
-import _thread
 import struct
 import sys
 import time
 
 from . import guard, sites, writer
-from .events import LOCK_HOLD, LOCK_RELEASE, LOCK_TRY_FAIL, LOCK_WAIT
+from .events import LOCK_HOLD, LOCK_WAIT
 
 _w = writer
 _getframe = sys._getframe
 _mono = time.monotonic_ns
-_ident = _thread.get_ident
 _pack_end1 = writer._pack_end1
 
 # Shared with the other areas: drop tracer failures, pass asynchronous exceptions on.
@@ -128,78 +126,6 @@ def end_hold(off, t=0):
             _pack_end1(_w._mm, off + 40, t or _mono())
         except Exception:
             debug()
-
-
-def close_hold(off, obj, f, t):
-    """A release: the end of the hold at off, or a LOCK_RELEASE point if this
-    process did not record the acquire (a parent did, or another process)."""
-    if off >= _min_off:
-        if _w.enabled:
-            try:
-                _pack_end1(_w._mm, off + 40, t)
-            except Exception:
-                debug()
-    else:
-        point(LOCK_RELEASE, obj, f, 1)
-
-
-def span(kind, obj, f, call, *args):
-    """A span of kind around call(*args): end a = 1 if it returned true, 0 if
-    it returned false or raised.  Returns what call returned."""
-    off = begin(kind, obj, f)
-    try:
-        ok = call(*args)
-    except BaseException:
-        finish(off, 0)
-        raise
-    finish(off, 1 if ok else 0)
-    return ok
-
-
-def contended(obj, f, blocking, call, *args):
-    """An acquire whose try-acquire failed: LOCK_TRY_FAIL and False if not
-    blocking, else call(*args) (the blocking acquire) inside a LOCK_WAIT span."""
-    if not blocking:
-        point(LOCK_TRY_FAIL, obj, f)
-        return False
-    return span(LOCK_WAIT, obj, f, call, *args)
-
-
-class Holds(object):
-    """Open LOCK_HOLD spans of a semaphore-like object, per thread of this
-    process (a forked child starts with none: its thread may have the
-    ident of the parent's forking thread)."""
-    __slots__ = ("by_thread", "nested", "pid")
-
-    def __init__(self, nested=False):
-        self.by_thread = {}
-        self.nested = nested    # recursive: only the outermost hold is a record
-        self.pid = _w._pid
-
-    def stack(self, create):
-        if self.pid != _w._pid:
-            self.by_thread = {}
-            self.pid = _w._pid
-        stack = self.by_thread.get(_ident())
-        if stack is None and create:
-            stack = self.by_thread[_ident()] = []
-        return stack
-
-    def acquired(self, obj, f):
-        stack = self.stack(True)
-        if self.nested and stack:
-            stack.append(0)
-        else:
-            stack.append(begin(LOCK_HOLD, obj, f))
-
-    def released(self, obj, f, n=1, t=0):
-        stack = self.stack(False)
-        if not stack:
-            point(LOCK_RELEASE, obj, f, n)
-            return
-        while n > 0 and stack:
-            end_hold(stack.pop(), t)
-            n -= 1
 
 
 # --------------------------------------------------------------------------
