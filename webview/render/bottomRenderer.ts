@@ -8,12 +8,12 @@
  * - threads on cores: the core /proc last saw each thread on, at each sample
  *   (a tick, not a bar: where it ran in between is not known).
  */
+import { sampleColumns, stepColumns } from '../data/cpuColumns';
 import { phases, meanOver, type Samples, type Steps } from '../data/cpuModel';
-import { blend, threadColor, withAlpha } from '../theme';
-import { DrawBatch } from './drawBatch';
+import { blend, withAlpha } from '../theme';
+import { bottomColumns, paintCoreShares, paintProgramChart, paintSightings } from './bottomPixels';
 import { fitText, type Frame } from './frame';
-
-const batch = new DrawBatch();
+import { pixelImageFor, pixelWord, putPixels, type PixelImage } from './pixelImage';
 
 export const STDOUT_H = 26;
 export const PROGRAM_H = 48;
@@ -46,38 +46,51 @@ export function bottomLayout(cores: number): BottomLayout {
 
 export function drawBottom(ctx: CanvasRenderingContext2D, f: Frame, b: BottomLayout): void {
   const { view, palette } = f;
-  ctx.fillStyle = palette.background;
-  ctx.fillRect(0, 0, view.width, b.height);
-  ctx.fillStyle = palette.border;
-  ctx.fillRect(0, 0, view.width, 1);
-  drawStdout(ctx, f, b.stdoutY + 2, STDOUT_H - 4);
-  if (b.cores === 0 || !f.cpu) return;
-  for (const y of [b.programY, b.coresY, b.seenY]) {
-    ctx.fillStyle = palette.border;
-    ctx.fillRect(0, y, view.width, 1);
+  // Bars, lines and ticks as pixels, put at once; then the words (and the dashed cores line) on top.
+  const scale = ctx.getTransform().a || 1;
+  const p = pixelImageFor(ctx, scale);
+  p.fillDevice(0, 0, p.width, p.height, pixelWord(palette.background));
+  const border = pixelWord(palette.border);
+  p.rect(0, 0, view.width, 1, border);
+  const texts = stdoutBars(p, f, b.stdoutY + 2, STDOUT_H - 4);
+  const cols = b.cores > 0 ? bottomColumns(f, p.width, scale) : undefined;
+  const cpu = f.cpu;
+  const chartScale = cpu ? Math.max(cpu.cores, cpu.want.max, Math.ceil(cpu.program.max)) : 1;
+  const chartY = b.programY + 3 + WORDS_H;
+  const chartH = PROGRAM_H - 6 - WORDS_H;
+  if (cpu && cols) {
+    for (const y of [b.programY, b.coresY, b.seenY]) p.rect(0, y, view.width, 1, border);
+    paintProgramChart(p, f, cols, chartY, chartH, chartScale);
+    paintCoreShares(p, f, cols, b.coresY + 2, b.coreRowH);
+    paintSightings(p, f, b.seenY + 2, b.seenRowH);
   }
-  const scale = Math.max(f.cpu.cores, f.cpu.want.max, Math.ceil(f.cpu.program.max));
-  drawCpuChart(ctx, f, f.cpu.program, f.cpu.want, f.cpu.wantProcesses, b.programY + 3, PROGRAM_H - 6, scale, f.cpu.cores, true);
-  drawCoreShares(ctx, f, b.coresY + 2, b.coreRowH);
-  drawSightings(ctx, f, b.seenY + 2, b.seenRowH);
+  putPixels(ctx, p);
+  stdoutTexts(ctx, f, texts, b.stdoutY + 2, STDOUT_H - 4);
+  if (!cpu || !cols) return;
+  if (chartScale > cpu.cores) coresLine(ctx, f, chartY, chartH, chartScale, cpu.cores);
+  drawPhaseWords(ctx, f, cpu.program, cpu.want, cpu.wantProcesses, b.programY + 3 + WORDS_H / 2, true, undefined);
 }
 
-function drawStdout(ctx: CanvasRenderingContext2D, f: Frame, y: number, h: number): void {
+interface StdoutText {
+  row: number;
+  x: number;
+  room: number;
+  stderr: boolean;
+}
+
+/** Stdout and stderr writes as bars (marks closer than 4 px merge, in the first one's colour); returns where words fit. */
+function stdoutBars(p: PixelImage, f: Frame, y: number, h: number): StdoutText[] {
   const { view, palette, store, data } = f;
   const list = data.stdout;
   const pad = 4 * view.nsPerPx;
+  const texts: StdoutText[] = [];
   let i = list.lowerBound(view.v0 - pad);
-  ctx.font = `11px ${palette.monoFont}`;
-  ctx.textBaseline = 'middle';
-  const charW = ctx.measureText('0123456789').width / 10 || 6.6;
-  // Marks closer than 4 px merge into one bar (in the first one's colour); text only where there is room.
   let runX0 = NaN;
   let runX1 = NaN;
   let runColor = '';
   const flush = (): void => {
     if (Number.isNaN(runX0)) return;
-    ctx.fillStyle = runColor;
-    ctx.fillRect(runX0 - 1, y, runX1 - runX0 + 2, h);
+    p.rect(runX0 - 1, y, runX1 - runX0 + 2, h, pixelWord(runColor));
     runX0 = NaN;
   };
   while (i < list.n && list.ts[i] <= view.v1 + pad) {
@@ -93,15 +106,40 @@ function drawStdout(ctx: CanvasRenderingContext2D, f: Frame, y: number, h: numbe
     }
     const next = i + 1 < list.n ? view.x(list.ts[i + 1]) : view.width;
     const room = Math.min(next, view.width) - x - 6;
-    if (room > 30) {
-      const text = fitText((store.strings[store.a[r]] ?? '').replace(/\s+/g, ' ').trim(), room, charW);
-      ctx.fillStyle = stderr ? palette.error : palette.foreground;
-      ctx.fillText(text, x + 4, y + h / 2);
-    }
+    if (room > 30) texts.push({ row: r, x, room, stderr });
     const j = list.lowerBound(view.t(Math.floor(x) + 1));
     i = j > i ? j : i + 1;
   }
   flush();
+  return texts;
+}
+
+/** The words of the writes that have room for them. */
+function stdoutTexts(ctx: CanvasRenderingContext2D, f: Frame, texts: StdoutText[], y: number, h: number): void {
+  if (texts.length === 0) return;
+  const { palette, store } = f;
+  ctx.font = `11px ${palette.monoFont}`;
+  ctx.textBaseline = 'middle';
+  const charW = ctx.measureText('0123456789').width / 10 || 6.6;
+  for (const t of texts) {
+    const text = fitText((store.strings[store.a[t.row]] ?? '').replace(/\s+/g, ' ').trim(), t.room, charW);
+    ctx.fillStyle = t.stderr ? palette.error : palette.foreground;
+    ctx.fillText(text, t.x + 4, y + h / 2);
+  }
+}
+
+/** The machine's cores: a dashed line across the chart. */
+function coresLine(ctx: CanvasRenderingContext2D, f: Frame, y: number, h: number, scale: number, cores: number): void {
+  const { view, palette } = f;
+  ctx.strokeStyle = withAlpha(palette.muted, 0.8);
+  ctx.setLineDash([3, 3]);
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  const cy = Math.round(y + h - (Math.min(scale, cores) / scale) * h) + 0.5;
+  ctx.moveTo(0, cy);
+  ctx.lineTo(view.width, cy);
+  ctx.stroke();
+  ctx.setLineDash([]);
 }
 
 /** "1.0": cores with one decimal. */
@@ -136,33 +174,23 @@ export function drawCpuChart(
   y += WORDS_H;
   h -= WORDS_H;
   const yOf = (v: number): number => y + h - (Math.min(scale, Math.max(0, v)) / scale) * h;
-  // Cores used: one bar per sample window, merged per pixel column (max).
+  // Per pixel column (on a grid fixed in time): the highest sample of cores used, the lowest and
+  // highest count of threads wanting CPU (exact, however many changes a column holds).
+  const n = Math.ceil(view.width);
+  const ns = Number(view.nsPerPx.toPrecision(12));
+  if (!(ns > 0) || n <= 0) return;
+  const c0 = Math.floor(view.v0 / ns);
+  const dx = c0 - view.v0 / ns;
+  const usedCol = new Float32Array(n);
+  const lo = new Float32Array(n);
+  const hi = new Float32Array(n);
+  sampleColumns(used.t, used.t.length, (i) => used.v[i], 50e6, c0, n, ns, usedCol);
+  stepColumns(want, c0, n, ns, f.openEnd, lo, hi);
+  // Cores used: one area (a path along the columns' tops).
   ctx.fillStyle = blend(palette.background, palette.category.running, 0.55);
-  let i = Math.max(0, lowerBound(used.t, view.v0));
-  let colX = -Infinity;
-  let colV = 0;
-  let colEnd = 0;
-  const flush = (): void => {
-    if (colX === -Infinity || colV <= 0) return;
-    const top = yOf(colV);
-    ctx.fillRect(colX, top, Math.max(1, colEnd - colX), y + h - top);
-  };
-  for (; i < used.t.length; i++) {
-    const from = i > 0 ? used.t[i - 1] : used.t[i] - 50e6;
-    if (from > view.v1) break;
-    const x0 = Math.max(-1, Math.floor(view.x(from)));
-    const x1 = Math.min(view.width + 1, view.x(used.t[i]));
-    if (x0 <= colEnd && x0 - colX < 2) {
-      colV = Math.max(colV, used.v[i]);
-      colEnd = Math.max(colEnd, x1);
-    } else {
-      flush();
-      colX = x0;
-      colEnd = x1;
-      colV = used.v[i];
-    }
-  }
-  flush();
+  ctx.beginPath();
+  columnOutline(ctx, usedCol, dx, yOf, y + h, true);
+  ctx.fill();
   // The machine's cores.
   if (scale > cores) {
     ctx.strokeStyle = withAlpha(palette.muted, 0.8);
@@ -175,55 +203,18 @@ export function drawCpuChart(
     ctx.stroke();
     ctx.setLineDash([]);
   }
-  // Threads wanting CPU: a step line; per pixel column its lowest and highest value (exact where
-  // a column holds a few changes, the value at its middle where it holds very many).
+  // Threads wanting CPU: where a column holds changes, the range between its lowest and highest
+  // count shaded, and both drawn as step lines (one line where they agree).
   if (want.t.length > 0) {
+    ctx.fillStyle = blend(palette.background, palette.foreground, 0.3);
+    ctx.beginPath();
+    columnBand(ctx, lo, hi, dx, yOf);
+    ctx.fill();
     ctx.strokeStyle = palette.foreground;
     ctx.lineWidth = 1.5;
     ctx.beginPath();
-    const n = want.t.length;
-    const x0 = Math.max(0, Math.floor(view.x(want.t[0])));
-    const xEnd = Math.min(view.width, Math.ceil(view.x(Math.min(view.v1, f.openEnd))));
-    let j = Math.max(0, upperBound(want.t, view.t(x0)) - 1);
-    let last = want.v[j];
-    let prevY = NaN;
-    // Two-pixel columns: half the path of one-pixel ones, and the line is 1.5 px wide anyway.
-    for (let x = x0; x <= xEnd; x += 2) {
-      const tEnd = view.t(x + 2);
-      let lo = last;
-      let hi = last;
-      let k = j + 1;
-      let count = 0;
-      while (k < n && want.t[k] < tEnd && count < 16) {
-        lo = Math.min(lo, want.v[k]);
-        hi = Math.max(hi, want.v[k]);
-        k++;
-        count++;
-      }
-      if (count === 16) {
-        // Very many changes in one pixel: jump to the column's end (searching forward from here,
-        // which stays in the cache) and take the value at the column's middle.
-        const m = upperBoundFrom(want.t, view.t(x + 1), k);
-        k = upperBoundFrom(want.t, tEnd, m);
-        const mid = want.v[m - 1];
-        lo = Math.min(lo, mid);
-        hi = Math.max(hi, mid);
-      }
-      j = k - 1;
-      last = want.v[Math.max(0, j)];
-      const yLo = Math.round(yOf(lo)) + 0.5;
-      const yHi = Math.round(yOf(hi)) + 0.5;
-      const yLast = Math.round(yOf(last)) + 0.5;
-      if (Number.isNaN(prevY)) ctx.moveTo(x, yLo);
-      else if (lo !== hi || yLast !== prevY) ctx.lineTo(x, prevY);
-      if (lo !== hi) {
-        ctx.lineTo(x, yLo);
-        ctx.lineTo(x, yHi);
-      }
-      if (yLast !== prevY || lo !== hi) ctx.lineTo(x, yLast);
-      prevY = yLast;
-    }
-    if (!Number.isNaN(prevY)) ctx.lineTo(xEnd, prevY);
+    columnOutline(ctx, hi, dx, (v) => Math.round(yOf(v)) + 0.5, NaN, false);
+    columnOutline(ctx, lo, dx, (v) => Math.round(yOf(v)) + 0.5, NaN, false);
     ctx.stroke();
   }
   drawPhaseWords(ctx, f, used, want, wantProcs, wordsY, program, pid);
@@ -294,120 +285,56 @@ function textWidth(ctx: CanvasRenderingContext2D, text: string): number {
   return w;
 }
 
-/** upperBound over a[from..]: gallops forward first, so a nearby answer costs a few reads. */
-function upperBoundFrom(a: Float64Array, t: number, from: number): number {
-  let lo = from;
-  let step = 1;
-  let hi = from;
-  while (hi < a.length && a[hi] <= t) {
-    lo = hi + 1;
-    hi += step;
-    step *= 2;
-  }
-  hi = Math.min(hi, a.length);
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid] <= t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-function lowerBound(a: Float64Array, t: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid] < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-function upperBound(a: Float64Array, t: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid] <= t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** Each core's utilization: this program's share at the bottom, the rest of the machine's load above it. */
-function drawCoreShares(ctx: CanvasRenderingContext2D, f: Frame, y: number, rowH: number): void {
-  const { view, palette, store, data } = f;
-  const mine = blend(palette.background, palette.category.running, 0.75);
-  const other = blend(palette.background, palette.muted, 0.45);
-  const h = rowH - 1;
-  for (let c = 0; c < data.coreSamples.length; c++) {
-    const list = data.coreSamples[c];
-    const share = f.cpu?.coreShare[c];
-    const top = y + c * rowH;
-    ctx.fillStyle = blend(palette.background, palette.muted, 0.08);
-    ctx.fillRect(0, top, view.width, h);
-    // Samples narrower than 2 px merge (the busiest of them).
-    let i = Math.max(0, list.lowerBound(view.v0));
-    let cx0 = NaN;
-    let cx1 = 0;
-    let cUtil = 0;
-    let cMe = 0;
-    const emit = (): void => {
-      if (Number.isNaN(cx0)) return;
-      const rest = Math.max(0, cUtil - cMe);
-      const w = Math.max(1, cx1 - cx0);
-      if (cMe > 0) batch.rect(mine, 1, cx0, top + h - cMe * h, w, cMe * h);
-      if (rest > 0) batch.rect(other, 1, cx0, top + h - (cMe + rest) * h, w, rest * h);
-      cx0 = NaN;
-    };
-    for (; i < list.n; i++) {
-      const from = i > 0 ? list.ts[i - 1] : list.ts[i] - 50e6;
-      if (from > view.v1) break;
-      const x0 = Math.max(-1, view.x(from));
-      const x1 = Math.min(view.width + 1, view.x(list.ts[i]));
-      const util = Math.min(1, Math.max(0, store.a[list.rows[i]] / 100));
-      const me = Math.min(1, util, share ? share[i] : 0);
-      if (!Number.isNaN(cx0) && x1 - cx0 < 2) {
-        cx1 = x1;
-        cUtil = Math.max(cUtil, util);
-        cMe = Math.max(cMe, me);
-        continue;
-      }
-      emit();
-      cx0 = x0;
-      cx1 = x1;
-      cUtil = util;
-      cMe = me;
+/**
+ * Adds to the path the step outline of per-column values (column k spans [k + dx, k + 1 + dx)),
+ * NaN columns leaving gaps; `base`: close each run down to this y (an area), NaN: a line.
+ */
+function columnOutline(
+  ctx: CanvasRenderingContext2D, v: Float32Array, dx: number, yOf: (v: number) => number, base: number, area: boolean,
+): void {
+  let open = false;
+  let lastY = NaN;
+  let runX = 0;
+  const close = (x: number): void => {
+    if (!open) return;
+    ctx.lineTo(x, lastY);
+    if (area) ctx.lineTo(x, base);
+    open = false;
+  };
+  for (let k = 0; k < v.length; k++) {
+    const x = k + dx;
+    const value = v[k];
+    if (Number.isNaN(value) || (area && !(value > 0))) {
+      close(x);
+      continue;
     }
-    emit();
+    const yv = yOf(value);
+    if (!open) {
+      runX = x;
+      if (area) {
+        ctx.moveTo(runX, base);
+        ctx.lineTo(runX, yv);
+      } else ctx.moveTo(runX, yv);
+      open = true;
+    } else if (yv !== lastY) {
+      ctx.lineTo(x, lastY);
+      ctx.lineTo(x, yv);
+    }
+    lastY = yv;
   }
-  batch.paint(ctx, null);
+  close(v.length + dx);
 }
 
-/** A tick per sample at the core each thread was last seen on; threads seen on one core at once share its row. */
-function drawSightings(ctx: CanvasRenderingContext2D, f: Frame, y: number, rowH: number): void {
-  const { view, data } = f;
-  for (let c = 0; c < data.coreSightings.length; c++) {
-    const s = data.coreSightings[c];
-    const top = y + c * rowH;
-    let i = s.lowerBound(view.v0);
-    while (i < s.n && s.ts[i] <= view.v1) {
-      // One sampling round: sightings a few ms apart.
-      let j = i + 1;
-      while (j < s.n && s.ts[j] - s.ts[j - 1] < 10e6) j++;
-      const x = view.x(s.ts[i]);
-      const k = j - i;
-      const h = Math.max(1, (rowH - 1) / k);
-      for (let m = i; m < j; m++) {
-        // Opacity in quarters: few style changes however many ticks.
-        const alpha = 0.4 + 0.2 * Math.round(3 * Math.min(1, s.cpu[m] / 100));
-        batch.rect(threadColor(f.palette, s.thread[m]), alpha, x - 1, top + (m - i) * h, 3, h);
-      }
-      // Ticks closer than 3 px: the next round that is visibly apart.
-      const next = s.lowerBound(view.t(x + 3));
-      i = Math.max(j, next);
-    }
+/** Adds to the path the area between per-column lows and highs (columns where they differ). */
+function columnBand(ctx: CanvasRenderingContext2D, lo: Float32Array, hi: Float32Array, dx: number, yOf: (v: number) => number): void {
+  for (let k = 0; k < lo.length; k++) {
+    if (!(hi[k] > lo[k])) continue;
+    let e = k + 1;
+    while (e < lo.length && hi[e] > lo[e]) e++;
+    ctx.moveTo(k + dx, yOf(hi[k]));
+    for (let i = k; i < e; i++) ctx.lineTo(i + 1 + dx, yOf(hi[i]));
+    for (let i = e - 1; i >= k; i--) ctx.lineTo(i + dx, yOf(lo[i]));
+    ctx.closePath();
+    k = e;
   }
-  batch.paint(ctx, null);
 }
