@@ -26,8 +26,8 @@ import { syntheticStore } from '../syntheticTrace';
 export const WIDTHS = [800, 1600];
 const HEIGHT = 900;
 /** Zoom factors of the walk (1: the whole trace) and the places looked at for each. */
-const ZOOMS = [1, 2, 4, 16, 64, 256, 1024, 4096, 16384, 65536];
-const PLACES = 8;
+export const WALK_ZOOMS = [1, 2, 4, 16, 64, 256, 1024, 4096, 16384, 65536];
+export const WALK_PLACES = 8;
 /** From this size on, frames are measured in the report (a JSON snapshot that big takes the page down). */
 const REPORT_FRAMES_FROM = 2_000_000;
 
@@ -98,7 +98,7 @@ async function walkFrames(page: Page, width: number): Promise<FrameFigures> {
     }
     hook.fit();
     return out;
-  }, { zooms: ZOOMS, places: PLACES });
+  }, { zooms: WALK_ZOOMS, places: WALK_PLACES });
   return { width, p50: pct(ms, 50), p95: pct(ms, 95), max: Math.max(...ms), frames: ms.length };
 }
 
@@ -238,7 +238,7 @@ export async function webviewScaleBench(sizes: number[], log: (line: string) => 
   } finally {
     await browser.close();
   }
-  log(`webview at scale (headless Chromium, CPU raster; frame = draw + rasterize, ${ZOOMS.length * PLACES} views from the whole trace to 1/${ZOOMS[ZOOMS.length - 1]} of it)`);
+  log(`webview at scale (headless Chromium, CPU raster; frame = draw + rasterize, ${WALK_ZOOMS.length * WALK_PLACES} views from the whole trace to 1/${WALK_ZOOMS[WALK_ZOOMS.length - 1]} of it)`);
   for (const line of formatScaleTable(rows)) log(line);
   log('goals: first paint ≤ 1 s, frames ≤ 16 ms p95 at 1 M events');
   return rows;
