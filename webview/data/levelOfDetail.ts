@@ -81,19 +81,38 @@ export class SpanLod {
   }
 }
 
+/**
+ * Builds one level into typed arrays sized for the most bins it can have (no growing arrays of
+ * numbers: building a million-span lane's levels was mostly allocation and garbage collection,
+ * on the way to the first frame).
+ */
 class LevelBuilder {
-  key: number[] = [];
-  count: number[] = [];
-  busy: number[] = [];
-  cat: number[] = [];
-  first: number[] = [];
-  long: number[] = [];
+  n = 0;
+  nLong = 0;
+  readonly key: Float64Array;
+  readonly count: Uint32Array;
+  readonly busy: Float64Array;
+  readonly cat: Int8Array;
+  readonly first: Int32Array;
+  readonly long: Int32Array;
   private curKey = NaN;
   private curCount = 0;
   private curFirst = 0;
   private readonly catTime = new Float64Array(CATEGORY_COUNT);
 
-  constructor(readonly width: number) {}
+  /** `bins`: at most this many bins; `longs`: at most this many long spans. */
+  constructor(readonly width: number, bins: number, longs: number) {
+    this.key = new Float64Array(bins);
+    this.count = new Uint32Array(bins);
+    this.busy = new Float64Array(bins);
+    this.cat = new Int8Array(bins);
+    this.first = new Int32Array(bins);
+    this.long = new Int32Array(longs);
+  }
+
+  pushLong(i: number): void {
+    this.long[this.nLong++] = i;
+  }
 
   add(key: number, count: number, busy: number, cat: number, first: number): void {
     if (key !== this.curKey) {
@@ -115,32 +134,36 @@ class LevelBuilder {
       total += this.catTime[c];
       if (this.catTime[c] > this.catTime[best]) best = c;
     }
-    this.key.push(this.curKey);
-    this.count.push(this.curCount);
-    this.busy.push(total);
-    this.cat.push(best);
-    this.first.push(this.curFirst);
+    const k = this.n++;
+    this.key[k] = this.curKey;
+    this.count[k] = this.curCount;
+    this.busy[k] = total;
+    this.cat[k] = best;
+    this.first[k] = this.curFirst;
     this.catTime.fill(0);
     this.curKey = NaN;
   }
 
   finish(): LodLevel {
     this.close();
+    const n = this.n;
+    // Copies of the used part when it is much smaller than what was set aside (the next level's is a quarter).
+    const fit = <T extends Float64Array | Uint32Array | Int8Array | Int32Array>(a: T, used: number): T =>
+      (used * 2 < a.length ? a.slice(0, used) : a.subarray(0, used)) as T;
     return {
-      width: this.width, n: this.key.length, key: Float64Array.from(this.key), count: Uint32Array.from(this.count),
-      busy: Float64Array.from(this.busy), cat: Int8Array.from(this.cat), first: Int32Array.from(this.first),
-      long: Int32Array.from(this.long), nLong: this.long.length,
+      width: this.width, n, key: fit(this.key, n), count: fit(this.count, n), busy: fit(this.busy, n), cat: fit(this.cat, n),
+      first: fit(this.first, n), long: fit(this.long, this.nLong), nLong: this.nLong,
     };
   }
 }
 
 function baseLevel(store: TraceStore, list: RowList, n: number, width: number): LodLevel {
-  const b = new LevelBuilder(width);
+  const b = new LevelBuilder(width, n, n);
   const { rows, ts } = list;
   for (let i = 0; i < n; i++) {
     const r = rows[i];
     const d = store.end[r] - ts[i];
-    if (d >= 2 * width) b.long.push(i);
+    if (d >= 2 * width) b.pushLong(i);
     else b.add(Math.floor(ts[i] / width), 1, d, CAT_OF[store.kind[r]], i);
   }
   return b.finish();
@@ -148,7 +171,7 @@ function baseLevel(store: TraceStore, list: RowList, n: number, width: number): 
 
 /** Level k + 1 from level k: four bins become one; long spans now shorter than two bins join the bins. */
 function nextLevel(store: TraceStore, list: RowList, prev: LodLevel, width: number): LodLevel {
-  const b = new LevelBuilder(width);
+  const b = new LevelBuilder(width, prev.n + prev.nLong, prev.nLong);
   let j = 0;
   let l = 0;
   while (j < prev.n || l < prev.nLong) {
@@ -161,7 +184,7 @@ function nextLevel(store: TraceStore, list: RowList, prev: LodLevel, width: numb
     } else {
       const r = list.rows[li];
       const d = store.end[r] - longStart;
-      if (d >= 2 * width) b.long.push(li);
+      if (d >= 2 * width) b.pushLong(li);
       else b.add(Math.floor(longStart / width), 1, d, CAT_OF[store.kind[r]], li);
       l++;
     }
