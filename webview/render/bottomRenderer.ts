@@ -8,7 +8,7 @@
  * - threads on cores: the core /proc last saw each thread on, at each sample
  *   (a tick, not a bar: where it ran in between is not known).
  */
-import { sampleColumns, stepColumns } from '../data/cpuColumns';
+import { ColumnCache, sampleColumns, stepColumns } from '../data/cpuColumns';
 import { phases, meanOver, type Samples, type Steps } from '../data/cpuModel';
 import { blend, withAlpha } from '../theme';
 import { bottomColumns, paintCoreShares, paintProgramChart, paintSightings } from './bottomPixels';
@@ -49,7 +49,7 @@ export function drawBottom(ctx: CanvasRenderingContext2D, f: Frame, b: BottomLay
   // Bars, lines and ticks as pixels, put at once; then the words (and the dashed cores line) on top.
   const scale = ctx.getTransform().a || 1;
   const p = pixelImageFor(ctx, scale);
-  p.fillDevice(0, 0, p.width, p.height, pixelWord(palette.background));
+  p.px.fill(pixelWord(palette.background));
   const border = pixelWord(palette.border);
   p.rect(0, 0, view.width, 1, border);
   const texts = stdoutBars(p, f, b.stdoutY + 2, STDOUT_H - 4);
@@ -160,6 +160,9 @@ export function phaseText(threads: number, processes: number, cores: number, sho
   return used ? `${who} ${want} CPU · ${used} used` : `${who} ${want} CPU`;
 }
 
+/** The columns of each process header's chart, by its threads-wanting-CPU steps. */
+const chartColumns = new WeakMap<Steps, ColumnCache>();
+
 /**
  * Cores used (area, 0 at the bottom, `scale` at the top) and threads wanting CPU (a step line),
  * a dashed line at the machine's cores, and each stretch of steady demand labelled in words.
@@ -181,11 +184,13 @@ export function drawCpuChart(
   if (!(ns > 0) || n <= 0) return;
   const c0 = Math.floor(view.v0 / ns);
   const dx = c0 - view.v0 / ns;
-  const usedCol = new Float32Array(n);
-  const lo = new Float32Array(n);
-  const hi = new Float32Array(n);
-  sampleColumns(used.t, used.t.length, (i) => used.v[i], 50e6, c0, n, ns, usedCol);
-  stepColumns(want, c0, n, ns, f.openEnd, lo, hi);
+  // Kept per chart between frames at one zoom (a pan computes only the uncovered columns).
+  let cache = chartColumns.get(want);
+  if (!cache) chartColumns.set(want, (cache = new ColumnCache()));
+  const [usedCol, lo, hi] = cache.columns([used, want, ns, f.openEnd], 3, c0, n, (from, count, into, at) => {
+    sampleColumns(used.t, used.t.length, (i) => used.v[i], 50e6, from, count, ns, into[0], at);
+    stepColumns(want, from, count, ns, f.openEnd, into[1], into[2], at);
+  });
   // Cores used: one area (a path along the columns' tops).
   ctx.fillStyle = blend(palette.background, palette.category.running, 0.55);
   ctx.beginPath();
