@@ -98,6 +98,8 @@ class LevelBuilder {
   private curKey = NaN;
   private curCount = 0;
   private curFirst = 0;
+  /** The one category added to the open bin (−1: none yet, −2: several). */
+  private curCat = -1;
   private readonly catTime = new Float64Array(CATEGORY_COUNT);
 
   /** `bins`: at most this many bins; `longs`: at most this many long spans. */
@@ -123,16 +125,29 @@ class LevelBuilder {
     }
     this.curCount += count;
     // Weight by time, and at least a little by count (zero-length spans still show).
-    if (cat >= 0) this.catTime[cat] += busy + count * 1e-9;
+    if (cat >= 0) {
+      this.catTime[cat] += busy + count * 1e-9;
+      if (this.curCat === -1) this.curCat = cat;
+      else if (this.curCat !== cat) this.curCat = -2;
+    }
   }
 
   close(): void {
     if (this.curKey !== this.curKey || this.curCount === 0) return;
     let best = 0;
     let total = 0;
-    for (let c = 0; c < CATEGORY_COUNT; c++) {
-      total += this.catTime[c];
-      if (this.catTime[c] > this.catTime[best]) best = c;
+    const one = this.curCat;
+    if (one >= 0) {
+      // One category in the bin (most bins of the finest levels): no need to look at the others.
+      best = one;
+      total = this.catTime[one];
+      this.catTime[one] = 0;
+    } else if (one === -2) {
+      for (let c = 0; c < CATEGORY_COUNT; c++) {
+        total += this.catTime[c];
+        if (this.catTime[c] > this.catTime[best]) best = c;
+      }
+      this.catTime.fill(0);
     }
     const k = this.n++;
     this.key[k] = this.curKey;
@@ -140,7 +155,7 @@ class LevelBuilder {
     this.busy[k] = total;
     this.cat[k] = best;
     this.first[k] = this.curFirst;
-    this.catTime.fill(0);
+    this.curCat = -1;
     this.curKey = NaN;
   }
 
