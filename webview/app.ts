@@ -134,6 +134,7 @@ export class TimelineApp {
   start(): void {
     this.host.onMessage((m) => this.handle(m));
     const embedded = this.host.embedded();
+    performance.mark('ct:embedded');
     if (embedded) {
       this.markReceived(0); // the page's start: the trace came with it
       this.loadSnapshot(embedded);
@@ -230,6 +231,7 @@ export class TimelineApp {
     this.data = new TimelineData(this.store);
     this.data.index();
     const t2 = performance.now();
+    performance.mark('ct:index');
     this.state = m.state;
     this.tablesSeen = tablesSignature(this.store);
     this.selectedRow = -1;
@@ -240,6 +242,7 @@ export class TimelineApp {
     if (first) this.zoom.fit();
     this.relayout();
     this.timing.load = { store: t1 - t0, index: t2 - t1, layout: performance.now() - t2 };
+    performance.mark('ct:layout');
     // Arrows follow a frame later: the first paint does not wait for a pass over the whole trace.
     this.flows = [];
     this.flowsDirty = true;
@@ -365,7 +368,10 @@ export class TimelineApp {
     drawAxis(this.dom.axis, this.view, w, AXIS_H, 0);
     const ms = performance.now() - t;
     this.lastPhases = { lanes: t1 - t, arrows: t2 - t1, bottom: t3 - t2, axis: t + ms - t3 };
-    if (this.loaded && Number.isNaN(this.timing.firstFrame)) this.timing.firstFrame = t + ms;
+    if (this.loaded && Number.isNaN(this.timing.firstFrame)) {
+      this.timing.firstFrame = t + ms;
+      performance.mark('ct:firstFrame');
+    }
     if (!collect) {
       this.frameMs.push(ms);
       if (this.frameMs.length > 1000) this.frameMs.splice(0, 500);

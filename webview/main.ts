@@ -9,6 +9,7 @@ import { TimelineApp } from './app';
 import { connectHost } from './host';
 import { installTestHook } from './testHook';
 
+performance.mark('ct:script');
 const host = connectHost();
 const root = document.getElementById('app') ?? document.body.appendChild(document.createElement('div'));
 root.id = 'app';

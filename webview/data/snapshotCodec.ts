@@ -50,5 +50,12 @@ export function snapshotStore(m: SnapshotMessage): TraceStore | Promise<TraceSto
   if (p.format !== 'ctc1') throw new Error(`unknown column format ${String(p.format)}`);
   if (p.bytes) return withColumns(m, unpackColumns(p.bytes));
   if (typeof p.gzipBase64 !== 'string') throw new Error('packed columns without data');
-  return gunzip(fromBase64(p.gzipBase64)).then((block) => withColumns(m, unpackColumns(block)));
+  const packed = fromBase64(p.gzipBase64);
+  performance.mark('ct:base64');
+  return gunzip(packed).then((block) => {
+    performance.mark('ct:gunzip');
+    const columns = unpackColumns(block);
+    performance.mark('ct:unpack');
+    return withColumns(m, columns);
+  });
 }
