@@ -21,9 +21,30 @@ function fromBase64(text: string): Uint8Array {
   return out;
 }
 
+/**
+ * Inflates into one buffer of the size the gzip trailer gives (its last four bytes: the inflated
+ * size mod 2^32; grown if it was wrong): no list of chunks concatenated at the end, which took
+ * about a third of the time for a 40 MB block.
+ */
 async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
-  const stream = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip'));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+  const n = bytes.length;
+  const said = n >= 18 ? (bytes[n - 4] | (bytes[n - 3] << 8) | (bytes[n - 2] << 16) | (bytes[n - 1] << 24)) >>> 0 : 0;
+  const reader = new Blob([bytes as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new DecompressionStream('gzip')).getReader();
+  // A trailer is only a hint: no more set aside than a generous ratio of the input (grown past it if need be).
+  let out = new Uint8Array(Math.min(said, 64 * n));
+  let at = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (at + value.length > out.length) {
+      const bigger = new Uint8Array(Math.max(2 * out.length, at + value.length));
+      bigger.set(out.subarray(0, at));
+      out = bigger;
+    }
+    out.set(value, at);
+    at += value.length;
+  }
+  return at === out.length ? out : out.subarray(0, at);
 }
 
 function withColumns(m: SnapshotMessage, c: StoreColumns): TraceStore {
