@@ -11,7 +11,8 @@ import { findings } from '../../src/core/analysis/findings';
 import { writeChromeTrace } from '../../src/core/export/chrome';
 import { buildSummary } from '../../src/core/export/summary';
 import { readTrace, writeTrace } from '../../src/core/trace/traceFile';
-import { webviewScaleBench } from '../webview/bench/scaleBench';
+import { frameBreakdownBench } from '../webview/bench/frameBreakdown';
+import { WIDTHS, webviewScaleBench } from '../webview/bench/scaleBench';
 import { syntheticStore } from '../webview/syntheticTrace';
 import { analysisThroughput } from './analysis';
 import { collectorAtScale } from './collectScale';
@@ -232,7 +233,13 @@ if (want('races')) pyStateCost([PYTHON, ...(process.env.BENCH_PYTHONS ?? '').spl
 void (async () => {
   if (want('idle')) await idleCosts(PYTHON, CLI);
   if (want('live')) await liveView(PYTHON, RUNS);
-  if (want('webview')) await webviewScaleBench((process.env.BENCH_WEBVIEW_EVENTS || '200000,1000000').split(',').map(Number));
+  if (want('webview')) {
+    const sizes = (process.env.BENCH_WEBVIEW_EVENTS || '200000,1000000').split(',').map(Number);
+    await webviewScaleBench(sizes);
+    // Where a frame goes, at the largest size whose frames are walked in the webview.
+    const split = Math.max(...sizes.filter((n) => n <= 2_000_000));
+    if (Number.isFinite(split)) await frameBreakdownBench(split, WIDTHS);
+  }
 })().catch((err: unknown) => {
   console.error(err);
   process.exitCode = 1;

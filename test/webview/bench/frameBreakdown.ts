@@ -79,21 +79,25 @@ export async function frameBreakdown(browser: Browser, events: number, width: nu
   }
 }
 
+/** Prints where the frames of the walk go, per width (the `npm run bench` webview section runs it at 1 M events). */
+export async function frameBreakdownBench(events: number, widths: number[], log: (line: string) => void = console.log): Promise<void> {
+  const browser = await launchBrowser();
+  try {
+    log(`webview frames split (${events.toLocaleString('en-US')} events; drawing per renderer, then rasterizing per canvas; p50/p95 ms, then the median per zoom)`);
+    for (const w of widths) {
+      const f = await frameBreakdown(browser, events, w);
+      log(`${w} px: ${Object.entries(f.parts).map(([k, v]) => `${k} ${v.p50.toFixed(1)}/${v.p95.toFixed(1)}`).join(' · ')}`);
+      for (const z of f.zooms) log(`  ${z}`);
+    }
+  } finally {
+    await browser.close();
+  }
+}
+
 if (require.main === module) {
   const events = Number(process.argv[2] ?? 1_000_000);
   const widths = (process.argv[3] ?? '800,1600').split(',').map(Number);
-  (async () => {
-    const browser = await launchBrowser();
-    try {
-      for (const w of widths) {
-        const f = await frameBreakdown(browser, events, w);
-        console.log(`${events.toLocaleString('en-US')} events, ${w} px: ${Object.entries(f.parts).map(([k, v]) => `${k} ${v.p50.toFixed(1)}/${v.p95.toFixed(1)}`).join(' · ')} ms (p50/p95)`);
-        for (const z of f.zooms) console.log(`  ${z}`);
-      }
-    } finally {
-      await browser.close();
-    }
-  })().catch((err: unknown) => {
+  frameBreakdownBench(events, widths).catch((err: unknown) => {
     console.error(err);
     process.exitCode = 1;
   });

@@ -67,7 +67,10 @@ async function firstPaint(page: Page): Promise<{ ms: number; phases: string }> {
   await page.waitForFunction(() => window.__concurrencyTrace?.isReady() === true, null, { timeout: 120_000 });
   return page.evaluate(() => {
     const t = window.__concurrencyTrace!.timing();
-    const phases = Object.entries(t.load).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
+    // The app's boot marks (webview/main.ts, app.ts, data/snapshotCodec.ts), ms since the trace arrived.
+    const marks = performance.getEntriesByType('mark').filter((m) => m.name.startsWith('ct:') && m.startTime >= t.received);
+    const at = marks.length ? ` (at ${marks.map((m) => `${m.name.slice(3)} ${(m.startTime - t.received).toFixed(0)}`).join(', ')})` : '';
+    const phases = Object.entries(t.load).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ') + at;
     return { ms: t.firstFrame - t.received, phases };
   });
 }
