@@ -14,6 +14,7 @@ import { CATEGORIES, eventLabel, eventName } from '../data/spanKinds';
 import { textOn } from '../theme';
 import { DrawBatch } from './drawBatch';
 import { fitText, type Frame } from './frame';
+import { maybeTranslucent, pixelWord, PixelStrip } from './pixelImage';
 
 /** Span by span while at most this many spans per pixel of width are in view. */
 export const EXACT_PER_PX = 4;
@@ -28,6 +29,7 @@ export interface SpanLabel {
 
 const colTime = new Float64Array(CATEGORY_COUNT);
 const columns = new DrawBatch();
+const strip = new PixelStrip();
 
 /** Spans of `list` in view (binary searches only). */
 export function spansInView(f: Frame, list: RowList): { from: number; to: number } {
@@ -50,16 +52,25 @@ export function drawLevelAggregated(
   if (!level) return -1;
   const styles = f.spanStyles;
   if (!styles) return -1;
-  // Columns without outlines (an outline per run of columns would only add strokes to rasterize).
-  drawBins(f, row, level, y, h, columns, styles.colors);
-  columns.paint(ctx, null);
+  // Columns without outlines (an outline per run of columns would only add strokes to rasterize),
+  // painted as one strip of pixels stretched over the level's band when the colours are opaque.
+  const scale = ctx.getTransform().a || 1;
+  if (!styles.colors.some(maybeTranslucent) && strip.begin(Math.ceil(f.view.width * scale), scale)) {
+    const words = styles.colors.map(pixelWord);
+    drawBins(f, row, level, y, h, (cat, x0, x1) => strip.fill(x0, x1, words[cat]));
+    strip.draw(ctx, y, h);
+  } else {
+    drawBins(f, row, level, y, h, (cat, x0, x1) => columns.rect(styles.colors[cat], 1, x0, y, x1 - x0, h));
+    columns.paint(ctx, null);
+  }
   drawOneByOne(f, row, list, level.long, level.nLong, y, h, batch, labels, charW, styles);
   // Rows added since the levels were built (a live run), one by one.
   drawTail(f, row, list, lod.covered, y, h, batch, styles);
   return to - from;
 }
 
-function drawBins(f: Frame, row: LaneRow, level: LodLevel, y: number, h: number, batch: DrawBatch, colors: string[]): void {
+/** Runs of columns of one category: `run(category, x0, x1)`. */
+function drawBins(f: Frame, row: LaneRow, level: LodLevel, y: number, h: number, run: (cat: number, x0: number, x1: number) => void): void {
   const { v0, v1, width } = f.view;
   const scale = width / (v1 - v0);
   const w = level.width;
@@ -70,7 +81,7 @@ function drawBins(f: Frame, row: LaneRow, level: LodLevel, y: number, h: number,
   let runX1 = -1;
   let runCat = -1;
   const emitRun = (): void => {
-    if (runX1 > runX0) batch.rect(colors[runCat], 1, runX0, y, runX1 - runX0, h);
+    if (runX1 > runX0) run(runCat, runX0, runX1);
   };
   const closeColumn = (): void => {
     if (colCount === 0) return;

@@ -102,3 +102,56 @@ export function pixelImageFor(ctx: CanvasRenderingContext2D, scale: number): Pix
 export function putPixels(ctx: CanvasRenderingContext2D, p: PixelImage): void {
   ctx.putImageData(p.image, 0, 0);
 }
+
+/** Whether a colour may be see-through (pixel words are opaque: such colours are drawn as shapes). */
+export function maybeTranslucent(css: string): boolean {
+  return /rgba|hsla|transparent|\/|^#([0-9a-f]{4}|[0-9a-f]{8})$/i.test(css.trim());
+}
+
+/**
+ * One row of device pixels, painted in memory and drawn stretched over a band of a canvas: a
+ * band made of hundreds of one-pixel columns costs one image draw instead of a rectangle each.
+ */
+export class PixelStrip {
+  private canvas: HTMLCanvasElement | undefined;
+  private ctx: CanvasRenderingContext2D | null = null;
+  private image: ImageData | undefined;
+  private px = new Uint32Array(0);
+  scale = 1;
+
+  /** Starts a strip `width` device pixels wide, all transparent; false when no canvas is available. */
+  begin(width: number, scale: number): boolean {
+    if (!this.canvas) {
+      this.canvas = document.createElement('canvas');
+      this.canvas.height = 1;
+    }
+    if (!this.image || this.image.width !== width) {
+      this.canvas.width = width;
+      this.ctx = this.canvas.getContext('2d');
+      if (!this.ctx) return false;
+      this.image = this.ctx.createImageData(width, 1);
+      this.px = new Uint32Array(this.image.data.buffer, this.image.data.byteOffset, width);
+    }
+    this.scale = scale;
+    this.px.fill(0);
+    return !!this.ctx;
+  }
+
+  /** Fills CSS pixels [x0, x1) (rounded to device pixels, at least one). */
+  fill(x0: number, x1: number, word: number): void {
+    const s = this.scale;
+    const a = Math.max(0, Math.round(x0 * s));
+    const b = Math.min(this.px.length, Math.max(a + 1, Math.round(x1 * s)));
+    if (b > a) this.px.fill(word, a, b);
+  }
+
+  /** Draws the strip over [0, width) × [y, y + h) CSS pixels of `ctx` (its transform and alpha apply). */
+  draw(ctx: CanvasRenderingContext2D, y: number, h: number): void {
+    if (!this.ctx || !this.canvas || !this.image) return;
+    this.ctx.putImageData(this.image, 0, 0);
+    const smooth = ctx.imageSmoothingEnabled;
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(this.canvas, 0, 0, this.image.width, 1, 0, y, this.image.width / this.scale, h);
+    ctx.imageSmoothingEnabled = smooth;
+  }
+}
