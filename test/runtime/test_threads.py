@@ -76,6 +76,15 @@ class LibraryThreads(unittest.TestCase):
         self.assertEqual(flags["builtin-target"] & 4, 0)
         self.assertEqual(flags["MainThread"] & 4, 0)
 
+    def test_a_library_thread_names_its_package_in_the_flags_high_bits(self):
+        proc, trace = tracefile.run(LIBRARY_THREADS)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        starts = {trace.blob(r): r for r in trace.of("THREAD_START")}
+        lib = starts["lib-target"]
+        self.assertEqual(trace.blobs.get((lib.pid, lib.b >> 3)), "somelib")
+        self.assertEqual(trace.blobs.get((lib.pid, starts["lib-class"].b >> 3)), "somelib")
+        self.assertEqual(starts["user-target"].b >> 3, 0)
+
 
 if __name__ == "__main__":
     unittest.main()

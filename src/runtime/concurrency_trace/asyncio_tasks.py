@@ -35,7 +35,7 @@ Not seen: loops that are not BaseEventLoop subclasses (uvloop).
 import sys
 import types
 
-from . import asyncio_sync, asyncio_waits, events, patching, safe_values, safety, sites, writer
+from . import asyncio_sync, asyncio_waits, events, lib_sites, patching, safe_values, safety, sites, writer
 from .import_hooks import after_import as when_imported
 
 hide_own_frames = safety.hide
@@ -140,9 +140,11 @@ def _announce(task, ts, site, name=None, coro=None):
         return -1
     tid = writer.new_object_id()
     _ids[id(task)] = tid
+    # A library's task (events.py ASYNC_CREATE end): its coroutine is defined in an installed package.
+    package = lib_sites.package_of(frame.f_code.co_filename) if frame is not None else None
     writer.point_at(events.ASYNC_CREATE, ts, writer.get_ident(), tid, site,
                     writer.blob(name if name is not None else _task_name(task)),
-                    _coro_blob(coro))
+                    _coro_blob(coro), end=writer.intern(package) if package else 0)
     return tid
 
 
