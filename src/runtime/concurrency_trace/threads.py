@@ -8,6 +8,7 @@ own fields (_name, _daemonic, _target), never through properties or
 methods a subclass may override, and a target is named without touching it
 (safe_values): no code of the program runs that would not run untraced.
 """
+import functools
 import sys
 import threading
 import types
@@ -37,6 +38,7 @@ _failed = safety.failed
 _hide = safety.hide
 _getframe = sys._getframe
 _originals = {}
+_partial = functools.partial
 
 
 def _field(thread, name, default=None):
@@ -83,6 +85,12 @@ def _library_package(thread):
     fn = _field(thread, "_target")
     if fn is None:
         fn = safe_values.class_attr(type(thread), "run")
+    # functools.partial(f, ...) (distributed's "Nanny stop queue watch"): f, read from the C
+    # partial's own field (exactly that type: a subclass could compute .func).
+    for _ in range(3):
+        if type(fn) is not _partial:
+            break
+        fn = fn.func
     if type(fn) is types.MethodType:
         fn = fn.__func__
     if type(fn) is not types.FunctionType:
