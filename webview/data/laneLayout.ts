@@ -227,15 +227,19 @@ export function layoutLanes(data: TimelineData, opts: LayoutOptions): Layout {
       && !tasks.some(([, l]) => laneHasMatch(q, l.spans))) return;
     const key = `l:${p.pid}`;
     const open = opts.showHelpers || opts.opened.has(key) || q.active;
-    // The libraries by how much of the group is theirs.
-    const weight = new Map<string, number>();
-    for (const t of libThreads) weight.set(words.thread(t).library, (weight.get(words.thread(t).library) ?? 0) + 1);
+    // The libraries that started threads first (dask, whose loop runs tornado's tasks too), then by tasks.
+    const weight = new Map<string, [threads: number, tasks: number]>();
+    const count = (lib: string, th: number, ta: number): void => {
+      const w = weight.get(lib) ?? [0, 0];
+      weight.set(lib, [w[0] + th, w[1] + ta]);
+    };
+    for (const t of libThreads) count(words.thread(t).library, 1, 0);
     let nTasks = 0;
     for (const [, l] of libTaskLanes) {
       nTasks += l.tasks.length;
-      weight.set(l.library, (weight.get(l.library) ?? 0) + l.tasks.length);
+      count(l.library, 0, l.tasks.length);
     }
-    const names = [...weight.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([n]) => n);
+    const names = [...weight.entries()].sort((a, b) => b[1][0] - a[1][0] || b[1][1] - a[1][1] || a[0].localeCompare(b[0])).map(([n]) => n);
     const counts = [libThreads.length ? `${libThreads.length} thread${libThreads.length === 1 ? '' : 's'}` : '', nTasks ? `${nTasks} task${nTasks === 1 ? '' : 's'}` : ''].filter(Boolean).join(', ');
     const library = data.naming.fold(names, 3);
     const group = add({
