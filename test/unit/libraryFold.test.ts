@@ -181,3 +181,30 @@ test('a process whose one thread of its own runs only library tasks is still one
   const l = layoutLanes(data, OPTS);
   assert.deepEqual(l.rows.map((r) => `${r.kind}:${r.label}:${r.processRow}`), ['thread:worker:true', 'helpers:library: dask (3 tasks):false']);
 });
+
+test('an executor a library made is its machinery while it runs only the library\'s calls; the program\'s work keeps a worker shown', () => {
+  const s = new TraceStore();
+  const p = s.addProcess({ pid: 5, ppid: 0, parentPid: 0, name: 'w', argv: [], python: '', startTs: 0, endTs: 100, exited: true, exitCode: 0, signal: null, internal: false, wallNsAtStart: null, mainThread: -1 });
+  const th = (name: string, main = false): number => s.addThread({ process: p.index, pid: 5, ident: s.threads.length + 1, nativeId: 50 + s.threads.length, name, startTs: 0, endTs: 100, daemon: !main, internal: false, main, exception: null }).index;
+  p.mainThread = th('MainThread', true);
+  const offload = th('asyncio_0');
+  const mine = th('ThreadPoolExecutor-0_0');
+  const shutdown = th('Thread-2 (_do_shutdown)');
+  const libLine = s.addSite(`${PKG}/distributed/utils.py`, 1, 'offload');
+  const userLine = s.addSite('/home/me/app.py', 9, 'main');
+  s.objects.set(70, { id: 70, type: 'ThreadPoolExecutor', label: 'ThreadPoolExecutor(6)', pid: 5, site: libLine });
+  s.objects.set(71, { id: 71, type: 'ThreadPoolExecutor', label: 'ThreadPoolExecutor(2)', pid: 5, site: libLine });
+  const task = (id: number, pool: number, site: number, worker: number): void => {
+    s.push(K.TASK_SUBMIT, id, id, 0, id, site, pool, s.intern('f'));
+    s.push(K.TASK_RUN, id + 1, id + 2, worker, id, -1, s.intern('f'), 0);
+  };
+  task(10, 70, libLine, offload);
+  task(20, 70, libLine, offload);
+  task(30, 71, libLine, mine);
+  task(40, 71, userLine, mine); // the program's call on the same library-made executor
+  const n = new Naming(s).update();
+  const w = (t: number) => n.words.thread(s.threads[t]);
+  assert.deepEqual([w(offload).helper, w(offload).library, w(offload).label], [true, 'dask', 'ThreadPoolExecutor(6) worker 1']);
+  assert.deepEqual([w(mine).role, w(mine).library], ['worker', '']);
+  assert.deepEqual([w(shutdown).helper, w(shutdown).library, w(shutdown).helperOf], [true, '', 'standard library']);
+});

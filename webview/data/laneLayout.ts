@@ -266,7 +266,7 @@ export function layoutLanes(data: TimelineData, opts: LayoutOptions): Layout {
     const what = procs.length && !helpers.length ? 'helper process' : 'helper thread';
     const n = names.length;
     const group = add({
-      key, kind: 'helpers', label: `${n} ${what}${n === 1 ? '' : 's'}`, detail: data.naming.fold(names, 3), height: GROUP_H,
+      key, kind: 'helpers', label: `${n} ${what}${n === 1 ? '' : what.endsWith('s') ? 'es' : 's'}`, detail: data.naming.fold(names, 3), height: GROUP_H,
       indent, process: p.index, thread: -1, dim: true, filterEvents: false, collapsible: true, collapsed: !open, failed: false,
       processRow: false, members: { threads: helpers.map((t) => t.index), processes: procs.map((c) => c.index) },
     });

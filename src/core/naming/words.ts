@@ -10,7 +10,7 @@
 import type { ProcessInfo, ThreadInfo } from '../trace/traceModel';
 import type { TraceStore } from '../trace/traceStore';
 import type { NamingFacts } from './facts';
-import { libraryName } from './libraries';
+import { libraryName, objectLibrary, packageOfFile } from './libraries';
 import type { ObjectNames } from './objectNames';
 
 export type ProcessRole = 'main' | 'child' | 'worker' | 'manager' | 'helper';
@@ -183,6 +183,8 @@ export class Words {
       const m = /\((\w+)\)$/.exec(t.name);
       return helper(m?.[1] === 'accepter' ? 'accepts connections' : m?.[1] === 'handle_request' ? 'handles a request' : `serves ${this.clientName(t.name)}`, 'Manager server');
     }
+    // asyncio's loop.shutdown_default_executor() joins the executor from a thread of its own.
+    if (/^Thread-\d+ \(_do_shutdown\)$/.test(t.name)) return helper("asyncio's executor shutdown", 'standard library');
     const handler = /\((_handle_\w+)\)$/.exec(t.name);
     if (handler && POOL_HANDLERS[handler[1]]) return helper(`Pool's ${POOL_HANDLERS[handler[1]]}`, 'multiprocessing.Pool');
     // Threads that run the user's tasks are the user's story, whoever started them.
@@ -190,7 +192,11 @@ export class Words {
     const pool = this.facts.poolOf(t.index);
     if (pool) {
       const n = /_(\d+)$/.exec(t.name);
-      return own(`${this.objects.name(pool)} worker${n ? ` ${Number(n[1]) + 1}` : ''}`, 'worker', t.name);
+      const label = `${this.objects.name(pool)} worker${n ? ` ${Number(n[1]) + 1}` : ''}`;
+      // An executor a library made that only ever ran the library's own calls is its machinery.
+      const lib = objectLibrary(this.store, pool);
+      if (lib && !this.facts.ranProgramWork(this.store, t.index, (file) => packageOfFile(file) !== '')) return helper(label, lib, lib);
+      return own(label, 'worker', t.name);
     }
     // The runtime's flag: the function the thread runs is a library's (its package, events.py THREAD_START).
     if (t.library) {
