@@ -84,6 +84,7 @@ def _coro_blob(coro):
 
 
 _task_type = {}     # type -> whether it is an asyncio Task class (cached: asked at every wakeup)
+_packages = {}      # code file -> its installed package (lib_sites.package_of), None for the program's
 
 
 def _is_task(obj):
@@ -141,7 +142,14 @@ def _announce(task, ts, site, name=None, coro=None):
     tid = writer.new_object_id()
     _ids[id(task)] = tid
     # A library's task (events.py ASYNC_CREATE end): its coroutine is defined in an installed package.
-    package = lib_sites.package_of(frame.f_code.co_filename) if frame is not None else None
+    package = None
+    if frame is not None:
+        fname = frame.f_code.co_filename
+        package = _packages.get(fname, 0)
+        if package == 0:
+            package = lib_sites.package_of(fname)
+            if len(_packages) < 1000:
+                _packages[fname] = package
     writer.point_at(events.ASYNC_CREATE, ts, writer.get_ident(), tid, site,
                     writer.blob(name if name is not None else _task_name(task)),
                     _coro_blob(coro), end=writer.intern(package) if package else 0)
