@@ -5,13 +5,14 @@
  * analysis forward in time order, and returns all findings so far. The work
  * is linear in events overall.
  *
- * Kinds: deadlock (deadlocks.ts), lock-order-inversion (lockOrder.ts),
+ * Kinds: deadlock (deadlocks.ts; among asyncio tasks asyncDeadlocks.ts), lock-order-inversion (lockOrder.ts),
  * data-race (dataRaces.ts over happensBefore.ts), gil-contention and
  * oversubscription (cpu.ts), lock-contention (lockContention.ts),
  * unjoined (unjoined.ts), uncaught-exception (exceptions.ts), idle-workers
  * (idleWorkers.ts).
  */
 import { K as KINDS } from '../trace/recordKinds';
+import { AsyncDeadlocks } from './asyncDeadlocks';
 import type { TraceStore } from '../trace/traceStore';
 import { CpuFindings } from './cpu';
 import { DataRaces } from './dataRaces';
@@ -53,6 +54,7 @@ export class FindingsEngine {
   private readonly world: World;
   private readonly names: Names;
   private readonly deadlocks: Deadlocks;
+  private readonly asyncDeadlocks: AsyncDeadlocks;
   private readonly lockOrder: LockOrder;
   private readonly exceptions: UncaughtExceptions;
   private readonly unjoined: Unjoined;
@@ -79,6 +81,7 @@ export class FindingsEngine {
     this.world = new World(store);
     this.names = new Names(store);
     this.deadlocks = new Deadlocks(store, this.world, this.names);
+    this.asyncDeadlocks = new AsyncDeadlocks(store, this.names);
     this.lockOrder = new LockOrder(store, this.world, this.names);
     this.exceptions = new UncaughtExceptions(store, this.names);
     this.unjoined = new Unjoined(store, this.names);
@@ -97,7 +100,7 @@ export class FindingsEngine {
     if (this.finished) return this.result;
     const final = options.final ?? false;
     const upTo = final ? Infinity : Math.max(this.order.newest, options.now ?? -Infinity) - this.lagNs;
-    const { world, deadlocks, lockOrder, exceptions, unjoined, cpu, contention, idle, store, names } = this;
+    const { world, deadlocks, asyncDeadlocks, lockOrder, exceptions, unjoined, cpu, contention, idle, store, names } = this;
     const kind = store.kind;
     if (!this.hb && this.order.position === -Infinity && this.order.rowsSeen === 0) {
       // Nothing analysed yet (a whole trace, or the first update): if shared accesses are there,
@@ -116,6 +119,7 @@ export class FindingsEngine {
     this.order.drain(upTo, (row, phase, time) => {
       world.apply(row, phase, time);
       deadlocks.point(row, phase, time);
+      asyncDeadlocks.point(row, phase, time);
       lockOrder.point(row, phase);
       unjoined.point(row, phase, time);
       cpu.point(row, phase, time);
@@ -152,6 +156,7 @@ export class FindingsEngine {
         return this.replacement.update(options);
       }
       this.deadlocks.finish();
+      this.asyncDeadlocks.finish();
       this.unjoined.finish();
       this.cpu.finish();
       this.finished = true;
@@ -159,6 +164,7 @@ export class FindingsEngine {
     const now = final ? this.store.lastTs() : Math.max(world.now, upTo);
     this.result = sortFindings([
       ...this.deadlocks.findings(now),
+      ...this.asyncDeadlocks.findings(now),
       ...this.lockOrder.findings(),
       ...(this.races?.findings() ?? []),
       ...this.cpu.findings(),
