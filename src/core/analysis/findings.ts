@@ -5,7 +5,7 @@
  * analysis forward in time order, and returns all findings so far. The work
  * is linear in events overall.
  *
- * Kinds: deadlock (deadlocks.ts; among asyncio tasks asyncDeadlocks.ts), lock-order-inversion (lockOrder.ts),
+ * Kinds: deadlock (deadlocks.ts; among asyncio tasks asyncDeadlocks.ts), lock-order-inversion (lockOrder.ts; asyncio.Locks asyncLockOrder.ts),
  * data-race (dataRaces.ts over happensBefore.ts), gil-contention and
  * oversubscription (cpu.ts), lock-contention (lockContention.ts),
  * unjoined (unjoined.ts), uncaught-exception (exceptions.ts), idle-workers
@@ -13,6 +13,7 @@
  */
 import { K as KINDS } from '../trace/recordKinds';
 import { AsyncDeadlocks } from './asyncDeadlocks';
+import { AsyncLockOrder } from './asyncLockOrder';
 import type { TraceStore } from '../trace/traceStore';
 import { CpuFindings } from './cpu';
 import { DataRaces } from './dataRaces';
@@ -22,7 +23,7 @@ import { FINDING_KINDS, type Finding } from './finding';
 import { HappensBefore } from './happensBefore';
 import { IdleWorkers } from './idleWorkers';
 import { LockContention } from './lockContention';
-import { LockOrder } from './lockOrder';
+import { LockOrder, threadHolds } from './lockOrder';
 import { Names } from './names';
 import { TimeOrder, BEGIN as BEGIN_ } from './timeOrder';
 import { Unjoined } from './unjoined';
@@ -55,6 +56,7 @@ export class FindingsEngine {
   private readonly names: Names;
   private readonly deadlocks: Deadlocks;
   private readonly asyncDeadlocks: AsyncDeadlocks;
+  private readonly asyncLockOrder: AsyncLockOrder;
   private readonly lockOrder: LockOrder;
   private readonly exceptions: UncaughtExceptions;
   private readonly unjoined: Unjoined;
@@ -82,7 +84,8 @@ export class FindingsEngine {
     this.names = new Names(store);
     this.deadlocks = new Deadlocks(store, this.world, this.names);
     this.asyncDeadlocks = new AsyncDeadlocks(store, this.names);
-    this.lockOrder = new LockOrder(store, this.world, this.names);
+    this.asyncLockOrder = new AsyncLockOrder(store, this.names);
+    this.lockOrder = new LockOrder(store, this.names, threadHolds(store, this.world, this.names));
     this.exceptions = new UncaughtExceptions(store, this.names);
     this.unjoined = new Unjoined(store, this.names);
     this.cpu = new CpuFindings(store, this.world, this.names);
@@ -100,7 +103,7 @@ export class FindingsEngine {
     if (this.finished) return this.result;
     const final = options.final ?? false;
     const upTo = final ? Infinity : Math.max(this.order.newest, options.now ?? -Infinity) - this.lagNs;
-    const { world, deadlocks, asyncDeadlocks, lockOrder, exceptions, unjoined, cpu, contention, idle, store, names } = this;
+    const { world, deadlocks, asyncDeadlocks, asyncLockOrder, lockOrder, exceptions, unjoined, cpu, contention, idle, store, names } = this;
     const kind = store.kind;
     if (!this.hb && this.order.position === -Infinity && this.order.rowsSeen === 0) {
       // Nothing analysed yet (a whole trace, or the first update): if shared accesses are there,
@@ -120,6 +123,7 @@ export class FindingsEngine {
       world.apply(row, phase, time);
       deadlocks.point(row, phase, time);
       asyncDeadlocks.point(row, phase, time);
+      asyncLockOrder.point(row, phase);
       lockOrder.point(row, phase);
       unjoined.point(row, phase, time);
       cpu.point(row, phase, time);
@@ -166,6 +170,7 @@ export class FindingsEngine {
       ...this.deadlocks.findings(now),
       ...this.asyncDeadlocks.findings(now),
       ...this.lockOrder.findings(),
+      ...this.asyncLockOrder.findings(),
       ...(this.races?.findings() ?? []),
       ...this.cpu.findings(),
       ...this.contention.findings(now),

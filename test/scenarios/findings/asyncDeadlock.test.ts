@@ -17,17 +17,21 @@ test('two asyncio tasks taking two asyncio.Locks in opposite order: a deadlock a
   const run = await runCorpus('async_deadlock.py', ['locks-cycle']);
   assert.equal(run.exitCode, 0, run.stderr);
   assert.match(run.stdout, /pending 2/);
-  const [f] = only(run, 'deadlock');
+  const [f] = only(run, 'deadlock', ['lock-order-inversion']);
   assertComplete(f);
   assert.match(f.message, /^Deadlock among asyncio tasks: /);
   assert.match(f.message, /task worker-a \(take\) awaits lock_b held by task worker-b/);
   assert.match(f.message, /task worker-b \(take\) awaits lock_a held by task worker-a/);
   assert.match(f.message, /until the process exiting/);
-  // The awaits (line 25, `async with second`) and the holds (line 22, `async with first`).
-  assert.deepEqual(lines(f, 'async_deadlock.py'), [22, 25]);
+  // The awaits (line 27, `async with second`) and the holds (line 24, `async with first`).
+  assert.deepEqual(lines(f, 'async_deadlock.py'), [24, 27]);
   assert.deepEqual(f.objects.map((o) => o.name).sort(), ['lock_a', 'lock_b']);
   assert.equal(f.parties.length, 2);
   assert.equal(f.edges.length, 2, 'one arrow per await, to the hold that blocks it');
+  // And the orders that made it: each task took one lock, then reached for the other.
+  const [lo] = run.findings.filter((x) => x.kind === 'lock-order-inversion');
+  assert.ok(lo, 'the lock-order inversion');
+  assert.match(lo.message, /task worker-a on MainThread takes lock_a at line 24 then lock_b at line 27/);
 });
 
 test('the same two tasks taking the locks in one order: no finding', async () => {
@@ -41,7 +45,7 @@ test('opposite order with the second acquire inside `async with asyncio.timeout(
   const run = await runCorpus('async_deadlock.py', ['locks-timeout-scope']);
   assert.equal(run.exitCode, 0, run.stderr);
   assert.match(run.stdout, /'worker-a gave up', 'worker-b gave up'/);
-  const [f] = only(run, 'deadlock');
+  const [f] = only(run, 'deadlock', ['lock-order-inversion']);
   assertComplete(f);
   assert.match(f.message, /lasted \d+ ms, ended by an await cancelled/);
   const lasted = Number(f.details?.lastedMs);
@@ -57,9 +61,20 @@ test('opposite order with the second acquire inside asyncio.wait_for(…, 1.0) o
   const run = await runCorpus('async_deadlock.py', ['locks-timeout'], { python });
   assert.equal(run.exitCode, 0, run.stderr);
   assert.match(run.stdout, /'worker-a gave up', 'worker-b gave up'/);
-  const [f] = only(run, 'deadlock');
+  const [f] = only(run, 'deadlock', ['lock-order-inversion']);
   assert.match(f.message, /awaits lock_b held by task worker-b/);
   assert.match(f.message, /ended by an await cancelled \(asyncio\.wait_for/);
+});
+
+test('two asyncio tasks taking two asyncio.Locks in opposite orders at different moments (no hang this run): a lock-order inversion, no deadlock', async () => {
+  const run = await runCorpus('async_deadlock.py', ['locks-inverted']);
+  assert.equal(run.exitCode, 0, run.stderr);
+  assert.match(run.stdout, /'worker-a both', 'worker-b both'/);
+  const [f] = only(run, 'lock-order-inversion');
+  assertComplete(f);
+  assert.match(f.message, /task worker-a on MainThread takes lock_a at line 43 then lock_b at line 44; task worker-b on MainThread takes lock_b at line 24 then lock_a at line 27/);
+  assert.match(f.explanation, /different asyncio tasks/);
+  assert.deepEqual(f.objects.map((o) => o.name).sort(), ['lock_a', 'lock_b']);
 });
 
 test('two asyncio tasks awaiting each other: a deadlock naming both tasks and the await line', async () => {
@@ -69,7 +84,7 @@ test('two asyncio tasks awaiting each other: a deadlock naming both tasks and th
   assertComplete(f);
   assert.match(f.message, /task task-a \(awaits\) awaits task task-b/);
   assert.match(f.message, /task task-b \(awaits\) awaits task task-a/);
-  assert.deepEqual(lines(f, 'async_deadlock.py'), [41]);
+  assert.deepEqual(lines(f, 'async_deadlock.py'), [50]);
   assert.match(f.explanation, /must not await a task that awaits it back/);
 });
 

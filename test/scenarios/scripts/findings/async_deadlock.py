@@ -7,6 +7,8 @@ locks-timeout:  the opposite order, each second acquire inside asyncio.wait_for(
                 the cycle dissolves when the timeouts fire (3.12+: wait_for awaits in the task itself;
                 before, in a task of its own that the standard library makes, which is not recorded)
 locks-timeout-scope: the same with `async with asyncio.timeout(1.0):` (3.11+)
+locks-inverted: the opposite orders, but task b starts taking them only after task a is done
+                with both (no hang this time; another timing would hang)
 tasks-cycle:    task a awaits task b, which awaits task a: never resumed until the program exits
 tasks-chain:    a awaits b, b awaits c, c sleeps and returns: no cycle
 sleeping-holder: task a holds lock_a while it sleeps; task b awaits lock_a meanwhile: no deadlock
@@ -36,6 +38,13 @@ async def take(first, second, timeout=None):
         return 'both'
 
 
+async def take_later(first, second):
+    await asyncio.sleep(0.2)
+    async with first:
+        async with second:
+            return 'both'
+
+
 async def awaits(tasks, other):
     await asyncio.sleep(0.05)
     return await tasks[other]
@@ -61,7 +70,10 @@ async def main():
     lock_a = asyncio.Lock()
     lock_b = asyncio.Lock()
     tasks = {}
-    if mode.startswith('locks'):
+    if mode == 'locks-inverted':
+        tasks['a'] = asyncio.create_task(take_later(lock_a, lock_b), name='worker-a')
+        tasks['b'] = asyncio.create_task(take(lock_b, lock_a), name='worker-b')
+    elif mode.startswith('locks'):
         second_a, second_b = (lock_b, lock_a) if mode != 'locks-ordered' else (lock_b, lock_b)
         first_b = lock_b if mode != 'locks-ordered' else lock_a
         timeout = 1.0 if mode.startswith('locks-timeout') else None
