@@ -32,7 +32,11 @@ export class AsyncLockOrder {
   constructor(private readonly store: TraceStore, private readonly names: Names) {
     const s = store;
     const tasks = this.tasks;
+    const kinds = new Uint8Array(256);
+    kinds[K.ASYNC_HOLD] = 1;
+    kinds[K.ASYNC_WAIT] = 1;
     const source: HoldSource = {
+      kinds,
       partyOf: (row, phase) => {
         if (phase !== BEGIN) return -1;
         if (s.kind[row] === K.ASYNC_HOLD) return s.a[row] === 0 ? -1 : this.task(row, s.a[row]);

@@ -25,6 +25,7 @@ import { IdleWorkers } from './idleWorkers';
 import { LockContention } from './lockContention';
 import { LockOrder, threadHolds } from './lockOrder';
 import { Names } from './names';
+import { TASK_WAIT_MEMBER } from './tasks';
 import { TimeOrder, BEGIN as BEGIN_ } from './timeOrder';
 import { Unjoined } from './unjoined';
 import { World } from './world';
@@ -49,6 +50,10 @@ export interface UpdateOptions {
 }
 
 const DEFAULT_LAG_NS = 250e6;
+
+/** Rows the asyncio analyses read (tested inline: most traces have none). */
+const IS_ASYNC = new Uint8Array(256);
+for (const k of [K.ASYNC_CREATE, K.ASYNC_END, K.ASYNC_WAIT, K.ASYNC_HOLD, TASK_WAIT_MEMBER]) IS_ASYNC[k] = 1;
 
 export class FindingsEngine {
   private readonly order: TimeOrder;
@@ -122,8 +127,10 @@ export class FindingsEngine {
     this.order.drain(upTo, (row, phase, time) => {
       world.apply(row, phase, time);
       deadlocks.point(row, phase, time);
-      asyncDeadlocks.point(row, phase, time);
-      asyncLockOrder.point(row, phase);
+      if (IS_ASYNC[kind[row]] === 1) {
+        asyncDeadlocks.point(row, phase, time);
+        asyncLockOrder.point(row, phase);
+      }
       lockOrder.point(row, phase);
       unjoined.point(row, phase, time);
       cpu.point(row, phase, time);

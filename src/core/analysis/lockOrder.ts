@@ -28,6 +28,8 @@ const BEGIN = BEGIN_;
 
 /** Where holds come from: who takes which lock, what it holds meanwhile, and how parties are named. */
 export interface HoldSource {
+  /** 1 for the record kinds that can take a lock (a cheap test before partyOf, on every row). */
+  kinds: Uint8Array;
   /** For a row that takes a lock (its hold begins, or a wait for it begins): the party, else -1. */
   partyOf(row: number, phase: number): number;
   /** The lock a taking row is about. */
@@ -48,8 +50,12 @@ export interface HoldSource {
 
 /** Threads and their LOCK_HOLD / LOCK_WAIT rows. */
 export function threadHolds(store: TraceStore, world: World, names: Names): HoldSource {
+  const kinds = new Uint8Array(256);
+  kinds[K.LOCK_HOLD] = 1;
+  kinds[K.LOCK_WAIT] = 1;
   return {
-    partyOf: (row, phase) => (phase === BEGIN && (store.kind[row] === K.LOCK_HOLD || store.kind[row] === K.LOCK_WAIT) ? store.thread[row] : -1),
+    kinds,
+    partyOf: (row, phase) => (phase === BEGIN ? store.thread[row] : -1),
     lockOf: (row) => store.obj[row],
     isWait: (row) => store.kind[row] === K.LOCK_WAIT,
     held: (t) => world.heldBy[t],
@@ -101,7 +107,9 @@ export class LockOrder {
    * an acquire that times out in a cycle never holds its second lock).
    */
   point(row: number, phase: number): void {
+    if (phase !== BEGIN) return;
     const src = this.source;
+    if (src.kinds[this.store.kind[row]] !== 1) return;
     const t = src.partyOf(row, phase);
     if (t < 0) return;
     const s = this.store;
