@@ -61,7 +61,7 @@ test('a cycle ended by a cancelled await while the lock was still held: reported
   t.span(K.ASYNC_WAIT, th, 5 * MS, 56 * MS, A, lockB, LOCK, 12);
   t.span(K.ASYNC_WAIT, th, 6 * MS, 57 * MS, B, lockA, LOCK, 12);
   const [f] = deadlocks(t);
-  assert.match(f.message, /lasted 50 ms, ended by an await cancelled/);
+  assert.match(f.message, /lasted 50 ms, ended by a cancelled await/);
   assert.equal(f.details?.lastedMs, 50);
 });
 

@@ -173,7 +173,7 @@ export class AsyncDeadlocks {
     const end = Number.isNaN(ep.endTs) ? (this.final ? s.lastTs() : now) : ep.endTs;
     const lastedMs = Math.max(0, Math.round((end - ep.startTs) / 1e6));
     const endedBy = ep.cause === 'cancelled'
-      ? 'an await cancelled (asyncio.wait_for\'s timeout or task.cancel())'
+      ? 'a cancelled await (a timeout: asyncio.wait_for, asyncio.timeout; or task.cancel())'
       : ep.cause === 'gone' ? 'the process exiting' : this.final ? 'the end of the trace' : '';
     const tail = ep.cause === 'cancelled' ? `lasted ${lastedMs} ms, ended by ${endedBy}` : endedBy ? `blocked ${lastedMs} ms, until ${endedBy}` : `still blocked after ${lastedMs} ms`;
     const phrases = order.map((p) => `${this.taskName(p.task)} ${this.what(p)}${n.at(p.wait)}`);

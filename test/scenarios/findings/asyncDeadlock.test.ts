@@ -47,7 +47,7 @@ test('opposite order with the second acquire inside `async with asyncio.timeout(
   assert.match(run.stdout, /'worker-a gave up', 'worker-b gave up'/);
   const [f] = only(run, 'deadlock', ['lock-order-inversion']);
   assertComplete(f);
-  assert.match(f.message, /lasted \d+ ms, ended by an await cancelled/);
+  assert.match(f.message, /lasted \d+ ms, ended by a cancelled await \(a timeout/);
   const lasted = Number(f.details?.lastedMs);
   assert.ok(lasted >= 900 && lasted < 3000, `lasted ${lasted} ms`);
 });
@@ -63,7 +63,7 @@ test('opposite order with the second acquire inside asyncio.wait_for(…, 1.0) o
   assert.match(run.stdout, /'worker-a gave up', 'worker-b gave up'/);
   const [f] = only(run, 'deadlock', ['lock-order-inversion']);
   assert.match(f.message, /awaits lock_b held by task worker-b/);
-  assert.match(f.message, /ended by an await cancelled \(asyncio\.wait_for/);
+  assert.match(f.message, /ended by a cancelled await \(a timeout: asyncio\.wait_for/);
 });
 
 test('two asyncio tasks taking two asyncio.Locks in opposite orders at different moments (no hang this run): a lock-order inversion, no deadlock', async () => {
