@@ -35,6 +35,7 @@ test('two tasks each awaiting the asyncio.Lock the other holds, until the end: o
   assert.match(f.message, /task worker-a \(take\) awaits lock_b held by task worker-b \(take\)/);
   assert.match(f.message, /task worker-b \(take\) awaits lock_a held by task worker-a \(take\)/);
   assert.equal(f.edges.length, 2);
+  assert.equal(f.details?.ongoing, true, 'the process never ended: it still holds');
 });
 
 test('the holder of the awaited lock is only sleeping: no deadlock', () => {
@@ -63,6 +64,7 @@ test('a cycle ended by a cancelled await while the lock was still held: reported
   const [f] = deadlocks(t);
   assert.match(f.message, /lasted 50 ms, ended by a cancelled await/);
   assert.equal(f.details?.lastedMs, 50);
+  assert.equal(f.details?.ongoing, false, 'dissolved: no longer holds the program');
 });
 
 test('tasks awaiting each other form a cycle; a task awaiting one that ended before is not stuck', () => {

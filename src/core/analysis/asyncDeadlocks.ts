@@ -136,6 +136,14 @@ export class AsyncDeadlocks {
     }
   }
 
+  /** Still holding the program: open, and (on a complete trace) its process had not exited. */
+  private ongoing(ep: Episode): boolean {
+    if (ep.cause !== 'open') return false;
+    if (!this.final) return true;
+    const th = this.store.threads[this.store.thread[ep.parties[0].wait]];
+    return !(th && this.store.processes[th.process]?.exited);
+  }
+
   /** "task fetch-a (worker_a)": the task's name and its coroutine. */
   private taskName(task: TaskKey): string {
     const row = this.graph.created.get(task);
@@ -231,7 +239,10 @@ export class AsyncDeadlocks {
       events,
       edges,
       steps,
-      details: { lastedMs, endedBy: endedBy || 'ongoing', tasks: order.length, loopThreads: loopThreads.length, asyncio: true },
+      details: {
+        lastedMs, endedBy: endedBy || 'ongoing', episodes: count, ongoing: this.ongoing(ep), shape: locks ? 'asyncio-locks' : 'asyncio-tasks',
+        tasks: order.length, loopThreads: loopThreads.length,
+      },
     };
   }
 }

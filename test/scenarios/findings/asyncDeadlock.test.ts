@@ -23,6 +23,7 @@ test('two asyncio tasks taking two asyncio.Locks in opposite order: a deadlock a
   assert.match(f.message, /task worker-a \(take\) awaits lock_b held by task worker-b/);
   assert.match(f.message, /task worker-b \(take\) awaits lock_a held by task worker-a/);
   assert.match(f.message, /until the process exiting/);
+  assert.equal(f.details?.ongoing, false, 'the process exited: it no longer holds');
   // The awaits (line 27, `async with second`) and the holds (line 24, `async with first`).
   assert.deepEqual(lines(f, 'async_deadlock.py'), [24, 27]);
   assert.deepEqual(f.objects.map((o) => o.name).sort(), ['lock_a', 'lock_b']);
