@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InterpreterCache } from '../setup/interpreterCache';
-import { createRunDir, removeRunDir, removeStaleRunDirs } from './runDirs';
+import { createRunDir, prepareRunDirRoot, removeRunDir } from './runDirs';
 import { Watchdog } from './watchdog';
 
 export const MIN_PYTHON: readonly [number, number] = [3, 8];
@@ -209,8 +209,7 @@ function stdioWithFds(stdio: StdioOptions | undefined, fds: number[]): StdioOpti
 }
 
 export function launch(options: LaunchOptions): TracedRun {
-  removeStaleRunDirs();
-  const dir = createRunDir();
+  const dir = createRunDir(prepareRunDirRoot());
   const token = randomBytes(8).toString('hex');
   const runtime = runtimeDir();
   const base = options.env ?? process.env;
