@@ -1,12 +1,14 @@
 /**
  * Libraries built on multiprocessing and threads (issue 10): joblib's loky,
- * multiprocessing and threading backends under Debian's /usr/bin/python3.
+ * multiprocessing, threading and sequential backends, dask's local schedulers,
+ * dask.distributed's LocalCluster and ipyparallel under Debian's /usr/bin/python3.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
 import { findings } from '../../src/core/analysis/findings';
 import { tracerProblems } from '../../src/core/analysis/processes';
+import { TASK_WAIT, TASK_WAIT_MEMBER } from '../../src/core/analysis/tasks';
 import { buildSummary } from '../../src/core/export/summary';
 import { rows, traceScript } from './harness';
 
@@ -91,8 +93,75 @@ for (const backend of ['loky', 'multiprocessing', 'threading'] as const) {
       assert.equal(s.threads[s.thread[i]].pid, main.pid);
       assert.ok(s.ts[i] >= (runEnd.get(s.obj[i]) ?? Infinity) - 1e6, 'after the run ended');
     }
+    // joblib's batch (a Pool task of the multiprocessing / threading backends) is not a task itself.
+    assert.equal(rows(s, 'TASK_SUBMIT').length, 8, 'the only tasks submitted are the 8 calls');
+    assert.equal(rows(s, 'TASK_RUN').length, 8, 'the only tasks run are the 8 calls');
+    assert.equal(rows(s, 'TASK_RESULT').length, 8, 'the only results are the 8 calls\'');
+    assert.equal(buildSummary(s).tasks.reduce((n, w) => n + w.tasks, 0), 8, 'summary: 8 tasks');
+    // The caller's waits on a batch (AsyncResult.get) wait for the batch's calls.
+    for (const w of s.rowsOf(TASK_WAIT)) {
+      const members = s.rowsOf(TASK_WAIT_MEMBER).filter((m) => s.obj[m] === s.obj[w]);
+      const waited = members.flatMap((m) => Array.from({ length: s.b[m] }, (_, k) => s.a[m] + k));
+      assert.ok(s.a[w] > 0 && waited.length > 0 && waited.every((id) => ids.has(id)), 'a wait for calls of the batch');
+    }
+    if (backend !== 'loky') assert.ok(s.rowsOf(TASK_WAIT).length > 0, 'the caller waited for a batch');
   });
 }
+
+for (const how of ['1', 'sequential'] as const) {
+  test(`joblib ${how === '1' ? 'Parallel(n_jobs=1)' : 'the sequential backend'}: each delayed(square)(i) is a task submitted, run and returned in the caller's thread`, { skip: skipJoblib }, async () => {
+    const r = await traceScript('joblib_sequential.py', [how], { python: DEBIAN_PYTHON });
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.equal(r.stdout.trim(), SQUARES);
+    const s = r.store;
+    const str = (i: number, field: 'a' | 'b'): string => s.strings[s[field][i]] ?? '';
+    const submits = rows(s, 'TASK_SUBMIT');
+    assert.equal(submits.length, 8, 'one submit per delayed call');
+    assert.equal(s.objects.get(s.a[submits[0]])?.label, 'Parallel(n_jobs=1, sequential)');
+    const caller = s.thread[submits[0]];
+    assert.ok(s.threads[caller].main, "the caller's main thread");
+    for (const i of submits) {
+      assert.equal(str(i, 'b'), 'square');
+      assert.equal(s.thread[i], caller);
+      assert.match(s.sites[s.site[i]]?.file ?? '', /joblib_sequential\.py$/, "site: the user's Parallel line");
+    }
+    const ids = new Set(submits.map((i) => s.obj[i]));
+    assert.equal(ids.size, 8);
+    const runs = rows(s, 'TASK_RUN');
+    assert.equal(runs.length, 8);
+    assert.deepEqual(runs.map((i) => str(i, 'b')), [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `${i}, pause=0.01`), 'in order');
+    for (const i of runs) {
+      assert.ok(ids.has(s.obj[i]));
+      assert.equal(s.thread[i], caller, "run in the caller's thread");
+      assert.ok(s.end[i] - s.ts[i] >= 9e6, 'the span holds the call (a 10 ms sleep)');
+    }
+    const results = rows(s, 'TASK_RESULT');
+    assert.equal(results.length, 8);
+    for (const i of results) {
+      assert.ok(ids.has(s.obj[i]));
+      assert.equal(s.a[i], 1);
+      assert.equal(s.thread[i], caller);
+    }
+    const summary = buildSummary(s).tasks;
+    assert.deepEqual(summary.map((w) => w.tasks), [8], 'summary: 8 tasks on the caller');
+  });
+}
+
+test('joblib Parallel(n_jobs=1): a call that raises is a task that failed (named as a failed task), the calls before it succeeded, and the program sees its exception', { skip: skipJoblib }, async () => {
+  const r = await traceScript('joblib_sequential.py', ['raise'], { python: DEBIAN_PYTHON });
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'ValueError: no fives');
+  const s = r.store;
+  const str = (i: number): string => s.strings[s.b[i]] ?? '';
+  const runs = rows(s, 'TASK_RUN');
+  assert.deepEqual(runs.map(str), [0, 1, 2, 3, 4, 5].map((i) => `${i}, pause=0.01`));
+  const argOf = new Map(runs.map((i) => [s.obj[i], str(i)]));
+  const results = rows(s, 'TASK_RESULT');
+  assert.deepEqual(results.map((i) => [argOf.get(s.obj[i]), s.a[i]]), [0, 1, 2, 3, 4, 5].map((i) => [`${i}, pause=0.01`, i === 5 ? 0 : 1]));
+  // As for a Pool task that raised: the failed call is named (the program caught it; the task still failed).
+  assert.deepEqual(findings(s).filter((f) => f.kind === 'uncaught-exception').map((f) => f.message),
+    ['Task square(5, pause=0.01) on Parallel(n_jobs=1, sequential) raised an exception (submitted at line 21).']);
+});
 
 const skipDask = debianHas('dask') ? false : 'Debian python3-dask is not installed';
 
@@ -128,6 +197,11 @@ for (const scheduler of ['threads', 'processes'] as const) {
       assert.equal(s.a[i], 1);
       assert.equal(s.threads[s.thread[i]].pid, main.pid, 'in the caller process');
     }
+    // dask's batch (an executor task) is not a task itself.
+    assert.equal(rows(s, 'TASK_SUBMIT').length, 6, 'the only tasks submitted are the 6 keys');
+    assert.equal(rows(s, 'TASK_RUN').length, 6, 'the only tasks run are the 6 keys');
+    assert.equal(rows(s, 'TASK_RESULT').length, 6, "the only results are the 6 keys'");
+    assert.equal(buildSummary(s).tasks.reduce((n, w) => n + w.tasks, 0), 6, 'summary: 6 tasks');
   });
 }
 

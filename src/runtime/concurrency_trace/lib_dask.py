@@ -4,10 +4,11 @@ never importing dask itself.
 
 One task per dask key.  get_async submits ready keys in batches
 (batch_execute_tasks(args) on an executor: a ThreadPoolExecutor, or a
-ProcessPoolExecutor under the multiprocessing scheduler); the batch is an
-executor task (futures.py), whose id both sides know: the caller from the
-future, a worker thread from futures.running_task(), a worker process from
-its call item (pool_workers).  Key k of a batch: task id task_base(DASK_KEY,
+ProcessPoolExecutor under the multiprocessing scheduler).  The batch is
+library machinery, not a task (pool_workers.add_library_batch: the executor
+writes no records for it), but it has the executor task id futures.py gives
+it, which both sides know: the caller from the future, a worker thread from
+futures.running_task(), a worker process from its call item (pool_workers).  Key k of a batch: task id task_base(DASK_KEY,
 batch task id, k, 0).  Records: TASK_SUBMIT in the caller as the batch is
 submitted (b = the key's text, site = the user's compute() line), TASK_RUN
 on the worker around execute_task (a = the key's text, b = 0), TASK_RESULT as
@@ -96,6 +97,8 @@ def _patch_local(mod):
         finally:
             _tls.unit = 0
     mod.batch_execute_tasks = patching.copy_identity(batch_execute_tasks, orig_batch)
+    pool_workers.add_library_batch(orig_batch)
+    pool_workers.add_library_batch(mod.batch_execute_tasks)
 
     def execute_task(key, *args, **kwargs):
         span = 0
