@@ -271,3 +271,38 @@ test('ipyparallel: apply_sync and map_sync calls are tasks from the client to th
   // The controller, its schedulers and the engines are ipyparallel's to start and stop.
   assert.deepEqual(findings(s).filter((f) => f.kind === 'unjoined').map((f) => f.message), []);
 });
+
+test("ipyparallel: execute and run are tasks from the client to the engines, labelled with the code's first line", { skip: skipIpp }, async () => {
+  const r = await traceScript('ipyparallel_execute.py', [], { python: DEBIAN_PYTHON });
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.equal(r.stdout, '[42, 42] 84\n');
+  const s = r.store;
+  const main = s.processes.find((p) => p.argv.some((a) => a.endsWith('ipyparallel_execute.py')));
+  assert.ok(main);
+  const engines = new Set(s.processes.filter((p) => p.name === 'ipyparallel.engine').map((p) => p.pid));
+  assert.equal(engines.size, 2, 'two engine processes');
+  const str = (i: number, field: 'a' | 'b'): string => s.strings[s[field][i]] ?? '';
+  const submits = rows(s, 'TASK_SUBMIT').filter((i) => s.objects.get(s.a[i])?.type === 'ipyparallel');
+  assert.equal(submits.filter((i) => str(i, 'b') === '_pull').length, 3, 'the pulls are applies of _pull');
+  const code = submits.filter((i) => str(i, 'b') !== '_pull');
+  assert.deepEqual(code.map((i) => str(i, 'b')).sort(), ['doubled = answer * 2', 'import time', 'import time'], 'execute on 2 engines, run on 1');
+  for (const i of code) {
+    assert.equal(s.threads[s.thread[i]].pid, main.pid);
+    assert.match(s.sites[s.site[i]]?.file ?? '', /ipyparallel_execute\.py$/, "site: the user's line");
+  }
+  const labelOf = new Map(code.map((i) => [s.obj[i], str(i, 'b')]));
+  const runs = rows(s, 'TASK_RUN').filter((i) => labelOf.has(s.obj[i]));
+  assert.equal(runs.length, 3, 'each request ran once');
+  for (const i of runs) {
+    assert.equal(str(i, 'a'), labelOf.get(s.obj[i]), 'run labelled as submitted');
+    assert.ok(engines.has(s.threads[s.thread[i]].pid), 'on an engine');
+  }
+  assert.deepEqual(new Set(runs.filter((i) => str(i, 'a') === 'import time').map((i) => s.threads[s.thread[i]].pid)), engines, 'on both engines');
+  for (const i of runs.filter((i) => str(i, 'a') === 'import time')) assert.ok(s.end[i] - s.ts[i] >= 45e6, 'the span holds the code (a 50 ms sleep)');
+  const results = rows(s, 'TASK_RESULT').filter((i) => labelOf.has(s.obj[i]));
+  assert.equal(results.length, 3, 'each reply reached the client');
+  for (const i of results) {
+    assert.equal(s.a[i], 1, 'ok');
+    assert.equal(s.threads[s.thread[i]].pid, main.pid);
+  }
+});
