@@ -165,8 +165,8 @@ test('joblib Parallel(n_jobs=1): a call that raises is a task that failed (named
 
 const skipDask = debianHas('dask') ? false : 'Debian python3-dask is not installed';
 
-for (const scheduler of ['threads', 'processes'] as const) {
-  test(`dask local ${scheduler} scheduler: each of the graph's 6 keys is a task labelled with its key, submitted, run on a worker and its result back`, { skip: skipDask }, async () => {
+for (const scheduler of ['threads', 'processes', 'synchronous'] as const) {
+  test(`dask local ${scheduler} scheduler: each of the graph's 6 keys is a task labelled with its key, submitted, run on a worker (synchronous: in the caller's thread) and its result back`, { skip: skipDask }, async () => {
     const r = await traceScript('dask_local.py', [scheduler], { python: DEBIAN_PYTHON });
     assert.equal(r.exitCode, 0, r.stderr);
     assert.equal(r.stdout.trim(), '10');
@@ -176,7 +176,7 @@ for (const scheduler of ['threads', 'processes'] as const) {
     const str = (i: number, field: 'a' | 'b'): string => s.strings[s[field][i]] ?? '';
     const submits = rows(s, 'TASK_SUBMIT').filter((i) => s.objects.get(s.a[i])?.type === 'dask');
     assert.deepEqual(submits.map((i) => str(i, 'b').replace(/-[0-9a-f-]+$/, '')).sort(), ['add', 'inc', 'inc', 'inc', 'inc', 'total']);
-    assert.equal(s.objects.get(s.a[submits[0]])?.label, `dask ${scheduler}(2)`);
+    assert.equal(s.objects.get(s.a[submits[0]])?.label, scheduler === 'synchronous' ? 'dask synchronous(1)' : `dask ${scheduler}(2)`);
     for (const i of submits) {
       assert.equal(s.threads[s.thread[i]].pid, main.pid);
       assert.match(s.sites[s.site[i]]?.file ?? '', /dask_local\.py$/, "site: the user's compute() line");
@@ -188,6 +188,7 @@ for (const scheduler of ['threads', 'processes'] as const) {
       assert.equal(str(i, 'a'), keyOf.get(s.obj[i]), 'run labelled with its key');
       const t = s.threads[s.thread[i]];
       if (scheduler === 'threads') assert.ok(t.pid === main.pid && !t.main, 'on a worker thread');
+      else if (scheduler === 'synchronous') assert.ok(t.pid === main.pid && t.main, "in the caller's thread");
       else assert.notEqual(t.pid, main.pid, 'in a worker process');
     }
     for (const i of runs.filter((i) => str(i, 'a').startsWith('inc-'))) assert.ok(s.end[i] - s.ts[i] >= 9e6, 'inc sleeps 10 ms inside its span');
@@ -204,6 +205,29 @@ for (const scheduler of ['threads', 'processes'] as const) {
     assert.equal(buildSummary(s).tasks.reduce((n, w) => n + w.tasks, 0), 6, 'summary: 6 tasks');
   });
 }
+
+test("dask.array and dask.dataframe on the threaded scheduler: each chunk's key is a task labelled with the key's whole name and index", { skip: skipDask || (debianHas('pandas') ? false : 'Debian python3-pandas is not installed') }, async () => {
+  const r = await traceScript('dask_collections.py', [], { python: DEBIAN_PYTHON });
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.equal(r.stdout.trim(), '28 {0: 4, 1: 6}');
+  const s = r.store;
+  const str = (i: number, field: 'a' | 'b'): string => s.strings[s[field][i]] ?? '';
+  const submits = rows(s, 'TASK_SUBMIT');
+  const labels = submits.map((i) => str(i, 'b'));
+  // ('name-<token>', i) with the token whole (dataframe names longer than 80 characters end in …)
+  for (const l of labels) assert.match(l, /^\('[a-z-]+-[0-9a-f]{32}(-[0-9a-f]+…?)?'(, \d+\)|,\))$/, l);
+  const names = labels.map((l) => /^\('([a-z-]+?)-[0-9a-f]{32}/.exec(l)?.[1]).sort();
+  assert.deepEqual(names, [
+    ...Array(4).fill('arange-sum'), 'series-groupby-sum-agg', 'series-groupby-sum-chunk', 'series-groupby-sum-chunk',
+    ...Array(4).fill('sum'), 'sum-aggregate',
+  ]);
+  const labelOf = new Map(submits.map((i) => [s.obj[i], str(i, 'b')]));
+  const runs = rows(s, 'TASK_RUN');
+  assert.equal(runs.length, 12);
+  for (const i of runs) assert.equal(str(i, 'a'), labelOf.get(s.obj[i]), 'run labelled with its key');
+  assert.equal(rows(s, 'TASK_RESULT').filter((i) => labelOf.has(s.obj[i]) && s.a[i] === 1).length, 12);
+  assert.equal(buildSummary(s).tasks.reduce((n, w) => n + w.tasks, 0), 12, 'summary: 12 tasks');
+});
 
 const skipDistributed = debianHas('distributed') ? false : 'Debian python3-distributed is not installed';
 
