@@ -228,14 +228,19 @@ def _done_callback(unit, n):
             if not writer.enabled:
                 return
             failed = ()
-            if not future.cancelled() and future._exception is None:
+            every = 1           # the batch itself raised (the scheduler re-raises: all 0) or was cancelled (2)
+            if future.cancelled():
+                every = 2
+            elif future._exception is not None:
+                every = 0
+            else:
                 out = future._result
                 if type(out) is list:
                     failed = [type(r) is tuple and len(r) == 3 and r[2] is True for r in out]
             ts = writer.monotonic_ns()
             ident = writer.get_ident()
             for k in range(n):
-                ok = 0 if (k < len(failed) and failed[k]) else 1
+                ok = 0 if (k < len(failed) and failed[k]) else every
                 writer.point_at(events.TASK_RESULT, ts, ident, task_base(DASK_KEY, unit, k, 0), 0, ok)
         except Exception:
             _failed()
