@@ -163,6 +163,17 @@ test('joblib Parallel(n_jobs=1): a call that raises is a task that failed (named
     ['Task square(5, pause=0.01) on Parallel(n_jobs=1, sequential) raised an exception (submitted at line 21).']);
 });
 
+test('joblib threading backend: a caller that holds the lock its calls need while it waits for their batch is a deadlock (ended by the timeout)', { skip: skipJoblib }, async () => {
+  const r = await traceScript('joblib_lock_deadlock.py', [], { python: DEBIAN_PYTHON });
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'gave up: TimeoutError');
+  const deadlocks = findings(r.store).filter((f) => f.kind === 'deadlock');
+  assert.equal(deadlocks.length, 1, deadlocks.map((f) => f.message).join('\n'));
+  assert.match(deadlocks[0].message, /MainThread waits for/);
+  assert.match(deadlocks[0].message, /waits for lock at line 11 held by MainThread/);
+  assert.match(deadlocks[0].message, /ended by a timeout/);
+});
+
 const skipDask = debianHas('dask') ? false : 'Debian python3-dask is not installed';
 
 for (const scheduler of ['threads', 'processes', 'synchronous'] as const) {
