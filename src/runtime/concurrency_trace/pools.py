@@ -189,7 +189,9 @@ def _patch_pool(mod):
                 raise
             try:
                 job = result.__dict__.get("_job")
-                if writer.enabled and type(job) is int and not pool_workers.is_library_batch(func):
+                if writer.enabled and type(job) is int and pool_workers.is_library_batch(func):
+                    _library_job(self, job)
+                elif writer.enabled and type(job) is int:
                     writer.point_at(events.TASK_SUBMIT, t0, writer.get_ident(),
                                     task_base(POOL, writer.pid(), job, 0), sites.site(1),
                                     owner_id(self), writer.intern(safe_values.func_name(func)))
@@ -199,17 +201,28 @@ def _patch_pool(mod):
         return apply_async
     patching.wrap(Pool, "apply_async", make_apply_async)
 
+    def _library_job(pool, job):
+        """A library's batch unit applied: no result of its own either.  Marked
+        first, then unmarked if the result was handed over already (it leaves
+        the cache after _delivered), so a mark never outlives its job."""
+        _chunks[(job, 0)] = 0
+        cache = pool.__dict__.get("_cache")
+        if type(cache) is not dict and not safe_values.is_subclass(type(cache), dict):
+            return
+        if not dict.__contains__(cache, job):
+            _chunks.pop((job, 0), None)
+
     # Result side: when the result-handler thread hands a result to the
     # caller's result object (before callbacks run and before get() returns).
     def _delivered(result, job, i, obj):
         n = _chunks.pop((job, i), None)
+        hit = pool_workers.library_callback(result)
+        if hit is not None:     # a library's batch: the results of its calls
+            hit[1](hit[0], job, 1 if type(obj) is tuple and obj and obj[0] else 0)
+            return
         if n == 0:
             return
         ok = 1 if type(obj) is tuple and obj and obj[0] else 0
-        hit = pool_workers.library_callback(result)
-        if hit is not None:
-            hit[1](hit[0], job, ok)
-            return
         pid = writer.pid()
         if n is None:
             writer.point(events.TASK_RESULT, task_base(POOL, pid, job, i), 0, ok)
