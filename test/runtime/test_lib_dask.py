@@ -101,6 +101,18 @@ class DaskTasks(unittest.TestCase):
         self.assertEqual(len({r.ident for r in trace.of("TASK_SUBMIT", "TASK_RUN", "TASK_RESULT")}), 1,
                          "all in the caller's thread")
 
+    def test_on_a_multiprocessing_thread_pool_the_keys_run_as_tasks_and_the_batches_are_no_tasks(self):
+        code = CODE.replace("scheduler=sys.argv[1], num_workers=2", "scheduler='threads', pool=pool")
+        code = code.replace('    n = int(sys.argv[2])\n', '    n = int(sys.argv[2])\n    from multiprocessing.pool import ThreadPool\n    pool = ThreadPool(2)\n')
+        proc, trace = tracefile.run(code, "-", "3", python=DEBIAN)
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        self.assertEqual(proc.stdout, b"1.5\n")
+        runs = trace.of("TASK_RUN")
+        self.assertEqual(sorted(trace.blob(r).split("-")[0] for r in runs), ["half", "half", "half", "total"])
+        ids = {r.obj for r in runs}
+        others = [r for r in trace.of("TASK_SUBMIT", "TASK_RESULT") if r.obj not in ids]
+        self.assertEqual(others, [], "no submit or result of a batch")
+
 
 if __name__ == "__main__":
     unittest.main()
