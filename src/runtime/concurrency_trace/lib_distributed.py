@@ -16,7 +16,8 @@ cluster reuses the id: each run of it is its own TASK_RUN span).  Records:
     wants done (key-in-memory: a=1, task-erred: a=0).  Intermediate keys'
     results go from worker to worker and never reach the client: no
     TASK_RESULT.
-Workers on other machines (not traced) are not seen here.
+Workers this run does not trace (other terminals, other machines) report
+their tasks to the Client through dask's event log: lib_distributed_remote.
 """
 import zlib
 
@@ -147,6 +148,8 @@ def _patch_client(mod):
     for name, ok in (("_handle_key_in_memory", 1), ("_handle_task_erred", 0)):
         if name in Client.__dict__:
             patching.wrap(Client, name, done(ok))
+    from . import lib_distributed_remote
+    lib_distributed_remote.patch_client(Client)
 
 
 def _patch_worker(mod):

@@ -1,0 +1,280 @@
+"""dask.distributed workers this run does not trace (dask-worker started in
+another terminal or on another machine): their tasks reach the traced
+Client through dask's own channels, nothing is run on the workers but a
+worker plugin, and no connection of ours is opened.
+
+As the Client finishes connecting (Client._start) it
+  1. subscribes to a topic of its own ("concurrency-trace-<client id>") of
+     the scheduler's event log;
+  2. measures its clock against the scheduler's with up to 3 pings through
+     that log: Client-side time t1, scheduler.log_event(topic, ping) stamps
+     the scheduler's time Ts, the subscription hands it back at t3;
+     theta = client clock - scheduler clock lies in [t1 - Ts, t3 - Ts]
+     (NTP's reasoning; every later event received also bounds it from above);
+  3. registers the worker plugin (lib_distributed_plugin.py, pickled by
+     value) on every worker, present and future.
+Each task a worker finishes executing comes back as one event; this module
+writes REMOTE_PROCESS / REMOTE_THREAD / REMOTE_CLOCK the first time (and when
+the clock estimate moves) and one REMOTE_TASK_RUN span (events.py, 110-113)
+with the task id lib_distributed gives the key, so it pairs with the
+client's TASK_SUBMIT and TASK_RESULT.  Times: dask's compute start/stop,
+already on the scheduler's clock (the worker's clock + its scheduler_delay,
+dask's estimate from heartbeats, within about half a heartbeat round trip),
+plus theta, then onto this process's monotonic clock.  Uncertainty: half the
+width of theta's interval + half the worker's mean heartbeat round trip.
+
+Client._close first sends one more ping and waits (at most 2 s) until it
+comes back: every event the scheduler logged before it has then been
+received (one ordered stream), so a client that closes right after its last
+result loses nothing; then the plugin is unregistered.
+
+Not registered when the Client's cluster is a LocalCluster of this process:
+its workers are this run's processes or threads, traced by lib_distributed.
+A worker started under this run anyway (its environment holds the run's
+token) keeps the plugin silent (lib_distributed_plugin.TaskReporter.setup).
+
+Test-only: CONCURRENCY_TRACE_TEST_CLOCK_OFFSET_NS (runPlace.ts) moves this
+process's wall-clock readings by that many ns, as if its clock were off.
+"""
+import builtins
+import os
+import time
+import weakref
+
+from . import events, writer
+from .bootstrap import _to_json
+
+TEST_OFFSET_ENV = "CONCURRENCY_TRACE_TEST_CLOCK_OFFSET_NS"
+TOKEN_ENV = "CONCURRENCY_TRACE_TOKEN"
+PINGS = 3
+PING_TIMEOUT = 5.0
+FIRST_PING_TIMEOUT = 0.05
+CLOSE_TIMEOUT = 2.0
+_PLUGIN_MODULE = "concurrency_trace_dask_worker_plugin"     # never importable: pickled by value
+_MAX_TEXT = 256
+_INF = float("inf")
+
+
+def _test_offset():
+    v = os.environ.get(TEST_OFFSET_ENV, "").strip()
+    body = v[1:] if v[:1] == "-" else v
+    return int(v) if body.isdigit() and len(body) <= 15 and body.isascii() else 0
+
+
+_offset_ns = _test_offset()
+
+
+def wall_ns():
+    return time.time_ns() + _offset_ns
+
+
+_plugin = None
+
+
+def plugin_namespace():
+    """The plugin module's names, executed from its file into a namespace no
+    import can find (see lib_distributed_plugin's docstring)."""
+    global _plugin
+    if _plugin is None:
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib_distributed_plugin.py")
+        with open(path, "rb") as f:
+            source = f.read()
+        namespace = {"__name__": _PLUGIN_MODULE, "__builtins__": builtins}
+        exec(compile(source, path, "exec"), namespace)
+        _plugin = namespace
+    return _plugin
+
+
+def _is_num(v):
+    t = type(v)
+    return (t is float or t is int) and -1e18 < v < 1e18
+
+
+def _text(v):
+    return v[:_MAX_TEXT] if type(v) is str else ""
+
+
+class RemoteTasks:
+    """One traced Client's view of the workers' reports (its event-loop thread only)."""
+
+    def __init__(self, address, topic):
+        self.address = address      # the scheduler as the client names it (task ids)
+        self.topic = topic
+        self.lo = -_INF             # theta = client wall - scheduler wall, ns: lo <= theta <= hi
+        self.hi = _INF
+        self.pings = {}             # n -> (future, t1) of pings sent and not back yet
+        self.procs = {}             # (worker address, pid) -> [object id, thread idents, (offset, error)]
+        self.registered = False
+        self.next_ping = 0
+        self.tasks = 0
+
+    def theta(self):
+        """(estimate, half width or -1 if not bounded from both sides)."""
+        lo, hi = self.lo, self.hi
+        if lo > -_INF and hi < _INF:
+            if lo > hi:             # contradicting bounds (a clock stepped): their middle, no claim
+                return (lo + hi) // 2, abs(lo - hi) // 2
+            return (lo + hi) // 2, (hi - lo + 1) // 2
+        if hi < _INF:
+            return hi, -1
+        if lo > -_INF:
+            return lo, -1
+        return 0, -1
+
+    def receive(self, event):
+        """The topic's handler: (scheduler time, message)."""
+        t3 = wall_ns()
+        m3 = writer.monotonic_ns()
+        try:
+            if type(event) not in (tuple, list) or len(event) != 2:
+                return
+            stamp, msg = event
+            if not _is_num(stamp) or type(msg) not in (tuple, list):
+                return
+            ts = int(stamp * 1e9)
+            if t3 - ts < self.hi:
+                self.hi = t3 - ts
+            if len(msg) == 2 and msg[0] == "ping":
+                ping = self.pings.pop(msg[1], None)
+                if ping is not None:        # (also one that came back after its wait gave up: still a bound)
+                    fut, t1 = ping
+                    if t1 - ts > self.lo:
+                        self.lo = t1 - ts
+                    if not fut.done():
+                        fut.set_result(None)
+            elif len(msg) == 13 and msg[0] == 1 and writer.enabled:
+                self._task(msg, t3, m3)
+        except Exception:
+            pass        # a malformed report is dropped, never the program's problem
+
+    def _task(self, msg, t3, m3):
+        _, key, ok, start, stop, ident, tname, pid, host, waddr, delay, latency, _now = msg
+        if (type(key) is not str or not _is_num(start) or not _is_num(stop) or type(ident) is not int
+                or type(pid) is not int or not _is_num(delay) or not _is_num(latency)):
+            return
+        waddr = _text(waddr)
+        proc = self.procs.get((waddr, pid))
+        if proc is None:
+            oid = writer.new_object_id()
+            info = {"engine": "dask", "host": _text(host), "address": waddr, "pid": pid}
+            writer.point(events.REMOTE_PROCESS, oid, 0, writer.blob(_to_json(info)), 0)
+            proc = self.procs[(waddr, pid)] = [oid, set(), None]
+        oid = proc[0]
+        if ident not in proc[1] and len(proc[1]) < 4096:
+            proc[1].add(ident)
+            writer.point_at(events.REMOTE_THREAD, m3, ident, oid, 0, writer.blob(_text(tname) or "Thread %d" % ident))
+        theta, half = self.theta()
+        # The worker's clock reads ahead of ours by -(theta + its scheduler_delay).
+        offset = -(theta + int(delay * 1e9))
+        error = half + int(latency * 5e8) if half >= 0 else -1
+        last = proc[2]
+        if last is None or abs(last[0] - offset) > 1000 or abs(last[1] - error) > 1000:
+            proc[2] = (offset, error)
+            writer.point_at(events.REMOTE_CLOCK, m3, writer.get_ident(), oid, 0, offset, error)
+        to_mono = theta + m3 - t3
+        begin = int(start * 1e9) + to_mono
+        end = max(begin, int(stop * 1e9) + to_mono)
+        if begin <= 0:
+            return
+        from .lib_distributed import task_id
+        writer.point_at(events.REMOTE_TASK_RUN, begin, ident, task_id(self.address, key), 0,
+                        writer.blob(key), oid, end or 1)
+        self.tasks += 1
+
+    async def ping(self, client, n, timeout):
+        """One round trip through the scheduler's event log; False if it did not come back in time."""
+        import asyncio
+        fut = asyncio.get_running_loop().create_future()
+        self.pings[n] = (fut, wall_ns())
+        try:
+            await client.scheduler.log_event(topic=self.topic, msg=["ping", n])
+            await asyncio.wait_for(fut, timeout)
+            return True
+        except Exception:
+            return False
+
+    async def attach(self, client):
+        mark_of = plugin_namespace()["run_mark"]
+        reporter = plugin_namespace()["TaskReporter"](self.topic, mark_of(os.environ.get(TOKEN_ENV, "")))
+        client.subscribe_topic(self.topic, self.receive)
+        # The subscription travels on the client's stream, the pings on a
+        # connection of their own: the scheduler may log the first ping
+        # before it knows the subscriber.  Ping until one comes back.
+        n = answered = 0
+        deadline = time.monotonic() + PING_TIMEOUT
+        while answered < PINGS and time.monotonic() < deadline:
+            answered += await self.ping(client, n, FIRST_PING_TIMEOUT if not answered else PING_TIMEOUT)
+            n += 1
+        self.next_ping = n
+        await client._register_worker_plugin(plugin=reporter, name=self.topic, nanny=False)
+        self.registered = True
+
+    async def detach(self, client):
+        import asyncio
+        if client.__dict__.get("status") not in ("running", "closing"):     # close() says "closing" first
+            return
+        await self.ping(client, self.next_ping, CLOSE_TIMEOUT)       # flush: what was logged before it is here
+        if self.registered:
+            self.registered = False
+            try:
+                await asyncio.wait_for(client._unregister_worker_plugin(self.topic, nanny=False), CLOSE_TIMEOUT)
+            except Exception:
+                pass
+        client.unsubscribe_topic(self.topic)
+
+
+_states = {}     # id(client) -> (weak reference, RemoteTasks)
+
+
+def state_of(client):
+    hit = _states.get(id(client))
+    return hit[1] if hit is not None and hit[0]() is client else None
+
+
+def _take(client):
+    hit = _states.pop(id(client), None)
+    return hit[1] if hit is not None and hit[0]() is client else None
+
+
+def _wanted(client):
+    """Connected, and not to a LocalCluster of this process (its workers are traced here)."""
+    d = client.__dict__
+    if not writer.enabled or d.get("status") != "running":
+        return False
+    cluster = d.get("cluster")
+    return cluster is None or type(cluster).__module__ != "distributed.deploy.local"
+
+
+def patch_client(Client):
+    from . import patching
+
+    def make_start(orig):
+        async def _start(self, *args, **kwargs):
+            result = await orig(self, *args, **kwargs)
+            try:
+                if _wanted(self) and state_of(self) is None:
+                    from .lib_distributed import _address
+                    ident = self.__dict__.get("id")
+                    state = RemoteTasks(_address(self), "concurrency-trace-%s" % (ident if type(ident) is str else id(self)))
+                    _states[id(self)] = (weakref.ref(self), state)
+                    await state.attach(self)
+            except Exception:
+                pass    # the workers' tasks stay invisible; the program goes on as it would untraced
+            return result
+        return _start
+
+    def make_close(orig):
+        async def _close(self, *args, **kwargs):
+            try:
+                state = _take(self)
+                if state is not None:
+                    await state.detach(self)
+            except Exception:
+                pass
+            return await orig(self, *args, **kwargs)
+        return _close
+
+    for name, make in (("_start", make_start), ("_close", make_close)):
+        fn = Client.__dict__.get(name)
+        if fn is not None and not patching.is_wrapped(fn):
+            patching.wrap(Client, name, make)
