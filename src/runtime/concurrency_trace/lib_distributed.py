@@ -21,7 +21,7 @@ their tasks to the Client through dask's event log: lib_distributed_remote.
 """
 import zlib
 
-from . import events, lib_sites, patching, safe_values, safety, writer
+from . import events, lib_distributed_remote, lib_sites, patching, safe_values, safety, writer
 from .task_ids import owner_id, set_owner_id, task_base
 
 _failed = safety.failed
@@ -124,10 +124,13 @@ def _patch_client(mod):
                     oid = _client_object(self, address)
                     site = _user_site()
                     ident = writer.get_ident()
+                    remote = lib_distributed_remote.state_of(self)
                     for key in keys:
                         text = key_text(key)
                         writer.point_at(events.TASK_SUBMIT, t0, ident, task_id(address, text), site,
                                         oid, writer.blob(text))
+                        if remote is not None:
+                            remote.submitted(text, t0)
             except Exception:
                 _failed()
             return result
@@ -148,7 +151,6 @@ def _patch_client(mod):
     for name, ok in (("_handle_key_in_memory", 1), ("_handle_task_erred", 0)):
         if name in Client.__dict__:
             patching.wrap(Client, name, done(ok))
-    from . import lib_distributed_remote
     lib_distributed_remote.patch_client(Client)
 
 

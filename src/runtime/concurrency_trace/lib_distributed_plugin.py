@@ -17,11 +17,13 @@ Message (a list, msgpack-able), one per task that left "executing" or
 "long-running" for "memory" or "error":
   [1, key, ok, start, stop, thread ident, thread name, pid, host name,
    worker address, scheduler_delay, latency, now]
-start / stop: dask's compute times, already on the scheduler's clock (the
-worker's time.time() + its scheduler_delay then); scheduler_delay: the
-worker's estimate of (scheduler clock - its clock) from its heartbeats (the
-midpoint of a round trip); latency: its running mean heartbeat round trip
-(s); now: the worker's time.time() as it sends the message.
+start / stop: dask's compute times on the worker's own clock (time.time();
+dask adds its scheduler_delay as the task starts, taken off again here);
+scheduler_delay: the worker's estimate of (scheduler clock - its clock)
+from its heartbeats (the midpoint of a round trip; measured off by up to
+1 s on a loaded machine right after the worker started); latency: its
+running mean heartbeat round trip (s); now: the worker's time.time() as it
+sends the message.
 
 A worker that this very run traces (its environment holds the run's token)
 stays silent: its own tracer records its tasks (lib_distributed).
@@ -50,6 +52,7 @@ class TaskReporter:
         self.quiet = True
         self.pid = 0
         self.host = ""
+        self.delays = {}        # key -> the worker's scheduler_delay as the key began executing
 
     def setup(self, worker):
         self.worker = worker
@@ -66,10 +69,19 @@ class TaskReporter:
         self.worker = None
 
     def transition(self, key, start, finish, **kwargs):
-        if self.quiet or finish not in ("memory", "error") or start not in ("executing", "long-running"):
+        if self.quiet:
             return
         worker = self.worker
         if worker is None or type(key) is not str:
+            return
+        if finish == "executing":
+            # What dask adds to this run's start / stop (apply_function's time_delay).
+            self.delays[key] = getattr(worker, "scheduler_delay", 0.0)
+            return
+        if start not in ("executing", "long-running") or finish == "long-running":     # (seceded: still running)
+            return
+        delay = self.delays.pop(key, None)
+        if delay is None or finish not in ("memory", "error"):
             return
         state = getattr(worker, "state", None)
         tasks = getattr(state, "tasks", None)
@@ -85,11 +97,12 @@ class TaskReporter:
         ident = threads.get(key, 0) if type(threads) is dict else 0
         thread = threading._active.get(ident) if type(ident) is int else None
         name = thread.__dict__.get("_name", "") if isinstance(thread, threading.Thread) else ""
+        delay = float(delay) if type(delay) in (int, float) else 0.0
         worker.log_event(self.topic, [
             VERSION, key, 1 if finish == "memory" else 0,
-            float(compute.get("start", 0.0)), float(compute.get("stop", 0.0)),
+            float(compute.get("start", 0.0)) - delay, float(compute.get("stop", 0.0)) - delay,
             ident if type(ident) is int else 0, name if type(name) is str else "",
             self.pid, self.host, str(getattr(worker, "address", "") or ""),
-            float(getattr(worker, "scheduler_delay", 0.0) or 0.0), float(getattr(worker, "latency", 0.0) or 0.0),
+            delay, float(getattr(worker, "latency", 0.0) or 0.0),
             time.time(),
         ])

@@ -42,7 +42,6 @@ import time
 import weakref
 
 from . import events, writer
-from .bootstrap import _to_json
 
 TEST_OFFSET_ENV = "CONCURRENCY_TRACE_TEST_CLOCK_OFFSET_NS"
 TOKEN_ENV = "CONCURRENCY_TRACE_TOKEN"
@@ -94,32 +93,55 @@ def _text(v):
     return v[:_MAX_TEXT] if type(v) is str else ""
 
 
+class Worker:
+    """A worker that reported: its REMOTE_PROCESS id, threads written, clock bounds."""
+    __slots__ = ("oid", "threads", "lo", "hi", "clock")
+
+    def __init__(self, info):
+        from .bootstrap import _to_json
+        self.oid = writer.new_object_id()
+        writer.point(events.REMOTE_PROCESS, self.oid, 0, writer.blob(_to_json(info)), 0)
+        self.threads = set()
+        self.lo = -_INF         # this process's monotonic ns - the worker's wall ns
+        self.hi = _INF
+        self.clock = None       # (offset, error) last written
+
+
+def _interval(lo, hi):
+    """(estimate, half width or -1 if not bounded from both sides) of lo <= x <= hi."""
+    if lo > -_INF and hi < _INF:
+        if lo > hi:             # contradicting bounds (a clock stepped, a key run twice): their middle
+            return (lo + hi) // 2, (lo - hi + 1) // 2
+        return (lo + hi) // 2, (hi - lo + 1) // 2
+    if hi < _INF:
+        return hi, -1
+    if lo > -_INF:
+        return lo, -1
+    return 0, -1
+
+
+MAX_PENDING = 1 << 17
+
+
 class RemoteTasks:
-    """One traced Client's view of the workers' reports (its event-loop thread only)."""
+    """One traced Client's view of the workers' reports (its event-loop thread;
+    submitted() in the thread that submits)."""
 
     def __init__(self, address, topic):
         self.address = address      # the scheduler as the client names it (task ids)
         self.topic = topic
-        self.lo = -_INF             # theta = client wall - scheduler wall, ns: lo <= theta <= hi
+        self.lo = -_INF             # client wall - scheduler wall (ns): lo <= it <= hi, from the pings
         self.hi = _INF
         self.pings = {}             # n -> (future, t1) of pings sent and not back yet
-        self.procs = {}             # (worker address, pid) -> [object id, thread idents, (offset, error)]
+        self.pending = {}           # key text -> monotonic ns of its TASK_SUBMIT, until its run is reported
+        self.procs = {}             # (worker address, pid) -> Worker
         self.registered = False
         self.next_ping = 0
         self.tasks = 0
 
-    def theta(self):
-        """(estimate, half width or -1 if not bounded from both sides)."""
-        lo, hi = self.lo, self.hi
-        if lo > -_INF and hi < _INF:
-            if lo > hi:             # contradicting bounds (a clock stepped): their middle, no claim
-                return (lo + hi) // 2, abs(lo - hi) // 2
-            return (lo + hi) // 2, (hi - lo + 1) // 2
-        if hi < _INF:
-            return hi, -1
-        if lo > -_INF:
-            return lo, -1
-        return 0, -1
+    def submitted(self, text, mono_ns):
+        if len(self.pending) < MAX_PENDING:
+            self.pending[text] = mono_ns
 
     def receive(self, event):
         """The topic's handler: (scheduler time, message)."""
@@ -148,37 +170,44 @@ class RemoteTasks:
             pass        # a malformed report is dropped, never the program's problem
 
     def _task(self, msg, t3, m3):
-        _, key, ok, start, stop, ident, tname, pid, host, waddr, delay, latency, _now = msg
-        if (type(key) is not str or not _is_num(start) or not _is_num(stop) or type(ident) is not int
-                or type(pid) is not int or not _is_num(delay) or not _is_num(latency)):
+        _, key, ok, start, stop, ident, tname, pid, host, waddr, delay, latency, now = msg
+        if (type(key) is not str or not _is_num(start) or not _is_num(stop) or not _is_num(now)
+                or type(ident) is not int or type(pid) is not int or not _is_num(delay) or not _is_num(latency)):
             return
         waddr = _text(waddr)
-        proc = self.procs.get((waddr, pid))
-        if proc is None:
-            oid = writer.new_object_id()
-            info = {"engine": "dask", "host": _text(host), "address": waddr, "pid": pid}
-            writer.point(events.REMOTE_PROCESS, oid, 0, writer.blob(_to_json(info)), 0)
-            proc = self.procs[(waddr, pid)] = [oid, set(), None]
-        oid = proc[0]
-        if ident not in proc[1] and len(proc[1]) < 4096:
-            proc[1].add(ident)
-            writer.point_at(events.REMOTE_THREAD, m3, ident, oid, 0, writer.blob(_text(tname) or "Thread %d" % ident))
-        theta, half = self.theta()
-        # The worker's clock reads ahead of ours by -(theta + its scheduler_delay).
-        offset = -(theta + int(delay * 1e9))
-        error = half + int(latency * 5e8) if half >= 0 else -1
-        last = proc[2]
-        if last is None or abs(last[0] - offset) > 1000 or abs(last[1] - error) > 1000:
-            proc[2] = (offset, error)
-            writer.point_at(events.REMOTE_CLOCK, m3, writer.get_ident(), oid, 0, offset, error)
-        to_mono = theta + m3 - t3
-        begin = int(start * 1e9) + to_mono
-        end = max(begin, int(stop * 1e9) + to_mono)
+        w = self.procs.get((waddr, pid))
+        if w is None:
+            w = self.procs[(waddr, pid)] = Worker(info={"engine": "dask", "host": _text(host), "address": waddr, "pid": pid})
+        if ident not in w.threads and len(w.threads) < 4096:
+            w.threads.add(ident)
+            writer.point_at(events.REMOTE_THREAD, m3, ident, w.oid, 0, writer.blob(_text(tname) or "Thread %d" % ident))
+        start_ns, stop_ns, now_ns = int(start * 1e9), int(stop * 1e9), int(now * 1e9)
+        # x = this process's monotonic clock - the worker's wall clock.  The
+        # run began after the client submitted it; the report left the worker
+        # before it arrived here (NTP's reasoning over the task's round trip).
+        submit = self.pending.pop(key, None)
+        if submit is not None and submit - start_ns > w.lo:
+            w.lo = submit - start_ns
+        if m3 - now_ns < w.hi:
+            w.hi = m3 - now_ns
+        x, half = _interval(w.lo, w.hi)
+        if half < 0:
+            # Never bounded from below (no submit of ours ran there yet): the
+            # client - scheduler pings and dask's own estimate of the worker's
+            # scheduler_delay, kept under the upper bound; its error unknown.
+            theta = _interval(self.lo, self.hi)[0]
+            x = min(w.hi, theta - (t3 - m3) + int(delay * 1e9))
+        # The worker's clock reads ahead of this process's wall clock by:
+        offset = -x - (t3 - m3)
+        if w.clock is None or abs(w.clock[0] - offset) > 1000 or abs(w.clock[1] - half) > 1000:
+            w.clock = (offset, half)
+            writer.point_at(events.REMOTE_CLOCK, m3, writer.get_ident(), w.oid, 0, offset, half)
+        begin = start_ns + x
         if begin <= 0:
             return
         from .lib_distributed import task_id
         writer.point_at(events.REMOTE_TASK_RUN, begin, ident, task_id(self.address, key), 0,
-                        writer.blob(key), oid, end or 1)
+                        writer.blob(key), w.oid, max(begin, stop_ns + x))
         self.tasks += 1
 
     async def ping(self, client, n, timeout):
