@@ -1,7 +1,7 @@
 """A dask.distributed client of a cluster started elsewhere (dask-scheduler and
 dask-worker in other terminals): map, submit and a delayed graph, then it
 closes at once.  Prints the keys it expects to have run on the workers.
-argv: scheduler address [tasks per map]"""
+argv: scheduler address [workers to wait for] [tasks per map]"""
 import sys
 import time
 
@@ -24,8 +24,10 @@ def fails(x):
 
 def main():
     address = sys.argv[1]
-    n = int(sys.argv[2]) if len(sys.argv) > 2 else 8
+    workers = int(sys.argv[2]) if len(sys.argv) > 2 else 1
+    n = int(sys.argv[3]) if len(sys.argv) > 3 else 8
     client = Client(address)
+    client.wait_for_workers(workers)
     futures = client.map(inc, range(n))
     total = client.submit(sum, futures)
     bad = client.submit(fails, 7, key="fails-7")
