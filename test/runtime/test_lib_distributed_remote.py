@@ -6,6 +6,7 @@ stays silent (its own tracer records its tasks)."""
 import collections
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -68,6 +69,7 @@ class Cluster:
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 CLIENT = """import sys, time

@@ -55,6 +55,7 @@ export class RemoteProcesses {
   private readonly processes = new Map<number, RemoteProcess>();
   private readonly base = new Map<RemoteProcess, string>();
   private readonly threads = new Map<string, ThreadInfo>();
+  private readonly active = new Set<RemoteProcess>();
   /** Host key (name + address) → its description, merge's shape. */
   readonly hosts = new Map<string, MergedHost>();
 
@@ -154,8 +155,11 @@ export class RemoteProcesses {
     const end = r.end > 0 ? r.end : r.ts;
     if (r.ts < t.startTs) t.startTs = r.ts;
     if (end > t.endTs) t.endTs = end;
-    if (r.ts < p.startTs) p.startTs = r.ts;
-    if (end > p.endTs) p.endTs = end;
+    // The process's lane spans its tasks (not the moments the client heard of it).
+    const first = !this.active.has(p);
+    this.active.add(p);
+    if (first || r.ts < p.startTs) p.startTs = r.ts;
+    if (first || end > p.endTs) p.endTs = end;
     const key = this.blob(r.a);
     this.store.push(K.TASK_RUN, r.ts, end, t.index, r.obj, -1, key ? this.store.intern(key) : 0, 0);
   }

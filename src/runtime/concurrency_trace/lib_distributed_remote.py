@@ -17,11 +17,15 @@ Each task a worker finishes executing comes back as one event; this module
 writes REMOTE_PROCESS / REMOTE_THREAD / REMOTE_CLOCK the first time (and when
 the clock estimate moves) and one REMOTE_TASK_RUN span (events.py, 110-113)
 with the task id lib_distributed gives the key, so it pairs with the
-client's TASK_SUBMIT and TASK_RESULT.  Times: dask's compute start/stop,
-already on the scheduler's clock (the worker's clock + its scheduler_delay,
-dask's estimate from heartbeats, within about half a heartbeat round trip),
-plus theta, then onto this process's monotonic clock.  Uncertainty: half the
-width of theta's interval + half the worker's mean heartbeat round trip.
+client's TASK_SUBMIT and TASK_RESULT.  Times: dask's compute start/stop on
+the worker's own clock, moved onto this process's monotonic clock by an
+offset bounded per worker from the tasks' own round trips: a run began
+after the client submitted its key (lower bound), its report left the
+worker before it arrived here (upper bound); the estimate is the middle,
+the uncertainty half the width.  dask's own estimate (the worker's
+scheduler_delay, from heartbeats) is used, with the pings, only for a worker
+none of whose runs this client submitted yet (uncertainty then unknown): it
+was measured 0.14-1 s off on a loaded machine right after the worker started.
 
 Client._close first sends one more ping and waits (at most 2 s) until it
 comes back: every event the scheduler logged before it has then been
@@ -41,7 +45,9 @@ import os
 import time
 import weakref
 
-from . import events, writer
+from . import events, safety, writer
+
+_hide = safety.hide
 
 TEST_OFFSET_ENV = "CONCURRENCY_TRACE_TEST_CLOCK_OFFSET_NS"
 TOKEN_ENV = "CONCURRENCY_TRACE_TOKEN"
@@ -68,6 +74,11 @@ def wall_ns():
 
 
 _plugin = None
+
+
+def _task_id(address, text):
+    from .lib_distributed import task_id     # (lib_distributed imports this module)
+    return task_id(address, text)
 
 
 def plugin_namespace():
@@ -199,14 +210,15 @@ class RemoteTasks:
             x = min(w.hi, theta - (t3 - m3) + int(delay * 1e9))
         # The worker's clock reads ahead of this process's wall clock by:
         offset = -x - (t3 - m3)
-        if w.clock is None or abs(w.clock[0] - offset) > 1000 or abs(w.clock[1] - half) > 1000:
+        last = w.clock
+        step = max(10000, half >> 3)        # a new REMOTE_CLOCK when the estimate moved noticeably
+        if last is None or abs(last[0] - offset) > step or abs(last[1] - half) > step or (half < 0) != (last[1] < 0):
             w.clock = (offset, half)
             writer.point_at(events.REMOTE_CLOCK, m3, writer.get_ident(), w.oid, 0, offset, half)
         begin = start_ns + x
         if begin <= 0:
             return
-        from .lib_distributed import task_id
-        writer.point_at(events.REMOTE_TASK_RUN, begin, ident, task_id(self.address, key), 0,
+        writer.point_at(events.REMOTE_TASK_RUN, begin, ident, _task_id(self.address, key), 0,
                         writer.blob(key), w.oid, max(begin, stop_ns + x))
         self.tasks += 1
 
@@ -279,7 +291,11 @@ def patch_client(Client):
 
     def make_start(orig):
         async def _start(self, *args, **kwargs):
-            result = await orig(self, *args, **kwargs)
+            try:
+                result = await orig(self, *args, **kwargs)
+            except BaseException as exc:
+                _hide(exc)
+                raise
             try:
                 if _wanted(self) and state_of(self) is None:
                     from .lib_distributed import _address
@@ -300,7 +316,11 @@ def patch_client(Client):
                     await state.detach(self)
             except Exception:
                 pass
-            return await orig(self, *args, **kwargs)
+            try:
+                return await orig(self, *args, **kwargs)
+            except BaseException as exc:
+                _hide(exc)
+                raise
         return _close
 
     for name, make in (("_start", make_start), ("_close", make_close)):
