@@ -4,7 +4,9 @@
  * kinds), runs the script again and again in one terminal (core/run/repeatRun,
  * one LiveRun each), stops at the first failing run, saves that run's trace
  * and opens it, and says how all runs went. Cancel (the progress
- * notification) or closing the terminal stops the run in progress.
+ * notification) or closing the terminal stops the run in progress. A run
+ * longer than concurrencyTrace.repeatTimeoutSeconds is stopped and fails
+ * (a hang), as the CLI's --timeout does.
  */
 import * as vscode from 'vscode';
 import { FINDING_KINDS, type FindingKind } from '../core/analysis/finding';
@@ -121,8 +123,19 @@ export class RepeatController {
           });
           current = run;
           if (cancelled) void run.stop();
-          const r = await run.done;
-          return { exitCode: r.exitCode, signal: r.signal, store: r.store, cancelled: r.stopped, ...(seed !== undefined ? { seed } : {}) };
+          // concurrencyTrace.repeatTimeoutSeconds: a run that goes on too long is a hang, stopped and judged a failure.
+          let timedOut = false;
+          const limitS = p.settings.repeatTimeoutSeconds;
+          const timer = limitS > 0 ? setTimeout(() => {
+            timedOut = true;
+            terminal.notice(`── run ${attempt} still going after ${limitS} s: stopped (a hang?) ──`, true);
+            void run.stop();
+          }, limitS * 1000) : undefined;
+          const r = await run.done.finally(() => clearTimeout(timer));
+          return {
+            exitCode: r.exitCode, signal: r.signal, store: r.store, cancelled: r.stopped && !timedOut,
+            ...(seed !== undefined ? { seed } : {}), ...(timedOut ? { timedOut: true } : {}),
+          };
         },
         onAttempt: (s) => {
           const line = describeAttempt(s);

@@ -15,6 +15,8 @@ export interface RunSettings {
   detectThreadRaces: boolean;
   /** Repeat Until Failure… perturbs each run's schedule (a seed per run; core/run/repeatRun PERTURB_ENV). */
   perturbSchedule: boolean;
+  /** Repeat Until Failure…: a run still going after this many seconds is stopped and counts as a hang; 0: no limit. */
+  repeatTimeoutSeconds: number;
   /** python.defaultInterpreterPath, for the fallback chain. */
   defaultInterpreterPath: string;
 }
@@ -40,6 +42,7 @@ export function readSettings(resource?: vscode.Uri): RunSettings {
     stopGraceMs: num(c.get('stopGraceMs'), 1500, 0, 30000),
     detectThreadRaces: c.get<boolean>('detectThreadRaces') ?? true,
     perturbSchedule: c.get<boolean>('perturbSchedule') ?? false,
+    repeatTimeoutSeconds: num(c.get('repeatTimeoutSeconds'), 120, 0, 86400),
     defaultInterpreterPath: py.get<string>('defaultInterpreterPath') ?? '',
   };
 }

@@ -129,6 +129,35 @@ class Perturbation(unittest.TestCase):
         proc, _ = tracefile.run(code)
         self.assertEqual(proc.stdout.decode().split(), ["False", "False", "False", "False", "0"], proc.stderr)
 
+    def test_pipe_messages_manager_queue_calls_and_executor_task_starts_are_points_when_on_only(self):
+        code = ("import multiprocessing, concurrent.futures\n"
+                "from multiprocessing.managers import SyncManager\n"
+                "from concurrency_trace import perturb\n"
+                "def n(): return getattr(perturb._state, 'n', 0)\n"
+                "counts = []\n"
+                "a, b = multiprocessing.Pipe()\n"
+                "n0 = n(); a.send(1); b.recv(); counts.append(n() - n0)\n"
+                "sq = multiprocessing.SimpleQueue()\n"
+                "n0 = n(); sq.put(1); sq.get(); counts.append(n() - n0)\n"
+                "if __name__ == '__main__':\n"
+                "    m = SyncManager(); m.start()\n"
+                "    q = m.Queue()\n"
+                "    n0 = n(); q.put(1); q.get(); counts.append(n() - n0 >= 2)\n"
+                "    m.shutdown()\n"
+                "    with concurrent.futures.ThreadPoolExecutor(1) as ex:\n"
+                "        print(ex.submit(n).result() >= 1, end=' ')\n"
+                "    print(perturb.enabled, *counts)\n")
+        proc, trace = tracefile.run(code, env={"CONCURRENCY_TRACE_PERTURB": "7"})
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        # A send and a receive each on the pipe; SimpleQueue's put and get (its locks are points too).
+        out = proc.stdout.decode().split()
+        self.assertEqual(out[:3], ["True", "True", "2"], proc.stderr)
+        self.assertGreaterEqual(int(out[3]), 2)
+        self.assertEqual(out[4], "True")
+        self.assertGreaterEqual(len(trace.of("PIPE_SEND")), 1)    # still traced
+        proc, _ = tracefile.run(code)
+        self.assertEqual(proc.stdout.decode().split(), ["False", "False", "0", "0", "False"], proc.stderr)
+
     def test_ctrl_c_during_a_pause_before_an_acquire_leaves_the_lock_free_and_a_clean_traceback(self):
         # From inside take(), every point pauses up to 30 s; no other thread passes a
         # point (the worker only sleeps, on locals), so the pause before `with lk`

@@ -425,6 +425,28 @@ test('Repeat Until Failure…: Cancel stops the run in progress; nothing failed,
   assert.match(fake.terminals[0].output, /1 run of up to 3, stopped before any failed\./);
 });
 
+test('Repeat Until Failure…: a run longer than concurrencyTrace.repeatTimeoutSeconds is stopped as a hang, fails, and its trace is saved and opened', { timeout: 60000 }, async () => {
+  fake.settings.set('concurrencyTrace.args', ['60']);
+  fake.settings.set('concurrencyTrace.repeatTimeoutSeconds', 1.5);
+  fake.answers.inputBox.push('3');
+  fake.answers.quickPick.push([0]);
+  const before = fs.readdirSync(path.join(storage, 'traces')).length;
+  try {
+    const t0 = Date.now();
+    const outcome = (await fake.commands.get('concurrencyTrace.repeatUntilFailure')!(Uri.file(path.join(FIXTURES, 'slow_print.py')))) as Awaited<ReturnType<typeof api.repeats.run>>;
+    assert.ok(Date.now() - t0 < 20000, `took ${Date.now() - t0} ms`);
+    assert.equal(outcome?.result.runs.length, 1);
+    assert.equal(outcome?.result.cancelled, false);
+    assert.deepEqual(outcome?.result.runs[0].reasons, ['timed out']);
+    assert.equal(outcome?.result.runs[0].timedOut, true);
+    assert.ok(outcome?.traceFile && fs.existsSync(outcome.traceFile));
+    assert.equal(fs.readdirSync(path.join(storage, 'traces')).length, before + 1);
+    assert.match(fake.terminals.at(-1)!.output, /run 1 still going after 1\.5 s: stopped/);
+  } finally {
+    fake.settings.delete('concurrencyTrace.repeatTimeoutSeconds');
+  }
+});
+
 test('Problems: one diagnostic per statement, the others as related information with their roles, once however many open traces have it; hover text from the trace cannot become markup or a command', () => {
   const file = path.join(FIXTURES, 'deadlock_hang.py');
   const f: Finding = {

@@ -224,6 +224,7 @@ export function eventLabel(store: TraceStore, row: number, taskName?: (row: numb
     case K.ASYNC_CREATE: return `create ${str(a) || 'task'}`;
     case K.ASYNC_END: return `${taskName?.(row) ?? 'task'} ${a === 1 ? 'done' : a === 2 ? 'cancelled' : 'raised'}`;
     case K.ASYNC_RUN: return taskName?.(row) ?? 'step';
+    case K.ASYNC_WAIT: return asyncWaitLabel(store, row);
     case K.IO_WRITE: return str(a);
     default: {
       // Kinds drawn from the table alone (see FUTURE_WAIT_KINDS): their name and object.
@@ -231,4 +232,22 @@ export function eventLabel(store: TraceStore, row: number, taskName?: (row: numb
       return store.objects.has(obj) ? `${name} ${objectLabel(store, obj)}` : name;
     }
   }
+}
+
+/** What a suspended asyncio task waits on (ASYNC_WAIT's b, events.py), in the words of the await. */
+const ASYNC_AWAITS: Record<number, string> = {
+  2: 'await future', 3: 'await task', 4: 'await gather', 5: 'await asyncio.wait', 6: 'await asyncio.wait (first)',
+  7: 'await asyncio.wait (first exception)', 8: 'TaskGroup exit', 9: 'get', 10: 'put (full)', 11: 'join', 12: 'acquire',
+  13: 'wait', 14: 'wait', 15: 'acquire', 16: 'barrier', 17: 'await I/O',
+};
+
+function asyncWaitLabel(store: TraceStore, row: number): string {
+  const how = store.b[row];
+  if (how === 1) {
+    const e = store.end[row];
+    return Number.isNaN(e) ? 'asyncio.sleep' : `asyncio.sleep ${formatDuration(e - store.ts[row])}`;
+  }
+  const words = ASYNC_AWAITS[how] ?? 'await';
+  // Queue, Lock, Event, Condition, Semaphore and Barrier waits name their object (when the user's code made it).
+  return how >= 9 && how <= 16 && store.objects.has(store.a[row]) ? `${words} ${objectLabel(store, store.a[row])}` : words;
 }

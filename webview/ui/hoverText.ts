@@ -25,6 +25,11 @@ export function hoverText(data: TimelineData, layout: Layout, hit: Hit, t0: numb
     if (o && store.kind[r] !== K.LOCK_HOLD) lines.push(['object', `${data.naming.objects.name(o.id)} (${o.type})`]);
     const site = store.sites[store.site[r]];
     if (site && store.site[r] >= 0) lines.push(['at line', `${site.file.split(/[\\/]/).pop()}:${site.line}`]);
+    // An await of another task (ASYNC_WAIT b=3): which one.
+    if (store.kind[r] === K.ASYNC_WAIT && store.b[r] === 3 && th) {
+      const awaited = data.tasks.get(`${th.pid}:${store.a[r]}`);
+      if (awaited) lines.push(['awaits', awaited.name]);
+    }
     return { title: eventLabel(store, r, (x) => data.taskName(x)), lines };
   }
   if (hit.type === 'cluster') {

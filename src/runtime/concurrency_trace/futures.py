@@ -13,7 +13,7 @@ until the future completes.
 import sys
 import threading
 
-from . import events, patching, pool_workers, processes, safe_values, safety, sites, task_ids, writer
+from . import events, patching, perturb, pool_workers, processes, safe_values, safety, sites, task_ids, writer
 
 _failed = safety.failed
 _hide = safety.hide
@@ -122,6 +122,8 @@ def patch_future(mod):
     def make_running(orig):
         def set_running_or_notify_cancel(self):
             try:
+                if perturb.enabled and _futures:    # a point before a traced task starts on its worker
+                    perturb.point_in_wrapper()
                 result = orig(self)
             except BaseException as exc:
                 _hide(exc)

@@ -4,7 +4,7 @@ keys of the items (plain data only: pickling anything else a second time
 could run user code).  Wrappers follow queues.py's rules (safety)."""
 import sys
 
-from . import events, manager_calls, patching, pipes, safe_values, safety, sites, writer as _w
+from . import events, manager_calls, patching, perturb, pipes, safe_values, safety, sites, writer as _w
 
 QUEUE_PUT = events.QUEUE_PUT
 QUEUE_GET = events.QUEUE_GET
@@ -123,6 +123,8 @@ def _traced_call(proxy, orig, methodname, args, kwds):
     1 BaseProxy._callmethod, 2 the proxy's method (or the user's code)."""
     if methodname not in _QMETHODS:
         return orig(proxy, methodname, args, kwds)
+    if perturb.enabled:       # a point before a put / get through the manager
+        perturb.point_in_wrapper()
     off = kind = a = flags = 0
     try:
         if True:

@@ -10,7 +10,9 @@ The variable is inherited, so every Python process of the run does this:
 - point(): the runtime calls it just before a traced operation: a shared
   access of py_state, a thread start, a Lock / RLock acquire (lock_hot's
   wrappers, or the C accelerator's, configured with point_in_wrapper), a
-  put or get of a thread or multiprocessing queue, and the records of
+  put or get of a thread, multiprocessing or Manager queue, a send or
+  receive on a multiprocessing Connection (Pipe, SimpleQueue), a traced
+  executor task starting on its worker, and the records of
   Condition, Semaphore, Event and Barrier (threading's, multiprocessing's
   and the Manager's, through sync_records, hooked here).  With a
   probability from the seed (1/2, 1/4, 1/8 or 1/16 for the first FULL

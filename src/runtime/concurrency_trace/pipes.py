@@ -29,7 +29,7 @@ import stat
 import sys
 
 from .import_hooks import after_import
-from . import connections, events, names, patching, safety, sites, writer as _w
+from . import connections, events, names, patching, perturb, safety, sites, writer as _w
 
 PIPE_SEND = events.PIPE_SEND
 PIPE_RECV = events.PIPE_RECV
@@ -214,8 +214,14 @@ def _patch_connection(module):
     _originals.update(connection=module, Connection=cls, _send_bytes=orig_send,
                       _recv_bytes=orig_recv, Pipe=orig_pipe)
 
+    # Schedule perturbation (perturb.py): a point before every send and
+    # receive, so a run with --perturb also reorders Pipe and SimpleQueue
+    # messages; off, one attribute check (this module may be imported
+    # before perturb is installed, so the flag is read at each call).
     def _send_bytes(self, buf):
         try:
+            if perturb.enabled:
+                perturb.point_in_wrapper()
             off = _send_begins(self, buf)
             if not off:
                 return orig_send(self, buf)
@@ -232,6 +238,8 @@ def _patch_connection(module):
 
     def _recv_bytes(self, maxsize=None):
         try:
+            if perturb.enabled:
+                perturb.point_in_wrapper()
             off, want = _recv_begins(self)
             if not off:
                 return orig_recv(self, maxsize)
