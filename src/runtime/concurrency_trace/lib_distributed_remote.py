@@ -151,8 +151,10 @@ class RemoteTasks:
         self.tasks = 0
 
     def submitted(self, text, mono_ns):
+        # The earliest submit stays: a key submitted again while it runs
+        # (the same pure call twice) must not bound its run from below.
         if len(self.pending) < MAX_PENDING:
-            self.pending[text] = mono_ns
+            self.pending.setdefault(text, mono_ns)
 
     def receive(self, event):
         """The topic's handler: (scheduler time, message)."""
@@ -196,11 +198,17 @@ class RemoteTasks:
         # x = this process's monotonic clock - the worker's wall clock.  The
         # run began after the client submitted it; the report left the worker
         # before it arrived here (NTP's reasoning over the task's round trip).
-        submit = self.pending.pop(key, None)
-        if submit is not None and submit - start_ns > w.lo:
-            w.lo = submit - start_ns
+        # An upper bound pairs nothing (always valid); a lower bound pairs a
+        # submit with a run, wrongly if another client (or an earlier call)
+        # had that key running already: one above the upper bound is dropped,
+        # and an upper bound below the lower one drops the lower one.
         if m3 - now_ns < w.hi:
             w.hi = m3 - now_ns
+            if w.lo > w.hi:
+                w.lo = -_INF
+        submit = self.pending.pop(key, None)
+        if submit is not None and w.lo < submit - start_ns <= w.hi:
+            w.lo = submit - start_ns
         x, half = _interval(w.lo, w.hi)
         if half < 0:
             # Never bounded from below (no submit of ours ran there yet): the
