@@ -127,6 +127,25 @@ class TaskLifecycle(unittest.TestCase):
         self.assertEqual(proc.returncode, 0, proc.stderr)
         self.assertEqual([trace.blob(r, "b") for r in trace.of("ASYNC_CREATE")], ["main"])
 
+    def test_a_task_running_an_installed_packages_coroutine_names_that_package(self):
+        proc, trace = tracefile.run(
+            "import asyncio, os, sys\n"
+            "os.makedirs(os.path.join('site-packages', 'somelib'), exist_ok=True)\n"
+            "with open(os.path.join('site-packages', 'somelib', '__init__.py'), 'w') as f:\n"
+            "    f.write('import asyncio\\nasync def beat():\\n    await asyncio.sleep(0)\\n'\n"
+            "            'async def start(mine):\\n    await asyncio.gather(asyncio.ensure_future(beat()), mine)\\n')\n"
+            "sys.path.insert(0, os.path.abspath('site-packages'))\n"
+            "import somelib\n"
+            "async def mine():\n"
+            "    await asyncio.sleep(0)\n"
+            "async def main():\n"
+            "    await asyncio.create_task(somelib.start(mine()))\n"
+            "asyncio.run(main())\n")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        package = {trace.blob(r, "b"): trace.blobs.get((r.pid, r.end)) if r.end else None
+                   for r in trace.of("ASYNC_CREATE")}
+        self.assertEqual(package, {"main": None, "start": "somelib", "beat": "somelib", "mine": None})
+
 
 class SemanticsKept(unittest.TestCase):
     def test_factory_current_task_cancel_and_subclass_behave_as_untraced(self):

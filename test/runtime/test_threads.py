@@ -48,7 +48,7 @@ class ThreadLifecycle(unittest.TestCase):
 
 
 LIBRARY_THREADS = """
-import os, sys, threading
+import functools, os, sys, threading
 os.makedirs("site-packages", exist_ok=True)
 with open(os.path.join("site-packages", "somelib.py"), "w") as f:
     f.write("import threading\\n"
@@ -60,6 +60,8 @@ def mine():
     pass
 for t in (threading.Thread(target=somelib.loop, name="lib-target"), somelib.Helper(name="lib-class"),
           threading.Thread(target=mine, name="user-target"),
+          threading.Thread(target=functools.partial(somelib.loop), name="lib-partial"),
+          threading.Thread(target=functools.partial(mine), name="user-partial"),
           threading.Thread(target=print, args=(), name="builtin-target")):
     t.start(); t.join()
 """
@@ -73,8 +75,19 @@ class LibraryThreads(unittest.TestCase):
         self.assertEqual(flags["lib-target"] & 4, 4)
         self.assertEqual(flags["lib-class"] & 4, 4)
         self.assertEqual(flags["user-target"] & 4, 0)
+        self.assertEqual(flags["lib-partial"] & 4, 4)
+        self.assertEqual(flags["user-partial"] & 4, 0)
         self.assertEqual(flags["builtin-target"] & 4, 0)
         self.assertEqual(flags["MainThread"] & 4, 0)
+
+    def test_a_library_thread_names_its_package_in_the_flags_high_bits(self):
+        proc, trace = tracefile.run(LIBRARY_THREADS)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        starts = {trace.blob(r): r for r in trace.of("THREAD_START")}
+        lib = starts["lib-target"]
+        self.assertEqual(trace.blobs.get((lib.pid, lib.b >> 3)), "somelib")
+        self.assertEqual(trace.blobs.get((lib.pid, starts["lib-class"].b >> 3)), "somelib")
+        self.assertEqual(starts["user-target"].b >> 3, 0)
 
 
 if __name__ == "__main__":

@@ -293,3 +293,30 @@ test('a symlink planted at the old predictable temp name (<out>.tmp-<pid>) is no
   assert.equal(readTrace(out).length, 13);
   fs.rmSync(`${out}.tmp-${process.pid}`);
 });
+
+test('a library thread and a library asyncio task keep their package through a save (schema 3)', () => {
+  const s = sample(10);
+  s.addThread({ process: 0, pid: 1, ident: 6, nativeId: 2, name: 'IO loop', startTs: 1, endTs: 9, daemon: true, internal: false, library: 'distributed', main: false, exception: null });
+  s.objects.set(11, { id: 11, type: 'asyncio.Task', label: '', pid: 1, site: 0, library: 'tornado' });
+  const data = encodeTrace(s);
+  const back = decodeTrace(data);
+  assert.equal(back.threads[1].library, 'distributed');
+  assert.equal(back.threads[0].library, undefined);
+  assert.equal(back.objects.get(11)?.library, 'tornado');
+  assert.equal(back.objects.get(9)?.library, undefined);
+  assert.equal(JSON.parse(chunksOf(data).find((c) => c.tag === 'META')!.payload.toString('utf8')).schemaVersion, 3);
+});
+
+test('a schema 2 trace (before library packages) still reads, with no thread or object of a library', () => {
+  const back = decodeTrace(withJson('META', (v) => { v.schemaVersion = 2; }));
+  assert.equal(back.threads.length, 1);
+  assert.equal(back.threads[0].library, undefined);
+  assert.equal(back.objects.get(9)?.library, undefined);
+});
+
+test('a library field that is not a short package name is refused', () => {
+  refused(withJson('THRD', (v) => { v[0].library = 5; }), /threads\[0\]\.library: 5 is not a package name/);
+  refused(withJson('THRD', (v) => { v[0].library = ''; }), /threads\[0\]\.library/);
+  refused(withJson('OBJS', (v) => { v[0].library = 'x'.repeat(201); }), /objects\[0\]\.library/);
+  refused(withJson('META', (v) => { v.schemaVersion = 1; }), /header\.schemaVersion: 1 \(this build reads 2 to 3\)/);
+});

@@ -2,7 +2,10 @@
  * Turns the indexed data and the view options (collapsed processes, opened
  * helper groups, search) into rows from top to bottom: each process nested
  * under the process that started it, its own threads first ("my code"), then
- * one folded row for its helper threads (queue feeders, pool handlers, a
+ * one folded row for the libraries' machinery ("library: dask (4 threads, 120
+ * tasks)": threads the runtime saw run a library's function and asyncio tasks
+ * running a library's coroutine, on whichever thread), then one folded row for
+ * its standard-library helper threads (queue feeders, pool handlers, a
  * Manager's server threads), the programs it started that are not traced, and
  * its child processes, helper processes (forkserver…) last and folded. A
  * process with one thread of its own is one row: the thread's lane, labelled
@@ -40,8 +43,10 @@ export interface LaneRow {
   failed: boolean;
   /** A thread row that also stands for its process (the process's only thread of its own). */
   processRow: boolean;
-  /** A helper group: the helper threads and helper processes it folds. */
-  members?: { threads: number[]; processes: number[] };
+  /** A helper group: the helper threads and helper processes it folds (a library group: and asyncio task lanes). */
+  members?: { threads: number[]; processes: number[]; tasks?: TaskLane[] };
+  /** A library group ("dask", "dask, tornado"): the libraries whose machinery it folds. */
+  library?: string;
   /** An untraced program the process started (subprocess, os.fork). */
   program?: ChildProgram;
 }
@@ -64,6 +69,13 @@ export interface Layout {
   anchor: Int32Array;
   /** Per process: the row that stands for it, −1 if not shown. */
   processRow: Int32Array;
+  /** Asyncio task lanes not shown: the row their events attach to (the folded library group). */
+  taskAnchor?: Map<TaskLane, number>;
+  /**
+   * Per thread: 1 if it is folded in a library group. Arrows between two such threads (the
+   * library talking to itself) are hidden with the group; unfolding it shows them.
+   */
+  folded?: Uint8Array;
 }
 
 export const ROW_H = 16;
@@ -96,6 +108,8 @@ export function layoutLanes(data: TimelineData, opts: LayoutOptions): Layout {
   const q = opts.query;
   const anchor = new Int32Array(store.threads.length).fill(-1);
   const processRow = new Int32Array(store.processes.length).fill(-1);
+  const taskAnchor = new Map<TaskLane, number>();
+  const folded = new Uint8Array(store.threads.length);
   const byPid = new Map<number, ProcessInfo>();
   for (const p of store.processes) byPid.set(p.pid, p);
   const children = new Map<number, ProcessInfo[]>();
@@ -150,13 +164,17 @@ export function layoutLanes(data: TimelineData, opts: LayoutOptions): Layout {
     return keep;
   };
 
-  /** A thread's lane and its asyncio task lanes; returns false when the search drops it. */
-  const threadRows = (p: ProcessInfo, t: ThreadInfo, indent: number, dim: boolean, asProcess: boolean, collapsed: boolean, hasBelow: boolean): boolean => {
+  /**
+   * A thread's lane and its asyncio task lanes (the program's own; a library's too when `libraryTasks`);
+   * returns false when the search drops it.
+   */
+  const threadRows = (p: ProcessInfo, t: ThreadInfo, indent: number, dim: boolean, asProcess: boolean, collapsed: boolean, hasBelow: boolean, libraryTasks = false): boolean => {
     const lane = data.threadLanes[t.index];
+    const taskLanes = (lane?.tasks ?? []).filter((task) => libraryTasks || !task.library);
     const procMatches = !q.active || q.processes.has(p.index);
     const nameMatch = procMatches || q.threads.has(t.index);
     const eventMatch = !nameMatch && !!lane && laneHasMatch(q, lane.spans);
-    const taskMatch = !!lane && lane.tasks.some((task) => laneHasMatch(q, task.spans));
+    const taskMatch = taskLanes.some((task) => laneHasMatch(q, task.spans));
     if (!nameMatch && !eventMatch && !taskMatch) return false;
     const tw = words.thread(t);
     let label = tw.label;
@@ -175,17 +193,70 @@ export function layoutLanes(data: TimelineData, opts: LayoutOptions): Layout {
     });
     anchor[t.index] = row;
     if (asProcess) processRow[p.index] = row;
-    for (const task of lane?.tasks ?? []) {
-      if (!nameMatch && !laneHasMatch(q, task.spans)) continue;
-      const one = task.tasks.length === 1 ? task.tasks[0] : undefined;
-      add({
-        key: `a:${p.pid}:${task.key}`, kind: 'task', label: one ? one.name : `asyncio tasks (${task.tasks.length})`,
-        detail: one ? one.coroutine : `${task.tasks[0]?.name ?? ''} …`, height: laneHeight(task.spans.depth),
-        indent: indent + 1, process: p.index, thread: t.index, spans: task.spans, task, dim,
-        filterEvents: !nameMatch, collapsible: false, collapsed: false, failed: false, processRow: false,
-      });
-    }
+    for (const task of taskLanes) taskRow(p, t, task, indent + 1, dim || !!task.library, !nameMatch);
     return true;
+  };
+
+  /** One asyncio task lane (unless the search drops it). */
+  const taskRow = (p: ProcessInfo, t: ThreadInfo, task: TaskLane, indent: number, dim: boolean, filterEvents: boolean): void => {
+    if (filterEvents && !laneHasMatch(q, task.spans)) return;
+    const one = task.tasks.length === 1 ? task.tasks[0] : undefined;
+    add({
+      key: `a:${p.pid}:${task.key}`, kind: 'task', label: one ? one.name : `asyncio tasks (${task.tasks.length})`,
+      detail: `${one ? one.coroutine : `${task.tasks[0]?.name ?? ''} …`}${task.library ? ` · ${task.library}` : ''}`, height: laneHeight(task.spans.depth),
+      indent, process: p.index, thread: t.index, spans: task.spans, task, dim,
+      filterEvents, collapsible: false, collapsed: false, failed: false, processRow: false,
+    });
+  };
+
+  /**
+   * One folded row for the libraries' threads and asyncio tasks of a process ("library: dask (4 threads,
+   * 120 tasks)"); unfolded (or while searching) their lanes follow: the library's threads with all their
+   * task lanes, then the library's task lanes run by the program's own threads.
+   */
+  const libraryGroup = (p: ProcessInfo, libThreads: ThreadInfo[], ownThreads: ThreadInfo[], indent: number): void => {
+    const lanesOn = (t: ThreadInfo, all: boolean): TaskLane[] => (data.threadLanes[t.index]?.tasks ?? []).filter((l) => all || !!l.library);
+    const tasks: [ThreadInfo, TaskLane][] = [];
+    for (const t of libThreads) for (const l of lanesOn(t, true)) tasks.push([t, l]);
+    for (const t of ownThreads) for (const l of lanesOn(t, false)) tasks.push([t, l]);
+    const libTaskLanes = tasks.filter(([, l]) => !!l.library);
+    if (libThreads.length === 0 && libTaskLanes.length === 0) return;
+    const procMatches = !q.active || q.processes.has(p.index);
+    const laneMatches = (t: ThreadInfo): boolean => !!data.threadLanes[t.index] && laneHasMatch(q, data.threadLanes[t.index].spans);
+    if (!procMatches && !libThreads.some((t) => q.threads.has(t.index) || laneMatches(t))
+      && !tasks.some(([, l]) => laneHasMatch(q, l.spans))) return;
+    const key = `l:${p.pid}`;
+    const open = opts.showHelpers || opts.opened.has(key) || q.active;
+    // The libraries that started threads first (dask, whose loop runs tornado's tasks too), then by tasks.
+    const weight = new Map<string, [threads: number, tasks: number]>();
+    const count = (lib: string, th: number, ta: number): void => {
+      const w = weight.get(lib) ?? [0, 0];
+      weight.set(lib, [w[0] + th, w[1] + ta]);
+    };
+    for (const t of libThreads) count(words.thread(t).library, 1, 0);
+    let nTasks = 0;
+    for (const [, l] of libTaskLanes) {
+      nTasks += l.tasks.length;
+      count(l.library, 0, l.tasks.length);
+    }
+    const names = [...weight.entries()].sort((a, b) => b[1][0] - a[1][0] || b[1][1] - a[1][1] || a[0].localeCompare(b[0])).map(([n]) => n);
+    const counts = [libThreads.length ? `${libThreads.length} thread${libThreads.length === 1 ? '' : 's'}` : '', nTasks ? `${nTasks} task${nTasks === 1 ? '' : 's'}` : ''].filter(Boolean).join(', ');
+    const library = data.naming.fold(names, 3);
+    const group = add({
+      key, kind: 'helpers', label: `library: ${library} (${counts})`, detail: data.naming.fold(libThreads.map((t) => t.name), 3),
+      height: GROUP_H, indent, process: p.index, thread: -1, dim: true, filterEvents: false, collapsible: true, collapsed: !open, failed: false,
+      processRow: false, members: { threads: libThreads.map((t) => t.index), processes: [], tasks: libTaskLanes.map(([, l]) => l) }, library,
+    });
+    if (!open) {
+      for (const t of libThreads) {
+        anchor[t.index] = group;
+        folded[t.index] = 1;
+      }
+      for (const [, l] of tasks) taskAnchor.set(l, group);
+      return;
+    }
+    for (const t of libThreads) threadRows(p, t, indent + 1, true, false, false, false, true);
+    for (const t of ownThreads) for (const l of lanesOn(t, false)) taskRow(p, t, l, indent + 1, true, !procMatches);
   };
 
   /** One folded row for helpers; unfolded, their rows follow. Returns the group row. */
@@ -195,7 +266,7 @@ export function layoutLanes(data: TimelineData, opts: LayoutOptions): Layout {
     const what = procs.length && !helpers.length ? 'helper process' : 'helper thread';
     const n = names.length;
     const group = add({
-      key, kind: 'helpers', label: `${n} ${what}${n === 1 ? '' : 's'}`, detail: data.naming.fold(names, 3), height: GROUP_H,
+      key, kind: 'helpers', label: `${n} ${what}${n === 1 ? '' : what.endsWith('s') ? 'es' : 's'}`, detail: data.naming.fold(names, 3), height: GROUP_H,
       indent, process: p.index, thread: -1, dim: true, filterEvents: false, collapsible: true, collapsed: !open, failed: false,
       processRow: false, members: { threads: helpers.map((t) => t.index), processes: procs.map((c) => c.index) },
     });
@@ -226,13 +297,15 @@ export function layoutLanes(data: TimelineData, opts: LayoutOptions): Layout {
     const helperProcess = pw.role === 'helper';
     const all = threadsOf[p.index];
     const own = all.filter((t) => !words.thread(t).helper);
-    const helpers = all.filter((t) => words.thread(t).helper);
+    const libThreads = all.filter((t) => !!words.thread(t).library);
+    const helpers = all.filter((t) => words.thread(t).helper && !words.thread(t).library);
+    const hasLibraryTasks = own.some((t) => data.threadLanes[t.index]?.tasks.some((l) => !!l.library));
     const kids = (children.get(p.pid) ?? []).filter((c) => keeps(c, new Set()));
     const userKids = kids.filter((c) => words.role(c) !== 'helper');
     const helperKids = kids.filter((c) => words.role(c) === 'helper');
     const programs = programsOf.get(p.pid) ?? [];
-    const hasBelow = helpers.length + kids.length + programs.length > 0;
-    const single = own.length === 1 && (data.threadLanes[own[0].index]?.tasks.length ?? 0) === 0;
+    const hasBelow = helpers.length + libThreads.length + kids.length + programs.length > 0 || hasLibraryTasks;
+    const single = own.length === 1 && !(data.threadLanes[own[0].index]?.tasks.some((l) => !l.library) ?? false);
     let header: number;
     if (single && threadRows(p, own[0], indent, helperProcess, true, collapsed, hasBelow)) {
       header = processRow[p.index];
@@ -250,6 +323,7 @@ export function layoutLanes(data: TimelineData, opts: LayoutOptions): Layout {
       for (const c of kids) markUnder(c, header, seen);
       return;
     }
+    libraryGroup(p, libThreads, own, indent + 1);
     if (helpers.length) helperGroup(p, `h:${p.pid}`, helpers, [], indent + 1, seen);
     for (const c of programs) {
       const w = data.naming.program(c);
@@ -266,7 +340,7 @@ export function layoutLanes(data: TimelineData, opts: LayoutOptions): Layout {
   for (const r of roots) visit(r, 0, seen);
   // Processes only reachable through a cycle of parent pids still get shown.
   for (const p of store.processes) if (!seen.has(p.pid)) visit(p, 0, seen);
-  return { rows, height: y, anchor, processRow };
+  return { rows, height: y, anchor, processRow, taskAnchor, folded };
 }
 
 /** The row at a y (in lane coordinates), by binary search; −1 if none. */

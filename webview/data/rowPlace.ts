@@ -39,6 +39,9 @@ export function laneOfRow(store: TraceStore, data: TimelineData, layout: Layout,
     const lane = data.tasks.get(`${store.threads[thread]?.pid}:${store.obj[r]}`)?.lane;
     const i = layout.rows.findIndex((l) => l.kind === 'task' && l.task === lane);
     if (i >= 0) return i;
+    // A library's task lane folded away: its events attach to the library group.
+    const group = lane ? layout.taskAnchor?.get(lane) : undefined;
+    if (group !== undefined) return group;
   } else {
     const i = layout.rows.findIndex((l) => l.kind === 'thread' && l.thread === thread);
     if (i >= 0) return i;

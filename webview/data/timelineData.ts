@@ -16,6 +16,8 @@ export interface AsyncTask {
   id: number;
   name: string;
   coroutine: string;
+  /** The library whose coroutine it runs ("dask", "tornado"), '' for the program's own. */
+  library: string;
   lane: TaskLane;
   /** Its life: created (or first seen) until it ended (NaN while it has not). */
   t0: number;
@@ -33,6 +35,8 @@ export interface TaskLane {
   spans: LaneSpans;
   points: RowList;
   tasks: AsyncTask[];
+  /** Whose tasks it holds: a library's ("dask"; folded with its process's library group) or '' the program's. */
+  library: string;
   /** End of its latest task; Infinity while that task has not ended. */
   busyUntil: number;
 }
@@ -158,14 +162,16 @@ export class TimelineData {
     let task = this.tasks.get(key);
     if (!task) {
       const owner = this.lane(thread);
-      let lane = owner.tasks.find((l) => l.busyUntil < ts);
+      // A library's tasks never share a lane with the program's: they fold away with the library.
+      const library = this.naming.objectLibrary(taskId);
+      let lane = owner.tasks.find((l) => l.busyUntil < ts && l.library === library);
       if (!lane) {
-        lane = { key: `${thread}:${owner.tasks.length}`, thread, spans: new LaneSpans(), points: new RowList(), tasks: [], busyUntil: Infinity };
+        lane = { key: `${thread}:${owner.tasks.length}`, thread, spans: new LaneSpans(), points: new RowList(), tasks: [], library, busyUntil: Infinity };
         owner.tasks.push(lane);
         this.structure++;
       }
       lane.busyUntil = Infinity;
-      task = { id: taskId, name: `task ${taskId % 100000}`, coroutine: '', lane, t0: ts, t1: NaN };
+      task = { id: taskId, name: `task ${taskId % 100000}`, coroutine: '', library, lane, t0: ts, t1: NaN };
       lane.tasks.push(task);
       this.tasks.set(key, task);
     }

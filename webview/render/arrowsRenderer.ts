@@ -32,6 +32,7 @@ export function drawArrows(ctx: CanvasRenderingContext2D, f: Frame): number {
   if (f.flowKinds.size === 0 || flows.length === 0) return 0;
   const { v0, v1 } = view;
   const anchors = layout.anchor;
+  const folded = layout.folded;
   // One pass: the visible arrows' ends, by kind.
   const ends = new Map<FlowKind, number[]>();
   for (const k of KIND_ORDER) if (f.flowKinds.has(k)) ends.set(k, []);
@@ -46,6 +47,8 @@ export function drawArrows(ctx: CanvasRenderingContext2D, f: Frame): number {
     const ra = fl.fromThread >= 0 && fl.fromThread < anchors.length ? anchors[fl.fromThread] : -1;
     const rb = fl.toThread >= 0 && fl.toThread < anchors.length ? anchors[fl.toThread] : -1;
     if (ra < 0 || rb < 0) return;
+    // Between two threads of a folded library group: the library talking to itself, hidden with it.
+    if (folded && folded[fl.fromThread] === 1 && folded[fl.toThread] === 1) return;
     list.push(i, ra, rb);
     count++;
   });

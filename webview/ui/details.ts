@@ -81,7 +81,11 @@ export class DetailsPane {
       }
     }
     const o = store.objects.get(store.obj[r]);
-    if (o) item('Object', `${naming.objects.name(o.id)} — ${o.type}`);
+    if (o) {
+      // Made by a library's code (dask's locks and queues, its asyncio tasks): the library's, not the program's.
+      const lib = naming.objectLibrary(o.id);
+      item('Object', `${naming.objects.name(o.id)} — ${o.type}${lib ? ` · ${lib}'s (made by library code)` : ''}`);
+    }
     for (const [k, v] of extra(store, r)) item(k, v);
     el.appendChild(dl);
 

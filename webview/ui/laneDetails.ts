@@ -58,6 +58,18 @@ export function laneDetails(data: TimelineData, row: LaneRow, window: { v0: numb
       const w = words.process(s.processes[p]);
       out.push([w.label, `pid ${s.processes[p].pid} · ${w.ended}`]);
     }
+    // A library group's asyncio tasks: how many per coroutine, the most frequent first.
+    const byCoroutine = new Map<string, number>();
+    for (const lane of row.members.tasks ?? []) {
+      for (const t of lane.tasks) {
+        const what = `${t.coroutine || t.name} · ${t.library}`;
+        byCoroutine.set(what, (byCoroutine.get(what) ?? 0) + 1);
+      }
+    }
+    const coroutines = [...byCoroutine.entries()].sort((a, b) => b[1] - a[1]);
+    for (const [what, n] of coroutines.slice(0, 30)) out.push([`asyncio task${n === 1 ? '' : `s ×${n}`}`, what]);
+    if (coroutines.length > 30) out.push(['…', `${coroutines.length - 30} more coroutines`]);
+    if (row.library) out.push(['why folded', `${row.library}'s own machinery: threads running its functions and tasks running its coroutines (their locks, queues and arrows among themselves); the program's waits in its locks stay on the program's lanes`]);
     return { title: row.label, rows: out };
   }
   if (row.kind === 'program' && row.program) {
@@ -84,7 +96,7 @@ export function laneDetails(data: TimelineData, row: LaneRow, window: { v0: numb
     const tw = words.thread(t);
     if (!row.processRow) out.push(['thread', `${t.name} · tid ${t.nativeId || t.ident}`], ['process', `${words.process(p).label} (pid ${t.pid})`]);
     else out.push(['thread', `${t.name} · tid ${t.nativeId || t.ident}`]);
-    if (tw.helper) out.push(['helper', tw.helperOf]);
+    if (tw.helper) out.push(['helper', tw.library ? `${tw.library} (a library's thread: it runs ${t.library ?? tw.library}'s code)` : tw.helperOf]);
     out.push(['daemon', t.daemon ? 'yes' : 'no']);
     if (t.exception) out.push(['exception', t.exception]);
     const lane = data.threadLanes[t.index];

@@ -17,14 +17,14 @@ export function renderLaneLabels(container: HTMLElement, layout: Layout, actions
   const frag = document.createDocumentFragment();
   for (const row of layout.rows) {
     const item = document.createElement('div');
-    item.className = `lane-label ${row.kind}${row.processRow ? ' process-row' : ''}${row.dim ? ' dim' : ''}${row.failed ? ' failed' : ''}`;
+    item.className = `lane-label ${row.kind}${row.library ? ' library' : ''}${row.processRow ? ' process-row' : ''}${row.dim ? ' dim' : ''}${row.failed ? ' failed' : ''}`;
     item.setAttribute('role', 'listitem');
     item.style.top = `${row.y}px`;
     item.style.height = `${row.height}px`;
     item.style.paddingLeft = `${4 + row.indent * 12}px`;
     item.dataset.key = row.key;
     const what = row.kind === 'process' || row.processRow ? 'Process' : row.kind === 'thread' ? 'Thread'
-      : row.kind === 'helpers' ? 'Group' : row.kind === 'program' ? 'Program' : 'Asyncio task';
+      : row.kind === 'helpers' ? (row.library ? 'Library group' : 'Group') : row.kind === 'program' ? 'Program' : 'Asyncio task';
     item.setAttribute('aria-label', `${what} ${row.label}, ${row.detail}`);
     item.title = `${row.label} — ${row.detail}`;
     if (row.collapsible) {

@@ -24,7 +24,12 @@ export interface Summary {
    */
   processes: { pid: number; ppid: number; name: string; exitCode: number | null; internal: boolean; label: string; role: ProcessRole; ended: string; cpuMs: number }[];
   /** `helper`: the standard library's or a library's thread (queue feeders, pool handlers, Manager server threads). */
-  threads: { pid: number; tid: number; name: string; daemon: boolean; internal: boolean; label: string; helper: boolean; cpuMs: number }[];
+  threads: {
+    pid: number; tid: number; name: string; daemon: boolean; internal: boolean;
+    /** The installed package whose code a library's thread runs ("distributed", "loky"); null for others. */
+    library: string | null;
+    label: string; helper: boolean; cpuMs: number;
+  }[];
   /** Programs started with subprocess / os.fork that wrote no trace (not Python, or not traced). */
   programs: { pid: number; ppid: number; command: string; ended: string }[];
   counts: Record<string, number>;
@@ -137,7 +142,7 @@ export function buildSummary(store: TraceStore, findings: Finding[] = []): Summa
     }),
     threads: store.threads.map((t) => {
       const w = naming.words.thread(t);
-      return { pid: t.pid, tid: t.nativeId, name: t.name, daemon: t.daemon, internal: t.internal, label: w.label, helper: w.helper, cpuMs: cpuMs(cpu.thread[t.index]) };
+      return { pid: t.pid, tid: t.nativeId, name: t.name, daemon: t.daemon, internal: t.internal, library: t.library ?? null, label: w.label, helper: w.helper, cpuMs: cpuMs(cpu.thread[t.index]) };
     }),
     programs: naming.facts.childPrograms(store).map((c) => {
       const w = programWords(store, c.row, c.joinRow);

@@ -19,6 +19,9 @@ export interface ChildProgram {
   joinRow: number;
 }
 
+/** Tasks remembered per thread to tell whose work it did (a library worker's first tasks tell). */
+const MAX_TASKS_KEPT = 64;
+
 export class NamingFacts {
   private seen = 0;
   /** pid → PROCESS_SPAWN row that started it. */
@@ -35,6 +38,10 @@ export class NamingFacts {
   private readonly taskOwner = new Map<number, number>();
   /** Thread index → a task id it ran (TASK_RUN), until its pool is known. */
   private readonly taskOfThread = new Map<number, number>();
+  /** Task id → the line that submitted it (TASK_SUBMIT site; −1 unknown). */
+  private readonly taskSite = new Map<number, number>();
+  /** Thread index → some of the task ids it ran (the first few), to tell whose work it did. */
+  private readonly tasksRun = new Map<number, number[]>();
   /** Thread index → pool / executor whose tasks it ran. */
   private readonly poolOfThread = new Map<number, number>();
   /** Thread index → the channel (queue object id) it sent on, for feeder threads. */
@@ -73,10 +80,15 @@ export class NamingFacts {
           break;
         case K.TASK_SUBMIT:
           this.taskOwner.set(store.obj[r], store.a[r]);
+          this.taskSite.set(store.obj[r], store.site[r]);
           break;
-        case K.TASK_RUN:
+        case K.TASK_RUN: {
           if (!this.poolOfThread.has(store.thread[r])) this.taskOfThread.set(store.thread[r], store.obj[r]);
+          let ran = this.tasksRun.get(store.thread[r]);
+          if (!ran) this.tasksRun.set(store.thread[r], (ran = []));
+          if (ran.length < MAX_TASKS_KEPT) ran.push(store.obj[r]);
           break;
+        }
         case K.PIPE_SEND:
           if (!this.sendsOn.has(store.thread[r])) this.sendsOn.set(store.thread[r], store.obj[r]);
           break;
@@ -108,6 +120,19 @@ export class NamingFacts {
     this.poolOfThread.set(thread, owner);
     this.taskOfThread.delete(thread);
     return owner;
+  }
+
+  /**
+   * Whether a pool's worker thread ran the program's work: a task submitted from a line that is not
+   * a library's (`isLibraryFile`), or of unknown origin. A worker of an executor that a library made
+   * and fed only itself (asyncio's default executor running distributed's offloaded calls) did not.
+   */
+  ranProgramWork(store: TraceStore, thread: number, isLibraryFile: (file: string) => boolean): boolean {
+    for (const task of this.tasksRun.get(thread) ?? []) {
+      const site = this.taskSite.get(task);
+      if (site === undefined || site < 0 || !isLibraryFile(store.sites[site]?.file ?? '')) return true;
+    }
+    return false;
   }
 
   /** The pool / executor that started a process (PROCESS_SPAWN a), 0 if none. */

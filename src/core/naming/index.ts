@@ -5,12 +5,14 @@
 import type { ProcessInfo } from '../trace/traceModel';
 import type { TraceStore } from '../trace/traceStore';
 import { NamingFacts, type ChildProgram } from './facts';
+import { objectLibrary } from './libraries';
 import { foldNames } from './lists';
 import { ObjectNames } from './objectNames';
 import { programWords, Words, type ProgramWords } from './words';
 
 export { NamingFacts, type ChildProgram } from './facts';
 export { foldNames, plural } from './lists';
+export { libraryName, objectLibrary, packageOfFile } from './libraries';
 export { ObjectNames } from './objectNames';
 export { programWords, signalName, Words, type ProcessRole, type ProcessWords, type ProgramWords, type ThreadRole, type ThreadWords } from './words';
 
@@ -32,6 +34,11 @@ export class Naming {
 
   fold(names: readonly string[], max?: number): string {
     return foldNames(names, max);
+  }
+
+  /** The library ("dask") a lock, queue or asyncio task belongs to, '' when it is the program's. */
+  objectLibrary(id: number): string {
+    return objectLibrary(this.store, id);
   }
 
   program(c: ChildProgram): ProgramWords {

@@ -10,6 +10,7 @@
 import type { ProcessInfo, ThreadInfo } from '../trace/traceModel';
 import type { TraceStore } from '../trace/traceStore';
 import type { NamingFacts } from './facts';
+import { libraryName, objectLibrary, packageOfFile } from './libraries';
 import type { ObjectNames } from './objectNames';
 
 export type ProcessRole = 'main' | 'child' | 'worker' | 'manager' | 'helper';
@@ -39,6 +40,8 @@ export interface ThreadWords {
   helper: boolean;
   /** What the helper is for, for details ("standard library", "Manager server", "dask"). */
   helperOf: string;
+  /** A library's helper ("dask", "loky"): folded in its process's library group; '' for others. */
+  library: string;
 }
 
 const SIGNALS: Record<number, string> = {
@@ -172,31 +175,42 @@ export class Words {
   thread(t: ThreadInfo): ThreadWords {
     const p = this.store.processes[t.process];
     const role = p ? this.role(p) : 'child';
-    const helper = (label: string, of: string): ThreadWords => ({ label, name: label === t.name ? '' : t.name, role: 'helper', helper: true, helperOf: of });
-    if (t.main) return { label: t.name, name: '', role: 'main', helper: false, helperOf: '' };
+    const helper = (label: string, of: string, library = ''): ThreadWords => ({ label, name: label === t.name ? '' : t.name, role: 'helper', helper: true, helperOf: of, library });
+    const own = (label: string, r: ThreadRole, name = ''): ThreadWords => ({ label, name, role: r, helper: false, helperOf: '', library: '' });
+    if (t.main) return own(t.name, 'main');
     if (role === 'manager') {
       // Its connection threads are renamed after the process they serve ("MainProcess", "Process-2").
       const m = /\((\w+)\)$/.exec(t.name);
       return helper(m?.[1] === 'accepter' ? 'accepts connections' : m?.[1] === 'handle_request' ? 'handles a request' : `serves ${this.clientName(t.name)}`, 'Manager server');
     }
+    // asyncio's loop.shutdown_default_executor() joins the executor from a thread of its own.
+    if (/^Thread-\d+ \(_do_shutdown\)$/.test(t.name)) return helper("asyncio's executor shutdown", 'standard library');
     const handler = /\((_handle_\w+)\)$/.exec(t.name);
     if (handler && POOL_HANDLERS[handler[1]]) return helper(`Pool's ${POOL_HANDLERS[handler[1]]}`, 'multiprocessing.Pool');
-    if (t.name === 'QueueFeederThread') {
-      const ch = this.facts.sendsOn.get(t.index);
-      return helper(ch === undefined ? 'queue feeder' : `feeds ${this.objects.name(ch)}`, 'multiprocessing.Queue');
-    }
+    // Threads that run the user's tasks are the user's story, whoever started them.
+    for (const [re, kind, lib] of LIBRARY_THREADS) if (kind === 'worker' && re.test(t.name)) return own(`${lib} worker`, 'worker', t.name);
     const pool = this.facts.poolOf(t.index);
     if (pool) {
       const n = /_(\d+)$/.exec(t.name);
       const label = `${this.objects.name(pool)} worker${n ? ` ${Number(n[1]) + 1}` : ''}`;
-      return { label, name: t.name, role: 'worker', helper: false, helperOf: '' };
+      // An executor a library made that only ever ran the library's own calls is its machinery.
+      const lib = objectLibrary(this.store, pool);
+      if (lib && !this.facts.ranProgramWork(this.store, t.index, (file) => packageOfFile(file) !== '')) return helper(label, lib, lib);
+      return own(label, 'worker', t.name);
     }
-    for (const [re, kind, lib] of LIBRARY_THREADS) {
-      if (!re.test(t.name)) continue;
-      return kind === 'helper' ? helper(t.name, lib) : { label: `${lib} worker`, name: t.name, role: 'worker', helper: false, helperOf: '' };
+    // The runtime's flag: the function the thread runs is a library's (its package, events.py THREAD_START).
+    if (t.library) {
+      const lib = libraryName(t.library);
+      return helper(t.name, lib, lib);
     }
+    if (t.name === 'QueueFeederThread') {
+      const ch = this.facts.sendsOn.get(t.index);
+      return helper(ch === undefined ? 'queue feeder' : `feeds ${this.objects.name(ch)}`, 'multiprocessing.Queue');
+    }
+    // Traces without the flag (before schema 3): known libraries' threads by name.
+    for (const [re, kind, lib] of LIBRARY_THREADS) if (kind === 'helper' && re.test(t.name)) return helper(t.name, lib, lib);
     if (t.internal) return helper(t.name, 'standard library');
-    return { label: t.name, name: '', role: 'user', helper: false, helperOf: '' };
+    return own(t.name, 'user');
   }
 
   /** A Manager connection thread's name is its client's process name: say which process that is. */

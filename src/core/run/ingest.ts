@@ -143,9 +143,11 @@ export class ProcessIngest {
       const end = isSpan ? (rawEnd === 0 ? NaN : rawEnd) : ts;
       const local = d[o + 5];
       const site = local === 0 ? -1 : this.siteMap.get(local) ?? -1;
-      const row = store.push(kind, ts, end, lastThread, d[o + 4], site, a, b);
+      // THREAD_START b above its flag bits names a string of this process (its library): flags only.
+      const row = store.push(kind, ts, end, lastThread, d[o + 4], site, a, kind === K.THREAD_START ? b % 8 : b);
       if (isSpan && rawEnd === 0) this.openSpans.set(d[o], row);
       if (kind === K.THREAD_START && rawEnd !== 0) threadEnded(store.threads[lastThread], ts, rawEnd);
+      if (kind === K.ASYNC_CREATE && d[o + 7] !== 0) this.libraryTask(d[o + 4], site, d[o + 7]);
     }
   }
 
@@ -207,6 +209,14 @@ export class ProcessIngest {
     }
   }
 
+  /** An asyncio task running a library's coroutine (events.py ASYNC_CREATE end: its package's name). */
+  private libraryTask(id: number, site: number, packageBlob: number): void {
+    const library = this.text(packageBlob);
+    if (!library || this.store.objects.has(id)) return;
+    this.store.objects.set(id, { id, type: 'asyncio.Task', label: '', pid: this.pid, site, library });
+    this.store.version++;
+  }
+
   private site(local: number): number {
     return local === 0 ? -1 : this.siteMap.get(local) ?? -1;
   }
@@ -256,7 +266,7 @@ export class ProcessIngest {
     const t = this.store.addThread({
       process: p.index, pid: this.pid, ident: r.ident, nativeId: r.obj, name: this.text(r.a) || `Thread ${r.ident}`,
       startTs: r.ts, endTs: r.end === 0 ? NaN : r.end, daemon: (r.b & 1) !== 0, internal: (r.b & 2) !== 0,
-      main: p.mainThread < 0, exception: null,
+      ...libraryOf(r.b, (id) => this.text(id)), main: p.mainThread < 0, exception: null,
     });
     if (p.mainThread < 0) p.mainThread = t.index;
     this.threadOf.set(r.ident, t);
@@ -291,6 +301,12 @@ export class ProcessIngest {
     }
     return closed;
   }
+}
+
+/** events.py THREAD_START b: flag 4 marks a library's thread, b >> 3 the blob of its package's name. */
+function libraryOf(b: number, text: (blob: number) => string): { library?: string } {
+  if ((b & 4) === 0) return {};
+  return { library: text(Math.floor(b / 8)) || 'library' };
 }
 
 /** Start time of the latest image (exec) of a process whose PROCESS_START was read. */

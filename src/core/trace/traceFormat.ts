@@ -24,7 +24,14 @@
 export const MAGIC = 'CTRACE-TRACE-v2\n';
 export const MAGIC_V1 = 'CTRACE-TRACE-v1\n';
 export const TRAILER_MAGIC = 'CTEND-v2';
-export const SCHEMA_VERSION = 2;
+/**
+ * Version of what the tables hold. 3: threads and objects may carry `library` (the package of a
+ * library's thread or asyncio task). Files of every version from OLDEST_SCHEMA_VERSION are read.
+ */
+export const SCHEMA_VERSION = 3;
+export const OLDEST_SCHEMA_VERSION = 2;
+/** Longest package name kept from a trace file. */
+export const MAX_LIBRARY_NAME = 200;
 
 export const CHUNK_HEADER = 16;
 export const INDEX_ENTRY = 24;

@@ -37,6 +37,11 @@ export interface ThreadInfo {
   daemon: boolean;
   /** Standard-library helper threads (queue feeder, pool handlers). */
   internal: boolean;
+  /**
+   * The installed package whose function the thread runs ("distributed", "loky"): a library's
+   * thread (THREAD_START b&4). Absent for the program's own threads and in traces made before it.
+   */
+  library?: string;
   main: boolean;
   exception: string | null;
 }
@@ -53,6 +58,8 @@ export interface ObjectInfo {
   label: string;
   pid: number;
   site: number;
+  /** An asyncio task made to run a library's coroutine (ASYNC_CREATE end): that package's name. */
+  library?: string;
 }
 
 /** One event as handed out by TraceStore.event(); the store itself is columnar. */

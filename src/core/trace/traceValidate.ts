@@ -12,7 +12,7 @@
 import { K as KINDS, kindInfo as lookUpKind, SAMPLE_CORE as CORE_SAMPLE, SAMPLE_CPU as CPU_SAMPLE } from './recordKinds';
 import type { ObjectInfo, ProcessInfo, SiteInfo, ThreadInfo } from './traceModel';
 import type { TraceStore } from './traceStore';
-import { MAX_CORES, MAX_ROWS, MAX_TS, SCHEMA_VERSION } from './traceFormat';
+import { MAX_CORES, MAX_LIBRARY_NAME, MAX_ROWS, MAX_TS, OLDEST_SCHEMA_VERSION, SCHEMA_VERSION } from './traceFormat';
 import { BadMergeInfo, validateMergeInfo } from '../merge/mergeInfo';
 
 // Module-level copies: an imported binding can be a getter on every access (checkRows runs per event).
@@ -89,6 +89,13 @@ function textList(v: Json, where: string): string[] {
   return v.map((s, i) => text(s, `${where}[${i}]`));
 }
 
+/** A library's package name (absent in files written before schema 3): a short non-empty string. */
+function library(v: Json, where: string): { library?: string } {
+  if (v === undefined) return {};
+  if (typeof v !== 'string' || v.length === 0 || v.length > MAX_LIBRARY_NAME) fail(where, `${describe(v)} is not a package name`);
+  return { library: v };
+}
+
 function describe(v: Json): string {
   if (typeof v === 'number') return String(v);
   if (typeof v === 'string') return 'a string';
@@ -98,9 +105,9 @@ function describe(v: Json): string {
 const KNOWN = {
   meta: new Set(['exitCode', 'signal', 'argv', 'startedAt', 'python', 'merge']),
   process: new Set(['index', 'pid', 'ppid', 'parentPid', 'name', 'argv', 'python', 'startTs', 'endTs', 'exited', 'exitCode', 'signal', 'internal', 'wallNsAtStart', 'mainThread']),
-  thread: new Set(['index', 'process', 'pid', 'ident', 'nativeId', 'name', 'startTs', 'endTs', 'daemon', 'internal', 'main', 'exception']),
+  thread: new Set(['index', 'process', 'pid', 'ident', 'nativeId', 'name', 'startTs', 'endTs', 'daemon', 'internal', 'library', 'main', 'exception']),
   site: new Set(['file', 'line', 'func']),
-  object: new Set(['id', 'type', 'label', 'pid', 'site']),
+  object: new Set(['id', 'type', 'label', 'pid', 'site', 'library']),
 };
 
 /** Plain values a newer build added: strings, finite numbers, booleans, null, and short lists of them. */
@@ -123,7 +130,10 @@ const PID_MAX = 0x7fffffff;
 /** The META chunk: schema version, sizes, run metadata. */
 export function validateHeader(v: Json): TraceHeader {
   if (!isRecord(v)) fail('header', 'not an object');
-  if (v.schemaVersion !== SCHEMA_VERSION) fail('header.schemaVersion', `${describe(v.schemaVersion)} (this build reads ${SCHEMA_VERSION})`);
+  const version = v.schemaVersion;
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < OLDEST_SCHEMA_VERSION || version > SCHEMA_VERSION) {
+    fail('header.schemaVersion', `${describe(version)} (this build reads ${OLDEST_SCHEMA_VERSION} to ${SCHEMA_VERSION})`);
+  }
   const eventCount = int(v.eventCount, 'header.eventCount', 0, MAX_ROWS);
   const t = v.tables;
   if (!isRecord(t)) fail('header.tables', 'not an object');
@@ -206,6 +216,7 @@ export class TableChecker {
       endTs,
       daemon: bool(v.daemon, `${w}.daemon`),
       internal: bool(v.internal, `${w}.internal`),
+      ...library(v.library, `${w}.library`),
       main: bool(v.main, `${w}.main`),
       exception: textOrNull(v.exception, `${w}.exception`),
     };
@@ -230,6 +241,7 @@ export class TableChecker {
       label: text(v.label, `${w}.label`),
       pid: int(v.pid, `${w}.pid`, 0, PID_MAX),
       site: int(v.site, `${w}.site`, -1, this.sizes.sites - 1),
+      ...library(v.library, `${w}.library`),
     } as ObjectInfo;
   }
 

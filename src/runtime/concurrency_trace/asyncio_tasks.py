@@ -35,7 +35,7 @@ Not seen: loops that are not BaseEventLoop subclasses (uvloop).
 import sys
 import types
 
-from . import asyncio_sync, asyncio_waits, events, patching, safe_values, safety, sites, writer
+from . import asyncio_sync, asyncio_waits, events, lib_sites, patching, safe_values, safety, sites, writer
 from .import_hooks import after_import as when_imported
 
 hide_own_frames = safety.hide
@@ -84,6 +84,7 @@ def _coro_blob(coro):
 
 
 _task_type = {}     # type -> whether it is an asyncio Task class (cached: asked at every wakeup)
+_packages = {}      # code file -> its installed package (lib_sites.package_of), None for the program's
 
 
 def _is_task(obj):
@@ -140,9 +141,18 @@ def _announce(task, ts, site, name=None, coro=None):
         return -1
     tid = writer.new_object_id()
     _ids[id(task)] = tid
+    # A library's task (events.py ASYNC_CREATE end): its coroutine is defined in an installed package.
+    package = None
+    if frame is not None:
+        fname = frame.f_code.co_filename
+        package = _packages.get(fname, 0)
+        if package == 0:
+            package = lib_sites.package_of(fname)
+            if len(_packages) < 1000:
+                _packages[fname] = package
     writer.point_at(events.ASYNC_CREATE, ts, writer.get_ident(), tid, site,
                     writer.blob(name if name is not None else _task_name(task)),
-                    _coro_blob(coro))
+                    _coro_blob(coro), end=writer.intern(package) if package else 0)
     return tid
 
 

@@ -28,7 +28,7 @@ PROCESS_EXIT = 4      # obj=pid, a=exit code, b=1 if the code is known (0: inter
 PROCESS_SPAWN = 5     # span in the parent around Process.start(): obj=child pid, a=owner object id (pool/executor) or 0, b=blob of the child's Process.name (so a child killed before its tracer wrote anything is still named); site=the user's call (for pool workers: the Pool()/submit line, 0 when a pool's handler thread replaces a worker); also written when start() raised after the child was created
 PROCESS_JOIN = 6      # span: obj=child pid, a=exit code seen (-N: killed by signal N), b=1 if the child had exited; Process.join(), Popen.wait() that had to wait (also inside subprocess.run / communicate), os.waitpid / os.wait called by user code; also written with ts == end when the parent first learns the code outside those (is_alive(), exitcode, Popen.poll(), a Pool reaping or terminating its workers)
 PROCESS_TERMINATE = 7 # obj=child pid, a=signal sent (terminate() 15, kill() 9, interrupt() 2); only while the child is not known to have exited
-THREAD_START = 8      # span = the thread's life: ident=the thread, obj=native id, a=name blob, b=flags (1 daemon, 2 internal, 4 library: the function it runs (target, else its class's run) is defined under site-packages / dist-packages)
+THREAD_START = 8      # span = the thread's life: ident=the thread, obj=native id, a=name blob, b=flags (1 daemon, 2 internal, 4 library: the function it runs (target, a functools.partial's function, else its class's run) is defined under site-packages / dist-packages; then b >> 3 = blob of that package's name, lib_sites.package_of: "distributed", "loky" for joblib's vendored copy)
 THREAD_SPAWN = 9      # span around Thread.start(): obj=ident of the new thread
 THREAD_JOIN = 10      # span: obj=ident of the joined thread, a=1 if it had ended
 THREAD_NAME = 11      # obj=ident, a=name blob (rename after start)
@@ -174,7 +174,10 @@ SHARED_WRITE = 51     # obj=shared object, a=value written (or "method(args)" fo
 # (0 for a task first seen at its first step: created by Task() directly).
 # Tasks that run a coroutine of the standard library itself (asyncio.run's
 # shutdown steps, start_server's accept tasks) are not recorded.
-ASYNC_CREATE = 60     # obj=task id, a=name blob (task.get_name()), b=coroutine blob (qualname)
+ASYNC_CREATE = 60     # obj=task id, a=name blob (task.get_name()), b=coroutine blob (qualname); end (a point's, else 0) =
+                      #   blob of the installed package whose code the coroutine is (its code file is under
+                      #   site-packages / dist-packages, lib_sites.package_of): a library's task ("distributed",
+                      #   "tornado"); 0 for the program's own.  (The standard library's tasks are not recorded.)
 ASYNC_RUN = 61        # span: one step of a task on its loop thread: obj=task id (an eager task's first step is inside create_task)
 ASYNC_END = 62        # obj=task id, a=1 ok, 0 raised, 2 cancelled; b=exception blob when raised ("Type: message"; "Type" if the class has its own __str__)
 ASYNC_WAIT = 63       # span: a suspended task waiting (asyncio_waits.py): ts=end of the step that suspended it,

@@ -22,3 +22,33 @@ def user_site(depth=1):
         f = f.f_back
         d += 1
     return 0
+
+
+# --- which library a piece of code belongs to (lib-fold) ----------------------
+# Vendored copies name the library they vendor: joblib/externals/loky -> "loky".
+_VENDOR_DIRS = ("externals", "_vendor", "vendored")
+
+
+def package_of(filename):
+    """The installed package a code file belongs to: its first folder (or
+    module, less ".py") under site-packages / dist-packages, or the vendored
+    library's for a copy inside another package; None for any other file
+    (the program's own, the standard library's)."""
+    if type(filename) is not str:
+        return None
+    at = -1
+    for marker in _PACKAGES:
+        i = filename.rfind(marker)
+        if i >= 0:
+            at = max(at, i + len(marker))
+    if at < 0:
+        return None
+    parts = filename[at:].split(os.sep)
+    name = parts[0]
+    for i in range(1, len(parts) - 2):
+        if parts[i] in _VENDOR_DIRS:
+            name = parts[i + 1]
+            break
+    if name.endswith(".py"):
+        name = name[:-3]
+    return name[:64] or None

@@ -8,12 +8,12 @@ own fields (_name, _daemonic, _target), never through properties or
 methods a subclass may override, and a target is named without touching it
 (safe_values): no code of the program runs that would not run untraced.
 """
-import os
+import functools
 import sys
 import threading
 import types
 
-from . import events, patching, safe_values, safety, sites, writer
+from . import events, lib_sites, patching, safe_values, safety, sites, writer
 
 # Helper threads the standard library starts for its own plumbing; they are
 # shown, but grouped as internal.
@@ -38,6 +38,7 @@ _failed = safety.failed
 _hide = safety.hide
 _getframe = sys._getframe
 _originals = {}
+_partial = functools.partial
 
 
 def _field(thread, name, default=None):
@@ -70,27 +71,31 @@ def _flags(thread):
     if (target_key(_field(thread, "_target")) in _INTERNAL_TARGETS
             or safe_values.name_of(type(thread)) in _INTERNAL_CLASSES):
         flags |= INTERNAL
-    if _runs_library_code(thread):
-        flags |= LIBRARY
+    package = _library_package(thread)
+    if package:
+        # events.py THREAD_START: b >> 3 is the blob of the library's name.
+        flags |= LIBRARY | writer.intern(package) << 3
     return flags
 
 
-_PACKAGES = (os.sep + "site-packages" + os.sep, os.sep + "dist-packages" + os.sep)
-
-
-def _runs_library_code(thread):
-    """Whether the function the thread runs (its target, else its class's
-    run()) is defined in an installed package: dask's event-loop and comm
-    threads, loky's and ipyparallel's helpers."""
+def _library_package(thread):
+    """The installed package that defines the function the thread runs (its
+    target, else its class's run()): dask's event-loop and comm threads,
+    loky's and ipyparallel's helpers; None for any other thread."""
     fn = _field(thread, "_target")
     if fn is None:
         fn = safe_values.class_attr(type(thread), "run")
+    # functools.partial(f, ...) (distributed's "Nanny stop queue watch"): f, read from the C
+    # partial's own field (exactly that type: a subclass could compute .func).
+    for _ in range(3):
+        if type(fn) is not _partial:
+            break
+        fn = fn.func
     if type(fn) is types.MethodType:
         fn = fn.__func__
     if type(fn) is not types.FunctionType:
-        return False
-    name = fn.__code__.co_filename
-    return _PACKAGES[0] in name or _PACKAGES[1] in name
+        return None
+    return lib_sites.package_of(fn.__code__.co_filename)
 
 
 def exception_text(exc_type, exc, tb):
