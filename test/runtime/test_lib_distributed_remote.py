@@ -61,14 +61,11 @@ class Cluster:
             self.address = json.load(f)["address"]
 
     def close(self):
+        # SIGKILL: a worker told to stop once its scheduler is gone keeps trying to reach it
         for p in self.procs:
-            p.terminate()
+            p.kill()
         for p in self.procs:
-            try:
-                p.wait(30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+            p.wait()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -242,7 +239,7 @@ with Client(json.load(open(f))["address"]) as client:
     print(sum(client.gather(futures)))
     print(" ".join(f.key for f in futures))
 for p in procs:
-    p.terminate()
+    p.kill()
     p.wait()
 """
         proc, trace = tracefile.run(code, python=DEBIAN)

@@ -59,6 +59,19 @@ function routeThroughHub(net: TestNetwork): string | undefined {
   return undefined;
 }
 
+/**
+ * Ends the untraced cluster: SIGKILL (nothing of theirs is wanted), and waits
+ * until each is gone. A worker given SIGTERM after its scheduler has ended
+ * keeps trying to reach it, and its handle keeps the test process alive.
+ */
+async function stopAll(children: ChildProcess[]): Promise<void> {
+  await Promise.all(children.map((c) => new Promise<void>((resolve) => {
+    if (c.exitCode !== null || c.signalCode !== null) return resolve();
+    c.once('exit', () => resolve());
+    c.kill('SIGKILL');
+  })));
+}
+
 interface Worker {
   pid: number;
   ip: string;
@@ -204,7 +217,7 @@ test('a traced client of an untraced scheduler and two workers on this host: eve
     assert.equal(r.status, 0, r.stderr.toString());
     keys = keysOf(r.stdout);
   } finally {
-    for (const c of children) c.kill('SIGTERM');
+    await stopAll(children);
   }
   const checked = checkRemoteTasks(readTrace(out), keys, workers, 0);
   t.diagnostic(`workers: ${checked.offsets.join('; ')}`);
