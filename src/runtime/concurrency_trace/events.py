@@ -109,19 +109,27 @@ PIPE_OPEN = 36        # the two ends of one pipe: obj=pipe object id, a=channel 
 #   Pool / ThreadPool: (1, pid of the pool's process, job, task index);
 #   ProcessPoolExecutor: (2, executor object id, work id, 0).
 #   ThreadPoolExecutor: an object id.
-#   joblib (lib_joblib): call k of a batch: base (5, id of the batch's unit, k, 0),
-#   the unit = the Pool task above (multiprocessing / threading backends) or a
-#   loky work item (4, inode of the executor's call-queue pipe, work_id, 0); the
-#   pool object is the Parallel instance (OBJECT a="joblib.Parallel", b=
-#   "Parallel(n_jobs=4, loky)"); TASK_RESULT when the batch's completion callback runs.
+#   A library's batch unit (joblib's SafeFunction, dask's batch_execute_tasks) is
+#   no task of the pool / executor that carries it: the user's calls in it are.
+#   joblib (lib_joblib): call k of a batch: (5, id of the batch's unit, 0, 0) + k,
+#   the unit = the Pool job's id above (multiprocessing / threading backends), a
+#   loky work item (4, inode of the executor's call-queue pipe, work_id, 0), or an
+#   object id (n_jobs=1 / sequential: all in the caller's thread); the pool object
+#   is the Parallel instance (OBJECT a="joblib.Parallel", b="Parallel(n_jobs=4,
+#   loky)"); TASK_RESULT as the batch's result reaches the caller.  A caller's
+#   AsyncResult wait on a Pool backend's batch waits for the group (3, pool pid,
+#   job, 0) of its calls.
 #   dask local schedulers (lib_dask): key k of a batch get_async submits: base
-#   (6, the executor task id of the batch, k, 0); TASK_SUBMIT b / TASK_RUN a = the
-#   key's text; OBJECT a="dask", b="dask threads(4)" / "dask processes(4)".
+#   (6, the executor task id of the batch, k, 0) (synchronous scheduler: an object
+#   id instead of the executor task id); TASK_SUBMIT b / TASK_RUN a = the key's
+#   text ("('sum-aggregate-5574…', 0)" for a tuple key); OBJECT a="dask",
+#   b="dask threads(4)" / "dask processes(4)" / "dask synchronous(1)".
 #   dask.distributed (lib_distributed, workers traced by this run): (7, crc32 of
 #   the scheduler address, crc32 of the key's text, its length); OBJECT a="dask",
 #   b="dask distributed tcp://..." (the Client); TASK_RESULT only for keys the
-#   client receives.  ipyparallel (lib_ipyparallel): (8, crc32 of the apply
-#   request's msg id, its length, 0); OBJECT a="ipyparallel" (the Client).
+#   client receives.  ipyparallel (lib_ipyparallel): (8, crc32 of the apply or
+#   execute request's msg id, its length, 0); OBJECT a="ipyparallel" (the Client);
+#   an execute / run request's label is the code's first non-blank line.
 TASK_SUBMIT = 40      # obj=task id, a=pool/executor object id, b=function blob (qualname); ident/site=the caller's thread and line. Executors: inside submit(). Pool: as its task-handler thread takes the task from the call (for imap: as it pulls the element from the iterable)
 TASK_RUN = 41         # span on the worker (pid/ident = the worker process/thread): obj=task id, a=function blob, b=argument summary blob ("3", "'a', 2, key=5"; at most 60 chars); site=0
 TASK_RESULT = 42      # obj=task id, a=1 ok, 0 raised (a raising chunk marks all its elements 0), 2 cancelled before it ran; written when the result reaches the caller's process: Pool: in its result-handler thread (ApplyResult/MapResult/IMapIterator._set), before callbacks and before get() returns; executors: when the future is completed (set_result / set_exception / cancel)
