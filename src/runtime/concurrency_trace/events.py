@@ -228,3 +228,17 @@ IO_WRITE = 71         # write to the process's own sys.stdout / sys.stderr: a=te
 CONN_OPEN = 80        # a TCP connection's ends, once per connection and process (first traced use): obj=this end's channel, a=the peer end's channel, b=blob "this ip:port > peer ip:port"
 PROXY_CALL = 81       # span in the caller around one manager request and its reply (BaseProxy._callmethod): obj=the referent's id (as the proxy's other records name it), site=the user's call, a=method name blob, b=call key (0 if unknown)
 PROXY_SERVE = 82      # span in the manager's server thread (Server.serve_client) from a request received to its reply sent: obj=the referent's id as a client reaching the server at its own address names a Manager queue, a=method name blob (0 if not readable), b=call key
+
+# --- processes this run does not trace, seen through a library (110-114) -----
+# dask.distributed workers on other machines report their tasks through dask's
+# own event log to a traced Client (lib_distributed_remote).  The client writes
+# them into its own event file: the reader makes each remote process a process
+# of its host (named "<host>: dask-worker <address>", a pid of its own above any
+# real one), its threads, and TASK_RUN spans on them.  A remote process id is a
+# writer object id of the client.  Times are the client's monotonic clock,
+# converted from the worker's (scheduler's) clock with the offset estimate of
+# REMOTE_CLOCK; ident of REMOTE_THREAD / REMOTE_TASK_RUN is the remote thread's.
+REMOTE_PROCESS = 110  # obj=remote process id, a=blob JSON {"engine": "dask", "host": host name, "address": worker address, "pid": its pid}
+REMOTE_THREAD = 111   # ident=the remote thread, obj=remote process id, a=name blob
+REMOTE_CLOCK = 112    # obj=remote process id, a=ns the remote clock reads ahead of this process's wall clock, b=uncertainty ns (the offset is within a +- b; -1 unknown); the latest holds
+REMOTE_TASK_RUN = 113 # span: ident=the remote thread, obj=task id (as TASK_RUN), a=key blob, b=remote process id
