@@ -146,10 +146,12 @@ static PyObject *wait_then_hold(CTLock *self, RawType *rt, int64_t site, int on,
         return NULL;
     }
     int got = r == Py_True;
+    /* One clock read: the wait ends when the hold begins. */
+    int64_t t = off || (got && on) ? now_ns() : 0;
     if (off)
-        write_end(off, now_ns(), 1, got, 0);
+        write_end(off, t, 1, got, 0);
     if (got)
-        hold_begin(self, site, on);
+        self->off = on ? begin_record_at(K_LOCK_HOLD, t, self->obj, site, 0, 0) : 0;
     return r;
 }
 

@@ -205,6 +205,18 @@ static void write_end(int64_t off, int64_t end, int set_ab, int64_t a, int64_t b
     }
 }
 
+/* A new record beginning at time ts, on this thread: its offset, or 0 if
+   none was written. */
+static int64_t begin_record_at(int64_t kind, int64_t ts, int64_t obj, int64_t site, int64_t a, int64_t b)
+{
+    int64_t off = claim_slot();
+    if (off < 0)
+        return 0;
+    if (write_record(off, kind, ts, ident(), obj, site, 0, a, b) < 0)
+        return 0;
+    return off;
+}
+
 /* A new record now, on this thread: its offset, or 0 if none was written. */
 static int64_t begin_record(int64_t kind, int64_t obj, int64_t site, int64_t a, int64_t b)
 {

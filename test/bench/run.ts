@@ -32,11 +32,22 @@ const median = (xs: number[]): number => {
 };
 
 function wall(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): number {
+  return command(cmd, args, env).ms;
+}
+
+/**
+ * Wall time (ms) and CPU time (user + system of the command and the children
+ * it waited for, ms, from GNU time) of one command. CPU time is what a
+ * loaded machine (2 cores, several agents) disturbs least.
+ */
+function command(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): { ms: number; cpu: number } {
   const t = process.hrtime.bigint();
-  // stderr kept for a failure only: the CLI's "trace saved" line would fill the table.
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
+  // stderr kept for a failure and GNU time's last line: the CLI's "trace saved" line would fill the table.
+  const r = spawnSync('/usr/bin/time', ['-f', 'ct-bench-cpu %U %S', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env, encoding: 'utf8' });
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
-  return Number(process.hrtime.bigint() - t) / 1e6;
+  const m = /ct-bench-cpu ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
+  return { ms, cpu: m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN };
 }
 
 function ratio(script: string): void {
@@ -45,14 +56,20 @@ function ratio(script: string): void {
   const plain: number[] = [];
   const traced: number[] = [];
   const runtimeOnly: number[] = [];
+  const cpu: number[][] = [[], [], []];
+  const run = (into: number[], k: number, cmd: string, args: string[], env?: NodeJS.ProcessEnv): void => {
+    const r = command(cmd, args, env);
+    into.push(r.ms);
+    cpu[k].push(r.cpu);
+  };
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-runtime-'));
   const env = { ...process.env, PYTHONPATH: path.join(__dirname, '../../src/runtime'), CONCURRENCY_TRACE_DIR: dir, CONCURRENCY_TRACE_TOKEN: 'bench' };
   wall(PYTHON, [file]); // warm the file cache
   for (let i = 0; i < RUNS; i++) {
-    plain.push(wall(PYTHON, [file]));
-    traced.push(wall(process.execPath, [CLI, 'run', '--python', PYTHON, '--out', out, file]));
+    run(plain, 0, PYTHON, [file]);
+    run(traced, 1, process.execPath, [CLI, 'run', '--python', PYTHON, '--out', out, file]);
     // The instrumented runtime alone (no collector, sampler or Node): what tracing costs the program.
-    runtimeOnly.push(wall(PYTHON, [file], env));
+    run(runtimeOnly, 2, PYTHON, [file], env);
     for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f));
   }
   fs.rmSync(dir, { recursive: true, force: true });
@@ -63,6 +80,8 @@ function ratio(script: string): void {
   const t = median(traced);
   const r = median(runtimeOnly);
   console.log(`${script.padEnd(16)} untraced ${p.toFixed(0)} ms · CLI traced ${t.toFixed(0)} ms · ratio ${(t / p).toFixed(3)} (without node start-up ${((t - node) / p).toFixed(3)}) · runtime only ${r.toFixed(0)} ms, ratio ${(r / p).toFixed(3)}`);
+  const [cp, ct, cr] = cpu.map(median);
+  console.log(`${''.padEnd(16)} CPU: untraced ${cp.toFixed(0)} ms · CLI traced ${ct.toFixed(0)} ms, ratio ${(ct / cp).toFixed(3)} · runtime only ${cr.toFixed(0)} ms, ratio ${(cr / cp).toFixed(3)}`);
   fs.rmSync(out, { force: true });
 }
 

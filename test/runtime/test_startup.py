@@ -57,3 +57,70 @@ class RunFolder(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+# Which lazy areas are installed (and which of their modules imported), and the order of the hooks on
+# multiprocessing.managers (qualified names; a stand-in of a deferred area as
+# "deferred:<area>"), after the script's imports.
+AREAS_STATE = """
+import sys
+{imports}
+from concurrency_trace import import_hooks, patches
+def name(cb):
+    if isinstance(cb, import_hooks._Deferred):
+        return "deferred:" + cb.load.__defaults__[0] + (":done" if cb.done else "")
+    return getattr(cb, "__module__", "?").rsplit(".", 1)[-1] + "." + getattr(cb, "__qualname__", "?")
+print(sorted(n for n in (m.__name__.rsplit(".", 1)[-1] for m in patches.installed) if n in patches.LAZY))
+print([name(cb) for cb in import_hooks._watch.get("multiprocessing.managers", [])])
+print(sorted(m for m in ("pools", "futures", "asyncio_tasks", "lib_joblib", "proxy_calls", "shared_proxies")
+             if "concurrency_trace." + m in sys.modules))
+"""
+
+WATCHED = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from concurrency_trace import import_hooks, patches
+import importlib
+for area, names in sorted(patches.LAZY.items()):
+    before = {k: len(v) for k, v in import_hooks._watch.items()}
+    importlib.import_module("concurrency_trace." + area).install()
+    grew = sorted(k for k, v in import_hooks._watch.items() if len(v) > before.get(k, 0))
+    print(area, grew == sorted(names), grew)
+"""
+
+
+class LazyAreas(unittest.TestCase):
+    def test_each_lazy_area_watches_exactly_the_modules_patches_lists_for_it(self):
+        runtime = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                               "src", "runtime")
+        env = dict(os.environ)
+        env.pop("CONCURRENCY_TRACE_DIR", None)
+        out = subprocess.run([sys.executable, "-S", "-c", WATCHED, runtime], env=env, capture_output=True,
+                             timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        lines = out.stdout.decode().splitlines()
+        self.assertEqual(len(lines), 8, out.stdout)
+        for line in lines:
+            self.assertIn(" True ", line)
+
+    def test_a_program_that_imports_none_of_their_modules_does_not_import_the_lazy_areas(self):
+        proc, trace = tracefile.run(AREAS_STATE.format(imports="import threading, queue"))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        installed, _, imported = proc.stdout.decode().splitlines()
+        self.assertEqual(installed, "[]")
+        self.assertEqual(imported, "[]")
+        self.assertEqual(len(trace.of("PROCESS_START")), 1)
+
+    def test_an_area_installed_late_keeps_its_hooks_in_the_order_of_the_areas(self):
+        # sharedctypes first: shared is installed, its managers hook takes its
+        # stand-in's place, before proxy_calls' (as when every area was installed at start-up).
+        proc, _ = tracefile.run(AREAS_STATE.format(imports="import multiprocessing.sharedctypes"))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        installed, hooks, _ = proc.stdout.decode().splitlines()
+        self.assertEqual(installed, "['shared']")
+        self.assertLess(hooks.index("shared_proxies.patch"), hooks.index("deferred:proxy_calls"), hooks)
+        self.assertLess(hooks.index("manager_locks.patch_managers"), hooks.index("shared_proxies.patch"), hooks)
+        proc, _ = tracefile.run(AREAS_STATE.format(imports="import multiprocessing.managers"))
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        installed, hooks, _ = proc.stdout.decode().splitlines()
+        self.assertEqual(installed, "['pools', 'proxy_calls', 'shared']", "managers imports multiprocessing.pool")

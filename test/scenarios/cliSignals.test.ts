@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { RUN_DIR_PREFIX, tempRoot } from '../../src/core/run/runDirs';
+import { RUN_DIR_PREFIX, runDirParent, tempRoot } from '../../src/core/run/runDirs';
 import { readTrace } from '../../src/core/trace/traceFile';
 import { CLI, alive, cli, ownLines, scratch, startCli, until } from './cliHarness';
 import { PYTHON, SCRIPTS } from './harness';
@@ -61,7 +61,8 @@ test('SIGINT to the CLI\'s process group reaches the script once, not twice', as
 });
 
 function runDirsNow(): Set<string> {
-  return new Set(fs.readdirSync(tempRoot()).filter((n) => n.startsWith(RUN_DIR_PREFIX)));
+  const root = runDirParent()?.dir ?? tempRoot();
+  return new Set(fs.readdirSync(root).filter((n) => n.startsWith(RUN_DIR_PREFIX)));
 }
 
 test('SIGQUIT of the CLI ends the script and what it left running, removes the run directory, still saves the trace', async () => {

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { RUN_DIR_PREFIX, createRunDir, processStartTime, removeStaleRunDirs, tempRoot } from '../../src/core/run/runDirs';
+import { RUN_DIR_PREFIX, createRunDir, prepareRunDirRoot, processStartTime, removeStaleRunDirs, runDirParent, tempRoot } from '../../src/core/run/runDirs';
 import { Watchdog } from '../../src/core/run/watchdog';
 
 const PYTHON = process.env.CONCURRENCY_TRACE_TEST_PYTHON || 'python3';
@@ -66,6 +66,54 @@ test('a run directory whose launcher is gone is removed by the next run; a live 
   for (const d of [mine, unmarked, other]) assert.ok(fs.existsSync(d), d);
   assert.deepEqual(removeStaleRunDirs(root, Date.now() + 2 * 24 * 3600 * 1000), [unmarked]);
   assert.ok(processStartTime(process.pid));
+});
+
+test('run directories go into a private parent of this user, and later runs sweep only that parent', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-parent-'));
+  // A left-over of an earlier build, straight in the temp folder, its launcher gone.
+  const gone = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
+  const old = fs.mkdtempSync(path.join(root, RUN_DIR_PREFIX));
+  fs.writeFileSync(path.join(old, 'owner'), `${gone.stdout.trim()} 12345\n`);
+  const past = new Date(Date.now() - 10 * 60 * 1000);
+  for (const p of [path.join(old, 'owner'), old]) fs.utimesSync(p, past, past);
+  const first = prepareRunDirRoot(root);
+  assert.equal(first, path.join(root, `concurrency-trace-${process.getuid!()}`));
+  const st = fs.lstatSync(first);
+  assert.ok(st.isDirectory() && (st.mode & 0o777) === 0o700, (st.mode & 0o777).toString(8));
+  assert.ok(!fs.existsSync(old), 'the first run swept the temp folder once');
+  const dir = createRunDir(first);
+  assert.equal(path.dirname(dir), first);
+  // Another stale one in the temp folder is no longer looked at; a stale one in the parent is removed.
+  const later = fs.mkdtempSync(path.join(root, RUN_DIR_PREFIX));
+  fs.writeFileSync(path.join(later, 'owner'), `${gone.stdout.trim()} 12345\n`);
+  const stale = fs.mkdtempSync(path.join(first, RUN_DIR_PREFIX));
+  fs.writeFileSync(path.join(stale, 'owner'), `${gone.stdout.trim()} 12345\n`);
+  for (const d of [later, stale]) {
+    fs.utimesSync(path.join(d, 'owner'), past, past);
+    fs.utimesSync(d, past, past);
+  }
+  assert.equal(prepareRunDirRoot(root), first);
+  assert.ok(fs.existsSync(later) && !fs.existsSync(stale) && fs.existsSync(dir));
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+test('a parent that is a symlink or open to others is not used: run directories go into the temp folder', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-parent-bad-'));
+  const name = path.join(root, `concurrency-trace-${process.getuid!()}`);
+  const target = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-parent-target-'));
+  fs.chmodSync(target, 0o700);
+  fs.symlinkSync(target, name);
+  assert.equal(runDirParent(root), undefined);
+  assert.equal(prepareRunDirRoot(root), root);
+  fs.unlinkSync(name);
+  fs.mkdirSync(name, { mode: 0o700 });
+  fs.chmodSync(name, 0o733);
+  assert.equal(runDirParent(root), undefined);
+  assert.equal(fs.lstatSync(name).mode & 0o777, 0o733, 'never loosened or tightened: left alone');
+  fs.chmodSync(name, 0o700);
+  assert.deepEqual(runDirParent(root), { dir: name, created: false });
+  fs.rmSync(root, { recursive: true, force: true });
+  fs.rmSync(target, { recursive: true, force: true });
 });
 
 test('a symlink named like a run directory is never followed or removed', () => {

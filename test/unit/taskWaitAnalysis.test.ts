@@ -53,3 +53,22 @@ test('waiting for a task another worker is running is not a deadlock', () => {
   t.point(K.TASK_RESULT, w[1], 1000 * MS, 701, 1);
   assert.deepEqual(findings(t.store).map((f) => f.kind), []);
 });
+
+test('a thread that holds a lock while it waits for tasks that need that lock: a deadlock explained as such, each step once', () => {
+  const { t, pool, w } = executor(2);
+  const lock = t.object(950, 'Lock', 'lock');
+  t.hold(0, lock, 2 * MS, 1900 * MS, 8);
+  t.point(K.TASK_SUBMIT, 0, 3 * MS, 801, pool, t.store.intern('add'));
+  t.point(K.TASK_SUBMIT, 0, 3 * MS, 802, pool, t.store.intern('add'));
+  t.span(K.TASK_RUN, w[0], 4 * MS, 1950 * MS, 801);
+  t.span(K.TASK_RUN, w[1], 5 * MS, 1950 * MS, 802);
+  t.wait(w[0], lock, 6 * MS, 1901 * MS, true, 12);
+  t.wait(w[1], lock, 7 * MS, 1902 * MS, false, 12);
+  t.span(TASK_WAIT, 0, 10 * MS, 1800 * MS, 801, 0, 3, 9);
+  const [d] = findings(t.store).filter((f) => f.kind === 'deadlock');
+  assert.ok(d);
+  assert.equal(d.details?.shape, 'heldWhileWaiting');
+  assert.match(d.explanation, /holds a lock those tasks need/);
+  const took = (d.steps ?? []).filter((x) => /took lock/.test(x));
+  assert.equal(took.length, 1, (d.steps ?? []).join('\n'));
+});

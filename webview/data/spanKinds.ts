@@ -210,7 +210,7 @@ export function eventLabel(store: TraceStore, row: number, taskName?: (row: numb
     case K.PROCESS_EXIT: return `exit ${store.b[row] === 1 ? a : '?'}`;
     case K.THREAD_EXCEPTION: return `exception: ${str(a)}`;
     case K.SLEEP: return a >= 0 ? `sleep ${formatDuration(a)}` : 'sleep';
-    case K.TASK_RUN: return `${str(a) || 'task'}(${str(store.b[row])})`;
+    case K.TASK_RUN: return taskRunLabel(str(a), str(store.b[row]));
     case K.TASK_SUBMIT: return `submit ${str(store.b[row]) || 'task'}`;
     case K.TASK_RESULT: return a === 1 ? 'result' : a === 2 ? 'cancelled' : 'raised';
     case K.SHARED_READ: {
@@ -250,4 +250,13 @@ function asyncWaitLabel(store: TraceStore, row: number): string {
   const words = ASYNC_AWAITS[how] ?? 'await';
   // Queue, Lock, Event, Condition, Semaphore and Barrier waits name their object (when the user's code made it).
   return how >= 9 && how <= 16 && store.objects.has(store.a[row]) ? `${words} ${objectLabel(store, store.a[row])}` : words;
+}
+
+/**
+ * A task's run: a function's call with its arguments ("square(3)"); a label that is not a
+ * function's name (a dask key "inc-1f3a…", ('sum-…', 0), ipyparallel's executed code) as it is.
+ */
+function taskRunLabel(label: string, args: string): string {
+  if (!label) return `task(${args})`;
+  return /^[\p{L}_<][\p{L}\p{N}_.<>]*$/u.test(label) ? `${label}(${args})` : args ? `${label} (${args})` : label;
 }

@@ -41,7 +41,7 @@ export interface EpisodeView {
   final: boolean;
 }
 
-type Shape = 'self' | 'abandoned' | 'locks' | 'drain' | 'futures' | 'join' | 'queue' | 'condition' | 'event' | 'other';
+type Shape = 'self' | 'abandoned' | 'locks' | 'drain' | 'futures' | 'heldWhileWaiting' | 'join' | 'queue' | 'condition' | 'event' | 'other';
 
 const EXPLANATIONS: Record<Shape, string> = {
   self: 'A threading.Lock is not reentrant: a thread that acquires it again while it holds it waits for itself forever. Use threading.RLock, or do not call code that takes the lock again while holding it.',
@@ -49,6 +49,7 @@ const EXPLANATIONS: Record<Shape, string> = {
   locks: 'Each of these threads holds a lock the next one needs, so none of them can go on. The usual fix: take the locks in one global order everywhere (for example always the first before the second), or protect the data with a single lock. acquire(timeout=…) only turns the hang into a failure.',
   drain: 'A process that put items on a multiprocessing.Queue does not exit until they are flushed into the pipe, and a full pipe is emptied only by a reader; joining that process before getting its items waits forever (Python docs, multiprocessing, "Joining processes that use queues"). Get the items (drain the queue) before join().',
   futures: 'A task waits for the result of another task of the same pool, and every worker that could run that task is itself waiting, so it never runs (concurrent.futures docs, "Deadlocks can occur when the callable associated with a Future waits on the results of another Future"). Do not wait on futures from inside tasks of the same pool: pass results along, chain with add_done_callback, or give the inner tasks a pool of their own.',
+  heldWhileWaiting: 'A thread waits for the results of tasks while it holds a lock those tasks need: the tasks wait for the lock, so their results never come. Release the lock before waiting for the results (take it only around the shared data, not around the wait), or let the tasks return their data for the waiting thread to apply.',
   join: 'join() waits for a thread or process that is itself waiting for something only the joiner (or another blocked thread) would provide. Give it what it waits for (a sentinel on its queue, set its event) before joining, or join with a timeout and find out why it is stuck.',
   queue: 'Every thread that could put or take an item is blocked or has ended, so this queue operation waits forever. Send a sentinel (for example None) for each consumer when the work is done, and make sure producers cannot end early (an exception in a producer ends it silently).',
   condition: 'Nobody is left to call notify(): every other thread is blocked or has ended. Change the state and notify while holding the condition\'s lock, and wait with wait_for(predicate) so a notify sent before the wait began is not lost.',
@@ -75,6 +76,7 @@ export function describeEpisode(store: TraceStore, names: Names, ep: EpisodeView
   const edges: FindingEdge[] = [];
   const objects = new Map<number, FindingObject>();
   const steps: { ts: number; text: string }[] = [];
+  const holdSteps = new Set<number>(); // a hold several parties wait for is one step
   const addSite = (row: number, role: string): void => {
     if (!events.includes(row)) events.push(row);
     const site = names.site(row, role);
@@ -92,7 +94,8 @@ export function describeEpisode(store: TraceStore, names: Names, ep: EpisodeView
       const lock = names.objectName(store.obj[h]);
       addSite(h, `${holder} took ${lock}`);
       edges.push({ fromRow: p.wait, toRow: h, label: `waits for ${lock}` });
-      steps.push({ ts: store.ts[h], text: `${holder} took ${lock}${names.at(h)}` });
+      if (!holdSteps.has(h)) steps.push({ ts: store.ts[h], text: `${holder} took ${lock}${names.at(h)}` });
+      holdSteps.add(h);
     }
     if (!p.anyone && p.blockers.length === 0) {
       for (const target of p.wakers) {
@@ -157,7 +160,7 @@ function shapeOf(store: TraceStore, ep: EpisodeView): Shape {
   if (core.some((p) => p.blockers.length > 0 && p.wakers.every((t) => !ep.parties.some((q) => q.thread === t)))) return 'abandoned';
   if (ep.lockOnly) return 'locks';
   if (kinds.has(K.PROCESS_JOIN) && (kinds.has(K.PIPE_SEND) || kinds.has(K.QUEUE_PUT))) return 'drain';
-  if (kinds.has(TASK_WAIT)) return 'futures';
+  if (kinds.has(TASK_WAIT)) return kinds.has(K.LOCK_WAIT) ? 'heldWhileWaiting' : 'futures';
   if (kinds.has(K.COND_WAIT)) return 'condition';
   if (kinds.has(K.EVENT_WAIT)) return 'event';
   if (kinds.has(K.QUEUE_GET) || kinds.has(K.QUEUE_PUT) || kinds.has(K.QUEUE_JOIN)) return 'queue';

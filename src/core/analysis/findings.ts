@@ -5,13 +5,15 @@
  * analysis forward in time order, and returns all findings so far. The work
  * is linear in events overall.
  *
- * Kinds: deadlock (deadlocks.ts), lock-order-inversion (lockOrder.ts),
+ * Kinds: deadlock (deadlocks.ts; among asyncio tasks asyncDeadlocks.ts), lock-order-inversion (lockOrder.ts; asyncio.Locks asyncLockOrder.ts),
  * data-race (dataRaces.ts over happensBefore.ts), gil-contention and
  * oversubscription (cpu.ts), lock-contention (lockContention.ts),
  * unjoined (unjoined.ts), uncaught-exception (exceptions.ts), idle-workers
  * (idleWorkers.ts).
  */
 import { K as KINDS } from '../trace/recordKinds';
+import { AsyncDeadlocks } from './asyncDeadlocks';
+import { AsyncLockOrder } from './asyncLockOrder';
 import type { TraceStore } from '../trace/traceStore';
 import { CpuFindings } from './cpu';
 import { DataRaces } from './dataRaces';
@@ -21,8 +23,9 @@ import { FINDING_KINDS, type Finding } from './finding';
 import { HappensBefore } from './happensBefore';
 import { IdleWorkers } from './idleWorkers';
 import { LockContention } from './lockContention';
-import { LockOrder } from './lockOrder';
+import { LockOrder, threadHolds } from './lockOrder';
 import { Names } from './names';
+import { TASK_WAIT_MEMBER } from './tasks';
 import { TimeOrder, BEGIN as BEGIN_ } from './timeOrder';
 import { Unjoined } from './unjoined';
 import { World } from './world';
@@ -48,11 +51,17 @@ export interface UpdateOptions {
 
 const DEFAULT_LAG_NS = 250e6;
 
+/** Rows the asyncio analyses read (tested inline: most traces have none). */
+const IS_ASYNC = new Uint8Array(256);
+for (const k of [K.ASYNC_CREATE, K.ASYNC_END, K.ASYNC_WAIT, K.ASYNC_HOLD, TASK_WAIT_MEMBER]) IS_ASYNC[k] = 1;
+
 export class FindingsEngine {
   private readonly order: TimeOrder;
   private readonly world: World;
   private readonly names: Names;
   private readonly deadlocks: Deadlocks;
+  private readonly asyncDeadlocks: AsyncDeadlocks;
+  private readonly asyncLockOrder: AsyncLockOrder;
   private readonly lockOrder: LockOrder;
   private readonly exceptions: UncaughtExceptions;
   private readonly unjoined: Unjoined;
@@ -79,7 +88,9 @@ export class FindingsEngine {
     this.world = new World(store);
     this.names = new Names(store);
     this.deadlocks = new Deadlocks(store, this.world, this.names);
-    this.lockOrder = new LockOrder(store, this.world, this.names);
+    this.asyncDeadlocks = new AsyncDeadlocks(store, this.names);
+    this.asyncLockOrder = new AsyncLockOrder(store, this.names);
+    this.lockOrder = new LockOrder(store, this.names, threadHolds(store, this.world, this.names));
     this.exceptions = new UncaughtExceptions(store, this.names);
     this.unjoined = new Unjoined(store, this.names);
     this.cpu = new CpuFindings(store, this.world, this.names);
@@ -97,7 +108,7 @@ export class FindingsEngine {
     if (this.finished) return this.result;
     const final = options.final ?? false;
     const upTo = final ? Infinity : Math.max(this.order.newest, options.now ?? -Infinity) - this.lagNs;
-    const { world, deadlocks, lockOrder, exceptions, unjoined, cpu, contention, idle, store, names } = this;
+    const { world, deadlocks, asyncDeadlocks, asyncLockOrder, lockOrder, exceptions, unjoined, cpu, contention, idle, store, names } = this;
     const kind = store.kind;
     if (!this.hb && this.order.position === -Infinity && this.order.rowsSeen === 0) {
       // Nothing analysed yet (a whole trace, or the first update): if shared accesses are there,
@@ -116,6 +127,10 @@ export class FindingsEngine {
     this.order.drain(upTo, (row, phase, time) => {
       world.apply(row, phase, time);
       deadlocks.point(row, phase, time);
+      if (IS_ASYNC[kind[row]] === 1) {
+        asyncDeadlocks.point(row, phase, time);
+        asyncLockOrder.point(row, phase);
+      }
       lockOrder.point(row, phase);
       unjoined.point(row, phase, time);
       cpu.point(row, phase, time);
@@ -152,6 +167,7 @@ export class FindingsEngine {
         return this.replacement.update(options);
       }
       this.deadlocks.finish();
+      this.asyncDeadlocks.finish();
       this.unjoined.finish();
       this.cpu.finish();
       this.finished = true;
@@ -159,7 +175,9 @@ export class FindingsEngine {
     const now = final ? this.store.lastTs() : Math.max(world.now, upTo);
     this.result = sortFindings([
       ...this.deadlocks.findings(now),
+      ...this.asyncDeadlocks.findings(now),
       ...this.lockOrder.findings(),
+      ...this.asyncLockOrder.findings(),
       ...(this.races?.findings() ?? []),
       ...this.cpu.findings(),
       ...this.contention.findings(now),

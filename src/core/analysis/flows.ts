@@ -155,9 +155,16 @@ export function computeFlows(store: TraceStore): Flow[] {
   // Each receive takes the oldest unmatched send of the same bytes on the
   // channel it reads from: the same channel for a one-way pipe, the other
   // end's for a duplex Pipe() (PIPE_OPEN names both ends).
+  // Receives and gets go in the order they returned (when they had the bytes),
+  // not the order they began waiting: of two readers waiting for equal bytes
+  // (a None sentinel for each worker), the one that began first may get the
+  // second. In return order the k-th receive ends after the k-th send began
+  // whatever the interleaving (at most k-1 receives can end before it), so
+  // no arrow goes back in time.
   const byTime = (x: number, y: number): number => store.ts[x] - store.ts[y];
+  const byReturn = (x: number, y: number): number => endOr(store, x) - endOr(store, y) || store.ts[x] - store.ts[y];
   const forQueues = new Map([...sends].map(([k, v]) => [k, [...v]]));
-  recvs.sort(byTime);
+  recvs.sort(byReturn);
   for (const i of recvs) {
     const from = partner.get(store.obj[i]) ?? store.obj[i];
     const s = sends.get(`${from}:${store.a[i]}`)?.shift();
@@ -166,7 +173,7 @@ export function computeFlows(store: TraceStore): Flow[] {
   // A multiprocessing queue's get carries the key of the bytes it received:
   // its send (by the feeder thread) carries the message id of the put.
   // A Manager queue's put and get both carry keys: k-th with k-th.
-  keyedGets.sort(byTime);
+  keyedGets.sort(byReturn);
   for (const list of keyedPuts.values()) list.sort(byTime);
   for (const i of keyedGets) {
     const key = `${store.obj[i]}:${store.a[i]}`;

@@ -14,7 +14,14 @@
  *     join() returning, a process's end → join() (or is_alive()) learning it,
  *   task submit → run, run end → result → the submitting thread (at its next
  *     event: the wait on the result is not recorded yet, and ordering more is
- *     the safe side: it can hide a race, never invent one).
+ *     the safe side: it can hide a race, never invent one),
+ *   a Manager proxy call → its handler in the server (PROXY_CALL begin →
+ *     PROXY_SERVE begin of the same call key), the handler's reply → the
+ *     call's return (PROXY_SERVE end → PROXY_CALL end): what the server's
+ *     threads do in between (a lock, an Event, a queue of the program's own
+ *     object that the manager serves) orders its callers, in one trace and
+ *     across the traces of several hosts (the keys are the same there),
+ *   a TCP connection's ends (CONN_OPEN) as the two ends of a duplex pipe.
  * A synchronized Value's own per-access lock is not recorded, so it orders
  * nothing: `v.value += 1` without `with v.get_lock():` stays a race.
  */
@@ -24,6 +31,7 @@ import { BEGIN as BEGIN_ } from './timeOrder';
 import { TASK_WAIT, TASK_WAIT_MEMBER } from './tasks';
 import { IS_WAIT } from './world';
 import { JoinResolver } from './threadJoins';
+import { PairedClocks } from './pairedClocks';
 
 // Module-level copies: an imported binding can be a getter on every access (hot loops).
 const K = KINDS;
@@ -74,8 +82,19 @@ export class HappensBefore {
   /** Per thread: open waits (a lock's hold that ends while its holder waits was released by another thread). */
   private readonly waiting: number[] = [];
 
+  /** Manager proxy calls: requests (call → handler) and replies (handler → call), by call key. */
+  private readonly requests: PairedClocks;
+  private readonly replies: PairedClocks;
+
   constructor(private readonly store: TraceStore) {
     this.joins = new JoinResolver(store);
+    const later = (thread: number, c: Clock): void => {
+      const p = this.pending.get(thread);
+      if (p) join(p, c);
+      else this.pending.set(thread, c.slice());
+    };
+    this.requests = new PairedClocks(later);
+    this.replies = new PairedClocks(later);
   }
 
   clock(t: number): Clock {
@@ -210,6 +229,19 @@ export class HappensBefore {
             this.partner.set(s.b[row], s.a[row]);
           }
           break;
+        case K.CONN_OPEN:
+          // A TCP connection's ends: this end's channel (obj) and the peer's (a), as flows.ts pairs them.
+          if (obj !== s.a[row]) {
+            this.partner.set(obj, s.a[row]);
+            this.partner.set(s.a[row], obj);
+          }
+          break;
+        case K.PROXY_CALL:
+          if (s.b[row] !== 0) this.requests.send(s.b[row], this.release(t));
+          break;
+        case K.PROXY_SERVE:
+          if (s.b[row] !== 0) this.acquire(t, this.requests.receive(s.b[row], t));
+          break;
         case K.PIPE_SEND: {
           // A queue's feeder sends what the put published; a user's send publishes its own clock.
           const carried = s.b[row] !== 0 ? this.messageClock.get(s.b[row]) : undefined;
@@ -290,6 +322,12 @@ export class HappensBefore {
       }
       case K.TASK_RUN:
         this.taskClock.set(obj, this.release(t));
+        break;
+      case K.PROXY_SERVE:
+        if (s.b[row] !== 0) this.replies.send(s.b[row], this.release(t));
+        break;
+      case K.PROXY_CALL:
+        if (s.b[row] !== 0) this.acquire(t, this.replies.receive(s.b[row], t));
         break;
       case TASK_WAIT: {
         // Returned with results (b 1, 2): ordered after the tasks that finished.

@@ -6,8 +6,11 @@
  * of min(queued tasks, idle workers); fires when it reaches 500 ms and 10 %
  * of the pool's capacity (workers × the time it had work).
  *
- * Workers: the processes a Pool started (PROCESS_SPAWN a = the pool) and
- * every thread that ran one of its tasks.
+ * Workers: every thread that ran one of the pool's tasks, from its first
+ * task on. Before it, a worker may still be starting (a loky or spawn worker
+ * execs a fresh interpreter and imports for seconds under load): not idle.
+ * A worker that never ran a task is not counted (a miss, never a false
+ * finding). Ended workers (THREAD_START's end) leave the count.
  */
 import { K as KINDS } from '../trace/recordKinds';
 import type { TraceStore } from '../trace/traceStore';
@@ -41,7 +44,6 @@ interface PoolState {
 export class IdleWorkers {
   private readonly pools = new Map<number, PoolState>();
   private readonly taskPool = new Map<number, number>();
-  private readonly workerPid = new Map<number, number>(); // worker pid → pool
   private readonly queuedTasks = new Set<number>();
 
   constructor(private readonly store: TraceStore, private readonly names: Names) {}
@@ -79,20 +81,6 @@ export class IdleWorkers {
     const obj = s.obj[row];
     if (phase === BEGIN) {
       switch (kind) {
-        case K.PROCESS_SPAWN:
-          if (s.a[row] !== 0) this.workerPid.set(obj, s.a[row]);
-          return;
-        case K.THREAD_START: {
-          const pid = s.threads[s.thread[row]]?.pid;
-          const id = pid === undefined ? undefined : this.workerPid.get(pid);
-          if (id !== undefined && s.threads[s.thread[row]]?.main) {
-            const p = this.pool(id, time);
-            this.advance(p, time);
-            p.workers.add(s.thread[row]);
-            p.allWorkers.add(s.thread[row]);
-          }
-          return;
-        }
         case K.TASK_SUBMIT: {
           const p = this.pool(s.a[row], time);
           this.advance(p, time);

@@ -10,10 +10,14 @@
  * deadlock with itself), the threads that do never lived at the same time,
  * or a common gate lock is held around every edge of the cycle (the gate
  * already orders them).
+ *
+ * The parties are threads (LOCK_HOLD / LOCK_WAIT, the world's holds), or,
+ * with another HoldSource, asyncio tasks and their asyncio.Locks
+ * (asyncLockOrder.ts): the graph and its cycles are the same.
  */
 import { K as KINDS } from '../trace/recordKinds';
 import type { TraceStore } from '../trace/traceStore';
-import type { Finding, FindingEdge, FindingSite } from './finding';
+import type { Finding, FindingEdge, FindingParty, FindingSite } from './finding';
 import type { Names } from './names';
 import { BEGIN as BEGIN_ } from './timeOrder';
 import type { World } from './world';
@@ -21,6 +25,54 @@ import type { World } from './world';
 // Module-level copies: an imported binding can be a getter on every access (hot loops).
 const K = KINDS;
 const BEGIN = BEGIN_;
+
+/** Where holds come from: who takes which lock, what it holds meanwhile, and how parties are named. */
+export interface HoldSource {
+  /** 1 for the record kinds that can take a lock (a cheap test before partyOf, on every row). */
+  kinds: Uint8Array;
+  /** For a row that takes a lock (its hold begins, or a wait for it begins): the party, else -1. */
+  partyOf(row: number, phase: number): number;
+  /** The lock a taking row is about. */
+  lockOf(row: number): number;
+  /** Whether the row is a wait for the lock (an attempt) rather than a hold. */
+  isWait(row: number): boolean;
+  /** The party's open hold rows, innermost last (including `row` when it is a hold). */
+  held(party: number): number[] | undefined;
+  /** Both parties lived at the same time. */
+  overlap(a: number, b: number): boolean;
+  name(party: number): string;
+  party(party: number): FindingParty;
+  /** "thread" / "task", in the explanation. */
+  noun: string;
+  /** Prefix of the findings' ids (so that cycles of both sources never share one). */
+  idPrefix: string;
+}
+
+/** Threads and their LOCK_HOLD / LOCK_WAIT rows. */
+export function threadHolds(store: TraceStore, world: World, names: Names): HoldSource {
+  const kinds = new Uint8Array(256);
+  kinds[K.LOCK_HOLD] = 1;
+  kinds[K.LOCK_WAIT] = 1;
+  return {
+    kinds,
+    partyOf: (row, phase) => (phase === BEGIN ? store.thread[row] : -1),
+    lockOf: (row) => store.obj[row],
+    isWait: (row) => store.kind[row] === K.LOCK_WAIT,
+    held: (t) => world.heldBy[t],
+    overlap: (a, b) => {
+      const ta = store.threads[a];
+      const tb = store.threads[b];
+      if (!ta || !tb) return false;
+      const endA = Number.isNaN(ta.endTs) ? Infinity : ta.endTs;
+      const endB = Number.isNaN(tb.endTs) ? Infinity : tb.endTs;
+      return ta.startTs < endB && tb.startTs < endA;
+    },
+    name: (t) => names.threadName(t),
+    party: (t) => names.party(t),
+    noun: 'thread',
+    idPrefix: '',
+  };
+}
 
 interface Witness {
   thread: number;
@@ -48,7 +100,7 @@ export class LockOrder {
   /** Canonical key → the cycle found (edges in order). */
   private readonly cycles = new Map<string, Edge[]>();
 
-  constructor(private readonly store: TraceStore, private readonly world: World, private readonly names: Names) {}
+  constructor(private readonly store: TraceStore, private readonly names: Names, private readonly source: HoldSource) {}
 
   /**
    * A hold begins, or a wait for a lock begins (lockdep counts the attempt:
@@ -56,13 +108,15 @@ export class LockOrder {
    */
   point(row: number, phase: number): void {
     if (phase !== BEGIN) return;
+    const src = this.source;
+    if (src.kinds[this.store.kind[row]] !== 1) return;
+    const t = src.partyOf(row, phase);
+    if (t < 0) return;
     const s = this.store;
-    const kind = s.kind[row];
-    if (kind !== K.LOCK_HOLD && kind !== K.LOCK_WAIT) return;
-    const t = s.thread[row];
-    const inner = s.obj[row];
-    const held = this.world.heldBy[t];
-    if (!held || held.length < (kind === K.LOCK_HOLD ? 2 : 1)) return; // nothing held besides this
+    const wait = src.isWait(row);
+    const inner = src.lockOf(row);
+    const held = src.held(t);
+    if (!held || held.length < (wait ? 1 : 2)) return; // nothing held besides this
     // The innermost holds only (lockdep keeps 48): a thread holding hundreds of locks at once is
     // rare, and an unbounded list would make each acquisition cost as much as all of them.
     const recent = held.length > MAX_HELD ? held.slice(held.length - MAX_HELD) : held;
@@ -78,7 +132,7 @@ export class LockOrder {
       const isNew = !e;
       if (!e) out.set(inner, (e = { from: outer, to: inner, witnesses: [], gates: null }));
       let changed = isNew;
-      if (kind === K.LOCK_WAIT && e.witnesses.some((w) => w.thread === t)) continue; // its hold will follow: same path
+      if (wait && e.witnesses.some((w) => w.thread === t)) continue; // its hold will follow: same path
       if (!e.witnesses.some((w) => w.thread === t) && e.witnesses.length < MAX_WITNESSES) {
         e.witnesses.push({ thread: t, outer: h, inner: row });
         changed = true;
@@ -140,20 +194,11 @@ export class LockOrder {
     for (let i = 0; i < cycle.length; i++) {
       for (let j = i + 1; j < cycle.length; j++) {
         for (const a of cycle[i].witnesses) {
-          for (const b of cycle[j].witnesses) if (a.thread !== b.thread && this.overlap(a.thread, b.thread)) return true;
+          for (const b of cycle[j].witnesses) if (a.thread !== b.thread && this.source.overlap(a.thread, b.thread)) return true;
         }
       }
     }
     return false;
-  }
-
-  private overlap(a: number, b: number): boolean {
-    const ta = this.store.threads[a];
-    const tb = this.store.threads[b];
-    if (!ta || !tb) return false;
-    const endA = Number.isNaN(ta.endTs) ? Infinity : ta.endTs;
-    const endB = Number.isNaN(tb.endTs) ? Infinity : tb.endTs;
-    return ta.startTs < endB && tb.startTs < endA;
   }
 
   private record(cycle: Edge[]): void {
@@ -191,7 +236,7 @@ export class LockOrder {
     const lock = (id: number): string => n.objectName(id);
     const parts = chosen.map((w, i) => {
       const e = cycle[i];
-      return `${n.threadName(w.thread)} takes ${lock(e.from)}${n.at(w.outer)} then ${lock(e.to)}${n.at(w.inner)}`;
+      return `${this.source.name(w.thread)} takes ${lock(e.from)}${n.at(w.outer)} then ${lock(e.to)}${n.at(w.inner)}`;
     });
     const sites: FindingSite[] = [];
     const edges: FindingEdge[] = [];
@@ -199,7 +244,7 @@ export class LockOrder {
     const events: number[] = [];
     chosen.forEach((w, i) => {
       const e = cycle[i];
-      const who = n.threadName(w.thread);
+      const who = this.source.name(w.thread);
       const func = (row: number): string => {
         const f = s.sites[s.site[row]]?.func;
         return f && f !== '<module>' ? ` in ${f}()` : '';
@@ -211,7 +256,7 @@ export class LockOrder {
       events.push(w.outer, w.inner);
       edges.push({ fromRow: w.outer, toRow: w.inner, label: `${lock(e.from)} → ${lock(e.to)}` });
       steps.push({ ts: s.ts[w.outer], text: `${who} took ${lock(e.from)}${n.at(w.outer)}` });
-      const took = s.kind[w.inner] === K.LOCK_WAIT ? 'reached for' : 'took';
+      const took = this.source.isWait(w.inner) ? 'reached for' : 'took';
       steps.push({ ts: s.ts[w.inner], text: `${who} ${took} ${lock(e.to)}${n.at(w.inner)} while holding ${lock(e.from)}` });
     });
     steps.sort((x, y) => x.ts - y.ts);
@@ -220,12 +265,12 @@ export class LockOrder {
     const threads = [...new Set(chosen.map((w) => w.thread))];
     const order = cycle.map((e) => lock(e.from)).join(' → ');
     return {
-      id: `lock-order-inversion:${key}`,
+      id: `lock-order-inversion:${this.source.idPrefix}${key}`,
       kind: 'lock-order-inversion',
       severity: 'warning',
       message: `Lock-order inversion: ${parts.join('; ')}. If these run at the same time, each can hold one lock and wait for the next: a deadlock.`,
-      explanation: `The locks ${order} → ${lock(cycle[0].from)} are taken in a cycle of orders by different threads. This run did not necessarily hang, but with another timing each thread can end up holding one lock while waiting for the next one forever. Take the locks in one global order everywhere (for example always ${lock(cycle[0].from)} first), or protect the data with a single lock.`,
-      parties: threads.map((t) => n.party(t)),
+      explanation: `The locks ${order} → ${lock(cycle[0].from)} are taken in a cycle of orders by different ${this.source.noun}s. This run did not necessarily hang, but with another timing each ${this.source.noun} can end up holding one lock while waiting for the next one forever. Take the locks in one global order everywhere (for example always ${lock(cycle[0].from)} first), or protect the data with a single lock.`,
+      parties: threads.map((t) => this.source.party(t)),
       objects: cycle.map((e) => n.object(e.from)),
       sites,
       window: { startTs: Math.min(...times), endTs: Math.max(...ends) },

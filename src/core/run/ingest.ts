@@ -7,6 +7,7 @@ import { emptyRecord, type RawRecord, type RecordBatch } from './eventFile';
 import { K as KINDS, kindInfo as lookUpKind } from '../trace/recordKinds';
 import type { ProcessInfo, ThreadInfo } from '../trace/traceModel';
 import type { TraceStore } from '../trace/traceStore';
+import { RemoteProcesses } from './remoteIngest';
 
 interface ProcessMeta {
   argv?: string[];
@@ -27,13 +28,15 @@ const B_STR = 8;
 /** Metadata and lifecycle records: folded into the tables by ProcessIngest.special. */
 const SPECIAL = 16;
 const SHARED = 32;
+/** Processes this run did not trace, reported by one it traced (remoteIngest.ts). */
+const REMOTE_KINDS = [K.REMOTE_PROCESS, K.REMOTE_THREAD, K.REMOTE_CLOCK, K.REMOTE_TASK_RUN];
 const KIND_FLAGS = new Uint8Array(256);
 for (let code = 0; code < KIND_FLAGS.length; code++) {
   const info = kindInfo(code);
   if (!info) continue;
   KIND_FLAGS[code] = KNOWN | (info.span ? SPAN : 0) | (info.a === 'str' ? A_STR : 0) | (info.b === 'str' ? B_STR : 0)
     | ([K.SITE, K.OBJECT, K.PROCESS_START, K.PROCESS_NAME, K.PROCESS_PARENT, K.PROCESS_EXIT, K.THREAD_START, K.THREAD_NAME,
-      K.THREAD_EXCEPTION].includes(code) ? SPECIAL : 0)
+      K.THREAD_EXCEPTION, ...REMOTE_KINDS].includes(code) ? SPECIAL : 0)
     | (code === K.SHARED_READ || code === K.SHARED_WRITE ? SHARED : 0);
 }
 
@@ -45,6 +48,7 @@ export class ProcessIngest {
   readonly openSpans = new Map<number, number>();
   process: ProcessInfo | undefined;
   private readonly scratch = emptyRecord();
+  private remote: RemoteProcesses | undefined;
 
   /**
    * One ingest per event file.  A process that replaced its image with
@@ -199,7 +203,9 @@ export class ProcessIngest {
         return false;
       }
       default:
-        return false;
+        if (!REMOTE_KINDS.includes(r.kind)) return false;
+        this.remote ??= new RemoteProcesses(this.store, (id) => this.text(id));
+        return this.remote.take(r);
     }
   }
 

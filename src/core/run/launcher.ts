@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InterpreterCache } from '../setup/interpreterCache';
-import { createRunDir, removeRunDir, removeStaleRunDirs } from './runDirs';
+import { createRunDir, prepareRunDirRoot, removeRunDir } from './runDirs';
 import { Watchdog } from './watchdog';
 
 export const MIN_PYTHON: readonly [number, number] = [3, 8];
@@ -38,14 +38,60 @@ export interface PythonInfo {
 }
 
 /**
- * Compiles the runtime for this interpreter once. Every traced process
- * imports it, and with PYTHONDONTWRITEBYTECODE set (common in containers)
- * it would be compiled from source each time: ~150 ms per process.
+ * Whether the compiled file of source `file` is missing or out of date, by
+ * the test the interpreter itself makes (the source's mtime in seconds and
+ * size, stored in the .pyc's header). The header is read only for a .pyc
+ * older than its source, so a check of the whole runtime costs ~130 stats.
+ */
+export function staleCompiled(file: string, cacheTag: string): boolean {
+  const pyc = path.join(path.dirname(file), '__pycache__', `${path.basename(file, '.py')}.${cacheTag}.pyc`);
+  let src: fs.Stats;
+  let compiled: fs.Stats;
+  try {
+    src = fs.statSync(file);
+    compiled = fs.statSync(pyc);
+  } catch {
+    return true;
+  }
+  if (compiled.mtimeMs >= src.mtimeMs) return false;
+  let fd = -1;
+  try {
+    fd = fs.openSync(pyc, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+    const head = Buffer.alloc(16);
+    if (fs.readSync(fd, head, 0, 16, 0) < 16) return true;
+    if (head.readUInt32LE(4) !== 0) return false; // hash-based: checked (or not) by the interpreter itself
+    return head.readUInt32LE(8) !== Math.floor(src.mtimeMs / 1000) % 2 ** 32 || head.readUInt32LE(12) !== src.size % 2 ** 32;
+  } catch {
+    return true;
+  } finally {
+    if (fd >= 0) fs.closeSync(fd);
+  }
+}
+
+/** Whether any module of the runtime lacks an up-to-date compiled file for this interpreter. */
+function runtimeNeedsCompiling(cacheTag: string): boolean {
+  const root = runtimeDir();
+  const pkg = path.join(root, 'concurrency_trace');
+  let names: string[];
+  try {
+    names = fs.readdirSync(pkg).filter((n) => n.endsWith('.py'));
+  } catch {
+    return false;
+  }
+  return [path.join(root, 'sitecustomize.py'), ...names.map((n) => path.join(pkg, n))].some((f) => staleCompiled(f, cacheTag));
+}
+
+/**
+ * Compiles the runtime for this interpreter where needed. Every traced
+ * process imports it, and with PYTHONDONTWRITEBYTECODE set (common in
+ * containers) a module without an up-to-date compiled file would be compiled
+ * from source in each process, each run: ~150 ms per process for the whole
+ * runtime, and a runtime updated in place (a checkout, a merge) leaves the
+ * changed modules' files out of date.
  */
 export function precompileRuntime(python: string, info: PythonInfo): void {
   if (!info.cacheTag) return;
-  const pkg = path.join(runtimeDir(), 'concurrency_trace');
-  if (fs.existsSync(path.join(pkg, '__pycache__', `writer.${info.cacheTag}.pyc`))) return;
+  if (!runtimeNeedsCompiling(info.cacheTag)) return;
   try {
     // -E: ignore PYTHONDONTWRITEBYTECODE and friends; compileall writes explicitly.
     execFileSync(python, ['-S', '-E', '-m', 'compileall', '-q', runtimeDir()], { stdio: 'ignore', timeout: 60000 });
@@ -209,8 +255,7 @@ function stdioWithFds(stdio: StdioOptions | undefined, fds: number[]): StdioOpti
 }
 
 export function launch(options: LaunchOptions): TracedRun {
-  removeStaleRunDirs();
-  const dir = createRunDir();
+  const dir = createRunDir(prepareRunDirRoot());
   const token = randomBytes(8).toString('hex');
   const runtime = runtimeDir();
   const base = options.env ?? process.env;

@@ -75,6 +75,10 @@ export const RECORD_KINDS: readonly RecordKindInfo[] = [
   k(80, 'CONN_OPEN', 'connection.open', false, 'num', 'str', true),
   k(81, 'PROXY_CALL', 'manager.call', true, 'str', 'num'),
   k(82, 'PROXY_SERVE', 'manager.serve', true, 'str', 'num'),
+  k(110, 'REMOTE_PROCESS', 'remote.process', false, 'str', 'num', true),
+  k(111, 'REMOTE_THREAD', 'remote.thread', false, 'str', 'num', true),
+  k(112, 'REMOTE_CLOCK', 'remote.clock', false, 'num', 'num', true),
+  k(113, 'REMOTE_TASK_RUN', 'remote.task.start', true, 'str', 'num'),
 ];
 
 /** Kinds written by the Node side (sampler), never by the runtime. */
@@ -119,5 +123,7 @@ export const K = {
   ASYNC_CREATE: code('ASYNC_CREATE'), ASYNC_RUN: code('ASYNC_RUN'), ASYNC_END: code('ASYNC_END'), ASYNC_WAIT: code('ASYNC_WAIT'), ASYNC_HOLD: code('ASYNC_HOLD'),
   SLEEP: code('SLEEP'), IO_WRITE: code('IO_WRITE'),
   CONN_OPEN: code('CONN_OPEN'), PROXY_CALL: code('PROXY_CALL'), PROXY_SERVE: code('PROXY_SERVE'),
+  REMOTE_PROCESS: code('REMOTE_PROCESS'), REMOTE_THREAD: code('REMOTE_THREAD'), REMOTE_CLOCK: code('REMOTE_CLOCK'),
+  REMOTE_TASK_RUN: code('REMOTE_TASK_RUN'),
   SAMPLE_CPU, SAMPLE_CORE,
 } as const;

@@ -109,19 +109,27 @@ PIPE_OPEN = 36        # the two ends of one pipe: obj=pipe object id, a=channel 
 #   Pool / ThreadPool: (1, pid of the pool's process, job, task index);
 #   ProcessPoolExecutor: (2, executor object id, work id, 0).
 #   ThreadPoolExecutor: an object id.
-#   joblib (lib_joblib): call k of a batch: base (5, id of the batch's unit, k, 0),
-#   the unit = the Pool task above (multiprocessing / threading backends) or a
-#   loky work item (4, inode of the executor's call-queue pipe, work_id, 0); the
-#   pool object is the Parallel instance (OBJECT a="joblib.Parallel", b=
-#   "Parallel(n_jobs=4, loky)"); TASK_RESULT when the batch's completion callback runs.
+#   A library's batch unit (joblib's SafeFunction, dask's batch_execute_tasks) is
+#   no task of the pool / executor that carries it: the user's calls in it are.
+#   joblib (lib_joblib): call k of a batch: (5, id of the batch's unit, 0, 0) + k,
+#   the unit = the Pool job's id above (multiprocessing / threading backends), a
+#   loky work item (4, inode of the executor's call-queue pipe, work_id, 0), or an
+#   object id (n_jobs=1 / sequential: all in the caller's thread); the pool object
+#   is the Parallel instance (OBJECT a="joblib.Parallel", b="Parallel(n_jobs=4,
+#   loky)"); TASK_RESULT as the batch's result reaches the caller.  A caller's
+#   AsyncResult wait on a Pool backend's batch waits for the group (3, pool pid,
+#   job, 0) of its calls.
 #   dask local schedulers (lib_dask): key k of a batch get_async submits: base
-#   (6, the executor task id of the batch, k, 0); TASK_SUBMIT b / TASK_RUN a = the
-#   key's text; OBJECT a="dask", b="dask threads(4)" / "dask processes(4)".
+#   (6, the executor task id of the batch, k, 0) (synchronous scheduler: an object
+#   id instead of the executor task id); TASK_SUBMIT b / TASK_RUN a = the key's
+#   text ("('sum-aggregate-5574…', 0)" for a tuple key); OBJECT a="dask",
+#   b="dask threads(4)" / "dask processes(4)" / "dask synchronous(1)".
 #   dask.distributed (lib_distributed, workers traced by this run): (7, crc32 of
 #   the scheduler address, crc32 of the key's text, its length); OBJECT a="dask",
 #   b="dask distributed tcp://..." (the Client); TASK_RESULT only for keys the
-#   client receives.  ipyparallel (lib_ipyparallel): (8, crc32 of the apply
-#   request's msg id, its length, 0); OBJECT a="ipyparallel" (the Client).
+#   client receives.  ipyparallel (lib_ipyparallel): (8, crc32 of the apply or
+#   execute request's msg id, its length, 0); OBJECT a="ipyparallel" (the Client);
+#   an execute / run request's label is the code's first non-blank line.
 TASK_SUBMIT = 40      # obj=task id, a=pool/executor object id, b=function blob (qualname); ident/site=the caller's thread and line. Executors: inside submit(). Pool: as its task-handler thread takes the task from the call (for imap: as it pulls the element from the iterable)
 TASK_RUN = 41         # span on the worker (pid/ident = the worker process/thread): obj=task id, a=function blob, b=argument summary blob ("3", "'a', 2, key=5"; at most 60 chars); site=0
 TASK_RESULT = 42      # obj=task id, a=1 ok, 0 raised (a raising chunk marks all its elements 0), 2 cancelled before it ran; written when the result reaches the caller's process: Pool: in its result-handler thread (ApplyResult/MapResult/IMapIterator._set), before callbacks and before get() returns; executors: when the future is completed (set_result / set_exception / cancel)
@@ -220,3 +228,17 @@ IO_WRITE = 71         # write to the process's own sys.stdout / sys.stderr: a=te
 CONN_OPEN = 80        # a TCP connection's ends, once per connection and process (first traced use): obj=this end's channel, a=the peer end's channel, b=blob "this ip:port > peer ip:port"
 PROXY_CALL = 81       # span in the caller around one manager request and its reply (BaseProxy._callmethod): obj=the referent's id (as the proxy's other records name it), site=the user's call, a=method name blob, b=call key (0 if unknown)
 PROXY_SERVE = 82      # span in the manager's server thread (Server.serve_client) from a request received to its reply sent: obj=the referent's id as a client reaching the server at its own address names a Manager queue, a=method name blob (0 if not readable), b=call key
+
+# --- processes this run does not trace, seen through a library (110-114) -----
+# dask.distributed workers on other machines report their tasks through dask's
+# own event log to a traced Client (lib_distributed_remote).  The client writes
+# them into its own event file: the reader makes each remote process a process
+# of its host (named "<host>: dask-worker <address>", a pid of its own above any
+# real one), its threads, and TASK_RUN spans on them.  A remote process id is a
+# writer object id of the client.  Times are the client's monotonic clock,
+# converted from the worker's (scheduler's) clock with the offset estimate of
+# REMOTE_CLOCK; ident of REMOTE_THREAD / REMOTE_TASK_RUN is the remote thread's.
+REMOTE_PROCESS = 110  # obj=remote process id, a=blob JSON {"engine": "dask", "host": host name, "address": worker address, "pid": its pid}
+REMOTE_THREAD = 111   # ident=the remote thread, obj=remote process id, a=name blob
+REMOTE_CLOCK = 112    # obj=remote process id, a=ns the remote clock reads ahead of this process's wall clock, b=uncertainty ns (the offset is within a +- b; -1 unknown); the latest holds
+REMOTE_TASK_RUN = 113 # span: ident=the remote thread, obj=task id (as TASK_RUN), a=key blob, b=remote process id

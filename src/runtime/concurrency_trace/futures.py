@@ -24,7 +24,7 @@ _process_chunk_fn = [None]
 
 
 class Task(object):
-    __slots__ = ("ids", "kind", "fblob", "fn", "args", "kwargs", "span")
+    __slots__ = ("ids", "kind", "fblob", "fn", "args", "kwargs", "span", "library")
 
     def __init__(self, ids, kind, fblob, fn=None, args=(), kwargs=None):
         self.ids = ids            # task ids, one per element (consecutive)
@@ -34,10 +34,19 @@ class Task(object):
         self.args = args
         self.kwargs = kwargs
         self.span = 0
+        self.library = False      # a library's batch unit (pool_workers): no records of its own
 
 
 def task_of(future):
-    """The Task of a future an executor made, while it is not complete."""
+    """The Task of a future an executor made, while it is not complete (None
+    for a library's batch unit: not a task)."""
+    hit = _futures.get(id(future))
+    if hit is not None and hit[0] is future and not hit[1].library:
+        return hit[1]
+    return None
+
+
+def _task_of(future):
     hit = _futures.get(id(future))
     if hit is not None and hit[0] is future:
         return hit[1]
@@ -92,6 +101,10 @@ def _future_created(future, pending):
         task = Task(ids, kind, fblob)
     _futures[id(future)] = (future, task)
     _tls.created = task
+    if pool_workers.is_library_batch(fn):
+        task.library = True
+        task.fn = task.args = task.kwargs = None
+        return
     ts = writer.monotonic_ns()
     for tid in task.ids:
         writer.point_at(events.TASK_SUBMIT, ts, ident, tid, site, oid, fblob)
@@ -130,8 +143,10 @@ def patch_future(mod):
                 raise
             if result and _futures:
                 try:
-                    task = task_of(self)
-                    if task is not None and task.kind == "thread" and writer.enabled:
+                    task = _task_of(self)
+                    if task is not None and task.kind == "thread" and task.library:
+                        _tls.running = task.ids[0]
+                    elif task is not None and task.kind == "thread" and writer.enabled:
                         task.span = writer.begin(events.TASK_RUN, task.ids[0], 0, task.fblob,
                                                  writer.blob(safe_values.summary(task.args, task.kwargs)))
                         task.fn = task.args = task.kwargs = None
@@ -163,7 +178,8 @@ def patch_future(mod):
                     except Exception:
                         _failed()
                     result = orig(self, value)
-                    _results(task, ts, ok)
+                    if not task.library:
+                        _results(task, ts, ok)
                     return result
                 except BaseException as exc:
                     _hide(exc)
@@ -181,7 +197,7 @@ def patch_future(mod):
             if result and _futures:
                 try:
                     task = _pop_task(self)
-                    if task is not None:
+                    if task is not None and not task.library:
                         _results(task, 0, 2)
                 except Exception:
                     _failed()

@@ -9,6 +9,7 @@ def _failed():
     failed()
 
 _watch = {}   # module name -> [callback(module)]
+_executing = set()   # watched modules whose code runs now (their callbacks come after it)
 
 
 class _AfterImport:
@@ -53,7 +54,11 @@ class _AfterImport:
                     del loader.exec_module
             except Exception:
                 _failed()
-            exec_module(module)
+            _executing.add(name)
+            try:
+                exec_module(module)
+            finally:
+                _executing.discard(name)
             _run_callbacks(name, module)
 
         try:
@@ -67,20 +72,69 @@ class _AfterImport:
 
 
 _finder = None
+_placing = None     # the _Deferred whose load() runs now: its hooks take its places
 
 
 def after_import(name, callback):
     """Run callback(module) now if `name` is imported, else right after its
-    import."""
+    import.  Called by a deferred area's install (when_imported), the
+    callback takes the place the area's stand-in holds in that module's list,
+    and waits for the end of a module whose code still runs (its stand-in
+    there has had the module's loader hooked since its find_spec)."""
     global _finder
     module = sys.modules.get(name)
-    if module is not None:
+    callbacks = _watch.get(name)
+    placing = _placing
+    held = placing is not None and callbacks is not None and placing in callbacks
+    if module is not None and not (held and name in _executing):
         _safe(callback, module)
         return
-    _watch.setdefault(name, []).append(callback)
+    if held:
+        callbacks.insert(callbacks.index(placing), callback)
+    else:
+        _watch.setdefault(name, []).append(callback)
     if _finder is None:
         _finder = _AfterImport()
         sys.meta_path.insert(0, _finder)
+
+
+class _Deferred:
+    """Stands in the callback lists of an area's modules until the first of
+    them is imported, then runs load() (the area's import and install) once,
+    in its place."""
+
+    def __init__(self, load):
+        self.load = load
+        self.done = False
+        self._once = [load]
+
+    def __call__(self, module):
+        global _placing
+        try:
+            self._once.pop()    # atomic: two threads importing two of its modules load it once
+        except IndexError:
+            return
+        self.done = True
+        outer = _placing
+        _placing = self
+        try:
+            self.load()
+        finally:
+            _placing = outer
+
+
+def defer(names, load):
+    """Run load() when the first of the modules `names` is imported (now if
+    one is).  The hooks it registers (after_import) for the others take the
+    places it was given here: hooks of one module run in the order the areas
+    were installed, as if load() had run now.  Every module that load()'s
+    area watches must be in names (a module imported before them would be
+    missed)."""
+    deferred = _Deferred(load)
+    for name in names:
+        if deferred.done:
+            break
+        after_import(name, deferred)
 
 
 def _run_callbacks(name, module):

@@ -4,15 +4,20 @@ never importing dask itself.
 
 One task per dask key.  get_async submits ready keys in batches
 (batch_execute_tasks(args) on an executor: a ThreadPoolExecutor, or a
-ProcessPoolExecutor under the multiprocessing scheduler); the batch is an
-executor task (futures.py), whose id both sides know: the caller from the
-future, a worker thread from futures.running_task(), a worker process from
-its call item (pool_workers).  Key k of a batch: task id task_base(DASK_KEY,
+ProcessPoolExecutor under the multiprocessing scheduler).  The batch is
+library machinery, not a task (pool_workers.add_library_batch: the executor
+writes no records for it), but it has the executor task id futures.py gives
+it, which both sides know: the caller from the future, a worker thread from
+futures.running_task(), a worker process from its call item (pool_workers).  Key k of a batch: task id task_base(DASK_KEY,
 batch task id, k, 0).  Records: TASK_SUBMIT in the caller as the batch is
 submitted (b = the key's text, site = the user's compute() line), TASK_RUN
 on the worker around execute_task (a = the key's text, b = 0), TASK_RESULT as
 the batch's future completes (a = 0 for a key whose task raised).  The pool
 object: OBJECT a="dask", b="dask threads(4)" / "dask processes(4)".
+The synchronous scheduler (scheduler="synchronous": dask's own
+SynchronousExecutor, whose submit runs the batch before it returns): the
+batch's unit is an object id of the caller's; submit, run and result are all
+in the caller's thread; OBJECT b="dask synchronous(1)".
 dask.distributed is not covered here.
 """
 import threading
@@ -24,7 +29,8 @@ _failed = safety.failed
 _hide = safety.hide
 
 DASK_KEY = 6        # task_ids domain: (6, batch task id, k, 0)
-_tls = threading.local()    # worker: .unit, .k for the batch being run
+_tls = threading.local()    # worker: .unit, .k for the batch being run; caller: .sync_unit (a
+                            # synchronous batch running inside submit)
 _pools = {}                 # id(submit's executor) -> (executor, object id)
 
 
@@ -38,10 +44,26 @@ def after_fork_in_child():
     _pools.clear()
 
 
+_KEY_NAME_CHARS = 80
+
+
 def key_text(key):
-    """A dask key as text: a str, or a tuple of str / int / float ("('x', 0)")."""
-    if type(key) is str:
-        return key
+    """A dask key as text: a str as it is (at most 80 characters), a tuple
+    key (name, i, j, ...) of dask.array / dask.dataframe as "('name', i, j)"
+    with its whole name (the name is what a user recognises: "sum-aggregate-
+    5574..."); anything else as safe_values shows a value."""
+    t = type(key)
+    if t is str:
+        return key if len(key) <= _KEY_NAME_CHARS else key[:_KEY_NAME_CHARS - 1] + "\u2026"
+    if t is tuple and 0 < len(key) <= 8 and type(key[0]) is str:
+        name = key[0] if len(key[0]) <= _KEY_NAME_CHARS else key[0][:_KEY_NAME_CHARS - 1] + "\u2026"
+        parts = [str.__repr__(name)]
+        for x in key[1:]:
+            if type(x) is int and -(1 << 63) <= x < (1 << 63):
+                parts.append(int.__repr__(x))
+            else:
+                parts.append(safe_values.value_text(x, 1))
+        return "(%s,)" % parts[0] if len(parts) == 1 else "(%s)" % ", ".join(parts)
     return safe_values.value_text(key)
 
 
@@ -56,7 +78,8 @@ def _pool_object(submit, num_workers):
     if hit is not None and hit[0] is executor:
         return hit[1]
     kind = safe_values.name_of(type(executor))
-    kind = "threads" if "Thread" in kind else "processes" if "Process" in kind else kind
+    kind = ("threads" if "Thread" in kind else "processes" if "Process" in kind
+            else "synchronous" if kind == "SynchronousExecutor" else kind)
     oid = writer.new_object_id()
     _pools[id(executor)] = (executor, oid)
     writer.point(events.OBJECT, oid, _user_site(), writer.intern("dask"),
@@ -71,11 +94,17 @@ def _patch_local(mod):
     if orig_get is None or orig_batch is None or orig_execute is None or patching.is_wrapped(orig_get):
         return
 
+    sync_executor = getattr(mod, "SynchronousExecutor", None)
+
     # Caller: get_async(submit, num_workers, dsk, result, ...) with its submit wrapped.
     def get_async(submit, num_workers, *args, **kwargs):
         try:
             if writer.enabled and callable(submit):
-                submit = _submitter(submit, num_workers, orig_batch)
+                executor = getattr(submit, "__self__", None)
+                if sync_executor is not None and type(executor) is sync_executor:
+                    submit = _sync_submitter(submit, num_workers, orig_batch)
+                else:
+                    submit = _submitter(submit, num_workers, orig_batch)
         except Exception:
             _failed()
         return orig_get(submit, num_workers, *args, **kwargs)
@@ -84,7 +113,8 @@ def _patch_local(mod):
     # Worker: the batch's unit, then one TASK_RUN per execute_task.
     def batch_execute_tasks(it):
         try:
-            unit = _running_unit() if writer.enabled else 0
+            unit = (_tls.__dict__.get("sync_unit", 0) or _running_unit()) if writer.enabled else 0
+            _tls.sync_unit = 0      # (a batch this one runs is not the synchronous one)
             _tls.unit, _tls.k = unit, 0
         except Exception:
             _failed()
@@ -96,6 +126,8 @@ def _patch_local(mod):
         finally:
             _tls.unit = 0
     mod.batch_execute_tasks = patching.copy_identity(batch_execute_tasks, orig_batch)
+    pool_workers.add_library_batch(orig_batch)
+    pool_workers.add_library_batch(mod.batch_execute_tasks)
 
     def execute_task(key, *args, **kwargs):
         span = 0
@@ -145,21 +177,49 @@ def _submitter(submit, num_workers, batch_fn):
     return traced_submit
 
 
+def _sync_submitter(submit, num_workers, batch_fn):
+    """SynchronousExecutor.submit: the batch runs inside it, in this thread."""
+    def traced_submit(fn, *args, **kwargs):
+        unit = 0
+        try:
+            if writer.enabled and args and type(args[0]) is list and _is_batch(fn, batch_fn):
+                unit = writer.new_object_id()
+                _submit_keys(unit, args[0], _pool_object(submit, num_workers), writer.monotonic_ns())
+                _tls.sync_unit = unit
+        except Exception:
+            _failed()
+        try:
+            future = submit(fn, *args, **kwargs)
+        finally:
+            _tls.sync_unit = 0
+        try:
+            if unit:
+                future.add_done_callback(_done_callback(unit, len(args[0])))
+        except Exception:
+            _failed()
+        return future
+    return traced_submit
+
+
 def _is_batch(fn, batch_fn):
     return fn is batch_fn or getattr(fn, "__wrapped__", None) is batch_fn
 
 
 def _submitted(future, unit, batch, oid):
-    ts = writer.monotonic_ns()
+    n = _submit_keys(unit, batch, oid, writer.monotonic_ns())
+    future.add_done_callback(_done_callback(unit, n))
+
+
+def _submit_keys(unit, batch, oid, ts):
     ident = writer.get_ident()
-    site = _user_site()
+    site = _user_site(2)
     n = 0
     for k, a in enumerate(batch):
         key = a[0] if type(a) is tuple and a else None
         writer.point_at(events.TASK_SUBMIT, ts, ident, task_base(DASK_KEY, unit, k, 0), site, oid,
                         writer.blob(key_text(key)))
         n += 1
-    future.add_done_callback(_done_callback(unit, n))
+    return n
 
 
 def _done_callback(unit, n):
@@ -168,14 +228,19 @@ def _done_callback(unit, n):
             if not writer.enabled:
                 return
             failed = ()
-            if not future.cancelled() and future._exception is None:
+            every = 1           # the batch itself raised (the scheduler re-raises: all 0) or was cancelled (2)
+            if future.cancelled():
+                every = 2
+            elif future._exception is not None:
+                every = 0
+            else:
                 out = future._result
                 if type(out) is list:
                     failed = [type(r) is tuple and len(r) == 3 and r[2] is True for r in out]
             ts = writer.monotonic_ns()
             ident = writer.get_ident()
             for k in range(n):
-                ok = 0 if (k < len(failed) and failed[k]) else 1
+                ok = 0 if (k < len(failed) and failed[k]) else every
                 writer.point_at(events.TASK_RESULT, ts, ident, task_base(DASK_KEY, unit, k, 0), 0, ok)
         except Exception:
             _failed()

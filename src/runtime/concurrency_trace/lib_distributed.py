@@ -16,11 +16,12 @@ cluster reuses the id: each run of it is its own TASK_RUN span).  Records:
     wants done (key-in-memory: a=1, task-erred: a=0).  Intermediate keys'
     results go from worker to worker and never reach the client: no
     TASK_RESULT.
-Workers on other machines (not traced) are not seen here.
+Workers this run does not trace (other terminals, other machines) report
+their tasks to the Client through dask's event log: lib_distributed_remote.
 """
 import zlib
 
-from . import events, lib_sites, patching, safe_values, safety, writer
+from . import events, lib_distributed_remote, lib_sites, patching, safe_values, safety, writer
 from .task_ids import owner_id, set_owner_id, task_base
 
 _failed = safety.failed
@@ -123,10 +124,13 @@ def _patch_client(mod):
                     oid = _client_object(self, address)
                     site = _user_site()
                     ident = writer.get_ident()
+                    remote = lib_distributed_remote.state_of(self)
                     for key in keys:
                         text = key_text(key)
                         writer.point_at(events.TASK_SUBMIT, t0, ident, task_id(address, text), site,
                                         oid, writer.blob(text))
+                        if remote is not None:
+                            remote.submitted(text, t0)
             except Exception:
                 _failed()
             return result
@@ -147,6 +151,7 @@ def _patch_client(mod):
     for name, ok in (("_handle_key_in_memory", 1), ("_handle_task_erred", 0)):
         if name in Client.__dict__:
             patching.wrap(Client, name, done(ok))
+    lib_distributed_remote.patch_client(Client)
 
 
 def _patch_worker(mod):

@@ -14,7 +14,12 @@ task_base(IPP_MSG, crc32 of the id, its length, 0).  Records:
     has unpacked the request).
   TASK_RESULT in the client's thread that handles the apply_reply: a=1 when
     its status is "ok", else 0.
-execute / run (code strings) and broadcast-coalesced replies are not tasks.
+execute / run (code strings; run sends the file's text through execute) are
+tasks the same way: TASK_SUBMIT in Client.send_execute_request, TASK_RUN on
+the engine around the kernel's execute_request, TASK_RESULT with the
+execute_reply; the label (b of TASK_SUBMIT, a of TASK_RUN) is the code's
+first non-blank line, at most 60 characters (never a user object's repr).
+Broadcast-coalesced replies are not tasks.
 """
 import threading
 import zlib
@@ -93,10 +98,67 @@ def _func_name(f):
     return safe_values.func_name(f)
 
 
+_LABEL_CHARS = 60
+
+
+def code_label(code):
+    """The first non-blank line of a code string, stripped, at most 60 characters."""
+    if type(code) is not str:
+        return "execute"
+    for line in code.split("\n", 50)[:50]:
+        line = line.strip()
+        if line:
+            return line if len(line) <= _LABEL_CHARS else line[:_LABEL_CHARS - 1] + "\u2026"
+    return "execute"
+
+
+def _reply_result(msg):
+    """TASK_RESULT for an apply_reply / execute_reply message."""
+    if type(msg) is dict:
+        parent = msg.get("parent_header")
+        content = msg.get("content")
+        msg_id = parent.get("msg_id") if type(parent) is dict else None
+        if type(msg_id) is str:
+            ok = 1 if type(content) is dict and content.get("status") == "ok" else 0
+            writer.point(events.TASK_RESULT, task_id(msg_id), 0, ok)
+
+
+def _make_reply(orig):
+    def handle_reply(self, msg):
+        try:
+            if writer.enabled:
+                _reply_result(msg)
+        except Exception:
+            _failed()
+        return orig(self, msg)
+    return handle_reply
+
+
 def _patch_client(mod):
     Client = getattr(mod, "Client", None)
     if Client is None or patching.is_wrapped(Client.__dict__.get("send_apply_request")):
         return
+    if "send_execute_request" in Client.__dict__:
+        def make_execute(orig):
+            def send_execute_request(self, socket, code, *args, **kwargs):
+                try:
+                    t0 = writer.monotonic_ns()
+                    future = orig(self, socket, code, *args, **kwargs)
+                except BaseException as exc:
+                    _hide(exc)
+                    raise
+                try:
+                    msg_id = getattr(future, "__dict__", {}).get("msg_id")
+                    if writer.enabled and type(msg_id) is str:
+                        writer.point_at(events.TASK_SUBMIT, t0, writer.get_ident(), task_id(msg_id),
+                                        _user_site(), _client_object(self), writer.blob(code_label(code)))
+                except Exception:
+                    _failed()
+                return future
+            return send_execute_request
+        patching.wrap(Client, "send_execute_request", make_execute)
+    if "_handle_execute_reply" in Client.__dict__:
+        patching.wrap(Client, "_handle_execute_reply", _make_reply)
 
     def make_send(orig):
         def send_apply_request(self, socket, f, *args, **kwargs):
@@ -119,21 +181,7 @@ def _patch_client(mod):
     patching.wrap(Client, "send_apply_request", make_send)
 
     if "_handle_apply_reply" in Client.__dict__:
-        def make_reply(orig):
-            def _handle_apply_reply(self, msg):
-                try:
-                    if writer.enabled and type(msg) is dict:
-                        parent = msg.get("parent_header")
-                        content = msg.get("content")
-                        msg_id = parent.get("msg_id") if type(parent) is dict else None
-                        if type(msg_id) is str:
-                            ok = 1 if type(content) is dict and content.get("status") == "ok" else 0
-                            writer.point(events.TASK_RESULT, task_id(msg_id), 0, ok)
-                except Exception:
-                    _failed()
-                return orig(self, msg)
-            return _handle_apply_reply
-        patching.wrap(Client, "_handle_apply_reply", make_reply)
+        patching.wrap(Client, "_handle_apply_reply", _make_reply)
 
 
 def _patch_engine(mod):
@@ -182,3 +230,49 @@ def _patch_engine(mod):
                     _failed()
         return do_apply
     patching.wrap(Kernel, "do_apply", make_apply)
+    _patch_execute(Kernel)
+
+
+def _patch_execute(Kernel):
+    """The engine's execute_request (ipykernel's, a coroutine function): a
+    TASK_RUN around it in an ipyparallel engine's kernel."""
+    owner = None
+    for cls in Kernel.__mro__:
+        if "execute_request" in cls.__dict__:
+            owner = cls
+            break
+    if owner is None or patching.is_wrapped(owner.__dict__["execute_request"]):
+        return
+    import inspect
+    if not inspect.iscoroutinefunction(owner.__dict__["execute_request"]):
+        return
+
+    def make(orig):
+        async def execute_request(self, stream, ident, parent, *args, **kwargs):
+            span = 0
+            try:
+                if writer.enabled and safe_values.is_subclass(type(self), Kernel):
+                    span = _execute_span(parent)
+            except Exception:
+                _failed()
+            try:
+                return await orig(self, stream, ident, parent, *args, **kwargs)
+            finally:
+                if span:
+                    try:
+                        writer.finish_time(span)
+                    except Exception:
+                        _failed()
+        return execute_request
+    patching.wrap(owner, "execute_request", make)
+
+
+def _execute_span(parent):
+    if type(parent) is not dict:
+        return 0
+    header = parent.get("header")
+    content = parent.get("content")
+    msg_id = header.get("msg_id") if type(header) is dict else None
+    if type(msg_id) is not str or type(content) is not dict:
+        return 0
+    return writer.begin(events.TASK_RUN, task_id(msg_id), 0, writer.blob(code_label(content.get("code"))), 0)

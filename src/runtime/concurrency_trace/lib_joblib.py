@@ -10,24 +10,30 @@ Tasks: one task per call of the user's function (`delayed(f)(i)`), element
 k of a joblib batch (BatchedCalls).  Each batch travels as one unit of the
 backend, whose id both sides already know (nothing is added to what the
 worker receives):
-  multiprocessing / threading backends: a multiprocessing Pool task
-    (pools.py's id: task_base(POOL, pool pid, job, 0));
+  multiprocessing / threading backends: a multiprocessing Pool job
+    (task_base(POOL, pool pid, job, 0), as pools.py would name it);
   loky: a _CallItem: task_base(LOKY_WORK, inode of the executor's call-queue
-    pipe, work_id, 0) (the pipe is the same in every process).
-Element k's task id = task_base(JOBLIB_ITEM, unit id, k, 0).  Records:
+    pipe, work_id, 0) (the pipe is the same in every process);
+  sequential (n_jobs=1): an object id of the caller's; the batch runs in the
+    caller's thread inside apply_async.
+Element k's task id = task_base(JOBLIB_ITEM, unit id, 0, 0) + k.  Records:
 TASK_SUBMIT in the caller when the backend takes the batch (site = the
 user's Parallel(...)(...) line), TASK_RUN on the worker around each call,
-TASK_RESULT when the batch's completion callback runs in the caller.  The
-pool object is the Parallel instance (OBJECT a="joblib.Parallel").  The
-batch itself is also a Pool task of the multiprocessing / threading
-backends (pools.py), labelled "SafeFunction".  n_jobs=1 (sequential) runs
-inline and records nothing here.
+TASK_RESULT when the batch's result reaches the caller (Pool backends: as
+the Pool hands the job's result over, a = 0 for every call of a batch that
+raised; loky and sequential: when the batch's completion callback runs).
+The pool object is the Parallel instance (OBJECT a="joblib.Parallel").
+The batch unit itself (SafeFunction) is library machinery, not a task: the
+Pool backends write no task of their own for it (pool_workers.
+add_library_batch), and the caller's wait on it (AsyncResult.get) waits for
+the group of its calls: task_base(POOL_JOB_GROUP, pool pid, job, 0), whose
+TASK_WAIT_MEMBER this module writes as it submits the batch.
 """
 import os
 import threading
 
-from . import events, lib_sites, patching, pool_workers, pools, processes, safe_values, safety, writer
-from .task_ids import POOL, owner_id, set_owner_id, task_base
+from . import events, lib_sites, patching, pool_workers, processes, safe_values, safety, writer
+from .task_ids import POOL, POOL_JOB_GROUP, owner_id, set_owner_id, task_base
 
 _failed = safety.failed
 _hide = safety.hide
@@ -37,7 +43,8 @@ JOBLIB_ITEM = 5      # (5, unit id, k, 0): element k of a joblib batch
 
 _LOKY_TRACKERS = ("joblib.externals.loky.backend.resource_tracker",
                   "loky.backend.resource_tracker")
-_tls = threading.local()      # caller: .loky_unit (set by submit); worker: .loky_unit (running _CallItem)
+_tls = threading.local()      # caller: .loky_unit (set by submit), .seq_unit (a sequential batch running);
+                              # worker: .loky_unit (running _CallItem)
 _loky_queue_key = 0           # worker: inode of its call queue's pipe
 _loky_futures = {}            # id(loky Future) -> unit id, until its completion callback
 _batched_calls = None         # joblib.parallel.BatchedCalls
@@ -59,7 +66,7 @@ def after_fork_in_child():
 
 
 def item_id(unit, k):
-    return task_base(JOBLIB_ITEM, unit, k, 0)
+    return task_base(JOBLIB_ITEM, unit, 0, 0) + k
 
 
 # --- caller side -------------------------------------------------------------
@@ -87,10 +94,16 @@ def _parallel_object(backend):
 
 
 def _patch_backends(mod):
+    safe_function = getattr(mod, "SafeFunction", None)
+    if safe_function is not None:
+        pool_workers.add_library_batch(safe_function)
     for name in ("PoolManagerMixin", "LokyBackend"):
         cls = getattr(mod, name, None)
         if cls is not None and "apply_async" in cls.__dict__ and not patching.is_wrapped(cls.__dict__["apply_async"]):
             patching.wrap(cls, "apply_async", _make_apply_async)
+    cls = getattr(mod, "SequentialBackend", None)
+    if cls is not None and "apply_async" in cls.__dict__ and not patching.is_wrapped(cls.__dict__["apply_async"]):
+        patching.wrap(cls, "apply_async", _make_sequential_apply)
 
 
 def _make_apply_async(orig):
@@ -131,20 +144,82 @@ def _item_names(batch):
 
 def _submitted(backend, names, result, t0):
     unit = _tls.__dict__.pop("loky_unit", 0)
+    group = 0
     if not unit:
         job = getattr(result, "__dict__", {}).get("_job")
         if type(job) is not int:
             return
         unit = task_base(POOL, writer.pid(), job, 0)
+        group = task_base(POOL_JOB_GROUP, writer.pid(), job, 0)
+    _submit_items(backend, names, unit, t0)
+    if group and names:     # what the caller's AsyncResult.get() waits for (pool_workers.library_group)
+        writer.point_at(events.TASK_WAIT_MEMBER, t0, writer.get_ident(), group, 0, item_id(unit, 0),
+                        len(names))
+
+
+def _submit_items(backend, names, unit, t0):
     oid = _parallel_object(backend)
-    site = _user_site()
+    site = _user_site(2)
     ident = writer.get_ident()
     for k, name in enumerate(names):
         writer.point_at(events.TASK_SUBMIT, t0, ident, item_id(unit, k), site, oid, name)
 
 
+def _results(unit, n, ok):
+    ts = writer.monotonic_ns()
+    ident = writer.get_ident()
+    for k in range(n):
+        writer.point_at(events.TASK_RESULT, ts, ident, item_id(unit, k), 0, ok)
+
+
+def _make_sequential_apply(orig):
+    """SequentialBackend (n_jobs=1): the batch runs (and its completion
+    callback is called) inside apply_async, in the caller's thread."""
+    def apply_async(self, *args, **kwargs):
+        try:
+            unit = n = 0
+            try:
+                if writer.enabled:
+                    names = _item_names(args[0] if args else kwargs.get("func"))
+                    if names:
+                        unit, n = writer.new_object_id(), len(names)
+                        _submit_items(self, names, unit, writer.monotonic_ns())
+            except Exception:
+                unit = 0
+                _failed()
+            if not unit:
+                return orig(self, *args, **kwargs)
+            prev = _tls.__dict__.get("seq_unit", 0)
+            _tls.seq_unit = unit
+            try:
+                result = orig(self, *args, **kwargs)
+            except BaseException:
+                try:
+                    if _tls.__dict__.get("seq_unit") == unit and writer.enabled:
+                        _results(unit, n, 0)     # the batch raised before its callback
+                except Exception:
+                    _failed()
+                raise
+            finally:
+                _tls.seq_unit = prev
+            return result
+        except BaseException as exc:
+            _hide(exc)
+            raise
+    return apply_async
+
+
+def _pool_batch_delivered(callback, job, ok):
+    """A Pool backend's batch result reached the caller (pools' result side)."""
+    n = callback.__dict__.get("batch_size")
+    if type(n) is int:
+        _results(task_base(POOL, writer.pid(), job, 0), n, ok)
+
+
 def _completed(callback, out):
-    """A batch's completion callback (BatchCompletionCallBack) is running."""
+    """A batch's completion callback (BatchCompletionCallBack) is running:
+    loky's and the sequential backend's (the Pool backends' results are
+    _pool_batch_delivered's)."""
     n = callback.__dict__.get("batch_size")
     if type(n) is not int:
         return
@@ -156,20 +231,17 @@ def _completed(callback, out):
         except Exception:
             ok = 1
     else:
-        job = getattr(pools.delivering, "job", None)        # inside a Pool result's _set: succeeded
-        if type(job) is not int:
+        unit = _tls.__dict__.get("seq_unit", 0)
+        if not unit:
             return
-        unit = task_base(POOL, writer.pid(), job, 0)
-    ts = writer.monotonic_ns()
-    ident = writer.get_ident()
-    for k in range(n):
-        writer.point_at(events.TASK_RESULT, ts, ident, item_id(unit, k), 0, ok)
+        _tls.seq_unit = 0       # its results are written
+    _results(unit, n, ok)
 
 
 # --- worker side ---------------------------------------------------------------
 
 def _current_unit():
-    unit = _tls.__dict__.get("loky_unit", 0)
+    unit = _tls.__dict__.get("seq_unit", 0) or _tls.__dict__.get("loky_unit", 0)
     if unit:
         return unit
     source = pool_workers.current_source()
@@ -234,6 +306,8 @@ def _patch_parallel(mod):
     patching.wrap(BatchedCalls, "__call__", make_call)
 
     Callback = getattr(mod, "BatchCompletionCallBack", None)
+    if Callback is not None:
+        pool_workers.add_library_results(Callback, _pool_batch_delivered)
     if Callback is not None and "__call__" in Callback.__dict__:
         def make_done(orig):
             def __call__(self, out):

@@ -10,15 +10,72 @@ elements are handed to mapstar / _process_chunk through an iterator that
 times each element.  The user's function is never wrapped, so its
 exceptions and tracebacks are exactly as without the tracer; its arguments
 are summarised without running any of their code (safe_values).
+
+A library's own batch unit (joblib's SafeFunction around a BatchedCalls,
+dask's batch_execute_tasks) is library machinery, not a task: the library
+module records the user's calls inside it (lib_joblib, lib_dask) and
+registers the unit's type or function here (add_library_batch); the pool /
+executor then writes no TASK_SUBMIT / TASK_RUN / TASK_RESULT for it, and
+the worker still knows its id (`task`) for the library to read.
 """
 import threading
 
 from . import events, safe_values, safety, writer
+from .task_ids import POOL_JOB_GROUP, task_base
 
 _failed = safety.failed
 _worker_tls = threading.local()      # .source: the task source of this worker thread
 _POOL = 1
 _PROCESS_EXECUTOR = 2
+_library_batches = []                # types (of callable instances) and functions: a library's batch unit
+
+
+def add_library_batch(kind):
+    """Calls of `kind` (a function, or a class whose instances are called)
+    are a library's batch unit, not a task of the pool or executor."""
+    if not any(k is kind for k in _library_batches):
+        _library_batches.append(kind)
+
+
+_library_results = []                # (type of a library batch's Pool callback, fn(callback, job, ok))
+
+
+def add_library_results(callback_type, fn):
+    """A Pool result object whose callback is of callback_type belongs to a
+    library's batch: fn(callback, job, ok) writes its calls' results."""
+    _library_results.append((callback_type, fn))
+
+
+def library_callback(result):
+    """(callback, fn) of a Pool result object whose callback is a library
+    batch's (add_library_results), else None."""
+    if not _library_results:
+        return None
+    cb = result.__dict__.get("_callback")
+    t = type(cb)
+    for kind, fn in _library_results:
+        if t is kind:
+            return cb, fn
+    return None
+
+
+def library_group(result):
+    """Id of the wait group of the calls in a library batch's Pool job (its
+    members written by the library; 0: not such a job)."""
+    job = result.__dict__.get("_job")
+    if type(job) is int and library_callback(result) is not None:
+        return task_base(POOL_JOB_GROUP, writer.pid(), job, 0)
+    return 0
+
+
+def is_library_batch(fn):
+    if not _library_batches:
+        return False
+    t = type(fn)
+    for k in _library_batches:
+        if fn is k or t is k:
+            return True
+    return False
 
 
 def current_source():
@@ -130,6 +187,8 @@ class PoolTasks(QueueProxy):
             return (job, i, func, ((fn, elements),), kwds)
         if func is not self._reraise:
             self.task = self._task_base(_POOL, parent, job, i)
+            if is_library_batch(func):
+                return task
             self.span = _run_span(self.task, writer.intern(safe_values.func_name(func)), args, kwds)
         return task
 
@@ -203,6 +262,8 @@ class CallItems(QueueProxy):
             item.args = (elements,)
             return
         self.task = self._task_base(_PROCESS_EXECUTOR, owner, work_id, 0)
+        if is_library_batch(fn):
+            return
         self.span = _run_span(self.task, writer.intern(safe_values.func_name(fn)), call_args,
                               d.get("kwargs"))
 

@@ -23,6 +23,13 @@ worker that is not traced receives exactly what it would without the tracer):
     Process._config (processes.OWNER_CONFIG_KEY: one extra key in a dict the
     worker's Process object already carries; nothing reads it but us).
   ThreadPoolExecutor: an object id kept with the future (same process).
+
+A library's batch unit (pool_workers.add_library_batch: joblib's
+SafeFunction) is not a task of the pool: the library records the calls in
+it.  Its result object's callback tells the result side (pool_workers.
+add_library_results: the callback's type -> a function(callback, job, ok)
+the library gives) and the caller's wait (pool_workers.library_group) that
+it is such a batch.
 """
 import os
 import threading
@@ -34,7 +41,6 @@ _failed = safety.failed
 _hide = safety.hide
 _list_owner = {}                     # id(Pool._pool list) -> pool object id
 _chunks = {}                         # (job, i) -> elements in that chunk (0: not a task)
-delivering = threading.local()       # .job: the Pool job whose result _set is handing over
 
 
 def install():
@@ -152,7 +158,7 @@ def _patch_pool(mod):
 
     def _submit_task(task, ident, site, pool_oid, pid, chunked, grouped):
         job, i, func, args = task[0], task[1], task[2], task[3]
-        if func is reraise:
+        if func is reraise or pool_workers.is_library_batch(func):
             _chunks[(job, i)] = 0
             return
         ts = writer.monotonic_ns()
@@ -183,7 +189,9 @@ def _patch_pool(mod):
                 raise
             try:
                 job = result.__dict__.get("_job")
-                if writer.enabled and type(job) is int:
+                if writer.enabled and type(job) is int and pool_workers.is_library_batch(func):
+                    _library_job(self, job)
+                elif writer.enabled and type(job) is int:
                     writer.point_at(events.TASK_SUBMIT, t0, writer.get_ident(),
                                     task_base(POOL, writer.pid(), job, 0), sites.site(1),
                                     owner_id(self), writer.intern(safe_values.func_name(func)))
@@ -193,10 +201,25 @@ def _patch_pool(mod):
         return apply_async
     patching.wrap(Pool, "apply_async", make_apply_async)
 
+    def _library_job(pool, job):
+        """A library's batch unit applied: no result of its own either.  Marked
+        first, then unmarked if the result was handed over already (it leaves
+        the cache after _delivered), so a mark never outlives its job."""
+        _chunks[(job, 0)] = 0
+        cache = pool.__dict__.get("_cache")
+        if type(cache) is not dict and not safe_values.is_subclass(type(cache), dict):
+            return
+        if not dict.__contains__(cache, job):
+            _chunks.pop((job, 0), None)
+
     # Result side: when the result-handler thread hands a result to the
     # caller's result object (before callbacks run and before get() returns).
-    def _delivered(job, i, obj):
+    def _delivered(result, job, i, obj):
         n = _chunks.pop((job, i), None)
+        hit = pool_workers.library_callback(result)
+        if hit is not None:     # a library's batch: the results of its calls
+            hit[1](hit[0], job, 1 if type(obj) is tuple and obj and obj[0] else 0)
+            return
         if n == 0:
             return
         ok = 1 if type(obj) is tuple and obj and obj[0] else 0
@@ -212,18 +235,13 @@ def _patch_pool(mod):
 
     def make_set(orig):
         def _set(self, i, obj):
-            job = None
             try:
                 job = self.__dict__.get("_job")
                 if writer.enabled and type(job) is int:
-                    _delivered(job, i, obj)
+                    _delivered(self, job, i, obj)
             except Exception:
                 _failed()
-            delivering.job = job        # callbacks run inside: lib_joblib reads it
-            try:
-                return orig(self, i, obj)
-            finally:
-                delivering.job = None
+            return orig(self, i, obj)
         return _set
 
     for name in ("ApplyResult", "MapResult", "IMapIterator", "IMapUnorderedIterator"):

@@ -22,6 +22,7 @@ _getframe = sys._getframe
 _by_instruction = {}   # (id(code), f_lasti) -> site id, for user-code callers
 _by_place = {}         # (filename, line) -> site id
 _is_user = {}          # id(code) -> bool
+_file_is_user = {}     # co_filename -> bool: one realpath per file, not per code object
 _next_site = itertools.count(1).__next__
 
 
@@ -100,16 +101,19 @@ def _user_code(code):
     if known is not None:
         return known
     name = code.co_filename
-    if name.startswith("<"):
-        user = name in ("<stdin>", "<string>")
-    else:
-        path = _real(_absolute(name))
-        if path.startswith(_RUNTIME_DIR + os.sep):
-            user = False
-        elif "site-packages" in path or "dist-packages" in path:
-            user = True
+    user = _file_is_user.get(name)
+    if user is None:
+        if name.startswith("<"):
+            user = name in ("<stdin>", "<string>")
         else:
-            user = not path.startswith(_LIBRARY_ROOTS)
+            path = _real(_absolute(name))
+            if path.startswith(_RUNTIME_DIR + os.sep):
+                user = False
+            elif "site-packages" in path or "dist-packages" in path:
+                user = True
+            else:
+                user = not path.startswith(_LIBRARY_ROOTS)
+        _file_is_user[name] = user
     forget_with(code, _is_user, cid)
     _is_user[cid] = user
     return user

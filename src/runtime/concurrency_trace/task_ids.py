@@ -15,7 +15,7 @@ POOL = 1                # (1, pool process pid, job, task index)
 PROCESS_EXECUTOR = 2    # (2, executor object id, work id, 0)
 POOL_JOB_GROUP = 3      # (3, pool process pid, job, 0): the group of a Pool job's tasks (TASK_WAIT)
 # Libraries (lib_*.py): 4 (loky call-queue pipe inode, work_id, 0) a loky work
-# item; 5 (unit id, k, 0) call k of a joblib batch; 6 (batch task id, k, 0) key
+# item; 5 (unit id, 0, 0) + k call k of a joblib batch; 6 (batch task id, k, 0) key
 # k of a dask local scheduler's batch; 7 (crc32 scheduler address, crc32 key,
 # key length) a dask.distributed key; 8 (crc32 msg id, its length, 0) an
 # ipyparallel apply request.

@@ -17,7 +17,7 @@ read from its result or its exception.
 import collections
 import sys
 
-from . import events, futures, patching, safe_values, safety, sites, writer
+from . import events, futures, patching, pool_workers, safe_values, safety, sites, writer
 from .task_ids import POOL, POOL_JOB_GROUP, task_base
 
 TASK_WAIT = events.TASK_WAIT
@@ -266,9 +266,13 @@ def patch_pool_results(mod):
                     job = _field(self, "_job")
                     if writer.enabled and type(job) is int and event is not None and not event.is_set():
                         pid = writer.pid()
+                        group = pool_workers.library_group(self)      # a library's batch: its calls
                         if MapResult is not None and safe_values.is_subclass(type(self), MapResult):
                             mode = ALL
                             off = _begin(task_base(POOL_JOB_GROUP, pid, job, 0), mode, 1)
+                        elif group:
+                            mode = ALL
+                            off = _begin(group, mode, 1)
                         else:
                             off = _begin(task_base(POOL, pid, job, 0), mode, 1)
                 except Exception:

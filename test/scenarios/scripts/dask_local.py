@@ -1,5 +1,6 @@
 """dask.delayed graph of 6 tasks (4 inc, 1 add, 1 total) computed with the
-local scheduler named on the command line (threads or processes)."""
+local scheduler named on the command line (threads, processes or
+synchronous)."""
 import sys
 import time
 

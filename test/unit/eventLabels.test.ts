@@ -1,4 +1,4 @@
-/** Labels of asyncio awaits (ASYNC_WAIT): what the task waits on, in the words of the await. */
+/** Labels of asyncio awaits (ASYNC_WAIT), what the task waits on in the words of the await; and of task runs. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { K } from '../../src/core/trace/recordKinds';
@@ -30,4 +30,16 @@ test('awaits of queues name the queue; of tasks, gather and I/O say so; an unkno
   assert.equal(eventLabel(s, s.push(K.ASYNC_WAIT, 1, 2, 0, 5, -1, 6, 3)), 'await task');
   assert.equal(eventLabel(s, s.push(K.ASYNC_WAIT, 1, 2, 0, 5, -1, 3, 4)), 'await gather');
   assert.equal(eventLabel(s, s.push(K.ASYNC_WAIT, 1, 2, 0, 5, -1, 0, 17)), 'await I/O');
+});
+
+test('a task run reads as a call when its label is a function, and as the label itself for a dask key or executed code', () => {
+  const s = store();
+  const run = (label: string, args: string): string => eventLabel(s, s.push(K.TASK_RUN, 1, 2, 0, 9, -1, s.intern(label), s.intern(args)));
+  assert.equal(run('square', '3'), 'square(3)');
+  assert.equal(run('Worker.compute', ''), 'Worker.compute()');
+  assert.equal(run('<lambda>', 'x=1'), '<lambda>(x=1)');
+  assert.equal(run('inc-6b2d0f0c5b3a', ''), 'inc-6b2d0f0c5b3a');
+  assert.equal(run("('sum-aggregate-5574', 0)", ''), "('sum-aggregate-5574', 0)");
+  assert.equal(run('import time', ''), 'import time');
+  assert.equal(run('', '2'), 'task(2)');
 });
