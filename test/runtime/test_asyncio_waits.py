@@ -185,6 +185,7 @@ class AwaitSpans(unittest.TestCase):
             "async def stuck(ev):\n"
             "    await ev.wait()\n"
             "loop = asyncio.new_event_loop()\n"
+            "asyncio.set_event_loop(loop)\n"    # 3.8-3.9: the Event binds the current loop
             "ev = asyncio.Event()\n"
             "t = loop.create_task(stuck(ev))\n"
             "loop.run_until_complete(asyncio.sleep(0.02))\n"
