@@ -64,11 +64,7 @@ export class DrawBatch {
       ctx.globalAlpha = base * Number(key.slice(0, bar));
       ctx.fillStyle = key.slice(bar + 1);
       for (let i = 0; i < l.length; i += 4) ctx.fillRect(l[i], l[i + 1], l[i + 2], l[i + 3]);
-      if (outline) {
-        ctx.strokeStyle = outline;
-        ctx.lineWidth = 1;
-        for (let i = 0; i < l.length; i += 4) if (l[i + 2] >= 3) ctx.strokeRect(l[i] + 0.5, l[i + 1] + 0.5, l[i + 2] - 1, l[i + 3] - 1);
-      }
+      if (outline) strokeOutlines(ctx, outline, l);
     }
     for (const [key, l] of this.tris) {
       const bar = key.indexOf('|');
@@ -98,4 +94,19 @@ export class DrawBatch {
     this.tris.clear();
     this.lastMap = undefined;
   }
+}
+
+/** The outlines of rectangles at least 3 px wide, as one path (one stroke to rasterize, not one per rectangle). */
+function strokeOutlines(ctx: CanvasRenderingContext2D, outline: string, l: number[]): void {
+  ctx.beginPath();
+  let any = false;
+  for (let i = 0; i < l.length; i += 4) {
+    if (l[i + 2] < 3) continue;
+    ctx.rect(l[i] + 0.5, l[i + 1] + 0.5, l[i + 2] - 1, l[i + 3] - 1);
+    any = true;
+  }
+  if (!any) return;
+  ctx.strokeStyle = outline;
+  ctx.lineWidth = 1;
+  ctx.stroke();
 }

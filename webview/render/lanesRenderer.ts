@@ -15,8 +15,11 @@ import { DrawBatch } from './drawBatch';
 import { drawPoints, drawShared, type Label } from './eventMarks';
 import { fitText, type Frame } from './frame';
 import { drawLevelAggregated } from './lodSpans';
+import { maybeTranslucent, pixelWord, PixelStrip } from './pixelImage';
 
 const batch = new DrawBatch();
+/** CPU shading of one band, painted as a row of pixels and drawn stretched (one image draw a lane). */
+const shadeStrip = new PixelStrip();
 
 const FONT_PX = 11;
 
@@ -209,10 +212,16 @@ function shadeSamples(ctx: CanvasRenderingContext2D, f: Frame, list: RowList, y:
   let spanX = 0;
   let spanEnd = -Infinity;
   let spanLevel = 0;
+  // Many samples in view and opaque shades (blend() gives #rrggbb): into a pixel strip; else rectangles.
+  const scale = ctx.getTransform().a || 1;
+  const many = list.upperBound(view.v1) - i > 64;
+  const words = !many || colors.some(maybeTranslucent) || !shadeStrip.begin(Math.ceil(view.width * scale), scale) ? undefined : colors.map(pixelWord);
   const emit = (): void => {
     if (spanLevel > 0 && spanEnd > spanX) {
       const x0 = Math.max(spanX, -1);
-      batch.rect(colors[spanLevel], 1, x0, y, Math.min(spanEnd, view.width + 1) - x0, h);
+      const x1 = Math.min(spanEnd, view.width + 1);
+      if (words) shadeStrip.fill(x0, x1, words[spanLevel]);
+      else batch.rect(colors[spanLevel], 1, x0, y, x1 - x0, h);
     }
   };
   for (; i < list.n; i++) {
@@ -234,7 +243,8 @@ function shadeSamples(ctx: CanvasRenderingContext2D, f: Frame, list: RowList, y:
     if (list.ts[i] > view.v1) break;
   }
   emit();
-  batch.paint(ctx, null);
+  if (words) shadeStrip.draw(ctx, y, h);
+  else batch.paint(ctx, null);
 }
 
 const shadeCache = new Map<string, string[]>();

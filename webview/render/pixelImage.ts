@@ -140,9 +140,10 @@ export class PixelStrip {
   /** Fills CSS pixels [x0, x1) (rounded to device pixels, at least one). */
   fill(x0: number, x1: number, word: number): void {
     const s = this.scale;
-    const a = Math.max(0, Math.round(x0 * s));
-    const b = Math.min(this.px.length, Math.max(a + 1, Math.round(x1 * s)));
-    if (b > a) this.px.fill(word, a, b);
+    // Rounded as DrawBatch rounds a rectangle, then clipped (a bar left of the strip paints nothing).
+    const a = Math.round(x0 * s);
+    const b = Math.max(a + 1, Math.round(x1 * s));
+    if (b > 0 && a < this.px.length) this.px.fill(word, Math.max(0, a), Math.min(this.px.length, b));
   }
 
   /** Draws the strip over [0, width) × [y, y + h) CSS pixels of `ctx` (its transform and alpha apply). */
