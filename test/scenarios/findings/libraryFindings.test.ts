@@ -52,3 +52,11 @@ test('joblib threading backend, the caller holding the lock its calls need: the 
   assert.ok(lines(f, 'joblib_lock_deadlock.py').includes(18), JSON.stringify(f.sites));
   assert.match(f.message, /at line 18/);
 });
+
+test('3 × 1000 tiny independent dask.distributed tasks on a LocalCluster of 2 workers, every result gathered: no finding (dask\'s scheduler places them: no idle-workers)', { skip: skipDistributed }, async () => {
+  const run = await runCorpus('dask_many_tasks.py', [], { python: DEBIAN_PYTHON });
+  assert.equal(run.exitCode, 0, run.stderr);
+  assert.equal(run.stdout.trim(), '4501500');
+  assert.ok(run.store.length > 30000, `the tasks are in the trace (${run.store.length} events)`);
+  assertSilent(run, 'tiny dask tasks');
+});
