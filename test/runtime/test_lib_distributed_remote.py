@@ -252,6 +252,40 @@ for p in procs:
         runs = collections.Counter(trace.blob(r) for r in trace.of("TASK_RUN") if r.obj in ids)
         self.assertEqual(sorted(runs.elements()), sorted(keys))
 
+    def test_a_plugin_the_scheduler_refuses_leaves_the_program_as_it_is_and_the_trace_says_what_is_untraced(self):
+        code = """import sys
+from distributed import Client
+async def refuse(self, *args, **kwargs):
+    raise OSError("the scheduler refused the plugin")
+Client._register_worker_plugin = refuse
+def inc(x):
+    return x + 1
+with Client(sys.argv[1]) as client:
+    client.wait_for_workers(1)
+    print(sum(client.gather(client.map(inc, range(6)))))
+"""
+        cluster = Cluster(workers=1)
+        try:
+            proc, trace = tracefile.run(code, cluster.address, python=DEBIAN)
+        finally:
+            cluster.close()
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        self.assertEqual(proc.stdout.decode().split(), ["21"])
+        self.assertEqual(trace.of("REMOTE_TASK_RUN"), [])
+        notes = [trace.blob(r) for r in trace.of("TRACER_NOTE")]
+        self.assertEqual(len(notes), 1, notes)
+        self.assertIn("registering the tracer's worker plugin failed (OSError)", notes[0])
+
+    def test_a_client_whose_plugin_works_leaves_no_note(self):
+        cluster = Cluster(workers=1)
+        try:
+            proc, trace = tracefile.run(CLIENT, cluster.address, "1", python=DEBIAN)
+        finally:
+            cluster.close()
+        self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+        self.assertNotEqual(trace.of("REMOTE_TASK_RUN"), [])
+        self.assertEqual(trace.of("TRACER_NOTE"), [])
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -72,3 +72,13 @@ test('the root process is in the trace even when it could not write a record', (
   assert.equal(s.processByPid(77)!.exitCode, 3);
   assert.equal(tracerProblems(s)[0].kind, 'never-traced');
 });
+
+test('a part of a traced process its runtime could not trace (TRACER_NOTE) is said with its reason', () => {
+  const s = new TraceStore();
+  proc(s, 1, 0);
+  s.push(K.TRACER_NOTE, 5, 5, 0, 1, -1, s.intern('dask.distributed: tasks of workers this run does not trace are untraced: registering the tracer\'s worker plugin failed (OSError)'), 0);
+  const [p] = tracerProblems(s);
+  assert.equal(p.kind, 'note');
+  assert.match(p.text, /^pid 1 \(p1\): dask\.distributed: .*plugin failed \(OSError\)$/);
+  assert.match(tracerProblemLine(s)!, /^trace incomplete: 1 part untraced — pid 1/);
+});

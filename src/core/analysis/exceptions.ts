@@ -1,7 +1,10 @@
 /**
  * uncaught-exception: an exception ended a thread (THREAD_EXCEPTION), a
  * process (it exited with a traceback on its stderr: IO_WRITE records) or a
- * pool / executor task (TASK_RESULT a=0). Ctrl-C (KeyboardInterrupt) and
+ * pool / executor / dask task (TASK_RESULT a=0) whose exception never reached
+ * the program: no wait on it (TASK_WAIT, directly or through its group) ended
+ * with the task's exception (b = 2: result() / get() / gather() raised it, or
+ * exception() returned it). Ctrl-C (KeyboardInterrupt) and
  * SystemExit are how programs are stopped, not failures: they are left out.
  * Failures of the same kind at the same place are one finding with a count.
  */
@@ -9,6 +12,7 @@ import { K as KINDS } from '../trace/recordKinds';
 import type { TraceStore } from '../trace/traceStore';
 import type { Finding, FindingSite } from './finding';
 import type { Names } from './names';
+import { TASK_WAIT, TASK_WAIT_MEMBER } from './tasks';
 
 // Module-level copies: an imported binding can be a getter on every access (hot loops).
 const K = KINDS;
@@ -23,7 +27,22 @@ interface Group {
   label: string;
 }
 
+/** A task that raised, until it is known whether its exception was asked for. */
+interface FailedTask {
+  task: number;
+  label: string;
+  /** The failed call as shown: "work(3)". */
+  call: string;
+  evidence: number;
+  thread: number;
+  site: FindingSite | undefined;
+}
+
 const STDERR_KEEP = 16384;
+/** TASK_WAIT b: the wait ended with a task's exception. */
+const RAISED = 2;
+/** Members of a wait group looked at (a Pool.map over millions of items is one group). */
+const MAX_MEMBERS = 10000;
 
 /** The last traceback in a text: its exception line and the innermost frame in user code. */
 export function parseTraceback(text: string): { exception: string; file: string; line: number } | undefined {
@@ -65,6 +84,12 @@ export class UncaughtExceptions {
   private readonly taskPool = new Map<number, number>();
   /** Task group label → the call that failed first ("work(3)"). */
   private readonly firstArgs = new Map<string, string>();
+  /** Tasks that raised, in order; reported unless a wait handed their exception to the program. */
+  private readonly failed: FailedTask[] = [];
+  /** TASK_WAIT rows: how each ended is read when findings are made (a span ends after it is seen). */
+  private readonly waits: number[] = [];
+  /** Wait group id → ranges [first task id, count]. */
+  private readonly groupRanges = new Map<number, [number, number][]>();
   /** pid → its PROCESS_EXIT row, else its first row. */
   private readonly processRows = new Map<number, number>();
 
@@ -102,6 +127,15 @@ export class UncaughtExceptions {
       case K.TASK_RUN:
         this.taskRun.set(s.obj[row], row);
         return;
+      case TASK_WAIT:
+        this.waits.push(row);
+        return;
+      case TASK_WAIT_MEMBER: {
+        const list = this.groupRanges.get(s.obj[row]);
+        if (list) list.push([s.a[row], s.b[row]]);
+        else this.groupRanges.set(s.obj[row], [[s.a[row], s.b[row]]]);
+        return;
+      }
       case K.TASK_RESULT: {
         if (s.a[row] !== 0) return;
         const task = s.obj[row];
@@ -113,9 +147,8 @@ export class UncaughtExceptions {
         const site = submit !== undefined ? this.names.site(submit, `submits ${func || 'the task'}`) : undefined;
         // Grouped by function and pool; the arguments of the first failure are shown.
         const label = `${func || 'a task'}${pool ? ` on ${this.names.objectName(pool)}` : ''}`;
-        if (!this.firstArgs.has(label)) this.firstArgs.set(label, `${func || 'task'}(${args})`);
         const evidence = run ?? row;
-        this.add('task', label, evidence, s.thread[evidence], site, label);
+        this.failed.push({ task, label, call: `${func || 'task'}(${args})`, evidence, thread: s.thread[evidence], site });
         this.taskRun.delete(task);
         this.taskSubmit.delete(task);
         return;
@@ -125,10 +158,40 @@ export class UncaughtExceptions {
     }
   }
 
-  private add(what: Group['what'], exception: string, row: number, thread: number, site: FindingSite | undefined, label: string): void {
+  /** Tasks whose exception a finished wait handed to the program. */
+  private asked(): Set<number> {
+    const s = this.store;
+    const out = new Set<number>();
+    for (const row of this.waits) {
+      if (s.b[row] !== RAISED) continue;
+      if (s.a[row] === 0) {
+        out.add(s.obj[row]);
+        continue;
+      }
+      let n = 0;
+      for (const [first, count] of this.groupRanges.get(s.obj[row]) ?? []) {
+        for (let i = 0; i < count && n < MAX_MEMBERS; i++, n++) out.add(first + i);
+      }
+    }
+    return out;
+  }
+
+  /** Failed tasks nobody asked about, grouped by function and pool (fresh groups on every call: waits end later). */
+  private taskFailures(): Group[] {
+    const asked = this.failed.length ? this.asked() : new Set<number>();
+    const groups = new Map<string, Group>();
+    for (const f of this.failed) {
+      if (asked.has(f.task)) continue;
+      if (!this.firstArgs.has(f.label)) this.firstArgs.set(f.label, f.call);
+      this.add('task', f.label, f.evidence, f.thread, f.site, f.label, groups);
+    }
+    return [...groups.values()];
+  }
+
+  private add(what: Group['what'], exception: string, row: number, thread: number, site: FindingSite | undefined, label: string, groups = this.groups): void {
     const id = `uncaught-exception:${what}:${exception}:${site ? `${site.file}:${site.line}` : ''}`;
-    let g = this.groups.get(id);
-    if (!g) this.groups.set(id, (g = { id, what, exception, rows: [], threads: [], site: site ? { ...site, row } : undefined, label }));
+    let g = groups.get(id);
+    if (!g) groups.set(id, (g = { id, what, exception, rows: [], threads: [], site: site ? { ...site, row } : undefined, label }));
     if (g.rows.length < 50) g.rows.push(row);
     if (!g.threads.includes(thread) && g.threads.length < 50) g.threads.push(thread);
   }
@@ -158,7 +221,7 @@ export class UncaughtExceptions {
   }
 
   findings(): Finding[] {
-    const all = [...this.groups.values(), ...this.processFailures()];
+    const all = [...this.groups.values(), ...this.taskFailures(), ...this.processFailures()];
     return all.map((g) => this.describe(g));
   }
 

@@ -11,6 +11,14 @@
  * execs a fresh interpreter and imports for seconds under load): not idle.
  * A worker that never ran a task is not counted (a miss, never a false
  * finding). Ended workers (THREAD_START's end) leave the count.
+ *
+ * Only pools whose submitted tasks are independent and wait on the pool
+ * itself for a free worker: multiprocessing Pool / ThreadPool, the
+ * concurrent.futures executors and joblib.Parallel, where idle workers beside
+ * queued tasks come from how the program cut its work (chunksize, batch_size).
+ * A dask graph's tasks wait on their dependencies and on the scheduler, which
+ * places them (ipyparallel's likewise): "submitted, not started" says
+ * nothing about idle workers there, so those pools stay silent.
  */
 import { K as KINDS } from '../trace/recordKinds';
 import type { TraceStore } from '../trace/traceStore';
@@ -23,6 +31,26 @@ const K = KINDS;
 const BEGIN = BEGIN_;
 
 const MIN_IDLE_NS = 500e6;
+
+const POOL_ADVICE = 'Pool.map and starmap cut the input into chunks and each chunk runs on one worker, item after item: the items behind a slow one wait on its worker while the other workers have nothing left. For tasks of uneven length use chunksize=1 (or imap_unordered with chunksize=1), put the slow items first, or split a long task into smaller ones.';
+const EXECUTOR_ADVICE = 'Executor.map with chunksize > 1 (ProcessPoolExecutor) sends the items in chunks and each chunk runs on one worker, item after item: the items behind a slow one wait on its worker while the other workers have nothing left. For tasks of uneven length keep chunksize=1 (or submit the tasks one by one), put the slow items first, or split a long task into smaller ones.';
+const JOBLIB_ADVICE = 'joblib.Parallel hands the calls to its workers in batches (batch_size="auto" makes batches of quick calls bigger) and a batch runs on one worker, call after call: the calls behind a slow one wait on its worker while the other workers have nothing left. For calls of uneven length set batch_size=1, put the slow calls first, or split a long call into smaller ones.';
+
+/** The explanation for a pool of this OBJECT type, or undefined for pools whose scheduler places the tasks (dask, ipyparallel) and unknown ones. */
+function adviceFor(type: string | undefined): string | undefined {
+  switch (type) {
+    case 'Pool':
+    case 'ThreadPool':
+      return POOL_ADVICE;
+    case 'ThreadPoolExecutor':
+    case 'ProcessPoolExecutor':
+      return EXECUTOR_ADVICE;
+    case 'joblib.Parallel':
+      return JOBLIB_ADVICE;
+    default:
+      return undefined;
+  }
+}
 const MIN_SHARE = 0.1;
 
 interface PoolState {
@@ -135,6 +163,8 @@ export class IdleWorkers {
     const out: Finding[] = [];
     for (const [id, p] of this.pools) {
       if (p.idleQueuedNs < MIN_IDLE_NS || p.idleQueuedNs < MIN_SHARE * p.capacityNs) continue;
+      const explanation = adviceFor(s.objects.get(id)?.type);
+      if (explanation === undefined) continue;
       const name = n.objectName(id);
       const idleS = p.idleQueuedNs / 1e9;
       const longRow = p.longest.row;
@@ -149,7 +179,7 @@ export class IdleWorkers {
         kind: 'idle-workers',
         severity: 'warning',
         message: `Idle workers in ${name}: workers sat idle for ${idleS.toFixed(1)} worker-seconds while tasks were queued${longRow >= 0 ? ` (the longest task, ${longTask}, ran ${(p.longest.ns / 1e9).toFixed(1)} s on ${n.threadName(s.thread[longRow])})` : ''}.`,
-        explanation: 'Pool.map and starmap cut the input into chunks and each chunk runs on one worker, item after item: the items behind a slow one wait on its worker while the other workers have nothing left. For tasks of uneven length use chunksize=1 (or imap_unordered with chunksize=1), put the slow items first, or split a long task into smaller ones.',
+        explanation,
         parties: [...p.allWorkers].map((t) => n.party(t)),
         objects: [n.object(id)],
         sites,

@@ -163,21 +163,25 @@ function lastHeardOf(store: TraceStore, pid: number, since: number): number {
 
 export interface TracerProblem {
   pid: number;
-  kind: 'stopped' | 'never-traced' | 'lost';
+  kind: 'stopped' | 'never-traced' | 'lost' | 'note';
   /** Events lost ('lost'), else 0. */
   lost: number;
   text: string;
 }
 
-/** What the trace says is missing (TRACER_STATUS / EVENTS_LOST records), one entry each. */
+/** What the trace says is missing (TRACER_STATUS / EVENTS_LOST / TRACER_NOTE records), one entry each. */
 export function tracerProblems(store: TraceStore): TracerProblem[] {
   const out: TracerProblem[] = [];
   for (let i = 0; i < store.length; i++) {
     const kind = store.kind[i];
-    if (kind !== K.TRACER_STATUS && kind !== K.EVENTS_LOST) continue;
+    if (kind !== K.TRACER_STATUS && kind !== K.EVENTS_LOST && kind !== K.TRACER_NOTE) continue;
     const pid = store.obj[i];
     const p = store.processByPid(pid);
     const who = p && p.name && p.name !== `pid ${pid}` ? `pid ${pid} (${p.name})` : `pid ${pid}`;
+    if (kind === K.TRACER_NOTE) {
+      out.push({ pid, kind: 'note', lost: 0, text: `${who}: ${store.strings[store.a[i]] ?? 'part of it is untraced'}` });
+      continue;
+    }
     const a = store.a[i];
     const b = store.b[i];
     const err = b > 0 ? ` (${ERRNO_NAMES[b] ?? `errno ${b}`})` : '';
@@ -201,8 +205,10 @@ export function tracerProblemLine(store: TraceStore): string | undefined {
   const stopped = count('stopped');
   const never = count('never-traced');
   const lost = problems.reduce((n, p) => n + p.lost, 0);
+  const notes = problems.filter((p) => p.kind === 'note').length;
   if (stopped) parts.push(`${stopped} process${stopped === 1 ? '' : 'es'} stopped tracing`);
   if (never) parts.push(`${never} process${never === 1 ? '' : 'es'} never traced`);
   if (lost) parts.push(`${lost} event${lost === 1 ? '' : 's'} lost`);
+  if (notes) parts.push(`${notes} part${notes === 1 ? '' : 's'} untraced`);
   return `trace incomplete: ${parts.join(', ')} — ${problems[0].text}${problems.length > 1 ? ` (+${problems.length - 1} more)` : ''}`;
 }

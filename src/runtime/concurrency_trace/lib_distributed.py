@@ -16,12 +16,13 @@ cluster reuses the id: each run of it is its own TASK_RUN span).  Records:
     wants done (key-in-memory: a=1, task-erred: a=0).  Intermediate keys'
     results go from worker to worker and never reach the client: no
     TASK_RESULT.
+Waits on futures (Future.result, Client.gather, wait): lib_distributed_waits.
 Workers this run does not trace (other terminals, other machines) report
 their tasks to the Client through dask's event log: lib_distributed_remote.
 """
 import zlib
 
-from . import events, lib_distributed_remote, lib_sites, patching, safe_values, safety, writer
+from . import events, lib_distributed_remote, lib_distributed_waits, lib_sites, patching, safe_values, safety, writer
 from .task_ids import owner_id, set_owner_id, task_base
 
 _failed = safety.failed
@@ -152,6 +153,10 @@ def _patch_client(mod):
         if name in Client.__dict__:
             patching.wrap(Client, name, done(ok))
     lib_distributed_remote.patch_client(Client)
+    try:
+        lib_distributed_waits.patch(mod, task_id, key_text, _address)
+    except Exception:
+        _failed()
 
 
 def _patch_worker(mod):

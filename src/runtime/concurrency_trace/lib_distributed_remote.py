@@ -32,6 +32,11 @@ comes back: every event the scheduler logged before it has then been
 received (one ordered stream), so a client that closes right after its last
 result loses nothing; then the plugin is unregistered.
 
+A failure on the way (subscribing, the pings, registering or unregistering
+the plugin) never reaches the program: it is said by one TRACER_NOTE record
+(events.py) naming what stays invisible, as a collector shows a process's
+tracing that stopped.
+
 Not registered when the Client's cluster is a LocalCluster of this process:
 its workers are this run's processes or threads, traced by lib_distributed.
 A worker started under this run anyway (its environment holds the run's
@@ -45,9 +50,20 @@ import os
 import time
 import weakref
 
-from . import events, safety, writer
+from . import events, safe_values, safety, writer
 
 _hide = safety.hide
+
+
+def note(text, exc=None):
+    """A TRACER_NOTE: which part of the program stays untraced and why."""
+    try:
+        if writer.enabled:
+            if exc is not None:
+                text = "%s (%s)" % (text, safe_values.name_of(type(exc)))
+            writer.point(events.TRACER_NOTE, writer.pid(), 0, writer.blob(text), 0)
+    except Exception:
+        pass        # nowhere left to say it
 
 TEST_OFFSET_ENV = "CONCURRENCY_TRACE_TEST_CLOCK_OFFSET_NS"
 TOKEN_ENV = "CONCURRENCY_TRACE_TOKEN"
@@ -262,13 +278,16 @@ class RemoteTasks:
         import asyncio
         if client.__dict__.get("status") not in ("running", "closing"):     # close() says "closing" first
             return
-        await self.ping(client, self.next_ping, CLOSE_TIMEOUT)       # flush: what was logged before it is here
+        if not await self.ping(client, self.next_ping, CLOSE_TIMEOUT):      # flush: what was logged before it is here
+            note("dask.distributed: the last tasks of workers this run does not trace may be missing: "
+                 "the scheduler's event log did not answer within %g s as the Client closed" % CLOSE_TIMEOUT)
         if self.registered:
             self.registered = False
             try:
                 await asyncio.wait_for(client._unregister_worker_plugin(self.topic, nanny=False), CLOSE_TIMEOUT)
-            except Exception:
-                pass
+            except Exception as e:
+                note("dask.distributed: the tracer's worker plugin could not be removed from the workers "
+                     "as the Client closed; it stays until they restart", e)
         client.unsubscribe_topic(self.topic)
 
 
@@ -311,8 +330,10 @@ def patch_client(Client):
                     state = RemoteTasks(_address(self), "concurrency-trace-%s" % (ident if type(ident) is str else id(self)))
                     _states[id(self)] = (weakref.ref(self), state)
                     await state.attach(self)
-            except Exception:
-                pass    # the workers' tasks stay invisible; the program goes on as it would untraced
+            except Exception as e:
+                # the program goes on as it would untraced; the trace says what it misses
+                note("dask.distributed: tasks of workers this run does not trace (other terminals or "
+                     "machines) are untraced: registering the tracer's worker plugin failed", e)
             return result
         return _start
 
@@ -322,8 +343,9 @@ def patch_client(Client):
                 state = _take(self)
                 if state is not None:
                     await state.detach(self)
-            except Exception:
-                pass
+            except Exception as e:
+                note("dask.distributed: the last tasks of workers this run does not trace may be missing: "
+                     "closing the tracer's subscription failed", e)
             try:
                 return await orig(self, *args, **kwargs)
             except BaseException as exc:

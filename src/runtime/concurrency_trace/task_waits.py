@@ -8,8 +8,11 @@ multiprocessing.pool: ApplyResult.wait() (get() waits through it; so does
 Pool.map / starmap's caller), IMapIterator.next() (imap, imap_unordered).
 
 Only a wait that finds its tasks unfinished is recorded, and only tasks the
-tracer knows (futures an executor made, Pool jobs).  What the program passed
-is inspected only when it is a plain list / tuple / set of futures (never
+tracer knows (futures an executor made, Pool jobs); besides, result() /
+exception() of a future that already raised and wait() (get()) of a Pool
+result that already failed are a zero-length wait ending RAISED: the
+analysis then knows the task's exception reached the program.  What the
+program passed is inspected only when it is a plain list / tuple / set of futures (never
 iterated otherwise: a generator would be consumed), through the futures'
 own fields (no method of a Future subclass runs).  How the wait ended is
 read from its result or its exception.
@@ -17,7 +20,7 @@ read from its result or its exception.
 import collections
 import sys
 
-from . import events, futures, patching, pool_workers, safe_values, safety, sites, writer
+from . import events, futures, lib_sites, patching, pool_workers, safe_values, safety, sites, writer
 from .task_ids import POOL, POOL_JOB_GROUP, task_base
 
 TASK_WAIT = events.TASK_WAIT
@@ -41,8 +44,16 @@ def _field(obj, name):
 
 
 def _begin(obj, mode, depth):
-    """A TASK_WAIT span opened for the caller `depth` frames up."""
-    return writer.begin(TASK_WAIT, obj, sites.site(depth + 1), mode, OPEN)
+    """A TASK_WAIT span opened for the caller `depth` frames up, at the
+    user's line: a library waiting for its own tasks (joblib's Parallel
+    waits inside parallel.py) is placed at the user's call into it."""
+    return writer.begin(TASK_WAIT, obj, lib_sites.user_site(depth + 1) or sites.site(depth + 1), mode, OPEN)
+
+
+def _asked(obj, depth):
+    """A zero-length TASK_WAIT ending RAISED: the exception of a task that
+    had already failed is handed to the caller `depth` frames up."""
+    _finish(_begin(obj, ONE, depth + 1), ONE, RAISED)
 
 
 def _finish(off, mode, how):
@@ -104,6 +115,10 @@ def patch_futures(mod):
                     try:
                         if writer.enabled and futures._futures:
                             off, mode = begin_one(self, 1)
+                            if not off and _field(self, "_exception") is not None:
+                                task = futures.task_of(self)
+                                if task is not None and len(task.ids) == 1:
+                                    _asked(task.ids[0], 1)
                     except Exception:
                         _failed()
                     if not off:
@@ -202,7 +217,7 @@ def patch_futures(mod):
                         if task is not None:
                             members[id(f)] = (f, task)
                 if members:
-                    waiting = _waiting(gen, members, sites.site(1), timeout_error)
+                    waiting = _waiting(gen, members, lib_sites.user_site(1) or sites.site(1), timeout_error)
                     waiting.__name__ = gen.__name__
                     waiting.__qualname__ = gen.__qualname__
                     return waiting
@@ -275,6 +290,13 @@ def patch_pool_results(mod):
                             off = _begin(group, mode, 1)
                         else:
                             off = _begin(task_base(POOL, pid, job, 0), mode, 1)
+                    elif (writer.enabled and type(job) is int and event is not None
+                          and _field(self, "_success") is False and not pool_workers.library_group(self)):
+                        pid = writer.pid()
+                        if MapResult is not None and safe_values.is_subclass(type(self), MapResult):
+                            _finish(_begin(task_base(POOL_JOB_GROUP, pid, job, 0), ALL, 1), ALL, RAISED)
+                        else:
+                            _asked(task_base(POOL, pid, job, 0), 1)
                 except Exception:
                     _failed()
                 if not off:

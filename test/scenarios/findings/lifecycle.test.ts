@@ -27,17 +27,23 @@ test('the thread and the process joined: no finding', async () => {
   assertSilent(run, 'joined');
 });
 
-for (const [mode, line, what] of [['thread', 14, /Thread worker/], ['process', 14, /Process Process-1/], ['task', 30, /work\(3\)/], ['executor', 38, /work\(3\)/]] as const) {
-  test(`an exception that ends a ${mode === 'executor' ? 'executor task nobody asks the result of' : mode}: uncaught-exception`, async () => {
+for (const [mode, line, what] of [['thread', 17, /Thread worker/], ['process', 17, /Process Process-1/], ['executor', 41, /work\(3\)/], ['pool', 44, /work\(3\) on Pool\(2\)/]] as const) {
+  test(`an exception that ends a ${mode === 'executor' || mode === 'pool' ? `${mode} task nobody asks the result of` : mode}: uncaught-exception`, async () => {
     const run = await runCorpus('failures.py', [mode]);
     assert.equal(run.exitCode, 0, run.stderr);
     const [f] = only(run, 'uncaught-exception');
     assertComplete(f);
     assert.match(f.message, what);
     assert.deepEqual(lines(f, 'failures.py'), [line]);
-    if (mode !== 'task' && mode !== 'executor') assert.match(f.message, /ValueError: bad input 3/);
+    if (mode !== 'pool' && mode !== 'executor') assert.match(f.message, /ValueError: bad input 3/);
   });
 }
+
+test('pool tasks that raise, each exception handed to the caller by get() inside try/except: no finding', async () => {
+  const run = await runCorpus('failures.py', ['task']);
+  assert.equal(run.exitCode, 0, run.stderr);
+  assertSilent(run, 'exceptions asked for');
+});
 
 test('the same thread, process and pool tasks without a failure (pool workers ended by Pool.__exit__): no finding', async () => {
   const run = await runCorpus('failures.py', ['none']);

@@ -1,6 +1,9 @@
 """An exception ends a thread, a process, or a pool task; or nothing fails.
 
-thread / process / task / executor: the failure
+thread / process / executor / pool: the failure (executor, pool: the failed
+task's result is never asked for)
+task: pool tasks fail, get() hands the exception to the caller, which
+      handles it: no finding
 none: the same work, nothing raises
 """
 import sys
@@ -36,4 +39,9 @@ if __name__ == "__main__":
     if mode == "executor":
         with ThreadPoolExecutor(2) as ex:
             futures = [ex.submit(work, x) for x in range(5)]   # results never asked for
+    if mode == "pool":
+        with Pool(2) as pool:
+            results = [pool.apply_async(work, (x,)) for x in range(5)]   # results never asked for
+            pool.close()
+            pool.join()
     print("done")
