@@ -8,7 +8,7 @@ import sys
 import tempfile
 import unittest
 
-from test.runtime import tracefile
+from test.runtime import pythons, tracefile
 
 METHODS = multiprocessing.get_all_start_methods()
 
@@ -296,6 +296,25 @@ class ThreadPools(_Checks, unittest.TestCase):
         self.assertTrue(all(len(s) <= 60 for s in summaries), summaries)
         self.assertTrue(summaries[1].startswith("'yyy"))
         self.assertTrue(summaries[2].startswith("[0, 1, 2"))
+
+
+
+class EveryPython(unittest.TestCase):
+    def test_each_element_of_a_process_pool_executor_map_chunk_is_a_task_on_every_python(self):
+        # 3.8's submit() hands its arguments on as a list (`self, fn, *args = args`): a chunk
+        # was then one task, its first element's, and the other elements had no run.
+        code = HEADER + MAIN + """
+    with ProcessPoolExecutor(2) as ex:
+        print(list(ex.map(square, range(6), chunksize=3)))
+"""
+        for version, python in pythons.traced_pythons():
+            with self.subTest(python=version):
+                proc, trace = tracefile.run(code, "spawn", python=python)
+                self.assertEqual(proc.returncode, 0, proc.stderr.decode())
+                self.assertEqual(proc.stdout.split(), [b"[0,", b"1,", b"4,", b"9,", b"16,", b"25]"])
+                runs = trace.of("TASK_RUN")
+                self.assertEqual(sorted(trace.blob(r, "b") for r in runs), ["0", "1", "2", "3", "4", "5"])
+                self.assertEqual({r.obj for r in runs}, {r.obj for r in trace.of("TASK_SUBMIT")})
 
 
 if __name__ == "__main__":

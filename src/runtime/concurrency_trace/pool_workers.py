@@ -254,8 +254,9 @@ class CallItems(QueueProxy):
         owner = self._owner
         call_args = d.get("args", ())
         chunk_fn = self._chunk_fn
+        # 3.8's submit() unpacks with `self, fn, *args = args`: its args are a list.
         if (chunk_fn is not None and safe_values.is_partial_of(fn, chunk_fn)
-                and type(call_args) is tuple and len(call_args) == 1):
+                and type(call_args) in (tuple, list) and len(call_args) == 1):
             elements = Elements(call_args[0], self._task_base(_PROCESS_EXECUTOR, owner, work_id, 0),
                                 safe_values.partial_args(fn)[0], True)
             self.elements = elements
