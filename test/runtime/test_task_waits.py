@@ -191,6 +191,30 @@ class PoolWaits(unittest.TestCase):
         self.assertTrue(all(w.a == ANY for w in unordered))
         self.assertEqual(set(members(trace, unordered[0].obj)), submitted[13])
 
+    def test_imap_next_that_hands_over_a_failure_already_there_is_a_wait_ending_raised(self):
+        # The failed element's result arrives before next() asks for it (the sleep): next()
+        # raises at once, with no wait; the trace must still say its exception reached here.
+        _, trace = run("""
+            import time
+            from multiprocessing.pool import ThreadPool
+            def work(x):
+                if x == 1:
+                    raise ValueError(x)
+                return x
+            with ThreadPool(2) as pool:
+                it = pool.imap(work, range(3))
+                time.sleep(0.5)
+                print(next(it))
+                try:
+                    next(it)                              # line 13
+                except ValueError:
+                    print("caught")
+        """)
+        failed = {r.obj for r in trace.of("TASK_RESULT") if r.a == 0}
+        self.assertEqual(len(failed), 1)
+        raised = [w for w in waits(trace) if line(trace, w) == 13]
+        self.assertEqual([(w.obj in failed, w.b) for w in raised], [(True, RAISED)])
+
 
 class Deadlock(unittest.TestCase):
     def test_futures_waiting_on_each_other_show_two_open_waits_on_each_others_task(self):

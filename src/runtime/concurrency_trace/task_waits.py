@@ -339,6 +339,17 @@ def patch_pool_results(mod):
                             off = _begin(task_base(POOL_JOB_GROUP, pid, job, 0), mode, 1)
                         else:
                             off = _begin(task_base(POOL, pid, job, index), mode, 1)
+                    elif (writer.enabled and type(items) is _deque and items and type(job) is int
+                          and type(index) is int):
+                        # The next item is already there: if it is a failure, next() hands its
+                        # exception to the caller now (a zero-length wait ending RAISED).
+                        head = items[0]
+                        if type(head) is tuple and len(head) == 2 and head[0] is False:
+                            pid = writer.pid()
+                            if unordered:
+                                _finish(_begin(task_base(POOL_JOB_GROUP, pid, job, 0), ANY, 1), ANY, RAISED)
+                            else:
+                                _asked(task_base(POOL, pid, job, index - len(items)), 1)
                 except Exception:
                     _failed()
                 if not off:
