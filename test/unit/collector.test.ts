@@ -7,7 +7,7 @@ import { Collector } from '../../src/core/run/collector';
 import { epochFromBigInt } from '../../src/core/run/eventFile';
 import { K } from '../../src/core/trace/recordKinds';
 import { TraceStore } from '../../src/core/trace/traceStore';
-import { EMPTY_SLOT, blob, record, writeProcessFiles } from './fakeEventFile';
+import { EMPTY_SLOT, blob, header, record, writeProcessFiles } from './fakeEventFile';
 
 /** Folders made by the tests here, removed once they are all done. */
 const made: string[] = [];
@@ -153,4 +153,30 @@ test('a live poll reads for at most its time budget; the rest is read by polls q
   c.stop();
   assert.equal(store.rowsOf(K.SLEEP).length, n, 'nothing read twice');
   assert.deepEqual(store.rowsOf(K.EVENTS_LOST), []);
+});
+
+test('a process that exec\'ed (two files of one pid): one process and one main lane, whichever file has records first', () => {
+  const dir = tmp();
+  const pid = 40;
+  const file = (name: string, records: Buffer[]): void => {
+    fs.writeFileSync(path.join(dir, name), Buffer.concat([header(pid, 'tok'), ...records, Buffer.alloc(64 * 40)]));
+  };
+  const image = (ts: bigint, ident: number): Buffer[] => [
+    record({ kind: K.THREAD_START, ts: EPOCH + ts, ident, obj: pid }),
+    record({ kind: K.PROCESS_START, ts: EPOCH + ts + 1n, ident, obj: pid, a: 1 }),
+    record({ kind: K.SLEEP, ts: EPOCH + ts + 2n, ident, end: EPOCH + ts + 3n, a: 1 }),
+  ];
+  // The file found first has nothing yet; the other image's file is found and read before it has.
+  file('p40-first.ctev', []);
+  const store = new TraceStore();
+  const c = new Collector({ dir, token: 'tok', epoch: epochFromBigInt(EPOCH), store, startTicks: () => 1 });
+  c.poll(false);
+  file('p40-second.ctev', image(100n, 7));
+  c.poll(false);
+  file('p40-first.ctev', image(10n, 3));
+  c.stop();
+  assert.deepEqual(store.processes.map((p) => p.pid), [pid]);
+  assert.equal(store.threads.length, 1, store.threads.map((t) => `${t.name} ${t.ident}`).join(', '));
+  assert.equal(store.rowsOf(K.SLEEP).length, 2);
+  assert.ok(store.rowsOf(K.SLEEP).every((r) => store.thread[r] === 0));
 });

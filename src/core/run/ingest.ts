@@ -57,7 +57,14 @@ export class ProcessIngest {
    * (the ingest of another file of this pid) makes them one process whose
    * main thread continues across the exec (one lane, not two).
    */
-  constructor(private readonly store: TraceStore, readonly pid: number, private readonly sameProcess?: ProcessIngest) {}
+  constructor(private readonly store: TraceStore, readonly pid: number, sameProcess?: ProcessIngest) {
+    // Whichever image's file is read first makes the process; the others join it, in either order.
+    this.images = sameProcess ? sameProcess.images : { process: undefined, count: 0 };
+    this.images.count++;
+  }
+
+  /** The process all files of this pid make, once one of them has records; and how many files there are. */
+  private readonly images: { process: ProcessInfo | undefined; count: number };
 
   addBlobs(blobs: [number, string][]): void {
     for (const [id, text] of blobs) this.blobs.set(id, text);
@@ -75,18 +82,15 @@ export class ProcessIngest {
 
   private ensureProcess(ts: number): ProcessInfo {
     if (this.process) return this.process;
-    const shared = this.sameProcess?.sharedProcess();
+    const shared = this.images.process;
     if (shared) return (this.process = shared);
     // Records before PROCESS_START (should not happen) still get a home.
     this.process = this.store.addProcess({
       pid: this.pid, ppid: 0, parentPid: 0, name: `pid ${this.pid}`, argv: [], python: '', startTs: ts,
       endTs: ts, exited: false, exitCode: null, signal: null, internal: false, wallNsAtStart: null, mainThread: -1,
     });
+    this.images.process = this.process;
     return this.process;
-  }
-
-  private sharedProcess(): ProcessInfo | undefined {
-    return this.process ?? this.sameProcess?.sharedProcess();
   }
 
   private threadFor(ident: number, ts: number): ThreadInfo {
@@ -251,7 +255,7 @@ export class ProcessIngest {
   private startThread(r: RawRecord): void {
     const p = this.ensureProcess(r.ts);
     const main = p.mainThread >= 0 ? this.store.threads[p.mainThread] : undefined;
-    if (this.sameProcess && main && r.obj === this.pid && main.nativeId === this.pid && !this.threadOf.has(r.ident)) {
+    if (this.images.count > 1 && main && r.obj === this.pid && main.nativeId === this.pid && !this.threadOf.has(r.ident)) {
       // The main thread of another image of this process (before or after an exec): the same lane.
       if (r.ts >= main.startTs) {
         main.name = this.text(r.a) || main.name;
