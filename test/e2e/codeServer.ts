@@ -48,6 +48,8 @@ export const USER_SETTINGS = {
   'workbench.startupEditor': 'none',
   'workbench.welcomePage.walkthroughs.openOnInstall': false,
   'workbench.tips.enabled': false,
+  // The Problems tree's sticky header would sit over the row the test clicks to scroll the list.
+  'workbench.tree.enableStickyScroll': false,
   'workbench.enableExperiments': false,
   'workbench.secondarySideBar.defaultVisibility': 'hidden',
   'chat.disableAIFeatures': true,
