@@ -375,6 +375,18 @@ def abandon(off):
         pass    # interpreter shutdown (globals are None)
 
 
+def lost():
+    """An event the tracer failed before it claimed a slot for it (its own
+    exception after the program's call was made): one slot marked dropped, so
+    the trace counts the event as lost (EVENTS_LOST) rather than never know of
+    it.  An exception between the claim and the mark leaves the slot empty,
+    which the final read counts as lost too."""
+    if enabled:
+        for i in _slots:
+            break
+        abandon(i << 6)
+
+
 # --------------------------------------------------------------------------
 # Records
 
