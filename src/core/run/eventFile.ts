@@ -1,6 +1,6 @@
 /**
  * Incremental reader of one process's event file (.ctev), as written by
- * src/runtime/concurrency_trace/writer.py (layout described there).
+ * src/runtime/concurrency_trace/writer.py (layout: event_format.py there).
  *
  * Records are 64-byte slots; a slot whose kind (its last 8 bytes, written
  * last) is 0 is not written yet. A
@@ -416,7 +416,7 @@ export class EventFileReader {
    * One written slot (its kind in this.chunk at word w, its fields in
    * this.settled, read after it; `settled` false: that read came back short, as
    * only a file cut under the reader's feet could): a record, a piece of a
-   * string, or a dropped slot. Layout (writer.py): int64 ts, ident, obj, site,
+   * string, or a dropped slot. Layout (event_format.py): int64 ts, ident, obj, site,
    * end, a, b, kind; the kind is written last.
    */
   private take(offset: number, w: number, out: RecordBatch, settled: boolean): void {
