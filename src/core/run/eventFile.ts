@@ -341,7 +341,9 @@ export class EventFileReader {
       }
       const n = this.readAt(fd, this.chunk, want, pos);
       const whole = n - (n % SLOT);
-      const settled = whole > 0 ? this.readAt(fd, this.settled, whole, pos) : 0;
+      // The second read, once a written slot is met (a chunk with none needs none). A final read
+      // too: the run can end with a process still writing (a daemon grandchild).
+      let settled = -1;
       let stop = false;
       for (let at = 0; at < whole; at += SLOT) {
         const w = at >> 2;
@@ -357,6 +359,7 @@ export class EventFileReader {
           for (let g = runStart; g < pos + at; g += SLOT) this.pending.push(g);
           runStart = -1;
         }
+        if (settled < 0) settled = this.readAt(fd, this.settled, whole, pos);
         this.take(pos + at, w, out, at + SLOT <= settled);
       }
       pos += whole;
