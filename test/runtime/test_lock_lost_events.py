@@ -29,6 +29,24 @@ print(held, lock._is_owned() if kind == "RLock" else lock.locked())
 """
 
 
+# Condition.wait on an RLock re-acquires it through the slow path's records
+# (lock_records.begin); its site lookup fails with the tracer's own error.
+REACQUIRE_SITE_FAILS = """
+import threading
+from concurrency_trace import lock_records
+lock = threading.RLock()
+cond = threading.Condition(lock)
+real = lock_records.site_of
+with cond:
+    lock_records.site_of = len
+    try:
+        cond.wait(0.01)
+    finally:
+        lock_records.site_of = real
+print(lock._is_owned())
+"""
+
+
 class LockEventsLost(unittest.TestCase):
 
     def check(self, kind):
@@ -45,6 +63,15 @@ class LockEventsLost(unittest.TestCase):
 
     def test_a_tracer_failure_before_the_holds_slot_is_claimed_counts_the_hold_as_lost_rlock(self):
         self.check("RLock")
+
+    def test_a_tracer_failure_looking_up_the_site_of_a_reacquire_keeps_the_hold_without_its_site(self):
+        proc, trace = run(REACQUIRE_SITE_FAILS, env={"CONCURRENCY_TRACE_NATIVE": "0"})
+        self.assertEqual(proc.stdout.decode().split(), ["False"])
+        (lock,) = objects(trace, "RLock").values()
+        holds = of(trace, lock.obj, "LOCK_HOLD")
+        self.assertEqual(len(holds), 2, "the with's hold and the hold after the wait")
+        self.assertEqual([h.site != 0 for h in holds], [True, False], "the reacquire's hold is there, without its site")
+        self.assertEqual(trace.voided + trace.unwritten, [])
 
 
 if __name__ == "__main__":
