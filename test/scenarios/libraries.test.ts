@@ -10,6 +10,7 @@ import { findings } from '../../src/core/analysis/findings';
 import { tracerProblems } from '../../src/core/analysis/processes';
 import { TASK_WAIT, TASK_WAIT_MEMBER } from '../../src/core/analysis/tasks';
 import { buildSummary } from '../../src/core/export/summary';
+import { Naming } from '../../src/core/naming/index';
 import { rows, traceScript } from './harness';
 
 const DEBIAN_PYTHON = '/usr/bin/python3';
@@ -251,6 +252,8 @@ test("dask.distributed LocalCluster: the client's 6 keys are tasks run on the wo
   assert.ok(main);
   const workers = new Set(s.processes.filter((p) => p.name === 'Dask Worker process (from Nanny)').map((p) => p.pid));
   assert.equal(workers.size, 2, 'two worker processes');
+  const words = new Naming(s).update().words;
+  assert.deepEqual(s.processes.filter((p) => workers.has(p.pid)).map((p) => words.process(p).label).sort(), ['dask worker 1', 'dask worker 2'], 'named as workers in the timeline');
   const str = (i: number, field: 'a' | 'b'): string => s.strings[s[field][i]] ?? '';
   const submits = rows(s, 'TASK_SUBMIT').filter((i) => s.objects.get(s.a[i])?.type === 'dask');
   assert.deepEqual(submits.map((i) => str(i, 'b').replace(/-[0-9a-f-]+$/, '')).sort(), ['add', 'inc', 'inc', 'inc', 'inc', 'total']);
