@@ -3,19 +3,17 @@
  * trace. Same core as the extension, no VS Code.
  */
 import * as path from 'node:path';
-import { findings } from '../core/analysis/findings';
-import { writeChromeTrace } from '../core/export/chrome';
-import { writeHtmlReport } from '../core/export/htmlReport';
 import { LaunchError } from '../core/run/launcher';
 import { DestinationError, checkDestination } from '../core/trace/safeFile';
-import { buildSummary, formatSummary } from '../core/export/summary';
-import { jsonSafe, withSafeStrings } from '../core/export/terminalText';
 import { TraceFileError, readTrace } from '../core/trace/traceFile';
 import { UsageError, parseFlags } from './flags';
-import { cmdMerge } from './mergeCommand';
 import { say, writeStdout } from './output';
 import { cmdRun } from './runCommand';
 import { readStartupState, type StartupState } from './startupState';
+
+// Analysis, export and merge are loaded by the commands that use them (require:
+// esbuild keeps them in the bundle but runs their top level only then),
+// so `run` — whose start-up is part of every traced program's time — does not pay for them.
 
 const USAGE = `usage:
   concurrency-trace run [--python PATH] [--out TRACE] [--html FILE] [--no-race-detection] script.py [args...]
@@ -65,6 +63,9 @@ async function cmdSummary(argv: string[]): Promise<number> {
   const flags = parseFlags(argv, { withValue: [], switches: ['--json'], stopAtPositional: false });
   if (flags.rest.length !== 1) throw new UsageError('summary needs exactly one trace file');
   const store = readTrace(flags.rest[0]);
+  const { findings } = require('../core/analysis/findings') as typeof import('../core/analysis/findings');
+  const { buildSummary, formatSummary } = require('../core/export/summary') as typeof import('../core/export/summary');
+  const { jsonSafe, withSafeStrings } = require('../core/export/terminalText') as typeof import('../core/export/terminalText');
   const summary = buildSummary(store, findings(store));
   // Trace strings never reach the terminal raw: escaped in JSON, shown as escapes in text.
   await writeStdout(flags.switches.has('--json') ? `${jsonSafe(JSON.stringify(summary, null, 2))}\n` : formatSummary(withSafeStrings(summary)));
@@ -84,6 +85,7 @@ function cmdExport(argv: string[]): number {
   if (flags.rest.length !== 1) throw new UsageError('export needs exactly one trace file');
   const out = outputFlag(flags.values, 'export');
   checkDestination(out);
+  const { writeChromeTrace } = require('../core/export/chrome') as typeof import('../core/export/chrome');
   writeChromeTrace(out, readTrace(flags.rest[0]));
   return 0;
 }
@@ -93,6 +95,7 @@ function cmdHtml(argv: string[]): number {
   if (flags.rest.length !== 1) throw new UsageError('html needs exactly one trace file');
   const out = outputFlag(flags.values, 'html');
   checkDestination(out);
+  const { writeHtmlReport } = require('../core/export/htmlReport') as typeof import('../core/export/htmlReport');
   writeHtmlReport(out, readTrace(flags.rest[0]));
   return 0;
 }
@@ -110,7 +113,7 @@ export async function main(argv: string[], startup: StartupState = readStartupSt
       case 'html':
         return cmdHtml(rest);
       case 'merge':
-        return await cmdMerge(rest);
+        return await (require('./mergeCommand') as typeof import('./mergeCommand')).cmdMerge(rest);
       case undefined:
       case '-h':
       case '--help':

@@ -6,7 +6,6 @@
  */
 import { newPerturbSeed } from '../core/run/repeatRun';
 import { say } from './output';
-import { cmdRepeat } from './repeatCommand';
 import { SignalRelay } from './signalRelay';
 import type { StartupState } from './startupState';
 import { Timings } from './timings';
@@ -17,7 +16,8 @@ export async function cmdRun(argv: string[], startup: StartupState): Promise<num
   timings.mark('run command');
   const { setup, repeat } = prepareRun(argv, startup);
   timings.mark('python checked');
-  if (repeat) return cmdRepeat(setup, repeat);
+  // Loaded only for --repeat: it brings the findings analysis (--until finding).
+  if (repeat) return (require('./repeatCommand') as typeof import('./repeatCommand')).cmdRepeat(setup, repeat);
   const seed = setup.perturb ? setup.perturb.seed ?? newPerturbSeed() : undefined;
   if (seed !== undefined) say(`schedule perturbed with seed ${seed} (--perturb=${seed} makes the same decisions again)`);
   const result = await traceOnce(setup, { seed, relay: new SignalRelay(startup.terminalForeground), onPhase: (phase) => timings.mark(phase) });

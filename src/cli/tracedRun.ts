@@ -7,7 +7,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Collector } from '../core/run/collector';
-import { writeHtmlReport } from '../core/export/htmlReport';
 import { LaunchError, NO_THREAD_RACE_ENV, checkPython, checkScript, type PythonInfo, type RunTarget } from '../core/run/launcher';
 import { privateCacheDir } from '../core/setup/privateCache';
 import { pythonSupport } from '../core/setup/pythonSupport';
@@ -155,6 +154,8 @@ export async function traceOnce(
 /** Writes the HTML report beside a saved trace; a failure is said, never fatal (the script's exit code wins). */
 export function saveReport(html: string, store: TraceStore): void {
   try {
+    // Loaded only when asked for (--html): the report module is large and most runs do not write one.
+    const { writeHtmlReport } = require('../core/export/htmlReport') as typeof import('../core/export/htmlReport');
     writeHtmlReport(html, store);
     say(`report saved to ${html}`);
   } catch (err) {

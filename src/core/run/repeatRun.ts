@@ -8,7 +8,6 @@
  */
 import { randomInt } from 'node:crypto';
 import type { Finding, FindingKind } from '../analysis/finding';
-import { findings as analyseTrace } from '../analysis/findings';
 import { kindWords } from '../live/findingState';
 import type { TraceStore } from '../trace/traceStore';
 
@@ -120,7 +119,9 @@ export function judgeAttempt(outcome: AttemptOutcome, found: readonly Finding[],
 
 export async function repeatRun(o: RepeatOptions): Promise<RepeatResult> {
   const times = Math.max(1, Math.min(MAX_REPEAT_TIMES, Math.floor(o.times)));
-  const analyse = o.analyse ?? analyseTrace;
+  // Loaded here, not at the top: the CLI's `run` imports this module for its flags and seeds, and
+  // a plain run never analyses (the findings modules are a large part of the CLI's start-up).
+  const analyse = o.analyse ?? (require('../analysis/findings') as typeof import('../analysis/findings')).findings;
   const result: RepeatResult = { runs: [], failures: 0, cancelled: false };
   for (let attempt = 1; attempt <= times; attempt++) {
     if (attempt > 1 && o.cancelled?.()) {
