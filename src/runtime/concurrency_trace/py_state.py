@@ -32,6 +32,7 @@ access (no budget; for measurements).
 import os
 import sys
 import threading
+from _thread import get_ident as _get_ident
 
 from . import perturb, sites, writer
 from .patching import copy_identity
@@ -254,21 +255,43 @@ def install():
     copy_identity(start, orig_start)
     _originals["start"] = orig_start
     Thread.start = start
-    if sys.version_info < (3, 12):
-        # settrace is per thread: a new thread gets ours as it starts.
+    from . import threads
+    if threads.hooked[0]:
+        threads.thread_hooks.append(_thread_begins_or_ends)
+        _originals["hook"] = threads
+    else:
+        # The threads area is not installed: a wrapper of our own.
         orig_inner = Thread._bootstrap_inner
 
         def _bootstrap_inner(self):
-            if _active:
-                try:
-                    _mechanism.thread_hook()
-                except Exception:
-                    pass
-            return orig_inner(self)
+            _thread_begins_or_ends(True)
+            try:
+                return orig_inner(self)
+            finally:
+                _thread_begins_or_ends(False)
 
         copy_identity(_bootstrap_inner, orig_inner)
         _originals["_bootstrap_inner"] = orig_inner
         Thread._bootstrap_inner = _bootstrap_inner
+
+
+def _thread_begins_or_ends(begins):
+    """In a thread, before it runs (begins) and after: what is kept per
+    ident (budgets, over-budget marks, a write waiting for its value, quiet
+    frames) was a thread's that ended, or is this one's that is ending: a
+    thread that gets the ident of one that ended starts afresh
+    (py_state_access.forget_thread).  On 3.8-3.11 a new thread also gets our
+    tracer (settrace is per thread)."""
+    if not _active:
+        return
+    try:
+        ident = _get_ident()
+        access.forget_thread(ident)
+        _mechanism.forget_thread(ident)
+        if begins:
+            _mechanism.thread_hook()
+    except Exception:
+        pass
 
 
 def after_fork_in_child():
@@ -288,6 +311,9 @@ def after_fork_in_child():
 def uninstall():
     deactivate()
     Thread = threading.Thread
+    threads = _originals.pop("hook", None)
+    if threads is not None and _thread_begins_or_ends in threads.thread_hooks:
+        threads.thread_hooks.remove(_thread_begins_or_ends)
     for name, orig in _originals.items():
         setattr(Thread, name, orig)
     _originals.clear()

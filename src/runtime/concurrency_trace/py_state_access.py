@@ -180,6 +180,28 @@ def _new_epoch(now):
     ids.sweep()
 
 
+def forget_thread(ident):
+    """What is kept per thread ident this epoch (the budget counted, the
+    over-budget marks, a write waiting for its value) is forgotten: called
+    in a thread as it begins and as it ends.  A thread that ends before the
+    next one starts often hands its ident on (CPython reuses the OS thread's),
+    and the newcomer must not inherit an exhausted budget: its first
+    accesses are what a race needs.  The epoch of its Thread.start does not
+    cover it: the old thread may still have run between that and its end.
+    Only this epoch's entries can hold the ident (new_epoch clears them)."""
+    _pending.pop(ident, None)
+    for e in list(_touched):
+        counts = e.counts
+        for key in [k for k in list(counts) if k[2] == ident]:
+            counts.pop(key, None)
+        e.full.discard(ident)
+    for e in list(_off):
+        quiet_for = e.info.quiet_for
+        if quiet_for is not None:
+            # Empty: a thread that starts a call of this code switches it on again (arrivals.newcomer).
+            quiet_for.discard(ident)
+
+
 # --------------------------------------------------------------------------
 # Reading the frame
 

@@ -129,6 +129,14 @@ def rearm(codes):
             _mon.set_local_events(_tool, code, _LOCAL)
 
 
+def forget_thread(ident):
+    """Nothing per thread here (py_state_access keeps it)."""
+
+
+def thread_hook():
+    """sys.monitoring covers every thread: nothing to set in a new one."""
+
+
 _real_use_tool_id = _mon.use_tool_id
 _given_up = False
 

@@ -161,6 +161,15 @@ def _epoch():
     _saturated.clear()
 
 
+def forget_thread(ident):
+    """A thread begins or ends (py_state): frames of its ident left quiet
+    were an ended thread's."""
+    for k in [k for k in list(_saturated) if k[0] == ident]:
+        _saturated.pop(k, None)
+    for k in [k for k in list(_quiet) if k[0] == ident]:
+        _quiet.discard(k)
+
+
 def _stop(frame):
     frame.f_trace = None
     frame.f_trace_opcodes = False
