@@ -36,7 +36,7 @@ const accessesOf = (run: CorpusRun, thread: number): number =>
 test('a thread with an ended thread\'s ident races with a long-lived one on a global: a data race between those two', async () => {
   const run = await runCorpus(SCRIPT, ['race']);
   assert.equal(run.exitCode, 0, run.stderr);
-  assert.equal(run.stdout, 'same ident total 2400\n');
+  assert.match(run.stdout, /^same ident total \d+\n$/, 'racy: updates may be lost');
   const { first, second } = firstAndSecond(run);
   assert.ok(accessesOf(run, second) >= 2 * 64, `the second thread's first reads and writes are recorded (${accessesOf(run, second)})`);
   assert.ok(accessesOf(run, first) >= 2 * 64, 'and the first one\'s');
