@@ -65,7 +65,7 @@ second.join()
 print(first.ident == second.ident, counter, box.total)
 """
 
-FIRST = 64     # py_state_access.FIRST: the accesses of each thread recorded per instruction and epoch
+FIRST = 64     # py_state_budget.FIRST: the accesses of each thread recorded per instruction and epoch
 
 
 class ReusedIdents(unittest.TestCase):
