@@ -59,7 +59,6 @@ def _object_oid(obj, expr, site, type_name):
     return ids.new(obj, type_name, label, site)
 
 
-
 def access(frame, info, e, a, now):
     """Record the access of instruction e (not an int global: see step); True
     to switch it off, SATURATED when over budget, else False."""
