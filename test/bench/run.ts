@@ -231,6 +231,30 @@ function realRunAtScale(): void {
   }
 }
 
+/**
+ * The CLI's own fixed cost: its CPU time (Node process only, from CONCURRENCY_TRACE_TIMINGS)
+ * for a one-line script, and Node's bare start-up for comparison. On a 2-core machine running a
+ * CPU-bound program, every ms of it is a ms of the whole process's time.
+ */
+function cliFixedCost(): void {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-cli-'));
+  const script = path.join(dir, 'one_line.py');
+  fs.writeFileSync(script, 'x = 1\n');
+  const cliCpu: number[] = [];
+  const nodeCpu: number[] = [];
+  for (let i = 0; i < Math.max(RUNS, 9); i++) {
+    const r = spawnSync(process.execPath, [CLI, 'run', '--python', PYTHON, '--out', path.join(dir, 't.ctrace'), script], {
+      stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CONCURRENCY_TRACE_TIMINGS: '1' }, encoding: 'utf8',
+    });
+    const m = /CLI CPU (\d+)/.exec(r.stderr);
+    if (r.status !== 0 || !m) throw new Error(`CLI run of a one-line script failed (${r.status}): ${r.stderr}`);
+    cliCpu.push(Number(m[1]));
+    nodeCpu.push(command(process.execPath, ['-e', '0']).cpu);
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  console.log(`${'one-line script'.padEnd(16)} CLI's own CPU ${median(cliCpu).toFixed(0)} ms (median of ${cliCpu.length}) · bare node start-up ${median(nodeCpu).toFixed(0)} ms`);
+}
+
 /** BENCH_ONLY=name,name runs only those sections (ratio, lock, collector, trace, real, load, analysis, races, idle, live, webview). */
 const only = new Set((process.env.BENCH_ONLY ?? '').split(',').filter(Boolean));
 const want = (name: string): boolean => only.size === 0 || only.has(name);
@@ -238,6 +262,7 @@ console.log(`Concurrency Trace benchmarks · ${PYTHON} · ${os.cpus().length} co
 if (want('ratio')) {
   ratio('pool_cpu.py');
   ratio('lock_updates.py');
+  cliFixedCost();
 }
 if (want('lock')) lockTable();
 if (want('collector')) collectorAtScale(PYTHON, RUNS);
