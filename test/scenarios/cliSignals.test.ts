@@ -55,10 +55,15 @@ test('SIGINT that reaches the CLI as the script starts, before the run is set up
   const out = path.join(tmp, 'early.ctrace');
   const r = cli(['run', '--python', path.join(SCRIPTS, 'python_signalling_its_launcher.sh'), '--out', out, '-c',
     'import time\nfor _ in range(100):\n    time.sleep(0.05)\nprint("not interrupted")\n'], { cwd: tmp, env: { CT_TEST_REAL_PYTHON: PYTHON } });
-  assert.equal(r.signal, 'SIGINT', `status ${r.status}, stderr ${r.stderr}`);
-  assert.ok(ownLines(r.stderr).some((l) => l.includes(`trace saved to ${out}`)), `the CLI saw the run to its end: ${r.stderr}`);
+  assert.ok(ownLines(r.stderr).some((l) => l.includes(`trace saved to ${out}`)), `the CLI saw the run to its end: status ${r.status}, ${r.signal}, ${r.stderr}`);
+  // Where the relayed SIGINT lands depends on the machine's load: during the interpreter's start-up
+  // (killed by it, or "Failed to import the site module", status 1, as untraced) or in the script
+  // (KeyboardInterrupt). Either way the script was interrupted and the CLI ends as it did.
+  const { meta } = readTrace(out);
+  assert.ok(meta.signal === 'SIGINT' || (meta.exitCode !== null && meta.exitCode !== 0), `script ended with ${meta.exitCode} ${meta.signal}`);
+  assert.equal(r.signal, meta.signal);
+  if (!r.signal) assert.equal(r.status, meta.exitCode);
   assert.doesNotMatch(r.stdout.toString(), /not interrupted/);
-  assert.equal(readTrace(out).meta.signal, 'SIGINT');
 });
 
 test('SIGINT to the CLI\'s process group reaches the script once, not twice', async () => {
