@@ -36,6 +36,10 @@ test('the same on a machine whose cores are saturated by others (the threads get
   assert.deepEqual(kinds(fourThreads(5, 4, { busyCores: 100 })), ['gil-contention']);
 });
 
+test('threads using a little CPU each on a machine saturated by others, mostly sleeping in calls the trace does not see (an event loop): silent', () => {
+  assert.deepEqual(kinds(fourThreads(5, 0, { busyCores: 100 })), []);
+});
+
 test('four threads using two cores (no GIL: C code, free-threaded) are not GIL contention', () => {
   assert.deepEqual(kinds(fourThreads(50, 2)), []);
 });

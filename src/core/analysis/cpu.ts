@@ -7,9 +7,9 @@
  *   outside any recorded wait or sleep and use CPU) while the process gets
  *   about one core although a core was free (threads that can run in parallel
  *   would have used it); on a machine whose cores are all busy, two or more
- *   such threads sharing at most one core. Silent on free-threaded builds
- *   running without the GIL (process metadata "gil": "disabled") and on
- *   one-core machines.
+ *   such threads sharing at most one core while keeping the process
+ *   runnable. Silent on free-threaded builds running without the GIL
+ *   (process metadata "gil": "disabled") and on one-core machines.
  * oversubscription — many more runnable threads of the run than cores
  *   (more than twice as many) for a long time.
  */
@@ -42,6 +42,15 @@ const FAIR_SHARE = 0.25;
 const GIL_MAX_CORES = 1.3;
 const GIL_MIN_CPU_FREE = 70;
 const GIL_MIN_CPU_BUSY = 10;
+/**
+ * On busy cores a process gets little CPU whatever its threads do, so little CPU is no sign of
+ * the GIL there: the threads must also keep the process ready to run (a thread in state R, running
+ * or queued for a core, this fraction of the time, summed over them) as CPU-bound threads do.
+ * Threads that mostly sleep in calls the trace does not see (an event loop's select, a socket)
+ * are in S and use CPU in bursts: a dask client's loop thread and main thread on a machine at
+ * load 24 got 0.2 core between them and were not contending for anything.
+ */
+const GIL_MIN_RUNNABLE_BUSY = 0.7;
 /** Idle capacity (cores) under which the machine counts as busy. */
 const FREE_CORE = 0.7;
 /** A sample stands for the time since the previous one of its thread, at most this long. */
@@ -157,6 +166,7 @@ export class CpuFindings {
     const busy = this.busyBlocks.has(block);
     const minCpu = busy ? GIL_MIN_CPU_BUSY : GIL_MIN_CPU_FREE;
     if (candidates.length < 2 || processCpu < minCpu || processCpu / 100 > GIL_MAX_CORES) return;
+    if (busy && candidates.reduce((sum, [, b]) => sum + b.runnable / b.weight, 0) < GIL_MIN_RUNNABLE_BUSY) return;
     const fair = (FAIR_SHARE * processCpu) / candidates.length;
     const wanting: number[] = [];
     for (const [t, b] of candidates) {
