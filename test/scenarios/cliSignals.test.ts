@@ -60,10 +60,11 @@ test('SIGINT that reaches the CLI as the script starts, before the run is set up
   // (killed by it, or "Failed to import the site module", status 1, as untraced) or in the script
   // (KeyboardInterrupt). Either way the script was interrupted and the CLI ends as it did.
   const { meta } = readTrace(out);
-  assert.ok(meta.signal === 'SIGINT' || (meta.exitCode !== null && meta.exitCode !== 0), `script ended with ${meta.exitCode} ${meta.signal}`);
-  assert.equal(r.signal, meta.signal);
-  if (!r.signal) assert.equal(r.status, meta.exitCode);
-  assert.doesNotMatch(r.stdout.toString(), /not interrupted/);
+  const how = `script ${meta.exitCode} ${meta.signal}, CLI ${r.status} ${r.signal}, stdout ${r.stdout}, stderr ${r.stderr}`;
+  assert.ok(meta.signal === 'SIGINT' || (meta.exitCode !== null && meta.exitCode !== 0), how);
+  assert.equal(r.signal, meta.signal, how);
+  if (!r.signal) assert.equal(r.status, meta.exitCode, how);
+  assert.doesNotMatch(r.stdout.toString(), /not interrupted/, how);
 });
 
 test('SIGINT to the CLI\'s process group reaches the script once, not twice', async () => {
