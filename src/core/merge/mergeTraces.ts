@@ -45,6 +45,8 @@ interface Part {
   clock: number;
   /** Time 0 of the part on its clock's wall scale (ns since 1970). */
   zeroWall: bigint;
+  /** zeroWall is within ± this of the wall clock (the run's reading of it; 0 if unknown). */
+  wallErrorNs: number;
   ids: PartIds;
   rows: [number, number];
   threads: [number, number];
@@ -98,12 +100,16 @@ export function mergeTraces(inputs: MergeInput[]): MergeResult {
   }
   if (slack > 0) notes.push(`message times disagreed by up to ${formatNs(slack)} (clocks drifting during the run, or messages paired wrongly): offsets are uncertain by that much more`);
 
+  // The messages bound the clocks' monotonic times; offsets are of wall clocks, each read to ± its run's error.
+  const wallErr = (c: number): number => parts.find((p) => p.clock === c)?.wallErrorNs ?? 0;
   const clocks: MergedClock[] = clockIds.map((id, c) => {
     const e = last[c];
+    const anchors = c === reference ? 0 : wallErr(c) + wallErr(reference);
     // Offset = how far the clock read ahead: the opposite of the correction applied.
-    const bound = (x: number): number | null => (Number.isFinite(x) ? -(total[c] + x) + 0 : null);
+    const bound = (x: number, by: number): number | null => (Number.isFinite(x) ? -(total[c] + x) + by + 0 : null);
     return {
-      id, offsetNs: -total[c] + 0, errorNs: e.errorNs, minOffsetNs: bound(e.highNs), maxOffsetNs: bound(e.lowNs),
+      id, offsetNs: -total[c] + 0, errorNs: e.errorNs === null ? null : e.errorNs + anchors,
+      minOffsetNs: bound(e.highNs, -anchors), maxOffsetNs: bound(e.lowNs, anchors),
       basis: e.basis, messages: e.messages,
     };
   });
@@ -136,6 +142,7 @@ function layOut(inputs: MergeInput[], notes: string[]): Part[] {
     return i;
   };
   const wallPerMono = new Map<string, bigint>();
+  const wallError = new Map<string, number>();
   const allPids = new Set<number>();
   const pidSets = inputs.map((i) => pidsOf(i.store));
   for (const s of pidSets) for (const v of s) allPids.add(v);
@@ -149,7 +156,10 @@ function layOut(inputs: MergeInput[], notes: string[]): Part[] {
     let zeroWall: bigint;
     if (place) {
       const mono = BigInt(place.monoNsAtZero);
-      if (!wallPerMono.has(clockKey)) wallPerMono.set(clockKey, BigInt(place.wallNsAtZero) - mono);
+      if (!wallPerMono.has(clockKey)) {
+        wallPerMono.set(clockKey, BigInt(place.wallNsAtZero) - mono);
+        wallError.set(clockKey, place.wallErrorNs ?? 0);
+      }
       zeroWall = mono + wallPerMono.get(clockKey)!;
     } else {
       zeroWall = wallZeroWithoutPlace(input.store);
@@ -168,7 +178,7 @@ function layOut(inputs: MergeInput[], notes: string[]): Part[] {
     ids.channelShift = shiftFor(host, CHANNEL_IDS);
     for (const c of globalChannelsOf(input.store)) ids.globalChannels.add(c);
     return {
-      index, input, place, host, clock: indexOf(clockKeysSeen, clockKey), zeroWall, ids,
+      index, input, place, host, clock: indexOf(clockKeysSeen, clockKey), zeroWall, wallErrorNs: wallError.get(clockKey) ?? 0, ids,
       rows: [0, 0], threads: [0, 0], processes: [0, 0], shift: 0,
     };
   });

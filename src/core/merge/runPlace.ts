@@ -42,6 +42,8 @@ export interface RunPlace {
   monoNsAtZero: string;
   /** Wall-clock time (ns since 1970, decimal) at the run's zero: a first guess across clocks. */
   wallNsAtZero: string;
+  /** wallNsAtZero is within ± this many ns of the wall clock's time (absent: an older build, unknown). */
+  wallErrorNs?: number;
   /** The test-only offset applied (ns), when there was one. */
   testClockOffsetNs?: number;
 }
@@ -87,14 +89,61 @@ export function testClockOffset(env: NodeJS.ProcessEnv = process.env): number {
   return Number(v.trim());
 }
 
+/** Wall minus monotonic time (ns), and how far off it may be (ns). */
+export interface WallAnchor {
+  wallMinusMonoNs: bigint;
+  errorNs: number;
+}
+
+/**
+ * Wall minus monotonic time, to well under a µs. Node has no finer wall
+ * clock than Date.now()'s ms, and performance.timeOrigin was read once at
+ * start-up next to a monotonic read: measured against Python's
+ * time.time_ns()/monotonic_ns(), it was off by −6 to +1 µs on a lightly
+ * loaded machine, enough to put a clock offset outside the ± the messages
+ * give. The instant Date.now() ticks to the next ms is a wall time known
+ * exactly (V8 floors the µs clock), bracketed by the monotonic reads around
+ * the last read before the tick and the first after it. A few ticks are
+ * tried (≤ ~1 ms each) and the tightest bracket kept; a thread preempted
+ * inside the bracket only widens it. Without a tick in time (a wall clock
+ * that does not move), timeOrigin's guess with a 1 ms error.
+ */
+export function wallAnchor(): WallAnchor {
+  let best: WallAnchor | undefined;
+  const deadline = process.hrtime.bigint() + 10_000_000n;
+  for (let tick = 0; tick < 5 && (best === undefined || best.errorNs > 1000); tick++) {
+    let before = process.hrtime.bigint();
+    let ms = Date.now();
+    for (;;) {
+      const h1 = process.hrtime.bigint();
+      const now = Date.now();
+      const h2 = process.hrtime.bigint();
+      if (now !== ms) {
+        // The tick to `now` ms came after the read of `ms` (begun after `before`) and before h2.
+        const errorNs = Number(h2 - before) / 2;
+        if (now > ms && (best === undefined || errorNs < best.errorNs)) {
+          best = { wallMinusMonoNs: BigInt(now) * 1_000_000n - (before + h2) / 2n, errorNs: Math.ceil(errorNs) };
+        }
+        break;
+      }
+      if (h2 > deadline) break;
+      before = h1;
+      ms = now;
+    }
+    if (process.hrtime.bigint() > deadline) break;
+  }
+  if (best) return best;
+  const wall = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e3)) * 1000n;
+  return { wallMinusMonoNs: wall - process.hrtime.bigint(), errorNs: 1_000_000 };
+}
+
 /**
  * The place of a run whose zero is `epochNs` (process.hrtime.bigint(), the
  * monotonic clock Python's time.monotonic_ns() reads too).
  */
 export function runPlace(epochNs: bigint, env: NodeJS.ProcessEnv = process.env): RunPlace {
-  // Wall time at the same instant as epochNs, to a few µs.
-  const wallNs = BigInt(Math.round((performance.timeOrigin + performance.now()) * 1e3)) * 1000n
-    - (process.hrtime.bigint() - epochNs);
+  const anchor = wallAnchor();
+  const wallNs = epochNs + anchor.wallMinusMonoNs;
   const offset = testClockOffset(env);
   const host = os.hostname();
   const mid = machineId();
@@ -107,6 +156,7 @@ export function runPlace(epochNs: bigint, env: NodeJS.ProcessEnv = process.env):
     clockId: hash16('clock', bootId || `${mid}\0${host}`, nsInode('time'), offset ? `test${offset}` : ''),
     monoNsAtZero: String(epochNs + BigInt(offset)),
     wallNsAtZero: String(wallNs + BigInt(offset)),
+    wallErrorNs: anchor.errorNs,
   };
   if (offset) place.testClockOffsetNs = offset;
   return place;
@@ -117,7 +167,7 @@ const DECIMAL = /^-?\d{1,25}$/;
 
 /** The run place in a trace's meta, when every field of it is there and well-formed. */
 export function readRunPlace(meta: Record<string, unknown>): RunPlace | undefined {
-  const { hostId, hostName, hostAddresses, clockId, monoNsAtZero, wallNsAtZero, testClockOffsetNs } = meta;
+  const { hostId, hostName, hostAddresses, clockId, monoNsAtZero, wallNsAtZero, wallErrorNs, testClockOffsetNs } = meta;
   if (typeof hostId !== 'string' || !HEX16.test(hostId)) return undefined;
   if (typeof clockId !== 'string' || !HEX16.test(clockId)) return undefined;
   if (typeof monoNsAtZero !== 'string' || !DECIMAL.test(monoNsAtZero)) return undefined;
@@ -127,6 +177,7 @@ export function readRunPlace(meta: Record<string, unknown>): RunPlace | undefine
     hostName: typeof hostName === 'string' ? hostName.slice(0, 256) : '',
     hostAddresses: Array.isArray(hostAddresses) ? hostAddresses.filter((a): a is string => typeof a === 'string').map((a) => a.slice(0, 64)).slice(0, 16) : [],
   };
+  if (typeof wallErrorNs === 'number' && Number.isSafeInteger(wallErrorNs) && wallErrorNs >= 0 && wallErrorNs <= 1e12) place.wallErrorNs = wallErrorNs;
   if (typeof testClockOffsetNs === 'number' && Number.isSafeInteger(testClockOffsetNs)) place.testClockOffsetNs = testClockOffsetNs;
   return place;
 }
