@@ -22,6 +22,7 @@ import { bottomLayout, drawBottom, type BottomLayout } from './render/bottomRend
 import { drawFinding } from './render/findingRenderer';
 import { prepareCanvas, type DrawnItems, type Frame } from './render/frame';
 import { drawLanes } from './render/lanesRenderer';
+import { buildLevelsOfDetail } from './render/lodSpans';
 import { readPalette, threadColor, watchTheme, type Palette } from './theme';
 import { TimeView } from './timeView';
 import { drawAxis, formatOffset } from './ui/axis';
@@ -261,6 +262,8 @@ export class TimelineApp {
     requestAnimationFrame(() => setTimeout(() => {
       if (this.store !== loaded) return; // a newer snapshot came: its own pass follows
       if (this.flowsDirty) this.recomputeFlows();
+      // A saved trace: its crowded lanes' levels of detail now, not in the first frame that zooms out.
+      if (this.state.status !== 'running') buildLevelsOfDetail(this.store, this.layout.rows.map((r) => r.spans));
       this.flowsReady = true;
       for (const w of this.readyWaiters.splice(0)) w();
     }));
