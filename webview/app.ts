@@ -22,6 +22,7 @@ import { bottomLayout, drawBottom, type BottomLayout } from './render/bottomRend
 import { drawFinding } from './render/findingRenderer';
 import { prepareCanvas, type DrawnItems, type Frame } from './render/frame';
 import { drawLanes } from './render/lanesRenderer';
+import { buildLevelsOfDetail } from './render/lodSpans';
 import { readPalette, threadColor, watchTheme, type Palette } from './theme';
 import { TimeView } from './timeView';
 import { drawAxis, formatOffset } from './ui/axis';
@@ -81,6 +82,15 @@ export class TimelineApp {
   private readonly tooltip: Tooltip;
   bottomLayout: BottomLayout = bottomLayout(0);
   private frameRequested = false;
+  /**
+   * The lanes' scroll offset and visible height, read from the DOM only when something may have
+   * changed them (a scroll, a resize, a relayout, any request but a pan or zoom): reading them
+   * after the last frame's axis and canvas writes forces a layout inside the frame.
+   */
+  private lanesBox = { scrollTop: 0, height: 0 };
+  private lanesBoxStale = true;
+  /** The timeline's height, read when it resizes (the zoom's extent; not read per pan or zoom). */
+  private timelineHeight = 0;
   private flowsDirty = false;
   private flowTimer: ReturnType<typeof setTimeout> | undefined;
   private lastFlowMs = 0;
@@ -101,8 +111,8 @@ export class TimelineApp {
     });
     this.findingSel = new FindingSelection(this, root, host);
     this.zoom = new ZoomController(this.dom.timeline, this.view, () => ({
-      left: LABEL_W, width: this.view.width, height: this.dom.timeline.clientHeight,
-    }), () => this.request());
+      left: LABEL_W, width: this.view.width, height: this.timelineHeight,
+    }), () => this.request(false));
     const pointer = bindPointer(this.dom, {
       frame: () => this.frame(),
       bottom: () => this.bottomLayout,
@@ -123,6 +133,7 @@ export class TimelineApp {
     });
     this.dom.lanesScroll.addEventListener('scroll', () => this.request(), { passive: true });
     new ResizeObserver(() => this.resize()).observe(this.dom.timeline);
+    new ResizeObserver(() => this.request()).observe(this.dom.lanesScroll);
     this.resize();
   }
 
@@ -251,6 +262,8 @@ export class TimelineApp {
     requestAnimationFrame(() => setTimeout(() => {
       if (this.store !== loaded) return; // a newer snapshot came: its own pass follows
       if (this.flowsDirty) this.recomputeFlows();
+      // A saved trace: its crowded lanes' levels of detail now, not in the first frame that zooms out.
+      if (this.state.status !== 'running') buildLevelsOfDetail(this.store, this.layout.rows.map((r) => r.spans));
       this.flowsReady = true;
       for (const w of this.readyWaiters.splice(0)) w();
     }));
@@ -328,12 +341,15 @@ export class TimelineApp {
 
   private resize(): void {
     const w = Math.max(50, this.dom.timeline.clientWidth - LABEL_W);
+    this.timelineHeight = this.dom.timeline.clientHeight;
     this.view.width = w;
     this.zoom.sync();
     this.request();
   }
 
-  request(): void {
+  /** Asks for a frame; `measure` false: only the time view changed (a pan or zoom), the DOM did not. */
+  request(measure = true): void {
+    if (measure) this.lanesBoxStale = true;
     if (this.frameRequested) return;
     this.frameRequested = true;
     requestAnimationFrame(() => {
@@ -344,9 +360,13 @@ export class TimelineApp {
 
   frame(collect?: DrawnItems): Frame {
     const sel = this.findingSel.forFrame();
+    if (this.lanesBoxStale) {
+      this.lanesBox = { scrollTop: this.dom.lanesScroll.scrollTop, height: this.dom.lanesScroll.clientHeight };
+      this.lanesBoxStale = false;
+    }
     return {
       store: this.store, data: this.data, layout: this.layout, view: this.view, palette: this.palette,
-      openEnd: this.openEnd(), scrollTop: this.dom.lanesScroll.scrollTop, viewHeight: this.dom.lanesScroll.clientHeight,
+      openEnd: this.openEnd(), scrollTop: this.lanesBox.scrollTop, viewHeight: this.lanesBox.height,
       hidden: this.hidden, flowKinds: this.flowKinds, flows: this.flows, cpu: this.cpu, query: this.query, selectedRow: this.selectedRow, finding: sel, collect,
     };
   }

@@ -115,6 +115,8 @@ export async function traceOnce(
     kill('SIGTERM');
     timers.push(setTimeout(() => kill('SIGKILL'), TIMEOUT_GRACE_MS));
   };
+  // Before the script exists: a signal sent to the CLI from then on is the script's (see SignalRelay).
+  relay.arm();
   try {
     result = await traceRun({
       python: setup.python, pythonVersion: setup.info.version, pythonExecutable: setup.info.executable, ...setup.target, args: setup.args,

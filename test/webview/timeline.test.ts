@@ -260,6 +260,54 @@ describe('timeline webview', () => {
     assert.ok(Math.abs(v4.v1 - v4.v0 - expected) / expected < 0.05, 'Shift+drag zoomed to the dragged range');
   });
 
+  it('labels the time axis as d3-axis lays it out, reusing its tick elements across a pan and dropping the extra ones on a zoom out', async () => {
+    type Tick = { x: number; label: string; kept: boolean };
+    const axis = (): Promise<{ attrs: string; domain: string; ticks: Tick[]; parts: string[]; width: number }> => page.evaluate(() => {
+      const g = document.querySelector('svg.axis > g.ticks')!;
+      const ticks = Array.from(g.querySelectorAll(':scope > g.tick')) as (SVGGElement & { kept?: boolean })[];
+      return {
+        attrs: ['fill', 'font-size', 'font-family', 'text-anchor'].map((a) => g.getAttribute(a)).join(' '),
+        domain: g.firstElementChild!.matches('path.domain') ? g.firstElementChild!.getAttribute('d')! : '',
+        ticks: ticks.map((t) => ({ x: Number(/translate\(([^,]+),0\)/.exec(t.getAttribute('transform') ?? '')?.[1]), label: t.textContent ?? '', kept: t.kept === true })),
+        parts: ticks.map((t) => `${t.children[0].getAttribute('y2')} ${t.children[1].getAttribute('y')} ${t.children[1].getAttribute('dy')}`),
+        width: window.__concurrencyTrace!.layout(1).view.width,
+      };
+    });
+    await page.evaluate(() => window.__concurrencyTrace!.fit());
+    const { v0, v1 } = (await layout(page, 1)).view;
+    const span = (v1 - v0) / 8;
+    await page.evaluate(([a, b]) => {
+      window.__concurrencyTrace!.zoomTo(a, b);
+      window.__concurrencyTrace!.renderNow();
+    }, [v0 + span, v0 + 2 * span]);
+    const before = await axis();
+    assert.equal(before.attrs, 'none 10 sans-serif middle');
+    assert.equal(before.domain, `M0.5,5V0.5H${before.width + 0.5}V5`);
+    assert.ok(before.ticks.length >= 2, `ticks: ${JSON.stringify(before.ticks)}`);
+    assert.ok(before.parts.every((p) => p === '5 8 0.71em'), before.parts.join(', '));
+    // Evenly spaced, inside the plot, one label each, all different.
+    const step = before.ticks[1].x - before.ticks[0].x;
+    assert.ok(before.ticks.every((t, i) => Math.abs(t.x - before.ticks[0].x - i * step) < 0.01 && t.x >= 0 && t.x <= before.width + 1), JSON.stringify(before.ticks));
+    assert.equal(new Set(before.ticks.map((t) => t.label)).size, before.ticks.length);
+    // A pan by a tenth: the same elements, moved, with labels of the new view.
+    await page.evaluate(([a, b]) => {
+      for (const t of Array.from(document.querySelectorAll('svg.axis g.tick'))) (t as Element & { kept?: boolean }).kept = true;
+      window.__concurrencyTrace!.zoomTo(a, b);
+      window.__concurrencyTrace!.renderNow();
+    }, [v0 + 1.1 * span, v0 + 2.1 * span]);
+    const panned = await axis();
+    assert.ok(panned.ticks.filter((t) => t.kept).length >= Math.min(before.ticks.length, panned.ticks.length), JSON.stringify(panned.ticks));
+    assert.notDeepEqual(panned.ticks.map((t) => t.x), before.ticks.map((t) => t.x));
+    // Zoomed out: the extra elements go, what stays still reads as the view.
+    await page.evaluate(() => {
+      window.__concurrencyTrace!.fit();
+      window.__concurrencyTrace!.renderNow();
+    });
+    const fit = await axis();
+    assert.ok(fit.ticks.length >= 2 && fit.ticks.length <= Math.floor(fit.width / 110) + 2, JSON.stringify(fit.ticks));
+    assert.ok(fit.ticks.every((t) => t.x >= 0 && t.x <= fit.width + 1), JSON.stringify(fit.ticks));
+  });
+
   it('never turns trace text into HTML', async () => {
     const label = await page.locator('.lane-label.thread .name', { hasText: 'onerror' }).textContent();
     assert.equal(label, HOSTILE);

@@ -7,7 +7,8 @@
  * With categories hidden or a search filter on, the caller draws span by span
  * (the bins do not know which of their spans match).
  */
-import { firstSpanEndingAfter, type RowList } from '../data/laneIndex';
+import { firstSpanEndingAfter, type LaneSpans, type RowList } from '../data/laneIndex';
+import type { TraceStore } from '../../src/core/trace/traceStore';
 import type { LaneRow } from '../data/laneLayout';
 import { CATEGORY_COUNT, lowerBoundKey, spanLod, type LodLevel } from '../data/levelOfDetail';
 import { CATEGORIES, eventLabel, eventName } from '../data/spanKinds';
@@ -18,6 +19,8 @@ import { maybeTranslucent, pixelWord, PixelStrip } from './pixelImage';
 
 /** Span by span while at most this many spans per pixel of width are in view. */
 export const EXACT_PER_PX = 4;
+/** The narrowest plot the app draws (app.ts: 50 px). */
+const MIN_PLOT_PX = 50;
 
 export interface SpanLabel {
   text: string;
@@ -67,6 +70,19 @@ export function drawLevelAggregated(
   // Rows added since the levels were built (a live run), one by one.
   drawTail(f, row, list, lod.covered, y, h, batch, styles);
   return to - from;
+}
+
+/**
+ * Builds the levels of detail of every lane level that could ever be drawn aggregated (more spans
+ * than EXACT_PER_PX per pixel of the narrowest plot), so the first pan or zoom out to a crowded
+ * stretch does not build them inside its frame. Called once a saved trace's first frame is drawn.
+ */
+export function buildLevelsOfDetail(store: TraceStore, lanes: Iterable<LaneSpans | undefined>): void {
+  for (const spans of lanes) {
+    for (const list of spans?.levels ?? []) {
+      if (list.n > EXACT_PER_PX * MIN_PLOT_PX) spanLod(store, list, Math.max(4096, list.n >> 3));
+    }
+  }
 }
 
 /** Runs of columns of one category: `run(category, x0, x1)`. */
