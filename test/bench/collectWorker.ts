@@ -18,9 +18,9 @@ const [dir, token, epoch, tree = path.join(__dirname, '../..')] = process.argv.s
 const core = (name: string): string => path.join(tree, 'src/core', name);
 
 async function main(): Promise<void> {
-  const { Collector } = (await import(core('collector'))) as typeof CollectorModule;
-  const { epochFromBigInt } = (await import(core('eventFile'))) as typeof EventFileModule;
-  const { TraceStore } = (await import(core('traceStore'))) as typeof TraceStoreModule;
+  const { Collector } = (await import(core('run/collector'))) as typeof CollectorModule;
+  const { epochFromBigInt } = (await import(core('run/eventFile'))) as typeof EventFileModule;
+  const { TraceStore } = (await import(core('trace/traceStore'))) as typeof TraceStoreModule;
   global.gc?.();
   const rssBefore = process.memoryUsage().rss;
   const store = new TraceStore();

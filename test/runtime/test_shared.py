@@ -164,6 +164,47 @@ class ManagerProxies(unittest.TestCase):
         child_objs = {r.obj for r in accesses if r.pid != parent}
         self.assertEqual(child_objs, {ns_id, list_id, dict_id})
 
+    def test_a_dict_and_list_of_a_registered_typeid_are_objects_named_by_the_users_variables(self):
+        script = (
+            "from multiprocessing import Process\n"
+            "from multiprocessing.managers import BaseManager, DictProxy, ListProxy\n"
+            "answers = {}\n"
+            "def answers_of_server():\n"
+            "    return answers\n"
+            "class StateManager(BaseManager):\n"
+            "    pass\n"
+            "StateManager.register('get_answers', callable=answers_of_server, proxytype=DictProxy)\n"
+            "StateManager.register('get_log', callable=list, proxytype=ListProxy)\n"
+            "StateManager.register('get_plain', callable=dict)\n"
+            "def work(d):\n"
+            "    d['answer'] = d['answer'] + 1\n"
+            "if __name__ == '__main__':\n"
+            "    with StateManager() as m:\n"
+            "        results = m.get_answers()\n"
+            "        log = m.get_log()\n"
+            "        plain = m.get_plain()\n"
+            "        results['answer'] = 41\n"
+            "        p = Process(target=work, args=(results,))\n"
+            "        p.start(); p.join()\n"
+            "        log.append(results['answer'])\n"
+            "        print(results['answer'], log[0], StateManager.get_answers.__name__)\n"
+            "    try:\n"
+            "        StateManager.register()\n"
+            "    except TypeError as e:\n"
+            "        print(e)\n")
+        proc, trace = tracefile.run(script, "fork")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertEqual(proc.stdout.splitlines()[0], b"42 42 get_answers")
+        self.assertIn(b"register() missing 1 required positional argument: 'typeid'", proc.stdout)
+        objects = {trace.blob(r): r for r in trace.of("OBJECT") if (trace.blob(r) or "").startswith("StateManager.")}
+        self.assertEqual(set(objects), {"StateManager.get_answers", "StateManager.get_log"}, "AutoProxy is not shared")
+        self.assertEqual(trace.blob(objects["StateManager.get_answers"], "b"), "results")
+        self.assertEqual(trace.blob(objects["StateManager.get_log"], "b"), "log")
+        self.assertEqual(trace.site(objects["StateManager.get_answers"])[1], line_of(script, "results = m.get_answers()"))
+        dict_id = objects["StateManager.get_answers"].obj
+        writes = [r for r in trace.of("SHARED_WRITE") if r.obj == dict_id]
+        self.assertEqual(len({r.pid for r in writes}), 2, "the child's writes are on the same object")
+
     def test_proxy_ids_match_in_a_spawned_child(self):
         proc, trace = tracefile.run(MANAGER, "spawn")
         self.assertEqual(proc.returncode, 0, proc.stderr)

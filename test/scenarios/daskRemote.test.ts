@@ -17,11 +17,12 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { computeFlows } from '../../src/core/analysis/flows';
 import { FIRST_FRESH_PID } from '../../src/core/merge/idSpaces';
+import { mergeInfoOf } from '../../src/core/merge/mergeInfo';
 import { addressHost, type RemoteProcess } from '../../src/core/run/remoteIngest';
 import { K } from '../../src/core/trace/recordKinds';
 import { readTrace } from '../../src/core/trace/traceFile';
 import type { TraceStore } from '../../src/core/trace/traceStore';
-import { CLI, cli, scratch } from './cliHarness';
+import { CLI, cli, scratch, startCli } from './cliHarness';
 import { watch, withTimeout } from './remoteQueue';
 import { TestNetwork } from './testNetwork';
 
@@ -246,5 +247,72 @@ test('the twin: a LocalCluster the traced script starts has each task exactly on
   for (const row of store.rowsOf(K.TASK_RUN).filter((x) => ids.has(store.obj[x]))) {
     assert.notEqual(store.threads[store.thread[row]].pid, rootPid, 'ran in a worker process');
   }
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test("a client's trace merged with the trace of one of its workers (traced in a terminal of its own): every task once, the reported copy of the traced worker left out, the untraced one named once", async (t) => {
+  const missing = distributedMissing();
+  if (missing) {
+    t.skip(missing);
+    return;
+  }
+  const dir = scratch('dask-merge-worker');
+  const env = untracedEnv();
+  const children: ChildProcess[] = [];
+  let keys: string[] = [];
+  let untracedPid = 0;
+  const clientOut = path.join(dir, 'client.ctrace');
+  const workerOut = path.join(dir, 'worker.ctrace');
+  try {
+    const file = path.join(dir, 'scheduler.json');
+    children.push(spawn(DEBIAN, ['-m', 'distributed.cli.dask_scheduler', '--host', '127.0.0.1', '--port', '0', '--no-dashboard', '--scheduler-file', file], { cwd: dir, env, stdio: 'ignore' }));
+    const deadline = Date.now() + 120000;
+    while (!fs.existsSync(file) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 300));
+    const address = (JSON.parse(fs.readFileSync(file, 'utf8')) as { address: string }).address;
+    const traced = startCli(['run', '--out', workerOut, ...workerArgs(address, '127.0.0.1')], dir, { CONCURRENCY_TRACE_PYTHON: DEBIAN });
+    const untraced = spawn(DEBIAN, workerArgs(address, '127.0.0.1'), { cwd: dir, env, stdio: 'ignore' });
+    children.push(untraced);
+    untracedPid = untraced.pid ?? 0;
+    try {
+      // The client waits for both workers.
+      const r = cli(['run', '--out', clientOut, path.join(SCRIPTS, 'client.py'), address, '2'], { cwd: dir, env: { CONCURRENCY_TRACE_PYTHON: DEBIAN }, timeout: 180000 });
+      assert.equal(r.status, 0, r.stderr.toString());
+      keys = keysOf(r.stdout);
+    } finally {
+      traced.child.kill('SIGTERM');       // dask-worker ends on SIGTERM; the run saves its trace
+      const w = await traced.done;
+      assert.ok(fs.existsSync(workerOut), w.stderr.toString());
+    }
+  } finally {
+    await stopAll(children);
+  }
+  const client = readTrace(clientOut);
+  const worker = readTrace(workerOut);
+  const workerPid = worker.processes[0].pid;
+  const reported = (client.processes as RemoteProcess[]).filter((p) => p.pid >= FIRST_FRESH_PID);
+  assert.deepEqual(reported.map((p) => p.remotePid).sort(), [workerPid, untracedPid].sort(), 'the client heard of both workers');
+  const all = path.join(dir, 'all.ctrace');
+  const m = cli(['merge', clientOut, workerOut, '-o', all], { cwd: dir });
+  assert.equal(m.status, 0, m.stderr.toString());
+  const store = readTrace(all);
+  const info = mergeInfoOf(store.meta);
+  assert.ok(info);
+  assert.equal(info.hosts.length, 1, 'one machine: the workers listen on its loopback');
+  assert.equal(info.hosts[0].pids.length, store.processes.length, 'every process under the host');
+  const merged = store.processes.filter((p) => p.pid >= FIRST_FRESH_PID) as RemoteProcess[];
+  assert.deepEqual(merged.map((p) => [p.remotePid, p.name]), [[untracedPid, `dask-worker ${merged[0]?.remoteAddress} pid ${untracedPid}`]], 'the untraced worker once, no host label doubled');
+  const ranOn = new Map<string, number[]>();
+  for (const r of store.rowsOf(K.TASK_RUN)) {
+    const key = text(store, store.a[r]);
+    if (keys.includes(key)) ranOn.set(key, [...(ranOn.get(key) ?? []), store.threads[store.thread[r]].pid]);
+  }
+  assert.deepEqual([...ranOn.keys()].sort(), [...keys].sort(), 'every task');
+  for (const [key, pids] of ranOn) {
+    assert.equal(pids.length, 1, `${key} ran once`);
+    assert.ok(pids[0] === workerPid || pids[0] === merged[0].pid, `${key} on one of the workers`);
+  }
+  // Which worker ran which key is dask's choice: say how they were shared.
+  t.diagnostic(`tasks on the traced worker: ${[...ranOn.values()].filter((p) => p[0] === workerPid).length} of ${keys.length}`);
   fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -10,7 +10,8 @@ import { findings } from '../../src/core/analysis/findings';
 import { tracerProblems } from '../../src/core/analysis/processes';
 import { TASK_WAIT, TASK_WAIT_MEMBER } from '../../src/core/analysis/tasks';
 import { buildSummary } from '../../src/core/export/summary';
-import { rows, traceScript } from './harness';
+import { Naming } from '../../src/core/naming/index';
+import { rows, runUntraced, traceScript } from './harness';
 
 const DEBIAN_PYTHON = '/usr/bin/python3';
 
@@ -107,6 +108,28 @@ for (const backend of ['loky', 'multiprocessing', 'threading'] as const) {
     if (backend !== 'loky') assert.ok(s.rowsOf(TASK_WAIT).length > 0, 'the caller waited for a batch');
   });
 }
+
+test("joblib loky backend: the caller's get() of a batch not done yet is a wait for all the batch's calls, ended when they are done", { skip: skipJoblib }, async () => {
+  const r = await traceScript('joblib_backends.py', ['loky', '0.3'], { python: DEBIAN_PYTHON });
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.equal(r.stdout.trim(), SQUARES);
+  const s = r.store;
+  const submits = rows(s, 'TASK_SUBMIT').filter((i) => s.objects.get(s.a[i])?.type === 'joblib.Parallel');
+  assert.equal(submits.length, 8);
+  const ids = new Set(submits.map((i) => s.obj[i]));
+  const caller = s.thread[submits[0]];
+  const waits = s.rowsOf(TASK_WAIT).filter((w) => s.thread[w] === caller);
+  // The first batch's calls sleep 300 ms: the caller asks for it as soon as it is dispatched.
+  assert.ok(waits.length >= 1, 'the caller waited for a batch');
+  for (const w of waits) {
+    const members = s.rowsOf(TASK_WAIT_MEMBER).filter((m) => s.obj[m] === s.obj[w]);
+    const waited = members.flatMap((m) => Array.from({ length: s.b[m] }, (_, k) => s.a[m] + k));
+    assert.ok(waited.length > 0 && waited.every((id) => ids.has(id)), "a wait for the batch's calls");
+    assert.equal(s.a[w], 1, 'all of them');
+    assert.equal(s.b[w], 1, 'done');
+    assert.match(s.sites[s.site[w]]?.file ?? '', /joblib_backends\.py$/, "at the user's Parallel line");
+  }
+});
 
 for (const how of ['1', 'sequential'] as const) {
   test(`joblib ${how === '1' ? 'Parallel(n_jobs=1)' : 'the sequential backend'}: each delayed(square)(i) is a task submitted, run and returned in the caller's thread`, { skip: skipJoblib }, async () => {
@@ -217,6 +240,42 @@ for (const scheduler of ['threads', 'processes', 'synchronous'] as const) {
   });
 }
 
+for (const kind of ['pool', 'threadpool'] as const) {
+  test(`dask on the program's own ${kind === 'pool' ? 'multiprocessing Pool (scheduler="processes")' : 'ThreadPool (scheduler="threads")'}: each of the 6 keys is a task submitted by the caller, run on a worker of the pool, its result back`, { skip: skipDask }, async () => {
+    const plain = runUntraced('dask_on_pool.py', [kind], DEBIAN_PYTHON);
+    const r = await traceScript('dask_on_pool.py', [kind], { python: DEBIAN_PYTHON });
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.equal(r.stdout, plain.stdout.toString(), 'the same output as untraced');
+    const s = r.store;
+    const main = s.processes.find((p) => p.argv.some((a) => a.endsWith('dask_on_pool.py')) && !s.processByPid(p.ppid)?.argv.some((a) => a.endsWith('dask_on_pool.py')));
+    assert.ok(main);
+    const str = (i: number, field: 'a' | 'b'): string => s.strings[s[field][i]] ?? '';
+    const submits = rows(s, 'TASK_SUBMIT');
+    assert.deepEqual(submits.map((i) => str(i, 'b').replace(/-[0-9a-f-]+$/, '')).sort(), ['add', 'inc', 'inc', 'inc', 'inc', 'total'], 'only the keys are tasks (not the Pool job of a batch)');
+    assert.equal(s.objects.get(s.a[submits[0]])?.label, kind === 'pool' ? 'dask Pool(2)' : 'dask ThreadPool(2)');
+    for (const i of submits) {
+      assert.equal(s.threads[s.thread[i]].pid, main.pid);
+      assert.match(s.sites[s.site[i]]?.file ?? '', /dask_on_pool\.py$/, "site: the user's compute() line");
+    }
+    const keyOf = new Map(submits.map((i) => [s.obj[i], str(i, 'b')]));
+    const runs = rows(s, 'TASK_RUN');
+    assert.equal(runs.length, 6);
+    for (const i of runs) {
+      assert.equal(str(i, 'a'), keyOf.get(s.obj[i]), 'run labelled with its submitted key');
+      const t = s.threads[s.thread[i]];
+      if (kind === 'pool') assert.notEqual(t.pid, main.pid, 'in a worker process');
+      else assert.ok(t.pid === main.pid && !t.main, 'on a worker thread');
+    }
+    const results = rows(s, 'TASK_RESULT');
+    assert.equal(results.length, 6);
+    for (const i of results) {
+      assert.ok(keyOf.has(s.obj[i]));
+      assert.equal(s.a[i], 1);
+      assert.equal(s.threads[s.thread[i]].pid, main.pid);
+    }
+  });
+}
+
 test("dask.array and dask.dataframe on the threaded scheduler: each chunk's key is a task labelled with the key's whole name and index", { skip: skipDask || (debianHas('pandas') ? false : 'Debian python3-pandas is not installed') }, async () => {
   const r = await traceScript('dask_collections.py', [], { python: DEBIAN_PYTHON });
   assert.equal(r.exitCode, 0, r.stderr);
@@ -251,6 +310,8 @@ test("dask.distributed LocalCluster: the client's 6 keys are tasks run on the wo
   assert.ok(main);
   const workers = new Set(s.processes.filter((p) => p.name === 'Dask Worker process (from Nanny)').map((p) => p.pid));
   assert.equal(workers.size, 2, 'two worker processes');
+  const words = new Naming(s).update().words;
+  assert.deepEqual(s.processes.filter((p) => workers.has(p.pid)).map((p) => words.process(p).label).sort(), ['dask worker 1', 'dask worker 2'], 'named as workers in the timeline');
   const str = (i: number, field: 'a' | 'b'): string => s.strings[s[field][i]] ?? '';
   const submits = rows(s, 'TASK_SUBMIT').filter((i) => s.objects.get(s.a[i])?.type === 'dask');
   assert.deepEqual(submits.map((i) => str(i, 'b').replace(/-[0-9a-f-]+$/, '')).sort(), ['add', 'inc', 'inc', 'inc', 'inc', 'total']);

@@ -72,6 +72,23 @@ test('a lock held by a thread that ended: the waiter is stuck on an abandoned lo
   assert.match(d.message, /patient waits for guard at line 9, which careless took at line 7 and never released/);
 });
 
+test('two processes deadlocked, stopped by a signal that ends one first: one deadlock, not a second for the lock the dead one left held', () => {
+  const t = new Trace();
+  t.process(1, 'main.py');
+  t.process(2, 'one');
+  t.process(3, 'two');
+  const [a, b] = [t.object(11, 'Lock', 'lock_a'), t.object(12, 'Lock', 'lock_b')];
+  const one = t.thread(2, 'MainThread', 0, 50 * MS);
+  const two = t.thread(3, 'MainThread', 0, 80 * MS);
+  t.hold(one, a, 1 * MS, NaN, 13);
+  t.hold(two, b, 1 * MS, NaN, 13);
+  t.wait(one, b, 5 * MS, 50 * MS, false, 16);
+  t.wait(two, a, 6 * MS, 80 * MS, false, 16); // the cycle closes at 6 ms; one is killed at 50 ms, two at 80 ms
+  const d = findings(t.store).filter((f) => f.kind === 'deadlock');
+  assert.equal(d.length, 1, JSON.stringify(d.map((f) => f.message)));
+  assert.equal(d[0].parties.length, 2);
+});
+
 test('a daemon consumer left waiting on an empty queue at exit is not a deadlock', () => {
   const t = new Trace();
   t.process(1);

@@ -159,3 +159,84 @@ test('a file that is not an event file, or of another format version, is refused
   fs.writeFileSync(path.join(dir, 'y.ctev'), old);
   assert.throws(() => new EventFileReader(path.join(dir, 'y.ctev'), epochFromBigInt(EPOCH)).open(), /format 1/);
 });
+
+/**
+ * A reader whose next read of the bytes at `at` meets a writer at work: it
+ * copies the file on one side of `cut`, then `write()` runs (the runtime
+ * storing into the slot the way writer.py does), then it copies the other
+ * side. That is what a read copying a page while another core stores into it
+ * can return (copies are not done in address order: a torn hold read back in
+ * a stress run had its b but not its a): the kind of a record and its fields
+ * from before they were written, or a span's end and its a and b from before.
+ */
+class ReaderMeetingAWrite extends EventFileReader {
+  private armed: { at: number; cut: number; write: () => void; highFirst: boolean } | undefined;
+
+  meetWrite(at: number, cut: number, write: () => void, highFirst = false): void {
+    this.armed = { at, cut, write, highFirst };
+  }
+
+  protected override readAt(fd: number, buf: Buffer, length: number, position: number): number {
+    const arm = this.armed;
+    if (!arm || arm.at < position || arm.at >= position + length) return fs.readSync(fd, buf, 0, length, position);
+    this.armed = undefined;
+    const low = arm.cut - position;
+    if (!arm.highFirst) {
+      const first = fs.readSync(fd, buf, 0, low, position);
+      arm.write();
+      return first + fs.readSync(fd, buf, first, length - first, arm.cut);
+    }
+    const high = fs.readSync(fd, buf, low, length - low, arm.cut);
+    arm.write();
+    return fs.readSync(fd, buf, 0, low, position) + high;
+  }
+}
+
+/** Stores a record's fields, then its kind, into slot `at` of an existing file (writer.py's order). */
+function storeRecord(file: string, at: number, slot: Buffer): void {
+  writeSlot(file, at, slot.subarray(0, 56));
+  writeSlot(file, at + 56, slot.subarray(56));
+}
+
+const HOLD = { kind: 21, ts: EPOCH + 40n, ident: 9, obj: 77, site: 3 };
+
+test('a record read while it is being written comes with its fields, not the zeros from before them', () => {
+  const dir = tmp();
+  const base = writeProcessFiles(dir, 1, 't', [record({ kind: 70, ts: EPOCH }), EMPTY_SLOT(), record({ kind: 71, ts: EPOCH + 2n })]);
+  const r = new ReaderMeetingAWrite(`${base}.ctev`, epochFromBigInt(EPOCH));
+  const at = 128 + 64 + 64 + 64; // the slot after the last record: the one the next writer fills
+  // The read copies the slot's fields (still zero), then the writer stores them and the kind, then the read copies the kind.
+  r.meetWrite(at, at + 56, () => storeRecord(`${base}.ctev`, at, record(HOLD)));
+  const recs = r.readRecords().toArray();
+  assert.deepEqual(recs.map((x) => [x.kind, x.ident, x.obj, x.site, x.ts]), [[70, 1, 0, 0, 0], [71, 1, 0, 0, 2], [21, 9, 77, 3, 40]]);
+});
+
+test('a claimed slot filled while the poll re-reads it comes with its fields', () => {
+  const dir = tmp();
+  const base = writeProcessFiles(dir, 1, 't', [record({ kind: 70, ts: EPOCH }), EMPTY_SLOT(), record({ kind: 71, ts: EPOCH + 2n })]);
+  const r = new ReaderMeetingAWrite(`${base}.ctev`, epochFromBigInt(EPOCH));
+  assert.equal(r.readRecords().length, 2);
+  assert.equal(r.pendingSlots, 1);
+  const gap = 128 + 64;
+  r.meetWrite(gap, gap + 56, () => storeRecord(`${base}.ctev`, gap, record(HOLD)));
+  assert.deepEqual(r.readRecords().toArray().map((x) => [x.offset, x.kind, x.obj, x.ts]), [[gap, 21, 77, 40]]);
+  assert.equal(r.pendingSlots, 0);
+});
+
+test('a span end read while it is being written comes with the a and b stored before it', () => {
+  const dir = tmp();
+  const base = writeProcessFiles(dir, 1, 't', [record({ kind: 22, ts: EPOCH + 1n, obj: 5 })]);
+  const r = new ReaderMeetingAWrite(`${base}.ctev`, epochFromBigInt(EPOCH));
+  const [wait] = r.readRecords().toArray();
+  // writer.finish stores a and b, then the end; the read copies a and b before, the end after.
+  const ab = Buffer.alloc(16);
+  ab.writeBigInt64LE(1n, 0);
+  ab.writeBigInt64LE(4n, 8);
+  const end = Buffer.alloc(8);
+  end.writeBigInt64LE(EPOCH + 90n);
+  r.meetWrite(wait.offset, wait.offset + END_AT + 8, () => {
+    writeSlot(`${base}.ctev`, wait.offset + END_AT + 8, ab);
+    writeSlot(`${base}.ctev`, wait.offset + END_AT, end);
+  }, true);
+  assert.deepEqual(r.refresh([wait.offset]), [{ offset: wait.offset, end: 90, a: 1, b: 4 }]);
+});

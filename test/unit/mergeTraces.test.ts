@@ -5,9 +5,11 @@ import { FIRST_FRESH_PID } from '../../src/core/merge/idSpaces';
 import { mergeInfoOf } from '../../src/core/merge/mergeInfo';
 import { describeMerge } from '../../src/core/merge/mergeReport';
 import { MergeError, mergeTraces } from '../../src/core/merge/mergeTraces';
+import { RemoteProcesses } from '../../src/core/run/remoteIngest';
+import type { RawRecord } from '../../src/core/run/eventFile';
 import { K } from '../../src/core/trace/recordKinds';
 import { decodeTrace, encodeTrace } from '../../src/core/trace/traceFile';
-import { A, MS, S, WALL, producerAndWorker, trace, type Where } from './partTraces';
+import { A, B, MS, S, WALL, producerAndWorker, trace, type Where } from './partTraces';
 
 test('two traces become one: every process, grouped by host, colliding pids renumbered', () => {
   const [a, b] = producerAndWorker();
@@ -110,4 +112,35 @@ test('a combined trace is not combined again', () => {
   const [a, b] = producerAndWorker();
   const { store } = mergeTraces([{ file: 'a', store: a }, { file: 'b', store: b }]);
   assert.throws(() => mergeTraces([{ file: 'all', store }, { file: 'a', store: a }]), MergeError);
+});
+
+test("a client's reported dask workers go under their own hosts, named once; one whose own trace is a part is left out with its rows", () => {
+  // The client on A heard of two workers through dask: one on B (traced there too, pid 200), one on a host no part ran on.
+  const client = trace(A, 100, 'client.py', [[K.SLEEP, 1 * S, 1.1 * S, 0, 100, 0]]);
+  const ingest = new RemoteProcesses(client, (id) => client.strings[id] ?? '');
+  const report = (obj: number, info: object, thread: number, key: string): void => {
+    const raw = (kind: number, a: number, b = 0, ident = 0): RawRecord => ({ offset: 0, kind, ts: 1.05 * S, end: 1.08 * S, endRaw: 0, ident, obj, site: 0, a, b });
+    ingest.take(raw(K.REMOTE_PROCESS, client.intern(JSON.stringify(info))));
+    ingest.take(raw(K.REMOTE_THREAD, client.intern('Dask-Default-Threads-1'), 0, thread));
+    ingest.take({ ...raw(K.REMOTE_TASK_RUN, client.intern(key), obj, thread), obj: 4242 + obj });
+  };
+  report(1, { engine: 'dask', host: 'box', address: 'tcp://10.77.0.2:4000', pid: 200 }, 11, 'inc-1');
+  report(2, { engine: 'dask', host: 'far', address: 'tcp://10.77.0.9:4000', pid: 300 }, 12, 'inc-2');
+  assert.deepEqual(client.processes.slice(1).map((p) => p.name), ['box 10.77.0.2: dask-worker tcp://10.77.0.2:4000 pid 200', 'far: dask-worker tcp://10.77.0.9:4000 pid 300']);
+  const saved = decodeTrace(encodeTrace(client));     // merge reads saved traces
+  const worker = trace(B, 200, 'dask-worker', [[K.SLEEP, 1.2 * S, 1.3 * S, 0, 100, 0]]);
+  const { store, info } = mergeTraces([{ file: 'client', store: saved }, { file: 'worker', store: worker }]);
+  assert.deepEqual(info.hosts.map((h) => h.label), ['box 10.77.0.1', 'box 10.77.0.2', 'far']);
+  const far = store.processes.find((p) => p.name.includes('pid 300'));
+  assert.equal(far?.name, 'far: dask-worker tcp://10.77.0.9:4000 pid 300', 'one host label');
+  assert.deepEqual(info.hosts.map((h) => h.pids), [[100], [200], [far.pid]]);
+  assert.deepEqual(store.processes.map((p) => p.name), ['box 10.77.0.1: client.py', far.name, 'box 10.77.0.2: dask-worker'], "the worker on B once: its own trace's");
+  const runs = store.rowsOf(K.TASK_RUN);
+  assert.deepEqual(runs.map((r) => store.strings[store.a[r]]), ['inc-2'], 'the left-out worker\'s reported run is not drawn twice');
+  assert.equal(store.threads[store.thread[runs[0]]].pid, far.pid);
+  for (let r = 0; r < store.length; r++) if (store.thread[r] >= 0) assert.ok(store.threads[store.thread[r]], `row ${r} on a thread of the trace`);
+  for (const t of store.threads) assert.equal(store.processes[t.process].pid, t.pid);
+  for (const p of store.processes) if (p.mainThread >= 0) assert.equal(store.threads[p.mainThread].process, p.index);
+  const back = decodeTrace(encodeTrace(store));
+  assert.deepEqual(mergeInfoOf(back.meta), info);
 });

@@ -56,6 +56,25 @@ test('pool workers are workers of their pool, numbered in start order; a pool sh
   assert.equal(n.words.process(w2).ended, 'exit 0');
 });
 
+test("dask.distributed's worker processes are dask workers numbered in start order, never named by a library function they ran", () => {
+  const s = new TraceStore();
+  const root = proc(s, 1, 0, 'cluster.py');
+  const second = proc(s, 22, 1, 'Dask Worker process (from Nanny)');
+  const first = proc(s, 21, 1, 'Dask Worker process (from Nanny)');
+  const child = proc(s, 23, 1, 'Process-3');
+  s.push(K.PROCESS_SPAWN, 30, 40, root.mainThread, 22, -1, 0, 0);
+  s.push(K.PROCESS_SPAWN, 20, 30, root.mainThread, 21, -1, 0, 0);
+  s.push(K.PROCESS_SPAWN, 35, 45, root.mainThread, 23, -1, 0, 0);
+  const lib = s.addSite('/usr/lib/python3/dist-packages/distributed/worker.py', 500, '__init__');
+  for (const p of [first, second, child]) s.push(K.SHARED_READ, 50, 50, p.mainThread, 7, lib, 0, 0);
+  const n = new Naming(s).update();
+  assert.deepEqual([first, second].map((p) => n.words.process(p)).map((w) => [w.label, w.name, w.role]), [
+    ['dask worker 1', 'Dask Worker process (from Nanny)', 'worker'],
+    ['dask worker 2', 'Dask Worker process (from Nanny)', 'worker'],
+  ]);
+  assert.equal(n.words.process(child).label, 'Process-3', "a library's first line is not what the child runs");
+});
+
 test('how processes end: terminate() asked for, a kill from outside, a helper without a code, still running', () => {
   const s = new TraceStore();
   const root = proc(s, 1, 0, 'main.py');

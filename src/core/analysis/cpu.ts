@@ -6,8 +6,8 @@
  * gil-contention — in one process, two or more threads want to run (they are
  *   outside any recorded wait or sleep and use CPU) while the process gets
  *   about one core although a core was free (threads that can run in parallel
- *   would have used it); on a machine whose cores are all busy, two or more
- *   such threads sharing at most one core. Silent on free-threaded builds
+ *   would have used it). Silent while the machine's cores are all busy (the
+ *   GIL cannot be told from other load then), on free-threaded builds
  *   running without the GIL (process metadata "gil": "disabled") and on
  *   one-core machines.
  * oversubscription — many more runnable threads of the run than cores
@@ -37,13 +37,19 @@ const FAIR_SHARE = 0.25;
  * The process got about one core at most, and did real work. With a core free, threads that can
  * run in parallel (C code that releases the GIL, a free-threaded build) would have used it, so one
  * core in all is the GIL; and its holder keeps that core busy (threads mostly waiting on I/O the
- * trace does not see leave it idle). On busy cores the threads get less, whatever the reason.
+ * trace does not see leave it idle). On busy cores the threads get less whatever the reason, and
+ * nothing in the samples tells the GIL from the machine: under load a thread woken for the GIL
+ * and one woken by its socket both wait in state R for a core (a dask client's loop and main
+ * threads at load 24: 0.2 core between them, R nearly always). Those blocks say nothing.
  */
 const GIL_MAX_CORES = 1.3;
-const GIL_MIN_CPU_FREE = 70;
-const GIL_MIN_CPU_BUSY = 10;
-/** Idle capacity (cores) under which the machine counts as busy. */
-const FREE_CORE = 0.7;
+const GIL_MIN_CPU = 70;
+/**
+ * Idle capacity (cores) under which the machine counts as busy. Half a core: threads that could
+ * run in parallel would have taken it (above GIL_MAX_CORES in all), and a GIL-bound program on a
+ * quiet 2-core machine leaves ~0.8 idle beside the CLI that traces it.
+ */
+const FREE_CORE = 0.5;
 /** A sample stands for the time since the previous one of its thread, at most this long. */
 const MAX_WEIGHT_NS = 2e9;
 const FIRST_WEIGHT_NS = 50e6;
@@ -154,9 +160,8 @@ export class CpuFindings {
       span = Math.max(span, b.weight);
       if (b.free / b.weight >= FREE_SHARE) candidates.push([t, b]);
     }
-    const busy = this.busyBlocks.has(block);
-    const minCpu = busy ? GIL_MIN_CPU_BUSY : GIL_MIN_CPU_FREE;
-    if (candidates.length < 2 || processCpu < minCpu || processCpu / 100 > GIL_MAX_CORES) return;
+    if (this.busyBlocks.has(block)) return;
+    if (candidates.length < 2 || processCpu < GIL_MIN_CPU || processCpu / 100 > GIL_MAX_CORES) return;
     const fair = (FAIR_SHARE * processCpu) / candidates.length;
     const wanting: number[] = [];
     for (const [t, b] of candidates) {

@@ -43,6 +43,12 @@ export class Deadlocks {
   private readonly episodes: Episode[] = [];
   /** Thread → its active episode. */
   private readonly activeOf = new Map<number, Episode>();
+  /**
+   * Waits of the parties of episodes a party left by ending (killed by Stop, Ctrl-C): still the
+   * same deadlock, already reported. When SIGTERM reaches one of two deadlocked processes first,
+   * the other is left waiting for a lock of the dead one, which is no second deadlock.
+   */
+  private readonly reportedWaits = new Set<number>();
   /** pid → time a KeyboardInterrupt traceback was written to its stderr. */
   private readonly interrupted = new Map<number, number>();
 
@@ -88,6 +94,7 @@ export class Deadlocks {
   private check(t: number, time: number): void {
     const closure = this.waitFor.stuckClosure(t);
     if (!closure) return;
+    for (const x of closure) if (this.reportedWaits.has(this.world.currentWait(x))) return;
     // Joining an episode that is already stuck (a thread that now waits for one of its parties).
     for (const x of closure) {
       const ep = this.activeOf.get(x);
@@ -145,6 +152,7 @@ export class Deadlocks {
     ep.cause = cause;
     ep.causeThread = t;
     for (const p of ep.parties) if (this.activeOf.get(p.thread) === ep) this.activeOf.delete(p.thread);
+    if (cause === 'gone') for (const w of ep.waits) this.reportedWaits.add(w);
   }
 
   /** At the end of a complete trace: threads of processes that are gone can wake nobody. */

@@ -20,9 +20,11 @@ import type { ProcessInfo } from '../trace/traceModel';
 import { TraceStore } from '../trace/traceStore';
 import { BoundCollector, solveClocks, type ClockBound, type ClockEstimate } from './clockOffsets';
 import {
-  CHANNEL_IDS, FIRST_FRESH_PID, LOCAL_IDS, PartIds, globalChannelsOf, kindByName, pidsOf, rolesOf, shiftFor, type FieldRole,
+  CHANNEL_IDS, FIRST_FRESH_PID, LOCAL_IDS, PartIds, globalChannelsOf, pidsOf, rolesOf, shiftFor, type FieldRole,
 } from './idSpaces';
-import { mergeInfoOf, type MergeInfo, type MergedClock, type MergedHost, type MergedPart } from './mergeInfo';
+import { unifyReferents } from './managerObjects';
+import { planHosts, type HostPlan } from './mergeHosts';
+import { mergeInfoOf, type MergeInfo, type MergedClock, type MergedPart } from './mergeInfo';
 import { formatNs } from './mergeReport';
 import { readRunPlace, type RunPlace } from './runPlace';
 
@@ -67,12 +69,13 @@ export function mergeTraces(inputs: MergeInput[]): MergeResult {
   }
   const notes: string[] = [];
   const parts = layOut(inputs, notes);
-  const hosts = describeHosts(parts);
+  const plan = planHosts(parts.map((p) => ({ file: p.input.file, place: p.place, store: p.input.store, host: p.host })));
+  const hosts = plan.hosts;
   const clockIds = clockKeys(parts);
 
   const store = new TraceStore();
   store.trackUpdates = false;
-  for (const p of parts) copyPart(store, p, hosts);
+  for (const p of parts) copyPart(store, p, plan);
   dropDuplicateCoreSamples(store, parts);
   const unified = unifyReferents(store);
   if (unified > 0) notes.push(`${unified} Manager object id(s) of clients that reached the server by other addresses were unified through the calls the server served`);
@@ -218,49 +221,43 @@ function clockKeys(parts: Part[]): string[] {
   return ids;
 }
 
-function describeHosts(parts: Part[]): MergedHost[] {
-  const hosts: MergedHost[] = [];
-  for (const p of parts) {
-    if (hosts[p.host]) continue;
-    const name = p.place?.hostName || (p.place ? 'host' : `unknown host (${p.input.file})`);
-    hosts[p.host] = { id: p.place?.hostId ?? '', label: name, name, addresses: p.place?.hostAddresses ?? [], pids: [] };
-  }
-  // Hosts that share a name (network namespaces of one machine, clones) by an address, else a number.
-  const byName = new Map<string, MergedHost[]>();
-  for (const h of hosts) byName.set(h.name, [...(byName.get(h.name) ?? []), h]);
-  for (const same of byName.values()) {
-    if (same.length < 2) continue;
-    same.forEach((h, i) => {
-      const addr = h.addresses.find((a) => !same.some((o) => o !== h && o.addresses.includes(a)));
-      h.label = addr ? `${h.name} ${addr}` : `${h.name} #${i + 1}`;
-    });
-  }
-  return hosts;
-}
-
 // ---------------------------------------------------------------- copying
 
-function copyPart(store: TraceStore, part: Part, hosts: MergedHost[]): void {
+function copyPart(store: TraceStore, part: Part, plan: HostPlan): void {
   const src = part.input.store;
   const ids = part.ids;
   const shift = part.shift;
+  const hosts = plan.hosts;
+  const reportedHost = plan.reportedHost[part.index];
+  const baseName = plan.baseName[part.index];
+  const dropped = plan.dropped[part.index];
+  // Indices in the combined store; −1 for the threads of processes left out (planHosts).
+  const processIndex = new Int32Array(src.processes.length).fill(-1);
+  const threadIndex = new Int32Array(src.threads.length).fill(-1);
+  let nextThread = store.threads.length;
+  for (const t of src.threads) if (!dropped.has(t.process)) threadIndex[t.index] = nextThread++;
   const threadBase = store.threads.length;
   const processBase = store.processes.length;
-  const label = hosts.length > 1 ? hosts[part.host].label : '';
+  const labelOf = (h: number): string => (hosts.length > 1 ? hosts[h].label : '');
   const strings = src.strings.map((s) => store.intern(s));
   const sites = src.sites.map((s) => store.addSite(s.file, s.line, s.func));
   const siteOf = (i: number): number => (i >= 0 && i < sites.length ? sites[i] : -1);
   for (const p of src.processes) {
+    if (dropped.has(p.index)) continue;
+    const h = reportedHost.get(p.index) ?? part.host;
+    const label = labelOf(h);
+    const name = baseName.get(p.index) ?? p.name;
     const copy: Omit<ProcessInfo, 'index'> = {
       ...p, pid: ids.pid(p.pid), ppid: ids.pid(p.ppid), parentPid: ids.pid(p.parentPid),
-      name: label ? `${label}: ${p.name}` : p.name,
-      startTs: p.startTs + shift, endTs: p.endTs + shift, mainThread: p.mainThread >= 0 ? p.mainThread + threadBase : -1,
+      name: label ? `${label}: ${name}` : name,
+      startTs: p.startTs + shift, endTs: p.endTs + shift, mainThread: p.mainThread >= 0 ? threadIndex[p.mainThread] : -1,
     };
-    store.addProcess(copy);
-    hosts[part.host].pids.push(copy.pid);
+    processIndex[p.index] = store.addProcess(copy).index;
+    hosts[h].pids.push(copy.pid);
   }
   for (const t of src.threads) {
-    const copy = { ...t, process: t.process + processBase, pid: ids.pid(t.pid), startTs: t.startTs + shift, endTs: t.endTs + shift };
+    if (threadIndex[t.index] < 0) continue;
+    const copy = { ...t, process: processIndex[t.process], pid: ids.pid(t.pid), startTs: t.startTs + shift, endTs: t.endTs + shift };
     store.addThread(copy);
   }
   for (const o of src.objects.values()) {
@@ -294,7 +291,8 @@ function copyPart(store: TraceStore, part: Part, hosts: MergedHost[]): void {
     if (info?.b === 'str') b = b > 0 && b < strings.length ? strings[b] : b;
     else b = field(r.b, b, kind, b0);
     const th = src.thread[i];
-    store.push(kind, src.ts[i] + shift, src.end[i] + shift, th >= 0 ? th + threadBase : th, field(r.obj, src.obj[i], kind, b0), siteOf(src.site[i]), a, b);
+    if (th >= 0 && threadIndex[th] < 0) continue;     // a row of a process left out
+    store.push(kind, src.ts[i] + shift, src.end[i] + shift, th >= 0 ? threadIndex[th] : th, field(r.obj, src.obj[i], kind, b0), siteOf(src.site[i]), a, b);
   }
   part.rows = [from, store.length];
   part.threads = [threadBase, store.threads.length];
@@ -341,69 +339,6 @@ function dropDuplicateCoreSamples(store: TraceStore, parts: Part[]): void {
   moved[store.length] = w;
   for (const p of parts) p.rows = [moved[p.rows[0]], moved[p.rows[1]]];
   store.length = w;
-}
-
-// ---------------------------------------------------------------- Manager objects
-
-/**
- * One Manager object, one id. A client derives a proxy's id from the
- * manager's address as it reached it (10.77.1.1:50000 here, 10.77.2.1:50000
- * there), so clients on different hosts name one queue differently. The
- * calls they made and the server's handlers of those calls pair by their
- * call key (no id needed): every id a paired call names becomes the id of its
- * handler's object, and all of them one id — the first part's that has a
- * name. Returns how many ids were replaced.
- */
-function unifyReferents(store: TraceStore): number {
-  const CALL = kindByName('PROXY_CALL');
-  const SERVE = kindByName('PROXY_SERVE');
-  if (CALL === undefined || SERVE === undefined) return 0;
-  const parent = new Map<number, number>();
-  const find = (x: number): number => {
-    let r = x;
-    while (parent.has(r) && parent.get(r) !== r) r = parent.get(r)!;
-    parent.set(x, r);
-    return r;
-  };
-  const union = (x: number, y: number): void => {
-    const a = find(x);
-    const b = find(y);
-    if (a !== b) parent.set(b, a);
-  };
-  for (const f of computeFlows(store)) {
-    if (f.from < 0 || store.kind[f.from] !== CALL || store.kind[f.to] !== SERVE) continue;
-    const c = store.obj[f.from];
-    const s = store.obj[f.to];
-    if (c > 0 && s > 0 && c !== s) union(s, c);
-  }
-  if (parent.size === 0) return 0;
-  // The id a group keeps: the first that has a named object (objects keep part order), else its root.
-  const keep = new Map<number, number>();
-  for (const [id, o] of store.objects) {
-    if (!parent.has(id)) continue;
-    const root = find(id);
-    if (!keep.has(root) && o.label) keep.set(root, id);
-  }
-  const rename = new Map<number, number>();
-  for (const id of parent.keys()) {
-    const to = keep.get(find(id)) ?? find(id);
-    if (to !== id) rename.set(id, to);
-  }
-  if (rename.size === 0) return 0;
-  for (let i = 0; i < store.length; i++) {
-    const r = rolesOf(store.kind[i]);
-    if (r.obj === 'auto') {
-      const to = rename.get(store.obj[i]);
-      if (to !== undefined) store.obj[i] = to;
-    }
-  }
-  for (const [from, to] of rename) {
-    const o = store.objects.get(from);
-    if (!o) continue;
-    store.objects.delete(from);
-    if (!store.objects.has(to)) store.objects.set(to, { ...o, id: to });
-  }
-  return rename.size;
 }
 
 // ---------------------------------------------------------------- clocks

@@ -7,6 +7,7 @@
  * not traced. Rows are kept, not values, so a span closed later reads right.
  */
 import { K } from '../trace/recordKinds';
+import { packageOfFile } from './libraries';
 import { ObjectNames } from './objectNames';
 import type { TraceStore } from '../trace/traceStore';
 
@@ -104,7 +105,8 @@ export class NamingFacts {
       const t = store.thread[r];
       if (t >= 0 && store.site[r] >= 0 && !this.firstFunction.has(t) && kind < 200) {
         const site = store.sites[store.site[r]];
-        if (site && site.func && !site.func.startsWith('<') && !site.file.startsWith('<')) this.firstFunction.set(t, site.func);
+        // A library's line says nothing about what the program asked the process to run (a dask worker's first is distributed's __init__).
+        if (site && site.func && !site.func.startsWith('<') && !site.file.startsWith('<') && !packageOfFile(site.file)) this.firstFunction.set(t, site.func);
       }
     }
     this.seen = n;

@@ -55,6 +55,11 @@ export function signalName(n: number): string {
 
 /** Worker processes of pools and executors, by the name the standard library and loky give them. */
 const WORKER_NAME = /^(?:Fork|Spawn|ForkServer)PoolWorker-\d+$|^LokyProcess-\d+$/;
+/**
+ * Worker processes libraries start under names of their own, by the library whose workers they
+ * are: dask.distributed's Nanny names every worker process alike, so they are numbered in start order.
+ */
+const LIBRARY_WORKERS: [RegExp, string][] = [[/^Dask Worker process \(from Nanny\)$/, 'dask']];
 /** A Manager's server process (BaseManager names it after its class). */
 const MANAGER_NAME = /^\w*Manager-\d+$/;
 
@@ -73,6 +78,12 @@ const POOL_HANDLERS: Record<string, string> = {
   _handle_workers: 'worker handler', _handle_tasks: 'task handler', _handle_results: 'result handler',
 };
 
+/** The library whose worker a process of this name is, '' if none. */
+function libraryWorker(name: string): string {
+  for (const [re, lib] of LIBRARY_WORKERS) if (re.test(name)) return lib;
+  return '';
+}
+
 export class Words {
   constructor(
     private readonly store: TraceStore,
@@ -89,7 +100,7 @@ export class Words {
   role(p: ProcessInfo): ProcessRole {
     if (p.internal) return 'helper';
     if (MANAGER_NAME.test(p.name)) return 'manager';
-    if (this.facts.ownerOf(this.store, p.pid) || WORKER_NAME.test(p.name)) return 'worker';
+    if (this.facts.ownerOf(this.store, p.pid) || WORKER_NAME.test(p.name) || libraryWorker(p.name)) return 'worker';
     if (this.isRoot(p)) return 'main';
     return 'child';
   }
@@ -105,8 +116,26 @@ export class Words {
     const list = owner ? this.facts.ownerWorkers.get(owner) : undefined;
     const i = list ? list.indexOf(pid) : -1;
     if (i >= 0) return i + 1;
-    const m = /-(\d+)$/.exec(this.store.processByPid(pid)?.name ?? '');
+    const p = this.store.processByPid(pid);
+    if (p && libraryWorker(p.name)) return this.siblingNumber(p);
+    const m = /-(\d+)$/.exec(p?.name ?? '');
     return m ? Number(m[1]) : 0;
+  }
+
+  /** 1 + how many processes of the same name the same parent started before this one. */
+  private siblingNumber(p: ProcessInfo): number {
+    const started = (q: ProcessInfo): number => {
+      const r = this.facts.spawnRow.get(q.pid);
+      return r === undefined ? q.startTs : this.store.ts[r];
+    };
+    const at = started(p);
+    let n = 1;
+    for (const q of this.store.processes) {
+      if (q === p || q.parentPid !== p.parentPid || q.name !== p.name) continue;
+      const t = started(q);
+      if (t < at || (t === at && q.pid < p.pid)) n++;
+    }
+    return n;
   }
 
   process(p: ProcessInfo, runOver = true): ProcessWords {
@@ -114,7 +143,7 @@ export class Words {
     let label = p.name || `pid ${p.pid}`;
     let name = '';
     if (role === 'worker') {
-      const pool = this.ownerName(p.pid) || (/^Loky/.test(p.name) ? 'loky' : 'pool');
+      const pool = this.ownerName(p.pid) || libraryWorker(p.name) || (/^Loky/.test(p.name) ? 'loky' : 'pool');
       const n = this.workerNumber(p.pid);
       label = `${pool} worker${n ? ` ${n}` : ''}`;
       name = p.name;

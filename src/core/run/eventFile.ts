@@ -1,6 +1,6 @@
 /**
  * Incremental reader of one process's event file (.ctev), as written by
- * src/runtime/concurrency_trace/writer.py (layout described there).
+ * src/runtime/concurrency_trace/writer.py (layout: event_format.py there).
  *
  * Records are 64-byte slots; a slot whose kind (its last 8 bytes, written
  * last) is 0 is not written yet. A
@@ -16,6 +16,15 @@
  * site written before it) is in the same batch, and the batch is delivered in
  * slot order. Only the final read (the process is gone) gives up on pending
  * slots, and counts them as lost.
+ *
+ * A slot is read twice (two reads of the same bytes, one after the other):
+ * the first says whether it is written (its kind), the second gives its
+ * fields. One read can see the kind of a record that is being written and
+ * fields from before it was written (a read copying the page while another
+ * core stores into it: a LOCK_HOLD read back with obj 0 vanished from its
+ * lock's holds). The writer stores the kind after the other fields, so once a
+ * read has seen the kind, every later read sees the fields. Span ends: the end
+ * from the first read, a and b (stored before it) from the second.
  */
 import * as fs from 'node:fs';
 
@@ -194,6 +203,9 @@ export class EventFileReader {
   /** One aligned chunk per reader, read through an Int32Array (little-endian hosts). */
   private readonly chunk = Buffer.allocUnsafeSlow(READ_CHUNK);
   private readonly words = new Int32Array(this.chunk.buffer, this.chunk.byteOffset, READ_CHUNK / 4);
+  /** The second read of the slots the first found written: their fields come from here. */
+  private readonly settled = Buffer.allocUnsafeSlow(READ_CHUNK);
+  private readonly settledWords = new Int32Array(this.settled.buffer, this.settled.byteOffset, READ_CHUNK / 4);
   /** Device and inode of the file when first opened. */
   private identity: { dev: number; ino: number } | undefined;
 
@@ -208,6 +220,8 @@ export class EventFileReader {
     if (n < HEADER_BYTES) return undefined;
     // The writer creates the file before it writes the header: not yet, rather than not ours.
     if (buf.readUInt32LE(0) === 0 && buf.readUInt32LE(4) === 0) return undefined;
+    // A read that met the header's one write half-way sees part of it: judged on a read after it.
+    if (buf.readInt32LE(16) <= 0 || buf.readInt32LE(40) < 2) fs.readSync(fd, buf, 0, HEADER_BYTES, 0);
     if (buf.toString('latin1', 0, 8) !== MAGIC) throw new EventFileError(`${this.eventPath}: not a Concurrency Trace event file`);
     const version = buf.readUInt32LE(8);
     if (version !== FORMAT_VERSION) {
@@ -248,6 +262,15 @@ export class EventFileReader {
     }
     this.fd = fd;
     return fd;
+  }
+
+  /**
+   * Reads `length` bytes of the file at `position` into the start of `buf`:
+   * every read of slots goes through here (a test forces a read to meet a
+   * record being written at an exact point).
+   */
+  protected readAt(fd: number, buf: Buffer, length: number, position: number): number {
+    return fs.readSync(fd, buf, 0, length, position);
   }
 
   /** Whether the file is open now (a released reader holds no descriptor). */
@@ -316,8 +339,11 @@ export class EventFileReader {
         stopped = 'limit';
         break;
       }
-      const n = fs.readSync(fd, this.chunk, 0, want, pos);
+      const n = this.readAt(fd, this.chunk, want, pos);
       const whole = n - (n % SLOT);
+      // The second read, once a written slot is met (a chunk with none needs none). A final read
+      // too: the run can end with a process still writing (a daemon grandchild).
+      let settled = -1;
       let stop = false;
       for (let at = 0; at < whole; at += SLOT) {
         const w = at >> 2;
@@ -333,7 +359,8 @@ export class EventFileReader {
           for (let g = runStart; g < pos + at; g += SLOT) this.pending.push(g);
           runStart = -1;
         }
-        this.take(pos + at, w, out);
+        if (settled < 0) settled = this.readAt(fd, this.settled, whole, pos);
+        this.take(pos + at, w, out, at + SLOT <= settled);
       }
       pos += whole;
       if (stop) {
@@ -374,12 +401,13 @@ export class EventFileReader {
       let j = i + 1;
       while (j < this.pending.length && this.pending[j] === this.pending[j - 1] + SLOT && (j - i) * SLOT < READ_CHUNK) j++;
       const first = this.pending[i];
-      const n = fs.readSync(fd, this.chunk, 0, (j - i) * SLOT, first);
+      const n = this.readAt(fd, this.chunk, (j - i) * SLOT, first);
+      const settled = n > 0 ? this.readAt(fd, this.settled, n, first) : 0;
       for (let k = i; k < j; k++) {
         const at = this.pending[k] - first;
         const w = at >> 2;
         if (at + SLOT > n || (v[w + 14] === 0 && v[w + 15] === 0)) still.push(this.pending[k]);
-        else this.take(this.pending[k], w, late);
+        else this.take(this.pending[k], w, late, at + SLOT <= settled);
       }
       i = j;
     }
@@ -388,13 +416,15 @@ export class EventFileReader {
   }
 
   /**
-   * One written slot (in this.chunk at word w): a record, a piece of a string,
-   * or a dropped slot. Layout (writer.py): int64 ts, ident, obj, site, end,
-   * a, b, kind; the kind is written last.
+   * One written slot (its kind in this.chunk at word w, its fields in
+   * this.settled, read after it; `settled` false: that read came back short, as
+   * only a file cut under the reader's feet could): a record, a piece of a
+   * string, or a dropped slot. Layout (event_format.py): int64 ts, ident, obj, site,
+   * end, a, b, kind; the kind is written last.
    */
-  private take(offset: number, w: number, out: RecordBatch): void {
-    const v = this.words;
-    const kind = v[w + 15] * 4294967296 + (v[w + 14] >>> 0);
+  private take(offset: number, w: number, out: RecordBatch, settled: boolean): void {
+    const kind = this.words[w + 15] * 4294967296 + (this.words[w + 14] >>> 0);
+    const v = settled ? this.settledWords : this.words;
     if (offset + SLOT > this.lastWritten) this.lastWritten = offset + SLOT;
     if (kind > 0) {
       const eh = this.epoch.hi;
@@ -407,14 +437,14 @@ export class EventFileReader {
         v[w + 7] * 4294967296 + (v[w + 6] >>> 0), end, endRaw, v[w + 11] * 4294967296 + (v[w + 10] >>> 0),
         v[w + 13] * 4294967296 + (v[w + 12] >>> 0));
     } else if (kind === STRING_KIND) {
-      this.takeStringPiece(w);
+      this.takeStringPiece(w, settled ? this.settled : this.chunk);
     } else if (kind === VOID_KIND) {
       this.voided++;
     }
   }
 
-  private takeStringPiece(w: number): void {
-    const v = this.words;
+  private takeStringPiece(w: number, buf: Buffer): void {
+    const v = buf === this.settled ? this.settledWords : this.words;
     const id = v[w] >>> 0;
     const total = v[w + 1] >>> 0;
     const index = v[w + 2] >>> 0;
@@ -427,7 +457,7 @@ export class EventFileReader {
     const start = index * STRING_PIECE;
     if (start < total) {
       const from = (w << 2) + 12;
-      this.chunk.copy(s.bytes, start, from, from + Math.min(STRING_PIECE, total - start));
+      buf.copy(s.bytes, start, from, from + Math.min(STRING_PIECE, total - start));
     }
     if (++s.got >= s.need) {
       this.partial.delete(id);
@@ -461,14 +491,18 @@ export class EventFileReader {
       const first = sorted[i];
       let j = i + 1;
       while (j < sorted.length && sorted[j] - sorted[j - 1] <= REFRESH_GAP && sorted[j] + SLOT - first <= READ_CHUNK) j++;
-      const n = fs.readSync(fd, buf, 0, sorted[j - 1] + SLOT - first, first);
+      const n = this.readAt(fd, buf, sorted[j - 1] + SLOT - first, first);
+      // a and b are stored before the end: from a read after the one that saw the end.
+      const later = this.settled;
+      const settled = n > 0 ? this.readAt(fd, later, n, first) : 0;
       for (let k = i; k < j; k++) {
         const at = sorted[k] - first + END_AT;
         if (at + 24 > n) continue;
         const lo = buf.readUInt32LE(at);
         const hi = buf.readInt32LE(at + 4);
         if (lo === 0 && hi === 0) continue; // still open
-        out.push({ offset: sorted[k], end: this.time(hi, lo), a: readInt64(buf, at + 8), b: readInt64(buf, at + 16) });
+        const ab = at + 24 <= settled ? later : buf;
+        out.push({ offset: sorted[k], end: this.time(hi, lo), a: readInt64(ab, at + 8), b: readInt64(ab, at + 16) });
       }
       i = j;
     }

@@ -6,14 +6,14 @@
  * threads, and its task runs become TASK_RUN rows on those threads (so they
  * pair with the client's TASK_SUBMIT / TASK_RESULT like any task).
  *
- * Hosts are shown as `concurrency-trace merge` shows them (mergeTraces.ts,
- * describeHosts / copyPart): each process named "<host label>: <name>", the
+ * Hosts are shown as `concurrency-trace merge` shows them (mergeHosts.ts): each process named "<host label>: <name>", the
  * label being the host name, with an address when two hosts share one
  * (network namespaces of one machine, clones); pids that no real process has
  * (idSpaces.FIRST_FRESH_PID and up), the worker's own pid kept beside.
  */
 import type { MergedHost } from '../merge/mergeInfo';
 import { FIRST_FRESH_PID } from '../merge/idSpaces';
+import { addressHost } from '../merge/mergeHosts';
 import { K } from '../trace/recordKinds';
 import type { ProcessInfo, ThreadInfo } from '../trace/traceModel';
 import type { TraceStore } from '../trace/traceStore';
@@ -27,6 +27,8 @@ export interface RemoteProcessFields {
   remoteAddress: string;
   /** Its pid on its own host. */
   remotePid: number;
+  /** Its name without the host label (merge labels hosts again: mergeHosts.ts). */
+  remoteName: string;
   /** ns its clock read ahead of the reporting process's, and the ± uncertainty of that (-1: unknown). */
   clockOffsetNs: number | null;
   clockErrorNs: number | null;
@@ -44,11 +46,7 @@ interface Reported {
 const MAX_TEXT = 256;
 const text = (v: unknown): string => (typeof v === 'string' ? v.slice(0, MAX_TEXT) : '');
 
-/** The IP (or host name) of an address like tcp://10.77.2.2:40000 or tls://[::1]:8786. */
-export function addressHost(address: string): string {
-  const m = /^[a-z]+:\/\/(\[[^\]]*\]|[^:/]*)/i.exec(address);
-  return m ? m[1].replace(/^\[|\]$/g, '') : '';
-}
+export { addressHost };
 
 /** Hosts and the processes on them, one per ProcessIngest that reports remote ones. */
 export class RemoteProcesses {
@@ -99,9 +97,10 @@ export class RemoteProcesses {
       pid, ppid: 0, parentPid: 0, name: '', argv: [], python: '', startTs: r.ts, endTs: r.ts, exited: false,
       exitCode: null, signal: null, internal: false, wallNsAtStart: null, mainThread: -1,
     }) as RemoteProcess;
-    Object.assign(p, { host, remoteAddress: address, remotePid, clockOffsetNs: null, clockErrorNs: null });
+    const base = `${engine === 'dask' ? 'dask-worker' : engine} ${address || '?'}${remotePid ? ` pid ${remotePid}` : ''}`;
+    Object.assign(p, { host, remoteAddress: address, remotePid, remoteName: base, clockOffsetNs: null, clockErrorNs: null });
     this.processes.set(r.obj, p);
-    this.base.set(p, `${engine === 'dask' ? 'dask-worker' : engine} ${address || '?'}${remotePid ? ` pid ${remotePid}` : ''}`);
+    this.base.set(p, base);
     const ip = addressHost(address);
     const key = `${host}\0${ip}`;
     let h = this.hosts.get(key);

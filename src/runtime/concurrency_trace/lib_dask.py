@@ -23,7 +23,7 @@ dask.distributed is not covered here.
 import threading
 
 from . import events, futures, lib_sites, patching, pool_workers, safe_values, safety, writer
-from .task_ids import task_base
+from .task_ids import POOL, task_base
 
 _failed = safety.failed
 _hide = safety.hide
@@ -80,6 +80,9 @@ def _pool_object(submit, num_workers):
     kind = safe_values.name_of(type(executor))
     kind = ("threads" if "Thread" in kind else "processes" if "Process" in kind
             else "synchronous" if kind == "SynchronousExecutor" else kind)
+    pool = getattr(executor, "__dict__", {}).get("pool") if kind == "MultiprocessingPoolExecutor" else None
+    if pool is not None:    # the program's own Pool / ThreadPool
+        kind = safe_values.name_of(type(pool))
     oid = writer.new_object_id()
     _pools[id(executor)] = (executor, oid)
     writer.point(events.OBJECT, oid, _user_site(), writer.intern("dask"),
@@ -153,6 +156,12 @@ def _patch_local(mod):
                     _failed()
     mod.execute_task = patching.copy_identity(execute_task, orig_execute)
 
+    # A Pool the program gave (dask.config.set(pool=Pool(n))): MultiprocessingPoolExecutor.submit
+    # hands the batch to the Pool's apply_async through submit_apply_async.
+    orig_apply = getattr(mod, "submit_apply_async", None)
+    if orig_apply is not None and not patching.is_wrapped(orig_apply):
+        mod.submit_apply_async = patching.copy_identity(_pool_submitter(orig_apply), orig_apply)
+
 
 def _running_unit():
     unit = futures.running_task()
@@ -162,15 +171,43 @@ def _running_unit():
     return getattr(source, "task", 0) if source is not None else 0
 
 
+def _pool_submitter(orig):
+    """submit_apply_async(apply_async, fn, ...): the Pool job of the batch is
+    noted (_tls.pool_job: the job number of the result object apply_async
+    returns) for the submitter; apply_async is called as dask calls it."""
+    def submit_apply_async(apply_async, fn, *args, **kwargs):
+        box = []
+
+        def noted(*a, **k):
+            result = apply_async(*a, **k)
+            box.append(result)
+            return result
+        try:
+            return orig(noted if callable(apply_async) else apply_async, fn, *args, **kwargs)
+        except BaseException as exc:
+            _hide(exc)
+            raise
+        finally:
+            try:
+                job = box[0].__dict__.get("_job") if box else None
+                _tls.pool_job = job if type(job) is int else None
+            except Exception:
+                _failed()
+    return submit_apply_async
+
+
 def _submitter(submit, num_workers, batch_fn):
     def traced_submit(fn, *args, **kwargs):
         futures.take_created()
+        _tls.pool_job = None
         future = submit(fn, *args, **kwargs)
         try:
             task = futures.take_created()    # the future may be done (and forgotten) already
-            if (task is not None and writer.enabled and args and type(args[0]) is list
-                    and _is_batch(fn, batch_fn)):
-                _submitted(future, task.ids[0], args[0], _pool_object(submit, num_workers))
+            job = _tls.__dict__.pop("pool_job", None)
+            # a Pool's job: its id as the Pool's worker knows it (pools.py)
+            unit = task.ids[0] if task is not None else task_base(POOL, writer.pid(), job, 0) if job is not None else 0
+            if unit and writer.enabled and args and type(args[0]) is list and _is_batch(fn, batch_fn):
+                _submitted(future, unit, args[0], _pool_object(submit, num_workers))
         except Exception:
             _failed()
         return future

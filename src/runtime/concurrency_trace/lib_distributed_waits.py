@@ -12,6 +12,9 @@ client's calls return coroutines) and only futures of a client this run
 traced; what gather is given is inspected only when it is one Future or a
 plain list / tuple / set of them, through the objects' own fields.
 """
+import weakref
+from collections import defaultdict
+
 from . import events, lib_sites, patching, safe_values, safety, writer
 from .task_ids import owner_id
 from .task_waits import (ALL, ANY, CANCELLED, DONE, INTERRUPTED, ONE, OPEN, RAISED, TASK_WAIT,
@@ -20,6 +23,8 @@ from .task_waits import (ALL, ANY, CANCELLED, DONE, INTERRUPTED, ONE, OPEN, RAIS
 _failed = safety.failed
 _hide = safety.hide
 _FINISHED = ("finished", "error", "cancelled", "lost")
+_MAX_MEMBERS = 100000   # futures looked at in one gather / wait
+_MAX_DEPTH = 8          # nesting of the collections gather is given
 
 
 def _field(obj, name):
@@ -115,18 +120,29 @@ def patch(mod, task_id, key_text, address):
     if "exception" in Future.__dict__:
         patching.wrap(Future, "exception", make_result(True))
 
-    def members(fs):
-        if safe_values.is_subclass(type(fs), Future):
-            fs = (fs,)
-        elif type(fs) not in _PLAIN_COLLECTIONS:
-            return None, ()
+    def members(fs, nested=False):
+        """The task ids and futures of fs: a Future, a plain list / tuple /
+        set of them, or with nested (gather) plain lists / tuples / sets /
+        dicts' values holding them at any depth, as distributed unpacks them."""
         ids = []
         kept = []
-        for f in fs:
-            tid = task_of(f)
-            if tid:
-                ids.append(tid)
-                kept.append(f)
+        todo = [(fs, 0)]
+        while todo and len(kept) < _MAX_MEMBERS:
+            obj, depth = todo.pop()
+            t = type(obj)
+            if safe_values.is_subclass(t, Future):
+                tid = task_of(obj)
+                if tid:
+                    ids.append(tid)
+                    kept.append(obj)
+            elif depth == 0 or (nested and depth < _MAX_DEPTH):
+                if t is dict and nested:
+                    items = list(dict.values(obj))
+                elif t in _PLAIN_COLLECTIONS:
+                    items = list(obj)
+                else:
+                    continue
+                todo.extend((x, depth + 1) for x in reversed(items))
         return ids, kept
 
     def make_gather(orig):
@@ -136,7 +152,7 @@ def patch(mod, task_id, key_text, address):
                 kept = ()
                 try:
                     if writer.enabled and owner_id(self) and not _field(self, "_asynchronous"):
-                        ids, kept = members(futures)
+                        ids, kept = members(futures, True)
                         if ids:
                             off = begin(ids[0] if len(ids) == 1 else group(ids), ONE if len(ids) == 1 else ALL)
                 except Exception:
@@ -157,6 +173,8 @@ def patch(mod, task_id, key_text, address):
         return gather
     if "gather" in Client.__dict__:
         patching.wrap(Client, "gather", make_gather)
+
+    _patch_as_completed(mod, members, group, begin, _status)
 
     orig_wait = getattr(mod, "wait", None)
     first_completed = getattr(mod, "FIRST_COMPLETED", "FIRST_COMPLETED")
@@ -191,3 +209,65 @@ def patch(mod, task_id, key_text, address):
             raise
     patching.replace_global(mod, "wait", patching.copy_identity(wait, orig_wait))
 
+
+
+def _patch_as_completed(mod, members, group, begin, status):
+    """as_completed's iteration (for f in as_completed(futures)): a next()
+    that finds nothing completed waits for any of the futures not finished
+    yet (TASK_WAIT, mode ANY) on one group per set of futures (a group is
+    made again only when futures were added).  Its state is read through
+    its own fields: the completed queue's deque and the futures dict's keys."""
+    cls = getattr(mod, "as_completed", None)
+    orig_next = cls.__dict__.get("__next__") if type(cls) is type else None
+    if orig_next is None or patching.is_wrapped(orig_next):
+        return
+    groups = {}     # id(as_completed) -> (weak reference, group id, task ids in it)
+
+    def pending_wait(self):
+        q = _field(self, "queue")
+        done = _field(q, "queue") if q is not None else None
+        futures = _field(self, "futures")
+        if done is None or len(done) or type(futures) is not defaultdict:
+            return 0
+        ids, kept = members(tuple(dict.keys(futures)))
+        ids = [tid for tid, f in zip(ids, kept) if status(f) not in _FINISHED]
+        if not ids:
+            return 0
+        key = id(self)
+        known = groups.get(key)
+        if known is None or known[0]() is not self or not known[2].issuperset(ids):
+            if len(groups) >= 256:
+                groups.clear()
+            known = groups[key] = (weakref.ref(self), group(ids), frozenset(ids))
+        return begin(known[1], ANY)
+
+    def make(orig):
+        def __next__(self):
+            try:
+                off = 0
+                try:
+                    if writer.enabled:
+                        off = pending_wait(self)
+                except Exception:
+                    _failed()
+                if not off:
+                    return orig(self)
+                try:
+                    value = orig(self)
+                except StopIteration:
+                    _finish(off, ANY, DONE)
+                    raise
+                except BaseException:
+                    # with_results=True, raise_errors=True: the task's own exception
+                    _finish(off, ANY, RAISED if _field(self, "with_results") and _field(self, "raise_errors") else INTERRUPTED)
+                    raise
+                _finish(off, ANY, DONE)
+                return value
+            except BaseException as exc:
+                _hide(exc)
+                raise
+        return __next__
+    same = cls.__dict__.get("next") is orig_next
+    patching.wrap(cls, "__next__", make)
+    if same:
+        cls.next = cls.__dict__["__next__"]

@@ -31,8 +31,9 @@ TASK_WAIT_MEMBER this module writes as it submits the batch.
 """
 import os
 import threading
+from _weakref import ref as _ref
 
-from . import events, lib_sites, patching, pool_workers, processes, safe_values, safety, writer
+from . import events, lib_sites, patching, pool_workers, processes, safe_values, safety, task_waits, writer
 from .task_ids import POOL, POOL_JOB_GROUP, owner_id, set_owner_id, task_base
 
 _failed = safety.failed
@@ -48,6 +49,8 @@ _tls = threading.local()      # caller: .loky_unit (set by submit), .seq_unit (a
 _loky_queue_key = 0           # worker: inode of its call queue's pipe
 _loky_futures = {}            # id(loky Future) -> unit id, until its completion callback
 _batched_calls = None         # joblib.parallel.BatchedCalls
+_loky_waits = {}              # id(loky Future) -> (weak reference to it, its wait group), until get() asks
+_MAX_LOKY_WAITS = 4096
 
 
 def install():
@@ -62,11 +65,17 @@ def after_fork_in_child():
     global _loky_queue_key
     _tls.__dict__.clear()
     _loky_futures.clear()
+    _loky_waits.clear()
     _loky_queue_key = 0
 
 
 def item_id(unit, k):
     return task_base(JOBLIB_ITEM, unit, 0, 0) + k
+
+
+def loky_group(unit):
+    """The wait group of a loky batch's calls: (JOBLIB_ITEM, unit, 1, 0), apart from its items."""
+    return task_base(JOBLIB_ITEM, unit, 1, 0)
 
 
 # --- caller side -------------------------------------------------------------
@@ -101,6 +110,11 @@ def _patch_backends(mod):
         cls = getattr(mod, name, None)
         if cls is not None and "apply_async" in cls.__dict__ and not patching.is_wrapped(cls.__dict__["apply_async"]):
             patching.wrap(cls, "apply_async", _make_apply_async)
+    loky = getattr(mod, "LokyBackend", None)
+    wrap_result = loky.__dict__.get("wrap_future_result") if loky is not None else None
+    if type(wrap_result) is staticmethod and not patching.is_wrapped(wrap_result.__func__):
+        loky.wrap_future_result = staticmethod(patching.copy_identity(_loky_wait(wrap_result.__func__),
+                                                                      wrap_result.__func__))
     cls = getattr(mod, "SequentialBackend", None)
     if cls is not None and "apply_async" in cls.__dict__ and not patching.is_wrapped(cls.__dict__["apply_async"]):
         patching.wrap(cls, "apply_async", _make_sequential_apply)
@@ -131,6 +145,48 @@ def _make_apply_async(orig):
     return apply_async
 
 
+_PENDING = ("PENDING", "RUNNING")
+
+
+def _loky_wait(orig):
+    """LokyBackend.wrap_future_result(future, timeout): joblib's caller
+    getting a batch's result (job.get()).  A future not done yet is a
+    TASK_WAIT for all calls of the batch (mode ALL), read through the
+    future's own fields, as task_waits does for an executor's."""
+    def wrap_future_result(future, *args, **kwargs):
+        try:
+            off = 0
+            try:
+                hit = _loky_waits.pop(id(future), None) if writer.enabled else None
+                if hit is not None and hit[0]() is future and _field(future, "_state") in _PENDING:
+                    off = task_waits._begin(hit[1], task_waits.ALL, 1)
+            except Exception:
+                _failed()
+            if not off:
+                return orig(future, *args, **kwargs)
+            try:
+                value = orig(future, *args, **kwargs)
+            except BaseException:
+                state = _field(future, "_state")
+                task_waits._finish(off, task_waits.ALL, task_waits.TIMED_OUT if state in _PENDING else (
+                    task_waits.RAISED if state == "FINISHED" and _field(future, "_exception") is not None
+                    else task_waits.INTERRUPTED))
+                raise
+            task_waits._finish(off, task_waits.ALL, task_waits.DONE)
+            return value
+        except BaseException as exc:
+            _hide(exc)
+            raise
+    return wrap_future_result
+
+
+def _field(obj, name):
+    try:
+        return obj.__dict__.get(name)
+    except Exception:
+        return None
+
+
 def _item_names(batch):
     """Name blobs of the functions of a joblib batch's calls (None: not a batch)."""
     if _batched_calls is None or type(batch) is not _batched_calls:
@@ -145,14 +201,19 @@ def _item_names(batch):
 def _submitted(backend, names, result, t0):
     unit = _tls.__dict__.pop("loky_unit", 0)
     group = 0
-    if not unit:
+    if unit:    # a loky future: the caller's get() waits for this group (_loky_wait)
+        group = loky_group(unit)
+        if len(_loky_waits) >= _MAX_LOKY_WAITS:
+            _loky_waits.clear()
+        _loky_waits[id(result)] = (_ref(result), group)
+    else:
         job = getattr(result, "__dict__", {}).get("_job")
         if type(job) is not int:
             return
         unit = task_base(POOL, writer.pid(), job, 0)
         group = task_base(POOL_JOB_GROUP, writer.pid(), job, 0)
     _submit_items(backend, names, unit, t0)
-    if group and names:     # what the caller's AsyncResult.get() waits for (pool_workers.library_group)
+    if group and names:     # what the caller's AsyncResult.get() / future.get() waits for
         writer.point_at(events.TASK_WAIT_MEMBER, t0, writer.get_ident(), group, 0, item_id(unit, 0),
                         len(names))
 

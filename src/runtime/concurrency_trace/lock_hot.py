@@ -77,6 +77,16 @@ _ONCE = ((),)
 _perturbing = perturb.enabled
 _perturb_point = perturb.point_in_wrapper
 
+
+def _count_lost():
+    """The tracer failed after the acquire and before it claimed the hold's
+    slot: the hold is counted as lost (writer.lost) rather than never known."""
+    try:
+        _w.lost()
+    except BaseException:
+        pass
+
+
 # The methods.  The hot code is written out in each: a shared helper would
 # cost a call per operation, and a call can fail at the recursion limit.
 
@@ -134,6 +144,8 @@ def _lock_acquire_of(is_enter):
                 if mine and not DEBUG:     # only after the acquire: acquire(False) cannot fail
                     if i >= 0:
                         _never_empty(i << 6)
+                    else:
+                        _count_lost()       # failed before its claim (the site lookup): counted lost
                     self._off = i << 6 if i >= 0 else 0
                     return True
                 # The program's: undo the acquire (inline: no call before the
@@ -253,6 +265,8 @@ def _rlock_acquire_of(is_enter):
                 if mine and not DEBUG:
                     if i >= 0:
                         _never_empty(i << 6)
+                    else:
+                        _count_lost()       # failed before its claim (the site lookup): counted lost
                     self._off = i << 6 if i >= 0 else 0
                     return True
                 # The program's: undo the acquire if it happened (ownership

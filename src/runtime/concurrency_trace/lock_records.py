@@ -92,18 +92,28 @@ def user_frame(f):
 # --------------------------------------------------------------------------
 # Records for the slow paths (never raise)
 
+def _site_or_none(f):
+    """Site id of f; 0 (the record without its site, rather than no record)
+    if the tracer fails looking it up."""
+    try:
+        return site_of(f)
+    except Exception:
+        debug()     # the program's exception goes on
+    return 0
+
+
 def point(kind, obj, f, a=0, b=0):
     if _w.enabled:
         try:
-            _w.point(kind, obj, site_of(f), a, b)
+            _w.point(kind, obj, _site_or_none(f), a, b)
         except Exception:
-            debug()
+            debug()     # a claimed slot is marked dropped (counted lost) by the writer
 
 
 def begin(kind, obj, f, a=0):
     if _w.enabled:
         try:
-            return _w.begin(kind, obj, site_of(f), a)
+            return _w.begin(kind, obj, _site_or_none(f), a)
         except Exception:
             debug()
     return 0

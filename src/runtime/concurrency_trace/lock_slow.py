@@ -93,6 +93,13 @@ def never_empty(off, end=0):
         pass
 
 
+def _count_lost():
+    try:
+        _w.lost()
+    except BaseException:
+        pass
+
+
 def _write(off, kind, t, obj, sid):
     """The record at claimed slot off (the writer's hot-path contract)."""
     m, base, end = _w._win
@@ -132,6 +139,8 @@ def _begin(kind, obj, sid):
         if i >= 0:
             never_empty(i << 6, _mono())
         if tracer_failure(e) and not DEBUG:
+            if i < 0:
+                _count_lost()       # the program's call goes on: its record is counted lost
             return 0
         if STRIP:
             e.__traceback__ = e.__traceback__.tb_next
@@ -228,6 +237,8 @@ def _hold(self, sid):
             never_empty(i << 6)
             self._off = i << 6
         if tracer_failure(e) and not DEBUG:
+            if i < 0:
+                _count_lost()       # the lock is held: its hold is counted lost
             return
         if STRIP:
             e.__traceback__ = e.__traceback__.tb_next

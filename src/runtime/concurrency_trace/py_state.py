@@ -21,8 +21,10 @@ Mechanism: sys.monitoring on 3.12+ (py_state_monitoring), sys.settrace
 with opcode events on 3.8-3.11 (py_state_settrace).  What each access is:
 py_state_bytecode; the object it works on: py_state_paths; closure cells:
 py_state_cells; reading and describing values without running user code:
-py_state_values; ids: py_state_ids; the record and its budget:
-py_state_access; threads still to come: py_state_arrivals.
+py_state_values; ids: py_state_ids; the step before each access:
+py_state_access, by kind of target: py_state_targets; the instructions
+analysed: py_state_entries; the budget: py_state_budget; threads still to
+come: py_state_arrivals.
 
 Off switch: CONCURRENCY_TRACE_PY_STATE=0 (the launcher sets it for the
 setting concurrencyTrace.detectThreadRaces = false and for
@@ -32,6 +34,7 @@ access (no budget; for measurements).
 import os
 import sys
 import threading
+from _thread import get_ident as _get_ident
 
 from . import perturb, sites, writer
 from .patching import copy_identity
@@ -61,14 +64,14 @@ def _raw_lock():
 def _load():
     """Import the recording machinery and the mechanism for this version."""
     global access, arrivals, values, _mechanism
-    from . import py_state_access, py_state_arrivals, py_state_values
+    from . import py_state_access, py_state_arrivals, py_state_budget, py_state_targets, py_state_values
     if sys.version_info >= (3, 12):
         from . import py_state_monitoring as mechanism
     else:
         from . import py_state_settrace as mechanism
     access, arrivals, values = py_state_access, py_state_arrivals, py_state_values
-    access.UNLIMITED = _mode == "all"
-    access.is_user_globals = _is_user_globals
+    py_state_budget.UNLIMITED = _mode == "all"
+    py_state_targets.is_user_globals = _is_user_globals
     values._user_module_check = _user_module_name
     if perturb.enabled:
         _perturb(mechanism)
@@ -80,8 +83,9 @@ def _perturb(mechanism):
     the mechanism reports, and every access keeps reporting (no instruction
     or frame goes quiet over budget: records stay within the budget, the
     pauses go on)."""
+    from . import py_state_budget
     mechanism._step = perturb.around_step(access.step)
-    access.SWITCH_OFF = False
+    py_state_budget.SWITCH_OFF = False
     if hasattr(mechanism, "SATURATED_RUN"):
         mechanism.SATURATED_RUN = sys.maxsize
 
@@ -254,21 +258,43 @@ def install():
     copy_identity(start, orig_start)
     _originals["start"] = orig_start
     Thread.start = start
-    if sys.version_info < (3, 12):
-        # settrace is per thread: a new thread gets ours as it starts.
+    from . import threads
+    if threads.hooked[0]:
+        threads.thread_hooks.append(_thread_begins_or_ends)
+        _originals["hook"] = threads
+    else:
+        # The threads area is not installed: a wrapper of our own.
         orig_inner = Thread._bootstrap_inner
 
         def _bootstrap_inner(self):
-            if _active:
-                try:
-                    _mechanism.thread_hook()
-                except Exception:
-                    pass
-            return orig_inner(self)
+            _thread_begins_or_ends(True)
+            try:
+                return orig_inner(self)
+            finally:
+                _thread_begins_or_ends(False)
 
         copy_identity(_bootstrap_inner, orig_inner)
         _originals["_bootstrap_inner"] = orig_inner
         Thread._bootstrap_inner = _bootstrap_inner
+
+
+def _thread_begins_or_ends(begins):
+    """In a thread, before it runs (begins) and after: what is kept per
+    ident (budgets, over-budget marks, a write waiting for its value, quiet
+    frames) was a thread's that ended, or is this one's that is ending: a
+    thread that gets the ident of one that ended starts afresh
+    (py_state_budget.forget_thread).  On 3.8-3.11 a new thread also gets our
+    tracer (settrace is per thread)."""
+    if not _active:
+        return
+    try:
+        ident = _get_ident()
+        access.forget_thread(ident)
+        _mechanism.forget_thread(ident)
+        if begins:
+            _mechanism.thread_hook()
+    except Exception:
+        pass
 
 
 def after_fork_in_child():
@@ -288,6 +314,9 @@ def after_fork_in_child():
 def uninstall():
     deactivate()
     Thread = threading.Thread
+    threads = _originals.pop("hook", None)
+    if threads is not None and _thread_begins_or_ends in threads.thread_hooks:
+        threads.thread_hooks.remove(_thread_begins_or_ends)
     for name, orig in _originals.items():
         setattr(Thread, name, orig)
     _originals.clear()

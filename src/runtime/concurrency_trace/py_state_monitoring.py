@@ -10,7 +10,7 @@
   instructions that access nothing, and accesses that are never data
   (a builtin, a function), are switched off for good (DISABLE).  Over-budget
   ones are switched off too, and on again at the next epoch by setting the
-  code's local events again (py_state_access.rearm).
+  code's local events again (py_state_budget.rearm).
 
 Nothing here touches sys.settrace / sys.setprofile: a program's own tracer,
 a debugger or coverage (on its own tool id) keeps working; the ids 0-2 and 5
@@ -20,6 +20,9 @@ import _thread
 import sys
 
 from . import py_state_access as access
+from . import py_state_budget as budget
+from .guard import tracer_failed
+from .py_state_entries import code_info as _code_info, infos as _infos
 from . import py_state_arrivals as arrivals
 from .shared import hide_own_frames
 
@@ -28,7 +31,6 @@ _E = _mon.events
 _DISABLE = _mon.DISABLE
 _getframe = sys._getframe
 _ident = _thread.get_ident
-_infos = access.infos
 _step = access.step
 
 TOOL_IDS = (4, 3)
@@ -57,7 +59,7 @@ def _on_start(code, offset):
             if _infos[id(code)].entries:
                 return None
     except Exception:
-        access.tracer_failed()
+        tracer_failed()
     except BaseException as exc:
         # Ctrl-C (a signal handler's exception) arriving while we run: it is
         # the program's, raised at its instruction, with its traceback.
@@ -77,7 +79,7 @@ def _on_instruction(code, offset):
         if _step(_getframe(1), info, e, offset) is True:
             return _DISABLE
     except Exception:
-        access.tracer_failed()
+        tracer_failed()
     except BaseException as exc:
         hide_own_frames(exc)
         raise
@@ -116,7 +118,7 @@ _LOCAL = _E.INSTRUCTION | _E.PY_START | _E.PY_RESUME
 
 
 def instrument(code):
-    info = access.code_info(code)
+    info = _code_info(code)
     _instrumented[id(code)] = code
     if info.entries:
         _mon.set_local_events(_tool, code, _LOCAL)
@@ -127,6 +129,14 @@ def rearm(codes):
         if id(code) in _instrumented:
             _mon.set_local_events(_tool, code, 0)
             _mon.set_local_events(_tool, code, _LOCAL)
+
+
+def forget_thread(ident):
+    """Nothing per thread here (py_state_budget keeps it)."""
+
+
+def thread_hook():
+    """sys.monitoring covers every thread: nothing to set in a new one."""
 
 
 _real_use_tool_id = _mon.use_tool_id
@@ -169,7 +179,7 @@ def activate(wants):
     _mon.register_callback(_tool, _E.PY_RESUME, _on_start)
     _mon.register_callback(_tool, _E.INSTRUCTION, _on_instruction)
     _mon.register_callback(_tool, _E.RAISE, _on_raise)
-    access.rearm = rearm
+    budget.rearm = rearm
     for frame in list(sys._current_frames().values()):
         while frame is not None:
             code = frame.f_code

@@ -38,14 +38,16 @@ import time
 import types
 
 from . import py_state_access as access
+from . import py_state_budget as budget
+from .guard import tracer_failed
+from .py_state_entries import code_info as _code_info, infos as _infos
 from .py_state_bytecode import GLOBAL as _GLOBAL, READ as _READ
 from .py_state_values import is_data as _is_data
 from .shared import hide_own_frames
 
 _real_settrace = sys.settrace
 _real_gettrace = sys.gettrace
-_infos = access.infos
-_SATURATED = access.SATURATED
+_SATURATED = budget.SATURATED
 SATURATED_RUN = 32     # over-budget accesses in a row that make a frame go quiet
 _saturated = {}        # (thread ident, id(code)) -> over-budget accesses in a row
 _quiet = set()         # (thread ident, id(code)) left alone until the next epoch
@@ -76,7 +78,7 @@ def _first_call(frame):
         _table[id(code)] = _local if traced else None   # _decided holds the code
         return _local if traced else None
     except Exception:
-        access.tracer_failed()
+        tracer_failed()
     except BaseException as exc:
         hide_own_frames(exc)
         raise
@@ -101,8 +103,8 @@ def _frame_starts(frame):
         return _stop(frame)
     if _quiet:
         now = _mono()
-        if now >= access._epoch_end:
-            access._new_epoch(now)
+        if now >= budget.epoch_end:
+            budget.start_epoch(now)
         elif (_ident(), id(frame.f_code)) in _quiet:
             return _stop(frame)
     frame.f_trace_lines = False
@@ -116,7 +118,7 @@ def _local(frame, event, arg):
             try:
                 return _frame_starts(frame)
             except Exception:
-                access.tracer_failed()
+                tracer_failed()
             except BaseException as exc:
                 hide_own_frames(exc)
                 raise
@@ -145,7 +147,7 @@ def _local(frame, event, arg):
             elif _saturated and e.access is not None:
                 _saturated.pop((_ident(), id(frame.f_code)), None)   # it recorded (or saw something new)
     except Exception:
-        access.tracer_failed()
+        tracer_failed()
     except BaseException as exc:
         # Ctrl-C arriving while we run is the program's: raised at its
         # instruction (3.11 drops our frames from the traceback; a signal
@@ -161,6 +163,15 @@ def _epoch():
     _saturated.clear()
 
 
+def forget_thread(ident):
+    """A thread begins or ends (py_state): frames of its ident left quiet
+    were an ended thread's."""
+    for k in [k for k in list(_saturated) if k[0] == ident]:
+        _saturated.pop(k, None)
+    for k in [k for k in list(_quiet) if k[0] == ident]:
+        _quiet.discard(k)
+
+
 def _stop(frame):
     frame.f_trace = None
     frame.f_trace_opcodes = False
@@ -174,7 +185,7 @@ def _decide(code, frame):
         if _writes_shared_cell(code):
             _stop_everywhere()
         elif not (code.co_cellvars or code.co_freevars):
-            entries = access.code_info(code).entries
+            entries = _code_info(code).entries
             traced = bool(entries) and not _reads_only_callables(entries, frame)
     _decided[id(code)] = (code, traced)
     return traced
@@ -295,9 +306,9 @@ def activate(wants):
     if _real_gettrace() is not None:
         return False   # a debugger or coverage traces this program: it keeps it
     _wants = wants
-    access.rearm = rearm
-    access.on_epoch = _epoch
-    access.SWITCH_OFF = False   # frames go quiet one by one (each is one thread's)
+    budget.rearm = rearm
+    budget.on_epoch = _epoch
+    budget.SWITCH_OFF = False   # frames go quiet one by one (each is one thread's)
     _decided.clear()
     _table.clear()
     for code in _user_codes_now(wants):
@@ -335,4 +346,4 @@ def deactivate():
 
 
 def rearm(codes):
-    """Entries are switched on again by py_state_access itself."""
+    """Entries are switched on again by py_state_budget itself."""

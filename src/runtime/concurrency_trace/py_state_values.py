@@ -13,9 +13,7 @@ Value encoding (events.py, "shared memory"): ints below 2**50 inline in the
 record (a = -(2**51 + v)), other values a summary blob ("41", "'abc'",
 "[1, 2, 3]", "<Account>"), 0 for none (deleted, absent key).
 """
-import sys
 import types
-import weakref
 
 from . import writer
 

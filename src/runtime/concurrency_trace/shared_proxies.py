@@ -98,6 +98,40 @@ def patch(mg):
         orig = SyncManager.__dict__.get(typeid)
         if orig is not None:
             setattr(SyncManager, typeid, _proxy_creator(orig, type_name))
+    _patch_register(mg, choose)
+
+
+def _patch_register(mg, choose):
+    """A typeid the program registers on its own manager class with a shared
+    proxy type (`register('get_results', callable=lambda: results,
+    proxytype=DictProxy)`): its creating method records the OBJECT, named by
+    the user's variable, as SyncManager.dict() does.  Other proxy types
+    (AutoProxy, queues, locks) are left to their own areas."""
+    BaseManager = mg.BaseManager
+    orig = BaseManager.__dict__.get("register")
+    func = getattr(orig, "__func__", None)
+    if type(orig) is not classmethod or func is None or patching.is_wrapped(func):
+        return
+    mgr_globals = mg.__dict__
+
+    def register(cls, *args, **kwds):
+        try:
+            result = func(cls, *args, **kwds)
+        except BaseException as exc:
+            _hide(exc)
+            raise
+        try:
+            typeid = args[0] if args else kwds.get("typeid")
+            proxytype = args[2] if len(args) > 2 else kwds.get("proxytype")
+            made = cls.__dict__.get(typeid) if type(typeid) is str else None
+            code = getattr(made, "__code__", None)
+            if (code is not None and code.co_name == "temp" and getattr(made, "__globals__", None) is mgr_globals
+                    and type(proxytype) is type and choose(proxytype) is not None):
+                type.__setattr__(cls, typeid, _proxy_creator(made, "%s.%s" % (cls.__name__, typeid)))
+        except Exception:
+            _failed()
+        return result
+    BaseManager.register = classmethod(patching.copy_identity(register, func))
 
 
 def _shared_call(table, proxy, orig, methodname, args, kwds):

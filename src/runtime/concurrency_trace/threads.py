@@ -39,6 +39,19 @@ _hide = safety.hide
 _getframe = sys._getframe
 _originals = {}
 _partial = functools.partial
+# Called in a thread as it begins (before it runs: True) and as it ends
+# (False), each hook(begins) in that thread: py_state forgets what it keeps
+# per ident (a new thread may get the ident of one that ended).
+thread_hooks = []
+hooked = [False]    # the hooks are called (install() wrapped _bootstrap_inner)
+
+
+def _call_hooks(begins):
+    for hook in thread_hooks:
+        try:
+            hook(begins)
+        except Exception:
+            _failed()
 
 
 def _field(thread, name, default=None):
@@ -132,6 +145,8 @@ def install():
     def make_bootstrap_inner(orig):
         def _bootstrap_inner(self):
             span = 0
+            if thread_hooks:
+                _call_hooks(True)
             try:
                 if writer.enabled:
                     span = writer.begin(events.THREAD_START, threading.get_native_id(), 0,
@@ -147,6 +162,8 @@ def install():
                         writer.finish_time(span)
                     except Exception:
                         _failed()
+                if thread_hooks:
+                    _call_hooks(False)
         return _bootstrap_inner
 
     def make_start(orig):
@@ -208,6 +225,7 @@ def install():
             _failed()
 
     patching.wrap(Thread, "_bootstrap_inner", make_bootstrap_inner)
+    hooked[0] = True
     patching.wrap(Thread, "start", make_start)
     patching.wrap(Thread, "join", make_join)
     patching.copy_identity(_set_name, name_prop.fset)
@@ -233,6 +251,7 @@ def install():
 
 def uninstall():
     Thread = threading.Thread
+    hooked[0] = False
     for key in ("_bootstrap_inner", "start", "join", "name"):
         if key in _originals:
             setattr(Thread, key, _originals[key])

@@ -13,27 +13,10 @@ path here is reentrant (a handler that writes while the interrupted frame is
 half-way through a write claims slots of its own) and keeps the file valid
 whatever exception arrives between two bytecodes.
 
-File layout (<dir>/p<pid>-<nonce>.ctev), 64-byte slots:
-  slot 0  header: magic, version, slot size, pid, run token, first record slot
-  slot 1  status: slots claimed (set at exit / when tracing stops; 0 = not
-          yet), time tracing stopped, why (STOP_* below), errno
-  slot 2… (first_slot on) records.  The last 8 bytes of a slot say what it is:
-          0 not written (yet), > 0 a record kind (events.py), STRING_KIND a
-          piece of a string, VOID_KIND claimed but dropped (an exception
-          arrived between claiming and writing it).
-A record is int64 ts, ident, obj, site, end, a, b, kind: one pack_into writes
-the fields in that order, the kind last, so a reader that sees the kind sees
-the rest (a record is never read half-written).  A string is [u32 id][u32 byte
-length][u32 piece index][44 bytes of utf-8][kind], one slot per 44 bytes,
-written before any record names it.
-
-Memory: the process maps a window of the file (1 MiB, doubling up to 8 MiB),
-not the whole file, so a long run costs the program at most two windows of
-address space (RLIMIT_AS) and resident pages.  Descriptors: none kept open.
-The file is opened for a moment to grow it and map the next window, or to
-write into an older window (a span that outlived it), and checked (device and
-inode) to be this file each time; the map's own descriptor (before 3.13) is
-out of the program's way (event_file.py).
+The file's layout: event_format.py.  Its windows (the part of the file mapped
+now) and the slow writes outside the current one: event_windows.py.  The
+operating-system side (creating, reopening, mapping out of the program's
+descriptors): event_file.py.
 
 Hot-path contract for other modules (locks, the native accelerator):
     for i in _slots: break                       # claim (see point() for why not _next_slot())
@@ -50,43 +33,19 @@ and to close a span at off (its end field is at +END_AT):
 (`_pack` / `_pack_end1` / `_grow` / `_mm` / `_cap` still work for callers
 written against the earlier whole-file map, through the slow path.)
 """
-import _struct
 import _thread
 import errno
 import itertools
 import os
+import sys
 import time
 
-from . import event_file
+from . import event_file, event_windows
 from .event_file import FD_FLOOR  # noqa: F401  (tests and callers read it here)
-from .guard import raised_by_program, tracer_failed
-
-MAGIC = b"CTRACE01"
-VERSION = 2
-SLOT = 64
-FIRST_SLOT = 2
-HEADER = _struct.Struct("<8sII q 16s q q")  # magic, version, slot size, pid, token, first slot, 0
-STATUS = _struct.Struct("<q q i i")         # claimed slots, stop time, STOP_*, errno (slot 1)
-CLAIMED = _struct.Struct("<q")
-RECORD = _struct.Struct("<8q")               # ts, ident, obj, site, end, a, b, kind
-KIND = _struct.Struct("<q")
-KIND_AT = 56
-END_AT = 32
-END1 = _struct.Struct("<q")                  # end
-AB = _struct.Struct("<2q")                   # a, b (at END_AT + 8)
-STRING = _struct.Struct("<III44sq")          # id, byte length, piece index, bytes, kind
-STRING_PIECE = 44
-STRING_KIND = -1
-VOID_KIND = -2
-
-# Why tracing stopped (status slot; TRACER_STATUS a in the trace).
-STOP_DISK_FULL = 1
-STOP_NO_MEMORY = 2
-STOP_FILE_GONE = 3
-STOP_ERROR = 4
-
-FIRST_WINDOW = 1 << 20
-MAX_WINDOW = 8 << 20
+from .event_format import (AB, CLAIMED, END1, END_AT, FIRST_SLOT, HEADER, KIND, KIND_AT, MAGIC, RECORD,  # noqa: F401
+                           SLOT, STATUS, STOP_DISK_FULL, STOP_ERROR, STOP_FILE_GONE, STOP_NO_MEMORY, STRING,
+                           STRING_KIND, STRING_PIECE, VERSION, VOID_KIND)
+from .guard import tracer_failed
 
 monotonic_ns = time.monotonic_ns
 get_ident = _thread.get_ident
@@ -181,85 +140,14 @@ def reopen_after_fork():
 
 
 # --------------------------------------------------------------------------
-# Windows
+# Windows and the slow path (event_windows.py works on this module's state)
 
-def _open_own():
-    """Our event file, opened for a moment; None (and tracing stopped) if the
-    path no longer names it."""
-    if os.getpid() != _pid:
-        return None     # a forked child before it has a file of its own
-    try:
-        fd = event_file.reopen(_path, _file_id)
-    except OSError as e:
-        if raised_by_program(e):
-            raise       # TimeoutError from a signal handler is an OSError too
-        _stop(STOP_FILE_GONE if e.errno in (errno.ENOENT, errno.ESTALE, errno.ELOOP, errno.ENOTDIR)
-              else STOP_ERROR, e.errno)
-        return None
-    if fd is None:
-        _stop(STOP_FILE_GONE, 0)
-    return fd
-
-
-def _map_next(fd, off):
-    """Map (and reserve on disk) a window holding byte offset off, and make it
-    the current one.  False when that is impossible: tracing stops."""
-    _busy.append(1)
-    try:
-        return _map_window(fd, off)
-    finally:
-        _busy.pop()
-
-
-def _map_window(fd, off):
-    global _win, _prev, _cap
-    if _stopped:
-        return False
-    mm, base, end = _win
-    size = min(MAX_WINDOW, 2 * (end - base)) if mm is not None else FIRST_WINDOW
-    if mm is not None and end <= off < end + size:
-        start = end
-    else:
-        start = off - off % event_file.GRANULARITY
-    stop = start + size
-    own = fd is None
-    if own:
-        fd = _open_own()
-        if fd is None:
-            return False
-    try:
-        event_file.reserve(fd, start, size)
-        new, kept = event_file.map_window(fd, start, size, _file_id)
-    except (MemoryError, OverflowError, ValueError, OSError) as e:
-        if raised_by_program(e):
-            raise
-        if isinstance(e, OSError):
-            _stop(STOP_NO_MEMORY if e.errno == errno.ENOMEM else
-                  STOP_DISK_FULL if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) else STOP_ERROR,
-                  e.errno or 0)
-        else:
-            _stop(STOP_ERROR if isinstance(e, ValueError) else STOP_NO_MEMORY, 0)
-        return False
-    finally:
-        if own:
-            os.close(fd)
-    if kept >= 0:
-        _map_fd[id(new)] = kept
-    if stop > _win[2]:      # a handler or another thread may have moved on meanwhile
-        old = _prev
-        _prev = _win
-        _win = (new, start, stop)
-        _cap = 0
-        _drop_window(old)
-    else:
-        _drop_window((new, start, stop))
-    return True
-
-
-def _drop_window(w):
-    m = w[0]
-    if m is not None:
-        event_file.release(m, _map_fd.pop(id(m), -1), _file_id)
+event_windows.bind(sys.modules[__name__])
+_open_own = event_windows.open_own
+_map_next = event_windows.map_next
+_drop_window = event_windows.drop_window
+_write = event_windows.write
+abandon = event_windows.abandon     # the C accelerator calls it here
 
 
 def _stop(reason, err):
@@ -311,43 +199,6 @@ def note_exit():
         tracer_failed()
 
 
-def _write(off, body_at, body, kind=0):
-    """The slow path: write body at byte off + body_at of the file (then the
-    kind, if any, at off + KIND_AT) wherever that slot is: the current or
-    previous window, a new window, or the file itself."""
-    if off < _first_off:
-        return          # below our records: a span begun in a parent process
-    for _ in range(4):
-        for m, base, end in (_win, _prev):
-            if base <= off < end:
-                o = off - base
-                m[o + body_at:o + body_at + len(body)] = body
-                if kind:
-                    _kind_into(m, o + KIND_AT, kind)
-                return
-        if off < _win[2]:
-            _far(off, body_at, body, kind)     # older than both windows: a long span's end
-            return
-        if not _map_next(None, off):
-            return
-
-
-def _far(off, body_at, body, kind):
-    _busy.append(1)
-    try:
-        fd = _open_own()
-        if fd is None:
-            return
-        try:
-            os.pwrite(fd, body, off + body_at)
-            if kind:
-                os.pwrite(fd, KIND.pack(kind), off + KIND_AT)
-        finally:
-            os.close(fd)
-    finally:
-        _busy.pop()
-
-
 def _put_record(off, kind, ts, ident, obj, site, end, a, b):
     _write(off, 0, RECORD.pack(ts, ident, obj, site, end, a, b, 0)[:KIND_AT], kind)
 
@@ -356,23 +207,16 @@ def _put_end1(off, t):
     _write(off, END_AT, END1.pack(t))
 
 
-def abandon(off):
-    """After an exception between claiming the slot at off and writing it:
-    mark it dropped (if it is still empty), so readers do not wait for it."""
-    try:
-        for _ in range(2):
-            for m, base, end in (_win, _prev):
-                if base <= off < end:
-                    if _kind_at(m, off - base + KIND_AT)[0] == 0:
-                        _kind_into(m, off - base + KIND_AT, VOID_KIND)
-                    return
-            # Beyond the window (the exception came while the next one was
-            # being mapped): map it.  Older than both windows: a straggler of
-            # long ago, left for the reader to count.
-            if off < _win[2] or off < _first_off or not _map_next(None, off):
-                return
-    except (TypeError, ValueError):
-        pass    # interpreter shutdown (globals are None)
+def lost():
+    """An event the tracer failed before it claimed a slot for it (its own
+    exception after the program's call was made): one slot marked dropped, so
+    the trace counts the event as lost (EVENTS_LOST) rather than never know of
+    it.  An exception between the claim and the mark leaves the slot empty,
+    which the final read counts as lost too."""
+    if enabled:
+        for i in _slots:
+            break
+        abandon(i << 6)
 
 
 # --------------------------------------------------------------------------

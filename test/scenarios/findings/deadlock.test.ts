@@ -136,7 +136,7 @@ test('the same deadlock ended by Stop (SIGTERM to the group): reported with how 
   const r = await runLive('mp_deadlock.py', ['deadlock'], 'deadlock', (pid) => process.kill(-pid, 'SIGTERM'));
   assert.ok(r.live.some((f) => f.kind === 'deadlock'), 'found live while hanging');
   const d = findings(r.store).filter((x) => x.kind === 'deadlock');
-  assert.equal(d.length, 1);
+  assert.equal(d.length, 1, JSON.stringify(d.map((x) => x.message)));
   assert.equal(d[0].details?.endedBy, 'SIGTERM (Stop)');
   assert.equal(d[0].details?.ongoing, false);
 });

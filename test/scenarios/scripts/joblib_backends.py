@@ -1,5 +1,6 @@
 """joblib.Parallel with the backend named on the command line (loky,
-multiprocessing, threading): 4 workers, 8 calls of a user function."""
+multiprocessing, threading): 4 workers, 8 calls of a user function that
+sleeps 10 ms (or the seconds given as the second argument)."""
 import sys
 import time
 
@@ -13,4 +14,5 @@ def square(x, pause=0.0):
 
 if __name__ == "__main__":
     backend = sys.argv[1]
-    print(Parallel(n_jobs=4, backend=backend)(delayed(square)(i, pause=0.01) for i in range(8)))
+    pause = float(sys.argv[2]) if len(sys.argv) > 2 else 0.01
+    print(Parallel(n_jobs=4, backend=backend)(delayed(square)(i, pause=pause) for i in range(8)))
