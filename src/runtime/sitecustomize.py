@@ -10,7 +10,7 @@ def _start_tracer():
     import os
     import sys
     directory = os.environ.get("CONCURRENCY_TRACE_DIR")
-    if not directory:
+    if not directory or _in_subinterpreter(sys):
         return
     reason = _why_not_traced(sys)
     if reason:
@@ -56,6 +56,28 @@ def _why_not_traced(sys):
     return None
 
 
+def _in_subinterpreter(sys):
+    """True in an interpreter other than the process's main one (run_in_subinterp,
+    _interpreters, InterpreterPoolExecutor): the main interpreter's tracer already
+    writes this process's event file, and the C accelerator's state is per process
+    (configuring it again from a subinterpreter crashed 3.12's test_threading).
+    Code run in subinterpreters is not traced."""
+    import _thread
+    is_main = getattr(_thread, "_is_main_interpreter", None)  # 3.12.1+
+    if is_main is not None:
+        return not is_main()
+    name = "_xxsubinterpreters"  # 3.8-3.12.0; imported only for the question
+    had = name in sys.modules
+    try:
+        interpreters = __import__(name)
+        return interpreters.get_current() != interpreters.get_main()
+    except Exception:
+        return False
+    finally:
+        if not had:
+            sys.modules.pop(name, None)
+
+
 def _note_untraced(os, directory, reason, error=None):
     """Leaves one line in the run directory (untraced-<pid>-<nonce>.txt) so the
     CLI and the extension can say that this process ran untraced, and why."""
@@ -97,4 +119,4 @@ def _load_shadowed_sitecustomize():
 
 _start_tracer()
 _load_shadowed_sitecustomize()
-del _start_tracer, _why_not_traced, _note_untraced, _load_shadowed_sitecustomize
+del _start_tracer, _in_subinterpreter, _why_not_traced, _note_untraced, _load_shadowed_sitecustomize

@@ -9,7 +9,7 @@ import sys
 import tempfile
 import unittest
 
-from test.runtime import tracefile
+from test.runtime import pythons, tracefile
 
 PY37 = "/root/.pyenv/versions/3.7.16/bin/python3.7"
 
@@ -60,6 +60,34 @@ class UntracedNotes(unittest.TestCase):
         self.assertEqual((proc.returncode, proc.stdout, proc.stderr), (0, b"hi\n", b""))
         self.assertEqual(list(notes.values()), ["Python 3.7 is older than 3.8"])
         self.assertEqual(events, 0)
+
+
+SUBINTERPRETERS = r"""
+import os, sys, threading, _testcapi
+lock = threading.Lock()
+with lock:
+    pass
+r, w = os.pipe()
+code = ("import os, sys, threading\nl = threading.Lock()\nwith l: pass\n"
+        "os.write(%d, b'traced ' if 'concurrency_trace' in sys.modules else b'untraced ')\n" % w)
+# Two in a row: CPython 3.12's test_threading (SubinterpThreadingTests) died of SIGSEGV in the
+# second one, configuring the C accelerator again from it.
+codes = [_testcapi.run_in_subinterp(code) for _ in range(2)]
+print(codes, os.read(r, 100).decode().split())
+with lock:
+    pass
+"""
+
+
+class Subinterpreters(unittest.TestCase):
+    def test_subinterpreters_run_untraced_as_they_would_and_the_main_interpreter_stays_traced(self):
+        for version, python in pythons.traced_pythons():
+            with self.subTest(python=version):
+                proc, trace = tracefile.run(SUBINTERPRETERS, python=python, timeout=60)
+                self.assertEqual((proc.returncode, proc.stderr), (0, b""))
+                self.assertEqual(proc.stdout, b"[0, 0] ['untraced', 'untraced']\n")
+                self.assertEqual(len(trace.pids()), 1)
+                self.assertGreaterEqual(len(trace.of("LOCK_HOLD")), 2)   # the main interpreter's two
 
 
 class ProcessMetadata(unittest.TestCase):
