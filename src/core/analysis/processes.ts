@@ -22,7 +22,7 @@ export const TRACER_STOP_REASONS: Readonly<Record<number, string>> = {
 /** EVENTS_LOST b: why. */
 export const LOSS_REASONS: Readonly<Record<number, string>> = {
   1: 'claimed but never written: the process ended or was killed while a thread was writing',
-  2: 'dropped by an exception that arrived in tracer code',
+  2: 'dropped by an exception that arrived in tracer code, or by a failure of the tracer itself',
   3: 'not written: tracing had stopped',
 };
 const NEVER_TRACED = 5;

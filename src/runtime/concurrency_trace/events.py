@@ -42,7 +42,7 @@ PROCESS_PARENT = 15   # obj=pid, a=pid of the process that called Process.start(
 # no room for one): an event file's status slot says why its process stopped
 # writing (writer.STOP_*), its slots what was claimed and never written.
 TRACER_STATUS = 16    # obj=pid, a=why the process is (partly) untraced: 1 disk full, 2 no memory for the event map, 3 event file removed or replaced, 4 tracer error, 5 never traced (no event file: it ended before its tracer started, or could not create one); b=errno (0 unknown); ts=when tracing stopped (for 5: when the parent started it)
-EVENTS_LOST = 17      # obj=pid, a=records lost, b=why: 1 claimed but never written (the process ended or was killed while a thread was writing one), 2 dropped by an exception that arrived in tracer code, 3 not written because tracing had stopped
+EVENTS_LOST = 17      # obj=pid, a=records lost, b=why: 1 claimed but never written (the process ended or was killed while a thread was writing one), 2 dropped by an exception that arrived in tracer code or a failure of the tracer itself, 3 not written because tracing had stopped
 TRACER_NOTE = 18      # written by the runtime: obj=pid, a=blob saying which part of the program stays untraced and why (a library hook that failed: "dask.distributed: ... worker plugin ... (OSError)"); the program went on as it would untraced
 
 # --- locks and other synchronisation ----------------------------------------
