@@ -203,8 +203,15 @@ class _PerMethod(_Checks):
 """, self.METHOD)
         self.assertEqual(proc.stdout.strip(), b"boom 3")
         tasks = tasks_of(trace)
-        results = {trace.blob(t["TASK_RUN"][0], "b"): t["TASK_RESULT"][0].a for t in tasks.values()}
-        self.assertEqual(results, {"0": 1, "1": 1, "2": 0, "3": 0, "4": 1})
+        results = {trace.blob(t["TASK_RUN"][0], "b"): t["TASK_RESULT"][0].a for t in tasks.values() if t["TASK_RUN"]}
+        # map's iterator cancels the futures still pending when chunk (2, 3) raises:
+        # the last chunk (4,) ran only if a worker had already taken it
+        never_ran = [t["TASK_RESULT"][0].a for t in tasks.values() if not t["TASK_RUN"]]
+        expected = {"0": 1, "1": 1, "2": 0, "3": 0, "4": 1}
+        if never_ran:
+            self.assertEqual(never_ran, [2])    # cancelled before it ran
+            del expected["4"]
+        self.assertEqual(results, expected)
 
 
 class ForkPools(_PerMethod, unittest.TestCase):
