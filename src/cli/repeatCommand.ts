@@ -128,7 +128,7 @@ export async function cmdRepeat(setup: RunSetup, plan: RepeatPlan): Promise<numb
     // A hang: its deadlock, if the trace shows one, whatever kinds were chosen.
     const chosen = findings.filter((f) => until.kinds.includes(f.kind) || (outcome.timedOut && f.kind === 'deadlock'));
     if (chosen.length > 0) sayFindings(chosen);
-    const saved = saveTrace(setup.out, outcome.store);
+    const saved = await saveTrace(setup.out, outcome.store);
     if (saved) say(`trace of run ${summary.attempt} saved to ${saved} (${outcome.store.length} events)`);
     if (setup.html && saved) saveReport(setup.html, outcome.store);
     if (outcome.seed !== undefined) say(`run ${summary.attempt} had seed ${outcome.seed}: --perturb=${outcome.seed} makes the same scheduling decisions again`);
@@ -140,7 +140,7 @@ export async function cmdRepeat(setup: RunSetup, plan: RepeatPlan): Promise<numb
       // The run that was stopped (a hang the user gave up on, often): its trace shows where it stood.
       const found = analyseTrace(last.store).filter((f) => until.kinds.includes(f.kind) || f.kind === 'deadlock');
       if (found.length > 0) sayFindings(found);
-      const saved = saveTrace(setup.out, last.store);
+      const saved = await saveTrace(setup.out, last.store);
       if (saved) say(`trace of the stopped run saved to ${saved} (${last.store.length} events)`);
       return exitLike({ exitCode: last.exitCode, signal: last.signal as NodeJS.Signals | null });
     }

@@ -5,7 +5,10 @@
  * With `--repeat N`, again and again until a run fails (repeatCommand).
  */
 import { newPerturbSeed } from '../core/run/repeatRun';
+import { SaveStopped } from '../core/trace/traceSave';
+import { exitLikeSignal } from './exitStatus';
 import { say } from './output';
+import { SaveGuard } from './saveGuard';
 import { SignalRelay } from './signalRelay';
 import type { StartupState } from './startupState';
 import { Timings } from './timings';
@@ -20,11 +23,35 @@ export async function cmdRun(argv: string[], startup: StartupState): Promise<num
   if (repeat) return (require('./repeatCommand') as typeof import('./repeatCommand')).cmdRepeat(setup, repeat);
   const seed = setup.perturb ? setup.perturb.seed ?? newPerturbSeed() : undefined;
   if (seed !== undefined) say(`schedule perturbed with seed ${seed} (--perturb=${seed} makes the same decisions again)`);
-  const result = await traceOnce(setup, { seed, relay: new SignalRelay(startup.terminalForeground), onPhase: (phase) => timings.mark(phase) });
-  const saved = saveTrace(setup.out, result.store);
-  timings.mark('saved');
-  if (saved) say(`trace saved to ${saved} (${result.store.length} events)`);
-  if (setup.html && saved) saveReport(setup.html, result.store);
+  // From the script's exit on, a signal is about the saving: see SaveGuard.
+  const guard = new SaveGuard();
+  let result;
+  try {
+    result = await traceOnce(setup, {
+      seed, relay: new SignalRelay(startup.terminalForeground), onPhase: (phase) => timings.mark(phase), onScriptEnd: () => guard.arm(),
+    });
+    if (guard.stopped) throw new SaveStopped();
+    guard.doing = `saving the trace (${result.store.length} events) to ${setup.out}`;
+    const saved = await saveTrace(setup.out, result.store, () => guard.stopped);
+    timings.mark('saved');
+    if (saved) say(`trace saved to ${saved} (${result.store.length} events)`);
+    if (setup.html && saved) {
+      if (guard.first) {
+        say(`the HTML report was not written (${guard.first}); to write it: concurrency-trace html ${saved} -o ${setup.html}`);
+      } else {
+        guard.doing = `writing the HTML report to ${setup.html}`;
+        saveReport(setup.html, result.store);
+      }
+    }
+  } catch (err) {
+    if (!(err instanceof SaveStopped) || !guard.stopSignal) throw err;
+    const sig = guard.stopSignal;
+    say(`${sig}: stopped without saving the trace`);
+    guard.disarm();
+    exitLikeSignal(sig);
+  } finally {
+    guard.disarm();
+  }
   timings.report();
   return exitLike(result);
 }
