@@ -25,11 +25,11 @@ function nextTurn(): Promise<void> {
 }
 
 /**
- * writeTrace, giving the event loop a turn every SLICE_MS; `stopped` is asked
- * at each turn and before the rename. Returns the bytes written. Throws
+ * writeTrace, giving the event loop a turn every `sliceMs` of writing; `stopped`
+ * is asked at each turn and before the rename. Returns the bytes written. Throws
  * SaveStopped when stopped, DestinationError when the file cannot be written.
  */
-export async function writeTraceYielding(file: string, store: TraceStore, stopped: () => boolean): Promise<number> {
+export async function writeTraceYielding(file: string, store: TraceStore, stopped: () => boolean, sliceMs = SLICE_MS): Promise<number> {
   const out = new AtomicFile(file);
   let bytes = 0;
   try {
@@ -37,7 +37,7 @@ export async function writeTraceYielding(file: string, store: TraceStore, stoppe
     for (const piece of traceBytes(store)) {
       out.write(piece);
       bytes += piece.byteLength;
-      if (Date.now() - since >= SLICE_MS) {
+      if (Date.now() - since >= sliceMs) {
         await nextTurn();
         if (stopped()) throw new SaveStopped();
         since = Date.now();
