@@ -12,7 +12,11 @@ import { SaveGuard } from './saveGuard';
 import { SignalRelay } from './signalRelay';
 import type { StartupState } from './startupState';
 import { Timings } from './timings';
-import { exitLike, prepareRun, saveReport, saveTrace, traceOnce } from './tracedRun';
+import { exitLike, prepareRun, saveTrace, traceOnce } from './tracedRun';
+import { writeReportAside } from './reportWorker';
+
+/** The HTML report was stopped by a signal before it was written; the message says how to write it. */
+class ReportStopped extends Error {}
 
 export async function cmdRun(argv: string[], startup: StartupState): Promise<number> {
   const timings = new Timings(process.env.CONCURRENCY_TRACE_TIMINGS === '1');
@@ -36,17 +40,25 @@ export async function cmdRun(argv: string[], startup: StartupState): Promise<num
     timings.mark('saved');
     if (saved) say(`trace saved to ${saved} (${result.store.length} events)`);
     if (setup.html && saved) {
+      const later = `to write it: concurrency-trace html ${saved} -o ${setup.html}`;
       if (guard.first) {
-        say(`the HTML report was not written (${guard.first}); to write it: concurrency-trace html ${saved} -o ${setup.html}`);
+        say(`the HTML report was not written (${guard.first}); ${later}`);
       } else {
-        guard.doing = `writing the HTML report to ${setup.html}`;
-        saveReport(setup.html, result.store);
+        guard.doing = `writing the HTML report to ${setup.html} (the trace is saved)`;
+        guard.givesUp = 'without the report';
+        // In a worker, so that a signal is answered during the seconds a large report takes.
+        const report = writeReportAside(__filename, saved, setup.html);
+        guard.onStop = () => report.stop();
+        const outcome = await report.done;
+        if (outcome === 'written') say(`report saved to ${setup.html}`);
+        else if (outcome === 'stopped') throw new ReportStopped(later);
+        else say(outcome.error);
       }
     }
   } catch (err) {
-    if (!(err instanceof SaveStopped) || !guard.stopSignal) throw err;
+    if (!(err instanceof SaveStopped || err instanceof ReportStopped) || !guard.stopSignal) throw err;
     const sig = guard.stopSignal;
-    say(`${sig}: stopped without saving the trace`);
+    say(err instanceof ReportStopped ? `${sig}: stopped; the HTML report was not written (${err.message})` : `${sig}: stopped without saving the trace`);
     guard.disarm();
     exitLikeSignal(sig);
   } finally {

@@ -29,6 +29,10 @@ export class SaveGuard {
   stopSignal: NodeJS.Signals | undefined;
   /** What is being done now, for the message ("collecting the last events", "saving the trace (N events) to …"). */
   doing = 'collecting the last events of the run';
+  /** What a second signal gives up, for the message. */
+  givesUp = 'without saving';
+  /** Called once when a signal asks to stop (the work in progress can end itself sooner). */
+  onStop: (() => void) | undefined;
 
   /** Takes INT, TERM, QUIT and HUP over (idempotent). */
   arm(): void {
@@ -51,11 +55,12 @@ export class SaveGuard {
     if (!this.first) {
       this.first = sig;
       const again = sig === 'SIGINT' ? 'press Ctrl-C again' : 'send SIGINT or SIGTERM again';
-      say(`${sig}: the script has ended; ${this.doing} first; ${again} to stop without saving`);
+      say(`${sig}: the script has ended; ${this.doing} first; ${again} to stop ${this.givesUp}`);
       return;
     }
     if (sig === 'SIGHUP') return;
     this.stopSignal = sig;
+    this.onStop?.();
   }
 
   /** Gives the signals back (their default action again). */
