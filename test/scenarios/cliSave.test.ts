@@ -159,3 +159,22 @@ test('SIGTERM after a SIGHUP while the CLI saves stops it: no file, no run direc
   assert.deepEqual(fs.readdirSync(dir), [], 'no trace and no temp file');
   assert.ok(!fs.existsSync(await run.runDir), 'run directory removed');
 });
+
+test('two SIGINTs while the CLI writes the HTML report (the trace saved): the first is told, the second stops it with no report and no temp file left, and the CLI dies of SIGINT', async () => {
+  const dir = path.join(tmp, 'report-int-twice');
+  const html = path.join(dir, 'report.html');
+  const run = runSaving(dir, 'exit:0', ['--html', html]);
+  assert.match(await run.said(/trace saved to /), /trace saved to /);
+  run.kill('SIGINT');
+  const told = await run.said(/SIGINT: the script has ended/);
+  assert.equal(told, `concurrency-trace: SIGINT: the script has ended; writing the HTML report to ${html} (the trace is saved) first; press Ctrl-C again to stop without the report`);
+  run.kill('SIGINT');
+  const r = await run.done;
+  const how = `status ${r.status} ${r.signal}, stderr ${r.stderr}`;
+  assert.equal(r.signal, 'SIGINT', how);
+  const trace = path.join(dir, 'trace.ctrace');
+  assert.ok(ownLines(r.stderr).includes(`concurrency-trace: SIGINT: stopped; the HTML report was not written (to write it: concurrency-trace html ${trace} -o ${html})`), how);
+  assert.ok(readTrace(trace).length >= EVENTS);
+  assert.deepEqual(fs.readdirSync(dir), ['trace.ctrace'], 'no report, no temp file');
+  assert.ok(!fs.existsSync(await run.runDir), 'run directory removed');
+});
