@@ -3,10 +3,21 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SaveGuard } from '../../src/cli/saveGuard';
 
-/** Sends `sig` to this process and waits until its listeners have run. */
+/**
+ * Sends `sig` to this process and waits until its listeners have run: a listener of the test's
+ * own, added after the guard's, is called in the same emit (a fixed wait is not enough on a
+ * loaded machine: the timer can fire before the loop has read the signal).
+ */
 async function send(sig: NodeJS.Signals): Promise<void> {
-  process.kill(process.pid, sig);
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  await new Promise<void>((resolve, reject) => {
+    // Also keeps the loop alive meanwhile (signal listeners do not).
+    const late = setTimeout(() => reject(new Error(`${sig} not delivered within 30 s`)), 30000);
+    process.once(sig, () => {
+      clearTimeout(late);
+      resolve();
+    });
+    process.kill(process.pid, sig);
+  });
 }
 
 test('the first signal after the script ended is only told; a second SIGINT stops the save, with that signal', async () => {
@@ -42,16 +53,9 @@ test('disarmed, the guard takes no signal any more', async () => {
   const guard = new SaveGuard();
   guard.arm();
   guard.disarm();
-  // A listener of the test's own keeps SIGTERM from ending this process.
-  const seen: string[] = [];
-  const own = (): void => void seen.push('SIGTERM');
-  process.on('SIGTERM', own);
-  try {
-    await send('SIGTERM');
-  } finally {
-    process.removeListener('SIGTERM', own);
-  }
-  assert.deepEqual(seen, ['SIGTERM']);
+  // send()'s own listener keeps SIGTERM from ending this process.
+  await send('SIGTERM');
   assert.equal(guard.first, undefined);
+  assert.equal(process.listenerCount('SIGTERM'), 0);
   assert.equal(process.listenerCount('SIGINT'), 0);
 });
