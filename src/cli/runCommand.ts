@@ -49,9 +49,17 @@ export async function cmdRun(argv: string[], startup: StartupState): Promise<num
         // In a worker, so that a signal is answered during the seconds a large report takes.
         const report = writeReportAside(__filename, saved, setup.html);
         guard.onStop = () => report.stop();
+        // SIGTERM (a supervisor, `timeout`) and SIGHUP (a closed terminal) want an end soon: with the
+        // trace saved, the report (seconds, for a large trace) is given up at once; Ctrl-C is asked again.
+        guard.onFirst = (sig) => {
+          if (sig !== 'SIGTERM' && sig !== 'SIGHUP') return false;
+          report.stop();
+          return true;
+        };
         const outcome = await report.done;
         if (outcome === 'written') say(`report saved to ${setup.html}`);
-        else if (outcome === 'stopped') throw new ReportStopped(later);
+        else if (outcome === 'stopped' && guard.stopSignal) throw new ReportStopped(later);
+        else if (outcome === 'stopped') say(`the HTML report was not written (${guard.first ?? 'stopped'}); ${later}`);
         else say(outcome.error);
       }
     }

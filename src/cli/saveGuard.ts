@@ -6,7 +6,9 @@
  *
  * - the first SIGINT, SIGTERM, SIGQUIT or SIGHUP is told on stderr (what is
  *   being saved, how to stop) and the save goes on; the HTML report, if asked
- *   for and not begun yet, is then skipped (it can be made from the trace);
+ *   for and not begun yet, is then skipped (it can be made from the trace;
+ *   runCommand also stops one being built on SIGTERM or SIGHUP, which ask
+ *   for an end soon);
  * - a second SIGINT, SIGTERM or SIGQUIT stops: nothing is written at the
  *   destination (the temp file is removed), the run directory is removed as
  *   always, and the CLI dies of that signal (status 128 + N), as Unix tools do;
@@ -33,6 +35,8 @@ export class SaveGuard {
   givesUp = 'without saving';
   /** Called once when a signal asks to stop (the work in progress can end itself sooner). */
   onStop: (() => void) | undefined;
+  /** Called on the first signal; true when it took care of it (then nothing is told here). */
+  onFirst: ((sig: NodeJS.Signals) => boolean) | undefined;
 
   /** Takes INT, TERM, QUIT and HUP over (idempotent). */
   arm(): void {
@@ -54,6 +58,7 @@ export class SaveGuard {
     if (this.stopSignal) return;
     if (!this.first) {
       this.first = sig;
+      if (this.onFirst?.(sig)) return;
       const again = sig === 'SIGINT' ? 'press Ctrl-C again' : 'send SIGINT or SIGTERM again';
       say(`${sig}: the script has ended; ${this.doing} first; ${again} to stop ${this.givesUp}`);
       return;

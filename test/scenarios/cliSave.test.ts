@@ -178,3 +178,18 @@ test('two SIGINTs while the CLI writes the HTML report (the trace saved): the fi
   assert.deepEqual(fs.readdirSync(dir), ['trace.ctrace'], 'no report, no temp file');
   assert.ok(!fs.existsSync(await run.runDir), 'run directory removed');
 });
+
+test('SIGTERM while the CLI writes the HTML report (the trace saved): the report is given up at once, with how to write it, and the CLI exits with the script\'s status', async () => {
+  const dir = path.join(tmp, 'report-term');
+  const html = path.join(dir, 'report.html');
+  const run = runSaving(dir, 'exit:4', ['--html', html]);
+  assert.match(await run.said(/trace saved to /), /trace saved to /);
+  run.kill('SIGTERM');
+  const r = await run.done;
+  const how = `status ${r.status} ${r.signal}, stderr ${r.stderr}`;
+  assert.equal(r.status, 4, how);
+  const trace = path.join(dir, 'trace.ctrace');
+  assert.ok(ownLines(r.stderr).includes(`concurrency-trace: the HTML report was not written (SIGTERM); to write it: concurrency-trace html ${trace} -o ${html}`), how);
+  assert.ok(readTrace(trace).length >= EVENTS);
+  assert.deepEqual(fs.readdirSync(dir), ['trace.ctrace'], 'no report, no temp file');
+});
