@@ -13,8 +13,11 @@
   Without the THREAD_START span, two threads one after the other with the
   same ident would be one thread to the analysis.
 
-threading keeps the originals it bound at its import (_start_new_thread,
-_start_joinable_thread): its threads go through Thread.start as before.
+threading's own aliases (_start_new_thread, _start_joinable_thread) are
+set to the replacements too, so that they pickle by reference as untraced
+(pickle finds _thread.start_new_thread and insists on the same object);
+Thread.start's call (the function: a Thread's bound _bootstrap) goes
+straight to the original, recorded by threads.py as before.
 
 The new thread runs a _Run, which calls the function with the same
 arguments and returns its result.  An exception the function raises goes on
@@ -24,13 +27,18 @@ repr untraced prints, computed at the same moment.  What differs: the object
 a custom sys.unraisablehook receives is the _Run, and the function's frame
 has a frame of ours below it (as threading's have _bootstrap_inner's)."""
 import _thread
+import threading
+import types
 
-from . import events, patching, safety, sites, writer
+from . import events, patching, safe_values, safety, sites, writer
 
 _hide = safety.hide
 _failed = safety.failed
 _originals = {}
 _NAMES = ("start_new_thread", "start_new", "start_joinable_thread")
+_ALIASES = {"start_new_thread": "_start_new_thread", "start_joinable_thread": "_start_joinable_thread"}
+_MethodType = types.MethodType
+_Thread = threading.Thread
 DAEMON = 1
 thread_hooks = []       # hook(begins), in the new thread (as threads.thread_hooks)
 start_hooks = []        # (starting() -> token, started(token, ident)), in the starting thread
@@ -97,12 +105,20 @@ def _started(tokens, ident):
             _failed()
 
 
+def _is_threadings(function):
+    """Thread.start's own call: a Thread's bound _bootstrap."""
+    return (type(function) is _MethodType and safe_values.is_subclass(type(function.__self__), _Thread)
+            and type(function.__func__) is types.FunctionType and function.__func__.__name__ == "_bootstrap")
+
+
 def _make(orig, joinable):
     def start(*args, **kwargs):
         # The function: the first argument, or (start_joinable_thread) the
         # keyword `function`; anything else goes on as it came, for the
         # original to refuse with its own message.
         try:
+            if args and _is_threadings(args[0]):
+                return orig(*args, **kwargs)
             flags = DAEMON
             if joinable:
                 daemon = kwargs.get("daemon", args[2] if len(args) > 2 else True)
@@ -140,10 +156,17 @@ def install():
         if orig is None or name in _originals:
             continue
         _originals[name] = orig
-        setattr(_thread, name, patching.copy_identity(_make(orig, name == "start_joinable_thread"), orig))
+        new = patching.copy_identity(_make(orig, name == "start_joinable_thread"), orig)
+        setattr(_thread, name, new)
+        alias = _ALIASES.get(name)
+        if alias is not None and threading.__dict__.get(alias) is orig:
+            setattr(threading, alias, new)
 
 
 def uninstall():
     for name, orig in _originals.items():
+        alias = _ALIASES.get(name)
+        if alias is not None and threading.__dict__.get(alias) is getattr(_thread, name, None):
+            setattr(threading, alias, orig)
         setattr(_thread, name, orig)
     _originals.clear()
