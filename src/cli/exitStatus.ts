@@ -10,6 +10,9 @@ import { signalNumber } from '../core/run/runTrace';
 /** Signals whose default action dumps core: Node must not write a core file of its own for them. */
 const CORE_DUMPING = new Set<string>(['SIGQUIT', 'SIGILL', 'SIGTRAP', 'SIGABRT', 'SIGIOT', 'SIGBUS', 'SIGFPE', 'SIGSEGV', 'SIGXCPU', 'SIGXFSZ', 'SIGSYS']);
 
+/** A run ended by --timeout: the status of `timeout(1)`. */
+export const TIMED_OUT_STATUS = 124;
+
 /** The exit status a shell reports for a process killed by `signal`. */
 export function statusForSignal(signal: NodeJS.Signals): number {
   return 128 + signalNumber(signal);

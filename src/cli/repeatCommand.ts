@@ -20,7 +20,7 @@ import {
 import { writeTrace } from '../core/trace/traceFile';
 import { SaveStopped } from '../core/trace/traceSave';
 import type { TraceStore } from '../core/trace/traceStore';
-import { exitLikeSignal } from './exitStatus';
+import { TIMED_OUT_STATUS, exitLikeSignal } from './exitStatus';
 import { say } from './output';
 import type { RepeatPlan } from './repeatFlags';
 import { reopenStdinFile, repeatStdin, stdinKind } from './repeatStdin';
@@ -42,9 +42,6 @@ export function keepAllFolder(out: string): string {
 export function keptRunName(attempt: number, times: number): string {
   return `run-${String(attempt).padStart(String(times).length, '0')}.ctrace`;
 }
-
-/** A run ended by --timeout: the status of `timeout(1)`. */
-export const TIMED_OUT_STATUS = 124;
 
 /** The exit status of a run that failed: its own, 124 when it timed out, or 1 when it exited 0 and failed by a finding. */
 export function failureStatus(outcome: Pick<AttemptOutcome, 'exitCode' | 'timedOut'>): number {

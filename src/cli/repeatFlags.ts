@@ -58,21 +58,27 @@ export function repeatPlan(values: ReadonlyMap<string, string>, switches: Readon
   if (repeat === undefined) {
     if (values.has('--until')) throw new UsageError('--until needs --repeat N');
     if (switches.has('--keep-all')) throw new UsageError('--keep-all needs --repeat N');
-    if (values.has('--timeout')) throw new UsageError('--timeout needs --repeat N');
     return undefined;
   }
-  const timeout = values.get('--timeout');
-  const seconds = timeout === undefined ? undefined : Number(timeout);
-  if (timeout !== undefined && (!/^\s*\d+(\.\d+)?\s*$/.test(timeout) || !(seconds! > 0) || seconds! > MAX_TIMEOUT_S)) {
-    throw new UsageError(`--timeout takes seconds, more than 0 and at most ${MAX_TIMEOUT_S} (not ${JSON.stringify(timeout)})`);
-  }
+  const timeoutMs = timeoutPlan(values);
   if (!/^\d+$/.test(repeat.trim()) || Number(repeat) < 1 || Number(repeat) > MAX_REPEAT_TIMES) {
     throw new UsageError(`--repeat takes a whole number from 1 to ${MAX_REPEAT_TIMES} (not ${JSON.stringify(repeat)})`);
   }
   return {
     times: Number(repeat), until: parseUntil(values.get('--until') ?? 'fail'), keepAll: switches.has('--keep-all'),
-    ...(seconds !== undefined ? { timeoutMs: Math.round(seconds * 1000) } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
   };
+}
+
+/** `--timeout SECONDS` in milliseconds (one run or each of --repeat's), or undefined when not given. */
+export function timeoutPlan(values: ReadonlyMap<string, string>): number | undefined {
+  const timeout = values.get('--timeout');
+  if (timeout === undefined) return undefined;
+  const seconds = Number(timeout);
+  if (!/^\s*\d+(\.\d+)?\s*$/.test(timeout) || !(seconds > 0) || seconds > MAX_TIMEOUT_S) {
+    throw new UsageError(`--timeout takes seconds, more than 0 and at most ${MAX_TIMEOUT_S} (not ${JSON.stringify(timeout)})`);
+  }
+  return Math.round(seconds * 1000);
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import { newPerturbSeed } from '../core/run/repeatRun';
 import { SaveStopped } from '../core/trace/traceSave';
-import { exitLikeSignal } from './exitStatus';
+import { TIMED_OUT_STATUS, exitLikeSignal } from './exitStatus';
 import { say } from './output';
 import { SaveGuard } from './saveGuard';
 import { SignalRelay } from './signalRelay';
@@ -33,7 +33,9 @@ export async function cmdRun(argv: string[], startup: StartupState): Promise<num
   try {
     result = await traceOnce(setup, {
       seed, relay: new SignalRelay(startup.terminalForeground), onPhase: (phase) => timings.mark(phase), onScriptEnd: () => guard.arm(),
+      timeoutMs: setup.timeoutMs,
     });
+    if (result.timedOut) say(`the script was still running after --timeout ${setup.timeoutMs! / 1000} s: it was ended (SIGTERM, SIGKILL 2 s later if it remained) and its trace is kept`);
     if (guard.stopped) throw new SaveStopped();
     guard.doing = `saving the trace (${result.store.length} events) to ${setup.out}`;
     const saved = await saveTrace(setup.out, result.store, () => guard.stopped);
@@ -73,5 +75,7 @@ export async function cmdRun(argv: string[], startup: StartupState): Promise<num
     guard.disarm();
   }
   timings.report();
+  // As `timeout(1)` does: the status says "timed out", not the signal the tracer sent.
+  if (result.timedOut) return TIMED_OUT_STATUS;
   return exitLike(result);
 }

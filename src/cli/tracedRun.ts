@@ -20,7 +20,7 @@ import { describeUntraced } from '../core/run/untracedNotes';
 import { exitLikeSignal } from './exitStatus';
 import { UsageError, parseFlags } from './flags';
 import { say } from './output';
-import { RUN_FLAGS, perturbPlan, repeatPlan } from './repeatFlags';
+import { RUN_FLAGS, perturbPlan, repeatPlan, timeoutPlan } from './repeatFlags';
 import type { SignalRelay } from './signalRelay';
 import type { StartupState } from './startupState';
 
@@ -82,6 +82,8 @@ export interface RunSetup {
   noRaceDetection: boolean;
   /** `--perturb[=SEED]`: undefined when not asked; no seed: a fresh one per run. */
   perturb?: { seed?: string };
+  /** `--timeout SECONDS` of a single run: it is ended after that long (a hang) and its trace kept. */
+  timeoutMs?: number;
 }
 
 /** After a run's time is up, how long the script has after SIGTERM before SIGKILL. */
@@ -201,6 +203,7 @@ export function prepareRun(argv: string[], startup: StartupState): { setup: RunS
     args = rest;
   }
   const repeat = repeatPlan(flags.values, flags.switches);
+  const timeoutMs = repeat ? undefined : timeoutPlan(flags.values);
   const perturb = perturbPlan(flags.values);
   const out = path.resolve(flags.values.get('--out') ?? defaultTraceName(target));
   const html = flags.values.has('--html') ? path.resolve(flags.values.get('--html') as string) : undefined;
@@ -213,7 +216,7 @@ export function prepareRun(argv: string[], startup: StartupState): { setup: RunS
   if (!support.trace) throw new LaunchError(`${support.note ?? `Python ${info.version} is not supported`} (${python})`);
   if (support.note) say(support.note);
   return {
-    setup: { target, args, out, ...(html ? { html } : {}), python, info, startup, noRaceDetection: flags.switches.has('--no-race-detection'), ...(perturb ? { perturb } : {}) },
+    setup: { target, args, out, ...(html ? { html } : {}), python, info, startup, noRaceDetection: flags.switches.has('--no-race-detection'), ...(perturb ? { perturb } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) },
     repeat,
   };
 }

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { findings } from '../../src/core/analysis/findings';
 import { readTrace } from '../../src/core/trace/traceFile';
 import { cli, ownLines, scratch, startCli } from './cliHarness';
 import { SCRIPTS } from './harness';
@@ -93,6 +94,20 @@ test('a correct program, perturbed, runs all N and exits 0; --keep-all keeps eve
   assert.equal(planted.status, 2, planted.stderr.toString());
   assert.equal(planted.stdout.toString(), '', 'no run');
   assert.deepEqual(fs.readdirSync(elsewhere), []);
+});
+
+test('run --timeout without --repeat: the hanging script is ended, its trace kept with the deadlock (lasting until the end), status 124', { timeout: 120000 }, () => {
+  const out = path.join(tmp, 'hang-once.ctrace');
+  const r = cli(['run', '--timeout', '2', '--out', out, HANG], { cwd: tmp, ...NULL_STDIN });
+  assert.equal(r.status, 124, r.stderr.toString());
+  assert.equal(r.stdout.toString(), 'started\n');
+  assert.ok(ownLines(r.stderr).some((l) => /^concurrency-trace: the script was still running after --timeout 2 s: it was ended/.test(l)), r.stderr.toString());
+  const store = readTrace(out);
+  const d = findings(store).filter((f) => f.kind === 'deadlock');
+  assert.equal(d.length, 1, JSON.stringify(d.map((f) => f.message)));
+  assert.equal(d[0].details?.endedBy, 'SIGTERM (Stop)');
+  // From the cycle (the barrier passed, well before 2 s) to the kill: not cut at the last event.
+  assert.ok(Number(d[0].details?.lastedMs) >= 1000, `lasted ${d[0].details?.lastedMs} ms`);
 });
 
 test('--timeout ends a run that hangs and fails it (status 124), naming the deadlock its trace shows', { timeout: 120000 }, () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { UsageError, parseFlags } from '../../src/cli/flags';
 import { failureStatus, keepAllFolder, keptRunName } from '../../src/cli/repeatCommand';
-import { DEFAULT_UNTIL_KINDS, RUN_FLAGS, parseUntil, perturbPlan, repeatPlan } from '../../src/cli/repeatFlags';
+import { DEFAULT_UNTIL_KINDS, RUN_FLAGS, parseUntil, perturbPlan, repeatPlan, timeoutPlan } from '../../src/cli/repeatFlags';
 import { repeatStdin } from '../../src/cli/repeatStdin';
 import { describeAttempt, parsePerturbSeed, type AttemptSummary } from '../../src/core/run/repeatRun';
 
@@ -32,8 +32,15 @@ test('--repeat, --until and --keep-all refuse what does not go together', () => 
   assert.throws(() => parse(['--repeat', '2', '--until', 'crash', 's.py']), usage(/--until takes fail, finding or finding:KIND/));
   assert.throws(() => parse(['--repeat', '2', '--until', 'finding:race', 's.py']), usage(/unknown finding kind "race".*data-race/));
   assert.throws(() => parse(['--repeat', '2', '--until', 'finding:', 's.py']), usage(/unknown finding kind ""/));
-  assert.throws(() => parse(['--timeout', '5', 's.py']), usage(/--timeout needs --repeat N/));
   for (const bad of ['0', '-1', 'x', '1e3', '86401']) assert.throws(() => parse(['--repeat', '2', '--timeout', bad, 's.py']), usage(/--timeout takes seconds/), bad);
+});
+
+test('--timeout SECONDS without --repeat is the one run\'s limit; it takes the same seconds as with it', () => {
+  const one = parseFlags(['--timeout', '1.5', 's.py'], RUN_FLAGS);
+  assert.equal(repeatPlan(one.values, one.switches), undefined);
+  assert.equal(timeoutPlan(one.values), 1500);
+  assert.equal(timeoutPlan(parseFlags(['s.py'], RUN_FLAGS).values), undefined);
+  for (const bad of ['0', '-1', 'x', '1e3', '86401']) assert.throws(() => timeoutPlan(parseFlags(['--timeout', bad, 's.py'], RUN_FLAGS).values), usage(/--timeout takes seconds/), bad);
 });
 
 test('--perturb: a new seed per run, --perturb=SEED that seed; a seed is what the runtime accepts (0 … 2^63 − 1)', () => {

@@ -86,6 +86,7 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
   phase('spawned');
   try {
     const { code, signal } = await run.exited;
+    const exitTs = Number(process.hrtime.bigint() - run.epochNs);
     phase('exited');
     if (options.endRemaining?.()) await run.watchdog?.endRun();
     await sampler?.stop();
@@ -95,6 +96,10 @@ export async function traceRun(options: TraceRunOptions): Promise<TraceRunResult
     store.meta.exitCode = code ?? (signal ? 128 + signalNumber(signal) : null);
     store.meta.signal = signal;
     settleProcesses(store, run.child.pid ?? 0, code, signal ? signalNumber(signal) : null);
+    // Killed by a signal, the script wrote no exit record: it lived until the launcher saw it die
+    // (a deadlock ended by Stop or --timeout lasted until then, not until the last event).
+    const root = signal ? store.processByPid(run.child.pid ?? 0) : undefined;
+    if (root && exitTs > root.endTs) root.endTs = exitTs;
     phase('settled');
     return { store, exitCode: code, signal, untraced: readUntracedNotes(run.dir) };
   } finally {
