@@ -189,7 +189,7 @@ def main():
     mq = mp.Queue()
     def mqop():
         mq.put(1)
-        mq.get(timeout=5)
+        mq.get(timeout=60)
     def mqreset():
         while True:
             try:
