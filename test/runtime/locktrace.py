@@ -36,6 +36,25 @@ def _untimed_wait(thread):
     return len(fields) > 4 and fields[0] == str(_FUTEX) and int(fields[4], 16) == 0
 
 
+def process_blocked_after(ev, pid, timeout=60):
+    # once ev is cleared, until process pid's main thread is in an untimed futex wait
+    deadline = time.monotonic() + timeout
+    while ev.is_set() or not _untimed_wait_of("/proc/%d/task/%d/syscall" % (pid, pid)):
+        if time.monotonic() > deadline:
+            raise AssertionError("process %d never blocked" % pid)
+        time.sleep(0.002)
+
+
+def _untimed_wait_of(path):
+    try:
+        with open(path) as f:
+            fields = f.read().split()
+    except OSError:         # not readable here: a while will do
+        time.sleep(0.5)
+        return True
+    return len(fields) > 4 and fields[0] == str(_FUTEX) and int(fields[4], 16) == 0
+
+
 _line = [0]
 
 

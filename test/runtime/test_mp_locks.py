@@ -45,11 +45,11 @@ class Multiprocessing(unittest.TestCase):
 
     def test_contention_timeouts_and_release_from_another_process(self):
         proc, trace = run("""
-            import multiprocessing as mp, time
+            import multiprocessing as mp, os, time, ctwait
             def hold(lock, ev):
                 lock.acquire()
                 ev.set()
-                time.sleep(0.3)
+                ctwait.process_blocked_after(ev, os.getppid())    # the parent waits in `with lock`
                 lock.release()
             def release(lock):
                 lock.release()
@@ -59,7 +59,7 @@ class Multiprocessing(unittest.TestCase):
                 ev = ctx.Event()
                 p = ctx.Process(target=hold, args=(lock, ev)); p.start()
                 ev.wait()
-                print(lock.acquire(False), lock.acquire(timeout=0.01))
+                print(lock.acquire(False), lock.acquire(timeout=0.01)); ev.clear()
                 with lock:
                     pass
                 p.join()
