@@ -16,6 +16,12 @@ const tmp = scratch('cli-save');
 const MANY = path.join(SCRIPTS, 'cli_many_lock_events.py');
 /** Lock events of the script: a trace whose save takes about a second (half a second unloaded). */
 const EVENTS = 3_000_000;
+/**
+ * Saving is the CLI's alone: these runs (seconds of lock events each) are not repeated for the pure
+ * runtime (test:scenarios:pure) or the other Pythons (test:py314, test:py315).
+ */
+const SKIP = process.env.CONCURRENCY_TRACE_NATIVE === '0' || process.env.CONCURRENCY_TRACE_TEST_PYTHON
+  ? 'saving does not depend on the runtime path or the Python version (run by test:scenarios)' : false;
 
 interface SavingRun {
   /** The script's run directory (it prints it as its last act). */
@@ -85,7 +91,7 @@ function runSaving(dir: string, end: string, extra: string[] = []): SavingRun {
   return { runDir, saving, said, kill: (sig) => child.kill(sig), done };
 }
 
-test('a SIGINT that reaches the CLI while it saves is told on stderr, the trace is saved complete, the HTML report is skipped with how to write it, and the CLI exits with the script\'s status', async () => {
+test('a SIGINT that reaches the CLI while it saves is told on stderr, the trace is saved complete, the HTML report is skipped with how to write it, and the CLI exits with the script\'s status', { skip: SKIP }, async () => {
   const dir = path.join(tmp, 'int-once');
   const run = runSaving(dir, 'exit:3', ['--html', path.join(dir, 'report.html')]);
   await run.saving;
@@ -104,7 +110,7 @@ test('a SIGINT that reaches the CLI while it saves is told on stderr, the trace 
   assert.ok(!fs.existsSync(await run.runDir), 'run directory removed');
 });
 
-test('SIGTERM, or SIGHUP twice (a closed terminal), that reaches the CLI while it saves: the trace is finished, and the CLI ends as the script did (killed by its own signal, 128+N)', async () => {
+test('SIGTERM, or SIGHUP twice (a closed terminal), that reaches the CLI while it saves: the trace is finished, and the CLI ends as the script did (killed by its own signal, 128+N)', { skip: SKIP }, async () => {
   for (const sig of ['SIGTERM', 'SIGHUP'] as const) {
     const dir = path.join(tmp, `once-${sig}`);
     const run = runSaving(dir, 'signal:SIGUSR1');
@@ -127,7 +133,7 @@ test('SIGTERM, or SIGHUP twice (a closed terminal), that reaches the CLI while i
   }
 });
 
-test('two SIGINTs while the CLI saves: it stops without saving, leaves no file (not even a temp file) and no run directory, and dies of SIGINT', async () => {
+test('two SIGINTs while the CLI saves: it stops without saving, leaves no file (not even a temp file) and no run directory, and dies of SIGINT', { skip: SKIP }, async () => {
   const dir = path.join(tmp, 'int-twice');
   const run = runSaving(dir, 'exit:0');
   await run.saving;
@@ -145,7 +151,7 @@ test('two SIGINTs while the CLI saves: it stops without saving, leaves no file (
   assert.ok(!fs.existsSync(await run.runDir), 'run directory removed');
 });
 
-test('SIGTERM after a SIGHUP while the CLI saves stops it: no file, no run directory, killed by SIGTERM (status 143)', async () => {
+test('SIGTERM after a SIGHUP while the CLI saves stops it: no file, no run directory, killed by SIGTERM (status 143)', { skip: SKIP }, async () => {
   const dir = path.join(tmp, 'hup-term');
   const run = runSaving(dir, 'exit:0');
   await run.saving;
@@ -160,7 +166,7 @@ test('SIGTERM after a SIGHUP while the CLI saves stops it: no file, no run direc
   assert.ok(!fs.existsSync(await run.runDir), 'run directory removed');
 });
 
-test('two SIGINTs while the CLI writes the HTML report (the trace saved): the first is told, the second stops it with no report and no temp file left, and the CLI dies of SIGINT', async () => {
+test('two SIGINTs while the CLI writes the HTML report (the trace saved): the first is told, the second stops it with no report and no temp file left, and the CLI dies of SIGINT', { skip: SKIP }, async () => {
   const dir = path.join(tmp, 'report-int-twice');
   const html = path.join(dir, 'report.html');
   const run = runSaving(dir, 'exit:0', ['--html', html]);
@@ -179,7 +185,7 @@ test('two SIGINTs while the CLI writes the HTML report (the trace saved): the fi
   assert.ok(!fs.existsSync(await run.runDir), 'run directory removed');
 });
 
-test('SIGTERM while the CLI writes the HTML report (the trace saved): the report is given up at once, with how to write it, and the CLI exits with the script\'s status', async () => {
+test('SIGTERM while the CLI writes the HTML report (the trace saved): the report is given up at once, with how to write it, and the CLI exits with the script\'s status', { skip: SKIP }, async () => {
   const dir = path.join(tmp, 'report-term');
   const html = path.join(dir, 'report.html');
   const run = runSaving(dir, 'exit:4', ['--html', html]);

@@ -12,8 +12,11 @@ ASYNC_RUN contains the record):
   QUEUE_GET of zero length with message ids paired as for thread queues
   (queue_messages); b=1 when it raised (QueueFull / QueueEmpty).
 - Lock, Semaphore: ASYNC_HOLD spans per task, acquire -> release.  acquire
-  is a coroutine: it is wrapped by a coroutine that awaits the original
-  (an exception passing through keeps its untraced traceback: safety.hide).
+  is a coroutine: on 3.12+ its return is seen by sys.monitoring
+  (asyncio_returns) and acquire stays the standard library's, so no frame of
+  ours is in the chain a call graph walks (asyncio.format_call_graph...);
+  elsewhere it is wrapped by a coroutine that awaits the original (an
+  exception passing through keeps its untraced traceback: safety.hide).
   A release by a task that holds nothing (a semaphore used as a signal)
   is a LOCK_RELEASE point; for a Lock it ends the open hold.
 - Event.set / clear: EVENT_SET (b=1 clear).  Condition.notify /
@@ -23,7 +26,7 @@ Condition) are not recorded.
 """
 import sys
 
-from . import events, safe_values, safety, sites, writer as _w
+from . import asyncio_returns, events, safe_values, safety, sites, writer as _w
 from .patching import wrap
 from .queue_messages import QueueState, add, forget, prune, take
 from .sync_primitives import _record_creation, patch_condition_notify
@@ -53,6 +56,7 @@ def install(task_ids):
     patch_queue(queues)
     patch_lock(locks.Lock)
     patch_semaphore(locks.Semaphore, locks.BoundedSemaphore)
+    watch_acquires((locks.Lock, locks.Semaphore, locks.BoundedSemaphore))
     _record_creation(locks.Event, lambda self: "asyncio.Event")
     patch_event(locks.Event)
     _record_creation(locks.Condition, lambda self: "asyncio.Condition")
@@ -216,6 +220,34 @@ def _make_acquire(orig):
     return acquire
 
 
+def _acquired(frame):
+    """asyncio_returns: the standard library's acquire (frame) returns."""
+    try:
+        self = frame.f_locals.get("self")
+        if self is None:
+            return
+        obj = self._ct_id
+        if obj and _w.enabled:
+            _held(self, obj, _site(1))
+    except Exception:
+        _failed()
+
+
+def watch_acquires(classes):
+    """The holds' begins: acquire's return seen by sys.monitoring where it
+    can be (3.12+), else a wrapper of acquire."""
+    own = [cls for cls in classes if "acquire" in cls.__dict__]
+    codes = [getattr(cls.__dict__["acquire"], "__code__", None) for cls in own]
+    if None not in codes and asyncio_returns.watch(codes, _acquired, lambda: wrap_acquires(own)):
+        return
+    wrap_acquires(own)
+
+
+def wrap_acquires(classes):
+    for cls in classes:
+        wrap(cls, "acquire", _make_acquire)
+
+
 def _make_release(single):
     def make(orig):
         def release(self):
@@ -237,7 +269,6 @@ def _make_release(single):
 def patch_lock(Lock):
     _record_creation(Lock, lambda self: "asyncio.Lock")
     Lock._ct_holds = None
-    wrap(Lock, "acquire", _make_acquire)
     wrap(Lock, "release", _make_release(True))
 
 
@@ -247,7 +278,6 @@ def patch_semaphore(Semaphore, Bounded):
                      (Bounded.__dict__["__init__"],) if "__init__" in Bounded.__dict__ else ())
     Semaphore._ct_holds = None
     # BoundedSemaphore.release checks its bound, then calls Semaphore.release.
-    wrap(Semaphore, "acquire", _make_acquire)
     wrap(Semaphore, "release", _make_release(False))
 
 

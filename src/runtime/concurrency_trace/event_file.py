@@ -15,9 +15,15 @@ import sys
 
 from .guard import raised_by_program
 
+try:
+    import fcntl as _fcntl
+except ImportError:
+    _fcntl = None
+
 FD_FLOOR = 256
 TRACKFD = sys.version_info >= (3, 13)    # mmap(..., trackfd=False): the map keeps no descriptor
 GRANULARITY = mmap.ALLOCATIONGRANULARITY
+GROW_CHUNK = 1 << 20     # zeros appended at a time where the file is grown without fallocate
 OPEN_FLAGS = os.O_RDWR | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
 
 _kept = []      # maps whose descriptor the program took over: never closed
@@ -68,8 +74,34 @@ def reserve(fd, start, size):
     except OSError as e:
         if raised_by_program(e) or e.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
             raise
-        if os.fstat(fd).st_size < start + size:     # no fallocate here: sparse
-            os.ftruncate(fd, start + size)
+        grow(fd, start + size)
+
+
+def grow(fd, end):
+    """Without posix_fallocate (macOS, some file systems): make the file at
+    least end bytes long, never shorter.  Not by ftruncate(end) after
+    checking the size: another thread (or a signal handler interrupting this
+    one) growing it further in between would have its window cut off, and
+    its records lost or a SIGBUS.  Zeros are appended (O_APPEND: each write
+    lands at the end as it is then, atomically), so nothing written is ever
+    overwritten, and the blocks are allocated (ENOSPC here, not SIGBUS
+    later).  Two growers at once may both append: the file ends up to one
+    chunk each longer than needed, past the last record (zero slots)."""
+    size = os.fstat(fd).st_size
+    if size >= end:
+        return
+    if _fcntl is None:      # (Windows: no fcntl, one writer per file handle there)
+        os.ftruncate(fd, end)
+        return
+    flags = _fcntl.fcntl(fd, _fcntl.F_GETFL)
+    _fcntl.fcntl(fd, _fcntl.F_SETFL, flags | os.O_APPEND)
+    try:
+        zeros = bytes(min(GROW_CHUNK, end - size))
+        while size < end:
+            os.write(fd, zeros[:end - size])
+            size = os.fstat(fd).st_size
+    finally:
+        _fcntl.fcntl(fd, _fcntl.F_SETFL, flags)
 
 
 def map_window(fd, start, size, file_id):

@@ -36,7 +36,7 @@ import sys
 import threading
 from _thread import get_ident as _get_ident
 
-from . import perturb, sites, writer
+from . import perturb, raw_threads, sites, writer
 from .patching import copy_identity
 
 # Loaded at the first Thread.start (_load): a process that never starts a
@@ -228,16 +228,8 @@ def install():
     orig_start = Thread.start
 
     def start(self):
-        if _active:
-            # A new thread (perhaps with a dead one's ident): every variable
-            # gets a fresh budget, switched-off instructions report again.
-            access.new_epoch()
-        elif not _failed:
-            activate()
+        noted = _starting()
         ident = 0
-        noted = _active
-        if noted:
-            arrivals.thread_starting()
         try:
             result = orig_start(self)
             ident = self._ident
@@ -248,8 +240,7 @@ def install():
             hide_own_frames(exc)
             raise
         finally:
-            if noted:
-                arrivals.thread_started(ident)
+            _started(noted, ident)
         if perturb.enabled:
             # The new thread may get ahead of the one that started it.
             perturb.point()
@@ -276,6 +267,40 @@ def install():
         copy_identity(_bootstrap_inner, orig_inner)
         _originals["_bootstrap_inner"] = orig_inner
         Thread._bootstrap_inner = _bootstrap_inner
+    # Threads of _thread.start_new_thread / start_joinable_thread: the same.
+    raw_threads.thread_hooks.append(_thread_begins_or_ends)
+    raw_threads.start_hooks.append(_RAW_START_HOOKS)
+    raw_threads.install()
+
+
+def _starting():
+    """Before a thread is started (Thread.start, raw_threads): recording
+    switched on at the first; returns whether the arrival is noted."""
+    if _active:
+        # A new thread (perhaps with a dead one's ident): every variable
+        # gets a fresh budget, switched-off instructions report again.
+        access.new_epoch()
+    elif not _failed:
+        activate()
+    noted = _active
+    if noted:
+        arrivals.thread_starting()
+    return noted
+
+
+def _started(noted, ident):
+    """After the start (or its failure: ident 0)."""
+    if noted:
+        arrivals.thread_started(ident)
+
+
+def _raw_started(noted, ident):
+    _started(noted, ident)
+    if ident and perturb.enabled:
+        perturb.point()
+
+
+_RAW_START_HOOKS = (_starting, _raw_started)
 
 
 def _thread_begins_or_ends(begins):
@@ -320,3 +345,7 @@ def uninstall():
     for name, orig in _originals.items():
         setattr(Thread, name, orig)
     _originals.clear()
+    if _thread_begins_or_ends in raw_threads.thread_hooks:
+        raw_threads.thread_hooks.remove(_thread_begins_or_ends)
+    if _RAW_START_HOOKS in raw_threads.start_hooks:
+        raw_threads.start_hooks.remove(_RAW_START_HOOKS)

@@ -24,6 +24,7 @@ from . import py_state_budget as budget
 from .guard import tracer_failed
 from .py_state_entries import code_info as _code_info, infos as _infos
 from . import py_state_arrivals as arrivals
+from . import monitoring_ids
 from .shared import hide_own_frames
 
 _mon = sys.monitoring
@@ -139,21 +140,15 @@ def thread_hook():
     """sys.monitoring covers every thread: nothing to set in a new one."""
 
 
-_real_use_tool_id = _mon.use_tool_id
 _given_up = False
 
 
-def _use_tool_id(tool_id, name):
-    """sys.monitoring.use_tool_id: a program (or its debugger) wanting the
-    id we hold gets it; recording Python state stops for good."""
+def _give_up():
+    """The program asks for the id we hold (monitoring_ids): it gets it;
+    recording Python state stops for good."""
     global _given_up
-    if _tool is not None and tool_id == _tool:
-        _given_up = True
-        try:
-            deactivate()
-        except Exception:
-            pass
-    return _real_use_tool_id(tool_id, name)
+    _given_up = True
+    deactivate()
 
 
 def activate(wants):
@@ -163,17 +158,9 @@ def activate(wants):
     if _given_up:
         return False
     _wants = wants
-    if _mon.use_tool_id is _real_use_tool_id:
-        for attr in ("__name__", "__qualname__", "__doc__"):
-            setattr(_use_tool_id, attr, getattr(_real_use_tool_id, attr))
-        _mon.use_tool_id = _use_tool_id
     if _tool is None:
-        for tid in TOOL_IDS:
-            if _mon.get_tool(tid) is None:
-                _real_use_tool_id(tid, "concurrency-trace")
-                _tool = tid
-                break
-        else:
+        _tool = monitoring_ids.take(_give_up, TOOL_IDS)
+        if _tool is None:
             return False
     _mon.register_callback(_tool, _E.PY_START, _on_start)
     _mon.register_callback(_tool, _E.PY_RESUME, _on_start)
@@ -206,4 +193,4 @@ def deactivate():
             _mon.register_callback(tool, event, None)
     finally:
         _instrumented.clear()
-        _mon.free_tool_id(tool)
+        monitoring_ids.free(tool)

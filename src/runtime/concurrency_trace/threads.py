@@ -13,7 +13,7 @@ import sys
 import threading
 import types
 
-from . import events, lib_sites, patching, safe_values, safety, sites, writer
+from . import events, lib_sites, patching, raw_threads, safe_values, safety, sites, writer
 
 # Helper threads the standard library starts for its own plumbing; they are
 # shown, but grouped as internal.
@@ -226,6 +226,7 @@ def install():
 
     patching.wrap(Thread, "_bootstrap_inner", make_bootstrap_inner)
     hooked[0] = True
+    raw_threads.install()     # _thread.start_new_thread's threads: recorded too
     patching.wrap(Thread, "start", make_start)
     patching.wrap(Thread, "join", make_join)
     patching.copy_identity(_set_name, name_prop.fset)
@@ -252,6 +253,7 @@ def install():
 def uninstall():
     Thread = threading.Thread
     hooked[0] = False
+    raw_threads.uninstall()
     for key in ("_bootstrap_inner", "start", "join", "name"):
         if key in _originals:
             setattr(Thread, key, _originals[key])
