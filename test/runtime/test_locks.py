@@ -28,13 +28,13 @@ class ThreadingLock(unittest.TestCase):
 
     def test_contended_acquire_is_a_wait_then_a_hold(self):
         _, trace = run("""
-            import threading, time
+            import threading, time, ctwait
             lock = threading.Lock()
             held = threading.Event()
             def holder():
                 with lock:
                     held.set()
-                    time.sleep(0.3)
+                    ctwait.blocked_at(threading.main_thread(), 12)    # main waits for it
             t = threading.Thread(target=holder)
             t.start()
             held.wait()
@@ -96,13 +96,13 @@ class ThreadingLock(unittest.TestCase):
 
     def test_rlock_held_by_another_thread_is_waited_for(self):
         _, trace = run("""
-            import threading, time
+            import threading, time, ctwait
             r = threading.RLock()
             got = threading.Event()
             def other():
                 with r:
                     got.set()
-                    time.sleep(0.2)
+                    ctwait.blocked_at(threading.main_thread(), 12)
             t = threading.Thread(target=other); t.start()
             got.wait()
             print(r.acquire(timeout=0.01))

@@ -20,7 +20,7 @@ MANAGER = """
             mr = m.RLock()
             ev = m.Event()
             p = ctx.Process(target=child, args=(ml, mr, ev)); p.start()
-            ev.wait(5)
+            ev.wait(60)
             print(ml.acquire(False))
             with ml:
                 pass
@@ -53,7 +53,7 @@ class ManagerLocks(unittest.TestCase):
                 with cond:
                     cond.notify_all()
                 ev.set()
-                bar.wait(5)
+                bar.wait(60)
             if __name__ == "__main__":
                 ctx = mp.get_context("fork")
                 with ctx.Manager() as m:
@@ -63,8 +63,8 @@ class ManagerLocks(unittest.TestCase):
                     p = ctx.Process(target=child, args=(cond, ev, bar))
                     with cond:
                         p.start()
-                        print(cond.wait(5))
-                    print(ev.wait(5), bar.wait(5) in (0, 1))
+                        print(cond.wait(60))
+                    print(ev.wait(60), bar.wait(60) in (0, 1))
                     p.join()
             """)
         self.assertEqual(proc.stdout.split(), [b"True", b"True", b"True"])

@@ -45,11 +45,11 @@ class Multiprocessing(unittest.TestCase):
 
     def test_contention_timeouts_and_release_from_another_process(self):
         proc, trace = run("""
-            import multiprocessing as mp, time
+            import multiprocessing as mp, os, time, ctwait
             def hold(lock, ev):
                 lock.acquire()
                 ev.set()
-                time.sleep(0.3)
+                ctwait.process_blocked_after(ev, os.getppid())    # the parent waits in `with lock`
                 lock.release()
             def release(lock):
                 lock.release()
@@ -59,7 +59,7 @@ class Multiprocessing(unittest.TestCase):
                 ev = ctx.Event()
                 p = ctx.Process(target=hold, args=(lock, ev)); p.start()
                 ev.wait()
-                print(lock.acquire(False), lock.acquire(timeout=0.01))
+                print(lock.acquire(False), lock.acquire(timeout=0.01)); ev.clear()
                 with lock:
                     pass
                 p.join()
@@ -135,6 +135,7 @@ class Multiprocessing(unittest.TestCase):
         self.assertEqual(trace.of("LOCK_WAIT", "LOCK_TRY_FAIL", "LOCK_RELEASE"), [])
 
     def test_condition_event_barrier_semaphore(self):
+        # (60 s timeouts: a spawned child starts a traced interpreter, 5 s under load)
         proc, trace = run("""
             import multiprocessing as mp, sys
             def child(cond, ev, bar, sem):
@@ -142,7 +143,7 @@ class Multiprocessing(unittest.TestCase):
                     cond.wait_for(lambda: True)
                     cond.notify_all()
                 ev.set()
-                bar.wait(5)
+                bar.wait(60)
                 sem.release()
             if __name__ == "__main__":
                 ctx = mp.get_context(sys.argv[1])
@@ -151,9 +152,9 @@ class Multiprocessing(unittest.TestCase):
                 bar = ctx.Barrier(2)
                 sem = ctx.Semaphore(0)
                 p = ctx.Process(target=child, args=(cond, ev, bar, sem)); p.start()
-                print(ev.wait(5))
-                print(bar.wait(5) in (0, 1))
-                print(sem.acquire(timeout=5))
+                print(ev.wait(60))
+                print(bar.wait(60) in (0, 1))
+                print(sem.acquire(timeout=60))
                 p.join()
                 with cond:
                     print(cond.wait(0.01))

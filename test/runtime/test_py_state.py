@@ -413,7 +413,12 @@ class NotRecorded(unittest.TestCase):
         for version, python in PYTHONS:
             with self.subTest(python=version):
                 proc, trace = run(script, python, env={"PYTHONPATH": lib})
-                self.assertEqual(proc.stdout, b"6 6\n")
+                count, mine = map(int, proc.stdout.split())
+                self.assertEqual(count, 6)
+                # `mine += 1` races (the test needs a shared write): the recording of the
+                # script's accesses lets a thread switch fall inside it, so updates may be
+                # lost, down to 2 (seen: 3 on 3.12 under load)
+                self.assertIn(mine, range(2, 7))
                 names = {r[1] for r in accesses(trace)}
                 self.assertIn("mine", names)
                 self.assertNotIn("count", names)

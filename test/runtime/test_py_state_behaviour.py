@@ -179,12 +179,17 @@ class Signals(unittest.TestCase):
                 env = dict(os.environ, PYTHONPATH=tracefile.RUNTIME, CONCURRENCY_TRACE_DIR=os.path.join(tmp, "trace"),
                            CONCURRENCY_TRACE_TOKEN="testtoken", CONCURRENCY_TRACE_PY_STATE="all")
                 proc = subprocess.Popen([python, path], cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-                self.assertEqual(proc.stdout.readline(), b"ready\n")
-                import signal
-                import time
-                time.sleep(0.3)
-                proc.send_signal(signal.SIGINT)
-                _out, err = proc.communicate(timeout=60)
+                try:
+                    self.assertEqual(proc.stdout.readline(), b"ready\n")
+                    import signal
+                    import time
+                    time.sleep(0.3)
+                    proc.send_signal(signal.SIGINT)
+                    _out, err = proc.communicate(timeout=60)
+                finally:
+                    if proc.poll() is None:     # a failed check leaves no endless loop running
+                        proc.kill()
+                        proc.communicate()
                 self.assertNotEqual(proc.returncode, 0)
                 self.assertTrue(err.rstrip().endswith(b"KeyboardInterrupt"), err)
                 self.assertIn(b'script.py", line', err)

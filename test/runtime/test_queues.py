@@ -61,7 +61,8 @@ q = queue.Queue()
 got = []
 t = threading.Thread(target=lambda: got.append(q.get()))
 t.start()
-time.sleep(0.3)
+while not q.not_empty._waiters:     # the get is blocked (a sleep does not ensure it)
+    time.sleep(0.01)
 q.put("late")
 t.join()
 print(got)
@@ -71,7 +72,8 @@ BLOCKED_FOREVER = """
 import os, queue, threading, time
 q = queue.Queue()
 threading.Thread(target=q.get, daemon=True).start()
-time.sleep(0.3)
+while not q.not_empty._waiters:     # the get is blocked
+    time.sleep(0.01)
 os._exit(0)
 """
 
@@ -354,14 +356,26 @@ if __name__ == "__main__":
     except queue.Empty:
         print("empty")
     q.put_nowait("x")
-    time.sleep(0.2)
+    while q.empty(): time.sleep(0.01)    # the feeder thread has sent it (a sleep does not ensure it)
     print(q.get_nowait())
 """
 
 MP_BLOCKED_FOREVER = """
-import multiprocessing as mp, os, threading
+import multiprocessing as mp, os, sys, threading, time
 q = mp.Queue()
-threading.Timer(0.3, os._exit, (0,)).start()
+main = threading.get_ident()
+def main_reads():
+    frame = sys._current_frames().get(main)
+    while frame is not None:
+        if frame.f_code.co_name == "_recv_bytes" and frame.f_code.co_filename.endswith("connection.py"):
+            return True
+        frame = frame.f_back
+    return False
+def exit_once_main_reads():     # inside the real read: its QUEUE_GET and PIPE_RECV are open
+    while not main_reads():
+        time.sleep(0.01)
+    os._exit(0)
+threading.Thread(target=exit_once_main_reads).start()
 q.get()
 """
 
@@ -469,7 +483,7 @@ class MultiprocessingQueues(unittest.TestCase):
         [recv] = trace.of("PIPE_RECV")
         self.assertEqual((get.end, recv.end), (0, 0))
         self.assertEqual(recv.obj, get.obj)
-        self.assertEqual(trace.site(get)[1], 5)
+        self.assertEqual(trace.site(get)[1], MP_BLOCKED_FOREVER.splitlines().index("q.get()") + 1)
 
     def test_manager_queue_proxies_pair_by_content(self):
         proc, trace = tracefile.run(MANAGER)

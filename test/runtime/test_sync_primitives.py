@@ -7,7 +7,7 @@ from test.runtime.locktrace import line, objects, of, run
 class ThreadingConditionEventBarrier(unittest.TestCase):
     def test_condition_wait_notify_and_no_false_holds(self):
         proc, trace = run("""
-            import threading, time
+            import threading, time, ctwait
             cond = threading.Condition()
             lcond = threading.Condition(threading.Lock())
             items = []
@@ -19,7 +19,7 @@ class ThreadingConditionEventBarrier(unittest.TestCase):
             for c in (cond, lcond):
                 t = threading.Thread(target=consumer, args=(c,))
                 t.start()
-                time.sleep(0.2)
+                ctwait.blocked_at(t, 9)     # the consumer waits first
                 with c:
                     items.append(1)
                     c.notify()
@@ -86,16 +86,16 @@ class ThreadingConditionEventBarrier(unittest.TestCase):
 
     def test_semaphore_holds_waits_and_signals(self):
         proc, trace = run("""
-            import threading, time
+            import threading, time, ctwait
             sem = threading.BoundedSemaphore(1)
             signal = threading.Semaphore(0)
             def worker():
                 with sem:
-                    time.sleep(0.2)
+                    ctwait.blocked_at(threading.main_thread(), 12)    # main waits for it
                 signal.release()
             t = threading.Thread(target=worker)
             t.start()
-            time.sleep(0.05)
+            while sem._value: time.sleep(0.001)     # the worker holds it first
             with sem:
                 pass
             print(signal.acquire(timeout=5), sem.acquire(False), signal.acquire(False))

@@ -7,6 +7,7 @@ import atexit
 import glob
 import os
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -17,6 +18,13 @@ RUNTIME = os.path.join(os.path.dirname(os.path.dirname(HERE)), "src", "runtime")
 sys.path.insert(0, RUNTIME)
 
 from concurrency_trace import events  # noqa: E402
+
+# Scripts here send themselves SIGINT and expect KeyboardInterrupt, as under a terminal's Ctrl-C.
+# A test run started in the background (`cmd &` in a script, nohup, some CI runners) inherits
+# SIGINT ignored, and so would every script: then no KeyboardInterrupt ever comes (hangs, "no
+# interrupts").  A handled SIGINT here is reset to the default at exec: the scripts get Python's.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 KIND_NAMES = {v: k for k, v in vars(events).items() if k.isupper() and isinstance(v, int)}
 HEADER = struct.Struct("<8sII q 16s q q")
