@@ -18,7 +18,7 @@ import { readStartupState, type StartupState } from './startupState';
 // so `run` — whose start-up is part of every traced program's time — does not pay for them.
 
 const USAGE = `usage:
-  concurrency-trace run [--python PATH] [--out TRACE] [--html FILE] [--no-race-detection] script.py [args...]
+  concurrency-trace run [--python PATH] [--out TRACE] [--html FILE] [--no-race-detection] [--timeout SECONDS] script.py [args...]
   concurrency-trace run [--python PATH] [--out TRACE] [--html FILE] -m module [args...]
   concurrency-trace run [--python PATH] [--out TRACE] [--html FILE] -c code [args...]
   concurrency-trace run --repeat N [--until fail|finding[:KIND,...]] [--timeout SECONDS] [--keep-all] [--perturb[=SEED]] [...] script.py [args...]
@@ -43,8 +43,9 @@ run       runs the script traced, as python would run it (-m and -c as in
           is saved to --out (--keep-all: the passing runs' too, in
           <out>-runs/); exits with the failing run's status (1 if it failed
           only by a finding), 0 if none failed. Ctrl-C ends the series.
-          --timeout SECONDS: a run still going after that long (a hang) is
-          ended (SIGTERM, then SIGKILL) and fails; the status is then 124.
+          --timeout SECONDS (also without --repeat): a run still going after
+          that long (a hang) is ended (SIGTERM, then SIGKILL), its trace
+          kept, and fails; the status is then 124.
           stdin: a terminal is shared, a file is read again from its start
           by each run, a pipe is refused (it can be read only once).
           --perturb[=SEED]: switch threads every few microseconds and pause
