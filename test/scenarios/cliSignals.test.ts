@@ -70,7 +70,10 @@ test('SIGINT that reaches the CLI as the script starts, before the run is set up
 test('SIGINT to the CLI\'s process group reaches the script once, not twice', async () => {
   // Without a terminal the script has a session of its own, so a group signal to the CLI's group is relayed once.
   const run = startCli(['run', '--out', path.join(tmp, 'group.ctrace'), '-c',
-    'import signal, sys, time\nn = []\nsignal.signal(signal.SIGINT, lambda *a: n.append(1))\nprint("ready", flush=True)\ntime.sleep(1.5)\nprint("got", len(n))\n'], tmp);
+    // The script waits for the first SIGINT however late the relay is (a loaded machine), then 1 s
+    // more for a second one, which a doubled relay sends right after the first.
+    'import signal, sys, time\nn = []\nsignal.signal(signal.SIGINT, lambda *a: n.append(1))\nprint("ready", flush=True)\n'
+    + 'for _ in range(600):\n    if n:\n        break\n    time.sleep(0.05)\ntime.sleep(1)\nprint("got", len(n))\n'], tmp);
   await run.firstLine;
   process.kill(run.child.pid!, 'SIGINT');
   const r = await run.done;
