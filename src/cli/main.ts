@@ -3,12 +3,14 @@
  * trace. Same core as the extension, no VS Code.
  */
 import * as path from 'node:path';
+import { isMainThread } from 'node:worker_threads';
 import { LaunchError } from '../core/run/launcher';
 import { DestinationError, checkDestination } from '../core/trace/safeFile';
 import { TraceFileError, readTrace } from '../core/trace/traceFile';
 import { UsageError, parseFlags } from './flags';
 import { say, writeStdout } from './output';
 import { cmdRun } from './runCommand';
+import { runReportJobIfWorker } from './reportWorker';
 import { readStartupState, type StartupState } from './startupState';
 
 // Analysis, export and merge are loaded by the commands that use them (require:
@@ -136,7 +138,9 @@ export async function main(argv: string[], startup: StartupState = readStartupSt
   }
 }
 
-if (require.main === module) {
+// `run --html` builds its report in a worker thread running this same file (reportWorker.ts).
+if (!isMainThread) runReportJobIfWorker();
+else if (require.main === module) {
   // Before anything opens a file: what this process inherited, to pass on to the script.
   const startup = readStartupState();
   // Node starts its inspector (127.0.0.1:9229) on SIGUSR1 unless someone listens for it.

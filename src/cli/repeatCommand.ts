@@ -18,11 +18,13 @@ import {
   describeAttempt, describeCondition, describeRepeat, newPerturbSeed, repeatRun, type AttemptOutcome, type RepeatResult,
 } from '../core/run/repeatRun';
 import { writeTrace } from '../core/trace/traceFile';
+import { SaveStopped } from '../core/trace/traceSave';
 import type { TraceStore } from '../core/trace/traceStore';
 import { exitLikeSignal } from './exitStatus';
 import { say } from './output';
 import type { RepeatPlan } from './repeatFlags';
 import { reopenStdinFile, repeatStdin, stdinKind } from './repeatStdin';
+import { SaveGuard } from './saveGuard';
 import { SignalRelay } from './signalRelay';
 import { exitLike, saveReport, saveTrace, traceOnce, type RunSetup } from './tracedRun';
 
@@ -85,6 +87,7 @@ export async function cmdRepeat(setup: RunSetup, plan: RepeatPlan): Promise<numb
     + `${stdin === 'reopen' ? '; each run reads stdin from the start of its file' : ''}`);
 
   let stopSignal: NodeJS.Signals | undefined;
+  const guard = new SaveGuard();
   const handlers = STOPPING.map((sig) => {
     const handler = (): void => {
       stopSignal ??= sig;
@@ -118,8 +121,33 @@ export async function cmdRepeat(setup: RunSetup, plan: RepeatPlan): Promise<numb
       },
     });
   } finally {
+    // No gap: a signal from the series' end on is about saving its trace (SaveGuard), not a default action half-way.
+    guard.arm();
     for (const [sig, handler] of handlers) process.removeListener(sig, handler);
   }
+  try {
+    return await endSeries(setup, plan, result, stopSignal, last, keepDir, guard);
+  } catch (err) {
+    if (!(err instanceof SaveStopped) || !guard.stopSignal) throw err;
+    const sig = guard.stopSignal;
+    say(`${sig}: stopped without saving the trace`);
+    guard.disarm();
+    exitLikeSignal(sig);
+  } finally {
+    guard.disarm();
+  }
+}
+
+/** What the series ends with: its summary, the failing (or stopped) run's trace saved, the status. */
+async function endSeries(
+  setup: RunSetup, plan: RepeatPlan, result: RepeatResult, stopSignal: NodeJS.Signals | undefined, last: AttemptOutcome | undefined,
+  keepDir: string | undefined, guard: SaveGuard,
+): Promise<number> {
+  const { times, until } = plan;
+  const save = (store: TraceStore): Promise<string | undefined> => {
+    guard.doing = `saving the trace (${store.length} events) to ${setup.out}`;
+    return saveTrace(setup.out, store, () => guard.stopped);
+  };
   say(describeRepeat(result, times));
   if (keepDir) say(`passing runs' traces kept in ${keepDir}`);
 
@@ -128,7 +156,7 @@ export async function cmdRepeat(setup: RunSetup, plan: RepeatPlan): Promise<numb
     // A hang: its deadlock, if the trace shows one, whatever kinds were chosen.
     const chosen = findings.filter((f) => until.kinds.includes(f.kind) || (outcome.timedOut && f.kind === 'deadlock'));
     if (chosen.length > 0) sayFindings(chosen);
-    const saved = saveTrace(setup.out, outcome.store);
+    const saved = await save(outcome.store);
     if (saved) say(`trace of run ${summary.attempt} saved to ${saved} (${outcome.store.length} events)`);
     if (setup.html && saved) saveReport(setup.html, outcome.store);
     if (outcome.seed !== undefined) say(`run ${summary.attempt} had seed ${outcome.seed}: --perturb=${outcome.seed} makes the same scheduling decisions again`);
@@ -140,7 +168,7 @@ export async function cmdRepeat(setup: RunSetup, plan: RepeatPlan): Promise<numb
       // The run that was stopped (a hang the user gave up on, often): its trace shows where it stood.
       const found = analyseTrace(last.store).filter((f) => until.kinds.includes(f.kind) || f.kind === 'deadlock');
       if (found.length > 0) sayFindings(found);
-      const saved = saveTrace(setup.out, last.store);
+      const saved = await save(last.store);
       if (saved) say(`trace of the stopped run saved to ${saved} (${last.store.length} events)`);
       return exitLike({ exitCode: last.exitCode, signal: last.signal as NodeJS.Signals | null });
     }

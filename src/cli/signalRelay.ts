@@ -29,6 +29,8 @@ export class SignalRelay {
   private pending: NodeJS.Signals[] = [];
   /** SIGQUIT was received: end what the script leaves running. */
   endRemaining = false;
+  /** The script's process has exited: its pid may be reused, nothing is sent to it any more. */
+  private ended = false;
 
   constructor(private readonly terminalForeground: boolean) {}
 
@@ -51,7 +53,16 @@ export class SignalRelay {
     for (const sig of early) this.send(sig);
   }
 
+  /**
+   * The script's process has exited: signals are no longer relayed (they are the
+   * SaveGuard's from now on), but still taken, until stop(), so none ends the CLI by default.
+   */
+  scriptEnded(): void {
+    this.ended = true;
+  }
+
   private relay(sig: NodeJS.Signals): void {
+    if (this.ended) return;
     if (sig === 'SIGQUIT') this.endRemaining = true;
     if (this.terminalForeground && FROM_TERMINAL.has(sig)) return;
     if (this.target) this.send(sig);
@@ -76,6 +87,7 @@ export class SignalRelay {
     const unsent = this.target ? [] : this.pending;
     this.pending = [];
     this.target = 0;
+    this.ended = false;
     for (const sig of unsent) {
       try {
         process.kill(process.pid, sig);

@@ -14,7 +14,7 @@ import { tempRoot } from '../core/run/runDirs';
 import { PERTURB_ENV } from '../core/run/repeatRun';
 import { traceRun, type TraceRunResult } from '../core/run/runTrace';
 import { DestinationError, checkDestination, describeWriteError } from '../core/trace/safeFile';
-import { writeTrace } from '../core/trace/traceFile';
+import { SaveStopped, writeTraceYielding } from '../core/trace/traceSave';
 import type { TraceStore } from '../core/trace/traceStore';
 import { describeUntraced } from '../core/run/untracedNotes';
 import { exitLikeSignal } from './exitStatus';
@@ -39,10 +39,12 @@ function defaultTraceName(target: RunTarget): string {
  * Saves the trace where asked; if that fails now (the disk filled up, the
  * folder went away), in the private cache folder, else in the temp folder,
  * and says where. Returns the file written, or undefined if none could be.
+ * The event loop gets a turn now and then (signals are answered meanwhile);
+ * `stopped` true at one of them ends the save with SaveStopped, nothing written.
  */
-export function saveTrace(out: string, store: TraceStore): string | undefined {
+export async function saveTrace(out: string, store: TraceStore, stopped: () => boolean = () => false): Promise<string | undefined> {
   try {
-    writeTrace(out, store);
+    await writeTraceYielding(out, store, stopped);
     return out;
   } catch (err) {
     if (!(err instanceof DestinationError)) throw err;
@@ -54,10 +56,11 @@ export function saveTrace(out: string, store: TraceStore): string | undefined {
       try {
         fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
         const file = path.join(dir, name);
-        writeTrace(file, store);
+        await writeTraceYielding(file, store, stopped);
         say(`${first}; the trace was saved to ${file} instead`);
         return file;
-      } catch {
+      } catch (e) {
+        if (e instanceof SaveStopped) throw e;
         // next place
       }
     }
@@ -90,7 +93,8 @@ const TIMEOUT_GRACE_MS = 2000;
  * TIMEOUT_GRACE_MS later), and what it left running is ended too; `timedOut` says so.
  */
 export async function traceOnce(
-  setup: RunSetup, opts: { seed?: string; stdin?: number; relay: SignalRelay; timeoutMs?: number; onPhase?: (phase: string) => void },
+  setup: RunSetup,
+  opts: { seed?: string; stdin?: number; relay: SignalRelay; timeoutMs?: number; onPhase?: (phase: string) => void; onScriptEnd?: () => void },
 ): Promise<TraceRunResult & { timedOut: boolean }> {
   const env: NodeJS.ProcessEnv = { ...process.env, ...(setup.noRaceDetection ? NO_THREAD_RACE_ENV : {}) };
   // Perturbed only when asked on this command line, and then with the seed it prints.
@@ -137,7 +141,14 @@ export async function traceOnce(
         if (opts.timeoutMs !== undefined) timers.push(setTimeout(() => end(pid), opts.timeoutMs));
       },
       onWarning: (m) => warnings.add(m),
-      ...(opts.onPhase ? { onPhase: opts.onPhase } : {}),
+      onPhase: (phase) => {
+        if (phase === 'exited') {
+          // Nothing to relay to any more; a signal from now on is about the saving (SaveGuard).
+          relay.scriptEnded();
+          opts.onScriptEnd?.();
+        }
+        opts.onPhase?.(phase);
+      },
     });
   } finally {
     for (const t of timers) clearTimeout(t);

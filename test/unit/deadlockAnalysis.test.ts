@@ -176,3 +176,58 @@ test('a producer blocked on a full queue that nobody takes from, joined by main:
   assert.ok(d);
   assert.match(d.message, /waits to put on bounded \(full\)/);
 });
+
+/** A process ended by Ctrl-C at `end`. */
+function interrupted(t: Trace, end: number): void {
+  const p = t.store.processes[0];
+  Object.assign(p, { exited: true, endTs: end, signal: 2 });
+}
+
+test('Queue.join() waiting for a consumer that never calls task_done(), interrupted by Ctrl-C: a deadlock that says to call task_done()', () => {
+  const t = new Trace();
+  t.process(1);
+  const q = t.object(20, 'Queue', 'q');
+  const main = t.thread(1, 'MainThread', 0, 3005 * MS);
+  const c = t.thread(1, 'worker', 1 * MS, NaN, { daemon: true });
+  t.point(K.QUEUE_PUT, main, 2 * MS, q, 99, 0, 12);
+  t.span(K.QUEUE_GET, c, 1 * MS, 2.5 * MS, q, 99, 0, 5);
+  t.span(K.QUEUE_GET, c, 4 * MS, NaN, q, 0, 0, 5);
+  t.span(K.QUEUE_JOIN, main, 5 * MS, 3000 * MS, q, 1, 0, 13); // a=1: raised (KeyboardInterrupt)
+  interrupted(t, 3010 * MS);
+  const d = findings(t.store).filter((f) => f.kind === 'deadlock');
+  assert.equal(d.length, 1, JSON.stringify(findings(t.store).map((f) => f.message)));
+  assert.equal(d[0].details?.shape, 'taskDone');
+  assert.equal(d[0].details?.endedBy, 'Ctrl-C (SIGINT)');
+  assert.equal(d[0].details?.lastedMs, 2995);
+  assert.match(d[0].message, /waits for q to be processed \(join\) at line 13/);
+  assert.match(d[0].explanation, /task_done\(\)/);
+});
+
+test('a join() of the queue that returns once every item is done is no deadlock', () => {
+  const t = new Trace();
+  t.process(1);
+  const q = t.object(20, 'Queue', 'q');
+  const main = t.thread(1, 'MainThread', 0, 30 * MS);
+  const c = t.thread(1, 'worker', 1 * MS, NaN, { daemon: true });
+  t.point(K.QUEUE_PUT, main, 2 * MS, q, 99);
+  t.span(K.QUEUE_GET, c, 1 * MS, 2.5 * MS, q, 99);
+  t.span(K.QUEUE_JOIN, main, 2.2 * MS, 3.1 * MS, q, 0);
+  t.span(K.QUEUE_TASK_DONE, c, 3 * MS, 3.05 * MS, q);
+  t.span(K.QUEUE_GET, c, 4 * MS, NaN, q);
+  assert.deepEqual(kinds(t).filter((k) => k === 'deadlock'), []);
+});
+
+test('two threads handing off through two queues, each waiting for the other, Ctrl-C then ends main: one deadlock, not a second for the worker left waiting', () => {
+  const t = new Trace();
+  t.process(1);
+  const [q, r] = [t.object(20, 'Queue', 'q'), t.object(21, 'Queue', 'r')];
+  const main = t.thread(1, 'MainThread', 0, 3005 * MS);
+  const w = t.thread(1, 'worker', 1 * MS, NaN);
+  t.span(K.QUEUE_GET, w, 4 * MS, NaN, q, 0, 0, 4);
+  t.span(K.QUEUE_GET, main, 5 * MS, 3000 * MS, r, 0, 1, 8); // b=1: failed (KeyboardInterrupt)
+  interrupted(t, 4000 * MS);
+  const d = findings(t.store).filter((f) => f.kind === 'deadlock');
+  assert.equal(d.length, 1, JSON.stringify(d.map((f) => f.message)));
+  assert.equal(d[0].parties.length, 2);
+  assert.equal(d[0].details?.endedBy, 'Ctrl-C (SIGINT)');
+});

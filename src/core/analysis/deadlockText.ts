@@ -41,7 +41,7 @@ export interface EpisodeView {
   final: boolean;
 }
 
-type Shape = 'self' | 'abandoned' | 'locks' | 'drain' | 'futures' | 'heldWhileWaiting' | 'join' | 'queue' | 'condition' | 'event' | 'other';
+type Shape = 'self' | 'abandoned' | 'locks' | 'drain' | 'futures' | 'heldWhileWaiting' | 'join' | 'taskDone' | 'queue' | 'condition' | 'event' | 'other';
 
 const EXPLANATIONS: Record<Shape, string> = {
   self: 'A threading.Lock is not reentrant: a thread that acquires it again while it holds it waits for itself forever. Use threading.RLock, or do not call code that takes the lock again while holding it.',
@@ -51,6 +51,7 @@ const EXPLANATIONS: Record<Shape, string> = {
   futures: 'A task waits for the result of another task of the same pool, and every worker that could run that task is itself waiting, so it never runs (concurrent.futures docs, "Deadlocks can occur when the callable associated with a Future waits on the results of another Future"). Do not wait on futures from inside tasks of the same pool: pass results along, chain with add_done_callback, or give the inner tasks a pool of their own.',
   heldWhileWaiting: 'A thread waits for the results of tasks while it holds a lock those tasks need: the tasks wait for the lock, so their results never come. Release the lock before waiting for the results (take it only around the shared data, not around the wait), or let the tasks return their data for the waiting thread to apply.',
   join: 'join() waits for a thread or process that is itself waiting for something only the joiner (or another blocked thread) would provide. Give it what it waits for (a sentinel on its queue, set its event) before joining, or join with a timeout and find out why it is stuck.',
+  taskDone: 'Queue.join() returns only when task_done() has been called once for every item put on the queue, and every thread that could still call it is blocked or has ended. Call q.task_done() after handling each item taken with get() (in a finally: block, so an item that fails is counted too), including the sentinel that ends a consumer.',
   queue: 'Every thread that could put or take an item is blocked or has ended, so this queue operation waits forever. Send a sentinel (for example None) for each consumer when the work is done, and make sure producers cannot end early (an exception in a producer ends it silently).',
   condition: 'Nobody is left to call notify(): every other thread is blocked or has ended. Change the state and notify while holding the condition\'s lock, and wait with wait_for(predicate) so a notify sent before the wait began is not lost.',
   event: 'Nobody is left to set the event: every other thread is blocked or has ended. Make sure the code path that sets it runs even on errors (try/finally).',
@@ -163,7 +164,8 @@ function shapeOf(store: TraceStore, ep: EpisodeView): Shape {
   if (kinds.has(TASK_WAIT)) return kinds.has(K.LOCK_WAIT) ? 'heldWhileWaiting' : 'futures';
   if (kinds.has(K.COND_WAIT)) return 'condition';
   if (kinds.has(K.EVENT_WAIT)) return 'event';
-  if (kinds.has(K.QUEUE_GET) || kinds.has(K.QUEUE_PUT) || kinds.has(K.QUEUE_JOIN)) return 'queue';
+  if (kinds.has(K.QUEUE_JOIN)) return 'taskDone';
+  if (kinds.has(K.QUEUE_GET) || kinds.has(K.QUEUE_PUT)) return 'queue';
   if (kinds.has(K.THREAD_JOIN) || kinds.has(K.PROCESS_JOIN)) return 'join';
   return 'other';
 }

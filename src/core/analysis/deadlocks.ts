@@ -181,8 +181,13 @@ export class Deadlocks {
 
   findings(now: number): Finding[] {
     const byKey = new Map<string, { first: Episode; count: number }>();
+    const reported: Set<number>[] = [];
     for (const ep of this.episodes) {
       if (!this.reportable(ep, now)) continue;
+      // The parties left waiting, in the same calls, after one party of a reported deadlock was
+      // interrupted (Ctrl-C reaches the main thread only): the same deadlock, not a second one.
+      if (reported.some((waits) => ep.waits.every((w) => waits.has(w)))) continue;
+      reported.push(new Set(ep.waits));
       const g = byKey.get(ep.key);
       if (g) g.count++;
       else byKey.set(ep.key, { first: ep, count: 1 });
@@ -292,6 +297,8 @@ export function waitFailed(store: TraceStore, row: number): boolean {
     case K.QUEUE_GET:
     case K.QUEUE_PUT:
       return (b & 1) !== 0;
+    case K.QUEUE_JOIN:
+      return a === 1; // raised (Ctrl-C, an exception from a signal handler)
     case K.PIPE_RECV:
       return b === 1;
     case TASK_WAIT:

@@ -35,9 +35,25 @@ const ZEROS = Buffer.alloc(8);
 /** Writes the chunks of a trace to `sink`, in order, one chunk in memory at a time. */
 export function writeTraceTo(store: TraceStore, sink: Sink): number {
   let offset = 0;
+  for (const piece of traceBytes(store)) {
+    sink(piece);
+    offset += piece.byteLength;
+  }
+  return offset;
+}
+
+/**
+ * The bytes of a trace file, in order, one chunk in memory at a time. A piece
+ * may be a view of a buffer reused for the next event chunk: use it (write it)
+ * before asking for the next. A generator, so that a writer can pause between
+ * chunks (see traceSave.ts: the CLI answers signals while a large trace is saved).
+ */
+export function* traceBytes(store: TraceStore): Generator<Uint8Array, void, undefined> {
+  let offset = 0;
   const index: IndexEntry[] = [];
+  const pending: Uint8Array[] = [];
   const emit = (b: Uint8Array): void => {
-    sink(b);
+    pending.push(b);
     offset += b.byteLength;
   };
   const chunk = (tag: ChunkTag, payload: Uint8Array, count: number): void => {
@@ -53,6 +69,10 @@ export function writeTraceTo(store: TraceStore, sink: Sink): number {
     const pad = pad8(payload.byteLength) - payload.byteLength;
     if (pad) emit(ZEROS.subarray(0, pad));
   };
+  // What chunk() made, handed out before the next one is made.
+  function* drain(): Generator<Uint8Array, void, undefined> {
+    yield* pending.splice(0);
+  }
 
   emit(Buffer.from(MAGIC, 'latin1'));
   const header = {
@@ -62,7 +82,8 @@ export function writeTraceTo(store: TraceStore, sink: Sink): number {
     meta: store.meta,
   };
   chunk('META', Buffer.from(JSON.stringify(header), 'utf8'), 1);
-  const table = (tag: TableTag, items: Iterable<unknown>): void => {
+  yield* drain();
+  function* table(tag: TableTag, items: Iterable<unknown>): Generator<Uint8Array, void, undefined> {
     let parts: string[] = [];
     let bytes = 0;
     const flush = (): void => {
@@ -74,18 +95,22 @@ export function writeTraceTo(store: TraceStore, sink: Sink): number {
       const json = JSON.stringify(item);
       parts.push(json);
       bytes += json.length + 1;
-      if (bytes >= TABLE_CHUNK_BYTES) flush();
+      if (bytes >= TABLE_CHUNK_BYTES) {
+        flush();
+        yield* drain();
+      }
     }
     flush();
-  };
-  table('PROC', store.processes);
+    yield* drain();
+  }
+  yield* table('PROC', store.processes);
   // JSON has no NaN: a running thread's end is saved as -1.
-  table('THRD', (function* threads() {
+  yield* table('THRD', (function* threads() {
     for (const t of store.threads) yield Number.isNaN(t.endTs) ? { ...t, endTs: -1 } : t;
   })());
-  table('SITE', store.sites);
-  table('OBJS', store.objects.values());
-  table('STRS', store.strings);
+  yield* table('SITE', store.sites);
+  yield* table('OBJS', store.objects.values());
+  yield* table('STRS', store.strings);
 
   const cols = store.columns();
   const buf = Buffer.alloc(eventChunkBytes(Math.min(ROWS_PER_CHUNK, Math.max(store.length, 1))));
@@ -100,6 +125,8 @@ export function writeTraceTo(store: TraceStore, sink: Sink): number {
       at += pad8(bytes);
     }
     chunk('EVTS', buf.subarray(0, at), rows);
+    // buf is filled again for the next chunk: this one goes out first.
+    yield* drain();
   }
 
   const indexOffset = offset;
@@ -121,7 +148,7 @@ export function writeTraceTo(store: TraceStore, sink: Sink): number {
   trailer.writeUInt32LE(entries.length, 16);
   trailer.writeUInt32LE(zlib.crc32(trailer.subarray(0, 20)), 20);
   emit(trailer);
-  return offset;
+  yield* drain();
 }
 
 /** The whole file in one Buffer (small traces, tests, in-memory users). */
