@@ -1,6 +1,7 @@
 /** gil-contention and oversubscription from synthetic CPU samples. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { machineBlocks } from '../../src/core/analysis/cpu';
 import { findings } from '../../src/core/analysis/findings';
 import { K } from '../../src/core/trace/recordKinds';
 import { encodeThreadSample } from '../../src/core/run/threadSample';
@@ -78,4 +79,14 @@ test('twelve runnable processes on two cores for seconds: oversubscription; two:
 
 test('four threads mostly blocked on I/O the trace does not see (little CPU in all, cores free): silent', () => {
   assert.deepEqual(kinds(fourThreads(8, 0)), []);
+});
+
+test('machineBlocks says which half-second blocks were judged, as the finding judges them: 60 % busy judged, 80 % not', () => {
+  const judged = machineBlocks(fourThreads(25, 1, { busyCores: 60 }).store);
+  assert.deepEqual([...judged.keys()].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6]);
+  assert.ok([...judged.values()].every((busy) => !busy));
+  assert.deepEqual(kinds(fourThreads(25, 1, { busyCores: 60 })), ['gil-contention']);
+  const busy = machineBlocks(fourThreads(25, 1, { busyCores: 80 }).store);
+  assert.ok(busy.size === 7 && [...busy.values()].every((b) => b));
+  assert.deepEqual(kinds(fourThreads(25, 1, { busyCores: 80 })), []);
 });

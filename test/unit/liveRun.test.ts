@@ -39,13 +39,13 @@ function collect() {
 test('stdin, stdout and stderr pass through; the trace fills live and is saved at the end', { timeout: 60000 }, async () => {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-liverun-'));
   const { out, onOutput } = collect();
-  const t0 = Date.now();
   const run = start({ python: PYTHON, script: path.join(FIXTURES, 'interactive.py'), args: ['4'], traceFolder: folder, keepTraces: 5, onOutput });
   await run.whenStarted();
   assert.ok(run.pid);
-  await until(() => out.stdout.includes('ready'), 10000, 'ready');
-  const firstEvents = await until(() => run.store.length > 0, 5000, 'first events');
-  assert.ok(Date.now() - t0 < 3000, `first events after ${Date.now() - t0} ms (${firstEvents} ms after ready)`);
+  // A traced Python takes 2-5 s to start on a loaded machine: what is timed is the feed, from the
+  // script's "ready" (its tracer has written by then) while it waits for input, not the start-up.
+  await until(() => out.stdout.includes('ready'), 30000, 'ready');
+  await until(() => run.store.length > 0, 5000, 'first events while the script waits for input');
   run.write('hello\n');
   await until(() => out.stdout.includes('got HELLO'), 5000, 'echo');
   run.write('wörld\n');

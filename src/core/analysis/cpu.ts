@@ -25,7 +25,8 @@ import type { World } from './world';
 const K = KINDS;
 const BEGIN = BEGIN_;
 
-const BLOCK_NS = 500e6;
+/** GIL contention is judged per block of this length. */
+export const BLOCK_NS = 500e6;
 /** A finding needs this much contended time in total. */
 const MIN_NS = 1e9;
 /** A thread wants the CPU when it is outside waits/sleeps this often and uses at least this much CPU (%)… */
@@ -180,7 +181,7 @@ export class CpuFindings {
   }
 
   private closeRunBlock(block: number): void {
-    if (this.coreSamples > 0 && this.cores > 0 && this.cores * (1 - this.coreUtil / this.coreSamples / 100) < FREE_CORE) this.busyBlocks.add(block);
+    if (this.coreSamples > 0 && machineBusy(this.cores, this.coreUtil / this.coreSamples)) this.busyBlocks.add(block);
     if (this.cores === 0) return;
     let runnable = 0;
     let span = 0;
@@ -259,6 +260,33 @@ export class CpuFindings {
     }
     return out;
   }
+}
+
+/** Whether cores at this mean utilisation (%) leave less than FREE_CORE idle: GIL contention is not judged then. */
+export function machineBusy(cores: number, meanUtilPct: number): boolean {
+  return cores > 0 && cores * (1 - meanUtilPct / 100) < FREE_CORE;
+}
+
+/**
+ * The blocks (time / BLOCK_NS) a trace's core samples cover, each with whether the machine was
+ * busy in it by machineBusy: the blocks gil-contention judged and those it could not. For a
+ * test or a reader that must know whether the finding's silence means "no contention".
+ */
+export function machineBlocks(store: TraceStore): Map<number, boolean> {
+  let cores = 0;
+  const util = new Map<number, { sum: number; n: number }>();
+  for (let i = 0; i < store.length; i++) {
+    if (store.kind[i] !== K.SAMPLE_CORE) continue;
+    cores = Math.max(cores, store.obj[i] + 1);
+    const block = Math.floor(store.ts[i] / BLOCK_NS);
+    const u = util.get(block) ?? { sum: 0, n: 0 };
+    u.sum += store.a[i];
+    u.n++;
+    util.set(block, u);
+  }
+  const out = new Map<number, boolean>();
+  for (const [block, u] of util) out.set(block, machineBusy(cores, u.sum / u.n));
+  return out;
 }
 
 function add(map: Map<number, ThreadBlock>, t: number, weight: number, cpu: number, free: boolean, runnable: boolean): void {

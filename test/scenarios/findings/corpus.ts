@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { findings } from '../../../src/core/analysis/findings';
 import type { Finding, FindingKind } from '../../../src/core/analysis/finding';
+import type { TraceStore } from '../../../src/core/trace/traceStore';
 import { traceScript, type ScenarioResult } from '../harness';
 
 export interface CorpusRun extends ScenarioResult {
@@ -45,4 +46,22 @@ export function assertComplete(f: Finding): void {
 /** The lines of a finding's sites in one script. */
 export function lines(f: Finding, script: string): number[] {
   return [...new Set(f.sites.filter((s) => s.file.endsWith(script)).map((s) => s.line))].sort((a, b) => a - b);
+}
+
+/**
+ * A deadlock ended by a timeout lasted from the moment its last party began to wait (the cycle
+ * closed) to the moment the first wait ended, and that first wait ended by its own timeout. How
+ * long that is depends on the machine (on a loaded one the last party reaches its wait late), so a
+ * test checks the figure against the trace's own waits, not against a fixed duration.
+ */
+export function assertLastedAsItsWaits(f: Finding, store: TraceStore, timeoutMs: number): void {
+  const waits = [...new Set(f.edges.map((e) => e.fromRow))];
+  assert.ok(waits.length >= 2, `the waits of the cycle: ${JSON.stringify(f.edges)}`);
+  const closed = Math.max(...waits.map((w) => store.ts[w]));
+  const first = waits.reduce((a, b) => (store.end[a] <= store.end[b] ? a : b));
+  const lasted = Number(f.details?.lastedMs);
+  const expected = (store.end[first] - closed) / 1e6;
+  assert.ok(Math.abs(lasted - expected) <= 1, `lasted ${lasted} ms; the waits overlapped ${expected.toFixed(1)} ms`);
+  const firstWaited = (store.end[first] - store.ts[first]) / 1e6;
+  assert.ok(firstWaited >= timeoutMs - 10, `the first wait to end waited ${firstWaited.toFixed(1)} ms: its ${timeoutMs} ms timeout`);
 }

@@ -6,24 +6,29 @@ self-pool:  a task of a one-worker pool waits for a task it submitted to
 fixed:      the tasks do not wait on futures of their own pool
 """
 import sys
-import time
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 mode = sys.argv[1]
+# each-other: both tasks start waiting once both futures exist (a sleep instead left a task that
+# woke before the main thread had assigned `b` on a loaded machine with a NameError, not a wait),
+# and at about the same moment: the deadlock lasts about the timeout, which a loaded machine
+# cannot shorten below the one second a future-wait deadlock needs to count.
+both_submitted = threading.Barrier(3)
 
 
 def wait_on_b():
-    time.sleep(0.2)
+    both_submitted.wait()
     try:
-        return b.result(timeout=1.5)
+        return b.result(timeout=2.5)
     except Exception:
         return None
 
 
 def wait_on_a():
-    time.sleep(0.2)
+    both_submitted.wait()
     try:
-        return a.result(timeout=1.5)
+        return a.result(timeout=2.5)
     except Exception:
         return None
 
@@ -32,6 +37,7 @@ if mode == "each-other":
     executor = ThreadPoolExecutor(max_workers=2)
     a = executor.submit(wait_on_b)
     b = executor.submit(wait_on_a)
+    both_submitted.wait()
     executor.shutdown(wait=True)
 elif mode == "self-pool":
     executor = ThreadPoolExecutor(max_workers=1)
